@@ -1,0 +1,96 @@
+"""Writes for accounts: API tokens and sign-in."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+from dataclasses import dataclass
+from datetime import timedelta
+
+from django.conf import settings
+from django.contrib.auth import authenticate
+from django.db import transaction
+from django.utils import timezone
+
+from core.actors import Actor, Channel
+from core.errors import DomainError, NotFound, PermissionDenied
+
+from .models import ApiToken, User
+
+TOKEN_PREFIX = "fo_"
+
+
+@dataclass(frozen=True)
+class IssuedToken:
+    token: ApiToken
+    raw: str  # shown once, never stored
+
+
+def token_digest(raw: str) -> str:
+    return hashlib.sha256(raw.encode()).hexdigest()
+
+
+def _issue(user: User, *, name: str, ttl: timedelta | None) -> IssuedToken:
+    raw = TOKEN_PREFIX + secrets.token_urlsafe(32)
+    token = ApiToken.objects.create(
+        user=user,
+        name=name[:100],
+        prefix=raw[: len(TOKEN_PREFIX) + 6],
+        digest=token_digest(raw),
+        expires_at=timezone.now() + ttl if ttl else None,
+    )
+    return IssuedToken(token=token, raw=raw)
+
+
+def token_create(*, actor: Actor, channel: Channel, name: str = "", ttl_days: int | None = None,
+                 user_id: int | None = None) -> IssuedToken:
+    """Issue a token for the actor (or, for an admin, for another user)."""
+    if not actor.is_authenticated or actor.user is None:
+        raise PermissionDenied()
+    user = actor.user
+    if user_id is not None and user_id != user.pk:
+        if not actor.is_admin:
+            raise NotFound("user")
+        user = User.objects.filter(pk=user_id, is_active=True).first()
+        if user is None:
+            raise NotFound("user")
+    days = settings.API_TOKEN_TTL_DAYS if ttl_days is None else ttl_days
+    if days < 1 or days > 366:
+        raise DomainError("invalid", "A token lives between 1 and 366 days.", field="ttlDays")
+    return _issue(user, name=name, ttl=timedelta(days=days))
+
+
+def token_revoke(*, actor: Actor, channel: Channel, token_id: int) -> ApiToken:
+    with transaction.atomic():
+        token = ApiToken.objects.select_for_update().filter(pk=token_id).first()
+        if token is None or (token.user_id != actor.user_id and not actor.is_admin):
+            raise NotFound("token")
+        if token.revoked_at is None:
+            token.revoked_at = timezone.now()
+            token.save(update_fields=["revoked_at"])
+    return token
+
+
+def login(*, email: str, password: str, channel: Channel, token_name: str = "login") -> IssuedToken:
+    """Password sign-in that returns a new token. Wrong e-mail and wrong password look alike."""
+    user = authenticate(username=(email or "").strip().lower()[:254], password=password or "")
+    if user is None or not user.is_active:
+        raise DomainError("invalid_credentials", "E-mail or password is wrong.", field="password")
+    return _issue(user, name=f"{token_name} via {channel}", ttl=timedelta(days=settings.API_TOKEN_TTL_DAYS))
+
+
+def user_for_token(raw: str) -> User | None:
+    """The active user behind a bearer token, or None (unknown, revoked, expired)."""
+    if not raw or not raw.startswith(TOKEN_PREFIX) or len(raw) > 100:
+        return None
+    digest = token_digest(raw)
+    token = ApiToken.objects.select_related("user").filter(digest=digest).first()
+    if token is None or not hmac.compare_digest(token.digest, digest):
+        return None
+    now = timezone.now()
+    if not token.is_usable(now) or not token.user.is_active:
+        return None
+    if token.last_used_at is None or now - token.last_used_at > timedelta(minutes=5):
+        ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
+    return token.user

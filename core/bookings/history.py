@@ -1,0 +1,47 @@
+"""The booking timeline writer: one append-only row per change."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.serializers.json import DjangoJSONEncoder
+from django.utils import timezone
+
+from core.actors import Actor, Channel
+
+from .models import Booking, BookingEvent
+
+_encoder = DjangoJSONEncoder()
+
+
+def _plain(value: Any) -> Any:
+    if value is None or isinstance(value, (str, int, float, bool)):
+        return value
+    return _encoder.default(value) if not isinstance(value, (list, tuple, dict)) else value
+
+
+def record(booking: Booking, *, actor: Actor, channel: Channel | str, action: str,
+           changes: dict[str, tuple[Any, Any]] | None = None, data: dict[str, Any] | None = None) -> BookingEvent:
+    return BookingEvent.objects.create(
+        booking=booking,
+        at=timezone.now(),
+        action=action,
+        actor_kind=actor.kind,
+        actor_user=actor.user,
+        actor_label=actor.label[:150],
+        channel=str(channel),
+        changes={key: [_plain(before), _plain(after)] for key, (before, after) in (changes or {}).items()},
+        data={key: _plain(value) for key, value in (data or {}).items()},
+    )
+
+
+def event_base(row: BookingEvent) -> dict[str, Any]:
+    """The common fields of a domain event, taken from the history row it mirrors."""
+    return {
+        "event_id": row.pk,
+        "booking_id": row.booking_id,
+        "channel": row.channel,
+        "actor_kind": row.actor_kind,
+        "actor_user_id": row.actor_user_id,
+        "occurred_at": row.at.isoformat(),
+    }

@@ -1,0 +1,216 @@
+from __future__ import annotations
+
+import builtins
+
+from decimal import Decimal
+
+from django.conf import settings
+from django.db import models
+from django.db.models import F, Q
+from django.utils import timezone
+
+from core.actors import ActorKind, Channel
+from core.money import ZERO, percent_of, round_money
+
+
+class BookingStatus(models.TextChoices):
+    PENDING = "pending", "Pending"
+    CONFIRMED = "confirmed", "Confirmed"
+    IN_PROGRESS = "in_progress", "In progress"
+    COMPLETED = "completed", "Completed"
+    CANCELLED = "cancelled", "Cancelled"
+
+
+# The one transition table. Cancelled is reachable from every open state.
+TRANSITIONS: dict[str, frozenset[str]] = {
+    BookingStatus.PENDING: frozenset({BookingStatus.CONFIRMED, BookingStatus.CANCELLED}),
+    BookingStatus.CONFIRMED: frozenset({BookingStatus.IN_PROGRESS, BookingStatus.CANCELLED}),
+    BookingStatus.IN_PROGRESS: frozenset({BookingStatus.COMPLETED, BookingStatus.CANCELLED}),
+    BookingStatus.COMPLETED: frozenset(),
+    BookingStatus.CANCELLED: frozenset(),
+}
+OPEN_STATUSES = frozenset({BookingStatus.PENDING, BookingStatus.CONFIRMED, BookingStatus.IN_PROGRESS})
+
+
+class BookingSource(models.TextChoices):
+    STAFF = "staff", "Staff"
+    PHONE = "phone", "Phone"
+    WEBSITE = "website", "Website"
+    PORTAL = "portal", "Customer portal"
+    SMS = "sms", "SMS"
+    RECURRING = "recurring", "Recurring series"
+    IMPORT = "import", "Import"
+
+
+class Booking(models.Model):
+    number = models.PositiveIntegerField(unique=True, editable=False)
+    customer = models.ForeignKey("crm.Customer", on_delete=models.PROTECT, related_name="bookings")
+    property = models.ForeignKey("crm.Property", null=True, blank=True, on_delete=models.PROTECT,
+                                 related_name="bookings")
+    scheduled_start = models.DateTimeField(db_index=True)
+    scheduled_end = models.DateTimeField()
+    time_zone = models.CharField(max_length=64)
+    status = models.CharField(max_length=12, choices=BookingStatus.choices, default=BookingStatus.PENDING,
+                              db_index=True)
+    workers_required = models.PositiveSmallIntegerField(default=1)
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                              related_name="owned_bookings")
+    source = models.CharField(max_length=10, choices=BookingSource.choices, default=BookingSource.STAFF)
+    notes = models.TextField(blank=True)
+    automated_email_paused = models.BooleanField(default=False)
+    automated_sms_paused = models.BooleanField(default=False)
+
+    confirmed_at = models.DateTimeField(null=True, blank=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    completed_at = models.DateTimeField(null=True, blank=True)
+    cancelled_at = models.DateTimeField(null=True, blank=True)
+    cancelled_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                                     related_name="+")
+    cancelled_by_kind = models.CharField(max_length=12, choices=ActorKind.choices, blank=True)
+    cancel_channel = models.CharField(max_length=12, choices=Channel.choices, blank=True)
+    cancel_reason = models.TextField(blank=True)
+    cancellation_fee = models.DecimalField(max_digits=10, decimal_places=2, default=Decimal("0"))
+
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["scheduled_start", "id"]
+        constraints = [
+            models.CheckConstraint(condition=Q(scheduled_end__gt=F("scheduled_start")), name="booking_end_after_start"),
+            models.CheckConstraint(condition=Q(cancellation_fee__gte=0), name="booking_fee_not_negative"),
+        ]
+        indexes = [models.Index(fields=["status", "scheduled_start"], name="booking_status_start_idx")]
+
+    def __str__(self) -> str:
+        return f"#{self.number}"
+
+    @builtins.property
+    def is_open(self) -> bool:
+        return self.status in OPEN_STATUSES
+
+    def can_move_to(self, status: str) -> bool:
+        return status in TRANSITIONS[self.status]
+
+    # Totals come from the lines; with lines prefetched they cost no query.
+    @builtins.property
+    def subtotal(self) -> Decimal:
+        return sum((line.subtotal for line in self.lines.all()), ZERO)
+
+    @builtins.property
+    def tax_total(self) -> Decimal:
+        return sum((line.tax for line in self.lines.all()), ZERO)
+
+    @builtins.property
+    def total(self) -> Decimal:
+        return self.subtotal + self.tax_total
+
+
+class BookingLine(models.Model):
+    booking = models.ForeignKey(Booking, on_delete=models.CASCADE, related_name="lines")
+    service = models.ForeignKey("catalog.Service", null=True, blank=True, on_delete=models.PROTECT,
+                                related_name="+")
+    description = models.CharField(max_length=200)
+    quantity = models.DecimalField(max_digits=8, decimal_places=2, default=Decimal("1"))
+    unit_price = models.DecimalField(max_digits=10, decimal_places=2)
+    tax_rate = models.DecimalField(max_digits=5, decimal_places=2, default=Decimal("0"))
+    position = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        ordering = ["position", "id"]
+        constraints = [
+            models.CheckConstraint(condition=Q(quantity__gt=0), name="line_quantity_positive"),
+            models.CheckConstraint(condition=Q(unit_price__gte=0), name="line_price_not_negative"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.quantity} x {self.description}"
+
+    @property
+    def subtotal(self) -> Decimal:
+        return round_money(self.quantity * self.unit_price)
+
+    @property
+    def tax(self) -> Decimal:
+        return percent_of(self.subtotal, self.tax_rate)
+
+    @property
+    def total(self) -> Decimal:
+        return self.subtotal + self.tax
+
+
+class AssignmentStatus(models.TextChoices):
+    OFFERED = "offered", "Offered"
+    ACCEPTED = "accepted", "Accepted"
+    DECLINED = "declined", "Declined"
+
+
+ACTIVE_ASSIGNMENT = (AssignmentStatus.OFFERED, AssignmentStatus.ACCEPTED)
+
+
+class BookingAssignment(models.Model):
+    booking = models.ForeignKey(Booking, on_delete=models.CASCADE, related_name="assignments")
+    fieldworker = models.ForeignKey("workforce.Fieldworker", on_delete=models.PROTECT, related_name="assignments")
+    status = models.CharField(max_length=10, choices=AssignmentStatus.choices, default=AssignmentStatus.OFFERED)
+    decline_reason = models.TextField(blank=True)
+    offered_at = models.DateTimeField(default=timezone.now)
+    responded_at = models.DateTimeField(null=True, blank=True)
+    responded_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                                     related_name="+")
+
+    class Meta:
+        ordering = ["offered_at", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["booking", "fieldworker"], name="assignment_unique_per_booking"),
+        ]
+        indexes = [models.Index(fields=["fieldworker", "status"], name="assignment_fw_status_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.fieldworker} on {self.booking} ({self.status})"
+
+
+class BookingEvent(models.Model):
+    """Append-only history: the booking timeline. One row per change, with actor and channel."""
+
+    booking = models.ForeignKey(Booking, on_delete=models.CASCADE, related_name="history")
+    at = models.DateTimeField(default=timezone.now, db_index=True)
+    action = models.CharField(max_length=40)
+    actor_kind = models.CharField(max_length=12, choices=ActorKind.choices)
+    actor_user = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                                   related_name="+")
+    actor_label = models.CharField(max_length=150, blank=True)
+    channel = models.CharField(max_length=12, choices=Channel.choices)
+    changes = models.JSONField(default=dict, blank=True, help_text="field -> [before, after]")
+    data = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        ordering = ["at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.booking} {self.action} by {self.actor_label or self.actor_kind} via {self.channel}"
+
+    def save(self, *args, **kwargs):
+        if self.pk is not None:
+            raise RuntimeError("Booking history is append-only.")
+        super().save(*args, **kwargs)
+
+
+class BookingComment(models.Model):
+    """The booking discussion."""
+
+    booking = models.ForeignKey(Booking, on_delete=models.CASCADE, related_name="comments")
+    author_user = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                                    related_name="+")
+    author_kind = models.CharField(max_length=12, choices=ActorKind.choices)
+    author_name = models.CharField(max_length=150)
+    channel = models.CharField(max_length=12, choices=Channel.choices)
+    body = models.TextField()
+    visible_to_customer = models.BooleanField(default=False)
+    reply_to = models.ForeignKey("self", null=True, blank=True, on_delete=models.SET_NULL, related_name="replies")
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.author_name} on {self.booking}: {self.body[:40]}"

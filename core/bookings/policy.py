@@ -1,0 +1,90 @@
+"""Who may do what to a booking, and what cancelling costs. Guard clauses raise DomainError."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from decimal import Decimal
+
+from core.actors import Actor, Channel
+from core.company.models import Company, FeeType
+from core.errors import DomainError, NotFound
+from core.money import ZERO, percent_of, round_money
+
+from .models import AssignmentStatus, Booking, BookingStatus
+
+CUSTOMER_CANCEL_CHANNELS = frozenset({Channel.PORTAL, Channel.EMAIL_LINK, Channel.SMS, Channel.GRAPHQL})
+
+
+def is_assigned(booking: Booking, actor: Actor, *, accepted_only: bool = False) -> bool:
+    if not actor.is_fieldworker:
+        return False
+    statuses = (AssignmentStatus.ACCEPTED,) if accepted_only else (AssignmentStatus.OFFERED, AssignmentStatus.ACCEPTED)
+    return booking.assignments.filter(fieldworker_id=actor.fieldworker_id, status__in=statuses).exists()
+
+
+def ensure_visible(booking: Booking | None, actor: Actor) -> Booking:
+    """Denied rows look exactly like missing ones."""
+    if booking is None:
+        raise NotFound("booking")
+    if actor.is_staff or actor.is_system:
+        return booking
+    if actor.is_customer and booking.customer_id == actor.customer_id:
+        return booking
+    if actor.is_fieldworker and is_assigned(booking, actor):
+        return booking
+    raise NotFound("booking")
+
+
+def ensure_staff(actor: Actor) -> None:
+    if not (actor.is_staff or actor.is_system):
+        raise DomainError("forbidden", "Only staff may do that.")
+
+
+def ensure_transition(booking: Booking, new_status: str) -> None:
+    if booking.status == new_status == BookingStatus.CANCELLED:
+        raise DomainError("already_cancelled", "This booking is already cancelled.")
+    if not booking.can_move_to(new_status):
+        raise DomainError(
+            "illegal_transition",
+            f"A {booking.get_status_display().lower()} booking cannot become {BookingStatus(new_status).label.lower()}.",
+            field="status",
+        )
+
+
+def ensure_can_cancel(booking: Booking, *, actor: Actor, channel: Channel | str, company: Company,
+                      now: datetime) -> None:
+    ensure_transition(booking, BookingStatus.CANCELLED)
+    if actor.is_staff or actor.is_system:
+        return
+    if actor.is_customer:
+        if not company.customers_may_cancel:
+            raise DomainError(
+                "cancellation_disabled",
+                f"Bookings cannot be cancelled online. Please contact {company.name}"
+                + (f" on {company.phone}" if company.phone else "") + ".",
+            )
+        if channel not in CUSTOMER_CANCEL_CHANNELS:
+            raise DomainError("forbidden", "Customers cannot cancel through this channel.")
+        if booking.status == BookingStatus.IN_PROGRESS or booking.scheduled_start <= now:
+            raise DomainError("too_late", "This booking has already started and can no longer be cancelled.")
+        return
+    if actor.is_fieldworker:
+        if not company.fieldworkers_may_cancel:
+            raise DomainError("forbidden", "Fieldworkers may not cancel bookings. Ask the office.")
+        if not is_assigned(booking, actor, accepted_only=True):
+            raise NotFound("booking")
+        return
+    raise NotFound("booking")
+
+
+def inside_notice_window(booking: Booking, *, company: Company, now: datetime) -> bool:
+    return booking.scheduled_start - now < timedelta(hours=company.cancellation_notice_hours)
+
+
+def cancellation_fee(booking: Booking, *, company: Company, now: datetime) -> Decimal:
+    """The fee the company rule charges for cancelling now (zero outside the notice window)."""
+    if company.cancellation_fee_type == FeeType.NONE or not inside_notice_window(booking, company=company, now=now):
+        return ZERO
+    if company.cancellation_fee_type == FeeType.FIXED:
+        return round_money(company.cancellation_fee_amount)
+    return percent_of(booking.total, company.cancellation_fee_amount)

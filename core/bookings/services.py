@@ -1,0 +1,569 @@
+"""The only writers of bookings, assignments and the discussion.
+
+Each service: guard clauses first (raising ``DomainError``), then the change, one history row,
+and a domain event published after commit.
+"""
+
+from __future__ import annotations
+
+import zoneinfo
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from django.db import transaction
+from django.utils import timezone
+
+from core import events
+from core.accounts.models import User
+from core.actors import Actor, Channel
+from core.catalog.models import Service
+from core.company.selectors import get_company
+from core.company.services import next_number
+from core.crm.models import Customer, Property
+from core.errors import DomainError, NotFound, ValidationFailed
+from core.workforce.models import Fieldworker, FieldworkerStatus
+
+from . import history, policy
+from .models import (
+    ACTIVE_ASSIGNMENT,
+    AssignmentStatus,
+    Booking,
+    BookingAssignment,
+    BookingComment,
+    BookingLine,
+    BookingSource,
+    BookingStatus,
+)
+
+MAX_BOOKING_LENGTH = timedelta(days=14)
+MAX_TEXT = 5000
+MAX_LINES = 100
+MAX_QUANTITY = Decimal("10000")
+
+
+@dataclass(frozen=True)
+class LineInput:
+    service_id: int | None = None
+    quantity: Decimal = Decimal("1")
+    unit_price: Decimal | None = None
+    description: str = ""
+    tax_rate: Decimal | None = None
+
+
+# --- input cleaning -----------------------------------------------------------------------------
+
+
+def _zone(name: str, field: str = "timeZone") -> zoneinfo.ZoneInfo:
+    try:
+        if not name or len(name) > 64:
+            raise ValueError
+        return zoneinfo.ZoneInfo(name)
+    except (ValueError, zoneinfo.ZoneInfoNotFoundError):
+        raise ValidationFailed(field, f"Unknown time zone {name[:64]!r}.", code="invalid_time_zone")
+
+
+def _aware(value: datetime, tz: zoneinfo.ZoneInfo, field: str) -> datetime:
+    """Aware datetimes are kept; naive ones are wall-clock time in the booking's zone."""
+    if not isinstance(value, datetime):
+        raise ValidationFailed(field, "Not a date and time.", code="invalid_datetime")
+    if timezone.is_aware(value):
+        return value
+    local = value.replace(tzinfo=tz)
+    roundtrip = local.astimezone(zoneinfo.ZoneInfo("UTC")).astimezone(tz).replace(tzinfo=None)
+    if roundtrip != value:
+        raise ValidationFailed(field, "That local time does not exist (clocks change).", code="nonexistent_time")
+    return local
+
+
+def _text(value: str, field: str, *, limit: int = MAX_TEXT, required: bool = False) -> str:
+    value = (value or "").strip()
+    if required and not value:
+        raise ValidationFailed(field, "This is required.", code=f"{field}_required" if field == "reason" else "required")
+    if len(value) > limit:
+        raise ValidationFailed(field, f"At most {limit} characters.", code="too_long")
+    return value
+
+
+def _decimal(value: Any, field: str) -> Decimal:
+    try:
+        number = Decimal(str(value))
+    except (InvalidOperation, ValueError):
+        raise ValidationFailed(field, "Not a number.")
+    if not number.is_finite():
+        raise ValidationFailed(field, "Not a number.")
+    return number
+
+
+def _check_window(start: datetime, end: datetime) -> None:
+    if end <= start:
+        raise ValidationFailed("scheduledEnd", "The end must be after the start.", code="end_before_start")
+    if end - start > MAX_BOOKING_LENGTH:
+        raise ValidationFailed("scheduledEnd", "A booking lasts at most 14 days.", code="too_long")
+
+
+def _build_lines(lines: Sequence[LineInput]) -> list[BookingLine]:
+    if len(lines) > MAX_LINES:
+        raise ValidationFailed("lines", f"At most {MAX_LINES} lines.", code="too_many")
+    service_ids = {line.service_id for line in lines if line.service_id is not None}
+    services = {s.pk: s for s in Service.objects.filter(pk__in=service_ids)}
+    built = []
+    for position, line in enumerate(lines):
+        field = f"lines.{position}"
+        service = None
+        if line.service_id is not None:
+            service = services.get(line.service_id)
+            if service is None:
+                raise NotFound("service", field=f"{field}.serviceId")
+            if not service.active:
+                raise DomainError("service_inactive", f"{service.name} is not offered.", field=f"{field}.serviceId")
+        quantity = _decimal(line.quantity, f"{field}.quantity")
+        if quantity <= 0 or quantity > MAX_QUANTITY:
+            raise ValidationFailed(f"{field}.quantity", "Quantity must be above 0 and at most 10,000.",
+                                   code="invalid_quantity")
+        if line.unit_price is None and service is None:
+            raise ValidationFailed(f"{field}.unitPrice", "A line without a service needs a price.", code="required")
+        price = _decimal(line.unit_price if line.unit_price is not None else service.price, f"{field}.unitPrice")
+        if price < 0 or price > Decimal("99999999"):
+            raise ValidationFailed(f"{field}.unitPrice", "A price is not negative.", code="invalid_price")
+        tax = line.tax_rate if line.tax_rate is not None else (service.tax_rate if service else Decimal("0"))
+        tax = _decimal(tax, f"{field}.taxRate")
+        if not 0 <= tax <= 100:
+            raise ValidationFailed(f"{field}.taxRate", "A tax rate is between 0 and 100.", code="out_of_range")
+        description = _text(line.description or (service.name if service else ""), f"{field}.description",
+                            limit=200, required=True)
+        built.append(BookingLine(service=service, description=description, quantity=quantity.quantize(Decimal("0.01")),
+                                 unit_price=price.quantize(Decimal("0.01")), tax_rate=tax.quantize(Decimal("0.01")),
+                                 position=position))
+    return built
+
+
+def _locked(booking_id: int, actor: Actor) -> Booking:
+    booking = Booking.objects.select_for_update().filter(pk=booking_id).first()
+    return policy.ensure_visible(booking, actor)
+
+
+def _publish(event_type: type[events.DomainEvent], row, **fields: Any) -> None:
+    events.publish(event_type(**history.event_base(row), **fields))
+
+
+# --- create / update --------------------------------------------------------------------------
+
+
+def booking_create(*, actor: Actor, channel: Channel, customer_id: int, scheduled_start: datetime,
+                   scheduled_end: datetime | None = None, property_id: int | None = None,
+                   lines: Sequence[LineInput] = (), time_zone: str | None = None, owner_id: int | None = None,
+                   source: str = BookingSource.STAFF, notes: str = "", workers_required: int = 1) -> Booking:
+    policy.ensure_staff(actor)
+    customer = Customer.objects.filter(pk=customer_id).first()
+    if customer is None:
+        raise NotFound("customer", field="customerId")
+    prop = None
+    if property_id is not None:
+        prop = Property.objects.filter(pk=property_id, customer_id=customer_id).first()
+        if prop is None:
+            raise NotFound("property", field="propertyId")
+    company = get_company()
+    tz_name = time_zone or (prop.time_zone if prop and prop.time_zone else company.time_zone)
+    tz = _zone(tz_name)
+    start = _aware(scheduled_start, tz, "scheduledStart")
+    built = _build_lines(lines)
+    if scheduled_end is None:
+        minutes = sum(int(line.service.duration_minutes * line.quantity) for line in built if line.service) or 60
+        end = start + timedelta(minutes=minutes)
+    else:
+        end = _aware(scheduled_end, tz, "scheduledEnd")
+    _check_window(start, end)
+    if source not in BookingSource.values:
+        raise ValidationFailed("source", "Unknown source.")
+    if not 1 <= workers_required <= 20:
+        raise ValidationFailed("workersRequired", "Between 1 and 20 fieldworkers.", code="out_of_range")
+    owner = _owner(owner_id) if owner_id is not None else (actor.user if actor.is_staff else None)
+    notes = _text(notes, "notes")
+
+    with transaction.atomic():
+        booking = Booking.objects.create(
+            number=next_number("booking", company.booking_number_start),
+            customer=customer, property=prop, scheduled_start=start, scheduled_end=end, time_zone=tz_name,
+            owner=owner, source=source, notes=notes, workers_required=workers_required,
+        )
+        for line in built:
+            line.booking = booking
+        BookingLine.objects.bulk_create(built)
+        row = history.record(booking, actor=actor, channel=channel, action="created", data={
+            "number": booking.number, "scheduled_start": start, "scheduled_end": end,
+            "lines": [f"{line.quantity} x {line.description} @ {line.unit_price}" for line in built],
+        })
+        _publish(events.BookingCreated, row, number=str(booking.number), status=booking.status,
+                 customer_id=customer.pk, scheduled_start=start.isoformat(), scheduled_end=end.isoformat())
+    return booking
+
+
+def _owner(owner_id: int) -> User:
+    owner = User.objects.filter(pk=owner_id, is_active=True).first()
+    if owner is None or not owner.is_staff_member:
+        raise NotFound("staff user", field="ownerId")
+    return owner
+
+
+UPDATABLE = ("scheduled_start", "scheduled_end", "property_id", "notes", "time_zone", "workers_required")
+
+
+def booking_update(*, actor: Actor, channel: Channel, booking_id: int, lines: Sequence[LineInput] | None = None,
+                   **changes: Any) -> Booking:
+    unknown = set(changes) - set(UPDATABLE)
+    if unknown:
+        raise ValidationFailed(sorted(unknown)[0], "That cannot be changed here.")
+    with transaction.atomic():
+        booking = _locked(booking_id, actor)
+        policy.ensure_staff(actor)
+        if not booking.is_open:
+            raise DomainError("not_open", "A closed booking cannot be edited.")
+        tz_name = changes.get("time_zone") or booking.time_zone
+        tz = _zone(tz_name)
+        new: dict[str, Any] = {}
+        if "time_zone" in changes and changes["time_zone"] is not None:
+            new["time_zone"] = tz_name
+        if changes.get("scheduled_start") is not None:
+            new["scheduled_start"] = _aware(changes["scheduled_start"], tz, "scheduledStart")
+        if changes.get("scheduled_end") is not None:
+            new["scheduled_end"] = _aware(changes["scheduled_end"], tz, "scheduledEnd")
+        if "scheduled_start" in new and "scheduled_end" not in new:
+            new["scheduled_end"] = new["scheduled_start"] + (booking.scheduled_end - booking.scheduled_start)
+        _check_window(new.get("scheduled_start", booking.scheduled_start), new.get("scheduled_end", booking.scheduled_end))
+        if "property_id" in changes:
+            pid = changes["property_id"]
+            if pid is not None and not Property.objects.filter(pk=pid, customer_id=booking.customer_id).exists():
+                raise NotFound("property", field="propertyId")
+            new["property_id"] = pid
+        if changes.get("notes") is not None:
+            new["notes"] = _text(changes["notes"], "notes")
+        if changes.get("workers_required") is not None:
+            if not 1 <= changes["workers_required"] <= 20:
+                raise ValidationFailed("workersRequired", "Between 1 and 20 fieldworkers.", code="out_of_range")
+            new["workers_required"] = changes["workers_required"]
+        built = _build_lines(lines) if lines is not None else None
+
+        diff = {key: (getattr(booking, key), value) for key, value in new.items() if getattr(booking, key) != value}
+        if built is not None:
+            before = [f"{line.quantity} x {line.description} @ {line.unit_price}" for line in booking.lines.all()]
+            after = [f"{line.quantity} x {line.description} @ {line.unit_price}" for line in built]
+            if before != after:
+                diff["lines"] = (before, after)
+        if not diff:
+            return booking
+        for key, (_, value) in diff.items():
+            if key != "lines":
+                setattr(booking, key, value)
+        booking.save()
+        if "lines" in diff:
+            booking.lines.all().delete()
+            for line in built or ():
+                line.booking = booking
+            BookingLine.objects.bulk_create(built or [])
+        row = history.record(booking, actor=actor, channel=channel, action="updated", changes=diff)
+        _publish(events.BookingUpdated, row, changed=tuple(sorted(diff)))
+    return booking
+
+
+# --- status -------------------------------------------------------------------------------------
+
+
+def _transition(booking: Booking, new_status: str, *, actor: Actor, channel: Channel, action: str,
+                stamp: str, data: dict | None = None) -> Booking:
+    old = booking.status
+    booking.status = new_status
+    setattr(booking, stamp, timezone.now())
+    booking.save(update_fields=["status", stamp, "updated_at"])
+    row = history.record(booking, actor=actor, channel=channel, action=action,
+                         changes={"status": (old, new_status)}, data=data)
+    _publish(events.BookingStatusChanged, row, old_status=old, new_status=new_status)
+    return booking
+
+
+def booking_confirm(*, actor: Actor, channel: Channel, booking_id: int) -> Booking:
+    with transaction.atomic():
+        booking = _locked(booking_id, actor)
+        if actor.is_fieldworker:
+            raise DomainError("forbidden", "Only the office or the customer can confirm a booking.")
+        if booking.status == BookingStatus.CONFIRMED:
+            raise DomainError("already_confirmed", "This booking is already confirmed.")
+        policy.ensure_transition(booking, BookingStatus.CONFIRMED)
+        return _transition(booking, BookingStatus.CONFIRMED, actor=actor, channel=channel, action="confirmed",
+                           stamp="confirmed_at")
+
+
+def _ensure_worker_or_staff(booking: Booking, actor: Actor) -> None:
+    if actor.is_staff or actor.is_system:
+        return
+    if actor.is_fieldworker and policy.is_assigned(booking, actor, accepted_only=True):
+        return
+    if actor.is_fieldworker:
+        raise DomainError("not_accepted", "Accept the job before starting or completing it.")
+    raise DomainError("forbidden", "Only staff or the assigned fieldworker can do that.")
+
+
+def booking_start(*, actor: Actor, channel: Channel, booking_id: int) -> Booking:
+    with transaction.atomic():
+        booking = _locked(booking_id, actor)
+        _ensure_worker_or_staff(booking, actor)
+        policy.ensure_transition(booking, BookingStatus.IN_PROGRESS)
+        return _transition(booking, BookingStatus.IN_PROGRESS, actor=actor, channel=channel, action="started",
+                           stamp="started_at")
+
+
+def booking_complete(*, actor: Actor, channel: Channel, booking_id: int) -> Booking:
+    with transaction.atomic():
+        booking = _locked(booking_id, actor)
+        _ensure_worker_or_staff(booking, actor)
+        policy.ensure_transition(booking, BookingStatus.COMPLETED)
+        return _transition(booking, BookingStatus.COMPLETED, actor=actor, channel=channel, action="completed",
+                           stamp="completed_at")
+
+
+@dataclass(frozen=True)
+class CancellationQuote:
+    """What cancelling now would cost; fronts show it before asking to confirm."""
+
+    allowed: bool
+    fee: Decimal
+    inside_window: bool
+    code: str = ""
+    message: str = ""
+
+
+def booking_cancellation_quote(*, actor: Actor, channel: Channel, booking_id: int) -> CancellationQuote:
+    booking = policy.ensure_visible(Booking.objects.filter(pk=booking_id).first(), actor)
+    company, now = get_company(), timezone.now()
+    try:
+        policy.ensure_can_cancel(booking, actor=actor, channel=channel, company=company, now=now)
+    except DomainError as exc:
+        if exc.code == "not_found":
+            raise
+        return CancellationQuote(False, Decimal("0.00"), False, exc.code, exc.message)
+    inside = policy.inside_notice_window(booking, company=company, now=now)
+    return CancellationQuote(True, policy.cancellation_fee(booking, company=company, now=now), inside)
+
+
+def booking_cancel(*, actor: Actor, channel: Channel, booking_id: int, reason: str, waive_fee: bool = False,
+                   accept_fee: Decimal | None = None) -> Booking:
+    """Cancel with the company's rules. ``accept_fee``: the fee the customer was shown and agreed to;
+    if the fee now differs the cancel is refused with ``fee_changed`` so nobody pays an unseen fee."""
+    reason = _text(reason, "reason", limit=2000, required=True)
+    with transaction.atomic():
+        booking = _locked(booking_id, actor)
+        company, now = get_company(), timezone.now()
+        policy.ensure_can_cancel(booking, actor=actor, channel=channel, company=company, now=now)
+        fee = policy.cancellation_fee(booking, company=company, now=now)
+        if waive_fee:
+            if not actor.is_staff:
+                raise DomainError("forbidden", "Only staff may waive the cancellation fee.", field="waiveFee")
+            fee = Decimal("0.00")
+        if accept_fee is not None and fee != accept_fee:
+            raise DomainError("fee_changed", f"The cancellation fee is now {fee}.", field="acceptFee",
+                              data={"fee": str(fee)})
+        old = booking.status
+        fieldworker_ids = tuple(
+            booking.assignments.filter(status__in=ACTIVE_ASSIGNMENT).values_list("fieldworker_id", flat=True)
+        )
+        booking.status = BookingStatus.CANCELLED
+        booking.cancelled_at = now
+        booking.cancelled_by = actor.user
+        booking.cancelled_by_kind = actor.kind
+        booking.cancel_channel = channel
+        booking.cancel_reason = reason
+        booking.cancellation_fee = fee
+        booking.save()
+        row = history.record(booking, actor=actor, channel=channel, action="cancelled",
+                             changes={"status": (old, BookingStatus.CANCELLED)},
+                             data={"reason": reason, "fee": str(fee), "fee_waived": waive_fee})
+        _publish(events.BookingCancelled, row, old_status=old, new_status=BookingStatus.CANCELLED, reason=reason,
+                 fee=str(fee), fieldworker_ids=fieldworker_ids)
+    return booking
+
+
+def booking_set_status(*, actor: Actor, channel: Channel, booking_id: int, status: str, reason: str = "",
+                       waive_fee: bool = False) -> Booking:
+    """Staff's 'edit booking, change the status' path: dispatches to the service for that status."""
+    if status == BookingStatus.CANCELLED:
+        return booking_cancel(actor=actor, channel=channel, booking_id=booking_id, reason=reason, waive_fee=waive_fee)
+    handlers = {
+        BookingStatus.CONFIRMED: booking_confirm,
+        BookingStatus.IN_PROGRESS: booking_start,
+        BookingStatus.COMPLETED: booking_complete,
+    }
+    if status not in handlers:
+        booking = policy.ensure_visible(Booking.objects.filter(pk=booking_id).first(), actor)
+        policy.ensure_transition(booking, status)
+    return handlers[status](actor=actor, channel=channel, booking_id=booking_id)
+
+
+# --- assignments --------------------------------------------------------------------------------
+
+
+def booking_assign(*, actor: Actor, channel: Channel, booking_id: int, fieldworker_id: int) -> BookingAssignment:
+    with transaction.atomic():
+        booking = _locked(booking_id, actor)
+        policy.ensure_staff(actor)
+        if not booking.is_open:
+            raise DomainError("not_open", "A closed booking cannot be assigned.")
+        fieldworker = Fieldworker.objects.filter(pk=fieldworker_id).first()
+        if fieldworker is None:
+            raise NotFound("fieldworker", field="fieldworkerId")
+        if fieldworker.status == FieldworkerStatus.BLOCKED:
+            raise DomainError("fieldworker_blocked", f"{fieldworker.name} is blocked.", field="fieldworkerId")
+        if fieldworker.status != FieldworkerStatus.ACTIVE:
+            raise DomainError("fieldworker_inactive", f"{fieldworker.name} is not active.", field="fieldworkerId")
+        assignment = BookingAssignment.objects.filter(booking=booking, fieldworker=fieldworker).first()
+        if assignment is not None and assignment.status in ACTIVE_ASSIGNMENT:
+            raise DomainError("already_assigned", f"{fieldworker.name} is already on this booking.",
+                              field="fieldworkerId")
+        if assignment is None:
+            assignment = BookingAssignment.objects.create(booking=booking, fieldworker=fieldworker)
+        else:  # offered again after a decline
+            assignment.status = AssignmentStatus.OFFERED
+            assignment.decline_reason = ""
+            assignment.offered_at = timezone.now()
+            assignment.responded_at = None
+            assignment.responded_by = None
+            assignment.save()
+        row = history.record(booking, actor=actor, channel=channel, action="assigned",
+                             data={"fieldworker_id": fieldworker.pk, "fieldworker": fieldworker.name})
+        _publish(events.BookingAssigned, row, assignment_id=assignment.pk, fieldworker_id=fieldworker.pk)
+    return assignment
+
+
+def booking_unassign(*, actor: Actor, channel: Channel, booking_id: int, fieldworker_id: int) -> Booking:
+    with transaction.atomic():
+        booking = _locked(booking_id, actor)
+        policy.ensure_staff(actor)
+        assignment = BookingAssignment.objects.filter(booking=booking, fieldworker_id=fieldworker_id).first()
+        if assignment is None:
+            raise NotFound("assignment", field="fieldworkerId")
+        if booking.status == BookingStatus.COMPLETED:
+            raise DomainError("not_open", "A completed booking keeps its fieldworkers.")
+        name = assignment.fieldworker.name
+        assignment.delete()
+        row = history.record(booking, actor=actor, channel=channel, action="unassigned",
+                             data={"fieldworker_id": fieldworker_id, "fieldworker": name})
+        _publish(events.BookingUnassigned, row, fieldworker_id=fieldworker_id)
+    return booking
+
+
+def assignment_respond(*, actor: Actor, channel: Channel, booking_id: int, accept: bool,
+                       fieldworker_id: int | None = None, reason: str = "") -> BookingAssignment:
+    """A fieldworker accepts or declines an offer; staff may answer on a fieldworker's behalf.
+
+    Accepting is first-come: the booking row is locked and once ``workers_required`` have
+    accepted, later accepts fail with ``job_taken``.
+    """
+    if actor.is_fieldworker:
+        if fieldworker_id is not None and fieldworker_id != actor.fieldworker_id:
+            raise NotFound("booking")
+        fieldworker_id = actor.fieldworker_id
+    elif not actor.is_staff:
+        raise NotFound("booking")
+    if fieldworker_id is None:
+        raise ValidationFailed("fieldworkerId", "Say on whose behalf.", code="required")
+    reason = _text(reason, "reason", limit=2000, required=not accept)
+    with transaction.atomic():
+        booking = _locked(booking_id, actor)
+        assignment = (BookingAssignment.objects.select_for_update()
+                      .filter(booking=booking, fieldworker_id=fieldworker_id).first())
+        if assignment is None:
+            raise NotFound("assignment", field="fieldworkerId")
+        if not booking.is_open:
+            raise DomainError("not_open", "This booking is no longer open.")
+        if assignment.status != AssignmentStatus.OFFERED:
+            raise DomainError("already_responded", f"This offer was already {assignment.status}.")
+        if accept:
+            taken = booking.assignments.filter(status=AssignmentStatus.ACCEPTED).count()
+            if taken >= booking.workers_required:
+                raise DomainError("job_taken", "Sorry, this job has already been taken.")
+        elif actor.is_fieldworker and not get_company().fieldworkers_may_decline:
+            raise DomainError("decline_not_allowed", "Declining is switched off. Please call the office.")
+        assignment.status = AssignmentStatus.ACCEPTED if accept else AssignmentStatus.DECLINED
+        assignment.decline_reason = "" if accept else reason
+        assignment.responded_at = timezone.now()
+        assignment.responded_by = actor.user
+        assignment.save()
+        row = history.record(booking, actor=actor, channel=channel, action="accepted" if accept else "declined",
+                             changes={"assignment": (AssignmentStatus.OFFERED, assignment.status)},
+                             data={"fieldworker_id": fieldworker_id, "reason": reason,
+                                   "on_behalf": actor.is_staff})
+        _publish(events.AssignmentResponded, row, assignment_id=assignment.pk, fieldworker_id=fieldworker_id,
+                 accepted=accept, reason=reason)
+    return assignment
+
+
+# --- owner and discussion -----------------------------------------------------------------------
+
+
+def booking_change_owner(*, actor: Actor, channel: Channel, booking_id: int, owner_id: int | None) -> Booking:
+    with transaction.atomic():
+        booking = _locked(booking_id, actor)
+        policy.ensure_staff(actor)
+        owner = _owner(owner_id) if owner_id is not None else None
+        old = booking.owner_id
+        if old == (owner.pk if owner else None):
+            return booking
+        booking.owner = owner
+        booking.save(update_fields=["owner", "updated_at"])
+        row = history.record(booking, actor=actor, channel=channel, action="owner_changed",
+                             changes={"owner_id": (old, booking.owner_id)})
+        _publish(events.BookingOwnerChanged, row, old_owner_id=old, new_owner_id=booking.owner_id)
+    return booking
+
+
+def comment_add(*, actor: Actor, channel: Channel, booking_id: int, body: str,
+                visible_to_customer: bool | None = None, reply_to_id: int | None = None) -> BookingComment:
+    body = _text(body, "body", required=True)
+    with transaction.atomic():
+        booking = _locked(booking_id, actor)
+        if actor.is_customer:
+            if visible_to_customer is False:
+                raise DomainError("forbidden", "Customers cannot post internal notes.", field="visibleToCustomer")
+            visible = True
+        else:
+            visible = bool(visible_to_customer)
+        reply_to = None
+        if reply_to_id is not None:
+            reply_to = BookingComment.objects.filter(pk=reply_to_id, booking=booking).first()
+            if reply_to is None or (actor.is_customer and not reply_to.visible_to_customer):
+                raise NotFound("comment", field="replyToId")
+        author_name = actor.label
+        if actor.is_customer and actor.user is None:
+            author_name = booking.customer.name
+        comment = BookingComment.objects.create(
+            booking=booking, author_user=actor.user, author_kind=actor.kind, author_name=author_name[:150],
+            channel=channel, body=body, visible_to_customer=visible, reply_to=reply_to,
+        )
+        row = history.record(booking, actor=actor, channel=channel, action="comment_added",
+                             data={"comment_id": comment.pk, "visible_to_customer": visible})
+        _publish(events.CommentAdded, row, comment_id=comment.pk, author_name=comment.author_name, body=body,
+                 visible_to_customer=visible, created_at=comment.created_at.isoformat(),
+                 extra={"reply_to_id": reply_to_id})
+    return comment
+
+
+def booking_set_automation(*, actor: Actor, channel: Channel, booking_id: int, email_paused: bool | None = None,
+                           sms_paused: bool | None = None) -> Booking:
+    """Pause or resume automated e-mails / SMS for one booking."""
+    with transaction.atomic():
+        booking = _locked(booking_id, actor)
+        policy.ensure_staff(actor)
+        diff = {}
+        if email_paused is not None and email_paused != booking.automated_email_paused:
+            diff["automated_email_paused"] = (booking.automated_email_paused, email_paused)
+        if sms_paused is not None and sms_paused != booking.automated_sms_paused:
+            diff["automated_sms_paused"] = (booking.automated_sms_paused, sms_paused)
+        if not diff:
+            return booking
+        for key, (_, value) in diff.items():
+            setattr(booking, key, value)
+        booking.save()
+        row = history.record(booking, actor=actor, channel=channel, action="automation_changed", changes=diff)
+        _publish(events.BookingUpdated, row, changed=tuple(sorted(diff)))
+    return booking

@@ -1,0 +1,139 @@
+"""Domain events: small frozen dataclasses that leave after commit.
+
+Services call :func:`publish`; delivery is deferred with ``transaction.on_commit`` so no
+subscriber ever sees an event whose transaction rolled back. Subscribers (realtime broadcast,
+notifications, calendar push) register with :func:`subscribe` from their own ``AppConfig.ready``
+so that ``core`` imports none of them. A failing subscriber is logged and never breaks the
+others or the request that caused the event.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import defaultdict
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from typing import Any, TypeVar
+
+from django.db import transaction
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, kw_only=True)
+class DomainEvent:
+    """Base of all events. ``event_id`` is the id of the history row the change wrote."""
+
+    event_id: int
+    booking_id: int
+    channel: str
+    actor_kind: str
+    actor_user_id: int | None = None
+    occurred_at: str = ""
+
+    @property
+    def name(self) -> str:
+        return type(self).__name__
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"type": self.name, **asdict(self)}
+
+
+E = TypeVar("E", bound=DomainEvent)
+Handler = Callable[[Any], None]
+_subscribers: dict[type, list[Handler]] = defaultdict(list)
+
+
+def subscribe(event_type: type[E], handler: Callable[[E], None]) -> None:
+    if handler not in _subscribers[event_type]:
+        _subscribers[event_type].append(handler)
+
+
+def unsubscribe(event_type: type[E], handler: Callable[[E], None]) -> None:
+    if handler in _subscribers[event_type]:
+        _subscribers[event_type].remove(handler)
+
+
+def _handlers_for(event: DomainEvent) -> list[Handler]:
+    handlers: list[Handler] = []
+    for klass in type(event).__mro__:
+        handlers.extend(_subscribers.get(klass, ()))
+    return handlers
+
+
+def dispatch(event: DomainEvent) -> None:
+    """Deliver now. Used by ``publish`` after commit; call directly only in tests of handlers."""
+    for handler in _handlers_for(event):
+        try:
+            handler(event)
+        except Exception:
+            logger.exception("event handler %r failed for %s", handler, event.name)
+
+
+def publish(event: DomainEvent) -> None:
+    transaction.on_commit(lambda: dispatch(event), robust=True)
+
+
+# --- booking events ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, kw_only=True)
+class BookingCreated(DomainEvent):
+    number: str
+    status: str
+    customer_id: int
+    scheduled_start: str
+    scheduled_end: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class BookingUpdated(DomainEvent):
+    changed: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, kw_only=True)
+class BookingStatusChanged(DomainEvent):
+    old_status: str
+    new_status: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class BookingCancelled(BookingStatusChanged):
+    reason: str
+    fee: str
+    fieldworker_ids: tuple[int, ...] = ()
+
+
+@dataclass(frozen=True, kw_only=True)
+class BookingAssigned(DomainEvent):
+    assignment_id: int
+    fieldworker_id: int
+
+
+@dataclass(frozen=True, kw_only=True)
+class BookingUnassigned(DomainEvent):
+    fieldworker_id: int
+
+
+@dataclass(frozen=True, kw_only=True)
+class AssignmentResponded(DomainEvent):
+    assignment_id: int
+    fieldworker_id: int
+    accepted: bool
+    reason: str = ""
+
+
+@dataclass(frozen=True, kw_only=True)
+class BookingOwnerChanged(DomainEvent):
+    old_owner_id: int | None
+    new_owner_id: int | None
+
+
+@dataclass(frozen=True, kw_only=True)
+class CommentAdded(DomainEvent):
+    comment_id: int
+    author_name: str
+    body: str
+    visible_to_customer: bool
+    created_at: str
+    extra: dict = field(default_factory=dict)

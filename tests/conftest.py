@@ -1,0 +1,93 @@
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from django.db import connection
+
+from core import events
+from core.actors import Actor
+from core.company.selectors import get_company
+
+from . import factories
+
+
+@pytest.fixture
+def company(db):
+    return get_company()
+
+
+@pytest.fixture
+def staff(db):
+    return factories.staff_user()
+
+
+@pytest.fixture
+def staff_actor(staff) -> Actor:
+    return Actor.from_user(staff)
+
+
+@pytest.fixture
+def customer(db):
+    return factories.customer(with_login=True)
+
+
+@pytest.fixture
+def customer_actor(customer) -> Actor:
+    return Actor.from_user(customer.user)
+
+
+@pytest.fixture
+def fieldworker(db):
+    return factories.fieldworker()
+
+
+@pytest.fixture
+def fieldworker_actor(fieldworker) -> Actor:
+    return Actor.from_user(fieldworker.user)
+
+
+class EventRecorder:
+    """Events that left after commit, in order.
+
+    Tests run inside a transaction that never commits, so reading the recorder first runs the
+    on-commit callbacks queued so far, exactly as a real commit would (rolled-back work never
+    queues any)."""
+
+    def __init__(self) -> None:
+        self.seen: list[events.DomainEvent] = []
+
+    def _flush(self) -> None:
+        conn = connection
+        while conn.run_on_commit:
+            pending, conn.run_on_commit = conn.run_on_commit, []
+            for _sids, func, _robust in pending:
+                func()
+
+    def all(self) -> list[events.DomainEvent]:
+        self._flush()
+        return list(self.seen)
+
+    @property
+    def names(self) -> list[str]:
+        return [event.name for event in self.all()]
+
+    def of(self, event_type: type) -> list:
+        return [event for event in self.all() if isinstance(event, event_type)]
+
+    def clear(self) -> None:
+        self._flush()
+        self.seen.clear()
+
+    def __len__(self) -> int:
+        return len(self.all())
+
+
+@pytest.fixture
+def published(db) -> Iterator[EventRecorder]:
+    recorder = EventRecorder()
+    events.subscribe(events.DomainEvent, recorder.seen.append)
+    try:
+        yield recorder
+    finally:
+        events.unsubscribe(events.DomainEvent, recorder.seen.append)

@@ -1,0 +1,80 @@
+"""Plain builders for test data. They write rows directly or through the services; tests of
+behaviour always go through the services."""
+
+from __future__ import annotations
+
+import itertools
+from datetime import datetime, timedelta
+from decimal import Decimal
+
+from django.utils import timezone
+
+from core.accounts.models import Role, User
+from core.actors import Actor, Channel
+from core.bookings import services as booking_services
+from core.bookings.models import Booking
+from core.catalog.models import Service, ServiceCategory
+from core.company.selectors import get_company
+from core.crm.models import Customer, Property
+from core.workforce.models import Fieldworker
+
+_seq = itertools.count(1)
+
+
+def staff_user(**extra) -> User:
+    n = next(_seq)
+    extra.setdefault("role", Role.STAFF)
+    return User.objects.create_user(email=f"staff{n}@example.com", password="pw-staff-123", full_name=f"Staff {n}",
+                                    **extra)
+
+
+def customer(*, with_login: bool = False, **extra) -> Customer:
+    n = next(_seq)
+    user = None
+    if with_login:
+        user = User.objects.create_user(email=f"cust{n}@example.com", password="pw-cust-123",
+                                        full_name=f"Customer {n}", role=Role.CUSTOMER)
+    extra.setdefault("mobile", f"+614000{n:05d}")
+    extra.setdefault("email", f"cust{n}@example.com")
+    return Customer.objects.create(user=user, name=extra.pop("name", f"Customer {n}"), **extra)
+
+
+def property_for(cust: Customer, **extra) -> Property:
+    extra.setdefault("latitude", -33.8688)
+    extra.setdefault("longitude", 151.2093)
+    return Property.objects.create(customer=cust, address=extra.pop("address", f"{next(_seq)} George St"),
+                                   postcode="2000", city="Sydney", **extra)
+
+
+def fieldworker(**extra) -> Fieldworker:
+    n = next(_seq)
+    user = User.objects.create_user(email=f"fw{n}@example.com", password="pw-fw-123", full_name=f"Worker {n}",
+                                    role=Role.FIELDWORKER)
+    extra.setdefault("mobile", f"+614111{n:05d}")
+    return Fieldworker.objects.create(user=user, name=extra.pop("name", f"Worker {n}"), **extra)
+
+
+def service(**extra) -> Service:
+    category, _ = ServiceCategory.objects.get_or_create(name="Cleaning")
+    extra.setdefault("price", Decimal("120.00"))
+    extra.setdefault("tax_rate", Decimal("10.00"))
+    extra.setdefault("duration_minutes", 120)
+    return Service.objects.create(category=category, name=extra.pop("name", f"Service {next(_seq)}"), **extra)
+
+
+def staff_actor(user: User | None = None) -> Actor:
+    return Actor.from_user(user or staff_user())
+
+
+def booking(*, cust: Customer | None = None, start: datetime | None = None, hours: float = 2,
+            svc: Service | None = None, actor: Actor | None = None, **extra) -> Booking:
+    cust = cust or customer()
+    prop = extra.pop("prop", None) or property_for(cust)
+    start = start or timezone.now() + timedelta(days=3)
+    svc = svc or service()
+    get_company()
+    return booking_services.booking_create(
+        actor=actor or Actor.system(), channel=Channel.SYSTEM, customer_id=cust.pk, property_id=prop.pk,
+        scheduled_start=start, scheduled_end=start + timedelta(hours=hours),
+        lines=[booking_services.LineInput(service_id=svc.pk, quantity=Decimal("1"))], **extra,
+    )
