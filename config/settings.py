@@ -35,7 +35,7 @@ def env_list(name: str, default: list[str]) -> list[str]:
 TESTING = "pytest" in sys.modules
 DEBUG = env_bool("DEBUG", False)
 
-DEV_SECRET_KEY = "dev-insecure-fieldops-secret-key-do-not-use-in-production"  # noqa: S105
+DEV_SECRET_KEY = "dev-insecure-fieldops-secret-key-do-not-use-in-production"
 SECRET_KEY = os.environ.get("SECRET_KEY", DEV_SECRET_KEY)
 if not DEBUG and not TESTING and SECRET_KEY == DEV_SECRET_KEY:
     raise ImproperlyConfigured(

@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 import builtins
-
 from decimal import Decimal
 
 from django.conf import settings

@@ -18,7 +18,9 @@ CUSTOMER_CANCEL_CHANNELS = frozenset({Channel.PORTAL, Channel.EMAIL_LINK, Channe
 def is_assigned(booking: Booking, actor: Actor, *, accepted_only: bool = False) -> bool:
     if not actor.is_fieldworker:
         return False
-    statuses = (AssignmentStatus.ACCEPTED,) if accepted_only else (AssignmentStatus.OFFERED, AssignmentStatus.ACCEPTED)
+    statuses = [AssignmentStatus.ACCEPTED]
+    if not accepted_only:
+        statuses.append(AssignmentStatus.OFFERED)
     return booking.assignments.filter(fieldworker_id=actor.fieldworker_id, status__in=statuses).exists()
 
 
@@ -46,7 +48,8 @@ def ensure_transition(booking: Booking, new_status: str) -> None:
     if not booking.can_move_to(new_status):
         raise DomainError(
             "illegal_transition",
-            f"A {booking.get_status_display().lower()} booking cannot become {BookingStatus(new_status).label.lower()}.",
+            f"A {booking.get_status_display().lower()} booking cannot become "
+            f"{BookingStatus(new_status).label.lower()}.",
             field="status",
         )
 

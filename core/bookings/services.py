@@ -81,7 +81,8 @@ def _aware(value: datetime, tz: zoneinfo.ZoneInfo, field: str) -> datetime:
 def _text(value: str, field: str, *, limit: int = MAX_TEXT, required: bool = False) -> str:
     value = (value or "").strip()
     if required and not value:
-        raise ValidationFailed(field, "This is required.", code=f"{field}_required" if field == "reason" else "required")
+        code = "reason_required" if field == "reason" else "required"
+        raise ValidationFailed(field, "This is required.", code=code)
     if len(value) > limit:
         raise ValidationFailed(field, f"At most {limit} characters.", code="too_long")
     return value
@@ -232,7 +233,8 @@ def booking_update(*, actor: Actor, channel: Channel, booking_id: int, lines: Se
             new["scheduled_end"] = _aware(changes["scheduled_end"], tz, "scheduledEnd")
         if "scheduled_start" in new and "scheduled_end" not in new:
             new["scheduled_end"] = new["scheduled_start"] + (booking.scheduled_end - booking.scheduled_start)
-        _check_window(new.get("scheduled_start", booking.scheduled_start), new.get("scheduled_end", booking.scheduled_end))
+        _check_window(new.get("scheduled_start", booking.scheduled_start),
+                      new.get("scheduled_end", booking.scheduled_end))
         if "property_id" in changes:
             pid = changes["property_id"]
             if pid is not None and not Property.objects.filter(pk=pid, customer_id=booking.customer_id).exists():
