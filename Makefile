@@ -29,7 +29,7 @@ test: lint
 	$(BIN)/pytest
 
 schema: $(BIN)/.installed
-	DEBUG=1 $(BIN)/python manage.py export_schema graphql_api.schema:schema --path schema.graphql
+	DEBUG=1 $(BIN)/python manage.py graphql_schema
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .ruff_cache

@@ -63,9 +63,14 @@ INSTALLED_APPS = [
     "core.catalog",
     "core.workforce",
     "core.bookings",
+    "core.notifications",
+    "core.chat",
+    "core.outreach",
     "realtime",
     "graphql_api",
     "web",
+    "conversations.sms",
+    "conversations.telegram",
 ]
 
 MIDDLEWARE = [
@@ -142,20 +147,64 @@ if REDIS_URL:
             "BACKEND": os.environ.get(
                 "FIELDOPS_CHANNEL_LAYER", "channels_redis.pubsub.RedisPubSubChannelLayer"
             ),
-            "CONFIG": {"hosts": [REDIS_URL]},
+            # FIELDOPS_CHANNEL_PREFIX keeps deployments (or test runs) sharing one Redis apart.
+            "CONFIG": {"hosts": [REDIS_URL], "prefix": os.environ.get("FIELDOPS_CHANNEL_PREFIX", "asgi")},
         }
     }
 else:
     CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
+# GraphQL over WebSocket (realtime/): graphql-transport-ws only unless the legacy protocol is enabled.
+GRAPHQL_WS_LEGACY_PROTOCOL = env_bool("GRAPHQL_WS_LEGACY_PROTOCOL", False)
+GRAPHQL_WS_MAX_SUBSCRIPTIONS = int(os.environ.get("GRAPHQL_WS_MAX_SUBSCRIPTIONS", "20"))
+GRAPHQL_WS_INIT_TIMEOUT = int(os.environ.get("GRAPHQL_WS_INIT_TIMEOUT", "10"))  # seconds to connection_init
+REALTIME_REQUIRE_ORIGIN = env_bool("REALTIME_REQUIRE_ORIGIN", False)  # refuse handshakes without Origin
 
 # --- background work ------------------------------------------------------------------------
 TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
+
+# --- SMS (Twilio) --------------------------------------------------------------------------
+TWILIO_ACCOUNT_SID = os.environ.get("TWILIO_ACCOUNT_SID", "")
+# Without a token every webhook is refused; DEBUG and tests get a local one so sms_simulate works.
+TWILIO_AUTH_TOKEN = os.environ.get("TWILIO_AUTH_TOKEN", "dev-twilio-auth-token" if DEBUG or TESTING else "")
+TWILIO_FROM_NUMBER = os.environ.get("TWILIO_FROM_NUMBER", "")
+TWILIO_MESSAGING_SERVICE_SID = os.environ.get("TWILIO_MESSAGING_SERVICE_SID", "")
+TWILIO_API_BASE_URL = os.environ.get("TWILIO_API_BASE_URL", "")  # blank: Twilio itself (tests: a fake)
+SMS_BACKEND = os.environ.get(
+    "SMS_BACKEND",
+    "core.notifications.backends.LocmemSmsBackend" if TESTING else "core.notifications.backends.ConsoleSmsBackend",
+)
+SMS_STATUS_CALLBACK_URL = os.environ.get("SMS_STATUS_CALLBACK_URL", f"{FIELDOPS_PUBLIC_URL}/webhooks/twilio/status/")
+# (a) default carrier behaviour: a bare CANCEL is a carrier opt-out word; (b) the business removed
+# CANCEL from its Twilio opt-out list (Advanced Opt-Out): a bare CANCEL is a cancel intent.
+SMS_CANCEL_IS_CARRIER_OPT_OUT = env_bool("SMS_CANCEL_IS_CARRIER_OPT_OUT", True)
+SMS_REMINDER_HOURS = int(os.environ.get("SMS_REMINDER_HOURS", "24"))
+
+# --- chat (Telegram bot for fieldworkers) -------------------------------------------------------
+TELEGRAM_BOT_TOKEN = os.environ.get("TELEGRAM_BOT_TOKEN", "")
+TELEGRAM_BOT_USERNAME = os.environ.get("TELEGRAM_BOT_USERNAME", "fieldops_bot").lstrip("@")
+# Without a secret every webhook call is refused (403).
+TELEGRAM_WEBHOOK_SECRET = os.environ.get("TELEGRAM_WEBHOOK_SECRET", "")
+TELEGRAM_API_BASE_URL = os.environ.get("TELEGRAM_API_BASE_URL", "")  # blank: api.telegram.org (tests: a fake)
+TELEGRAM_WEBHOOK_URL = os.environ.get("TELEGRAM_WEBHOOK_URL", f"{FIELDOPS_PUBLIC_URL}/webhooks/telegram/")
+TELEGRAM_MAX_PER_SECOND = float(os.environ.get("TELEGRAM_MAX_PER_SECOND", "25"))  # per process; Bot API: ~30/s
+TELEGRAM_MAX_PER_CHAT_PER_SECOND = float(os.environ.get("TELEGRAM_MAX_PER_CHAT_PER_SECOND", "1"))
+CHAT_BACKEND = os.environ.get(
+    "CHAT_BACKEND", "core.chat.backends.LocmemChatBackend" if TESTING else "core.chat.backends.ConsoleChatBackend",
+)
+CHAT_LINK_TTL_HOURS = int(os.environ.get("CHAT_LINK_TTL_HOURS", "72"))
+# The webhook hands outbound messages to the Tasks API from a background thread, after answering.
+CHAT_DELIVER_AFTER_WEBHOOK = env_bool("CHAT_DELIVER_AFTER_WEBHOOK", not TESTING)
 
 # --- e-mail ---------------------------------------------------------------------------------
 EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
 EMAIL_HOST = os.environ.get("EMAIL_HOST", "localhost")
 EMAIL_PORT = int(os.environ.get("EMAIL_PORT", "25"))
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "Fieldops <no-reply@fieldops.local>")
+# Outreach (core/outreach): e-mail links, reminders, branding.
+OUTREACH_LOGO_URL = os.environ.get("OUTREACH_LOGO_URL", "")  # absolute URL of the logo in e-mails
+OUTREACH_LINK_GRACE_HOURS = int(os.environ.get("OUTREACH_LINK_GRACE_HOURS", "72"))  # links live past the end
+OUTREACH_LINK_MAX_DAYS = int(os.environ.get("OUTREACH_LINK_MAX_DAYS", "400"))
+OUTREACH_REMINDER_HOURS = int(os.environ.get("OUTREACH_REMINDER_HOURS", "24"))
 
 # --- GraphQL --------------------------------------------------------------------------------
 GRAPHQL_INTROSPECTION = env_bool("GRAPHQL_INTROSPECTION", DEBUG)

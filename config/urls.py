@@ -5,4 +5,5 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("", include("graphql_api.urls")),
     path("", include("web.urls")),
+    path("", include("conversations.urls")),
 ]

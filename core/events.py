@@ -65,7 +65,10 @@ def dispatch(event: DomainEvent) -> None:
     """Deliver now. Used by ``publish`` after commit; call directly only in tests of handlers."""
     for handler in _handlers_for(event):
         try:
-            handler(event)
+            # Each handler in its own transaction (a savepoint when one is open): a database
+            # error in one subscriber never poisons the others or the caller's connection.
+            with transaction.atomic():
+                handler(event)
         except Exception:
             logger.exception("event handler %r failed for %s", handler, event.name)
 

@@ -3,3 +3,8 @@ from django.apps import AppConfig
 
 class RealtimeConfig(AppConfig):
     name = "realtime"
+
+    def ready(self) -> None:
+        from . import broadcast
+
+        broadcast.connect()

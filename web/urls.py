@@ -1,7 +1,21 @@
 from django.urls import path
 
-from . import views
+from . import dashboard, portal, views
 
 urlpatterns = [
     path("healthz", views.health, name="health"),
+    path("dashboard/", dashboard.dashboard, name="dashboard"),
+    path("dashboard/login/", dashboard.DashboardLoginView.as_view(), name="dashboard-login"),
+    path("dashboard/logout/", dashboard.DashboardLogoutView.as_view(), name="dashboard-logout"),
+    # customer portal and e-mail link landings (issue 6)
+    path("b/<str:token>/", portal.link_booking, name="link-booking"),
+    path("b/<str:token>/cancel", portal.link_cancel, name="link-cancel"),
+    path("b/<str:token>/request", portal.link_request, name="link-request"),
+    path("portal/", portal.portal_home, name="portal-home"),
+    path("portal/login/", portal.portal_login, name="portal-login"),
+    path("portal/login/<str:token>/", portal.portal_login_token, name="portal-login-token"),
+    path("portal/logout/", portal.portal_logout, name="portal-logout"),
+    path("portal/bookings/<int:booking_id>/", portal.portal_booking, name="portal-booking"),
+    path("portal/bookings/<int:booking_id>/cancel", portal.portal_cancel, name="portal-cancel"),
+    path("portal/request/", portal.portal_request, name="portal-request"),
 ]

@@ -69,6 +69,10 @@ class Booking(models.Model):
     cancel_channel = models.CharField(max_length=12, choices=Channel.choices, blank=True)
     cancel_reason = models.TextField(blank=True)
     cancellation_fee = models.DecimalField(max_digits=10, decimal_places=2, default=Decimal("0"))
+    series = models.ForeignKey("bookings.BookingSeries", null=True, blank=True, on_delete=models.SET_NULL,
+                               related_name="bookings")
+    series_date = models.DateField(null=True, blank=True,
+                                   help_text="The local date of the series occurrence this booking materialises.")
 
     created_at = models.DateTimeField(default=timezone.now)
     updated_at = models.DateTimeField(auto_now=True)
@@ -78,6 +82,7 @@ class Booking(models.Model):
         constraints = [
             models.CheckConstraint(condition=Q(scheduled_end__gt=F("scheduled_start")), name="booking_end_after_start"),
             models.CheckConstraint(condition=Q(cancellation_fee__gte=0), name="booking_fee_not_negative"),
+            models.UniqueConstraint(fields=["series", "series_date"], name="booking_one_per_series_date"),
         ]
         indexes = [models.Index(fields=["status", "scheduled_start"], name="booking_status_start_idx")]
 
@@ -156,13 +161,19 @@ class BookingAssignment(models.Model):
     responded_at = models.DateTimeField(null=True, blank=True)
     responded_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
                                      related_name="+")
+    # The time this assignment holds the fieldworker: the booking's window plus the travel buffer,
+    # copied here so that one table can forbid overlaps (core.bookings.conflicts keeps it in step;
+    # NULL once the booking is cancelled or the offer declined).
+    busy_from = models.DateTimeField(null=True, blank=True, editable=False)
+    busy_until = models.DateTimeField(null=True, blank=True, editable=False)
 
     class Meta:
         ordering = ["offered_at", "id"]
         constraints = [
             models.UniqueConstraint(fields=["booking", "fieldworker"], name="assignment_unique_per_booking"),
         ]
-        indexes = [models.Index(fields=["fieldworker", "status"], name="assignment_fw_status_idx")]
+        indexes = [models.Index(fields=["fieldworker", "status"], name="assignment_fw_status_idx"),
+                   models.Index(fields=["fieldworker", "busy_from"], name="assignment_fw_busy_idx")]
 
     def __str__(self) -> str:
         return f"{self.fieldworker} on {self.booking} ({self.status})"
@@ -213,3 +224,49 @@ class BookingComment(models.Model):
 
     def __str__(self) -> str:
         return f"{self.author_name} on {self.booking}: {self.body[:40]}"
+
+
+class SeriesStatus(models.TextChoices):
+    ACTIVE = "active", "Active"
+    ENDED = "ended", "Ended"
+    CANCELLED = "cancelled", "Cancelled"
+
+
+class BookingSeries(models.Model):
+    """A recurring booking: an RFC 5545 rule expanded in local wall-clock time.
+
+    Occurrences are materialised as ordinary bookings up to a horizon (``materialised_until``)
+    by ``core.bookings.series``; the rule never stores DTSTART, which is ``start_date`` +
+    ``start_time`` in ``time_zone``.
+    """
+
+    customer = models.ForeignKey("crm.Customer", on_delete=models.PROTECT, related_name="booking_series")
+    property = models.ForeignKey("crm.Property", null=True, blank=True, on_delete=models.PROTECT,
+                                 related_name="booking_series")
+    rule = models.CharField(max_length=300, help_text="RRULE body, e.g. FREQ=WEEKLY;INTERVAL=2;BYDAY=MO;COUNT=10")
+    start_date = models.DateField()
+    start_time = models.TimeField()
+    duration_minutes = models.PositiveIntegerField()
+    time_zone = models.CharField(max_length=64)
+    lines = models.JSONField(default=list, blank=True)
+    fieldworker_ids = models.JSONField(default=list, blank=True)
+    workers_required = models.PositiveSmallIntegerField(default=1)
+    notes = models.TextField(blank=True)
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                              related_name="+")
+    status = models.CharField(max_length=10, choices=SeriesStatus.choices, default=SeriesStatus.ACTIVE,
+                              db_index=True)
+    ends_on = models.DateField(null=True, blank=True, help_text="Hard last date, besides the rule's own end "
+                                                                 "(set when the series is cut short).")
+    materialised_until = models.DateField(null=True, blank=True)
+    parent = models.ForeignKey("self", null=True, blank=True, on_delete=models.SET_NULL, related_name="splits",
+                               help_text="The series this one was split from ('this and following').")
+    created_at = models.DateTimeField(default=timezone.now)
+    cancelled_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["id"]
+        verbose_name_plural = "booking series"
+
+    def __str__(self) -> str:
+        return f"Series {self.pk}: {self.rule}"

@@ -84,8 +84,13 @@ def inside_notice_window(booking: Booking, *, company: Company, now: datetime) -
     return booking.scheduled_start - now < timedelta(hours=company.cancellation_notice_hours)
 
 
-def cancellation_fee(booking: Booking, *, company: Company, now: datetime) -> Decimal:
-    """The fee the company rule charges for cancelling now (zero outside the notice window)."""
+def cancellation_fee(booking: Booking, *, company: Company, now: datetime, actor: Actor | None = None) -> Decimal:
+    """The fee the company rule charges for cancelling now (zero outside the notice window).
+
+    The customer pays for cancelling late, themself or through the office; never because a
+    fieldworker called the job off (decision 0125)."""
+    if actor is not None and actor.is_fieldworker:
+        return ZERO
     if company.cancellation_fee_type == FeeType.NONE or not inside_notice_window(booking, company=company, now=now):
         return ZERO
     if company.cancellation_fee_type == FeeType.FIXED:

@@ -42,13 +42,17 @@ def visible_comments(actor: Actor) -> QuerySet[BookingComment]:
     return qs
 
 
+CUSTOMER_HIDDEN_ACTIONS = ("owner_changed", "comment_added", "assigned", "declined", "unassigned")
+
+
 def visible_history(actor: Actor) -> QuerySet[BookingEvent]:
     if not (actor.is_staff or actor.is_fieldworker or actor.is_customer):
         return BookingEvent.objects.none()
     qs = BookingEvent.objects.filter(booking__in=visible_bookings(actor))
     if actor.is_customer:
-        # customers see what happened to their booking, not staff-internal bookkeeping
-        qs = qs.filter(~Q(action__in=("owner_changed", "comment_added")))
+        # customers see what happened to their booking, not staff-internal bookkeeping nor offers
+        # to fieldworkers (who was asked, who declined and why); see decision 0120
+        qs = qs.filter(~Q(action__in=CUSTOMER_HIDDEN_ACTIONS))
     return qs
 
 

@@ -24,9 +24,10 @@ from core.company.selectors import get_company
 from core.company.services import next_number
 from core.crm.models import Customer, Property
 from core.errors import DomainError, NotFound, ValidationFailed
+from core.money import round_money
 from core.workforce.models import Fieldworker, FieldworkerStatus
 
-from . import history, policy
+from . import conflicts, history, policy
 from .models import (
     ACTIVE_ASSIGNMENT,
     AssignmentStatus,
@@ -61,7 +62,7 @@ def _zone(name: str, field: str = "timeZone") -> zoneinfo.ZoneInfo:
         if not name or len(name) > 64:
             raise ValueError
         return zoneinfo.ZoneInfo(name)
-    except (ValueError, zoneinfo.ZoneInfoNotFoundError):
+    except (ValueError, OSError, zoneinfo.ZoneInfoNotFoundError):  # OSError: a directory such as "America"
         raise ValidationFailed(field, f"Unknown time zone {name[:64]!r}.", code="invalid_time_zone")
 
 
@@ -69,6 +70,8 @@ def _aware(value: datetime, tz: zoneinfo.ZoneInfo, field: str) -> datetime:
     """Aware datetimes are kept; naive ones are wall-clock time in the booking's zone."""
     if not isinstance(value, datetime):
         raise ValidationFailed(field, "Not a date and time.", code="invalid_datetime")
+    if not 2000 <= value.year <= 2999:  # also keeps zone arithmetic clear of the calendar's ends
+        raise ValidationFailed(field, "That date is out of range.", code="invalid_datetime")
     if timezone.is_aware(value):
         return value
     local = value.replace(tzinfo=tz)
@@ -135,10 +138,15 @@ def _build_lines(lines: Sequence[LineInput]) -> list[BookingLine]:
             raise ValidationFailed(f"{field}.taxRate", "A tax rate is between 0 and 100.", code="out_of_range")
         description = _text(line.description or (service.name if service else ""), f"{field}.description",
                             limit=200, required=True)
-        built.append(BookingLine(service=service, description=description, quantity=quantity.quantize(Decimal("0.01")),
-                                 unit_price=price.quantize(Decimal("0.01")), tax_rate=tax.quantize(Decimal("0.01")),
+        built.append(BookingLine(service=service, description=description, quantity=round_money(quantity),
+                                 unit_price=round_money(price), tax_rate=round_money(tax),
                                  position=position))
     return built
+
+
+def _summary(line: BookingLine) -> str:
+    """A line as the history shows it; every priced field is in it, so any change shows."""
+    return f"{line.quantity} x {line.description} @ {line.unit_price} +{line.tax_rate}% tax"
 
 
 def _locked(booking_id: int, actor: Actor) -> Booking:
@@ -195,7 +203,7 @@ def booking_create(*, actor: Actor, channel: Channel, customer_id: int, schedule
         BookingLine.objects.bulk_create(built)
         row = history.record(booking, actor=actor, channel=channel, action="created", data={
             "number": booking.number, "scheduled_start": start, "scheduled_end": end,
-            "lines": [f"{line.quantity} x {line.description} @ {line.unit_price}" for line in built],
+            "lines": [_summary(line) for line in built],
         })
         _publish(events.BookingCreated, row, number=str(booking.number), status=booking.status,
                  customer_id=customer.pk, scheduled_start=start.isoformat(), scheduled_end=end.isoformat())
@@ -250,9 +258,10 @@ def booking_update(*, actor: Actor, channel: Channel, booking_id: int, lines: Se
 
         diff = {key: (getattr(booking, key), value) for key, value in new.items() if getattr(booking, key) != value}
         if built is not None:
-            before = [f"{line.quantity} x {line.description} @ {line.unit_price}" for line in booking.lines.all()]
-            after = [f"{line.quantity} x {line.description} @ {line.unit_price}" for line in built]
-            if before != after:
+            current = list(booking.lines.all())
+            before = [_summary(line) for line in current]
+            after = [_summary(line) for line in built]
+            if before != after or [line.service_id for line in current] != [line.service_id for line in built]:
                 diff["lines"] = (before, after)
         if not diff:
             return booking
@@ -260,6 +269,8 @@ def booking_update(*, actor: Actor, channel: Channel, booking_id: int, lines: Se
             if key != "lines":
                 setattr(booking, key, value)
         booking.save()
+        if "scheduled_start" in diff or "scheduled_end" in diff:
+            conflicts.resync(booking)  # raises fieldworker_conflict; the whole update rolls back
         if "lines" in diff:
             booking.lines.all().delete()
             for line in built or ():
@@ -346,7 +357,7 @@ def booking_cancellation_quote(*, actor: Actor, channel: Channel, booking_id: in
             raise
         return CancellationQuote(False, Decimal("0.00"), False, exc.code, exc.message)
     inside = policy.inside_notice_window(booking, company=company, now=now)
-    return CancellationQuote(True, policy.cancellation_fee(booking, company=company, now=now), inside)
+    return CancellationQuote(True, policy.cancellation_fee(booking, company=company, now=now, actor=actor), inside)
 
 
 def booking_cancel(*, actor: Actor, channel: Channel, booking_id: int, reason: str, waive_fee: bool = False,
@@ -358,7 +369,7 @@ def booking_cancel(*, actor: Actor, channel: Channel, booking_id: int, reason: s
         booking = _locked(booking_id, actor)
         company, now = get_company(), timezone.now()
         policy.ensure_can_cancel(booking, actor=actor, channel=channel, company=company, now=now)
-        fee = policy.cancellation_fee(booking, company=company, now=now)
+        fee = policy.cancellation_fee(booking, company=company, now=now, actor=actor)
         if waive_fee:
             if not actor.is_staff:
                 raise DomainError("forbidden", "Only staff may waive the cancellation fee.", field="waiveFee")
@@ -378,6 +389,7 @@ def booking_cancel(*, actor: Actor, channel: Channel, booking_id: int, reason: s
         booking.cancel_reason = reason
         booking.cancellation_fee = fee
         booking.save()
+        conflicts.release(booking)
         row = history.record(booking, actor=actor, channel=channel, action="cancelled",
                              changes={"status": (old, BookingStatus.CANCELLED)},
                              data={"reason": reason, "fee": str(fee), "fee_waived": waive_fee})
@@ -389,6 +401,8 @@ def booking_cancel(*, actor: Actor, channel: Channel, booking_id: int, reason: s
 def booking_set_status(*, actor: Actor, channel: Channel, booking_id: int, status: str, reason: str = "",
                        waive_fee: bool = False) -> Booking:
     """Staff's 'edit booking, change the status' path: dispatches to the service for that status."""
+    if status not in BookingStatus.values:
+        raise ValidationFailed("status", "Unknown status.")
     if status == BookingStatus.CANCELLED:
         return booking_cancel(actor=actor, channel=channel, booking_id=booking_id, reason=reason, waive_fee=waive_fee)
     handlers = {
@@ -423,14 +437,14 @@ def booking_assign(*, actor: Actor, channel: Channel, booking_id: int, fieldwork
             raise DomainError("already_assigned", f"{fieldworker.name} is already on this booking.",
                               field="fieldworkerId")
         if assignment is None:
-            assignment = BookingAssignment.objects.create(booking=booking, fieldworker=fieldworker)
+            assignment = BookingAssignment(booking=booking, fieldworker=fieldworker)
         else:  # offered again after a decline
             assignment.status = AssignmentStatus.OFFERED
             assignment.decline_reason = ""
             assignment.offered_at = timezone.now()
             assignment.responded_at = None
             assignment.responded_by = None
-            assignment.save()
+        conflicts.claim(assignment, booking)  # saves; raises fieldworker_conflict on an overlap
         row = history.record(booking, actor=actor, channel=channel, action="assigned",
                              data={"fieldworker_id": fieldworker.pk, "fieldworker": fieldworker.name})
         _publish(events.BookingAssigned, row, assignment_id=assignment.pk, fieldworker_id=fieldworker.pk)
@@ -480,6 +494,11 @@ def assignment_respond(*, actor: Actor, channel: Channel, booking_id: int, accep
             raise DomainError("not_open", "This booking is no longer open.")
         if assignment.status != AssignmentStatus.OFFERED:
             raise DomainError("already_responded", f"This offer was already {assignment.status}.")
+        if accept and assignment.fieldworker.status != FieldworkerStatus.ACTIVE:
+            blocked = assignment.fieldworker.status == FieldworkerStatus.BLOCKED
+            raise DomainError("fieldworker_blocked" if blocked else "fieldworker_inactive",
+                              f"{assignment.fieldworker.name} is not active and cannot take jobs.",
+                              field="fieldworkerId")
         if accept:
             taken = booking.assignments.filter(status=AssignmentStatus.ACCEPTED).count()
             if taken >= booking.workers_required:
@@ -488,6 +507,8 @@ def assignment_respond(*, actor: Actor, channel: Channel, booking_id: int, accep
             raise DomainError("decline_not_allowed", "Declining is switched off. Please call the office.")
         assignment.status = AssignmentStatus.ACCEPTED if accept else AssignmentStatus.DECLINED
         assignment.decline_reason = "" if accept else reason
+        if not accept:
+            conflicts.release_assignment(assignment)
         assignment.responded_at = timezone.now()
         assignment.responded_by = actor.user
         assignment.save()

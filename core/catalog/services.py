@@ -9,6 +9,7 @@ from django.db import transaction
 
 from core.actors import Actor, Channel
 from core.errors import DomainError, NotFound, PermissionDenied, ValidationFailed
+from core.money import round_money
 
 from .models import Service, ServiceCategory
 
@@ -22,7 +23,7 @@ def _decimal(value: Any, field: str, *, lo: Decimal, hi: Decimal) -> Decimal:
         raise ValidationFailed(field, "Not a number.")
     if not number.is_finite() or number < lo or number > hi:
         raise ValidationFailed(field, f"Must be between {lo} and {hi}.", code="out_of_range")
-    return number.quantize(Decimal("0.01"))
+    return round_money(number)
 
 
 def _clean(values: dict[str, Any]) -> dict[str, Any]:

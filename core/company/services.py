@@ -20,6 +20,15 @@ EDITABLE = {
     "cancellation_notice_hours", "reschedule_notice_hours",
     "fieldworkers_may_decline", "fieldworkers_may_cancel",
 }
+MAX_ADDRESS = 1000
+
+
+def _camel(name: str) -> str | None:
+    """Model field -> input field name, as the other services report it (``time_zone`` -> ``timeZone``)."""
+    if name == "__all__":
+        return None
+    head, *rest = name.split("_")
+    return head + "".join(part.title() for part in rest)
 
 
 def company_update(*, actor: Actor, channel: Channel, **changes: Any) -> Company:
@@ -37,12 +46,14 @@ def company_update(*, actor: Actor, channel: Channel, **changes: Any) -> Company
                     value = Decimal(str(value))
                 except InvalidOperation:
                     raise DomainError("invalid", "Not a number.", field="cancellationFeeAmount")
+            if key == "address" and len(value or "") > MAX_ADDRESS:  # a TextField: full_clean has no limit
+                raise DomainError("too_long", f"At most {MAX_ADDRESS} characters.", field="address")
             setattr(company, key, value)
         try:
             company.full_clean()
         except ValidationError as exc:
             field, messages = next(iter(exc.message_dict.items()))
-            raise DomainError("invalid", messages[0], field=field)
+            raise DomainError("invalid", messages[0], field=_camel(field))
         company.save()
     return company
 

@@ -61,3 +61,37 @@ class Property(models.Model):
 
     def __str__(self) -> str:
         return self.label or self.address
+
+
+class InquiryKind(models.TextChoices):
+    INQUIRY = "inquiry", "Inquiry"
+    CANCELLATION_REQUEST = "cancellation_request", "Cancellation request"
+
+
+class InquiryStatus(models.TextChoices):
+    OPEN = "open", "Open"
+    CLOSED = "closed", "Closed"
+
+
+class Inquiry(models.Model):
+    """Something a customer (or an unknown sender) asked that staff must answer: a message we
+    could not tie to a booking, or a cancellation request we could not carry out ourselves."""
+
+    kind = models.CharField(max_length=24, choices=InquiryKind.choices, default=InquiryKind.INQUIRY)
+    status = models.CharField(max_length=8, choices=InquiryStatus.choices, default=InquiryStatus.OPEN,
+                              db_index=True)
+    customer = models.ForeignKey(Customer, null=True, blank=True, on_delete=models.SET_NULL,
+                                 related_name="inquiries")
+    booking = models.ForeignKey("bookings.Booking", null=True, blank=True, on_delete=models.SET_NULL,
+                                related_name="inquiries")
+    channel = models.CharField(max_length=12)
+    contact = models.CharField(max_length=254, blank=True, help_text="Phone number or e-mail it came from.")
+    body = models.TextField(blank=True)
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name_plural = "inquiries"
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} from {self.contact or self.customer_id}"

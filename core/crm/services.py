@@ -12,7 +12,7 @@ from core.actors import Actor, Channel
 from core.errors import DomainError, NotFound, PermissionDenied, ValidationFailed
 from core.phones import normalise_phone
 
-from .models import Customer, Property, PropertyType
+from .models import Customer, Inquiry, Property, PropertyType
 
 CUSTOMER_FIELDS = {"name", "email", "mobile", "notes", "automated_email_paused", "automated_sms_paused"}
 PROPERTY_FIELDS = {"label", "address", "postcode", "city", "latitude", "longitude", "property_type_id", "time_zone"}
@@ -96,7 +96,7 @@ def _clean_property(values: dict[str, Any]) -> dict[str, Any]:
         raise ValidationFailed("latitude", "Latitude is between -90 and 90.", code="out_of_range")
     if out.get("longitude") is not None and not -180 <= out["longitude"] <= 180:
         raise ValidationFailed("longitude", "Longitude is between -180 and 180.", code="out_of_range")
-    if ("latitude" in out) != ("longitude" in out) and (out.get("latitude") is None) != (out.get("longitude") is None):
+    if ("latitude" in out or "longitude" in out) and (out.get("latitude") is None) != (out.get("longitude") is None):
         raise ValidationFailed("latitude", "Give both latitude and longitude, or neither.")
     if out.get("time_zone"):
         from core.company.models import validate_time_zone
@@ -147,3 +147,26 @@ def property_type_create(*, actor: Actor, channel: Channel, name: str) -> Proper
         raise ValidationFailed("name", "A name of 1 to 60 characters is required.")
     obj, _ = PropertyType.objects.get_or_create(name=name)
     return obj
+
+
+def inquiry_open(*, actor: Actor, channel: Channel, body: str, kind: str = "inquiry",
+                 customer_id: int | None = None, booking_id: int | None = None, contact: str = "") -> Inquiry:
+    """File something for staff to answer. A cancellation request on a booking also lands on the
+    booking's timeline so staff see it where they look."""
+    from .models import InquiryKind
+
+    if kind not in InquiryKind.values:
+        raise ValidationFailed("kind", "Unknown kind of inquiry.")
+    body = (body or "").strip()[:5000]
+    with transaction.atomic():
+        inquiry = Inquiry.objects.create(kind=kind, customer_id=customer_id, booking_id=booking_id,
+                                         channel=str(channel), contact=contact[:254], body=body)
+        if booking_id is not None and kind == InquiryKind.CANCELLATION_REQUEST:
+            from core.bookings import history
+            from core.bookings.models import Booking
+
+            booking = Booking.objects.filter(pk=booking_id).first()
+            if booking is not None:
+                history.record(booking, actor=actor, channel=channel, action="cancellation_requested",
+                               data={"inquiry_id": inquiry.pk, "body": body[:500]})
+    return inquiry

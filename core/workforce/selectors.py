@@ -19,3 +19,19 @@ def visible_fieldworkers(actor: Actor) -> QuerySet[Fieldworker]:
             assignments__booking__customer_id=actor.customer_id, assignments__status="accepted"
         ).distinct()
     return qs.none()
+
+
+def scheduling_settings():
+    """The one scheduling-settings row, created with defaults on first read."""
+    from .models import SchedulingSettings
+
+    row = SchedulingSettings.objects.filter(pk=1).first()
+    if row is None:
+        row, _ = SchedulingSettings.objects.get_or_create(pk=1)
+    return row
+
+
+def travel_buffer():
+    from datetime import timedelta
+
+    return timedelta(minutes=scheduling_settings().travel_buffer_minutes)

@@ -1,0 +1,7 @@
+from django.urls import path
+
+from config.urls import urlpatterns as product_urls
+
+from .views import plain_bookings_json
+
+urlpatterns = [path("bench/bookings.json", plain_bookings_json), *product_urls]

@@ -1,0 +1,1 @@
+"""Customers by SMS over Twilio: webhooks, intent reading, the conversation, the Twilio transport."""

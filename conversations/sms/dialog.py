@@ -1,0 +1,348 @@
+"""The SMS conversation: from one inbound message to the core service it asks for, and a reply.
+
+Order of reading (each step is a guard; the first that applies answers):
+
+1. carrier keywords (STOP family, START family, HELP): mirror what the carrier did;
+2. a number that has opted out: nothing is acted on, the message goes to staff, no reply
+   (the carrier would refuse to deliver it);
+3. an unknown number: an inquiry for staff and a polite answer;
+4. an open question we asked on this number pair (which booking? accept the fee?);
+5. a booking named in the message ("CANCEL 1042"), else the open prompts on the pair, else the
+   sender's open bookings: one -> act, several -> ask which, none -> polite answer + inquiry.
+
+Every change goes through a ``core`` service with ``channel=SMS``; every refusal is a
+``DomainError`` code rendered as a short reply. Runs inside the webhook's transaction.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+from decimal import Decimal, InvalidOperation
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from core.actors import Actor, Channel
+from core.bookings import services as booking_services
+from core.bookings.models import OPEN_STATUSES, Booking
+from core.company.models import Company
+from core.company.selectors import get_company
+from core.crm import services as crm_services
+from core.crm.models import Customer, InquiryKind
+from core.errors import DomainError
+from core.notifications import selectors as sms_selectors
+from core.notifications import services as sms_services
+from core.notifications.messages import when
+from core.notifications.models import PromptKind, SmsMessage, SmsPrompt
+from core.notifications.tasks import email_cancellation_links
+from core.notifications.text import fit
+
+from .intents import Carrier, Intent, Parsed, parse
+
+SMS = Channel.SMS
+DIALOG_TTL = timedelta(hours=2)
+MAX_LISTED = 4
+# What the conversation reads of a booking (the services load the rest under their lock).
+BOOKING_FIELDS = ("number", "status", "scheduled_start", "time_zone", "customer_id", "automated_sms_paused",
+                  "customer__name", "customer__mobile", "customer__user_id", "customer__email")
+
+
+@dataclass(frozen=True)
+class Outcome:
+    reply: str
+    intent: str
+    booking_id: int | None = None
+    customer_id: int | None = None
+
+
+class Conversation:
+    def __init__(self, inbound: SmsMessage) -> None:
+        self.inbound = inbound
+        self.sender = inbound.from_number
+        self.ours = inbound.to_number
+        self.body = inbound.body
+        self.system = Actor.system()
+        self._company: Company | None = None
+        self._customers: list[Customer] | None = None
+        # what we asked on this pair, in one query (booking prompts and dialog questions)
+        self.prompts = sms_selectors.open_prompts(self.sender, self.ours) if self.sender else []
+
+    @property
+    def customers(self) -> list[Customer]:
+        if self._customers is None:
+            from_prompts = {p.booking.customer_id: p.booking.customer for p in self.prompts
+                            if p.booking is not None and p.booking.customer.mobile == self.sender}
+            self._customers = sorted(from_prompts.values(), key=lambda c: c.pk) or \
+                list(Customer.objects.filter(mobile=self.sender).order_by("id"))
+        return self._customers
+
+    # -- small helpers -------------------------------------------------------------------------
+    @property
+    def company(self) -> Company:
+        if self._company is None:
+            self._company = get_company()
+        return self._company
+
+    @property
+    def customer(self) -> Customer | None:
+        return self.customers[0] if self.customers else None
+
+    def contact_line(self) -> str:
+        company = self.company
+        if company.phone:
+            return f"call {company.name} on {company.phone}"
+        if company.email:
+            return f"e-mail {company.name} at {company.email}"
+        return f"contact {company.name}"
+
+    def out(self, reply: str, intent: str, booking: Booking | None = None) -> Outcome:
+        customer_id = booking.customer_id if booking is not None else (self.customer.pk if self.customer else None)
+        return Outcome(fit(reply) if reply else "", intent, booking.pk if booking else None, customer_id)
+
+    def actor_for(self, booking: Booking) -> Actor:
+        customer = next((c for c in self.customers if c.pk == booking.customer_id), None)
+        return Actor.for_customer(customer or booking.customer)
+
+    def inquiry(self, kind: str = InquiryKind.INQUIRY, booking: Booking | None = None, note: str = "") -> None:
+        body = self.body if not note else f"{note}\n\n{self.body}"
+        actor = Actor.for_customer(self.customer) if self.customer else self.system
+        crm_services.inquiry_open(actor=actor, channel=SMS, kind=kind, body=body,
+                                  customer_id=self.customer.pk if self.customer else None,
+                                  booking_id=booking.pk if booking else None, contact=self.sender)
+
+    def open_bookings(self) -> list[Booking]:
+        return list(Booking.objects.filter(customer__mobile=self.sender, status__in=OPEN_STATUSES)
+                    .select_related("customer").only(*BOOKING_FIELDS).order_by("scheduled_start", "id")[:10])
+
+    def candidates(self, *, prompted_only: bool = False) -> list[Booking]:
+        """Bookings a reply on this pair can be about: the open prompts first, else all open bookings."""
+        prompted = {p.booking_id: p.booking for p in self.prompts
+                    if p.kind == PromptKind.BOOKING and p.booking is not None and p.booking.is_open
+                    and p.booking.customer.mobile == self.sender}
+        if prompted or prompted_only:
+            return sorted(prompted.values(), key=lambda b: (b.scheduled_start, b.pk))
+        return self.open_bookings()
+
+    def open_dialog(self) -> SmsPrompt | None:
+        return next((p for p in self.prompts if p.kind != PromptKind.BOOKING), None)
+
+    # -- entry ---------------------------------------------------------------------------------
+    def handle(self) -> Outcome:
+        parsed = parse(self.body, cancel_is_carrier_opt_out=settings.SMS_CANCEL_IS_CARRIER_OPT_OUT)
+        opted_out = sms_selectors.is_opted_out(self.sender)
+        if parsed.carrier == Carrier.OPT_OUT:
+            return self.opt_out(parsed)
+        if parsed.carrier == Carrier.OPT_IN or (opted_out and parsed.carrier_word == "YES"):
+            sms_services.sms_opt_in(actor=self.system, channel=SMS, number=self.sender, keyword=parsed.carrier_word)
+            # The carrier confirms the opt-in itself; a second text would repeat it.
+            return self.out("", Intent.OPT_IN)
+        if opted_out:
+            # The carrier delivers nothing to this number until it opts in again, HELP answers included.
+            return self.while_opted_out(parsed)
+        if parsed.carrier == Carrier.HELP or parsed.intent == Intent.HELP:
+            return self.help()
+        if not self.customers:
+            self.inquiry(note="SMS from a number that matches no customer.")
+            return self.out(f"Thanks for your message. We could not match this number to a booking, so we "
+                            f"passed it to our team. For anything urgent, {self.contact_line()}.", "unknown_sender")
+        if parsed.intent == Intent.OPT_OUT:  # "please stop", "unsubscribe me": not a carrier keyword
+            sms_services.sms_opt_out(actor=self.system, channel=SMS, number=self.sender, keyword="",
+                                     source="message")
+            return self.out("You will get no more automated texts from us. Reply START to undo.", Intent.OPT_OUT)
+        if parsed.intent == Intent.OPT_IN:
+            sms_services.sms_opt_in(actor=self.system, channel=SMS, number=self.sender)
+            return self.out("You will get our texts again.", Intent.OPT_IN)
+
+        dialog = self.open_dialog()
+        if dialog is not None:
+            answered = self.answer_dialog(dialog, parsed)
+            if answered is not None:
+                return answered
+        return self.act(parsed)
+
+    # -- carrier keywords and opt-out ------------------------------------------------------------
+    def opt_out(self, parsed: Parsed) -> Outcome:
+        sms_services.sms_opt_out(actor=self.system, channel=SMS, number=self.sender, keyword=parsed.carrier_word)
+        sms_services.prompts_close_dialog(actor=self.system, channel=SMS, customer_number=self.sender,
+                                          our_number=self.ours)
+        if parsed.carrier_word != "CANCEL" or not self.customers:
+            # The carrier has already answered and blocks anything more we would send.
+            return self.out("", Intent.OPT_OUT)
+        # A bare CANCEL under default carrier rules: the customer is opted out of texts, but
+        # probably meant the booking. Never cancel silently: staff get a request, the customer
+        # an e-mail with a link to cancel it themselves.
+        bookings = [b for b in self.candidates() if b.is_open]
+        booking = bookings[0] if len(bookings) == 1 else None
+        numbers = ", ".join(f"#{b.number}" for b in bookings) or "none open"
+        self.inquiry(InquiryKind.CANCELLATION_REQUEST, booking=booking,
+                     note=f"Replied a bare CANCEL by SMS (carrier opt-out word). Bookings: {numbers}.")
+        customer = self.customer
+        if bookings and customer is not None and customer.email:
+            ids = [b.pk for b in bookings]
+            transaction.on_commit(lambda: email_cancellation_links.enqueue(customer.pk, ids))
+        return self.out("", "opt_out_cancel", booking)
+
+    def while_opted_out(self, parsed: Parsed) -> Outcome:
+        if parsed.intent in (Intent.HELP, Intent.OPT_OUT):
+            return self.out("", str(parsed.intent))
+        bookings = self.candidates() if self.customers else []
+        booking = bookings[0] if len(bookings) == 1 else None
+        kind = InquiryKind.CANCELLATION_REQUEST if parsed.intent == Intent.CANCEL else InquiryKind.INQUIRY
+        self.inquiry(kind, booking=booking, note="SMS from a number that has opted out of texts: not acted on, "
+                                                 "and no reply can be delivered until they send START.")
+        return self.out("", "opted_out", booking)
+
+    def help(self) -> Outcome:
+        company = self.company
+        details = " ".join(part for part in (
+            f"Call {company.phone}." if company.phone else "",
+            f"E-mail {company.email}." if company.email else "",
+            company.website or "",
+        ) if part)
+        return self.out(f"{company.name}: {details or 'Reply with a message and our team will answer.'} "
+                        "Reply YES to confirm, CANCEL and the booking number to cancel, STOP to opt out.",
+                        Intent.HELP)
+
+    # -- questions we asked ----------------------------------------------------------------------
+    def answer_dialog(self, dialog: SmsPrompt, parsed: Parsed) -> Outcome | None:
+        close = lambda: sms_services.prompt_close(actor=self.system, channel=SMS, prompt_id=dialog.pk)  # noqa: E731
+        if dialog.kind == PromptKind.CANCEL_FEE and parsed.number is None:
+            booking = Booking.objects.filter(pk=dialog.booking_id).first()
+            if booking is not None and parsed.intent == Intent.CONFIRM:
+                close()
+                try:
+                    fee = Decimal(str(dialog.data.get("fee", "0")))
+                except InvalidOperation:
+                    fee = Decimal("0")
+                return self.cancel(booking, accept_fee=fee)
+            if booking is not None and parsed.intent in (Intent.DECLINE, Intent.CANCEL):
+                close()
+                if parsed.intent == Intent.DECLINE:
+                    return self.out(f"OK, booking #{booking.number} stays booked.", "keep", booking)
+        if dialog.kind == PromptKind.CHOOSE and parsed.intent == Intent.CHOICE:
+            options = list(Booking.objects.filter(pk__in=dialog.data.get("options", []),
+                                                  customer__mobile=self.sender))
+            ordered = sorted(options, key=lambda b: dialog.data["options"].index(b.pk))
+            chosen = None
+            if parsed.number is not None and 1 <= parsed.number <= len(ordered):
+                chosen = ordered[parsed.number - 1]
+            else:
+                chosen = next((b for b in ordered if b.number == parsed.number), None)
+            if chosen is None:
+                return self.out(f"Please reply with a number from 1 to {len(ordered)}.", "choice_invalid")
+            close()
+            intent = Intent(dialog.data.get("intent", Intent.TEXT))
+            return self.apply(intent, chosen, text=dialog.data.get("text", ""))
+        if dialog.kind == PromptKind.CHOOSE and parsed.intent not in (Intent.CHOICE,):
+            close()
+        return None
+
+    # -- acting on a booking ---------------------------------------------------------------------
+    def act(self, parsed: Parsed) -> Outcome:
+        intent = parsed.intent
+        if intent in (Intent.CHOICE, Intent.DECLINE):
+            intent = Intent.TEXT  # a bare number or "no" that answers nothing we asked
+        if parsed.number is not None and intent in (Intent.CANCEL, Intent.CONFIRM):
+            booking = next((b for b in self.candidates(prompted_only=True) if b.number == parsed.number), None) or (
+                Booking.objects.filter(number=parsed.number, customer__mobile=self.sender).select_related("customer")
+                .only(*BOOKING_FIELDS).order_by().first())
+            if booking is None:
+                return self.out(f"We could not find booking #{parsed.number} for this number. "
+                                f"Please check the number, or {self.contact_line()}.", "unknown_booking")
+            return self.apply(intent, booking, text=parsed.text)
+        bookings = self.candidates()
+        if not bookings:
+            self.inquiry(note="SMS from a customer with no open booking.")
+            return self.out(f"Thanks for your message. We could not find an open booking for this number, so we "
+                            f"passed it to our team. For anything urgent, {self.contact_line()}.", "no_booking")
+        if len(bookings) == 1:
+            return self.apply(intent, bookings[0], text=parsed.text)
+        return self.ask_which(intent, bookings, parsed.text)
+
+    def ask_which(self, intent: Intent, bookings: list[Booking], text: str) -> Outcome:
+        listed = bookings[:MAX_LISTED]
+        data = {"intent": str(intent), "options": [b.pk for b in listed], "text": text[:1000]}
+        sms_services.prompt_open(actor=self.system, channel=SMS, customer_number=self.sender, our_number=self.ours,
+                                 kind=PromptKind.CHOOSE, data=data, expires_at=timezone.now() + DIALOG_TTL)
+        choices = "; ".join(f"{i} for #{b.number} {when(b)}" for i, b in enumerate(listed, 1))
+        verb = {Intent.CANCEL: "cancel", Intent.CONFIRM: "confirm"}.get(intent, "reply about")
+        example = f"{verb.upper()} {listed[0].number}" if intent in (Intent.CANCEL, Intent.CONFIRM) else ""
+        more = f" or {example}" if example else ""
+        return self.out(f"Which booking do you want to {verb}? Reply {choices}{more}.", "ask_which")
+
+    def apply(self, intent: Intent, booking: Booking, *, text: str) -> Outcome:
+        if intent == Intent.CANCEL:
+            return self.cancel(booking)
+        if intent == Intent.CONFIRM:
+            return self.confirm(booking)
+        return self.comment(booking, text)
+
+    def refused(self, exc: DomainError, booking: Booking, intent: str) -> Outcome:
+        number = booking.number
+        replies = {
+            "already_cancelled": f"Booking #{number} is already cancelled.",
+            "already_confirmed": f"Booking #{number} on {when(booking)} is already confirmed. See you then!",
+            "cancellation_disabled": f"Bookings cannot be cancelled by text. To cancel #{number}, "
+                                     f"{self.contact_line()}.",
+            "too_late": f"Booking #{number} has already started, so it can no longer be cancelled by text. "
+                        f"Please {self.contact_line()}.",
+            "fee_changed": f"The cancellation fee for #{number} has changed to {exc.data.get('fee', '')}. "
+                           f"Reply CANCEL {number} to see it again.",
+        }
+        if exc.code in replies:
+            return self.out(replies[exc.code], f"{intent}_refused", booking)
+        if exc.code == "illegal_transition":
+            state = booking.get_status_display().lower()
+            return self.out(f"Booking #{number} is {state}, so that cannot be done by text. "
+                            f"Please {self.contact_line()}.", f"{intent}_refused", booking)
+        return self.out(f"Sorry, that cannot be done by text. Please {self.contact_line()}.", f"{intent}_refused",
+                        booking)
+
+    def cancel(self, booking: Booking, *, accept_fee: Decimal | None = None) -> Outcome:
+        """Cancel, agreeing to no fee unless the customer already accepted one: if the rule
+        charges a fee the service refuses with ``fee_changed`` and its amount, and we ask."""
+        first_try = accept_fee is None
+        try:
+            booking = booking_services.booking_cancel(
+                actor=self.actor_for(booking), channel=SMS, booking_id=booking.pk,
+                reason=f"Cancelled by SMS: {self.body}"[:2000],
+                accept_fee=Decimal("0.00") if first_try else accept_fee)
+        except DomainError as exc:
+            if first_try and exc.code == "fee_changed":
+                return self.ask_fee(booking, Decimal(str(exc.data.get("fee", "0"))))
+            return self.refused(exc, booking, "cancel")
+        fee = f" A fee of {booking.cancellation_fee} {self.company.currency} applies." \
+            if booking.cancellation_fee else ""
+        return self.out(f"Booking #{booking.number} on {when(booking)} is cancelled.{fee} Thank you for letting "
+                        "us know.", "cancelled", booking)
+
+    def ask_fee(self, booking: Booking, fee: Decimal) -> Outcome:
+        sms_services.prompt_open(
+            actor=self.system, channel=SMS, customer_number=self.sender, our_number=self.ours,
+            kind=PromptKind.CANCEL_FEE, booking_id=booking.pk, data={"fee": str(fee)},
+            expires_at=timezone.now() + DIALOG_TTL)
+        return self.out(f"Cancelling booking #{booking.number} now costs a fee of {fee} {self.company.currency}. "
+                        "Reply YES to cancel and accept the fee, or NO to keep it.", "cancel_fee_asked", booking)
+
+    def confirm(self, booking: Booking) -> Outcome:
+        try:
+            booking = booking_services.booking_confirm(actor=self.actor_for(booking), channel=SMS,
+                                                       booking_id=booking.pk)
+        except DomainError as exc:
+            return self.refused(exc, booking, "confirm")
+        return self.out(f"Thanks! Booking #{booking.number} on {when(booking)} is confirmed.", "confirmed", booking)
+
+    def comment(self, booking: Booking, text: str) -> Outcome:
+        try:
+            booking_services.comment_add(actor=self.actor_for(booking), channel=SMS, booking_id=booking.pk,
+                                         body=text or self.body)
+        except DomainError as exc:
+            return self.refused(exc, booking, "comment")
+        return self.out(f"Thanks, we passed your message on to the team looking after booking #{booking.number}.",
+                        "comment", booking)
+
+
+def handle(inbound: SmsMessage) -> Outcome:
+    return Conversation(inbound).handle()

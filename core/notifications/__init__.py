@@ -1,0 +1,1 @@
+"""Outbound messages and their delivery log: SMS log, prompts, opt-out state, backends by setting."""

@@ -1,0 +1,145 @@
+"""The SMS message log, open prompts and opt-out state.
+
+Every inbound and outbound SMS is one ``SmsMessage`` row. Delivery status only moves forward
+(``status_rank``); Twilio's error 21610 (the recipient opted out at the carrier) is permanent.
+"""
+
+from __future__ import annotations
+
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+
+
+class Direction(models.TextChoices):
+    INBOUND = "in", "Inbound"
+    OUTBOUND = "out", "Outbound"
+
+
+class SmsKind(models.TextChoices):
+    INBOUND = "inbound", "Inbound message"
+    REPLY = "reply", "Reply to an inbound message"
+    CONFIRMATION = "confirmation", "Booking confirmation"
+    REMINDER = "reminder", "Reminder before the job"
+    CANCELLATION = "cancellation", "Cancellation notice"
+    MANUAL = "manual", "Sent by staff"
+
+
+AUTOMATED_KINDS = frozenset({SmsKind.CONFIRMATION, SmsKind.REMINDER, SmsKind.CANCELLATION})
+
+
+class SmsStatus(models.TextChoices):
+    SKIPPED = "skipped", "Not sent"
+    ACCEPTED = "accepted", "Accepted"
+    QUEUED = "queued", "Queued"
+    SENDING = "sending", "Sending"
+    SENT = "sent", "Sent"
+    FAILED = "failed", "Failed"
+    UNDELIVERED = "undelivered", "Undelivered"
+    DELIVERED = "delivered", "Delivered"
+    READ = "read", "Read"
+    RECEIVED = "received", "Received"
+
+
+# How far along a message is. A status callback only ever moves a message to a higher rank,
+# so callbacks that arrive out of order keep the furthest status.
+STATUS_RANK: dict[str, int] = {
+    SmsStatus.SKIPPED: 0,
+    SmsStatus.ACCEPTED: 1,
+    "scheduled": 1,
+    SmsStatus.QUEUED: 2,
+    SmsStatus.SENDING: 3,
+    SmsStatus.SENT: 4,
+    SmsStatus.FAILED: 5,
+    SmsStatus.UNDELIVERED: 5,
+    SmsStatus.DELIVERED: 6,
+    SmsStatus.READ: 7,
+    SmsStatus.RECEIVED: 7,
+}
+
+# Twilio: "the 'To' number has opted out (replied STOP)". Retrying never helps.
+OPTED_OUT_ERROR = 21610
+PERMANENT_ERRORS = frozenset({OPTED_OUT_ERROR, 21211, 21614})
+
+
+class SmsMessage(models.Model):
+    direction = models.CharField(max_length=3, choices=Direction.choices)
+    kind = models.CharField(max_length=12, choices=SmsKind.choices)
+    sid = models.CharField(max_length=64, null=True, blank=True, unique=True,
+                           help_text="Twilio MessageSid; unique, which makes webhooks idempotent.")
+    from_number = models.CharField(max_length=20)
+    to_number = models.CharField(max_length=20)
+    body = models.TextField(blank=True)
+    customer = models.ForeignKey("crm.Customer", null=True, blank=True, on_delete=models.SET_NULL,
+                                 related_name="sms_messages")
+    booking = models.ForeignKey("bookings.Booking", null=True, blank=True, on_delete=models.SET_NULL,
+                                related_name="sms_messages")
+    status = models.CharField(max_length=12, choices=SmsStatus.choices, default=SmsStatus.QUEUED)
+    status_rank = models.PositiveSmallIntegerField(default=STATUS_RANK[SmsStatus.QUEUED])
+    error_code = models.PositiveIntegerField(null=True, blank=True)
+    error_message = models.CharField(max_length=255, blank=True)
+    permanent_failure = models.BooleanField(default=False)
+    intent = models.CharField(max_length=24, blank=True, help_text="Inbound: what the message was read as.")
+    reply = models.TextField(blank=True, help_text="Inbound: the reply given (replayed for a duplicate).")
+    replied = models.BooleanField(default=False)
+    in_reply_to = models.ForeignKey("self", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        indexes = [
+            models.Index(fields=["customer", "created_at"], name="sms_customer_idx"),
+            models.Index(fields=["booking", "kind"], name="sms_booking_kind_idx"),
+        ]
+
+    def __str__(self) -> str:
+        if self.direction == Direction.INBOUND:
+            return f"<- {self.from_number}: {self.body[:40]}"
+        return f"-> {self.to_number}: {self.body[:40]}"
+
+
+class SmsOptOut(models.Model):
+    """Opt-out state per customer number (what the carrier blocks, mirrored here)."""
+
+    number = models.CharField(max_length=20, unique=True)
+    opted_out = models.BooleanField(default=True)
+    keyword = models.CharField(max_length=20, blank=True)
+    source = models.CharField(max_length=20, blank=True, help_text="keyword, error_21610 or staff")
+    changed_at = models.DateTimeField(default=timezone.now)
+
+    def __str__(self) -> str:
+        return f"{self.number} {'opted out' if self.opted_out else 'opted in'}"
+
+
+class PromptKind(models.TextChoices):
+    BOOKING = "booking", "An SMS about a booking the customer may answer"
+    CHOOSE = "choose", "We asked which booking a reply is about"
+    CANCEL_FEE = "cancel_fee", "We asked the customer to accept a cancellation fee"
+
+
+class SmsPrompt(models.Model):
+    """An open question on one number pair: which booking a reply from ``customer_number`` to
+    ``our_number`` is about, and what we asked. ``our_number`` blank means any of our numbers
+    (a messaging service picks the sender)."""
+
+    our_number = models.CharField(max_length=20, blank=True)
+    customer_number = models.CharField(max_length=20)
+    kind = models.CharField(max_length=12, choices=PromptKind.choices)
+    booking = models.ForeignKey("bookings.Booking", null=True, blank=True, on_delete=models.CASCADE,
+                                related_name="+")
+    message = models.ForeignKey(SmsMessage, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    data = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    expires_at = models.DateTimeField(null=True, blank=True)
+    closed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            models.Index(fields=["customer_number", "our_number"], condition=Q(closed_at__isnull=True),
+                         name="sms_prompt_open_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.customer_number}->{self.our_number or '*'}"

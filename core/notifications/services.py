@@ -1,0 +1,257 @@
+"""The only writers of the SMS log, prompts and opt-out state.
+
+Sending is two short steps around the transport call, never inside a caller's transaction:
+the log row is written (``queued``), the backend is called, the row gets the provider's sid or
+the error. Automated sends check the pause flags and the opt-out state first and log a
+``skipped`` row saying why, so staff can see that nothing went out and for what reason.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import datetime
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from core.actors import Actor, Channel
+from core.errors import ValidationFailed
+from core.phones import normalise_phone
+
+from . import backends, selectors
+from .models import (
+    AUTOMATED_KINDS,
+    OPTED_OUT_ERROR,
+    PERMANENT_ERRORS,
+    STATUS_RANK,
+    Direction,
+    PromptKind,
+    SmsKind,
+    SmsMessage,
+    SmsOptOut,
+    SmsPrompt,
+    SmsStatus,
+)
+from .text import fit
+
+logger = logging.getLogger(__name__)
+
+
+# --- opt-out ----------------------------------------------------------------------------------
+
+
+def sms_opt_out(*, actor: Actor, channel: Channel, number: str, keyword: str = "",
+                source: str = "keyword") -> SmsOptOut:
+    number = normalise_phone(number, field="number")
+    row, _ = SmsOptOut.objects.update_or_create(
+        number=number, defaults={"opted_out": True, "keyword": keyword[:20], "source": source[:20],
+                                 "changed_at": timezone.now()})
+    return row
+
+
+def sms_opt_in(*, actor: Actor, channel: Channel, number: str, keyword: str = "") -> SmsOptOut:
+    number = normalise_phone(number, field="number")
+    row, _ = SmsOptOut.objects.update_or_create(
+        number=number, defaults={"opted_out": False, "keyword": keyword[:20], "source": "keyword",
+                                 "changed_at": timezone.now()})
+    return row
+
+
+# --- prompts ----------------------------------------------------------------------------------
+
+
+def prompt_open(*, actor: Actor, channel: Channel, customer_number: str, our_number: str, kind: str,
+                booking_id: int | None = None, data: dict | None = None, expires_at: datetime | None = None,
+                message_id: int | None = None) -> SmsPrompt:
+    """Record what a reply on this number pair will answer. A booking prompt replaces an older
+    one for the same booking; a dialog question (which booking? accept the fee?) replaces any
+    earlier dialog question on the pair."""
+    if kind not in PromptKind.values:
+        raise ValidationFailed("kind", "Unknown prompt kind.")
+    now = timezone.now()
+    with transaction.atomic():
+        open_on_pair = SmsPrompt.objects.filter(customer_number=customer_number, our_number=our_number,
+                                                closed_at__isnull=True)
+        if kind == PromptKind.BOOKING:
+            open_on_pair.filter(kind=PromptKind.BOOKING, booking_id=booking_id).update(closed_at=now)
+        else:
+            open_on_pair.exclude(kind=PromptKind.BOOKING).update(closed_at=now)
+        return SmsPrompt.objects.create(customer_number=customer_number, our_number=our_number, kind=kind,
+                                        booking_id=booking_id, data=data or {}, expires_at=expires_at,
+                                        message_id=message_id)
+
+
+def prompt_close(*, actor: Actor, channel: Channel, prompt_id: int) -> None:
+    SmsPrompt.objects.filter(pk=prompt_id, closed_at__isnull=True).update(closed_at=timezone.now())
+
+
+def prompts_close_dialog(*, actor: Actor, channel: Channel, customer_number: str, our_number: str) -> None:
+    """Close the open dialog questions (not the booking prompts) on a number pair."""
+    (SmsPrompt.objects.filter(customer_number=customer_number, closed_at__isnull=True)
+     .filter(Q(our_number=our_number) | Q(our_number=""))
+     .exclude(kind=PromptKind.BOOKING).update(closed_at=timezone.now()))
+
+
+# --- inbound ----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Inbound:
+    message: SmsMessage
+    created: bool
+
+
+def sms_inbound_record(*, actor: Actor, channel: Channel, sid: str, from_number: str, to_number: str,
+                       body: str, customer_id: int | None = None) -> Inbound:
+    """Log an inbound message once. The unique sid makes a redelivery find the first row (with
+    the reply it got) instead of acting again; no check-then-insert, so two concurrent
+    deliveries cannot both win. Call inside the caller's transaction."""
+    if not sid or len(sid) > 64:
+        raise ValidationFailed("MessageSid", "A message id is required.")
+    try:
+        with transaction.atomic():
+            message = SmsMessage.objects.create(
+                direction=Direction.INBOUND, kind=SmsKind.INBOUND, sid=sid, from_number=from_number[:20],
+                to_number=to_number[:20], body=body[:1600], customer_id=customer_id,
+                status=SmsStatus.RECEIVED, status_rank=STATUS_RANK[SmsStatus.RECEIVED],
+            )
+        return Inbound(message, True)
+    except IntegrityError:
+        return Inbound(SmsMessage.objects.get(sid=sid), False)
+
+
+def sms_inbound_answer(*, actor: Actor, channel: Channel, message: SmsMessage, intent: str, reply: str,
+                       booking_id: int | None = None, customer_id: int | None = None) -> SmsMessage | None:
+    """Store what an inbound message was read as and the reply it got; log the reply as an
+    outbound message (Twilio sends it from the TwiML answer). Returns the reply's log row."""
+    fields = {"intent": intent[:24], "reply": reply, "replied": bool(reply), "updated_at": timezone.now()}
+    if booking_id is not None:
+        fields["booking_id"] = booking_id
+    if customer_id is not None:
+        fields["customer_id"] = customer_id
+    SmsMessage.objects.filter(pk=message.pk).update(**fields)
+    for key, value in fields.items():
+        setattr(message, key, value)
+    if not reply:
+        return None
+    return SmsMessage.objects.create(
+        direction=Direction.OUTBOUND, kind=SmsKind.REPLY, from_number=message.to_number,
+        to_number=message.from_number, body=reply, customer_id=message.customer_id, booking_id=message.booking_id,
+        status=SmsStatus.QUEUED, status_rank=STATUS_RANK[SmsStatus.QUEUED], in_reply_to=message,
+    )
+
+
+# --- delivery status --------------------------------------------------------------------------
+
+
+def sms_status_update(*, actor: Actor, channel: Channel, sid: str, status: str, error_code: int | None = None,
+                      error_message: str = "", message_id: int | None = None) -> SmsMessage | None:
+    """Apply a delivery status report. Moves forward only (a late ``sent`` after ``delivered``
+    changes nothing) with one conditional UPDATE, so concurrent reports cannot step back."""
+    status = (status or "").lower()
+    if status not in STATUS_RANK:
+        raise ValidationFailed("MessageStatus", "Unknown message status.")
+    rank = STATUS_RANK[status]
+    with transaction.atomic():
+        message = SmsMessage.objects.filter(sid=sid).first() if sid else None
+        # A TwiML reply learns its sid from its first status report.
+        if message is None and message_id is not None and sid and (
+            SmsMessage.objects.filter(pk=message_id, sid__isnull=True, direction=Direction.OUTBOUND).update(sid=sid)
+        ):
+            message = SmsMessage.objects.get(pk=message_id)
+        if message is None:
+            return None
+        SmsMessage.objects.filter(pk=message.pk, status_rank__lt=rank).update(
+            status=status, status_rank=rank, updated_at=timezone.now())
+        if error_code:
+            fields = {"error_code": error_code, "error_message": error_message[:255]}
+            if error_code in PERMANENT_ERRORS:
+                fields["permanent_failure"] = True
+            SmsMessage.objects.filter(pk=message.pk).update(**fields)
+            if error_code == OPTED_OUT_ERROR:
+                _record_carrier_opt_out(message.to_number)
+        message.refresh_from_db()
+    return message
+
+
+def _record_carrier_opt_out(number: str) -> None:
+    if not number:
+        return
+    SmsOptOut.objects.update_or_create(
+        number=number, defaults={"opted_out": True, "source": f"error_{OPTED_OUT_ERROR}", "changed_at": timezone.now()})
+
+
+# --- outbound ---------------------------------------------------------------------------------
+
+
+def _skip_reason(*, kind: str, to: str, customer, booking) -> str:
+    if not to:
+        return "no_mobile"
+    if selectors.is_opted_out(to):
+        return "opted_out"
+    if kind in AUTOMATED_KINDS:
+        if customer is not None and customer.automated_sms_paused:
+            return "paused_for_customer"
+        if booking is not None and booking.automated_sms_paused:
+            return "paused_for_booking"
+    return ""
+
+
+def status_callback_url(message_id: int) -> str:
+    base = settings.SMS_STATUS_CALLBACK_URL
+    if not base:
+        return ""
+    return f"{base}?m={message_id}"
+
+
+def sms_send(*, actor: Actor, channel: Channel, to: str, body: str, kind: str = SmsKind.MANUAL,
+             customer_id: int | None = None, booking_id: int | None = None, prompt: bool = False) -> SmsMessage:
+    """Send one SMS through the configured backend and log it. Call outside a transaction (the
+    Tasks API runs it after commit). ``prompt``: replies to this message answer for the booking."""
+    from core.bookings.models import Booking
+    from core.crm.models import Customer
+
+    if transaction.get_connection().in_atomic_block and not settings.TESTING:
+        logger.warning("sms_send called inside a transaction; the transport call holds it open")
+    if kind not in SmsKind.values or kind in (SmsKind.INBOUND, SmsKind.REPLY):
+        raise ValidationFailed("kind", "Not a kind of message that is sent this way.")
+    body = fit(body)
+    if not body:
+        raise ValidationFailed("body", "A message needs text.", code="required")
+    customer = Customer.objects.filter(pk=customer_id).first() if customer_id else None
+    booking = Booking.objects.filter(pk=booking_id).first() if booking_id else None
+    try:
+        to = normalise_phone(to, field="to") if to else ""
+    except ValidationFailed:
+        to = ""
+    sender = settings.TWILIO_FROM_NUMBER
+    message = SmsMessage.objects.create(
+        direction=Direction.OUTBOUND, kind=kind, from_number=sender, to_number=to, body=body,
+        customer=customer, booking=booking,
+    )
+    reason = _skip_reason(kind=kind, to=to, customer=customer, booking=booking)
+    if reason:
+        SmsMessage.objects.filter(pk=message.pk).update(status=SmsStatus.SKIPPED, status_rank=0, error_message=reason)
+        message.refresh_from_db()
+        return message
+    try:
+        result = backends.get_backend().send(to=to, body=body, status_callback=status_callback_url(message.pk) or None)
+    except backends.SmsSendError as exc:
+        SmsMessage.objects.filter(pk=message.pk).update(
+            status=SmsStatus.FAILED, status_rank=STATUS_RANK[SmsStatus.FAILED], error_code=exc.code,
+            error_message=exc.message[:255], permanent_failure=exc.permanent or exc.code in PERMANENT_ERRORS)
+        if exc.code == OPTED_OUT_ERROR:
+            _record_carrier_opt_out(to)
+        message.refresh_from_db()
+        return message
+    status = result.status if result.status in STATUS_RANK else SmsStatus.QUEUED
+    SmsMessage.objects.filter(pk=message.pk).update(
+        sid=result.sid, from_number=result.from_number or sender, status=status, status_rank=STATUS_RANK[status])
+    message.refresh_from_db()
+    if prompt and booking is not None:
+        prompt_open(actor=actor, channel=channel, customer_number=to, our_number=message.from_number,
+                    kind=PromptKind.BOOKING, booking_id=booking.pk, message_id=message.pk)
+    return message

@@ -1,0 +1,105 @@
+"""Background work for notifications, run through the Tasks API (``django_tasks``).
+
+Handlers of domain events enqueue these after commit; on the embedded default the immediate
+backend runs them in the served process, in production a database backend hands them to workers.
+Arguments are plain ids so any backend can serialise them.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from django.conf import settings
+from django.core.mail import send_mail
+from django.utils import timezone
+from django_tasks import task
+
+from core.actors import Actor, Channel
+from core.bookings.models import OPEN_STATUSES, Booking
+from core.company.selectors import get_company
+from core.crm.models import Customer
+
+from . import messages, services
+from .links import booking_cancel_url
+from .models import SmsKind, SmsMessage, SmsOptOut, SmsStatus
+
+
+@task()
+def send_booking_sms(kind: str, booking_id: int) -> int | None:
+    """Send one automated SMS about a booking; returns the log row's id (None: nothing to send)."""
+    booking = Booking.objects.select_related("customer").filter(pk=booking_id).first()
+    if booking is None:
+        return None
+    company = get_company()
+    if kind == SmsKind.CONFIRMATION:
+        if not booking.is_open:
+            return None
+        body, prompt = messages.confirmation(booking, company), True
+    elif kind == SmsKind.REMINDER:
+        if not booking.is_open:
+            return None
+        body, prompt = messages.reminder(booking, company), True
+    elif kind == SmsKind.CANCELLATION:
+        body, prompt = messages.cancellation(booking, company), False
+    else:
+        raise ValueError(f"not an automated SMS: {kind}")
+    if kind != SmsKind.REMINDER:
+        # A retried task (or a redelivered event) must not text the customer twice.
+        earlier = (SmsMessage.objects.filter(booking=booking, kind=kind)
+                   .exclude(status__in=(SmsStatus.SKIPPED, SmsStatus.FAILED)).values_list("pk", flat=True).first())
+        if earlier is not None:
+            return earlier
+    message = services.sms_send(actor=Actor.system(), channel=Channel.SYSTEM, to=booking.customer.mobile,
+                                body=body, kind=kind, customer_id=booking.customer_id, booking_id=booking.pk,
+                                prompt=prompt)
+    return message.pk
+
+
+def due_reminder_ids(now=None) -> list[int]:
+    """Open bookings starting within the reminder lead time that have no reminder yet, whose
+    SMS is not paused and whose customer has not opted out."""
+    now = now or timezone.now()
+    lead = timedelta(hours=settings.SMS_REMINDER_HOURS)
+    opted_out = SmsOptOut.objects.filter(opted_out=True).values("number")
+    reminded = (SmsMessage.objects.filter(kind=SmsKind.REMINDER).exclude(status=SmsStatus.SKIPPED)
+                .values("booking_id"))
+    return list(
+        Booking.objects.filter(status__in=OPEN_STATUSES, scheduled_start__gt=now, scheduled_start__lte=now + lead,
+                               automated_sms_paused=False, customer__automated_sms_paused=False)
+        .exclude(customer__mobile="").exclude(customer__mobile__in=opted_out).exclude(pk__in=reminded)
+        .values_list("pk", flat=True)
+    )
+
+
+@task()
+def send_due_reminders() -> int:
+    """Send the reminders that are due. Run it on a schedule (``manage.py sms_send_reminders``)."""
+    sent = 0
+    for booking_id in due_reminder_ids():
+        if send_booking_sms.call(SmsKind.REMINDER, booking_id) is not None:
+            sent += 1
+    return sent
+
+
+@task()
+def email_cancellation_links(customer_id: int, booking_ids: list[int]) -> bool:
+    """E-mail the customer a link per booking to cancel it (after a bare CANCEL by SMS opted them
+    out at the carrier, so SMS can no longer carry the answer)."""
+    customer = Customer.objects.filter(pk=customer_id).first()
+    if customer is None or not customer.email:
+        return False
+    bookings = list(Booking.objects.filter(pk__in=booking_ids, customer_id=customer_id, status__in=OPEN_STATUSES))
+    if not bookings:
+        return False
+    company = get_company()
+    lines = [f"- Booking #{b.number} on {messages.when(b)}: {booking_cancel_url(b.pk, b.number)}" for b in bookings]
+    contact = f"\nOr call us on {company.phone}." if company.phone else ""
+    body = (
+        f"Hello {customer.name},\n\n"
+        "You replied CANCEL to our text message. Your carrier treats that word as 'stop texting me', "
+        "so you will get no more texts from us (reply START to get them again).\n\n"
+        "Your booking is not cancelled yet. To cancel it, open the link and confirm:\n"
+        + "\n".join(lines) + "\n" + contact + f"\n\n{company.name}\n"
+    )
+    send_mail(f"{company.name}: cancel your booking?", body, None, [customer.email])
+    return True

@@ -1,0 +1,49 @@
+"""Subscribers of booking events. Registered in ``OutreachConfig.ready``.
+
+They run after the causing transaction committed (``core.events``) and are idempotent per
+event: every record they write carries a unique key built from ``event.event_id``.
+"""
+
+from __future__ import annotations
+
+from core import events
+from core.actors import Actor, Channel
+from core.bookings.models import Booking
+
+from . import emails, services
+from .models import EmailKind, NotificationKind
+
+SYSTEM = Channel.SYSTEM
+
+
+def on_booking_created(event: events.BookingCreated) -> None:
+    services.email_queue(actor=Actor.system(), channel=SYSTEM, kind=EmailKind.CONFIRMATION,
+                         booking_id=event.booking_id, dedupe_key=f"confirmation:{event.event_id}")
+    services.reminder_schedule(actor=Actor.system(), channel=SYSTEM, booking_id=event.booking_id)
+
+
+def on_booking_updated(event: events.BookingUpdated) -> None:
+    if "scheduled_start" in event.changed:
+        services.reminder_schedule(actor=Actor.system(), channel=SYSTEM, booking_id=event.booking_id)
+
+
+def on_booking_cancelled(event: events.BookingCancelled) -> None:
+    system = Actor.system()
+    services.reminders_withdraw(actor=system, channel=SYSTEM, booking_id=event.booking_id, reason="cancelled")
+    services.email_queue(actor=system, channel=SYSTEM, kind=EmailKind.CANCELLATION, booking_id=event.booking_id,
+                         dedupe_key=f"cancellation:{event.event_id}")
+    booking = Booking.objects.filter(pk=event.booking_id).first()
+    if booking is None:
+        return
+    title = f"Booking #{booking.number} was cancelled"
+    body = f"The job on {emails.when(booking)} is cancelled. You do not need to go."
+    for fieldworker_id in event.fieldworker_ids:
+        services.notification_create(actor=system, channel=SYSTEM, fieldworker_id=fieldworker_id,
+                                     kind=NotificationKind.BOOKING_CANCELLED, title=title, body=body,
+                                     booking_id=booking.pk, dedupe_key=f"cancelled:{event.event_id}:{fieldworker_id}")
+
+
+def register() -> None:
+    events.subscribe(events.BookingCreated, on_booking_created)
+    events.subscribe(events.BookingUpdated, on_booking_updated)
+    events.subscribe(events.BookingCancelled, on_booking_cancelled)

@@ -1,0 +1,76 @@
+"""The one builder and reader of signed booking links (e-mail and SMS).
+
+A token names one booking (id and number) and is signed with ``django.core.signing`` (salted,
+timestamped). It grants exactly two things for that booking: viewing it, and opening the
+cancel confirmation page (the cancel itself is a POST from that page). It expires
+``OUTREACH_LINK_GRACE_HOURS`` after the booking's *current* end, so a rescheduled booking keeps
+working links and no link outlives its booking by more than the grace; ``OUTREACH_LINK_MAX_DAYS``
+caps any token's age. Payload and salt match the links the SMS side already sent, so those stay
+valid (decision 0601).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+
+from django.conf import settings
+from django.core import signing
+from django.utils import timezone
+
+from core.bookings.models import Booking
+
+BOOKING_SALT = "fieldops.booking.cancel-link"
+
+
+def _grace() -> timedelta:
+    return timedelta(hours=getattr(settings, "OUTREACH_LINK_GRACE_HOURS", 72))
+
+
+def _max_age() -> timedelta:
+    return timedelta(days=getattr(settings, "OUTREACH_LINK_MAX_DAYS", 400))
+
+
+def booking_token(booking: Booking) -> str:
+    return signing.dumps({"b": booking.pk, "n": booking.number}, salt=BOOKING_SALT, compress=True)
+
+
+def booking_view_url(booking: Booking, token: str | None = None) -> str:
+    return f"{settings.FIELDOPS_PUBLIC_URL}/b/{token or booking_token(booking)}/"
+
+
+def booking_cancel_url(booking: Booking, token: str | None = None) -> str:
+    return f"{settings.FIELDOPS_PUBLIC_URL}/b/{token or booking_token(booking)}/cancel"
+
+
+@dataclass(frozen=True)
+class LinkProblem:
+    code: str  # "invalid" (forged, garbled, other app's token) or "expired"
+
+
+def read_booking_token(token: str) -> Booking | LinkProblem:
+    """The booking a token names, or why it cannot be used. Never raises for bad input."""
+    if not token or len(token) > 400:
+        return LinkProblem("invalid")
+    try:
+        data = signing.loads(token, salt=BOOKING_SALT, max_age=_max_age())
+    except signing.SignatureExpired:
+        return LinkProblem("expired")
+    except signing.BadSignature:
+        return LinkProblem("invalid")
+    if not isinstance(data, dict) or not isinstance(data.get("b"), int) or not isinstance(data.get("n"), int):
+        return LinkProblem("invalid")
+    booking = Booking.objects.select_related("customer").filter(pk=data["b"], number=data["n"]).first()
+    if booking is None:
+        return LinkProblem("invalid")
+    if timezone.now() > booking.scheduled_end + _grace():
+        return LinkProblem("expired")
+    return booking
+
+
+def portal_login_url(raw_token: str) -> str:
+    return f"{settings.FIELDOPS_PUBLIC_URL}/portal/login/{raw_token}/"
+
+
+def portal_url() -> str:
+    return f"{settings.FIELDOPS_PUBLIC_URL}/portal/"

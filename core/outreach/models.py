@@ -1,0 +1,157 @@
+"""Outreach records: the e-mail log, fieldworker in-app notifications, portal sign-in tokens,
+customer booking requests and scheduled e-mail reminders.
+
+Every automated row carries a ``dedupe_key`` built from the domain event that caused it
+(``<kind>:<event_id>[:<recipient>]``), unique in the database, so a replayed or duplicated
+event never produces a second e-mail or notification.
+"""
+
+from __future__ import annotations
+
+from django.db import models
+from django.utils import timezone
+
+
+class EmailKind(models.TextChoices):
+    CONFIRMATION = "confirmation", "Booking confirmation"
+    REMINDER = "reminder", "Booking reminder"
+    CANCELLATION = "cancellation", "Cancellation notice"
+    PORTAL_LINK = "portal_link", "Portal sign-in link"
+
+
+AUTOMATED_EMAIL_KINDS = frozenset({EmailKind.CONFIRMATION, EmailKind.REMINDER, EmailKind.CANCELLATION})
+
+
+class EmailStatus(models.TextChoices):
+    QUEUED = "queued", "Queued"
+    SENDING = "sending", "Sending"
+    SENT = "sent", "Sent"
+    FAILED = "failed", "Failed"
+    SKIPPED = "skipped", "Not sent"
+
+
+class EmailMessage(models.Model):
+    """One outbound e-mail and what became of it."""
+
+    kind = models.CharField(max_length=16, choices=EmailKind.choices)
+    status = models.CharField(max_length=8, choices=EmailStatus.choices, default=EmailStatus.QUEUED,
+                              db_index=True)
+    to_address = models.EmailField(blank=True)
+    subject = models.CharField(max_length=255, blank=True)
+    customer = models.ForeignKey("crm.Customer", null=True, blank=True, on_delete=models.SET_NULL,
+                                 related_name="email_messages")
+    booking = models.ForeignKey("bookings.Booking", null=True, blank=True, on_delete=models.SET_NULL,
+                                related_name="email_messages")
+    dedupe_key = models.CharField(max_length=80, unique=True, null=True, blank=True,
+                                  help_text="Event-derived key; a second row for the same event is refused.")
+    message_id = models.CharField(max_length=255, blank=True, help_text="The Message-ID header we sent.")
+    skip_reason = models.CharField(max_length=40, blank=True)
+    error = models.TextField(blank=True)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["booking", "kind"], name="outreach_email_booking_kind")]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} to {self.to_address or '-'} ({self.status})"
+
+
+class NotificationKind(models.TextChoices):
+    BOOKING_CANCELLED = "booking_cancelled", "Booking cancelled"
+
+
+class FieldworkerNotification(models.Model):
+    """An in-app notice for a fieldworker (the app's Notifications list), with unread state."""
+
+    fieldworker = models.ForeignKey("workforce.Fieldworker", on_delete=models.CASCADE, related_name="notifications")
+    kind = models.CharField(max_length=24, choices=NotificationKind.choices)
+    booking = models.ForeignKey("bookings.Booking", null=True, blank=True, on_delete=models.SET_NULL,
+                                related_name="fieldworker_notifications")
+    title = models.CharField(max_length=200)
+    body = models.TextField(blank=True)
+    dedupe_key = models.CharField(max_length=80, unique=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    read_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["fieldworker", "read_at"], name="outreach_notif_unread")]
+
+    def __str__(self) -> str:
+        return f"{self.title} -> {self.fieldworker_id}"
+
+    @property
+    def is_read(self) -> bool:
+        return self.read_at is not None
+
+
+class PortalLoginToken(models.Model):
+    """A one-time, expiring sign-in link for the customer portal. Only a hash is stored."""
+
+    customer = models.ForeignKey("crm.Customer", on_delete=models.CASCADE, related_name="portal_tokens")
+    token_hash = models.CharField(max_length=64, unique=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    expires_at = models.DateTimeField()
+    used_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"portal link for customer {self.customer_id}"
+
+
+class BookingRequestStatus(models.TextChoices):
+    PENDING = "pending", "Pending"
+    BOOKED = "booked", "Booked"
+    DECLINED = "declined", "Declined"
+
+
+class BookingRequest(models.Model):
+    """'Schedule an appointment': what the customer asked for, waiting for staff to book it."""
+
+    customer = models.ForeignKey("crm.Customer", on_delete=models.CASCADE, related_name="booking_requests")
+    service = models.ForeignKey("catalog.Service", null=True, blank=True, on_delete=models.SET_NULL,
+                                related_name="+")
+    preferred_date = models.DateField()
+    preferred_time = models.TimeField(null=True, blank=True)
+    notes = models.TextField(blank=True)
+    follows_booking = models.ForeignKey("bookings.Booking", null=True, blank=True, on_delete=models.SET_NULL,
+                                        related_name="+", help_text="The (cancelled) booking it was asked from.")
+    channel = models.CharField(max_length=12)
+    status = models.CharField(max_length=8, choices=BookingRequestStatus.choices,
+                              default=BookingRequestStatus.PENDING, db_index=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"request from customer {self.customer_id} for {self.preferred_date}"
+
+
+class ReminderStatus(models.TextChoices):
+    PENDING = "pending", "Pending"
+    SENT = "sent", "Sent"
+    WITHDRAWN = "withdrawn", "Withdrawn"
+
+
+class EmailReminder(models.Model):
+    """A reminder e-mail due before a booking; withdrawn when the booking is cancelled."""
+
+    booking = models.ForeignKey("bookings.Booking", on_delete=models.CASCADE, related_name="email_reminders")
+    due_at = models.DateTimeField(db_index=True)
+    status = models.CharField(max_length=10, choices=ReminderStatus.choices, default=ReminderStatus.PENDING)
+    withdrawn_reason = models.CharField(max_length=40, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["booking"], condition=models.Q(status="pending"),
+                                    name="outreach_one_pending_reminder"),
+        ]
+
+    def __str__(self) -> str:
+        return f"reminder for booking {self.booking_id} at {self.due_at:%Y-%m-%d %H:%M} ({self.status})"

@@ -1,0 +1,322 @@
+"""The only writers of outreach records. Keyword-only, with ``actor`` and ``channel``.
+
+E-mails are written to the log first (queued or skipped, with the reason) and handed to the
+Tasks API after commit; :func:`email_deliver` then claims the row (queued -> sending) with one
+conditional UPDATE, so a task run twice still sends once.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import secrets
+from datetime import date, datetime, time, timedelta
+
+from django.conf import settings
+from django.core.mail import EmailMultiAlternatives
+from django.core.mail.message import make_msgid
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from core.actors import Actor, Channel
+from core.bookings.models import OPEN_STATUSES, Booking
+from core.catalog.models import Service
+from core.company.selectors import get_company
+from core.crm.models import Customer
+from core.errors import DomainError, NotFound, PermissionDenied, ValidationFailed
+
+from . import emails, links
+from .models import (
+    AUTOMATED_EMAIL_KINDS,
+    BookingRequest,
+    EmailKind,
+    EmailMessage,
+    EmailReminder,
+    EmailStatus,
+    FieldworkerNotification,
+    NotificationKind,
+    PortalLoginToken,
+    ReminderStatus,
+)
+
+logger = logging.getLogger(__name__)
+
+PORTAL_LINK_MINUTES = 20
+MAX_NOTES = 2000
+
+
+def _system_only(actor: Actor) -> None:
+    if not actor.is_system:
+        raise PermissionDenied("Only the system sends automated messages.")
+
+
+# --- e-mail log ---------------------------------------------------------------------------------
+
+
+def _skip_reason(kind: str, booking: Booking | None, customer: Customer | None, to: str) -> str:
+    if not to:
+        return "no_address"
+    if kind in AUTOMATED_EMAIL_KINDS:
+        if booking is not None and booking.automated_email_paused:
+            return "paused_for_booking"
+        if customer is not None and customer.automated_email_paused:
+            return "paused_for_customer"
+    return ""
+
+
+def email_queue(*, actor: Actor, channel: Channel, kind: str, booking_id: int | None = None,
+                customer_id: int | None = None, dedupe_key: str | None = None,
+                content: emails.Rendered | None = None) -> EmailMessage | None:
+    """Log an e-mail and, after commit, hand it to the Tasks API.
+
+    Returns None when a row with the same ``dedupe_key`` exists (the event was handled before).
+    ``content``: pre-rendered content for messages that cannot be rendered later (sign-in links,
+    whose secret is never stored)."""
+    _system_only(actor)
+    if kind not in EmailKind.values:
+        raise ValidationFailed("kind", "Unknown e-mail kind.")
+    booking = Booking.objects.select_related("customer").filter(pk=booking_id).first() if booking_id else None
+    if booking_id and booking is None:
+        raise NotFound("booking")
+    customer = booking.customer if booking is not None else Customer.objects.filter(pk=customer_id).first()
+    to = customer.email if customer is not None else ""
+    reason = _skip_reason(kind, booking, customer, to)
+    try:
+        with transaction.atomic():
+            message = EmailMessage.objects.create(
+                kind=kind, to_address=to, booking=booking, customer=customer, dedupe_key=dedupe_key,
+                subject=content.subject if content else "",
+                status=EmailStatus.SKIPPED if reason else EmailStatus.QUEUED, skip_reason=reason,
+            )
+    except IntegrityError:
+        if dedupe_key and EmailMessage.objects.filter(dedupe_key=dedupe_key).exists():
+            return None
+        raise
+    if not reason:
+        from .tasks import deliver_email
+
+        payload = {"subject": content.subject, "text": content.text, "html": content.html} if content else None
+        transaction.on_commit(lambda: deliver_email.enqueue(message.pk, payload))
+    return message
+
+
+def _render(message: EmailMessage) -> emails.Rendered | None:
+    company = get_company()
+    booking = message.booking
+    if booking is None:
+        return None
+    if message.kind == EmailKind.CONFIRMATION:
+        return emails.confirmation(booking, company)
+    if message.kind == EmailKind.REMINDER:
+        return emails.reminder(booking, company)
+    if message.kind == EmailKind.CANCELLATION:
+        return emails.cancellation(booking, company)
+    return None
+
+
+def email_deliver(*, actor: Actor, channel: Channel, message_id: int, content: dict | None = None) -> EmailMessage:
+    """Send one logged e-mail through Django's e-mail API and record the outcome."""
+    _system_only(actor)
+    claimed = EmailMessage.objects.filter(pk=message_id, status=EmailStatus.QUEUED).update(
+        status=EmailStatus.SENDING, updated_at=timezone.now())
+    message = EmailMessage.objects.select_related("booking", "customer").get(pk=message_id)
+    if not claimed:
+        return message  # sent, sending or skipped already: a replayed task sends nothing
+    message.attempts += 1
+    try:
+        rendered = emails.Rendered(**content) if content else _render(message)
+        if rendered is None:
+            raise ValueError("nothing to render for this message")
+        message.subject = rendered.subject[:255]
+        message.message_id = make_msgid(domain=getattr(settings, "OUTREACH_MESSAGE_ID_DOMAIN", "fieldops.local"))
+        mail = EmailMultiAlternatives(rendered.subject, rendered.text, None, [message.to_address],
+                                      headers={"Message-ID": message.message_id})
+        mail.attach_alternative(rendered.html, "text/html")
+        mail.send()
+    except Exception as exc:  # any transport failure is recorded on the row, never raised to the caller
+        logger.warning("e-mail %s failed: %s", message_id, exc)
+        message.status, message.error = EmailStatus.FAILED, f"{type(exc).__name__}: {exc}"[:2000]
+    else:
+        message.status, message.sent_at, message.error = EmailStatus.SENT, timezone.now(), ""
+    message.save(update_fields=["status", "subject", "message_id", "error", "attempts", "sent_at", "updated_at"])
+    return message
+
+
+# --- fieldworker in-app notifications -----------------------------------------------------------
+
+
+def notification_create(*, actor: Actor, channel: Channel, fieldworker_id: int, kind: str, title: str,
+                        body: str = "", booking_id: int | None = None,
+                        dedupe_key: str) -> FieldworkerNotification | None:
+    """Record an in-app notice; None if this ``dedupe_key`` was recorded before."""
+    _system_only(actor)
+    if kind not in NotificationKind.values:
+        raise ValidationFailed("kind", "Unknown notification kind.")
+    try:
+        with transaction.atomic():
+            return FieldworkerNotification.objects.create(
+                fieldworker_id=fieldworker_id, kind=kind, title=title[:200], body=body, booking_id=booking_id,
+                dedupe_key=dedupe_key)
+    except IntegrityError:
+        if FieldworkerNotification.objects.filter(dedupe_key=dedupe_key).exists():
+            return None
+        raise
+
+
+def notifications_mark_read(*, actor: Actor, channel: Channel, ids: list[int] | None = None,
+                            mark_all: bool = False) -> int:
+    """Mark the fieldworker's own notices read; returns how many changed. Others' ids are ignored
+    exactly like missing ones."""
+    if not actor.is_fieldworker:
+        raise PermissionDenied("Only fieldworkers have notifications.")
+    if not mark_all and not ids:
+        raise ValidationFailed("ids", "Name the notifications, or mark all.", code="required")
+    if ids is not None and len(ids) > 500:
+        raise ValidationFailed("ids", "At most 500 at a time.", code="too_many")
+    qs = FieldworkerNotification.objects.filter(fieldworker_id=actor.fieldworker_id, read_at__isnull=True)
+    if not mark_all:
+        qs = qs.filter(pk__in=ids)
+    return qs.update(read_at=timezone.now())
+
+
+# --- portal sign-in -----------------------------------------------------------------------------
+
+
+def _hash(raw: str) -> str:
+    return hashlib.sha256(raw.encode()).hexdigest()
+
+
+def portal_link_request(*, actor: Actor, channel: Channel, email: str) -> int:
+    """E-mail a one-time sign-in link to each customer with this address. Returns how many were
+    sent; the front must answer the same way whatever the count (no address probing)."""
+    email = (email or "").strip()
+    if not email or "@" not in email or len(email) > 254:
+        raise ValidationFailed("email", "Enter your e-mail address.", code="invalid_email")
+    customers = list(Customer.objects.filter(email__iexact=email).order_by("pk")[:5])
+    company = get_company()
+    sent = 0
+    for customer in customers:
+        raw = secrets.token_urlsafe(32)
+        with transaction.atomic():
+            PortalLoginToken.objects.create(customer=customer, token_hash=_hash(raw),
+                                            expires_at=timezone.now() + timedelta(minutes=PORTAL_LINK_MINUTES))
+            content = emails.portal_link(customer, company, links.portal_login_url(raw), PORTAL_LINK_MINUTES)
+            email_queue(actor=Actor.system(), channel=channel, kind=EmailKind.PORTAL_LINK,
+                        customer_id=customer.pk, content=content)
+        sent += 1
+    return sent
+
+
+def portal_link_check(raw: str) -> PortalLoginToken | None:
+    """The unused, unexpired token for a raw link value (read only: the GET of a sign-in link)."""
+    if not raw or len(raw) > 100:
+        return None
+    return PortalLoginToken.objects.filter(token_hash=_hash(raw), used_at__isnull=True,
+                                           expires_at__gt=timezone.now()).select_related("customer").first()
+
+
+def portal_link_redeem(*, actor: Actor, channel: Channel, raw: str) -> Customer:
+    """Use a sign-in link (once). Raises ``invalid_link`` for unknown, used or expired links."""
+    with transaction.atomic():
+        token = PortalLoginToken.objects.select_for_update().filter(token_hash=_hash(raw or "")).first() \
+            if raw and len(raw) <= 100 else None
+        if token is None or token.used_at is not None or token.expires_at <= timezone.now():
+            raise DomainError("invalid_link", "This sign-in link is used, expired or not valid. Ask for a new one.")
+        token.used_at = timezone.now()
+        token.save(update_fields=["used_at"])
+        return token.customer
+
+
+# --- booking requests ("Schedule an appointment") ----------------------------------------------
+
+
+def booking_request_create(*, actor: Actor, channel: Channel, preferred_date: date,
+                           preferred_time: time | None = None, service_id: int | None = None, notes: str = "",
+                           follows_booking_id: int | None = None,
+                           customer_id: int | None = None) -> BookingRequest:
+    if actor.is_customer:
+        customer_id = actor.customer_id
+    elif not actor.is_staff:
+        raise PermissionDenied("Only customers and staff can ask for an appointment.")
+    customer = Customer.objects.filter(pk=customer_id).first()
+    if customer is None:
+        raise NotFound("customer", field="customerId")
+    service = None
+    if service_id is not None:
+        service = Service.objects.filter(pk=service_id, active=True).first()
+        if service is None:
+            raise NotFound("service", field="service")
+    if not isinstance(preferred_date, date) or isinstance(preferred_date, datetime):
+        raise ValidationFailed("preferred_date", "Choose a date.", code="required")
+    today = timezone.localdate(timezone=get_company().tz)
+    if preferred_date < today:
+        raise ValidationFailed("preferred_date", "Choose a date from today on.", code="in_past")
+    if preferred_date > today + timedelta(days=366):
+        raise ValidationFailed("preferred_date", "Choose a date within a year.", code="too_far")
+    notes = (notes or "").strip()
+    if len(notes) > MAX_NOTES:
+        raise ValidationFailed("notes", f"At most {MAX_NOTES} characters.", code="too_long")
+    follows = None
+    if follows_booking_id is not None:
+        follows = Booking.objects.filter(pk=follows_booking_id, customer_id=customer.pk).first()
+    return BookingRequest.objects.create(customer=customer, service=service, preferred_date=preferred_date,
+                                         preferred_time=preferred_time, notes=notes, follows_booking=follows,
+                                         channel=channel)
+
+
+# --- reminders ----------------------------------------------------------------------------------
+
+
+def reminder_lead() -> timedelta:
+    return timedelta(hours=getattr(settings, "OUTREACH_REMINDER_HOURS", 24))
+
+
+def reminder_schedule(*, actor: Actor, channel: Channel, booking_id: int) -> EmailReminder | None:
+    """Keep exactly one pending reminder per open booking, due the lead time before its start."""
+    _system_only(actor)
+    with transaction.atomic():
+        booking = Booking.objects.select_for_update().filter(pk=booking_id).first()
+        if booking is None:
+            return None
+        pending = EmailReminder.objects.filter(booking=booking, status=ReminderStatus.PENDING).first()
+        due = booking.scheduled_start - reminder_lead()
+        if booking.status not in OPEN_STATUSES or due <= timezone.now():
+            if pending is not None:
+                pending.status, pending.withdrawn_reason = ReminderStatus.WITHDRAWN, "no_longer_due"
+                pending.save(update_fields=["status", "withdrawn_reason", "updated_at"])
+            return None
+        if pending is None:
+            return EmailReminder.objects.create(booking=booking, due_at=due)
+        if pending.due_at != due:
+            pending.due_at = due
+            pending.save(update_fields=["due_at", "updated_at"])
+        return pending
+
+
+def reminders_withdraw(*, actor: Actor, channel: Channel, booking_id: int, reason: str) -> int:
+    _system_only(actor)
+    return EmailReminder.objects.filter(booking_id=booking_id, status=ReminderStatus.PENDING).update(
+        status=ReminderStatus.WITHDRAWN, withdrawn_reason=reason[:40], updated_at=timezone.now())
+
+
+def reminders_send_due(*, actor: Actor, channel: Channel, now: datetime | None = None) -> int:
+    """Queue the reminder e-mails that are due; returns how many were queued."""
+    _system_only(actor)
+    now = now or timezone.now()
+    queued = 0
+    due = EmailReminder.objects.filter(status=ReminderStatus.PENDING, due_at__lte=now).values_list("pk", flat=True)
+    for reminder_id in list(due[:500]):
+        with transaction.atomic():
+            reminder = EmailReminder.objects.select_for_update().select_related("booking").filter(
+                pk=reminder_id, status=ReminderStatus.PENDING).first()
+            if reminder is None:
+                continue
+            if reminder.booking.status not in OPEN_STATUSES or reminder.booking.scheduled_start <= now:
+                reminder.status, reminder.withdrawn_reason = ReminderStatus.WITHDRAWN, "no_longer_due"
+            else:
+                reminder.status = ReminderStatus.SENT
+                if email_queue(actor=actor, channel=channel, kind=EmailKind.REMINDER,
+                               booking_id=reminder.booking_id, dedupe_key=f"reminder:{reminder.pk}"):
+                    queued += 1
+            reminder.save(update_fields=["status", "withdrawn_reason", "updated_at"])
+    return queued

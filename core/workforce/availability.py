@@ -1,0 +1,512 @@
+"""Who can do a job, when: the availability finder, the slot finder and schedule-conflict reports.
+
+Reads only. Everything is computed from a handful of set-based queries over the fieldworkers who
+offer the service (working hours, time off, busy ranges, load), then combined in Python, so
+the cost grows with the number of candidates, not with the number of bookings.
+
+Working hours are wall-clock times in the fieldworker's zone (else the company's): they are
+expanded to aware intervals per local date, so a 09:00-17:00 day is 09:00-17:00 local on both
+sides of a DST change.
+"""
+
+from __future__ import annotations
+
+import zoneinfo
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+from typing import Any
+
+from django.db import connection
+from django.db.models import Count
+from django.utils import timezone
+
+from core.actors import Actor
+from core.bookings.conflicts import MAX_JOB
+from core.bookings.models import ACTIVE_ASSIGNMENT, OPEN_STATUSES, BookingAssignment
+from core.catalog.models import Service
+from core.company.selectors import get_company
+from core.errors import DomainError, NotFound, PermissionDenied, ValidationFailed
+from core.geo import haversine_km
+
+from .models import Fieldworker, FieldworkerStatus, ServiceAreaPostcode, TimeOff, WorkingHours
+from .selectors import scheduling_settings
+
+MAX_WINDOW = timedelta(days=31)
+MAX_SLOTS = 200
+
+# reasons a fieldworker is not offered for a job (stable codes, like DomainError codes)
+BLOCKED = "blocked"
+INACTIVE = "inactive"
+OUTSIDE_AREA = "outside_area"
+NOT_WORKING = "not_working"
+TIME_OFF = "time_off"
+BOOKED = "booked"
+
+Interval = tuple[datetime, datetime]
+
+
+@dataclass(frozen=True)
+class Location:
+    latitude: float | None = None
+    longitude: float | None = None
+    postcode: str = ""
+
+    @property
+    def has_point(self) -> bool:
+        return self.latitude is not None and self.longitude is not None
+
+    @classmethod
+    def of_property(cls, prop) -> Location:
+        if prop is None:
+            return cls()
+        return cls(prop.latitude, prop.longitude, (prop.postcode or "").strip())
+
+
+@dataclass
+class Candidate:
+    fieldworker: Fieldworker
+    reasons: list[str] = field(default_factory=list)
+    distance_km: float | None = None
+    load: int = 0  # active jobs on the job's local day
+
+    @property
+    def available(self) -> bool:
+        return not self.reasons
+
+
+@dataclass(frozen=True)
+class Slot:
+    start: datetime
+    end: datetime
+    fieldworker_ids: tuple[int, ...]
+
+
+@dataclass(frozen=True)
+class ScheduleConflict:
+    booking_id: int
+    number: int
+    start: datetime
+    end: datetime
+    reason: str
+
+
+# --- input checks -------------------------------------------------------------------------------
+
+
+def _check_location(location: Location | None) -> Location:
+    location = location or Location()
+    if location.has_point and not (-90 <= location.latitude <= 90 and -180 <= location.longitude <= 180):
+        raise ValidationFailed("location", "Latitude or longitude out of range.", code="out_of_range")
+    return location
+
+
+def _service(service_id: int) -> Service:
+    service = Service.objects.filter(pk=service_id).first()
+    if service is None:
+        raise NotFound("service", field="serviceId")
+    if not service.active:
+        raise DomainError("service_inactive", f"{service.name} is not offered.", field="serviceId")
+    return service
+
+
+def _window(start: datetime, end: datetime, *, start_field: str = "start", end_field: str = "end") -> None:
+    for value, name in ((start, start_field), (end, end_field)):
+        if not isinstance(value, datetime) or timezone.is_naive(value):
+            raise ValidationFailed(name, "A date and time with a zone offset is required.", code="invalid_datetime")
+    if end <= start:
+        raise ValidationFailed(end_field, "The end must be after the start.", code="end_before_start")
+    if end - start > MAX_WINDOW:
+        raise ValidationFailed(end_field, "At most 31 days at a time.", code="too_long")
+
+
+# --- building blocks ----------------------------------------------------------------------------
+
+
+def zone_of(fieldworker: Fieldworker, default: str) -> zoneinfo.ZoneInfo:
+    try:
+        return zoneinfo.ZoneInfo(fieldworker.time_zone or default)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError, OSError):
+        return zoneinfo.ZoneInfo(default)
+
+
+def _at(day: date, clock: time, tz: zoneinfo.ZoneInfo) -> datetime:
+    """Aware local wall-clock time; a time inside a DST gap moves forward past the gap."""
+    if clock >= time(23, 59):  # "until 23:59" means until midnight
+        return datetime.combine(day + timedelta(days=1), time(0), tzinfo=tz)
+    naive = datetime.combine(day, clock)
+    local = naive.replace(tzinfo=tz)
+    return local.astimezone(zoneinfo.ZoneInfo("UTC")).astimezone(tz)
+
+
+def _merge(intervals: Iterable[Interval]) -> list[Interval]:
+    merged: list[Interval] = []
+    for lo, hi in sorted(intervals):
+        if merged and lo <= merged[-1][1]:
+            if hi > merged[-1][1]:
+                merged[-1] = (merged[-1][0], hi)
+        else:
+            merged.append((lo, hi))
+    return merged
+
+
+def _subtract(free: list[Interval], taken: Iterable[Interval]) -> list[Interval]:
+    out = free
+    for t_lo, t_hi in _merge(taken):
+        nxt: list[Interval] = []
+        for lo, hi in out:
+            if t_hi <= lo or t_lo >= hi:
+                nxt.append((lo, hi))
+                continue
+            if lo < t_lo:
+                nxt.append((lo, t_lo))
+            if t_hi < hi:
+                nxt.append((t_hi, hi))
+        out = nxt
+    return out
+
+
+def working_intervals(hours: Iterable[WorkingHours | tuple[int, time, time]], tz: zoneinfo.ZoneInfo, start: datetime,
+                      end: datetime) -> list[Interval]:
+    """Concrete, merged working intervals touching ``[start, end)``."""
+    by_day: dict[int, list[tuple[time, time]]] = defaultdict(list)
+    for row in hours:
+        if isinstance(row, WorkingHours):
+            row = (row.weekday, row.start_time, row.end_time)
+        by_day[row[0]].append((row[1], row[2]))
+    first = start.astimezone(tz).date() - timedelta(days=1)
+    last = end.astimezone(tz).date()
+    out: list[Interval] = []
+    day = first
+    while day <= last:
+        for start_time, end_time in by_day.get(day.weekday(), ()):
+            lo, hi = _at(day, start_time, tz), _at(day, end_time, tz)
+            if hi > lo and hi > start and lo < end:
+                out.append((lo, hi))
+        day += timedelta(days=1)
+    return _merge(out)
+
+
+def _covers(intervals: list[Interval], start: datetime, end: datetime) -> bool:
+    return any(lo <= start and end <= hi for lo, hi in intervals)
+
+
+def _weekdays(start: datetime, end: datetime) -> set[int]:
+    """Weekdays of every date the window touches, in any zone (one day of slack either side)."""
+    days = (end.date() - start.date()).days + 3
+    if days >= 7:
+        return set(range(7))
+    return {(start.date() + timedelta(days=offset)).weekday() for offset in range(-1, days - 1)}
+
+
+# Past this many candidates, rows are selected by a join on the service instead of a long IN list
+# (binding hundreds of parameters costs more than the join).
+JOIN_MIN_CANDIDATES = 20
+
+
+def _of(ids: list[int], service_id: int | None, path: str = "fieldworker") -> dict[str, Any]:
+    if service_id is not None and len(ids) >= JOIN_MIN_CANDIDATES:
+        return {f"{path}__services__id": service_id}
+    return {f"{path}_id__in": ids}
+
+
+def _hours_for(ids: list[int], start: datetime, end: datetime,
+               service_id: int | None = None) -> dict[int, list[tuple[int, time, time]]]:
+    out: dict[int, list[tuple[int, time, time]]] = defaultdict(list)
+    wanted = set(ids)
+    rows = (WorkingHours.objects.filter(weekday__in=_weekdays(start, end), **_of(ids, service_id)).order_by()
+            .values_list("fieldworker_id", "weekday", "start_time", "end_time"))
+    for fw_id, weekday, lo, hi in rows:
+        if fw_id in wanted:
+            out[fw_id].append((weekday, lo, hi))
+    return out
+
+
+def _time_off_for(ids: list[int], start: datetime, end: datetime,
+                  service_id: int | None = None) -> dict[int, list[Interval]]:
+    out: dict[int, list[Interval]] = defaultdict(list)
+    wanted = set(ids)
+    rows = TimeOff.objects.filter(starts_at__lt=end, ends_at__gt=start, **_of(ids, service_id)).order_by().values_list(
+        "fieldworker_id", "starts_at", "ends_at")
+    for fw_id, lo, hi in rows:
+        if fw_id in wanted:
+            out[fw_id].append((lo, hi))
+    return out
+
+
+# With many candidates one range scan beats one index probe per fieldworker.
+PG_RANGE_SCAN_MIN_CANDIDATES = 20
+# PostgreSQL: the exclusion constraint's GiST index answers "which ranges overlap this window" directly;
+# the predicate repeats the constraint's WHERE so the planner may use that partial index, and
+# "fieldworker_id + 0" keeps it from preferring one btree probe per fieldworker.
+_BUSY_PG = """
+SELECT fieldworker_id, busy_from, busy_until, booking_id FROM bookings_bookingassignment
+WHERE status IN ('offered', 'accepted') AND busy_from IS NOT NULL AND busy_until IS NOT NULL
+  AND tstzrange(busy_from, busy_until, '[)') && tstzrange(%s, %s, '[)')
+  AND (fieldworker_id + 0) = ANY(%s)
+"""
+
+
+def _busy_for(ids: list[int], start: datetime, end: datetime, buffer: timedelta,
+              exclude_booking_id: int | None = None, service_id: int | None = None) -> dict[int, list[Interval]]:
+    """Busy ranges (buffer included after each job) that touch ``[start - buffer, end + buffer)``."""
+    out: dict[int, list[Interval]] = defaultdict(list)
+    if connection.vendor == "postgresql" and len(ids) >= PG_RANGE_SCAN_MIN_CANDIDATES:
+        wanted = set(ids)
+        with connection.cursor() as cursor:
+            cursor.execute(_BUSY_PG, [start, end + buffer, list(wanted)])
+            for fw_id, lo, hi, booking_id in cursor.fetchall():
+                if fw_id in wanted and booking_id != exclude_booking_id:
+                    out[fw_id].append((lo, hi))
+        return out
+    wanted = set(ids)
+    qs = BookingAssignment.objects.filter(
+        status__in=ACTIVE_ASSIGNMENT, busy_from__lt=end + buffer, busy_from__gte=start - MAX_JOB - buffer,
+        busy_until__gt=start, **_of(ids, service_id),
+    )
+    if exclude_booking_id is not None:
+        qs = qs.exclude(booking_id=exclude_booking_id)
+    for fw_id, lo, hi in qs.order_by().values_list("fieldworker_id", "busy_from", "busy_until"):
+        if fw_id in wanted:
+            out[fw_id].append((lo, hi))
+    return out
+
+
+def _postcode_cover(ids: list[int], postcode: str, service_id: int | None = None) -> tuple[set[int], set[int]]:
+    """(fieldworkers whose named areas include the postcode, fieldworkers that have any named area)."""
+    having = set(
+        Fieldworker.service_areas.through.objects.filter(**_of(ids, service_id)).values_list("fieldworker_id",
+                                                                                              flat=True))
+    if not postcode or not having:
+        return set(), having
+    covering = set(
+        Fieldworker.service_areas.through.objects.filter(
+            fieldworker_id__in=ids,
+            servicearea_id__in=ServiceAreaPostcode.objects.filter(postcode=postcode).values("area_id"),
+        ).values_list("fieldworker_id", flat=True))
+    return covering, having
+
+
+def _area_reason(fw: Fieldworker, location: Location, by_postcode: set[int], has_areas: set[int]) -> tuple[
+        str | None, float | None]:
+    """Whether ``fw`` covers ``location`` (None = yes, else OUTSIDE_AREA), and the distance from home.
+
+    A fieldworker with neither a radius nor a named area covers everywhere; one with either covers
+    the location if the radius or any named area does (see docs/decisions/0302)."""
+    distance = None
+    if location.has_point and fw.home_latitude is not None and fw.home_longitude is not None:
+        distance = haversine_km(fw.home_latitude, fw.home_longitude, location.latitude, location.longitude)
+    has_radius = fw.service_radius_km is not None and fw.home_latitude is not None and fw.home_longitude is not None
+    if not has_radius and fw.id not in has_areas:
+        return None, distance
+    if fw.id in by_postcode:
+        return None, distance
+    if has_radius and distance is not None and distance <= fw.service_radius_km:
+        return None, distance
+    if not location.has_point and not location.postcode:
+        return None, distance  # nothing to judge by
+    return OUTSIDE_AREA, distance
+
+
+def _candidates(service_id: int, location: Location, fieldworker_ids: Iterable[int] | None) -> tuple[
+        list[Fieldworker], dict[int, list[str]], dict[int, float | None]]:
+    qs = Fieldworker.objects.filter(services__id=service_id).order_by().only(
+        "id", "name", "status", "time_zone", "home_latitude", "home_longitude", "service_radius_km")
+    if fieldworker_ids is not None:
+        qs = qs.filter(pk__in=list(fieldworker_ids))
+    workers = list(qs)
+    ids = [fw.id for fw in workers]
+    by_postcode, has_areas = _postcode_cover(ids, location.postcode, service_id)
+    reasons: dict[int, list[str]] = {}
+    distance: dict[int, float | None] = {}
+    for fw in workers:
+        why: list[str] = []
+        if fw.status == FieldworkerStatus.BLOCKED:
+            why.append(BLOCKED)
+        elif fw.status != FieldworkerStatus.ACTIVE:
+            why.append(INACTIVE)
+        area, distance[fw.id] = _area_reason(fw, location, by_postcode, has_areas)
+        if area:
+            why.append(area)
+        reasons[fw.id] = why
+    return workers, reasons, distance
+
+
+def _ensure_may_see_workers(actor: Actor) -> None:
+    if not (actor.is_staff or actor.is_system):
+        raise PermissionDenied("Only staff may look up fieldworkers' availability.")
+
+
+# --- the availability finder ----------------------------------------------------------------------
+
+
+def available_fieldworkers(*, actor: Actor, service_id: int, start: datetime, end: datetime,
+                           location: Location | None = None, include_unavailable: bool = False,
+                           exclude_booking_id: int | None = None) -> list[Candidate]:
+    """Fieldworkers who offer the service, are active, cover the location, are working the whole
+    window, are not on time off and not booked (travel buffer included); nearest and least loaded
+    first. With ``include_unavailable`` the others follow, each with its ``reasons``."""
+    _ensure_may_see_workers(actor)
+    _window(start, end)
+    location = _check_location(location)
+    _service(service_id)
+    company_tz = get_company().time_zone
+    buffer = timedelta(minutes=scheduling_settings().travel_buffer_minutes)
+
+    workers, reasons, distance = _candidates(service_id, location, None)
+    ids = [fw.id for fw in workers]
+    hours = _hours_for(ids, start, end, service_id)
+    time_off = _time_off_for(ids, start, end, service_id)
+    busy = _busy_for(ids, start, end, buffer, exclude_booking_id, service_id)
+    lo_new, hi_new = start, end + buffer
+    memo: dict[tuple, bool] = {}  # most fieldworkers share a pattern of hours: expand each pattern once
+    for fw in workers:
+        why = reasons[fw.id]
+        tz = zone_of(fw, company_tz)
+        pattern = (tuple(sorted(hours.get(fw.id, ()))), str(tz))
+        if pattern not in memo:
+            memo[pattern] = _covers(working_intervals(pattern[0], tz, start, end), start, end)
+        if not memo[pattern]:
+            why.append(NOT_WORKING)
+        if time_off.get(fw.id):
+            why.append(TIME_OFF)
+        if any(lo < hi_new and hi > lo_new for lo, hi in busy.get(fw.id, ())):
+            why.append(BOOKED)
+    out = [Candidate(fw, reasons[fw.id], distance[fw.id]) for fw in workers
+           if include_unavailable or not reasons[fw.id]]
+    _fill_load(out, start, company_tz, service_id)
+    out.sort(key=lambda c: (not c.available, c.distance_km is None, c.distance_km or 0.0, c.load,
+                            c.fieldworker.name, c.fieldworker.id))
+    return out
+
+
+def _fill_load(candidates: list[Candidate], start: datetime, tz_name: str, service_id: int) -> None:
+    if not candidates:
+        return
+    tz = zoneinfo.ZoneInfo(tz_name)
+    day = start.astimezone(tz).date()
+    lo = datetime.combine(day, time(0), tzinfo=tz)
+    hi = datetime.combine(day + timedelta(days=1), time(0), tzinfo=tz)
+    ids = [c.fieldworker.pk for c in candidates]
+    counts = dict(
+        BookingAssignment.objects.filter(
+            status__in=ACTIVE_ASSIGNMENT, busy_from__gte=lo, busy_from__lt=hi, **_of(ids, service_id),
+        ).values("fieldworker_id").annotate(n=Count("id")).values_list("fieldworker_id", "n"))
+    for candidate in candidates:
+        candidate.load = counts.get(candidate.fieldworker.pk, 0)
+
+
+# --- the slot finder --------------------------------------------------------------------------------
+
+
+def available_slots(*, actor: Actor, service_id: int, location: Location | None, start: datetime,
+                    end: datetime, fieldworker_id: int | None = None, limit: int = 20) -> list[Slot]:
+    """The next start times in ``[start, end)`` at which someone (or ``fieldworker_id``) can do the
+    service at ``location``: aligned to the slot step in the business's zone, never in the past."""
+    if actor.is_fieldworker:
+        if fieldworker_id is not None and fieldworker_id != actor.fieldworker_id:
+            raise PermissionDenied("You can only look up your own slots.")
+        fieldworker_id = actor.fieldworker_id
+    elif not (actor.is_staff or actor.is_system or actor.is_customer):
+        raise PermissionDenied()
+    _window(start, end, start_field="from", end_field="to")
+    if not 1 <= limit <= MAX_SLOTS:
+        raise ValidationFailed("limit", f"Between 1 and {MAX_SLOTS}.", code="out_of_range")
+    location = _check_location(location)
+    service = _service(service_id)
+    company = get_company()
+    rules = scheduling_settings()
+    duration = timedelta(minutes=service.duration_minutes)
+    buffer = timedelta(minutes=rules.travel_buffer_minutes)
+    step = timedelta(minutes=rules.slot_step_minutes)
+    start = max(start, timezone.now())
+    if start >= end:
+        return []
+
+    only = [fieldworker_id] if fieldworker_id is not None else None
+    workers, reasons, _distance = _candidates(service_id, location, only)
+    if fieldworker_id is not None and not workers:
+        raise NotFound("fieldworker", field="fieldworkerId")
+    workers = [fw for fw in workers if not reasons[fw.pk]]
+    ids = [fw.pk for fw in workers]
+    sid = service_id if fieldworker_id is None else None
+    hours = _hours_for(ids, start, end, sid)
+    time_off = _time_off_for(ids, start, end + duration, sid)
+    busy = _busy_for(ids, start - duration - buffer, end + duration, buffer, service_id=sid)
+    company_tz = company.tz
+    by_start: dict[datetime, list[int]] = defaultdict(list)
+    memo: dict[tuple, list[Interval]] = {}
+    for fw in workers:
+        tz = zone_of(fw, company.time_zone)
+        pattern = (tuple(sorted(hours.get(fw.pk, ()))), str(tz))
+        if pattern not in memo:
+            memo[pattern] = working_intervals(pattern[0], tz, start, end + duration)
+        free = memo[pattern]
+        free = _subtract(free, time_off.get(fw.pk, ()))
+        free = _subtract(free, [(lo - buffer, hi) for lo, hi in busy.get(fw.pk, ())])
+        found = 0  # the first ``limit`` starts of each fieldworker are enough for the first ``limit`` overall
+        for lo, hi in free:
+            slot = _align(max(lo, start), step, company_tz)
+            while slot + duration <= hi and slot < end and found < limit:
+                by_start[slot].append(fw.pk)
+                found += 1
+                slot += step
+    return [Slot(moment, moment + duration, tuple(sorted(by_start[moment]))) for moment in sorted(by_start)[:limit]]
+
+
+def _align(moment: datetime, step: timedelta, tz: zoneinfo.ZoneInfo) -> datetime:
+    """Round up to the next multiple of ``step`` after local midnight."""
+    local = moment.astimezone(tz)
+    midnight = datetime.combine(local.date(), time(0), tzinfo=tz)
+    elapsed = local - midnight
+    steps = -(-elapsed // step)  # ceiling division of timedeltas
+    return (midnight + steps * step).astimezone(moment.tzinfo)
+
+
+# --- what a schedule change breaks ------------------------------------------------------------------
+
+
+def schedule_conflicts(fieldworker_id: int, *, since: datetime | None = None) -> list[ScheduleConflict]:
+    """The fieldworker's open, future jobs that their status, working hours or time off no longer
+    allow. Staff reassign these; nothing is changed automatically."""
+    since = since or timezone.now()
+    fw = Fieldworker.objects.filter(pk=fieldworker_id).first()
+    if fw is None:
+        return []
+    rows = list(
+        BookingAssignment.objects.filter(
+            fieldworker_id=fieldworker_id, status__in=ACTIVE_ASSIGNMENT, booking__status__in=OPEN_STATUSES,
+            booking__scheduled_end__gt=since,
+        ).select_related("booking").order_by("booking__scheduled_start"))
+    if not rows:
+        return []
+    first = min(row.booking.scheduled_start for row in rows)
+    last = max(row.booking.scheduled_end for row in rows)
+    status_reason = {FieldworkerStatus.BLOCKED: BLOCKED, FieldworkerStatus.INACTIVE: INACTIVE}.get(fw.status)
+    hours = list(WorkingHours.objects.filter(fieldworker_id=fieldworker_id))
+    off = list(TimeOff.objects.filter(fieldworker_id=fieldworker_id, starts_at__lt=last, ends_at__gt=first)
+               .values_list("starts_at", "ends_at"))
+    working = working_intervals(hours, zone_of(fw, get_company().time_zone), first, last)
+    out = []
+    for row in rows:
+        b = row.booking
+        reason = status_reason
+        if reason is None and any(lo < b.scheduled_end and hi > b.scheduled_start for lo, hi in off):
+            reason = TIME_OFF
+        if reason is None and not _covers(working, b.scheduled_start, b.scheduled_end):
+            reason = NOT_WORKING
+        if reason:
+            out.append(ScheduleConflict(b.pk, b.number, b.scheduled_start, b.scheduled_end, reason))
+    return out
+
+
+def fieldworkers_for_ids(ids: Iterable[int]) -> dict[int, Fieldworker]:
+    return {fw.pk: fw for fw in Fieldworker.objects.filter(pk__in=list(ids))}
+
+
+__all__ = [
+    "BLOCKED", "BOOKED", "INACTIVE", "NOT_WORKING", "OUTSIDE_AREA", "TIME_OFF",
+    "Candidate", "Location", "ScheduleConflict", "Slot",
+    "available_fieldworkers", "available_slots", "haversine_km", "schedule_conflicts",
+]

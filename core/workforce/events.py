@@ -1,0 +1,47 @@
+"""Workforce events: schedule changes and change requests. They leave after commit through
+``core.events.publish`` like booking events; they carry no booking id, so they are not
+``DomainEvent`` subclasses (subscribe to ``WorkforceEvent`` or to one type)."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from typing import Any
+
+
+@dataclass(frozen=True, kw_only=True)
+class WorkforceEvent:
+    fieldworker_id: int
+    channel: str
+    actor_kind: str
+    actor_user_id: int | None = None
+
+    @property
+    def name(self) -> str:
+        return type(self).__name__
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"type": self.name, **asdict(self)}
+
+
+@dataclass(frozen=True, kw_only=True)
+class ScheduleChanged(WorkforceEvent):
+    """Hours, time off, areas or status changed. ``conflict_booking_ids``: jobs it now clashes with."""
+
+    what: str
+    conflict_booking_ids: tuple[int, ...] = ()
+
+
+@dataclass(frozen=True, kw_only=True)
+class ChangeRequestFiled(WorkforceEvent):
+    change_request_id: int
+    kind: str
+    summary: str
+    booking_id: int | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class ChangeRequestDecided(WorkforceEvent):
+    change_request_id: int
+    kind: str
+    approved: bool
+    note: str = ""

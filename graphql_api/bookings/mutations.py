@@ -1,0 +1,242 @@
+from datetime import datetime
+from decimal import Decimal
+
+import strawberry
+import strawberry_django
+from strawberry.types import Info
+
+from core.bookings import services
+from core.errors import ValidationFailed
+
+from ..enums import BookingSourceEnum, BookingStatusEnum
+from ..errors import UserError, attempt
+from ..ids import decode_id, decode_optional
+from ..payloads import UNSET, given, who
+from .types import AssignmentNode, BookingNode, CommentNode
+
+MAX_INPUT_LINES = services.MAX_LINES
+
+
+@strawberry.input(description="A priced line. Without a service, give a description and unit price.")
+class BookingLineInput:
+    service_id: strawberry.ID | None = None
+    quantity: Decimal = Decimal("1")
+    unit_price: Decimal | None = strawberry.field(default=None, description="Default: the service's price.")
+    description: str = ""
+    tax_rate: Decimal | None = strawberry.field(default=None, description="Percent. Default: the service's.")
+
+
+@strawberry.input(description="Naive date-times are wall-clock time in the booking's time zone.")
+class CreateBookingInput:
+    customer_id: strawberry.ID
+    scheduled_start: datetime
+    scheduled_end: datetime | None = strawberry.field(default=None, description="Default: from the services.")
+    property_id: strawberry.ID | None = None
+    lines: list[BookingLineInput] = strawberry.field(default_factory=list)
+    time_zone: str | None = strawberry.field(default=None, description="IANA name; default property/company.")
+    owner_id: strawberry.ID | None = strawberry.field(default=None, description="A staff User; default you.")
+    source: BookingSourceEnum = BookingSourceEnum.STAFF  # type: ignore[attr-defined]
+    notes: str = ""
+    workers_required: int = 1
+
+
+@strawberry.input(description="Change only the fields you send. `lines`, when sent, replaces all lines.")
+class UpdateBookingInput:
+    id: strawberry.ID
+    scheduled_start: datetime | None = UNSET
+    scheduled_end: datetime | None = UNSET
+    property_id: strawberry.ID | None = UNSET
+    notes: str | None = UNSET
+    time_zone: str | None = UNSET
+    workers_required: int | None = UNSET
+    lines: list[BookingLineInput] | None = UNSET
+
+
+@strawberry.input
+class AssignmentInput:
+    booking_id: strawberry.ID
+    fieldworker_id: strawberry.ID
+
+
+@strawberry.input(description="Accept or decline an offer. Staff answer on a fieldworker's behalf with fieldworkerId.")
+class RespondToAssignmentInput:
+    booking_id: strawberry.ID
+    accept: bool
+    reason: str = strawberry.field(default="", description="Required when declining.")
+    fieldworker_id: strawberry.ID | None = None
+
+
+@strawberry.input
+class CancelBookingInput:
+    id: strawberry.ID
+    reason: str
+    waive_fee: bool = strawberry.field(default=False, description="Staff only.")
+    accept_fee: Decimal | None = strawberry.field(
+        default=None, description="The fee you were quoted; if it changed, nothing happens (code fee_changed).")
+
+
+@strawberry.input
+class SetBookingStatusInput:
+    id: strawberry.ID
+    status: BookingStatusEnum
+    reason: str = strawberry.field(default="", description="Required when cancelling.")
+    waive_fee: bool = False
+
+
+@strawberry.input
+class AddBookingCommentInput:
+    booking_id: strawberry.ID
+    body: str
+    visible_to_customer: bool | None = strawberry.field(
+        default=None, description="Staff/fieldworkers: false (internal) by default. Customers always true.")
+    reply_to_id: strawberry.ID | None = None
+
+
+@strawberry.input
+class ChangeBookingOwnerInput:
+    booking_id: strawberry.ID
+    owner_id: strawberry.ID | None = strawberry.field(description="A staff User, or null for nobody.")
+
+
+@strawberry.input
+class SetBookingAutomationInput:
+    booking_id: strawberry.ID
+    email_paused: bool | None = None
+    sms_paused: bool | None = None
+
+
+@strawberry.type
+class BookingPayload:
+    booking: BookingNode | None = None
+    errors: list[UserError]
+
+
+@strawberry.type
+class AssignmentPayload:
+    assignment: AssignmentNode | None = None
+    errors: list[UserError]
+
+
+@strawberry.type
+class CommentPayload:
+    comment: CommentNode | None = None
+    errors: list[UserError]
+
+
+def _lines(lines: list[BookingLineInput]) -> list[services.LineInput]:
+    if len(lines) > MAX_INPUT_LINES:
+        raise ValidationFailed("lines", f"At most {MAX_INPUT_LINES} lines.", code="too_many")
+    return [
+        services.LineInput(
+            service_id=decode_optional(line.service_id, "Service", f"lines.{index}.serviceId"),
+            quantity=line.quantity, unit_price=line.unit_price, description=line.description[:1000],
+            tax_rate=line.tax_rate,
+        )
+        for index, line in enumerate(lines)
+    ]
+
+
+def _as_stored(booking):
+    """Re-read after a write so date-times come back in UTC like every query returns them."""
+    booking.refresh_from_db(fields=["scheduled_start", "scheduled_end"])
+    return booking
+
+
+def _create(info: Info, data: CreateBookingInput):
+    return _as_stored(services.booking_create(
+        **who(info), customer_id=decode_id(data.customer_id, "Customer", "customerId"),
+        scheduled_start=data.scheduled_start, scheduled_end=data.scheduled_end,
+        property_id=decode_optional(data.property_id, "Property", "propertyId"), lines=_lines(data.lines),
+        time_zone=data.time_zone, owner_id=decode_optional(data.owner_id, "User", "ownerId"),
+        source=data.source.value, notes=data.notes, workers_required=data.workers_required,
+    ))
+
+
+def _update(info: Info, data: UpdateBookingInput):
+    booking_id = decode_id(data.id, "Booking")
+    changes = given(scheduled_start=data.scheduled_start, scheduled_end=data.scheduled_end, notes=data.notes,
+                    time_zone=data.time_zone, workers_required=data.workers_required)
+    if changes.get("notes", "") is None:
+        changes["notes"] = ""
+    if data.property_id is not UNSET:
+        changes["property_id"] = decode_optional(data.property_id, "Property", "propertyId")
+    lines = None if data.lines in (UNSET, None) else _lines(data.lines)  # type: ignore[arg-type]
+    return _as_stored(services.booking_update(**who(info), booking_id=booking_id, lines=lines, **changes))
+
+
+@strawberry.type
+class BookingsMutation:
+    @strawberry_django.mutation(description="Book a job (staff).")
+    def create_booking(self, info: Info, input: CreateBookingInput) -> BookingPayload:
+        return attempt(BookingPayload, "booking", lambda: _create(info, input))
+
+    @strawberry_django.mutation(description="Reschedule or edit an open booking (staff).")
+    def update_booking(self, info: Info, input: UpdateBookingInput) -> BookingPayload:
+        return attempt(BookingPayload, "booking", lambda: _update(info, input))
+
+    @strawberry_django.mutation(description="Offer a booking to a fieldworker (staff).")
+    def assign_fieldworker(self, info: Info, input: AssignmentInput) -> AssignmentPayload:
+        return attempt(AssignmentPayload, "assignment", lambda: services.booking_assign(
+            **who(info), booking_id=decode_id(input.booking_id, "Booking", "bookingId"),
+            fieldworker_id=decode_id(input.fieldworker_id, "Fieldworker", "fieldworkerId")))
+
+    @strawberry_django.mutation(description="Take a fieldworker off a booking (staff).")
+    def unassign_fieldworker(self, info: Info, input: AssignmentInput) -> BookingPayload:
+        return attempt(BookingPayload, "booking", lambda: services.booking_unassign(
+            **who(info), booking_id=decode_id(input.booking_id, "Booking", "bookingId"),
+            fieldworker_id=decode_id(input.fieldworker_id, "Fieldworker", "fieldworkerId")))
+
+    @strawberry_django.mutation(description="Accept or decline an offered booking.")
+    def respond_to_assignment(self, info: Info, input: RespondToAssignmentInput
+                              ) -> AssignmentPayload:
+        return attempt(AssignmentPayload, "assignment", lambda: services.assignment_respond(
+            **who(info), booking_id=decode_id(input.booking_id, "Booking", "bookingId"), accept=input.accept,
+            reason=input.reason,
+            fieldworker_id=decode_optional(input.fieldworker_id, "Fieldworker", "fieldworkerId")))
+
+    @strawberry_django.mutation(description="Confirm a pending booking (staff or the customer).")
+    def confirm_booking(self, info: Info, id: strawberry.ID) -> BookingPayload:
+        return attempt(BookingPayload, "booking", lambda: services.booking_confirm(
+            **who(info), booking_id=decode_id(id, "Booking")))
+
+    @strawberry_django.mutation(description="Start a confirmed booking (staff or the accepted fieldworker).")
+    def start_booking(self, info: Info, id: strawberry.ID) -> BookingPayload:
+        return attempt(BookingPayload, "booking", lambda: services.booking_start(
+            **who(info), booking_id=decode_id(id, "Booking")))
+
+    @strawberry_django.mutation(description="Complete a booking in progress (staff or the accepted fieldworker).")
+    def complete_booking(self, info: Info, id: strawberry.ID) -> BookingPayload:
+        return attempt(BookingPayload, "booking", lambda: services.booking_complete(
+            **who(info), booking_id=decode_id(id, "Booking")))
+
+    @strawberry_django.mutation(description="Cancel with the company's rules; see `cancellationQuote` first.")
+    def cancel_booking(self, info: Info, input: CancelBookingInput) -> BookingPayload:
+        return attempt(BookingPayload, "booking", lambda: services.booking_cancel(
+            **who(info), booking_id=decode_id(input.id, "Booking"), reason=input.reason,
+            waive_fee=input.waive_fee, accept_fee=input.accept_fee))
+
+    @strawberry_django.mutation(description="Move a booking to a status (dispatches to confirm/start/complete/cancel).")
+    def set_booking_status(self, info: Info, input: SetBookingStatusInput) -> BookingPayload:
+        return attempt(BookingPayload, "booking", lambda: services.booking_set_status(
+            **who(info), booking_id=decode_id(input.id, "Booking"), status=input.status.value,
+            reason=input.reason, waive_fee=input.waive_fee))
+
+    @strawberry_django.mutation(description="Post to a booking's discussion.")
+    def add_booking_comment(self, info: Info, input: AddBookingCommentInput) -> CommentPayload:
+        return attempt(CommentPayload, "comment", lambda: services.comment_add(
+            **who(info), booking_id=decode_id(input.booking_id, "Booking", "bookingId"), body=input.body,
+            visible_to_customer=input.visible_to_customer,
+            reply_to_id=decode_optional(input.reply_to_id, "BookingComment", "replyToId")))
+
+    @strawberry_django.mutation(description="Give a booking to another staff member, or to nobody (staff).")
+    def change_booking_owner(self, info: Info, input: ChangeBookingOwnerInput) -> BookingPayload:
+        return attempt(BookingPayload, "booking", lambda: services.booking_change_owner(
+            **who(info), booking_id=decode_id(input.booking_id, "Booking", "bookingId"),
+            owner_id=decode_optional(input.owner_id, "User", "ownerId")))
+
+    @strawberry_django.mutation(description="Pause or resume automated e-mails/SMS for one booking (staff).")
+    def set_booking_automation(self, info: Info, input: SetBookingAutomationInput
+                               ) -> BookingPayload:
+        return attempt(BookingPayload, "booking", lambda: services.booking_set_automation(
+            **who(info), booking_id=decode_id(input.booking_id, "Booking", "bookingId"),
+            email_paused=input.email_paused, sms_paused=input.sms_paused))

@@ -1,0 +1,118 @@
+import zoneinfo
+from collections.abc import Iterable
+from datetime import datetime
+from enum import Enum
+
+import strawberry
+import strawberry_django
+from django.utils import timezone
+from strawberry.types import Info
+from strawberry_django.optimizer import optimize
+
+from core.actors import Actor
+from core.bookings import services
+from core.bookings.models import ACTIVE_ASSIGNMENT, BookingAssignment, BookingEvent
+from core.bookings.selectors import visible_bookings
+from core.company.selectors import get_company
+from core.errors import ValidationFailed
+
+from ..context import actor_from_info
+from ..enums import BookingStatusEnum, SortDirection
+from ..ids import decode_id
+from ..pagination import CappedConnection
+from ..permissions import require_authenticated
+from .types import BookingNode, CancellationQuote, HistoryEntryNode
+
+
+@strawberry.input(description="Narrow the bookings list. All given conditions apply.")
+class BookingFilter:
+    status: list[BookingStatusEnum] | None = None
+    from_: datetime | None = strawberry.field(
+        default=None, name="from", description="Bookings still running at or after this instant.")
+    to: datetime | None = strawberry.field(default=None, description="Bookings starting before this instant.")
+    customer_id: strawberry.ID | None = None
+    fieldworker_id: strawberry.ID | None = strawberry.field(
+        default=None, description="Bookings offered to or accepted by this fieldworker.")
+
+
+@strawberry.enum
+class BookingOrderField(Enum):
+    SCHEDULED_START = "scheduled_start"
+    NUMBER = "number"
+    CREATED_AT = "created_at"
+    STATUS = "status"
+
+
+@strawberry.input
+class BookingOrder:
+    field: BookingOrderField = BookingOrderField.SCHEDULED_START
+    direction: SortDirection = SortDirection.ASC
+
+
+def _instant(value: datetime, field: str) -> datetime:
+    """Aware datetimes as given; naive ones are wall-clock time in the company's zone."""
+    if timezone.is_aware(value):
+        return value
+    return value.replace(tzinfo=zoneinfo.ZoneInfo(get_company().time_zone))
+
+
+def apply_booking_filter(qs, flt: BookingFilter | None):
+    if flt is None:
+        return qs
+    if flt.status:
+        qs = qs.filter(status__in=[status.value for status in flt.status])
+    start = _instant(flt.from_, "filter.from") if flt.from_ else None
+    end = _instant(flt.to, "filter.to") if flt.to else None
+    if start and end and end <= start:
+        raise ValidationFailed("filter.to", "'to' must be after 'from'.", code="end_before_start")
+    if start:
+        qs = qs.filter(scheduled_end__gt=start)
+    if end:
+        qs = qs.filter(scheduled_start__lt=end)
+    if flt.customer_id is not None:
+        qs = qs.filter(customer_id=decode_id(flt.customer_id, "Customer", "filter.customerId"))
+    if flt.fieldworker_id is not None:
+        fieldworker_pk = decode_id(flt.fieldworker_id, "Fieldworker", "filter.fieldworkerId")
+        offered = BookingAssignment.objects.filter(fieldworker_id=fieldworker_pk, status__in=ACTIVE_ASSIGNMENT)
+        qs = qs.filter(pk__in=offered.values("booking_id"))
+    return qs
+
+
+def apply_booking_order(qs, order: BookingOrder | None):
+    order = order or BookingOrder()
+    prefix = "-" if order.direction == SortDirection.DESC else ""
+    return qs.order_by(f"{prefix}{order.field.value}", f"{prefix}id")
+
+
+@strawberry.type
+class BookingsQuery:
+    @strawberry_django.connection(CappedConnection[BookingNode],
+                                  description="Bookings you may see: staff all, a fieldworker theirs, "
+                                              "a customer their own.")
+    def bookings(self, info: Info, filter: BookingFilter | None = None,
+                 order_by: BookingOrder | None = None) -> Iterable[BookingNode]:
+        actor: Actor = actor_from_info(info)
+        qs = apply_booking_filter(visible_bookings(actor), filter)
+        return apply_booking_order(qs, order_by)  # type: ignore[return-value]
+
+    @strawberry_django.field(description="One booking; null when it does not exist or is not yours to see.")
+    def booking(self, info: Info, id: strawberry.ID) -> BookingNode | None:
+        pk = decode_id(id, "Booking")
+        qs = visible_bookings(actor_from_info(info)).filter(pk=pk)
+        return optimize(qs, info).first()  # type: ignore[return-value]
+
+    @strawberry_django.field(description="A booking's timeline, oldest first (empty when not yours to see).")
+    def booking_history(self, info: Info, booking_id: strawberry.ID) -> list[HistoryEntryNode]:
+        pk = decode_id(booking_id, "Booking", "bookingId")
+        qs = HistoryEntryNode.get_queryset(BookingEvent.objects.filter(booking_id=pk), info)
+        return qs.order_by("at", "id")  # type: ignore[return-value]
+
+    @strawberry_django.field(description="What cancelling would cost you now, and whether you may.")
+    def cancellation_quote(self, info: Info, booking_id: strawberry.ID) -> CancellationQuote:
+        actor = require_authenticated(info)
+        from core.actors import Channel
+
+        quote = services.booking_cancellation_quote(
+            actor=actor, channel=Channel.GRAPHQL, booking_id=decode_id(booking_id, "Booking", "bookingId"))
+        return CancellationQuote(allowed=quote.allowed, fee=quote.fee, inside_notice_window=quote.inside_window,
+                                 code=quote.code or None, message=quote.message or None)

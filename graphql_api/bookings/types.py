@@ -1,0 +1,175 @@
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+
+import strawberry
+import strawberry_django
+from strawberry import relay
+from strawberry.scalars import JSON
+from strawberry.types import Info
+
+from core.bookings.models import Booking, BookingAssignment, BookingComment, BookingEvent, BookingLine
+from core.bookings.selectors import visible_assignments, visible_bookings, visible_comments, visible_history
+
+from ..accounts.types import UserNode
+from ..catalog.types import ServiceNode
+from ..context import actor_from_info
+from ..crm.types import CustomerNode, PropertyNode
+from ..enums import (
+    ActorKindEnum,
+    AssignmentStatusEnum,
+    BookingSourceEnum,
+    BookingStatusEnum,
+    ChannelEnum,
+)
+from ..nodes import PK
+from ..workforce.types import FieldworkerNode
+
+
+def _scoped(queryset, info: Info, visible):
+    actor = actor_from_info(info)
+    if actor.is_staff:
+        return queryset
+    return queryset.filter(pk__in=visible(actor).values("pk"))
+
+
+@strawberry_django.type(BookingLine, name="BookingLine")
+class BookingLineNode(relay.Node):
+    _id_attr = PK  # the model's primary key (skips a per-row annotation scan)
+    description: str
+    quantity: Decimal
+    unit_price: Decimal
+    tax_rate: Decimal
+    position: int
+    service: ServiceNode | None = strawberry_django.field(
+        description="Null when the line has no service or the service is hidden from you.")
+
+    @classmethod
+    def get_queryset(cls, queryset, info: Info, **kwargs):
+        actor = actor_from_info(info)
+        if actor.is_staff:
+            return queryset
+        return queryset.filter(booking_id__in=visible_bookings(actor).values("pk"))
+
+    @strawberry_django.field(only=["quantity", "unit_price"])
+    def subtotal(self) -> Decimal:
+        return self.subtotal  # type: ignore[attr-defined]
+
+    @strawberry_django.field(only=["quantity", "unit_price", "tax_rate"])
+    def tax(self) -> Decimal:
+        return self.tax  # type: ignore[attr-defined]
+
+    @strawberry_django.field(only=["quantity", "unit_price", "tax_rate"])
+    def total(self) -> Decimal:
+        return self.total  # type: ignore[attr-defined]
+
+
+@strawberry_django.type(BookingAssignment, name="BookingAssignment",
+                        description="A fieldworker offered a booking, and their answer.")
+class AssignmentNode(relay.Node):
+    _id_attr = PK  # the model's primary key (skips a per-row annotation scan)
+    status: AssignmentStatusEnum
+    decline_reason: str
+    offered_at: datetime
+    responded_at: datetime | None
+    fieldworker: FieldworkerNode
+    booking: BookingNode
+
+    @classmethod
+    def get_queryset(cls, queryset, info: Info, **kwargs):
+        actor = actor_from_info(info)
+        if actor.is_staff:
+            return queryset
+        # only on bookings the actor may see: `booking` below must not reach a declined job
+        return queryset.filter(pk__in=visible_assignments(actor).values("pk"),
+                               booking_id__in=visible_bookings(actor).values("pk"))
+
+
+@strawberry_django.type(BookingEvent, name="BookingHistoryEntry",
+                        description="One change in a booking's timeline: who, through what, before/after.")
+class HistoryEntryNode(relay.Node):
+    _id_attr = PK  # the model's primary key (skips a per-row annotation scan)
+    at: datetime
+    action: str
+    actor_kind: ActorKindEnum
+    actor_label: str
+    channel: ChannelEnum
+    changes: JSON = strawberry_django.field(description="field -> [before, after]")
+    data: JSON
+
+    @classmethod
+    def get_queryset(cls, queryset, info: Info, **kwargs):
+        return _scoped(queryset, info, visible_history)
+
+
+@strawberry_django.type(BookingComment, name="BookingComment", description="A message in a booking's discussion.")
+class CommentNode(relay.Node):
+    _id_attr = PK  # the model's primary key (skips a per-row annotation scan)
+    author_name: str
+    author_kind: ActorKindEnum
+    channel: ChannelEnum
+    body: str
+    visible_to_customer: bool
+    created_at: datetime
+
+    @classmethod
+    def get_queryset(cls, queryset, info: Info, **kwargs):
+        return _scoped(queryset, info, visible_comments)
+
+
+@strawberry_django.type(Booking, name="Booking", description="A job for a customer at a time.")
+class BookingNode(relay.Node):
+    _id_attr = PK  # the model's primary key (skips a per-row annotation scan)
+    number: int
+    status: BookingStatusEnum
+    scheduled_start: datetime
+    scheduled_end: datetime
+    time_zone: str
+    workers_required: int
+    source: BookingSourceEnum
+    notes: str
+    automated_email_paused: bool
+    automated_sms_paused: bool
+    confirmed_at: datetime | None
+    started_at: datetime | None
+    completed_at: datetime | None
+    cancelled_at: datetime | None
+    cancel_reason: str
+    cancel_channel: str
+    cancellation_fee: Decimal
+    created_at: datetime
+    updated_at: datetime
+    customer: CustomerNode
+    property: PropertyNode | None
+    owner: UserNode | None
+    lines: list[BookingLineNode]
+    assignments: list[AssignmentNode] = strawberry_django.field(
+        description="Staff see all; a fieldworker their own; a customer the accepted ones.")
+    comments: list[CommentNode]
+    history: list[HistoryEntryNode]
+
+    @strawberry_django.field(prefetch_related=["lines"])
+    def subtotal(self) -> Decimal:
+        return self.subtotal  # type: ignore[attr-defined]
+
+    @strawberry_django.field(prefetch_related=["lines"])
+    def tax_total(self) -> Decimal:
+        return self.tax_total  # type: ignore[attr-defined]
+
+    @strawberry_django.field(prefetch_related=["lines"])
+    def total(self) -> Decimal:
+        return self.total  # type: ignore[attr-defined]
+
+    @classmethod
+    def get_queryset(cls, queryset, info: Info, **kwargs):
+        return _scoped(queryset, info, visible_bookings)
+
+
+@strawberry.type(description="What cancelling this booking now would cost, and whether you may.")
+class CancellationQuote:
+    allowed: bool
+    fee: Decimal
+    inside_notice_window: bool
+    code: str | None = None
+    message: str | None = None

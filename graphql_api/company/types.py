@@ -1,0 +1,33 @@
+from __future__ import annotations
+
+from decimal import Decimal
+
+import strawberry_django
+
+from core.company.models import Company
+
+from ..enums import FeeTypeEnum
+
+
+@strawberry_django.type(Company, name="Company", description="The business: what anyone signed in may read.")
+class CompanyInfo:
+    name: str
+    time_zone: str
+    currency: str
+    email: str
+    phone: str
+    website: str
+    address: str
+
+
+@strawberry_django.type(Company, name="CompanySettings", description="The business's settings (staff only).")
+class CompanySettings(CompanyInfo):
+    booking_number_start: int
+    customers_may_cancel: bool = strawberry_django.field(
+        description="Allow customers to cancel bookings through the customer portal and email links.")
+    cancellation_fee_type: FeeTypeEnum
+    cancellation_fee_amount: Decimal
+    cancellation_notice_hours: int
+    reschedule_notice_hours: int
+    fieldworkers_may_decline: bool
+    fieldworkers_may_cancel: bool

@@ -1,0 +1,132 @@
+import strawberry
+import strawberry_django
+from strawberry.types import Info
+
+from core.crm import services
+
+from ..errors import UserError, attempt
+from ..ids import decode_id, decode_optional
+from ..payloads import UNSET, given, who
+from .types import CustomerNode, PropertyNode, PropertyTypeNode
+
+
+@strawberry.input
+class CreateCustomerInput:
+    name: str
+    email: str = ""
+    mobile: str = strawberry.field(default="", description="Any common format; stored as E.164.")
+    notes: str = ""
+
+
+@strawberry.input(description="Change only the fields you send.")
+class UpdateCustomerInput:
+    id: strawberry.ID
+    name: str | None = UNSET
+    email: str | None = UNSET
+    mobile: str | None = UNSET
+    notes: str | None = UNSET
+    automated_email_paused: bool | None = UNSET
+    automated_sms_paused: bool | None = UNSET
+
+
+@strawberry.input
+class CreatePropertyInput:
+    customer_id: strawberry.ID
+    address: str
+    label: str = ""
+    postcode: str = ""
+    city: str = ""
+    latitude: float | None = None
+    longitude: float | None = None
+    property_type_id: strawberry.ID | None = None
+    time_zone: str = strawberry.field(default="", description="IANA name; blank means the company's.")
+
+
+@strawberry.input(description="Change only the fields you send.")
+class UpdatePropertyInput:
+    id: strawberry.ID
+    address: str | None = UNSET
+    label: str | None = UNSET
+    postcode: str | None = UNSET
+    city: str | None = UNSET
+    latitude: float | None = UNSET
+    longitude: float | None = UNSET
+    property_type_id: strawberry.ID | None = UNSET
+    time_zone: str | None = UNSET
+
+
+@strawberry.type
+class CustomerPayload:
+    customer: CustomerNode | None = None
+    errors: list[UserError]
+
+
+@strawberry.type
+class PropertyPayload:
+    property: PropertyNode | None = None
+    errors: list[UserError]
+
+
+@strawberry.type
+class PropertyTypePayload:
+    property_type: PropertyTypeNode | None = None
+    errors: list[UserError]
+
+
+NOT_NULL_TEXT = {"name", "email", "mobile", "notes", "address", "label", "postcode", "city", "time_zone"}
+
+
+def _clean(changes: dict) -> dict:
+    """Text fields are never null: a null is read as empty text (the service decides if that is allowed)."""
+    return {key: ("" if value is None and key in NOT_NULL_TEXT else value) for key, value in changes.items()}
+
+
+def _update_customer(info: Info, data: UpdateCustomerInput):
+    changes = _clean(given(name=data.name, email=data.email, mobile=data.mobile, notes=data.notes,
+                           automated_email_paused=data.automated_email_paused,
+                           automated_sms_paused=data.automated_sms_paused))
+    for flag in ("automated_email_paused", "automated_sms_paused"):
+        if changes.get(flag, False) is None:
+            changes.pop(flag)
+    return services.customer_update(**who(info), customer_id=decode_id(data.id, "Customer"), **changes)
+
+
+def _create_property(info: Info, data: CreatePropertyInput):
+    return services.property_create(
+        **who(info), customer_id=decode_id(data.customer_id, "Customer", "customerId"), address=data.address,
+        label=data.label, postcode=data.postcode, city=data.city, latitude=data.latitude,
+        longitude=data.longitude, time_zone=data.time_zone,
+        property_type_id=decode_optional(data.property_type_id, "PropertyType", "propertyTypeId"))
+
+
+def _update_property(info: Info, data: UpdatePropertyInput):
+    changes = _clean(given(address=data.address, label=data.label, postcode=data.postcode, city=data.city,
+                           latitude=data.latitude, longitude=data.longitude, time_zone=data.time_zone))
+    if data.property_type_id is not UNSET:
+        changes["property_type_id"] = decode_optional(data.property_type_id, "PropertyType", "propertyTypeId")
+    return services.property_update(**who(info), property_id=decode_id(data.id, "Property"), **changes)
+
+
+@strawberry.type
+class CrmMutation:
+    @strawberry_django.mutation(description="Add a customer (staff).")
+    def create_customer(self, info: Info, input: CreateCustomerInput) -> CustomerPayload:
+        return attempt(CustomerPayload, "customer", lambda: services.customer_create(
+            **who(info), name=input.name, email=input.email, mobile=input.mobile, notes=input.notes))
+
+    @strawberry_django.mutation(description="Edit a customer (staff; a customer their own contact details).")
+    def update_customer(self, info: Info, input: UpdateCustomerInput) -> CustomerPayload:
+        return attempt(CustomerPayload, "customer", lambda: _update_customer(info, input))
+
+    @strawberry_django.mutation(description="Add a property to a customer (staff, or the customer).")
+    def create_property(self, info: Info, input: CreatePropertyInput) -> PropertyPayload:
+        return attempt(PropertyPayload, "property", lambda: _create_property(info, input))
+
+    @strawberry_django.mutation(description="Edit a property (staff, or its customer).")
+    def update_property(self, info: Info, input: UpdatePropertyInput) -> PropertyPayload:
+        return attempt(PropertyPayload, "property", lambda: _update_property(info, input))
+
+    @strawberry_django.mutation(description="Add an entry to the property type list (staff).")
+    def create_property_type(self, info: Info, name: str) -> PropertyTypePayload:
+        return attempt(PropertyTypePayload, "property_type",
+                       lambda: services.property_type_create(**who(info), name=name))

@@ -1,0 +1,94 @@
+from __future__ import annotations
+
+from datetime import datetime
+
+import strawberry_django
+from strawberry import relay
+from strawberry.types import Info
+
+from core.actors import Actor
+from core.crm.models import Customer, Property, PropertyType
+from core.crm.selectors import visible_customers, visible_properties
+
+from ..context import actor_from_info, request_cache
+from ..nodes import PK
+
+
+def may_see_contact(info: Info, customer_id: int) -> bool:
+    """``core.crm.selectors.may_see_contact_details``, batched: one query per operation, not per row."""
+    actor: Actor = actor_from_info(info)
+    if actor.is_staff:
+        return True
+    if actor.is_customer:
+        return actor.customer_id == customer_id
+    if actor.is_fieldworker:
+        allowed = request_cache(info, "contact_customer_ids",
+                                lambda: set(visible_customers(actor).values_list("pk", flat=True)))
+        return customer_id in allowed
+    return False
+
+
+@strawberry_django.type(PropertyType, name="PropertyType", description="A kind of property (configurable list).")
+class PropertyTypeNode(relay.Node):
+    _id_attr = PK  # the model's primary key (skips a per-row annotation scan)
+    name: str
+
+    @classmethod
+    def get_queryset(cls, queryset, info: Info, **kwargs):
+        return queryset if actor_from_info(info).is_authenticated else queryset.none()
+
+
+@strawberry_django.type(Property, name="Property", description="A place where jobs happen.")
+class PropertyNode(relay.Node):
+    _id_attr = PK  # the model's primary key (skips a per-row annotation scan)
+    label: str
+    address: str
+    postcode: str
+    city: str
+    latitude: float | None
+    longitude: float | None
+    time_zone: str
+    property_type: PropertyTypeNode | None
+    customer: CustomerNode
+
+    @classmethod
+    def get_queryset(cls, queryset, info: Info, **kwargs):
+        actor = actor_from_info(info)
+        if actor.is_staff:
+            return queryset
+        return queryset.filter(pk__in=visible_properties(actor).values("pk"))
+
+
+@strawberry_django.type(Customer, name="Customer", description="Someone the business works for.")
+class CustomerNode(relay.Node):
+    _id_attr = PK  # the model's primary key (skips a per-row annotation scan)
+    name: str
+    created_at: datetime
+    properties: list[PropertyNode]
+
+    @strawberry_django.field(only=["email"], description="Null unless you may see this customer's contact details.")
+    def email(self, info: Info) -> str | None:
+        return self.email if may_see_contact(info, self.pk) else None  # type: ignore[attr-defined]
+
+    @strawberry_django.field(only=["mobile"], description="E.164. Null unless you may see contact details.")
+    def mobile(self, info: Info) -> str | None:
+        return self.mobile if may_see_contact(info, self.pk) else None  # type: ignore[attr-defined]
+
+    @strawberry_django.field(only=["notes"], description="Internal notes (staff only).")
+    def notes(self, info: Info) -> str | None:
+        return self.notes if actor_from_info(info).is_staff else None  # type: ignore[attr-defined]
+
+    @strawberry_django.field(only=["automated_email_paused"])
+    def automated_email_paused(self, info: Info) -> bool | None:
+        return self.automated_email_paused if may_see_contact(info, self.pk) else None  # type: ignore[attr-defined]
+
+    @strawberry_django.field(only=["automated_sms_paused"])
+    def automated_sms_paused(self, info: Info) -> bool | None:
+        return self.automated_sms_paused if may_see_contact(info, self.pk) else None  # type: ignore[attr-defined]
+
+    @classmethod
+    def get_queryset(cls, queryset, info: Info, **kwargs):
+        actor = actor_from_info(info)
+        if actor.is_staff:
+            return queryset
+        return queryset.filter(pk__in=visible_customers(actor).values("pk"))

@@ -1,0 +1,35 @@
+"""GraphQL enums mirroring the domain's choices (names UPPER_CASE, values the stored strings)."""
+
+from __future__ import annotations
+
+from enum import Enum
+
+import strawberry
+from django.db import models
+
+from core.accounts.models import Role
+from core.actors import ActorKind, Channel
+from core.bookings.models import AssignmentStatus, BookingSource, BookingStatus
+from core.company.models import FeeType
+from core.workforce.models import FieldworkerStatus
+
+
+def _mirror(choices: type[models.TextChoices], name: str, description: str) -> type[Enum]:
+    enum = Enum(name, {member.name: member.value for member in choices}, type=str)  # type: ignore[misc]
+    return strawberry.enum(enum, name=name, description=description)
+
+
+BookingStatusEnum = _mirror(BookingStatus, "BookingStatus", "Where a booking is in its life.")
+AssignmentStatusEnum = _mirror(AssignmentStatus, "AssignmentStatus", "A fieldworker's answer to an offer.")
+BookingSourceEnum = _mirror(BookingSource, "BookingSource", "How a booking came in.")
+FieldworkerStatusEnum = _mirror(FieldworkerStatus, "FieldworkerStatus", "Whether a fieldworker can take jobs.")
+FeeTypeEnum = _mirror(FeeType, "CancellationFeeType", "How the cancellation fee is computed.")
+RoleEnum = _mirror(Role, "Role", "What a user account is for.")
+ChannelEnum = _mirror(Channel, "Channel", "Through what a change was made.")
+ActorKindEnum = _mirror(ActorKind, "ActorKind", "Who made a change.")
+
+
+@strawberry.enum(description="Sort direction.")
+class SortDirection(Enum):
+    ASC = "asc"
+    DESC = "desc"

@@ -1,0 +1,45 @@
+from collections.abc import Iterable
+
+import strawberry
+import strawberry_django
+from strawberry.types import Info
+
+from core.outreach import selectors
+
+from ..ids import decode_optional
+from ..pagination import CappedConnection
+from ..permissions import require_authenticated, require_staff
+from .types import BookingRequestNode, EmailMessageNode, NotificationNode
+
+
+@strawberry.type
+class OutreachQuery:
+    @strawberry_django.connection(CappedConnection[NotificationNode],
+                                  description="The signed-in fieldworker's notifications, newest first.")
+    def notifications(self, info: Info, unread_only: bool = False) -> Iterable[NotificationNode]:
+        actor = require_authenticated(info)
+        qs = selectors.visible_notifications(actor)
+        if unread_only:
+            qs = qs.filter(read_at__isnull=True)
+        return qs.order_by("-created_at", "-id")  # type: ignore[return-value]
+
+    @strawberry_django.field(description="How many of the signed-in fieldworker's notifications are unread.")
+    def unread_notification_count(self, info: Info) -> int:
+        return selectors.unread_count(require_authenticated(info))
+
+    @strawberry_django.connection(CappedConnection[BookingRequestNode],
+                                  description="Customers' appointment requests (staff), newest first.")
+    def booking_requests(self, info: Info, status: str | None = None) -> Iterable[BookingRequestNode]:
+        qs = selectors.visible_booking_requests(require_staff(info))
+        if status:
+            qs = qs.filter(status=status)
+        return qs.order_by("-created_at", "-id")  # type: ignore[return-value]
+
+    @strawberry_django.connection(CappedConnection[EmailMessageNode],
+                                  description="The e-mail log (staff), newest first; filter by booking.")
+    def email_log(self, info: Info, booking_id: strawberry.ID | None = None) -> Iterable[EmailMessageNode]:
+        qs = selectors.visible_emails(require_staff(info))
+        pk = decode_optional(booking_id, "Booking", "bookingId")
+        if pk is not None:
+            qs = qs.filter(booking_id=pk)
+        return qs.order_by("-created_at", "-id")  # type: ignore[return-value]

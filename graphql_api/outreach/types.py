@@ -1,0 +1,72 @@
+from __future__ import annotations
+
+from datetime import date, datetime, time
+
+import strawberry_django
+from strawberry import relay
+from strawberry.types import Info
+
+from core.outreach.models import BookingRequest, EmailMessage, FieldworkerNotification
+from core.outreach.selectors import visible_booking_requests, visible_emails, visible_notifications
+
+from ..bookings.types import BookingNode
+from ..context import actor_from_info
+from ..crm.types import CustomerNode
+
+
+@strawberry_django.type(FieldworkerNotification, name="Notification",
+                        description="An in-app notice for the signed-in fieldworker.")
+class NotificationNode(relay.Node):
+    kind: str = strawberry_django.field(description="booking_cancelled")
+    title: str
+    body: str
+    created_at: datetime
+    read_at: datetime | None
+    booking: BookingNode | None
+
+    @strawberry_django.field(description="True once marked read.")
+    def read(self) -> bool:
+        return self.read_at is not None  # type: ignore[attr-defined]
+
+    @classmethod
+    def get_queryset(cls, queryset, info: Info, **kwargs):
+        return queryset.filter(pk__in=visible_notifications(actor_from_info(info)).values("pk"))
+
+
+@strawberry_django.type(BookingRequest, name="BookingRequest",
+                        description="'Schedule an appointment': a customer's request waiting for staff.")
+class BookingRequestNode(relay.Node):
+    status: str
+    preferred_date: date
+    preferred_time: time | None
+    notes: str
+    channel: str
+    created_at: datetime
+    customer: CustomerNode
+    follows_booking: BookingNode | None
+
+    @strawberry_django.field(description="The service asked for, if any.")
+    def service_name(self) -> str | None:
+        return self.service.name if self.service_id else None  # type: ignore[attr-defined]
+
+    @classmethod
+    def get_queryset(cls, queryset, info: Info, **kwargs):
+        return queryset.filter(pk__in=visible_booking_requests(actor_from_info(info)).values("pk"))
+
+
+@strawberry_django.type(EmailMessage, name="EmailMessage", description="One outbound e-mail (staff only).")
+class EmailMessageNode(relay.Node):
+    kind: str
+    status: str = strawberry_django.field(description="queued, sending, sent, failed or skipped.")
+    to_address: str
+    subject: str
+    skip_reason: str
+    error: str
+    created_at: datetime
+    sent_at: datetime | None
+    booking: BookingNode | None
+
+    @classmethod
+    def get_queryset(cls, queryset, info: Info, **kwargs):
+        return queryset.filter(pk__in=visible_emails(actor_from_info(info)).values("pk"))
+

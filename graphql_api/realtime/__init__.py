@@ -1,0 +1,1 @@
+"""Live subscriptions: the booking discussion, staff boards and a fieldworker's jobs."""

@@ -1,0 +1,152 @@
+"""Subscriptions over the WebSocket (graphql-transport-ws).
+
+Each one: checks the subscriber's credential and permission when it starts (core selectors,
+off the event loop), joins its channel-layer groups *before* that check so nothing that
+happens in between is missed, then filters the broadcast messages in memory. A fieldworker's
+discussion stream ends with an ``access_revoked`` error when they are unassigned or decline.
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+import zoneinfo
+from collections.abc import AsyncGenerator, AsyncIterator, Callable
+from contextlib import aclosing, asynccontextmanager
+from datetime import datetime
+from typing import Any, TypeVar
+
+import strawberry
+from channels.db import database_sync_to_async
+from django.utils import timezone
+from graphql import GraphQLError
+from strawberry.types import Info
+
+from core.actors import Actor
+from core.bookings.selectors import booking_for
+from core.company.selectors import get_company
+from core.errors import DomainError, NotFound, PermissionDenied, ValidationFailed
+from realtime import auth
+from realtime.filters import BoardFilter, comment_visible_to, concerns_fieldworker, revokes
+from realtime.groups import ALL_BOOKINGS, MESSAGE_TYPE, booking_group, fieldworker_group
+
+from ..bookings.queries import BookingFilter
+from ..context import aactor_from_context
+from ..ids import decode_id
+from .types import LiveBookingEvent, LiveComment, built
+
+logger = logging.getLogger("graphql_api")
+T = TypeVar("T")
+
+
+def _guarded(resolver: Callable[..., AsyncGenerator[T, None]]) -> Callable[..., AsyncGenerator[T, None]]:
+    """Errors of a stream, shaped as everywhere else in the API: a DomainError becomes a GraphQL
+    error with ``extensions.code`` (and ``field``); anything unexpected is logged and masked."""
+
+    @functools.wraps(resolver)
+    async def wrapper(*args: Any, **kwargs: Any) -> AsyncGenerator[T, None]:
+        stream = resolver(*args, **kwargs)
+        try:
+            async with aclosing(stream):
+                async for item in stream:
+                    yield item
+        except DomainError as exc:
+            extensions = {"code": exc.code, **({"field": exc.field} if exc.field else {})}
+            raise GraphQLError(exc.message, extensions=extensions) from None
+        except GraphQLError:
+            raise
+        except Exception:
+            logger.exception("subscription %s failed", resolver.__name__)
+            raise GraphQLError("Unexpected error.", extensions={"code": "internal_error"}) from None
+
+    return wrapper
+
+
+async def _subscriber(info: Info) -> Actor:
+    """The connection's actor, re-checked now (token revoked, session ended, role changed)."""
+    context = info.context
+    actor = await aactor_from_context(context)
+    credential = context.get("credential") if isinstance(context, dict) else None
+    if not actor.is_authenticated or (credential is not None and not await auth.still_valid(actor, credential)):
+        raise DomainError("unauthenticated", "Sign in first.")
+    return actor
+
+
+@asynccontextmanager
+async def _listen(info: Info, *groups: str) -> AsyncIterator[AsyncGenerator[dict[str, Any], None]]:
+    """Join ``groups`` now, then yield the stream of broadcast messages; leave them afterwards."""
+    context = info.context
+    ws = context["ws"] if isinstance(context, dict) else context.ws
+    async with ws.listen_to_channel(MESSAGE_TYPE, groups=groups) as messages, aclosing(messages):
+        yield messages
+
+
+def _board_filter(flt: BookingFilter | None) -> BoardFilter:
+    if flt is None:
+        return BoardFilter()
+    zone = None
+
+    def instant(value: datetime) -> datetime:
+        nonlocal zone
+        if timezone.is_aware(value):
+            return value
+        zone = zone or zoneinfo.ZoneInfo(get_company().time_zone)
+        return value.replace(tzinfo=zone)
+
+    start = instant(flt.from_) if flt.from_ else None
+    end = instant(flt.to) if flt.to else None
+    if start and end and end <= start:
+        raise ValidationFailed("filter.to", "'to' must be after 'from'.", code="end_before_start")
+    return BoardFilter(
+        scheduled_from=start,
+        scheduled_to=end,
+        statuses=frozenset(status.value for status in flt.status or ()),
+        customer_id=decode_id(flt.customer_id, "Customer", "filter.customerId") if flt.customer_id else None,
+        fieldworker_id=(decode_id(flt.fieldworker_id, "Fieldworker", "filter.fieldworkerId")
+                        if flt.fieldworker_id else None),
+    )
+
+
+@strawberry.type
+class RealtimeSubscription:
+    @strawberry.subscription(description="New comments on one booking, as they are written, from any channel. "
+                                         "Customers receive only customer-visible comments. Ends with an "
+                                         "access_revoked error when a fieldworker leaves the booking.")
+    @_guarded
+    async def booking_discussion(self, info: Info, booking_id: strawberry.ID) -> AsyncGenerator[LiveComment, None]:
+        pk = decode_id(booking_id, "Booking", "bookingId")
+        actor = await _subscriber(info)
+        async with _listen(info, booking_group(pk)) as messages:
+            if await database_sync_to_async(booking_for)(actor, pk) is None:
+                raise NotFound("booking", field="bookingId")
+            async for message in messages:
+                if revokes(message, actor):
+                    raise DomainError("access_revoked", "You no longer have access to this booking.")
+                if comment_visible_to(message, actor):
+                    yield built(LiveComment, message, LiveComment.from_message)
+
+    @strawberry.subscription(description="Staff: every change to bookings matching the filter (same meaning as "
+                                         "the bookings query's), including bookings leaving it.")
+    @_guarded
+    async def booking_events(self, info: Info, filter: BookingFilter | None = None,
+                             ) -> AsyncGenerator[LiveBookingEvent, None]:
+        actor = await _subscriber(info)
+        if not actor.is_staff:
+            raise PermissionDenied("Only staff may watch all bookings.")
+        board = await database_sync_to_async(_board_filter)(filter)
+        async with _listen(info, ALL_BOOKINGS) as messages:
+            async for message in messages:
+                if board.matches(message):
+                    yield built(LiveBookingEvent, message, LiveBookingEvent.from_message)
+
+    @strawberry.subscription(description="Fieldworkers: offers and every change to your own jobs.")
+    @_guarded
+    async def my_assignments(self, info: Info) -> AsyncGenerator[LiveBookingEvent, None]:
+        actor = await _subscriber(info)
+        if not actor.is_fieldworker or actor.fieldworker_id is None:
+            raise PermissionDenied("Only fieldworkers have assignments.")
+        fieldworker_id = actor.fieldworker_id
+        async with _listen(info, fieldworker_group(fieldworker_id)) as messages:
+            async for message in messages:
+                if concerns_fieldworker(message, fieldworker_id):
+                    yield built(LiveBookingEvent, message, LiveBookingEvent.from_message)

@@ -1,0 +1,177 @@
+"""What subscribers receive. Built from broadcast messages only (no database reads).
+
+A message reaches every subscriber of a group in this process; the object built from it is
+memoised per event (:func:`built`), so N subscribers cost one build plus N GraphQL executions.
+"""
+
+from __future__ import annotations
+
+import base64
+from collections import OrderedDict
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any, TypeVar
+
+import strawberry
+
+from ..enums import ActorKindEnum, AssignmentStatusEnum, BookingStatusEnum, ChannelEnum
+
+T = TypeVar("T")
+_MEMO_SIZE = 512
+_memo: OrderedDict[tuple, Any] = OrderedDict()
+
+
+def built(kind: type[T], message: dict[str, Any], build: Callable[[dict[str, Any]], T]) -> T:
+    """``build(message)``, shared by all subscribers receiving the same event in this process."""
+    key = (kind.__name__, message.get("kind"), message.get("event_id"))
+    if key[2] is None:
+        return build(message)
+    found = _memo.get(key)
+    if found is None:
+        found = _memo[key] = build(message)
+        if len(_memo) > _MEMO_SIZE:
+            _memo.popitem(last=False)
+    return found
+
+
+def encode_id(type_name: str, pk: Any) -> str:
+    """The Relay global id (base64 of ``Type:pk``), as graphql_api.ids.encode_id, without the
+    GlobalID object: this runs once per delivered event."""
+    return base64.b64encode(f"{type_name}:{pk}".encode()).decode()
+
+
+def _when(value: str | None) -> datetime | None:
+    return datetime.fromisoformat(value) if value else None
+
+
+def _enum(enum: Any, value: Any) -> Any:
+    try:
+        return enum(value)
+    except ValueError:
+        return None
+
+
+def event_gid(event_id: int) -> strawberry.ID:
+    return strawberry.ID(encode_id("BookingHistoryEntry", event_id))
+
+
+@strawberry.type(name="LiveComment", description="A new message in a booking's discussion.")
+class LiveComment:
+    __shared_execution__ = True  # plain fields only: see execution.py
+    event_id: strawberry.ID = strawberry.field(
+        description="Stable: the id of the BookingHistoryEntry this comment wrote.")
+    booking_id: strawberry.ID
+    comment_id: strawberry.ID = strawberry.field(description="The BookingComment id.")
+    author_name: str
+    author_kind: ActorKindEnum | None
+    channel: ChannelEnum | None = strawberry.field(description="Through what the comment was written.")
+    body: str
+    visible_to_customer: bool
+    created_at: datetime
+    reply_to_id: strawberry.ID | None
+
+    @classmethod
+    def from_message(cls, message: dict[str, Any]) -> LiveComment:
+        details = message["details"]
+        reply_to = (details.get("extra") or {}).get("reply_to_id")
+        return cls(
+            event_id=event_gid(message["event_id"]),
+            booking_id=strawberry.ID(encode_id("Booking", message["booking_id"])),
+            comment_id=strawberry.ID(encode_id("BookingComment", details["comment_id"])),
+            author_name=details.get("author_name", ""),
+            author_kind=_enum(ActorKindEnum, message.get("actor_kind")),
+            channel=_enum(ChannelEnum, message.get("channel")),
+            body=details.get("body", ""),
+            visible_to_customer=bool(details.get("visible_to_customer")),
+            created_at=_when(details.get("created_at")) or _when(message.get("occurred_at")),  # type: ignore[arg-type]
+            reply_to_id=strawberry.ID(encode_id("BookingComment", reply_to)) if reply_to else None,
+        )
+
+
+@strawberry.type(name="LiveFieldworker", description="A fieldworker offered or on a booking.")
+class LiveFieldworker:
+    id: strawberry.ID
+    name: str
+    status: AssignmentStatusEnum | None
+
+
+@strawberry.type(name="LiveBooking", description="A booking as it stands right after the change.")
+class LiveBooking:
+    id: strawberry.ID
+    number: int
+    status: BookingStatusEnum | None
+    scheduled_start: datetime
+    scheduled_end: datetime
+    time_zone: str
+    customer_id: strawberry.ID
+    customer_name: str
+    address: str
+    fieldworkers: list[LiveFieldworker]
+
+    @classmethod
+    def from_snapshot(cls, snap: dict[str, Any]) -> LiveBooking:
+        return cls(
+            id=strawberry.ID(encode_id("Booking", snap["id"])),
+            number=snap["number"],
+            status=_enum(BookingStatusEnum, snap.get("status")),
+            scheduled_start=_when(snap["scheduled_start"]),  # type: ignore[arg-type]
+            scheduled_end=_when(snap["scheduled_end"]),  # type: ignore[arg-type]
+            time_zone=snap.get("time_zone", ""),
+            customer_id=strawberry.ID(encode_id("Customer", snap["customer_id"])),
+            customer_name=snap.get("customer_name", ""),
+            address=snap.get("address", ""),
+            fieldworkers=[
+                LiveFieldworker(id=strawberry.ID(encode_id("Fieldworker", fw["id"])), name=fw["name"],
+                                status=_enum(AssignmentStatusEnum, fw.get("status")))
+                for fw in snap.get("fieldworkers", ())
+            ],
+        )
+
+
+@strawberry.type(
+    name="LiveBookingEvent",
+    description="Something happened to a booking: created, updated, status_changed, assigned, unassigned, "
+                "accepted, declined, cancelled, owner_changed.",
+)
+class LiveBookingEvent:
+    __shared_execution__ = True  # plain fields only: see execution.py
+
+    event_id: strawberry.ID = strawberry.field(
+        description="Stable: the id of the BookingHistoryEntry this change wrote.")
+    booking_id: strawberry.ID
+    action: str
+    type: str = strawberry.field(description="The domain event's name, e.g. BookingCancelled.")
+    channel: ChannelEnum | None
+    actor_kind: ActorKindEnum | None
+    occurred_at: datetime | None
+    booking: LiveBooking | None = strawberry.field(description="Null if the booking no longer exists.")
+    old_status: BookingStatusEnum | None = None
+    new_status: BookingStatusEnum | None = None
+    fieldworker_id: strawberry.ID | None = strawberry.field(
+        default=None, description="The fieldworker an assignment event is about.")
+    reason: str | None = None
+    fee: str | None = None
+    changed: list[str] = strawberry.field(default_factory=list, description="Updated fields.")
+
+    @classmethod
+    def from_message(cls, message: dict[str, Any]) -> LiveBookingEvent:
+        details = message.get("details") or {}
+        fieldworker = details.get("fieldworker_id")
+        snap = message.get("booking")
+        return cls(
+            event_id=event_gid(message["event_id"]),
+            booking_id=strawberry.ID(encode_id("Booking", message["booking_id"])),
+            action=message["action"],
+            type=message.get("event_type", ""),
+            channel=_enum(ChannelEnum, message.get("channel")),
+            actor_kind=_enum(ActorKindEnum, message.get("actor_kind")),
+            occurred_at=_when(message.get("occurred_at")),
+            booking=LiveBooking.from_snapshot(snap) if snap else None,
+            old_status=_enum(BookingStatusEnum, details.get("old_status")),
+            new_status=_enum(BookingStatusEnum, details.get("new_status")),
+            fieldworker_id=strawberry.ID(encode_id("Fieldworker", fieldworker)) if isinstance(fieldworker, int)
+            else None,
+            reason=details.get("reason") or None,
+            fee=details.get("fee"),
+            changed=[str(name) for name in details.get("changed") or ()],
+        )

@@ -1,0 +1,25 @@
+"""Channel-layer group names and the message shape that travels through them.
+
+Group names are restricted by Channels to letters, digits, hyphens, underscores and periods
+(under 100 characters), so ids are formatted as plain integers.
+"""
+
+from __future__ import annotations
+
+# Every message this package sends has this ``type``. Strawberry's consumer hands messages of a
+# non-``websocket.*`` type to the subscriptions listening for it.
+MESSAGE_TYPE = "realtime.event"
+
+# ``kind`` of a message: a domain event, or a notice that one fieldworker lost a booking.
+KIND_EVENT = "event"
+KIND_ACCESS_REVOKED = "access_revoked"
+
+ALL_BOOKINGS = "bookings"
+
+
+def booking_group(booking_id: int) -> str:
+    return f"booking.{int(booking_id)}"
+
+
+def fieldworker_group(fieldworker_id: int) -> str:
+    return f"fieldworker.{int(fieldworker_id)}"

@@ -1,0 +1,92 @@
+"""The chat-only services: on my way, attachments, decline reasons and change requests. Refusals
+raise a stable code and change nothing."""
+
+from __future__ import annotations
+
+import pytest
+
+from core.actors import Actor, Channel
+from core.chat import backends, services
+from core.chat.models import AttachmentStatus, BookingAttachment, DeclineReason
+from core.chat.selectors import decline_reasons
+from core.errors import DomainError
+from core.workforce.models import ChangeRequest
+from tests import factories
+from tests.core.support import assert_refused
+
+from .conftest import chat_state, commit, offer
+
+TG = Channel.TELEGRAM
+
+
+def _refused(call, code: str) -> None:
+    before = chat_state()
+    assert_refused(call, code)
+    assert chat_state() == before
+
+
+def test_on_my_way_needs_an_accepted_job(bound, staff_actor):
+    binding = bound(201)
+    booking = offer(binding.fieldworker)
+    actor = Actor.for_fieldworker(binding.fieldworker)
+    _refused(lambda: services.booking_on_my_way(actor=actor, channel=TG, booking_id=booking.pk), "not_accepted")
+    _refused(lambda: services.booking_on_my_way(actor=staff_actor, channel=TG, booking_id=booking.pk), "forbidden")
+    stranger = Actor.for_fieldworker(factories.fieldworker())
+    _refused(lambda: services.booking_on_my_way(actor=stranger, channel=TG, booking_id=booking.pk), "not_found")
+
+
+def test_attachment_rules(bound):
+    binding = bound(202)
+    booking = offer(binding.fieldworker, accept=True)
+    actor = Actor.for_fieldworker(binding.fieldworker)
+    stranger = Actor.for_fieldworker(factories.fieldworker())
+    _refused(lambda: services.attachment_add(actor=stranger, channel=TG, booking_id=booking.pk,
+                                             telegram_file_id="f", telegram_file_unique_id="u"), "not_found")
+    _refused(lambda: services.attachment_add(actor=actor, channel=TG, booking_id=booking.pk, telegram_file_id="",
+                                             telegram_file_unique_id="u"), "required")
+    _refused(lambda: services.attachment_add(actor=actor, channel=TG, booking_id=booking.pk, telegram_file_id="f",
+                                             telegram_file_unique_id="u", caption="x" * 1025), "too_long")
+    backends.files["f1"] = b"jpeg"
+    attachment = services.attachment_add(actor=actor, channel=TG, booking_id=booking.pk, telegram_file_id="f1",
+                                         telegram_file_unique_id="u1")
+    commit()
+    attachment.refresh_from_db()
+    assert attachment.status == AttachmentStatus.STORED and attachment.size == 4
+    missing = services.attachment_add(actor=actor, channel=TG, booking_id=booking.pk, telegram_file_id="gone",
+                                      telegram_file_unique_id="u2")
+    commit()
+    missing.refresh_from_db()
+    assert missing.status == AttachmentStatus.FAILED
+    assert BookingAttachment.objects.count() == 2
+
+
+def test_change_request_rules(bound, staff_actor):
+    binding = bound(203)
+    booking = offer(binding.fieldworker)
+    actor = Actor.for_fieldworker(binding.fieldworker)
+    _refused(lambda: services.booking_change_request(actor=staff_actor, channel=TG, booking_id=booking.pk,
+                                                     kind=services.DECLINE_KIND, reason="x"), "forbidden")
+    _refused(lambda: services.booking_change_request(actor=actor, channel=TG, booking_id=booking.pk,
+                                                     kind=services.DECLINE_KIND, reason="  "), "reason_required")
+    _refused(lambda: services.booking_change_request(actor=actor, channel=TG, booking_id=booking.pk,
+                                                     kind="booking_delete", reason="x"), "invalid")
+    request = services.booking_change_request(actor=actor, channel=TG, booking_id=booking.pk,
+                                              kind=services.DECLINE_KIND, reason="Sick")
+    assert (request.kind, request.booking_id, request.fieldworker_id) == ("booking_decline", booking.pk,
+                                                                          binding.fieldworker_id)
+    _refused(lambda: services.booking_change_request(actor=actor, channel=TG, booking_id=booking.pk,
+                                                     kind=services.DECLINE_KIND, reason="Sick"), "already_requested")
+    assert ChangeRequest.objects.count() == 1
+
+
+def test_decline_reasons_are_configurable(staff_actor, fieldworker_actor):
+    assert next(label for _, label in decline_reasons()) == "Not available then"  # defaults until configured
+    services.decline_reasons_set(actor=staff_actor, channel=Channel.GRAPHQL, labels=["Too far", " ", "Sick"])
+    assert [label for _, label in decline_reasons()] == ["Too far", "Sick"]
+    _refused(lambda: services.decline_reasons_set(actor=fieldworker_actor, channel=Channel.GRAPHQL, labels=["x"]),
+             "forbidden")
+    _refused(lambda: services.decline_reasons_set(actor=staff_actor, channel=Channel.GRAPHQL, labels=["y" * 61]),
+             "too_long")
+    assert DeclineReason.objects.filter(active=True).count() == 2
+    with pytest.raises(DomainError):
+        services.decline_reasons_set(actor=staff_actor, channel=Channel.GRAPHQL, labels=[str(i) for i in range(13)])

@@ -1,0 +1,46 @@
+"""Helpers for outreach tests: company settings, a whole-database snapshot (domain, notices,
+logs), and delivering the events queued so far."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.apps import apps
+from django.db import connection
+
+from core.company.selectors import get_company
+
+# The tables a refusal must leave alone, including every notice and log any front would write.
+LABELS = ("accounts", "company", "crm", "catalog", "workforce", "bookings", "outreach", "notifications", "chat")
+
+
+def set_company(**values):
+    company = get_company()
+    for key, value in values.items():
+        setattr(company, key, value)
+    company.save()
+    return company
+
+
+def db_state() -> dict[str, list[dict[str, Any]]]:
+    get_company()
+    state: dict[str, list[dict[str, Any]]] = {}
+    tables = set(connection.introspection.table_names())
+    for label in LABELS:
+        try:
+            config = apps.get_app_config(label)
+        except LookupError:
+            continue
+        for model in config.get_models():
+            if model._meta.db_table in tables:
+                state[model._meta.label] = list(model.objects.order_by("pk").values())
+    return state
+
+
+def deliver() -> None:
+    """Run the on-commit callbacks queued so far, as a commit would (tests never commit)."""
+    conn = connection
+    while conn.run_on_commit:
+        pending, conn.run_on_commit = conn.run_on_commit, []
+        for _sids, func, _robust in pending:
+            func()

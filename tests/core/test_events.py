@@ -1,0 +1,90 @@
+"""core.events: after-commit delivery, rollback discards, failing handlers are isolated."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import pytest
+from django.db import transaction
+
+from core import events
+
+
+def sample(**kw) -> events.BookingOwnerChanged:
+    values = dict(event_id=1, booking_id=2, channel="graphql", actor_kind="staff", old_owner_id=None,
+                  new_owner_id=3)
+    values.update(kw)
+    return events.BookingOwnerChanged(**values)
+
+
+@pytest.fixture
+def seen():
+    got: list = []
+    events.subscribe(events.BookingOwnerChanged, got.append)
+    yield got
+    events.unsubscribe(events.BookingOwnerChanged, got.append)
+
+
+def test_events_are_small_frozen_values():
+    event = sample()
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        event.booking_id = 9  # type: ignore[misc]
+    assert event.name == "BookingOwnerChanged"
+    assert event.as_dict() == {"type": "BookingOwnerChanged", "event_id": 1, "booking_id": 2, "channel": "graphql",
+                               "actor_kind": "staff", "actor_user_id": None, "occurred_at": "",
+                               "old_owner_id": None, "new_owner_id": 3}
+
+
+def test_publish_waits_for_the_commit(db, seen, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+        events.publish(sample())
+        assert seen == []  # not before the commit
+    assert len(callbacks) == 1
+    assert seen == [sample()]
+
+
+def test_a_rolled_back_change_publishes_nothing(db, seen, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+        try:
+            with transaction.atomic():
+                events.publish(sample())
+                raise RuntimeError("boom")
+        except RuntimeError:
+            pass
+        events.publish(sample(event_id=2))
+    assert len(callbacks) == 1
+    assert seen == [sample(event_id=2)]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_delivery_after_a_real_commit(seen):
+    with transaction.atomic():
+        events.publish(sample())
+        assert seen == []
+    assert seen == [sample()]
+
+
+def test_subscribers_of_a_base_class_get_subclasses_and_a_failing_handler_is_isolated(caplog):
+    got_base: list = []
+    got_after: list = []
+
+    def broken(event):
+        raise ValueError("handler bug")
+
+    events.subscribe(events.BookingStatusChanged, got_base.append)
+    events.subscribe(events.BookingCancelled, broken)
+    events.subscribe(events.BookingCancelled, got_after.append)
+    events.subscribe(events.BookingCancelled, got_after.append)  # subscribing twice delivers once
+    try:
+        cancelled = events.BookingCancelled(event_id=1, booking_id=2, channel="sms", actor_kind="customer",
+                                            old_status="pending", new_status="cancelled", reason="x", fee="0.00")
+        events.dispatch(cancelled)
+    finally:
+        events.unsubscribe(events.BookingStatusChanged, got_base.append)
+        events.unsubscribe(events.BookingCancelled, broken)
+        events.unsubscribe(events.BookingCancelled, got_after.append)
+    assert got_base == [cancelled]
+    assert got_after == [cancelled]
+    assert "handler bug" in caplog.text or "failed for BookingCancelled" in caplog.text
+    events.dispatch(cancelled)  # unsubscribed: nothing more arrives
+    assert got_after == [cancelled]

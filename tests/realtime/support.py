@@ -1,0 +1,102 @@
+"""A small graphql-transport-ws client over Channels' WebsocketCommunicator, and helpers to
+wait until a subscription has joined its channel-layer group (no sleeps)."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from typing import Any
+
+from channels.layers import get_channel_layer
+from channels.testing import WebsocketCommunicator
+from django.conf import settings
+
+PROTOCOL = "graphql-transport-ws"
+
+DISCUSSION = """
+subscription D($id: ID!) {
+  bookingDiscussion(bookingId: $id) {
+    eventId bookingId commentId authorName authorKind channel body visibleToCustomer createdAt replyToId
+  }
+}"""
+
+EVENTS = """
+subscription E($filter: BookingFilter) {
+  bookingEvents(filter: $filter) {
+    eventId bookingId action type channel actorKind occurredAt oldStatus newStatus fieldworkerId reason fee changed
+    booking { id number status scheduledStart scheduledEnd customerName address fieldworkers { id name status } }
+  }
+}"""
+
+MINE = """
+subscription {
+  myAssignments {
+    eventId bookingId action type fieldworkerId newStatus changed
+    booking { id status fieldworkers { id status } }
+  }
+}"""
+
+
+class Client:
+    def __init__(self, application: Any, *, headers: list[tuple[bytes, bytes]] | None = None,
+                 subprotocols: list[str] | None = None) -> None:
+        self.comm = WebsocketCommunicator(application, "/graphql/", headers=headers or [],
+                                          subprotocols=[PROTOCOL] if subprotocols is None else subprotocols)
+        self.subprotocol: str | None = None
+
+    async def connect(self) -> tuple[bool, Any]:
+        accepted, detail = await self.comm.connect()
+        self.subprotocol = detail if accepted else None
+        return accepted, detail
+
+    async def init(self, payload: dict | None = None) -> dict:
+        await self.comm.send_json_to({"type": "connection_init", "payload": payload or {}})
+        return await self.receive()
+
+    async def open(self, token: str | None = None) -> Client:
+        accepted, _ = await self.connect()
+        assert accepted
+        ack = await self.init({"authorization": f"Bearer {token}"} if token else {})
+        assert ack["type"] == "connection_ack", ack
+        return self
+
+    async def subscribe(self, op_id: str, query: str, variables: dict | None = None) -> None:
+        await self.comm.send_json_to({"id": op_id, "type": "subscribe",
+                                      "payload": {"query": query, "variables": variables or {}}})
+
+    async def receive(self, timeout: float = 3) -> dict:
+        output = await self.comm.receive_output(timeout)
+        if output["type"] == "websocket.close":
+            return {"type": "closed", "code": output.get("code"), "reason": output.get("reason")}
+        return json.loads(output["text"])
+
+    async def nothing(self, timeout: float = 0.3) -> bool:
+        return await self.comm.receive_nothing(timeout)
+
+    async def close(self) -> None:
+        await self.comm.disconnect()
+
+
+async def members(group: str) -> int:
+    """How many consumers of this process listen to ``group`` (each subscription joins once)."""
+    layer = get_channel_layer()
+    if type(layer).__name__ == "RedisPubSubChannelLayer":  # membership is kept per process and loop
+        local = layer._get_layer()
+        return len(local.groups.get(local._get_group_channel_name(group), ()))
+    if isinstance(getattr(layer, "groups", None), dict):  # in-memory layer
+        return len(layer.groups.get(group, {}))
+    from redis import asyncio as aioredis  # plain Redis layer: membership lives in Redis
+
+    client = aioredis.from_url(settings.REDIS_URL)
+    try:
+        return int(await client.zcard(f"{layer.prefix}:group:{group}"))
+    finally:
+        await client.aclose()
+
+
+async def wait_members(group: str, count: int = 1, timeout: float = 3) -> None:
+    deadline = asyncio.get_running_loop().time() + timeout
+    while await members(group) < count:
+        if asyncio.get_running_loop().time() > deadline:
+            raise AssertionError(f"nobody joined {group}")
+        await asyncio.sleep(0.01)

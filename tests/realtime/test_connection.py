@@ -1,0 +1,178 @@
+"""The socket itself: authentication, close codes, origin, protocol and subscription limits."""
+
+from __future__ import annotations
+
+import pytest
+from channels.db import database_sync_to_async
+from django.conf import settings
+from django.test import Client as HttpClient
+from django.test import override_settings
+from django.utils import timezone
+
+from core.accounts.models import ApiToken
+from core.actors import Channel
+from core.bookings import services as bookings
+from graphql_api.ids import encode_id
+
+from .support import DISCUSSION, MINE, Client, members, wait_members
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+ORIGIN_OK = [(b"origin", b"http://127.0.0.1:8000"), (b"host", b"127.0.0.1:8000")]
+
+
+async def test_no_credentials_is_refused_with_4403(app, world):
+    client = Client(app)
+    assert (await client.connect())[0]
+    closed = await client.init({})
+    assert closed["type"] == "closed" and closed["code"] == 4403
+
+
+@pytest.mark.parametrize("value", [
+    "Bearer fo_not-a-real-token",
+    "Bearer ",
+    "Token {token}",  # wrong scheme, even with a real token
+    "{token}",  # no scheme
+])
+async def test_bad_token_is_refused_with_4403(app, world, value):
+    client = Client(app)
+    await client.connect()
+    closed = await client.init({"authorization": value.format(token=world.staff_token)})
+    assert closed == {"type": "closed", "code": 4403, "reason": "Forbidden"}
+
+
+async def test_revoked_and_expired_tokens_are_refused(app, world):
+    await database_sync_to_async(
+        lambda: ApiToken.objects.filter(user=world.staff).update(revoked_at=timezone.now()))()
+    client = Client(app)
+    await client.connect()
+    assert (await client.init({"authorization": f"Bearer {world.staff_token}"}))["code"] == 4403
+
+    await database_sync_to_async(lambda: ApiToken.objects.filter(user=world.customer.user).update(
+        expires_at=timezone.now() - timezone.timedelta(seconds=1)))()
+    client = Client(app)
+    await client.connect()
+    assert (await client.init({"authorization": f"Bearer {world.customer_token}"}))["code"] == 4403
+
+
+async def test_a_bad_token_is_refused_even_with_a_valid_session(app, world):
+    cookie = await database_sync_to_async(session_cookie)(world.staff)
+    client = Client(app, headers=[(b"cookie", cookie), *ORIGIN_OK])
+    await client.connect()
+    assert (await client.init({"authorization": "Bearer fo_nope"}))["code"] == 4403
+
+
+async def test_subscribe_before_connection_init_closes_4401(app, world):
+    client = Client(app)
+    await client.connect()
+    await client.subscribe("d", DISCUSSION, {"id": encode_id("Booking", world.booking.pk)})
+    assert (await client.receive()) == {"type": "closed", "code": 4401, "reason": "Unauthorized"}
+
+
+def session_cookie(user) -> bytes:
+    http = HttpClient()
+    http.force_login(user)
+    return f"{settings.SESSION_COOKIE_NAME}={http.cookies[settings.SESSION_COOKIE_NAME].value}".encode()
+
+
+async def test_session_cookie_signs_in_the_dashboard(app, world):
+    cookie = await database_sync_to_async(session_cookie)(world.staff)
+    client = Client(app, headers=[(b"cookie", cookie), *ORIGIN_OK])
+    assert (await client.connect())[0]
+    assert (await client.init({}))["type"] == "connection_ack"
+    await client.subscribe("d", DISCUSSION, {"id": encode_id("Booking", world.booking.pk)})
+    await wait_members(f"booking.{world.booking.pk}")
+    await database_sync_to_async(bookings.comment_add)(
+        actor=world.customer_actor, channel=Channel.PORTAL, booking_id=world.booking.pk, body="hello")
+    assert (await client.receive())["payload"]["data"]["bookingDiscussion"]["channel"] == "PORTAL"
+    await client.close()
+
+
+async def test_logged_out_session_cannot_start_new_subscriptions(app, world):
+    http = HttpClient()
+    await database_sync_to_async(http.force_login)(world.staff)
+    cookie = f"{settings.SESSION_COOKIE_NAME}={http.cookies[settings.SESSION_COOKIE_NAME].value}".encode()
+    client = Client(app, headers=[(b"cookie", cookie), *ORIGIN_OK])
+    await client.connect()
+    assert (await client.init({}))["type"] == "connection_ack"
+    await database_sync_to_async(http.logout)()
+    await client.subscribe("d", DISCUSSION, {"id": encode_id("Booking", world.booking.pk)})
+    message = await client.receive()
+    assert message["payload"]["errors"][0]["extensions"]["code"] == "unauthenticated"
+    await client.close()
+
+
+async def test_token_revoked_after_connecting_cannot_start_new_subscriptions(app, world):
+    client = await Client(app).open(world.customer_token)
+    await database_sync_to_async(
+        lambda: ApiToken.objects.filter(user=world.customer.user).update(revoked_at=timezone.now()))()
+    await client.subscribe("d", DISCUSSION, {"id": encode_id("Booking", world.booking.pk)})
+    message = await client.receive()
+    assert message["payload"]["errors"][0]["extensions"]["code"] == "unauthenticated"
+    assert await members(f"booking.{world.booking.pk}") == 0
+    await client.close()
+
+
+async def test_foreign_origin_is_refused_at_the_handshake(app, world):
+    cookie = await database_sync_to_async(session_cookie)(world.staff)
+    client = Client(app, headers=[(b"origin", b"https://evil.example"), (b"cookie", cookie)])
+    accepted, _ = await client.connect()
+    assert not accepted
+
+
+async def test_allowed_origin_and_non_browser_clients_are_accepted(app, world):
+    assert (await Client(app, headers=ORIGIN_OK).connect())[0]
+    assert (await Client(app).connect())[0]  # no Origin header: not a browser, no ambient cookies
+
+
+async def test_missing_origin_can_be_required(world):
+    from graphql_api.schema import schema
+    from realtime.routing import websocket_application
+
+    with override_settings(REALTIME_REQUIRE_ORIGIN=True):
+        strict = websocket_application(schema)
+        assert not (await Client(strict).connect())[0]
+        assert (await Client(strict, headers=ORIGIN_OK).connect())[0]
+
+
+async def test_only_graphql_transport_ws_is_spoken_by_default(app, world):
+    client = Client(app, subprotocols=["graphql-ws"])
+    accepted, detail = await client.connect()
+    assert accepted and detail is None  # no subprotocol agreed...
+    assert (await client.receive()) == {"type": "closed", "code": 4406, "reason": "Subprotocol not acceptable"}
+
+
+async def test_legacy_graphql_ws_protocol_when_enabled(world):
+    from graphql_api.schema import schema
+    from realtime.routing import websocket_application
+
+    with override_settings(GRAPHQL_WS_LEGACY_PROTOCOL=True):
+        legacy = websocket_application(schema)
+    client = Client(legacy, subprotocols=["graphql-ws"])
+    assert (await client.connect()) == (True, "graphql-ws")
+    await client.comm.send_json_to({"type": "connection_init", "payload": {}})
+    refused = await client.receive()
+    assert refused["type"] == "connection_error"
+    client = Client(legacy, subprotocols=["graphql-ws"])
+    await client.connect()
+    await client.comm.send_json_to({"type": "connection_init",
+                                    "payload": {"authorization": f"Bearer {world.staff_token}"}})
+    assert (await client.receive())["type"] == "connection_ack"
+    await client.close()
+
+
+async def test_subscriptions_per_connection_are_capped(world):
+    from graphql_api.schema import schema
+    from realtime.routing import websocket_application
+
+    with override_settings(GRAPHQL_WS_MAX_SUBSCRIPTIONS=2):
+        capped = websocket_application(schema)
+    client = await Client(capped).open(world.fieldworker_token)
+    variables = {"id": encode_id("Booking", world.booking.pk)}
+    await client.subscribe("1", DISCUSSION, variables)
+    await client.subscribe("2", MINE)
+    await client.subscribe("3", DISCUSSION, variables)
+    message = await client.receive()
+    assert message["id"] == "3" and message["type"] == "error"
+    assert message["payload"][0]["message"] == "Subscription limit reached"
+    await client.close()

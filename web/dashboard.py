@@ -1,0 +1,114 @@
+"""The live staff dashboard: today's bookings board and one booking's discussion.
+
+The page is rendered from the selectors, then kept current by the same GraphQL subscriptions
+any client uses (``bookingEvents``, ``bookingDiscussion``) over the session cookie; the comment
+box posts the ``addBookingComment`` mutation over HTTP. No build step: one template, one
+inline script.
+"""
+
+from __future__ import annotations
+
+import base64
+import zoneinfo
+from datetime import datetime, time, timedelta
+
+from django.contrib.auth.views import LoginView, LogoutView
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.views.decorators.csrf import ensure_csrf_cookie
+
+from core.actors import Actor, Channel
+from core.bookings.models import ACTIVE_ASSIGNMENT
+from core.bookings.selectors import booking_for, visible_bookings, visible_comments
+from core.company.selectors import get_company
+
+
+def global_id(type_name: str, pk: int) -> str:
+    """A Relay global id, as the GraphQL API spells it (base64 of ``Type:pk``)."""
+    return base64.b64encode(f"{type_name}:{pk}".encode()).decode()
+
+
+def today_window(zone_name: str, now: datetime | None = None) -> tuple[datetime, datetime]:
+    zone = zoneinfo.ZoneInfo(zone_name)
+    local = (now or timezone.now()).astimezone(zone)
+    start = datetime.combine(local.date(), time.min, tzinfo=zone)
+    end = datetime.combine(local.date() + timedelta(days=1), time.min, tzinfo=zone)
+    return start, end
+
+
+class DashboardLoginView(LoginView):
+    template_name = "web/dashboard_login.html"
+    redirect_authenticated_user = True
+
+    def get_default_redirect_url(self) -> str:
+        return reverse("dashboard")
+
+
+class DashboardLogoutView(LogoutView):
+    next_page = "dashboard-login"
+
+
+@ensure_csrf_cookie
+def dashboard(request: HttpRequest) -> HttpResponse:
+    if not request.user.is_authenticated:
+        return redirect(f"{reverse('dashboard-login')}?next={request.get_full_path()}")
+    actor = Actor.from_user(request.user)
+    if not actor.is_staff:
+        return render(request, "web/dashboard_forbidden.html", status=403)
+
+    company = get_company()
+    start, end = today_window(company.time_zone)
+    todays = (
+        visible_bookings(actor)
+        .filter(scheduled_end__gt=start, scheduled_start__lt=end)
+        .select_related("customer", "property")
+        .prefetch_related("assignments__fieldworker")
+        .order_by("scheduled_start", "id")
+    )
+    rows = [
+        {
+            "gid": global_id("Booking", b.pk),
+            "pk": b.pk,
+            "number": b.number,
+            "status": b.status,
+            "start": b.scheduled_start,
+            "end": b.scheduled_end,
+            "customer": b.customer.name,
+            "fieldworkers": ", ".join(a.fieldworker.name for a in b.assignments.all()
+                                      if a.status in ACTIVE_ASSIGNMENT),
+        }
+        for b in todays
+    ]
+
+    selected = None
+    comments: list = []
+    raw = request.GET.get("booking", "")
+    if raw.isdigit() and len(raw) < 19:
+        selected = booking_for(actor, int(raw))
+    if selected is None and rows:
+        selected = booking_for(actor, rows[0]["pk"])
+    if selected is not None:
+        comments = list(visible_comments(actor).filter(booking=selected).order_by("created_at", "id"))
+
+    live_config = {
+        "socketPath": "/graphql/",
+        "graphqlPath": reverse("graphql"),
+        "from": start.isoformat(),
+        "to": end.isoformat(),
+        "timeZone": company.time_zone,
+        "booking": global_id("Booking", selected.pk) if selected else "",
+        "channels": {member.name: member.label for member in Channel},
+    }
+    return render(request, "web/dashboard.html", {
+        "company": company,
+        "live_config": live_config,
+        "rows": rows,
+        "selected": selected,
+        "comments": [
+            {"gid": global_id("BookingComment", c.pk), "author": c.author_name, "channel": c.get_channel_display(),
+             "body": c.body, "internal": not c.visible_to_customer, "at": c.created_at}
+            for c in comments
+        ],
+    })

@@ -1,0 +1,319 @@
+"""The customer portal and the landings of e-mail links. Server-rendered, no JavaScript needed.
+
+Two ways in, one set of pages:
+* ``/b/<token>/...``: a signed link from an e-mail or SMS, scoped to one booking (channel EMAIL_LINK);
+* ``/portal/...``: a session opened by a one-time sign-in link (channel PORTAL), showing only the
+  customer's own bookings (``visible_bookings``).
+Every change goes through a core service; every GET only reads (link scanners and mail previews
+follow GETs), every POST carries a CSRF token.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal, InvalidOperation
+
+from django import forms
+from django.http import HttpResponseRedirect
+from django.shortcuts import render
+from django.urls import reverse
+from django.views.decorators.http import require_http_methods, require_POST
+
+from core.actors import Actor, Channel
+from core.bookings import services as booking_services
+from core.bookings.models import BookingStatus
+from core.bookings.selectors import booking_for, visible_bookings
+from core.catalog.models import Service
+from core.company.selectors import get_company
+from core.crm.models import Customer
+from core.errors import DomainError
+from core.outreach import links
+from core.outreach import services as outreach
+
+from .ratelimit import client_ip, hit
+
+SESSION_KEY = "portal_customer_id"
+SIGNIN_LIMIT = (5, 15 * 60)  # per address and per client IP: attempts per window (seconds)
+SIGNIN_IP_LIMIT = (20, 15 * 60)
+CANCEL_LIMIT = (10, 10 * 60)  # cancel POSTs per booking and client IP
+REQUEST_LIMIT = (10, 60 * 60)
+
+
+def _page(request, template: str, context: dict | None = None, status: int = 200):
+    return render(request, f"web/portal/{template}", {"company": get_company(), **(context or {})}, status=status)
+
+
+def _too_many(request):
+    return _page(request, "message.html", {"title": "Too many attempts",
+                                           "text": "Please wait a few minutes and try again."}, status=429)
+
+
+def _not_found(request):
+    return _page(request, "message.html", {"title": "Booking not found",
+                                           "text": "This booking does not exist or is not yours."}, status=404)
+
+
+class Where:
+    """The URLs of the pages for one booking, per way in."""
+
+    def __init__(self, *, token: str | None = None, booking_id: int | None = None) -> None:
+        self.token, self.booking_id = token, booking_id
+
+    @property
+    def channel(self) -> Channel:
+        return Channel.EMAIL_LINK if self.token else Channel.PORTAL
+
+    def url(self, page: str) -> str:
+        if self.token:
+            return reverse(f"link-{page}", args=[self.token])
+        if page == "request":
+            return reverse("portal-request") + f"?after={self.booking_id}"
+        return reverse(f"portal-{page}", args=[self.booking_id])
+
+
+# --- shared pages ---------------------------------------------------------------------------------
+
+
+def _booking_page(request, booking, actor: Actor, where: Where, *, notice: str = "", status: int = 200):
+    quote = booking_services.booking_cancellation_quote(actor=actor, channel=where.channel, booking_id=booking.pk)
+    return _page(request, "booking.html", {
+        "booking": booking, "lines": list(booking.lines.all()),
+        "cancelled": booking.status == BookingStatus.CANCELLED,
+        "quote": quote, "cancel_url": where.url("cancel") if quote.allowed else "",
+        "request_url": where.url("request"), "notice": notice,
+        "signed_in": where.token is None,
+    }, status=status)
+
+
+def _disabled(request):
+    return _page(request, "cancel_disabled.html", status=403)
+
+
+def _confirm_page(request, booking, quote, where: Where, *, error: str = "", reason: str = "", status: int = 200):
+    return _page(request, "cancel_confirm.html", {
+        "booking": booking, "fee": quote.fee, "inside_window": quote.inside_window,
+        "cancel_url": where.url("cancel"), "view_url": where.url("booking"), "error": error, "reason": reason,
+    }, status=status)
+
+
+def _parse_fee(raw: str | None) -> Decimal | None:
+    try:
+        fee = Decimal(raw or "")
+    except InvalidOperation:
+        return None
+    return fee if fee.is_finite() else None
+
+
+def _cancel(request, booking, actor: Actor, where: Where):
+    quote = booking_services.booking_cancellation_quote(actor=actor, channel=where.channel, booking_id=booking.pk)
+    if request.method != "POST":
+        if quote.code == "cancellation_disabled":
+            return _disabled(request)
+        if not quote.allowed:
+            return _booking_page(request, booking, actor, where, notice=quote.message)
+        return _confirm_page(request, booking, quote, where)
+
+    if not hit("cancel", f"{booking.pk}:{client_ip(request)}", limit=CANCEL_LIMIT[0], window=CANCEL_LIMIT[1]):
+        return _too_many(request)
+    if quote.code == "cancellation_disabled":
+        return _disabled(request)
+    reason = request.POST.get("reason", "")
+    accept_fee = _parse_fee(request.POST.get("accept_fee"))
+    if accept_fee is None and quote.allowed:
+        # Nobody pays a fee they were not shown: a POST must carry the fee from the page.
+        return _confirm_page(request, booking, quote, where, reason=reason, status=400,
+                             error="Please review the cancellation fee and confirm again.")
+    try:
+        booking_services.booking_cancel(actor=actor, channel=where.channel, booking_id=booking.pk, reason=reason,
+                                        accept_fee=accept_fee)
+    except DomainError as exc:
+        if exc.code == "cancellation_disabled":
+            return _disabled(request)
+        if exc.code == "not_found":
+            return _not_found(request)
+        if exc.code in ("reason_required", "too_long"):
+            msg = "Please tell us why you are cancelling." if exc.code == "reason_required" else exc.message
+            return _confirm_page(request, booking, quote, where, error=msg, reason=reason, status=400)
+        if exc.code == "fee_changed":
+            fresh = booking_services.booking_cancellation_quote(actor=actor, channel=where.channel,
+                                                                booking_id=booking.pk)
+            return _confirm_page(request, booking, fresh, where, reason=reason, status=409,
+                                 error="The cancellation fee has changed since you opened this page. "
+                                       "Please review it and confirm again.")
+        booking.refresh_from_db()
+        return _booking_page(request, booking, actor, where, notice=exc.message, status=409)
+    return HttpResponseRedirect(where.url("booking") + "?cancelled=1", status=303)
+
+
+class RequestForm(forms.Form):
+    service = forms.ModelChoiceField(queryset=Service.objects.filter(active=True).order_by("name"),
+                                     required=False, empty_label="Any / not sure")
+    preferred_date = forms.DateField(widget=forms.DateInput(attrs={"type": "date"}))
+    preferred_time = forms.TimeField(required=False, widget=forms.TimeInput(attrs={"type": "time"}))
+    notes = forms.CharField(required=False, max_length=2000, widget=forms.Textarea(attrs={"rows": 4}))
+
+
+def _request(request, actor: Actor, where: Where | None, follows_id: int | None):
+    form = RequestForm(request.POST or None)
+    if request.method == "POST":
+        if not hit("request", f"{actor.customer_id}:{client_ip(request)}", limit=REQUEST_LIMIT[0],
+                   window=REQUEST_LIMIT[1]):
+            return _too_many(request)
+        if form.is_valid():
+            data = form.cleaned_data
+            try:
+                outreach.booking_request_create(
+                    actor=actor, channel=where.channel if where else Channel.PORTAL,
+                    service_id=data["service"].pk if data["service"] else None,
+                    preferred_date=data["preferred_date"], preferred_time=data["preferred_time"],
+                    notes=data["notes"], follows_booking_id=follows_id)
+            except DomainError as exc:
+                form.add_error(exc.field if exc.field in form.fields else None, exc.message)
+            else:
+                return _page(request, "request_done.html", {
+                    "back_url": where.url("booking") if where else reverse("portal-home")})
+    return _page(request, "request_form.html", {"form": form}, status=400 if form.errors else 200)
+
+
+# --- signed e-mail links ------------------------------------------------------------------------------
+
+
+def _from_token(request, token: str):
+    found = links.read_booking_token(token)
+    if isinstance(found, links.LinkProblem):
+        expired = found.code == "expired"
+        return None, None, _page(request, "message.html", {
+            "title": "This link has expired" if expired else "This link is not valid",
+            "text": "Sign in to the customer portal to see your bookings, or contact us.",
+            "show_contact": True, "show_login": True}, status=410 if expired else 400)
+    return found, Actor.for_customer(found.customer), None
+
+
+@require_http_methods(["GET", "HEAD"])
+def link_booking(request, token: str):
+    booking, actor, problem = _from_token(request, token)
+    if problem:
+        return problem
+    notice = "Your booking is cancelled." if request.GET.get("cancelled") and booking.status == "cancelled" else ""
+    return _booking_page(request, booking, actor, Where(token=token), notice=notice)
+
+
+@require_http_methods(["GET", "HEAD", "POST"])
+def link_cancel(request, token: str):
+    booking, actor, problem = _from_token(request, token)
+    if problem:
+        return problem
+    return _cancel(request, booking, actor, Where(token=token))
+
+
+@require_http_methods(["GET", "HEAD", "POST"])
+def link_request(request, token: str):
+    booking, actor, problem = _from_token(request, token)
+    if problem:
+        return problem
+    return _request(request, actor, Where(token=token), booking.pk)
+
+
+# --- portal: sign-in -------------------------------------------------------------------------------
+
+
+def _portal_actor(request) -> Actor | None:
+    customer_id = request.session.get(SESSION_KEY)
+    customer = Customer.objects.filter(pk=customer_id).first() if customer_id else None
+    return Actor.for_customer(customer) if customer is not None else None
+
+
+def _login_redirect():
+    return HttpResponseRedirect(reverse("portal-login"))
+
+
+@require_http_methods(["GET", "HEAD", "POST"])
+def portal_login(request):
+    if request.method != "POST":
+        return _page(request, "login.html")
+    email = request.POST.get("email", "").strip().lower()
+    if not (hit("signin-ip", client_ip(request), limit=SIGNIN_IP_LIMIT[0], window=SIGNIN_IP_LIMIT[1])
+            and hit("signin", email[:254], limit=SIGNIN_LIMIT[0], window=SIGNIN_LIMIT[1])):
+        return _too_many(request)
+    try:
+        outreach.portal_link_request(actor=Actor.anonymous(), channel=Channel.PORTAL, email=email)
+    except DomainError as exc:
+        return _page(request, "login.html", {"error": exc.message, "email": email}, status=400)
+    # The same answer whether or not the address is known.
+    return _page(request, "message.html", {"title": "Check your e-mail",
+                                           "text": "If we have that address, a sign-in link is on its way. "
+                                                   "It works once and expires in "
+                                                   f"{outreach.PORTAL_LINK_MINUTES} minutes."})
+
+
+@require_http_methods(["GET", "HEAD", "POST"])
+def portal_login_token(request, token: str):
+    if request.method != "POST":
+        # Only a look: mail scanners open links, and a one-time link must survive them.
+        if outreach.portal_link_check(token) is None:
+            return _page(request, "message.html", {"title": "This sign-in link is used, expired or not valid",
+                                                   "text": "Ask for a new one.", "show_login": True}, status=410)
+        return _page(request, "login_confirm.html", {"action": request.path})
+    if not hit("signin-ip", client_ip(request), limit=SIGNIN_IP_LIMIT[0], window=SIGNIN_IP_LIMIT[1]):
+        return _too_many(request)
+    try:
+        customer = outreach.portal_link_redeem(actor=Actor.anonymous(), channel=Channel.PORTAL, raw=token)
+    except DomainError as exc:
+        return _page(request, "message.html", {"title": "This sign-in link is used, expired or not valid",
+                                               "text": exc.message, "show_login": True}, status=410)
+    request.session.cycle_key()
+    request.session[SESSION_KEY] = customer.pk
+    return HttpResponseRedirect(reverse("portal-home"), status=303)
+
+
+@require_POST
+def portal_logout(request):
+    request.session.flush()
+    return _login_redirect()
+
+
+# --- portal: pages -------------------------------------------------------------------------------
+
+
+@require_http_methods(["GET", "HEAD"])
+def portal_home(request):
+    actor = _portal_actor(request)
+    if actor is None:
+        return _login_redirect()
+    bookings = visible_bookings(actor).order_by("-scheduled_start")[:100]
+    return _page(request, "home.html", {"bookings": bookings, "customer": Customer.objects.get(pk=actor.customer_id),
+                                        "request_url": reverse("portal-request"), "signed_in": True})
+
+
+@require_http_methods(["GET", "HEAD"])
+def portal_booking(request, booking_id: int):
+    actor = _portal_actor(request)
+    if actor is None:
+        return _login_redirect()
+    booking = booking_for(actor, booking_id)
+    if booking is None:
+        return _not_found(request)
+    notice = "Your booking is cancelled." if request.GET.get("cancelled") and booking.status == "cancelled" else ""
+    return _booking_page(request, booking, actor, Where(booking_id=booking.pk), notice=notice)
+
+
+@require_http_methods(["GET", "HEAD", "POST"])
+def portal_cancel(request, booking_id: int):
+    actor = _portal_actor(request)
+    if actor is None:
+        return _login_redirect()
+    booking = booking_for(actor, booking_id)
+    if booking is None:
+        return _not_found(request)
+    return _cancel(request, booking, actor, Where(booking_id=booking.pk))
+
+
+@require_http_methods(["GET", "HEAD", "POST"])
+def portal_request(request):
+    actor = _portal_actor(request)
+    if actor is None:
+        return _login_redirect()
+    follows = request.GET.get("after", "")
+    follows_id = int(follows) if follows.isdigit() and len(follows) < 12 else None
+    if follows_id is not None and booking_for(actor, follows_id) is None:
+        follows_id = None
+    return _request(request, actor, None, follows_id)
