@@ -75,16 +75,39 @@ def seed(count: int) -> list[tuple[str, int]]:
 
     from django.utils import timezone
 
-    from core.actors import Actor, Channel
-    from core.bookings.services import LineInput, booking_create
     from core.catalog.models import Service, ServiceCategory
     from core.company.selectors import get_company
-    from core.crm.models import Customer, Property
 
     get_company()
     category = ServiceCategory.objects.create(name="Cleaning")
     service = Service.objects.create(category=category, name="Clean", price=Decimal("120"), duration_minutes=120)
     start = timezone.now().replace(microsecond=0) + timedelta(days=3)
+    # Seeding needs only our own subscriber (the confirmation SMS opens the prompt); the others
+    # (e-mails, chat, broadcast) would only slow the set-up down. The server keeps them all.
+    from core import events
+    from core.notifications import handlers
+
+    saved = {key: list(value) for key, value in events._subscribers.items()}
+    events._subscribers.clear()
+    handlers.register()
+    try:
+        people = _create(count, start, service)
+    finally:
+        events._subscribers.clear()
+        events._subscribers.update(saved)
+    from core.notifications.models import SmsPrompt
+
+    assert SmsPrompt.objects.count() >= count, "confirmation SMS (and their prompts) were not sent"
+    return people
+
+
+def _create(count, start, service) -> list[tuple[str, int]]:
+    from datetime import timedelta
+
+    from core.actors import Actor, Channel
+    from core.bookings.services import LineInput, booking_create
+    from core.crm.models import Customer, Property
+
     out = []
     for i in range(count):
         customer = Customer.objects.create(name=f"Bench {i}", mobile=f"+6141{i:07d}", email=f"b{i}@example.com")
@@ -93,9 +116,6 @@ def seed(count: int) -> list[tuple[str, int]]:
                                  property_id=prop.pk, scheduled_start=start + timedelta(minutes=i),
                                  lines=[LineInput(service_id=service.pk)])
         out.append((customer.mobile, booking.number))
-    from core.notifications.models import SmsPrompt
-
-    assert SmsPrompt.objects.count() == count, "confirmation SMS (and their prompts) were not sent"
     return out
 
 
@@ -179,6 +199,8 @@ def server(env: dict[str, str], port: int):
         except subprocess.TimeoutExpired:
             proc.kill()
         log.close()
+        if Path(log.name).stat().st_size == 0:
+            Path(log.name).unlink()  # keep only logs that say something (errors of the served requests)
 
 
 def cpu_seconds(pid: int) -> float:
@@ -198,6 +220,42 @@ def get_health(client, _job):
     return client.get("/healthz")
 
 
+IN_PROCESS = 100  # requests per kind and mode in the in-process breakdown
+
+
+def in_process(jobs: list[tuple[bytes, str, str]]) -> list[tuple]:
+    """CPU per webhook, in this process through Django's handler (no Daphne), per kind of message:
+    with every after-commit subscriber (as served: SMS, e-mail, chat, broadcast run inline on the
+    immediate Tasks backend) and with none (the SMS front and the core service alone)."""
+    from django.test import Client
+
+    from core import events
+
+    client = Client()
+    rows = []
+    t0 = time.process_time()
+    for _ in range(IN_PROCESS):
+        assert client.get("/healthz", SERVER_NAME="127.0.0.1").status_code == 200
+    rows.append(("GET /healthz (floor)", "-", IN_PROCESS, (time.process_time() - t0) * 1000 / IN_PROCESS))
+    by = {kind: [job for job in jobs if job[2] == kind] for kind in ("cancel", "confirm", "text")}
+    for kind, kind_jobs in by.items():
+        for label, batch in (("all subscribers", kind_jobs[:IN_PROCESS]), ("no subscribers", kind_jobs[IN_PROCESS:])):
+            saved = {key: list(value) for key, value in events._subscribers.items()}
+            if label == "no subscribers":
+                events._subscribers.clear()
+            try:
+                t0 = time.process_time()
+                for body, signature, _kind in batch:
+                    response = client.post(PATH, data=body, content_type="application/x-www-form-urlencoded",
+                                           headers={"X-Twilio-Signature": signature}, SERVER_NAME="127.0.0.1")
+                    assert response.status_code == 200, response.status_code
+                rows.append((kind, label, len(batch), (time.process_time() - t0) * 1000 / len(batch)))
+            finally:
+                events._subscribers.clear()
+                events._subscribers.update(saved)
+    return rows
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--postgres", action="store_true")
@@ -214,7 +272,7 @@ def main() -> None:
     env = configure(args.postgres, public_url)
     t0 = time.perf_counter()
     rounds = sorted({1, args.processes})
-    people = seed(len(rounds) * (args.requests + args.warmup))
+    people = seed(len(rounds) * (args.requests + args.warmup) + 6 * IN_PROCESS)
     print(f"seeded {len(people)} customers with a prompted booking in {time.perf_counter() - t0:.1f}s "
           f"({'PostgreSQL' if args.postgres else 'SQLite'})")
     requests = signed_requests(public_url, people)
@@ -242,6 +300,7 @@ def main() -> None:
             kinds.extend((processes, kind, len(values), percentile(values, 50), percentile(values, 99))
                          for kind, values in sorted(by_kind.items()))
     load = os.getloadavg()[0]
+    breakdown = in_process(requests[:6 * IN_PROCESS])
 
     from core.bookings.models import Booking, BookingComment
 
@@ -255,8 +314,11 @@ def main() -> None:
     print("the webhook run above, by kind of message:")
     print_table(["daphne processes", "message", "requests", "p50 ms", "p99 ms"], kinds)
     print()
+    print("in process (Django handler, no Daphne), CPU per request:")
+    print_table(["message", "after-commit subscribers", "requests", "CPU ms/req"], breakdown)
+    print()
     print(f"effects: {cancelled} cancelled by SMS, {confirmed} confirmed, {comments} SMS comments "
-          f"(about a third of the webhook requests each)")
+          f"(a third of the webhook requests each)")
     print(f"load average during the run: {load:.2f} on {os.cpu_count()} cores (other work on the machine "
           "inflates wall-clock figures, not CPU per request)")
     for row in rows[1::2]:

@@ -199,6 +199,10 @@ CHAT_DELIVER_AFTER_WEBHOOK = env_bool("CHAT_DELIVER_AFTER_WEBHOOK", not TESTING)
 EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
 EMAIL_HOST = os.environ.get("EMAIL_HOST", "localhost")
 EMAIL_PORT = int(os.environ.get("EMAIL_PORT", "25"))
+EMAIL_HOST_USER = os.environ.get("EMAIL_HOST_USER", "")
+EMAIL_HOST_PASSWORD = os.environ.get("EMAIL_HOST_PASSWORD", "")
+EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
+EMAIL_TIMEOUT = int(os.environ.get("EMAIL_TIMEOUT", "20"))
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "Fieldops <no-reply@fieldops.local>")
 # Outreach (core/outreach): e-mail links, reminders, branding.
 OUTREACH_LOGO_URL = os.environ.get("OUTREACH_LOGO_URL", "")  # absolute URL of the logo in e-mails

@@ -15,7 +15,7 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from typing import Any, TypeVar
 
-from django.db import transaction
+from django.db import connection, transaction
 
 logger = logging.getLogger(__name__)
 
@@ -65,9 +65,13 @@ def dispatch(event: DomainEvent) -> None:
     """Deliver now. Used by ``publish`` after commit; call directly only in tests of handlers."""
     for handler in _handlers_for(event):
         try:
-            # Each handler in its own transaction (a savepoint when one is open): a database
-            # error in one subscriber never poisons the others or the caller's connection.
-            with transaction.atomic():
+            # Inside an open transaction each handler gets a savepoint, so a database error in one
+            # subscriber never poisons the others or the caller's transaction. After a real commit
+            # the connection is in autocommit and a failed statement poisons nothing.
+            if connection.in_atomic_block:
+                with transaction.atomic():
+                    handler(event)
+            else:
                 handler(event)
         except Exception:
             logger.exception("event handler %r failed for %s", handler, event.name)

@@ -39,6 +39,7 @@ from .notifications.mutations import NotificationsMutation
 from .notifications.queries import NotificationsQuery
 from .outreach.mutations import OutreachMutation
 from .outreach.queries import OutreachQuery
+from .realtime.execution import SharedEventExecutionContext
 from .realtime.subscriptions import RealtimeSubscription
 from .scheduling.mutations import SchedulingMutation
 from .scheduling.queries import SchedulingQuery
@@ -123,6 +124,7 @@ def build_schema() -> strawberry.Schema:
         subscription=Subscription,
         extensions=build_extensions(),
         config=StrawberryConfig(relay_max_results=settings.GRAPHQL_MAX_PAGE_SIZE),
+        execution_context_class=SharedEventExecutionContext,  # one execution per live event (0203)
     )
 
 

@@ -60,7 +60,7 @@ def send_all(pairs: list[tuple[str, dict[str, Any]]]) -> None:
 
     async def _send() -> None:
         for group, message in pairs:
-            await layer.group_send(group, message)
+            await layer.group_send(group, {**message, "group": group})  # realtime.hub routes on it
 
     async_to_sync(_send)()
 

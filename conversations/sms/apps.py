@@ -2,8 +2,11 @@ from django.apps import AppConfig
 
 
 class SmsConfig(AppConfig):
-    """Installed only for its management command (``sms_simulate``); it has no models."""
+    """The SMS front as an app: its management command (``sms_simulate``) and system checks."""
 
     name = "conversations.sms"
     label = "sms"
     verbose_name = "SMS front"
+
+    def ready(self) -> None:
+        from . import checks  # noqa: F401 (registers the checks)

@@ -209,7 +209,7 @@ class Conversation:
     def answer_dialog(self, dialog: SmsPrompt, parsed: Parsed) -> Outcome | None:
         close = lambda: sms_services.prompt_close(actor=self.system, channel=SMS, prompt_id=dialog.pk)  # noqa: E731
         if dialog.kind == PromptKind.CANCEL_FEE and parsed.number is None:
-            booking = Booking.objects.filter(pk=dialog.booking_id).first()
+            booking = dialog.booking  # loaded with the prompt
             if booking is not None and parsed.intent == Intent.CONFIRM:
                 close()
                 try:

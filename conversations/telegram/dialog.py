@@ -213,7 +213,8 @@ def _accept(inc: Incoming, binding: ChatBinding, actor: Actor, booking: Booking,
 
 def _decline(inc: Incoming, binding: ChatBinding, actor: Actor, booking: Booking, press: Press) -> str:
     reasons = selectors.decline_reasons()
-    _edit_or_send(inc, binding, f"Why are you declining job #{booking.number}?\n{texts.when(booking)}",
+    needs = "" if get_company().fieldworkers_may_decline else " (the office has to approve it)"
+    _edit_or_send(inc, binding, f"Why are you declining job #{booking.number}{needs}?\n{texts.when(booking)}",
                   booking=booking, buttons=texts.decline_buttons(booking.pk, reasons))
     return ""
 

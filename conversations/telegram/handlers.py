@@ -64,7 +64,8 @@ async def on_other(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 
 
 def register(application: Application) -> None:
-    private = filters.ChatType.PRIVATE
+    # new messages in private chats only: an edited message is not a second note
+    private = filters.ChatType.PRIVATE & filters.UpdateType.MESSAGE
     application.add_handler(CommandHandler("start", on_start, filters=private))
     application.add_handler(CommandHandler(list(dialog.COMMANDS), on_command, filters=private))
     application.add_handler(CallbackQueryHandler(on_button))

@@ -11,16 +11,16 @@ from collections import OrderedDict
 
 
 class TokenBucket:
-    def __init__(self, rate: float, capacity: float) -> None:
+    def __init__(self, rate: float, capacity: float, now: float | None = None) -> None:
         self.rate = rate
         self.capacity = capacity
         self.tokens = capacity
-        self.updated = time.monotonic()
+        self.updated = time.monotonic() if now is None else now
 
     def reserve(self, now: float) -> float:
         """Take a token; return how long to wait before using it (0 when one was there)."""
-        self.tokens = min(self.capacity, self.tokens + (now - self.updated) * self.rate)
-        self.updated = now
+        self.tokens = min(self.capacity, self.tokens + max(0.0, now - self.updated) * self.rate)
+        self.updated = max(self.updated, now)
         self.tokens -= 1
         return 0.0 if self.tokens >= 0 else -self.tokens / self.rate
 
@@ -33,12 +33,13 @@ class RateLimiter:
         self._max_chats = max_chats
         self._lock = threading.Lock()
 
-    def wait_time(self, chat_id: int | None) -> float:
+    def wait_time(self, chat_id: int | None, now: float | None = None) -> float:
+        """Reserve a call to ``chat_id`` at ``now`` (monotonic seconds); return how long to wait first."""
         with self._lock:
-            now = time.monotonic()
+            now = time.monotonic() if now is None else now
             wait = self._global.reserve(now)
             if chat_id is not None:
-                bucket = self._chats.pop(chat_id, None) or TokenBucket(self._per_chat_rate, 3.0)
+                bucket = self._chats.pop(chat_id, None) or TokenBucket(self._per_chat_rate, 3.0, now)
                 self._chats[chat_id] = bucket
                 if len(self._chats) > self._max_chats:
                     self._chats.popitem(last=False)

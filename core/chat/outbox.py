@@ -189,6 +189,19 @@ def _sms_fallback(message: ChatMessage) -> str:
     return SmsFallback.FAILED if sms.status in ("failed", "skipped", "undelivered") else SmsFallback.SENT
 
 
+def deliver_many(message_ids: list[int]) -> dict[str, int]:
+    """Deliver these messages in order, button answers first (the person's client shows a spinner
+    until its press is answered)."""
+    answers = set(ChatMessage.objects.filter(pk__in=message_ids, method=MessageMethod.ANSWER)
+                  .values_list("pk", flat=True))
+    ordered = [pk for pk in message_ids if pk in answers] + [pk for pk in message_ids if pk not in answers]
+    counts: dict[str, int] = {}
+    for message_id in ordered:
+        status = deliver(message_id)
+        counts[status] = counts.get(status, 0) + 1
+    return counts
+
+
 def due(limit: int = 200) -> list[int]:
     now = timezone.now()
     ChatMessage.objects.filter(status=MessageStatus.SENDING, claimed_at__lt=now - STALE_CLAIM).update(
@@ -204,3 +217,14 @@ def flush(limit: int = 200) -> dict[str, int]:
         status = deliver(message_id)
         counts[status] = counts.get(status, 0) + 1
     return counts
+
+
+UPDATE_MEMORY = timedelta(days=7)
+
+
+def forget_old_updates() -> int:
+    """Telegram redelivers an update for at most a day; a week of ids is plenty for de-duplication."""
+    from .models import ProcessedUpdate
+
+    deleted, _ = ProcessedUpdate.objects.filter(received_at__lt=timezone.now() - UPDATE_MEMORY).delete()
+    return deleted

@@ -15,10 +15,7 @@ def deliver_message(message_id: int) -> str:
 @task()
 def deliver_messages(message_ids: list[int]) -> dict[str, int]:
     """Deliver the given messages, then anything else that is due (retries)."""
-    counts: dict[str, int] = {}
-    for message_id in message_ids:
-        status = outbox.deliver(message_id)
-        counts[status] = counts.get(status, 0) + 1
+    counts = outbox.deliver_many(message_ids)
     for status, count in outbox.flush().items():
         counts[status] = counts.get(status, 0) + count
     return counts

@@ -75,8 +75,10 @@ def offer_sms(booking: Booking) -> str:
 
 def job_buttons(booking: Booking, *, may_cancel: bool = True) -> Buttons:
     rows: Buttons = []
-    if booking.status in (BookingStatus.PENDING, BookingStatus.CONFIRMED):
+    if booking.status == BookingStatus.CONFIRMED:
         rows.append([["On my way", data(ON_MY_WAY, booking.pk)], ["Start", data(START, booking.pk)]])
+    elif booking.status == BookingStatus.PENDING:  # not confirmed yet: it cannot start
+        rows.append([["On my way", data(ON_MY_WAY, booking.pk)]])
     elif booking.status == BookingStatus.IN_PROGRESS:
         rows.append([["Complete", data(COMPLETE, booking.pk)]])
     if booking.is_open:

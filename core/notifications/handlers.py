@@ -6,6 +6,8 @@ transport never touches the request that caused the event.
 
 from __future__ import annotations
 
+from django.db import transaction
+
 from core import events
 from core.actors import Channel
 
@@ -13,8 +15,14 @@ from .models import SmsKind
 from .tasks import send_booking_sms
 
 
+def _enqueue_after_commit(kind: str, booking_id: int) -> None:
+    # Handlers may run inside a transaction (core.events gives each its own); the send, a network
+    # call, must not hold it open, so the task is enqueued once that transaction is over.
+    transaction.on_commit(lambda: send_booking_sms.enqueue(kind, booking_id), robust=True)
+
+
 def on_booking_created(event: events.BookingCreated) -> None:
-    send_booking_sms.enqueue(SmsKind.CONFIRMATION, event.booking_id)
+    _enqueue_after_commit(SmsKind.CONFIRMATION, event.booking_id)
 
 
 def on_booking_cancelled(event: events.BookingCancelled) -> None:
@@ -22,7 +30,7 @@ def on_booking_cancelled(event: events.BookingCancelled) -> None:
     # same would be noise (and the customer just read the reply).
     if event.channel == Channel.SMS:
         return
-    send_booking_sms.enqueue(SmsKind.CANCELLATION, event.booking_id)
+    _enqueue_after_commit(SmsKind.CANCELLATION, event.booking_id)
 
 
 def register() -> None:

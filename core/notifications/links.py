@@ -1,26 +1,20 @@
-"""Signed links for e-mails (the landing pages are the web front's)."""
+"""Signed booking links for messages the SMS side sends by e-mail.
+
+``core.outreach.links`` is the one builder and reader of booking links (decision 0601); these
+delegate to it so every link, whoever sent it, opens the same landing pages.
+"""
 
 from __future__ import annotations
 
-from django.conf import settings
-from django.core import signing
-
-CANCEL_SALT = "fieldops.booking.cancel-link"
+from core.bookings.models import Booking
+from core.outreach import links as outreach_links
 
 
-def booking_cancel_token(booking_id: int, booking_number: int) -> str:
-    return signing.dumps({"b": booking_id, "n": booking_number}, salt=CANCEL_SALT, compress=True)
+def booking_cancel_url(booking: Booking) -> str:
+    return outreach_links.booking_cancel_url(booking)
 
 
-def read_booking_cancel_token(token: str, *, max_age: int | None = None) -> int | None:
-    """The booking id a cancel token was made for, or None if it is forged or too old."""
-    try:
-        data = signing.loads(token, salt=CANCEL_SALT, max_age=max_age)
-    except signing.BadSignature:
-        return None
-    booking_id = data.get("b") if isinstance(data, dict) else None
-    return booking_id if isinstance(booking_id, int) else None
-
-
-def booking_cancel_url(booking_id: int, booking_number: int) -> str:
-    return f"{settings.FIELDOPS_PUBLIC_URL}/b/{booking_cancel_token(booking_id, booking_number)}/cancel"
+def read_booking_cancel_token(token: str) -> int | None:
+    """The booking id a link's token names, or None if it is forged, garbled or expired."""
+    found = outreach_links.read_booking_token(token)
+    return found.pk if isinstance(found, Booking) else None

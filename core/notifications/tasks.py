@@ -92,7 +92,7 @@ def email_cancellation_links(customer_id: int, booking_ids: list[int]) -> bool:
     if not bookings:
         return False
     company = get_company()
-    lines = [f"- Booking #{b.number} on {messages.when(b)}: {booking_cancel_url(b.pk, b.number)}" for b in bookings]
+    lines = [f"- Booking #{b.number} on {messages.when(b)}: {booking_cancel_url(b)}" for b in bookings]
     contact = f"\nOr call us on {company.phone}." if company.phone else ""
     body = (
         f"Hello {customer.name},\n\n"

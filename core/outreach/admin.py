@@ -1,5 +1,9 @@
-from django.contrib import admin
+from django.contrib import admin, messages
 
+from core.actors import Actor, Channel
+from core.errors import DomainError
+
+from . import services
 from .models import BookingRequest, EmailMessage, EmailReminder, FieldworkerNotification
 
 
@@ -33,6 +37,27 @@ class FieldworkerNotificationAdmin(ReadOnly):
 class BookingRequestAdmin(ReadOnly):
     list_display = ("created_at", "customer", "service", "preferred_date", "preferred_time", "status")
     list_filter = ("status",)
+    actions = ("mark_booked", "mark_declined")
+
+    def _resolve(self, request, queryset, status: str) -> None:
+        actor = Actor.from_user(request.user)
+        done = 0
+        for row in queryset.filter(status="pending"):
+            try:
+                services.booking_request_resolve(actor=actor, channel=Channel.ADMIN, request_id=row.pk, status=status)
+            except DomainError as exc:
+                self.message_user(request, f"#{row.pk}: {exc.message}", level=messages.ERROR)
+            else:
+                done += 1
+        self.message_user(request, f"{done} request(s) marked {status}.")
+
+    @admin.action(description="Mark as booked")
+    def mark_booked(self, request, queryset) -> None:
+        self._resolve(request, queryset, "booked")
+
+    @admin.action(description="Mark as declined")
+    def mark_declined(self, request, queryset) -> None:
+        self._resolve(request, queryset, "declined")
 
 
 @admin.register(EmailReminder)

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 from django.conf import settings
 from django.template.loader import render_to_string
+from django.utils import timezone
 
 from core.bookings.models import Booking, BookingStatus
 from core.company.models import Company
@@ -46,7 +47,8 @@ def _brand(company: Company) -> dict:
 
 def _booking_context(booking: Booking, company: Company, *, with_cancel: bool) -> dict:
     token = links.booking_token(booking)
-    may_cancel = with_cancel and company.customers_may_cancel and booking.is_open
+    may_cancel = (with_cancel and company.customers_may_cancel and booking.is_open
+                  and booking.scheduled_start > timezone.now())
     return {
         **_brand(company),
         "booking": booking,

@@ -9,6 +9,7 @@ from __future__ import annotations
 from core import events
 from core.actors import Actor, Channel
 from core.bookings.models import Booking
+from core.workforce.models import Fieldworker
 
 from . import emails, services
 from .models import EmailKind, NotificationKind
@@ -37,7 +38,12 @@ def on_booking_cancelled(event: events.BookingCancelled) -> None:
         return
     title = f"Booking #{booking.number} was cancelled"
     body = f"The job on {emails.when(booking)} is cancelled. You do not need to go."
+    # The fieldworker who called the job off (when the company allows it) knows already.
+    own = set(Fieldworker.objects.filter(pk__in=event.fieldworker_ids, user_id=event.actor_user_id)
+              .values_list("pk", flat=True)) if event.actor_user_id and event.actor_kind == "fieldworker" else set()
     for fieldworker_id in event.fieldworker_ids:
+        if fieldworker_id in own:
+            continue
         services.notification_create(actor=system, channel=SYSTEM, fieldworker_id=fieldworker_id,
                                      kind=NotificationKind.BOOKING_CANCELLED, title=title, body=body,
                                      booking_id=booking.pk, dedupe_key=f"cancelled:{event.event_id}:{fieldworker_id}")

@@ -8,6 +8,7 @@ event never produces a second e-mail or notification.
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.db import models
 from django.utils import timezone
 
@@ -122,6 +123,11 @@ class BookingRequest(models.Model):
     channel = models.CharField(max_length=12)
     status = models.CharField(max_length=8, choices=BookingRequestStatus.choices,
                               default=BookingRequestStatus.PENDING, db_index=True)
+    booking = models.ForeignKey("bookings.Booking", null=True, blank=True, on_delete=models.SET_NULL,
+                                related_name="+", help_text="The booking staff made for it.")
+    resolved_at = models.DateTimeField(null=True, blank=True)
+    resolved_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                                    related_name="+")
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:

@@ -29,6 +29,7 @@ from . import emails, links
 from .models import (
     AUTOMATED_EMAIL_KINDS,
     BookingRequest,
+    BookingRequestStatus,
     EmailKind,
     EmailMessage,
     EmailReminder,
@@ -139,6 +140,27 @@ def email_deliver(*, actor: Actor, channel: Channel, message_id: int, content: d
     else:
         message.status, message.sent_at, message.error = EmailStatus.SENT, timezone.now(), ""
     message.save(update_fields=["status", "subject", "message_id", "error", "attempts", "sent_at", "updated_at"])
+    return message
+
+
+def email_retry(*, actor: Actor, channel: Channel, message_id: int) -> EmailMessage:
+    """Staff send a failed e-mail again (rendered afresh). Sign-in links cannot be retried: their
+    secret was never stored; the customer asks for a new one."""
+    if not actor.is_staff:
+        raise PermissionDenied("Only staff may resend e-mails.")
+    with transaction.atomic():
+        message = EmailMessage.objects.select_for_update().filter(pk=message_id).first()
+        if message is None:
+            raise NotFound("e-mail")
+        if message.status != EmailStatus.FAILED:
+            raise DomainError("not_failed", f"Only failed e-mails are resent; this one is {message.status}.")
+        if message.kind not in AUTOMATED_EMAIL_KINDS or message.booking_id is None:
+            raise DomainError("cannot_retry", "This e-mail cannot be sent again; the customer can ask for a new one.")
+        message.status, message.error = EmailStatus.QUEUED, ""
+        message.save(update_fields=["status", "error", "updated_at"])
+        from .tasks import deliver_email
+
+        transaction.on_commit(lambda: deliver_email.enqueue(message.pk, None))
     return message
 
 
@@ -262,6 +284,30 @@ def booking_request_create(*, actor: Actor, channel: Channel, preferred_date: da
     return BookingRequest.objects.create(customer=customer, service=service, preferred_date=preferred_date,
                                          preferred_time=preferred_time, notes=notes, follows_booking=follows,
                                          channel=channel)
+
+
+def booking_request_resolve(*, actor: Actor, channel: Channel, request_id: int, status: str,
+                            booking_id: int | None = None) -> BookingRequest:
+    """Staff close a pending request: ``booked`` (optionally naming the booking made) or ``declined``."""
+    if not actor.is_staff:
+        raise PermissionDenied("Only staff handle appointment requests.")
+    if status not in (BookingRequestStatus.BOOKED, BookingRequestStatus.DECLINED):
+        raise ValidationFailed("status", "Booked or declined.", code="invalid_status")
+    with transaction.atomic():
+        request = BookingRequest.objects.select_for_update().filter(pk=request_id).first()
+        if request is None:
+            raise NotFound("booking request")
+        if request.status != BookingRequestStatus.PENDING:
+            raise DomainError("already_resolved", f"This request is already {request.status}.")
+        if booking_id is not None:
+            if not Booking.objects.filter(pk=booking_id, customer_id=request.customer_id).exists():
+                raise NotFound("booking", field="bookingId")
+            request.booking_id = booking_id
+        request.status = status
+        request.resolved_at = timezone.now()
+        request.resolved_by = actor.user
+        request.save(update_fields=["status", "booking", "resolved_at", "resolved_by"])
+    return request
 
 
 # --- reminders ----------------------------------------------------------------------------------

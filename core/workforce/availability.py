@@ -309,15 +309,20 @@ def _area_reason(fw: Fieldworker, location: Location, by_postcode: set[int], has
     return OUTSIDE_AREA, distance
 
 
-def _candidates(service_id: int, location: Location, fieldworker_ids: Iterable[int] | None) -> tuple[
-        list[Fieldworker], dict[int, list[str]], dict[int, float | None]]:
-    qs = Fieldworker.objects.filter(services__id=service_id).order_by().only(
-        "id", "name", "status", "time_zone", "home_latitude", "home_longitude", "service_radius_km")
+def _candidate_rows(service_id: int, fieldworker_ids: Iterable[int] | None) -> list[Fieldworker]:
+    qs = Fieldworker.objects.filter(services__id=service_id).order_by()
     if fieldworker_ids is not None:
         qs = qs.filter(pk__in=list(fieldworker_ids))
-    workers = list(qs)
+    return list(qs)
+
+
+def _candidates(service_id: int, location: Location, fieldworker_ids: Iterable[int] | None,
+                workers: list[Fieldworker] | None = None, cover: tuple[set[int], set[int]] | None = None) -> tuple[
+        list[Fieldworker], dict[int, list[str]], dict[int, float | None]]:
+    if workers is None:
+        workers = _candidate_rows(service_id, fieldworker_ids)
     ids = [fw.id for fw in workers]
-    by_postcode, has_areas = _postcode_cover(ids, location.postcode, service_id)
+    by_postcode, has_areas = cover if cover is not None else _postcode_cover(ids, location.postcode, service_id)
     reasons: dict[int, list[str]] = {}
     distance: dict[int, float | None] = {}
     for fw in workers:
@@ -354,11 +359,22 @@ def available_fieldworkers(*, actor: Actor, service_id: int, start: datetime, en
     company_tz = get_company().time_zone
     buffer = timedelta(minutes=scheduling_settings().travel_buffer_minutes)
 
-    workers, reasons, distance = _candidates(service_id, location, None)
-    ids = [fw.id for fw in workers]
-    hours = _hours_for(ids, start, end, service_id)
-    time_off = _time_off_for(ids, start, end, service_id)
-    busy = _busy_for(ids, start, end, buffer, exclude_booking_id, service_id)
+    rows = _candidate_rows(service_id, None)
+    ids = [fw.id for fw in rows]
+    facts = None
+    if connection.vendor == "postgresql" and len(ids) >= PG_RANGE_SCAN_MIN_CANDIDATES:
+        facts = _facts_pg(ids, start, end, buffer, exclude_booking_id, location.postcode,
+                          zoneinfo.ZoneInfo(company_tz))
+        cover = ({i for i, f in facts.items() if f.by_postcode}, {i for i, f in facts.items() if f.has_areas})
+        workers, reasons, distance = _candidates(service_id, location, None, rows, cover)
+        hours = {i: f.hours for i, f in facts.items()}
+        time_off = {i: [(start, end)] for i, f in facts.items() if f.off}
+        busy = {i: [(start, end + buffer)] for i, f in facts.items() if f.busy}
+    else:
+        workers, reasons, distance = _candidates(service_id, location, None, rows)
+        hours = _hours_for(ids, start, end, service_id)
+        time_off = _time_off_for(ids, start, end, service_id)
+        busy = _busy_for(ids, start, end, buffer, exclude_booking_id, service_id)
     lo_new, hi_new = start, end + buffer
     memo: dict[tuple, bool] = {}  # most fieldworkers share a pattern of hours: expand each pattern once
     for fw in workers:
@@ -375,9 +391,81 @@ def available_fieldworkers(*, actor: Actor, service_id: int, start: datetime, en
             why.append(BOOKED)
     out = [Candidate(fw, reasons[fw.id], distance[fw.id]) for fw in workers
            if include_unavailable or not reasons[fw.id]]
-    _fill_load(out, start, company_tz, service_id)
+    if facts is not None:
+        for candidate in out:
+            candidate.load = facts[candidate.fieldworker.id].load
+    else:
+        _fill_load(out, start, company_tz, service_id)
     out.sort(key=lambda c: (not c.available, c.distance_km is None, c.distance_km or 0.0, c.load,
                             c.fieldworker.name, c.fieldworker.id))
+    return out
+
+
+@dataclass
+class _Facts:
+    hours: list[tuple[int, time, time]]
+    off: bool
+    busy: bool
+    load: int
+    has_areas: bool
+    by_postcode: bool
+
+
+_FACTS_PG = """
+WITH c(id) AS (SELECT unnest(%(ids)s::bigint[])),
+hours AS (
+  SELECT fieldworker_id AS id, array_agg(weekday::text || ' ' || start_time::text || ' ' || end_time::text) AS h
+  FROM {hours} WHERE fieldworker_id = ANY(%(ids)s) AND weekday = ANY(%(days)s) GROUP BY fieldworker_id),
+off AS (
+  SELECT DISTINCT fieldworker_id AS id FROM {time_off}
+  WHERE fieldworker_id = ANY(%(ids)s) AND starts_at < %(end)s AND ends_at > %(start)s),
+busy AS (
+  SELECT fieldworker_id AS id,
+         bool_or(busy_from < %(end_buffer)s AND busy_until > %(start)s AND booking_id <> %(exclude)s) AS busy,
+         count(*) FILTER (WHERE busy_from >= %(day_lo)s AND busy_from < %(day_hi)s) AS load
+  FROM {assignment}
+  WHERE status IN ('offered', 'accepted') AND busy_from IS NOT NULL AND busy_until IS NOT NULL
+    AND tstzrange(busy_from, busy_until, '[)') && tstzrange(%(lo)s, %(hi)s, '[)')
+    AND (fieldworker_id + 0) = ANY(%(ids)s)
+  GROUP BY fieldworker_id),
+areas AS (
+  SELECT x.fieldworker_id AS id, bool_or(p.postcode = %(postcode)s) AS by_postcode
+  FROM {areas} x LEFT JOIN {postcodes} p ON p.area_id = x.servicearea_id
+  WHERE x.fieldworker_id = ANY(%(ids)s) GROUP BY x.fieldworker_id)
+SELECT c.id, hours.h, off.id IS NOT NULL, coalesce(busy.busy, false), coalesce(busy.load, 0),
+       areas.id IS NOT NULL, coalesce(areas.by_postcode, false)
+FROM c LEFT JOIN hours ON hours.id = c.id LEFT JOIN off ON off.id = c.id LEFT JOIN busy ON busy.id = c.id
+       LEFT JOIN areas ON areas.id = c.id
+"""
+
+
+def _facts_pg(ids: list[int], start: datetime, end: datetime, buffer: timedelta, exclude_booking_id: int | None,
+              postcode: str, company_tz: zoneinfo.ZoneInfo) -> dict[int, _Facts]:
+    """PostgreSQL: everything the finder needs about every candidate in one round trip of set-based
+    parts (busy time and load from one scan of the GiST index). Same answers as the portable path."""
+    day = start.astimezone(company_tz).date()
+    sql = _FACTS_PG.format(
+        hours=WorkingHours._meta.db_table, time_off=TimeOff._meta.db_table,
+        assignment=BookingAssignment._meta.db_table, areas=Fieldworker.service_areas.through._meta.db_table,
+        postcodes=ServiceAreaPostcode._meta.db_table)
+    params = {
+        "ids": ids, "days": sorted(_weekdays(start, end)), "start": start, "end": end, "end_buffer": end + buffer,
+        "exclude": exclude_booking_id or 0, "postcode": postcode or "",
+        "day_lo": datetime.combine(day, time(0), tzinfo=company_tz),
+        "day_hi": datetime.combine(day + timedelta(days=1), time(0), tzinfo=company_tz),
+    }
+    # one GiST scan covers both questions: busy in the job window, and jobs that day (load)
+    params["lo"] = min(start, params["day_lo"])
+    params["hi"] = max(end + buffer, params["day_hi"])
+    out: dict[int, _Facts] = {}
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        for fw_id, hours, off, busy, load, has_areas, by_postcode in cursor.fetchall():
+            parsed = []
+            for item in hours or ():
+                weekday, lo, hi = item.split(" ")
+                parsed.append((int(weekday), time.fromisoformat(lo), time.fromisoformat(hi)))
+            out[fw_id] = _Facts(parsed, off, busy, load, has_areas, by_postcode and bool(postcode))
     return out
 
 

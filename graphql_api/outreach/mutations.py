@@ -1,3 +1,5 @@
+from enum import Enum
+
 import strawberry
 import strawberry_django
 from strawberry.types import Info
@@ -5,8 +7,9 @@ from strawberry.types import Info
 from core.outreach import selectors, services
 
 from ..errors import UserError, attempt
-from ..ids import decode_many
+from ..ids import decode_id, decode_many, decode_optional
 from ..payloads import who
+from .types import BookingRequestNode, EmailMessageNode
 
 
 @strawberry.input(description="Mark notifications read: name them, or send all: true.")
@@ -19,6 +22,31 @@ class MarkNotificationsReadInput:
 class MarkNotificationsReadPayload:
     marked: int | None = None
     unread: int | None = None
+    errors: list[UserError]
+
+
+@strawberry.enum(description="How staff close an appointment request.")
+class BookingRequestOutcome(Enum):
+    BOOKED = "booked"
+    DECLINED = "declined"
+
+
+@strawberry.input(description="Close a pending appointment request: booked (name the booking made) or declined.")
+class ResolveBookingRequestInput:
+    id: strawberry.ID
+    outcome: BookingRequestOutcome
+    booking_id: strawberry.ID | None = None
+
+
+@strawberry.type
+class BookingRequestPayload:
+    booking_request: BookingRequestNode | None = None
+    errors: list[UserError]
+
+
+@strawberry.type
+class EmailMessagePayload:
+    email_message: EmailMessageNode | None = None
     errors: list[UserError]
 
 
@@ -35,3 +63,18 @@ class OutreachMutation:
         if not payload.errors:
             payload.unread = selectors.unread_count(who(info)["actor"])
         return payload
+
+    @strawberry_django.mutation(description="Close a customer's appointment request (staff).")
+    def resolve_booking_request(self, info: Info, input: ResolveBookingRequestInput) -> BookingRequestPayload:
+        return attempt(BookingRequestPayload, "booking_request", lambda: services.booking_request_resolve(
+            **who(info), request_id=decode_id(input.id, "BookingRequest"), status=input.outcome.value,
+            booking_id=decode_optional(input.booking_id, "Booking", "bookingId")))
+
+    @strawberry_django.mutation(description="Send a failed e-mail again (staff).")
+    def retry_email(self, info: Info, id: strawberry.ID) -> EmailMessagePayload:
+        def work():
+            message = services.email_retry(**who(info), message_id=decode_id(id, "EmailMessage"))
+            message.refresh_from_db()  # the immediate task backend may have sent it already
+            return message
+
+        return attempt(EmailMessagePayload, "email_message", work)

@@ -44,6 +44,8 @@ class BookingRequestNode(relay.Node):
     created_at: datetime
     customer: CustomerNode
     follows_booking: BookingNode | None
+    booking: BookingNode | None = strawberry_django.field(description="The booking staff made for it.")
+    resolved_at: datetime | None
 
     @strawberry_django.field(description="The service asked for, if any.")
     def service_name(self) -> str | None:

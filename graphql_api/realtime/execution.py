@@ -11,42 +11,41 @@ other subscriber of this process; everything else executes as usual.
 from __future__ import annotations
 
 import inspect
-import json
-import weakref
 from typing import Any
 
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 
 SHARED_EXECUTION = "__shared_execution__"
-
-# payload object -> {operation key: result}; entries vanish with the payload (memoised per event
-# in types.built, so it lives as long as it may be needed).
-_results: weakref.WeakKeyDictionary[Any, dict[tuple, Any]] = weakref.WeakKeyDictionary()
+# Results are kept on the payload itself, so they live exactly as long as the event's object
+# (memoised per event in types.built).
+RESULTS = "_shared_results"
 
 
 def _operation_key(executor: Any) -> tuple | None:
+    """What makes two subscriptions' results identical for the same payload: the operation's
+    text and position in its document, and the coerced variables."""
     operation = executor.operation
     loc = getattr(operation, "loc", None)
     source = getattr(getattr(loc, "source", None), "body", None)
-    if source is None:
+    coerced = getattr(getattr(executor, "variable_values", None), "coerced", None)
+    if source is None or not isinstance(coerced, dict):
         return None
-    try:
-        variables = json.dumps(executor.variable_values.coerced, sort_keys=True, default=str)
-    except (AttributeError, TypeError, ValueError):
-        return None
-    name = operation.name.value if operation.name else None
-    return (source, loc.start, loc.end, name, variables)
+    return (source, loc.start, loc.end, repr(sorted(coerced.items())))
 
 
 class SharedEventExecutionContext(StrawberryGraphQLCoreExecutionContext):
+    _shared_key: tuple | None = None
+
+    def build_per_event_executor(self, payload: Any) -> Any:
+        if self._shared_key is None and getattr(type(payload), SHARED_EXECUTION, False):
+            self._shared_key = _operation_key(self)  # once per subscription, copied to each event
+        return super().build_per_event_executor(payload)
+
     def execute_operation(self, serially: bool | None = None) -> Any:
-        payload = self.root_value
-        if not getattr(type(payload), SHARED_EXECUTION, False):
+        payload, key = self.root_value, self._shared_key
+        if key is None or not getattr(type(payload), SHARED_EXECUTION, False):
             return super().execute_operation(serially)
-        key = _operation_key(self)
-        if key is None:
-            return super().execute_operation(serially)
-        cache = _results.setdefault(payload, {})
+        cache = payload.__dict__.setdefault(RESULTS, {})
         if key in cache:
             return cache[key]
         result = super().execute_operation(serially)

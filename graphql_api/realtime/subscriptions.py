@@ -11,8 +11,8 @@ from __future__ import annotations
 import functools
 import logging
 import zoneinfo
-from collections.abc import AsyncGenerator, AsyncIterator, Callable
-from contextlib import aclosing, asynccontextmanager
+from collections.abc import AsyncGenerator, Callable
+from contextlib import aclosing
 from datetime import datetime
 from typing import Any, TypeVar
 
@@ -26,9 +26,9 @@ from core.actors import Actor
 from core.bookings.selectors import booking_for
 from core.company.selectors import get_company
 from core.errors import DomainError, NotFound, PermissionDenied, ValidationFailed
-from realtime import auth
+from realtime import auth, hub
 from realtime.filters import BoardFilter, comment_visible_to, concerns_fieldworker, revokes
-from realtime.groups import ALL_BOOKINGS, MESSAGE_TYPE, booking_group, fieldworker_group
+from realtime.groups import ALL_BOOKINGS, booking_group, fieldworker_group
 
 from ..bookings.queries import BookingFilter
 from ..context import aactor_from_context
@@ -72,13 +72,9 @@ async def _subscriber(info: Info) -> Actor:
     return actor
 
 
-@asynccontextmanager
-async def _listen(info: Info, *groups: str) -> AsyncIterator[AsyncGenerator[dict[str, Any], None]]:
-    """Join ``groups`` now, then yield the stream of broadcast messages; leave them afterwards."""
-    context = info.context
-    ws = context["ws"] if isinstance(context, dict) else context.ws
-    async with ws.listen_to_channel(MESSAGE_TYPE, groups=groups) as messages, aclosing(messages):
-        yield messages
+def _listen(info: Info, *groups: str):
+    """Join ``groups`` now (through this process's realtime hub), then yield their messages."""
+    return hub.listen(*groups)
 
 
 def _board_filter(flt: BookingFilter | None) -> BoardFilter:

@@ -7,9 +7,7 @@ import asyncio
 import json
 from typing import Any
 
-from channels.layers import get_channel_layer
 from channels.testing import WebsocketCommunicator
-from django.conf import settings
 
 PROTOCOL = "graphql-transport-ws"
 
@@ -78,20 +76,10 @@ class Client:
 
 
 async def members(group: str) -> int:
-    """How many consumers of this process listen to ``group`` (each subscription joins once)."""
-    layer = get_channel_layer()
-    if type(layer).__name__ == "RedisPubSubChannelLayer":  # membership is kept per process and loop
-        local = layer._get_layer()
-        return len(local.groups.get(local._get_group_channel_name(group), ()))
-    if isinstance(getattr(layer, "groups", None), dict):  # in-memory layer
-        return len(layer.groups.get(group, {}))
-    from redis import asyncio as aioredis  # plain Redis layer: membership lives in Redis
+    """How many subscriptions of this process listen to ``group`` (through realtime.hub)."""
+    from realtime.hub import local_listeners
 
-    client = aioredis.from_url(settings.REDIS_URL)
-    try:
-        return int(await client.zcard(f"{layer.prefix}:group:{group}"))
-    finally:
-        await client.aclose()
+    return local_listeners(group)
 
 
 async def wait_members(group: str, count: int = 1, timeout: float = 3) -> None:

@@ -168,3 +168,28 @@ async def test_rolled_back_comment_is_never_broadcast(app, world):
     assert await client.nothing()
     assert not await database_sync_to_async(BookingComment.objects.filter(body="never committed").exists)()
     await client.close()
+
+
+async def test_one_execution_per_distinct_operation_shared_by_all_subscribers(app, world):
+    from graphql_api.realtime import types
+    from graphql_api.realtime.execution import RESULTS
+
+    same_a = await watch(app, world.staff_token, world.booking.pk)
+    same_b = await watch(app, world.customer_token, world.booking.pk)
+    other = await Client(app).open(world.fieldworker_token)
+    group = f"booking.{world.booking.pk}"
+    before = await members(group)
+    await other.subscribe("d", "subscription($id: ID!) { bookingDiscussion(bookingId: $id) { body } }",
+                          {"id": encode_id("Booking", world.booking.pk)})
+    await wait_members(group, before + 1)
+
+    added = await comment(actor=world.staff_actor, channel=Channel.GRAPHQL, booking_id=world.booking.pk,
+                          body="shared", visible_to_customer=True)
+    first, second, third = [await client.receive() for client in (same_a, same_b, other)]
+    assert first == second and first["payload"]["data"]["bookingDiscussion"]["body"] == "shared"
+    assert third["payload"]["data"] == {"bookingDiscussion": {"body": "shared"}}
+    [payload] = [obj for obj in types._memo.values()
+                 if isinstance(obj, types.LiveComment) and obj.comment_id == encode_id("BookingComment", added.pk)]
+    assert len(payload.__dict__[RESULTS]) == 2  # two distinct operations, three subscribers
+    for client in (same_a, same_b, other):
+        await client.close()

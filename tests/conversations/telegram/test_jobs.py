@@ -331,3 +331,18 @@ def test_cancellation_and_changes_reach_the_assigned_fieldworker(webhook, linked
     webhook.deliver()
     assert webhook.api.texts(5020)[-1].startswith(f"Job #{booking.number} (")
     assert "is cancelled" in webhook.api.texts(5020)[-1]
+
+
+def test_an_edited_message_is_not_a_second_note(webhook, linked, offered):
+    binding = linked(5021)
+    booking = offered(binding.fieldworker)
+    accept(binding.fieldworker, booking)
+    job_message = ChatMessage.objects.filter(chat_id=5021, booking=booking, status="sent").last()
+    reply_to = updates.bot_message(5021, job_message.telegram_message_id)
+    update = updates.message(5021, "Running 10 minutes late", reply_to=reply_to)
+    webhook.post(update)
+    edited = {"update_id": update["update_id"] + 1,
+              "edited_message": {**update["message"], "text": "Running 15 minutes late", "edit_date": 1}}
+    response = webhook.post(edited)
+    assert response.status_code == 200
+    assert list(BookingComment.objects.values_list("body", flat=True)) == ["Running 10 minutes late"]

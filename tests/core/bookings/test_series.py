@@ -244,3 +244,14 @@ def test_scope_and_membership_are_checked(staff_actor, svc):
         series_services.series_update(actor=staff_actor, channel=Channel.GRAPHQL, booking_id=loose.pk,
                                       scope="sometimes")
     assert caught.value.field == "scope"
+
+
+def test_an_occurrence_inside_the_spring_forward_gap_moves_past_it(sydney, staff_actor, svc):
+    workforce_services.scheduling_settings_update(actor=staff_actor, channel=Channel.GRAPHQL, series_horizon_days=730)
+    year = timezone.now().year + 1
+    first_october = date(year, 10, 1)
+    dst_day = first_october + timedelta(days=(6 - first_october.weekday()) % 7)  # first Sunday: 02:00 -> 03:00
+    result = make(staff_actor, svc, "FREQ=WEEKLY;BYDAY=SU;COUNT=3", start=dst_day - timedelta(weeks=1),
+                  clock=time(2, 30))
+    assert local_times(result.created) == [(dst_day - timedelta(weeks=1), time(2, 30)), (dst_day, time(3, 30)),
+                                           (dst_day + timedelta(weeks=1), time(2, 30))]

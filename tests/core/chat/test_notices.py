@@ -126,3 +126,28 @@ def test_flush_retries_what_is_due(bound):
     ChatMessage.objects.filter(pk=row.pk).update(next_attempt_at=timezone.now())
     assert outbox.flush() == {"sent": 1}
     assert [entry.params["text"] for entry in sent(110)] == ["later"]
+
+
+def test_flush_command_sends_due_messages_and_forgets_old_update_ids(bound):
+    from io import StringIO
+
+    from core.chat.models import ProcessedUpdate
+
+    binding = bound(111)
+    outbox.send(binding.chat_id, "from cron")
+    ProcessedUpdate.objects.create(update_id=1, received_at=timezone.now() - timedelta(days=8))
+    ProcessedUpdate.objects.create(update_id=2, received_at=timezone.now() - timedelta(days=1))
+    out = StringIO()
+    call_command("chat_outbox_flush", stdout=out)
+    assert out.getvalue().strip() == "chat outbox: sent=1; update ids forgotten: 1"
+    assert list(ProcessedUpdate.objects.values_list("update_id", flat=True)) == [2]
+    assert [entry.params["text"] for entry in sent(111)] == ["from cron"]
+
+
+def test_button_answers_are_delivered_first(bound):
+    binding = bound(112)
+    reply = outbox.send(binding.chat_id, "edited")
+    answer = outbox.answer("q-1", "Done", chat_id=binding.chat_id)
+    backends.reset()
+    outbox.deliver_many([reply.pk, answer.pk])
+    assert [entry.method for entry in backends.outbox] == ["answerCallbackQuery", "sendMessage"]

@@ -188,3 +188,22 @@ def test_cancelling_withdraws_the_pending_reminder_and_nothing_is_sent_later():
                                        now=timezone.now() + timedelta(days=2, hours=1)) == 0
     deliver()
     assert mail.outbox == []
+
+
+def test_the_reminder_command_sends_what_is_due(settings):
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    settings.OUTREACH_REMINDER_HOURS = 48
+    booking = make_booking(start=timezone.now() + timedelta(hours=47))  # already inside the lead time
+    assert not EmailReminder.objects.filter(booking=booking).exists()  # nothing pending: its moment has passed
+    later = make_booking(start=timezone.now() + timedelta(days=5))
+    EmailReminder.objects.filter(booking=later).update(due_at=timezone.now() - timedelta(minutes=1))
+    mail.outbox = []
+    out = StringIO()
+    call_command("outreach_send_reminders", stdout=out)
+    deliver()
+    assert "reminders: 1" in out.getvalue()
+    assert [m.to for m in mail.outbox] == [[later.customer.email]]
+    assert EmailReminder.objects.get(booking=later).status == ReminderStatus.SENT

@@ -56,12 +56,12 @@ def test_link_expires_after_the_booking_plus_grace(settings):
     assert links.read_booking_token(links.booking_token(booking)) == booking
 
 
-def test_links_made_by_the_sms_side_are_read_the_same(settings):
-    """core.notifications.links signs the same payload with the same salt (decision 0601)."""
-    from core.notifications.links import booking_cancel_token
-
+def test_links_sent_before_the_one_builder_still_work():
+    """Links the SMS side e-mailed before it delegated to core.outreach.links (0407, 0601) signed
+    this same payload with this same salt; they must keep opening their booking."""
     booking = factories.booking()
-    assert links.read_booking_token(booking_cancel_token(booking.pk, booking.number)) == booking
+    legacy = signing.dumps({"b": booking.pk, "n": booking.number}, salt="fieldops.booking.cancel-link", compress=True)
+    assert links.read_booking_token(legacy) == booking
 
 
 # --- portal sign-in links -------------------------------------------------------------------------
@@ -182,3 +182,20 @@ def test_bad_requests_are_refused_and_write_nothing(customer_actor, kwargs, code
 def test_fieldworkers_cannot_request(fieldworker_actor):
     assert_refused(lambda: services.booking_request_create(
         actor=fieldworker_actor, channel=Channel.PORTAL, preferred_date=timezone.localdate()), "forbidden")
+
+
+def test_the_fieldworker_who_cancels_is_not_notified_the_other_is():
+    from .support import set_company
+
+    set_company(fieldworkers_may_cancel=True)
+    booking, (ann, bob) = _assigned_booking()
+    booking_services.booking_cancel(actor=Actor.for_fieldworker(ann), channel=Channel.TELEGRAM,
+                                    booking_id=booking.pk, reason="Van broke down")
+    deliver()
+    assert list(FieldworkerNotification.objects.values_list("fieldworker_id", flat=True)) == [bob.pk]
+
+
+def test_a_confirmation_for_a_booking_already_started_has_no_cancel_link(mailoutbox):
+    booking = factories.booking(start=timezone.now() - timedelta(minutes=5), hours=2)
+    deliver()
+    assert links.booking_view_url(booking) in mailoutbox[0].body and "/cancel" not in mailoutbox[0].body

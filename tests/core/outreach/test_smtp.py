@@ -23,7 +23,7 @@ class Collect:
     def __init__(self) -> None:
         self.received: list[tuple[str, list[str], bytes]] = []
 
-    async def handle_DATA(self, server, session, envelope):  # noqa: N802 (aiosmtpd's hook name)
+    async def handle_DATA(self, server, session, envelope):
         self.received.append((envelope.mail_from, list(envelope.rcpt_tos), envelope.original_content))
         return "250 OK"
 

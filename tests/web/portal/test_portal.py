@@ -111,16 +111,21 @@ def test_flag_off_no_button_and_old_links_and_direct_posts_refused_with_contact(
     assert db_state() == before and mail.outbox == []
 
 
-@pytest.mark.parametrize("mangle", ["forged", "other-salt", "expired"])
+@pytest.mark.parametrize("mangle", ["forged", "other-salt", "other-booking-number", "expired"])
 def test_bad_links_are_refused_and_change_nothing(mangle, settings):
     booking = make()
     token = link(booking, "cancel").split("/")[2]
+    from django.core import signing
+
+    from core.outreach import links
+
     if mangle == "forged":
         token = token[:-3] + ("abc" if not token.endswith("abc") else "xyz")
     elif mangle == "other-salt":
-        from django.core import signing
-
         token = signing.dumps({"b": booking.pk, "n": booking.number}, salt="fieldops.other", compress=True)
+    elif mangle == "other-booking-number":  # validly signed, but id and number name different bookings
+        other = make()
+        token = signing.dumps({"b": booking.pk, "n": other.number}, salt=links.BOOKING_SALT, compress=True)
     else:
         settings.OUTREACH_LINK_GRACE_HOURS = 0
         booking.scheduled_start = timezone.now() - timedelta(hours=3)

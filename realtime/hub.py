@@ -1,0 +1,107 @@
+"""One channel-layer listener per process, shared by every live subscription in it.
+
+Channels' way is one layer channel per WebSocket consumer: a broadcast to a group of 500
+local subscribers becomes 500 layer deliveries, each woken through the consumer's own receive
+loop. The hub instead joins each group once per process (per event loop) on a single layer
+channel and hands every message, as one shared read-only dict, to the asyncio queues of the
+subscriptions listening to that group. Broadcasts carry their group name (``group``) for this
+routing. Fan-out cost per subscriber is then a queue put and get.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import weakref
+from collections.abc import AsyncGenerator, AsyncIterator
+from typing import Any
+
+from channels.layers import get_channel_layer
+
+logger = logging.getLogger(__name__)
+
+_hubs: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, Hub] = weakref.WeakKeyDictionary()
+
+
+class Hub:
+    def __init__(self, layer: Any) -> None:
+        self.layer = layer
+        self.listeners: dict[str, set[asyncio.Queue]] = {}
+        self.channel: str | None = None
+        self.task: asyncio.Task | None = None
+        self.lock = asyncio.Lock()
+
+    async def _start(self) -> None:
+        if self.channel is None:
+            self.channel = await self.layer.new_channel()
+        if self.task is None or self.task.done():
+            self.task = asyncio.get_running_loop().create_task(self._run(), name="realtime-hub")
+
+    async def _run(self) -> None:
+        while True:
+            try:
+                message = await self.layer.receive(self.channel)
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                logger.exception("realtime hub: receiving from the channel layer failed; retrying")
+                await asyncio.sleep(1)
+                continue
+            for queue in tuple(self.listeners.get(message.get("group", ""), ())):
+                queue.put_nowait(message)
+
+    @contextlib.asynccontextmanager
+    async def listen(self, *groups: str) -> AsyncIterator[AsyncGenerator[dict[str, Any], None]]:
+        """Join ``groups`` now; yield the stream of their messages; leave on exit."""
+        queue: asyncio.Queue = asyncio.Queue()
+        joined: list[str] = []
+        try:
+            async with self.lock:
+                await self._start()
+                for group in groups:
+                    # Added on every join: memberships can expire in the layer (group_expiry).
+                    await self.layer.group_add(group, self.channel)
+                    self.listeners.setdefault(group, set()).add(queue)
+                    joined.append(group)
+            stream = _drain(queue)
+            async with contextlib.aclosing(stream):
+                yield stream
+        finally:
+            for group in joined:
+                members = self.listeners.get(group)
+                if members is not None:
+                    members.discard(queue)
+                    if not members:
+                        del self.listeners[group]
+                        with contextlib.suppress(Exception):
+                            await self.layer.group_discard(group, self.channel)
+
+    def count(self, group: str) -> int:
+        return len(self.listeners.get(group, ()))
+
+
+async def _drain(queue: asyncio.Queue) -> AsyncGenerator[dict[str, Any], None]:
+    while True:
+        message = await queue.get()
+        yield message
+
+
+def hub() -> Hub:
+    """The hub of the running event loop (one per Daphne process)."""
+    loop = asyncio.get_running_loop()
+    found = _hubs.get(loop)
+    if found is None:
+        found = _hubs[loop] = Hub(get_channel_layer())
+    return found
+
+
+def listen(*groups: str) -> contextlib.AbstractAsyncContextManager[AsyncGenerator[dict[str, Any], None]]:
+    return hub().listen(*groups)
+
+
+def local_listeners(group: str) -> int:
+    """How many subscriptions of this process (event loop) listen to ``group``."""
+    loop = asyncio.get_running_loop()
+    found = _hubs.get(loop)
+    return found.count(group) if found else 0
