@@ -23,7 +23,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.common import ROOT, daphne, print_table, summary, timed  # noqa: E402
+from bench.common import ROOT, daphne, print_table, summary, timed
 
 QUERY = """
 query Page($first: Int!) {
@@ -122,12 +122,12 @@ def raw_floor(limit: int):
             rows = cur.fetchall()
             ids = [r[0] for r in rows]
             marks = ",".join(["%s"] * len(ids))
-            cur.execute(f"SELECT booking_id, description, quantity, unit_price FROM bookings_bookingline "  # noqa: S608
+            cur.execute(f"SELECT booking_id, description, quantity, unit_price FROM bookings_bookingline "
                         f"WHERE booking_id IN ({marks}) ORDER BY position, id", ids)
             lines: dict[int, list] = {}
             for bid, desc, qty, price in cur.fetchall():
                 lines.setdefault(bid, []).append({"description": desc, "quantity": str(qty), "unitPrice": str(price)})
-            cur.execute(f"SELECT a.booking_id, a.status, f.name FROM bookings_bookingassignment a "  # noqa: S608
+            cur.execute(f"SELECT a.booking_id, a.status, f.name FROM bookings_bookingassignment a "
                         f"JOIN workforce_fieldworker f ON f.id = a.fieldworker_id WHERE a.booking_id IN ({marks})", ids)
             assigns: dict[int, list] = {}
             for bid, status, name in cur.fetchall():
@@ -186,8 +186,9 @@ def main() -> None:
     rows = []
     with daphne(env) as base:
         client = httpx.Client(base_url=base, timeout=30)
-        login = client.post("/graphql/", json={"query": 'mutation { login(email: "bench-staff@bench.local", '
-                                               'password: "bench-pass-123") { result { token } errors { code } } }'}).json()
+        login_query = ('mutation { login(email: "bench-staff@bench.local", password: "bench-pass-123") '
+                       "{ result { token } errors { code } } }")
+        login = client.post("/graphql/", json={"query": login_query}).json()
         token = login["data"]["login"]["result"]["token"]
         headers = {"Authorization": f"Bearer {token}"}
         for limit in (10, 100):
