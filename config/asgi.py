@@ -18,3 +18,9 @@ application = ProtocolTypeRouter({
     "http": django_asgi_app,
     "websocket": websocket_application(schema),
 })
+
+# Only a server imports this module, and Daphne sends no lifespan events: the periodic jobs start
+# here (once per process; a no-op unless FIELDOPS_SCHEDULER is on, which it is not under tests).
+from config.schedules import start_in_background  # noqa: E402
+
+start_in_background()

@@ -71,6 +71,7 @@ INSTALLED_APPS = [
     "web",
     "conversations.sms",
     "conversations.telegram",
+    "config.apps.FieldopsConfig",  # holds manage.py run_schedules
 ]
 
 MIDDLEWARE = [
@@ -160,7 +161,19 @@ GRAPHQL_WS_INIT_TIMEOUT = int(os.environ.get("GRAPHQL_WS_INIT_TIMEOUT", "10"))  
 REALTIME_REQUIRE_ORIGIN = env_bool("REALTIME_REQUIRE_ORIGIN", False)  # refuse handshakes without Origin
 
 # --- background work ------------------------------------------------------------------------
-TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
+# FIELDOPS_TASK_BACKEND: "thread" (worker threads in the served process, config/tasks.py; the default),
+# "immediate" (inline in the caller; the default under tests) or a django-tasks backend's dotted path.
+TASK_BACKEND_ALIASES = {"thread": "config.tasks.ThreadPoolBackend",
+                        "immediate": "django_tasks.backends.immediate.ImmediateBackend"}
+_task_backend = os.environ.get("FIELDOPS_TASK_BACKEND") or ("immediate" if TESTING else "thread")
+TASKS = {"default": {"BACKEND": TASK_BACKEND_ALIASES.get(_task_backend, _task_backend)}}
+if TASKS["default"]["BACKEND"] == TASK_BACKEND_ALIASES["thread"]:
+    TASKS["default"]["OPTIONS"] = {"WORKERS": int(os.environ.get("FIELDOPS_TASK_WORKERS", "4")),
+                                   "QUEUE_SIZE": int(os.environ.get("FIELDOPS_TASK_QUEUE_SIZE", "1000"))}
+# The periodic jobs (config/schedules.py) in a thread of the served process; off: run
+# `manage.py run_schedules` somewhere instead. Daily jobs use the company's time zone.
+FIELDOPS_SCHEDULER = env_bool("FIELDOPS_SCHEDULER", not TESTING)
+FIELDOPS_MORNING_LIST_HOUR = int(os.environ.get("FIELDOPS_MORNING_LIST_HOUR", "7"))
 
 # --- SMS (Twilio) --------------------------------------------------------------------------
 TWILIO_ACCOUNT_SID = os.environ.get("TWILIO_ACCOUNT_SID", "")

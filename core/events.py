@@ -42,11 +42,16 @@ class DomainEvent:
 E = TypeVar("E", bound=DomainEvent)
 Handler = Callable[[Any], None]
 _subscribers: dict[type, list[Handler]] = defaultdict(list)
+_priority: dict[Handler, int] = {}
+DEFAULT_PRIORITY = 100
 
 
-def subscribe(event_type: type[E], handler: Callable[[E], None]) -> None:
+def subscribe(event_type: type[E], handler: Callable[[E], None], *, priority: int = DEFAULT_PRIORITY) -> None:
+    """Register ``handler`` for ``event_type`` and its subclasses. Lower ``priority`` runs first
+    (live broadcast goes before slower notification work)."""
     if handler not in _subscribers[event_type]:
         _subscribers[event_type].append(handler)
+    _priority[handler] = priority
 
 
 def unsubscribe(event_type: type[E], handler: Callable[[E], None]) -> None:
@@ -58,7 +63,8 @@ def _handlers_for(event: DomainEvent) -> list[Handler]:
     handlers: list[Handler] = []
     for klass in type(event).__mro__:
         handlers.extend(_subscribers.get(klass, ()))
-    return handlers
+    # stable: equal priorities keep most-specific-class-first, registration order
+    return sorted(handlers, key=lambda h: _priority.get(h, DEFAULT_PRIORITY))
 
 
 def dispatch(event: DomainEvent) -> None:

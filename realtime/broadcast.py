@@ -71,7 +71,8 @@ def on_domain_event(event: events.DomainEvent) -> None:
 
 
 def connect() -> None:
-    events.subscribe(events.DomainEvent, on_domain_event)
+    # first: dashboards hear of a change before notification work runs
+    events.subscribe(events.DomainEvent, on_domain_event, priority=0)
 
 
 def disconnect() -> None:

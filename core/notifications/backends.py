@@ -7,6 +7,7 @@ library; it is loaded by name, never imported by ``core``.
 from __future__ import annotations
 
 import itertools
+import secrets
 import sys
 import threading
 from dataclasses import dataclass
@@ -52,6 +53,9 @@ class OutboxEntry:
 outbox: list[OutboxEntry] = []
 blocked: set[str] = set()
 _counter = itertools.count(1)
+# Sids are unique in the log table: a per-process part keeps a restarted server (or the served process
+# after seed_demo) from reusing the sids an earlier process handed out.
+_run = secrets.token_hex(4)
 _lock = threading.Lock()
 
 
@@ -60,7 +64,7 @@ class LocmemSmsBackend(BaseSmsBackend):
         if to in blocked:
             raise SmsSendError("The recipient has opted out (STOP).", code=21610, permanent=True)
         with _lock:
-            sid = f"SMlocal{next(_counter):026d}"
+            sid = f"SMlocal{_run}{next(_counter):018d}"
         sender = settings.TWILIO_FROM_NUMBER or "+10000000000"
         outbox.append(OutboxEntry(sid=sid, to=to, from_number=sender, body=body, status_callback=status_callback))
         return SendResult(sid=sid, status="queued", from_number=sender)

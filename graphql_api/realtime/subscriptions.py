@@ -1,8 +1,9 @@
 """Subscriptions over the WebSocket (graphql-transport-ws).
 
 Each one: checks the subscriber's credential and permission when it starts (core selectors,
-off the event loop), joins its channel-layer groups *before* that check so nothing that
-happens in between is missed, then filters the broadcast messages in memory. A fieldworker's
+off the event loop), joins its channel-layer groups (through ``realtime.hub``) *before* that
+check so nothing that happens in between is missed, then filters the broadcast messages in
+memory. A fieldworker's
 discussion stream ends with an ``access_revoked`` error when they are unassigned or decline.
 """
 
@@ -72,11 +73,6 @@ async def _subscriber(info: Info) -> Actor:
     return actor
 
 
-def _listen(info: Info, *groups: str):
-    """Join ``groups`` now (through this process's realtime hub), then yield their messages."""
-    return hub.listen(*groups)
-
-
 def _board_filter(flt: BookingFilter | None) -> BoardFilter:
     if flt is None:
         return BoardFilter()
@@ -112,7 +108,7 @@ class RealtimeSubscription:
     async def booking_discussion(self, info: Info, booking_id: strawberry.ID) -> AsyncGenerator[LiveComment, None]:
         pk = decode_id(booking_id, "Booking", "bookingId")
         actor = await _subscriber(info)
-        async with _listen(info, booking_group(pk)) as messages:
+        async with hub.listen(booking_group(pk)) as messages:
             if await database_sync_to_async(booking_for)(actor, pk) is None:
                 raise NotFound("booking", field="bookingId")
             async for message in messages:
@@ -130,7 +126,7 @@ class RealtimeSubscription:
         if not actor.is_staff:
             raise PermissionDenied("Only staff may watch all bookings.")
         board = await database_sync_to_async(_board_filter)(filter)
-        async with _listen(info, ALL_BOOKINGS) as messages:
+        async with hub.listen(ALL_BOOKINGS) as messages:
             async for message in messages:
                 if board.matches(message):
                     yield built(LiveBookingEvent, message, LiveBookingEvent.from_message)
@@ -142,7 +138,7 @@ class RealtimeSubscription:
         if not actor.is_fieldworker or actor.fieldworker_id is None:
             raise PermissionDenied("Only fieldworkers have assignments.")
         fieldworker_id = actor.fieldworker_id
-        async with _listen(info, fieldworker_group(fieldworker_id)) as messages:
+        async with hub.listen(fieldworker_group(fieldworker_id)) as messages:
             async for message in messages:
                 if concerns_fieldworker(message, fieldworker_id):
                     yield built(LiveBookingEvent, message, LiveBookingEvent.from_message)

@@ -88,3 +88,24 @@ def test_subscribers_of_a_base_class_get_subclasses_and_a_failing_handler_is_iso
     assert "handler bug" in caplog.text or "failed for BookingCancelled" in caplog.text
     events.dispatch(cancelled)  # unsubscribed: nothing more arrives
     assert got_after == [cancelled]
+
+
+def test_lower_priority_handlers_run_first_whatever_the_event_class():
+    order: list[str] = []
+
+    def specific(event):
+        order.append("specific")
+
+    def broadcast(event):
+        order.append("broadcast")
+
+    events.subscribe(events.CommentAdded, specific)
+    events.subscribe(events.DomainEvent, broadcast, priority=0)
+    try:
+        events.dispatch(events.CommentAdded(event_id=1, booking_id=1, channel="sms", actor_kind="customer",
+                                            comment_id=1, author_name="A", body="b", visible_to_customer=True,
+                                            created_at=""))
+    finally:
+        events.unsubscribe(events.CommentAdded, specific)
+        events.unsubscribe(events.DomainEvent, broadcast)
+    assert order.index("broadcast") < order.index("specific")

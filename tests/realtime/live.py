@@ -27,6 +27,7 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parents[2]
 PASSWORD = "pw-live-staff-123"
+MARKER = "LIVE-STACK-DATA "
 _template: dict[str, Any] = {}
 
 _OWN_VARS = ("DATABASE_URL", "REDIS_URL", "FIELDOPS_CHANNEL_LAYER", "FIELDOPS_CHANNEL_PREFIX", "FIELDOPS_VAR_DIR",
@@ -51,6 +52,7 @@ def stack_env(directory: Path, *, redis_url: str | None = None, layer: str | Non
         "SECURE_SSL_REDIRECT": "0",
         "LOG_LEVEL": "WARNING",
         "PYTHONUNBUFFERED": "1",
+        "FIELDOPS_SCHEDULER": "0",  # no periodic jobs writing to the shared file mid-test
     })
     if redis_url:
         env["REDIS_URL"] = redis_url
@@ -68,7 +70,9 @@ def prepared_template() -> tuple[Path, dict[str, Any]]:
         done = subprocess.run([sys.executable, "-m", "tests.realtime.live", "prepare"], cwd=ROOT,
                               env=stack_env(directory), check=True, capture_output=True, timeout=300)
         _template["path"] = directory / "db.sqlite3"
-        _template["data"] = json.loads(done.stdout.decode().strip().splitlines()[-1])
+        # console e-mail/SMS backends print to stdout too: pick our line out by its marker
+        [line] = [row for row in done.stdout.decode().splitlines() if row.startswith(MARKER)]
+        _template["data"] = json.loads(line[len(MARKER):])
     return _template["path"], _template["data"]
 
 
@@ -221,4 +225,5 @@ if __name__ == "__main__":
     from django.core.management import call_command
 
     call_command("migrate", interactive=False, verbosity=0)
-    print(json.dumps(_seed()))
+    data = _seed()
+    print("\n" + MARKER + json.dumps(data), flush=True)

@@ -83,3 +83,18 @@ def test_today_window_is_the_companys_local_day_even_when_clocks_change():
     assert start.isoformat() == "2026-04-05T00:00:00+11:00"
     assert end.isoformat() == "2026-04-06T00:00:00+10:00"
     assert end.astimezone(UTC) - start.astimezone(UTC) == timedelta(hours=25)
+
+
+def test_every_graphql_document_in_the_page_is_valid_against_the_schema():
+    import re
+    from pathlib import Path
+
+    from graphql import parse, validate
+
+    from graphql_api.schema import schema
+
+    template = (Path(__file__).resolve().parents[2] / "web/templates/web/dashboard.html").read_text()
+    documents = re.findall(r"`((?:query|subscription|mutation) [^`]+)`", template)
+    assert len(documents) == 5  # board, discussion, board catch-up, discussion catch-up, add comment
+    for document in documents:
+        assert validate(schema._schema, parse(document)) == [], document

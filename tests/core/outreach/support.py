@@ -44,3 +44,14 @@ def deliver() -> None:
         pending, conn.run_on_commit = conn.run_on_commit, []
         for _sids, func, _robust in pending:
             func()
+
+
+def view_links_to(booking, text: str) -> list[str]:
+    """Booking-view links in ``text`` that open ``booking``. Tokens carry a signing timestamp, so a
+    test compares what a link opens, not the exact string."""
+    import re
+
+    from core.outreach import links
+
+    found = re.findall(r"/b/([^/\s\"<]+)/(?=[\s\"<]|$)", text)
+    return [token for token in found if links.read_booking_token(token) == booking]

@@ -15,7 +15,7 @@ from core.outreach.models import FieldworkerNotification, PortalLoginToken
 from tests import factories
 from tests.core.support import assert_refused
 
-from .support import deliver
+from .support import deliver, view_links_to
 
 pytestmark = pytest.mark.django_db
 
@@ -198,4 +198,4 @@ def test_the_fieldworker_who_cancels_is_not_notified_the_other_is():
 def test_a_confirmation_for_a_booking_already_started_has_no_cancel_link(mailoutbox):
     booking = factories.booking(start=timezone.now() - timedelta(minutes=5), hours=2)
     deliver()
-    assert links.booking_view_url(booking) in mailoutbox[0].body and "/cancel" not in mailoutbox[0].body
+    assert view_links_to(booking, mailoutbox[0].body) and "/cancel" not in mailoutbox[0].body

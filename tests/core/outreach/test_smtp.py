@@ -8,11 +8,10 @@ from email import policy
 
 import pytest
 
-from core.outreach import links
 from core.outreach.models import EmailMessage
 from tests import factories
 
-from .support import deliver
+from .support import deliver, view_links_to
 
 aiosmtpd = pytest.importorskip("aiosmtpd.controller", reason="aiosmtpd is in the dev extra")
 
@@ -60,6 +59,6 @@ def test_confirmation_goes_out_over_smtp_as_multipart(smtp_server):
     assert parsed.get_content_type() == "multipart/alternative"
     text = parsed.get_body(preferencelist=("plain",)).get_content()
     html = parsed.get_body(preferencelist=("html",)).get_content()
-    assert links.booking_view_url(booking) in text and links.booking_view_url(booking) in html
+    assert view_links_to(booking, text) and view_links_to(booking, html)
     row = EmailMessage.objects.get(booking=booking)
     assert row.status == "sent" and parsed["Message-ID"] == row.message_id
