@@ -10,12 +10,22 @@ django_asgi_app = get_asgi_application()
 
 # Imported after Django is set up: the schema imports models.
 from channels.routing import ProtocolTypeRouter  # noqa: E402
+from django.conf import settings  # noqa: E402
+from django.contrib.staticfiles.handlers import ASGIStaticFilesHandler  # noqa: E402
+from django.urls import get_resolver  # noqa: E402
 
 from graphql_api.schema import schema  # noqa: E402
 from realtime.routing import websocket_application  # noqa: E402
 
+# Load every route now, not on the first request (it imports all fronts and the schema).
+get_resolver().url_patterns  # noqa: B018
+
+# With DEBUG on (``make serve``) Daphne also serves the admin's and pages' static files; in
+# production a web server or CDN serves ``collectstatic`` output.
+http_app = ASGIStaticFilesHandler(django_asgi_app) if settings.DEBUG else django_asgi_app
+
 application = ProtocolTypeRouter({
-    "http": django_asgi_app,
+    "http": http_app,
     "websocket": websocket_application(schema),
 })
 
