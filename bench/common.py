@@ -7,6 +7,7 @@ import socket
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Callable, Sequence
 from contextlib import contextmanager
@@ -60,9 +61,11 @@ def daphne(env: dict[str, str], settings: str = "bench.settings", port: int | No
     """Run Daphne on 127.0.0.1 with the given environment; yields the base URL."""
     port = port or free_port()
     full_env = {**os.environ, **env, "DJANGO_SETTINGS_MODULE": settings}
+    # The server's log goes to a file: an unread pipe fills up and then blocks the server.
+    log = tempfile.TemporaryFile()  # noqa: SIM115 (closed below)
     proc = subprocess.Popen(
-        [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port), "config.asgi:application"],
-        cwd=ROOT, env=full_env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+        [sys.executable, "-m", "daphne", "-v", "0", "-b", "127.0.0.1", "-p", str(port), "config.asgi:application"],
+        cwd=ROOT, env=full_env, stdout=subprocess.DEVNULL, stderr=log,
     )
     try:
         deadline = time.monotonic() + 30
@@ -72,10 +75,12 @@ def daphne(env: dict[str, str], settings: str = "bench.settings", port: int | No
                     break
             except OSError:
                 if proc.poll() is not None:
-                    raise RuntimeError(proc.stderr.read().decode()[-2000:]) from None
+                    log.seek(0)
+                    raise RuntimeError(log.read().decode()[-2000:]) from None
                 time.sleep(0.1)
         yield f"http://127.0.0.1:{port}"
     finally:
+        log.close()
         proc.terminate()
         try:
             proc.wait(timeout=10)

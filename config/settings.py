@@ -106,7 +106,9 @@ TEMPLATES = [
 # --- database -------------------------------------------------------------------------------
 VAR_DIR.mkdir(parents=True, exist_ok=True)
 DATABASE_URL = os.environ.get("DATABASE_URL") or f"sqlite:///{VAR_DIR / 'fieldops.sqlite3'}"
-DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=0 if TESTING else 60)}
+# No persistent connections: under ASGI each request runs on its own executor thread, so a kept
+# connection is never reused and piles up until PostgreSQL refuses new clients (decision 0009).
+DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=0)}
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # WAL + immediate transactions: writers take the lock at BEGIN, so check-then-write
     # (conflict checks, counters) is serialised instead of failing with "database is locked".
