@@ -65,7 +65,7 @@ async def test_customer_gets_only_customer_visible_comments(app, world):
     await client.close()
 
 
-async def refused(client: Client, code: str) -> dict:
+async def assert_refused(client: Client, code: str) -> dict:
     message = await client.receive()
     assert message["type"] == "next", message
     assert message["payload"]["data"] is None
@@ -78,7 +78,7 @@ async def refused(client: Client, code: str) -> dict:
 async def test_customer_cannot_watch_another_customers_booking(app, world):
     client = await Client(app).open(world.other_token)
     await client.subscribe("d", DISCUSSION, {"id": encode_id("Booking", world.booking.pk)})
-    error = await refused(client, "not_found")
+    error = await assert_refused(client, "not_found")
     assert error["extensions"]["field"] == "bookingId"
     await comment(actor=world.staff_actor, channel=Channel.GRAPHQL, booking_id=world.booking.pk,
                   body="We will arrive at 9", visible_to_customer=True)
@@ -89,23 +89,23 @@ async def test_customer_cannot_watch_another_customers_booking(app, world):
 async def test_fieldworker_not_on_the_booking_is_refused(app, world):
     client = await Client(app).open(world.other_fieldworker_token)
     await client.subscribe("d", DISCUSSION, {"id": encode_id("Booking", world.booking.pk)})
-    await refused(client, "not_found")
+    await assert_refused(client, "not_found")
     await client.close()
 
 
 async def test_malformed_and_wrong_type_ids_are_invalid_id(app, world):
     client = await Client(app).open(world.staff_token)
     await client.subscribe("d", DISCUSSION, {"id": "12"})
-    await refused(client, "invalid_id")
+    await assert_refused(client, "invalid_id")
     await client.subscribe("d", DISCUSSION, {"id": encode_id("Customer", world.customer.pk)})
-    await refused(client, "invalid_id")
+    await assert_refused(client, "invalid_id")
     await client.close()
 
 
 async def test_unknown_booking_looks_like_a_denied_one(app, world):
     client = await Client(app).open(world.staff_token)
     await client.subscribe("d", DISCUSSION, {"id": encode_id("Booking", 987654)})
-    await refused(client, "not_found")
+    await assert_refused(client, "not_found")
     await client.close()
 
 
@@ -119,7 +119,7 @@ async def test_assigned_fieldworker_follows_until_unassigned(app, world):
     await database_sync_to_async(bookings.booking_unassign)(
         actor=world.staff_actor, channel=Channel.GRAPHQL, booking_id=world.booking.pk,
         fieldworker_id=world.fieldworker.pk)
-    await refused(client, "access_revoked")
+    await assert_refused(client, "access_revoked")
     await comment(actor=world.staff_actor, channel=Channel.GRAPHQL, booking_id=world.booking.pk,
                   body="after the unassignment", visible_to_customer=False)
     assert await client.nothing()
@@ -132,7 +132,7 @@ async def test_declining_the_offer_ends_the_fieldworkers_stream_only(app, world)
     await database_sync_to_async(bookings.assignment_respond)(
         actor=world.fieldworker_actor, channel=Channel.TELEGRAM, booking_id=world.booking.pk, accept=False,
         reason="Too far")
-    await refused(fieldworker, "access_revoked")
+    await assert_refused(fieldworker, "access_revoked")
     await comment(actor=world.staff_actor, channel=Channel.GRAPHQL, booking_id=world.booking.pk,
                   body="finding someone else")
     assert (await staff.receive())["payload"]["data"]["bookingDiscussion"]["body"] == "finding someone else"

@@ -19,7 +19,7 @@ from .conftest import chat_state, commit, offer
 TG = Channel.TELEGRAM
 
 
-def _refused(call, code: str) -> None:
+def _assert_refused(call, code: str) -> None:
     before = chat_state()
     assert_refused(call, code)
     assert chat_state() == before
@@ -29,10 +29,10 @@ def test_on_my_way_needs_an_accepted_job(bound, staff_actor):
     binding = bound(201)
     booking = offer(binding.fieldworker)
     actor = Actor.for_fieldworker(binding.fieldworker)
-    _refused(lambda: services.booking_on_my_way(actor=actor, channel=TG, booking_id=booking.pk), "not_accepted")
-    _refused(lambda: services.booking_on_my_way(actor=staff_actor, channel=TG, booking_id=booking.pk), "forbidden")
+    _assert_refused(lambda: services.booking_on_my_way(actor=actor, channel=TG, booking_id=booking.pk), "not_accepted")
+    _assert_refused(lambda: services.booking_on_my_way(actor=staff_actor, channel=TG, booking_id=booking.pk), "forbidden")
     stranger = Actor.for_fieldworker(factories.fieldworker())
-    _refused(lambda: services.booking_on_my_way(actor=stranger, channel=TG, booking_id=booking.pk), "not_found")
+    _assert_refused(lambda: services.booking_on_my_way(actor=stranger, channel=TG, booking_id=booking.pk), "not_found")
 
 
 def test_attachment_rules(bound):
@@ -40,11 +40,11 @@ def test_attachment_rules(bound):
     booking = offer(binding.fieldworker, accept=True)
     actor = Actor.for_fieldworker(binding.fieldworker)
     stranger = Actor.for_fieldworker(factories.fieldworker())
-    _refused(lambda: services.attachment_add(actor=stranger, channel=TG, booking_id=booking.pk,
+    _assert_refused(lambda: services.attachment_add(actor=stranger, channel=TG, booking_id=booking.pk,
                                              telegram_file_id="f", telegram_file_unique_id="u"), "not_found")
-    _refused(lambda: services.attachment_add(actor=actor, channel=TG, booking_id=booking.pk, telegram_file_id="",
+    _assert_refused(lambda: services.attachment_add(actor=actor, channel=TG, booking_id=booking.pk, telegram_file_id="",
                                              telegram_file_unique_id="u"), "required")
-    _refused(lambda: services.attachment_add(actor=actor, channel=TG, booking_id=booking.pk, telegram_file_id="f",
+    _assert_refused(lambda: services.attachment_add(actor=actor, channel=TG, booking_id=booking.pk, telegram_file_id="f",
                                              telegram_file_unique_id="u", caption="x" * 1025), "too_long")
     backends.files["f1"] = b"jpeg"
     attachment = services.attachment_add(actor=actor, channel=TG, booking_id=booking.pk, telegram_file_id="f1",
@@ -64,17 +64,17 @@ def test_change_request_rules(bound, staff_actor):
     binding = bound(203)
     booking = offer(binding.fieldworker)
     actor = Actor.for_fieldworker(binding.fieldworker)
-    _refused(lambda: services.booking_change_request(actor=staff_actor, channel=TG, booking_id=booking.pk,
+    _assert_refused(lambda: services.booking_change_request(actor=staff_actor, channel=TG, booking_id=booking.pk,
                                                      kind=services.DECLINE_KIND, reason="x"), "forbidden")
-    _refused(lambda: services.booking_change_request(actor=actor, channel=TG, booking_id=booking.pk,
+    _assert_refused(lambda: services.booking_change_request(actor=actor, channel=TG, booking_id=booking.pk,
                                                      kind=services.DECLINE_KIND, reason="  "), "reason_required")
-    _refused(lambda: services.booking_change_request(actor=actor, channel=TG, booking_id=booking.pk,
+    _assert_refused(lambda: services.booking_change_request(actor=actor, channel=TG, booking_id=booking.pk,
                                                      kind="booking_delete", reason="x"), "invalid")
     request = services.booking_change_request(actor=actor, channel=TG, booking_id=booking.pk,
                                               kind=services.DECLINE_KIND, reason="Sick")
     assert (request.kind, request.booking_id, request.fieldworker_id) == ("booking_decline", booking.pk,
                                                                           binding.fieldworker_id)
-    _refused(lambda: services.booking_change_request(actor=actor, channel=TG, booking_id=booking.pk,
+    _assert_refused(lambda: services.booking_change_request(actor=actor, channel=TG, booking_id=booking.pk,
                                                      kind=services.DECLINE_KIND, reason="Sick"), "already_requested")
     assert ChangeRequest.objects.count() == 1
 
@@ -83,9 +83,9 @@ def test_decline_reasons_are_configurable(staff_actor, fieldworker_actor):
     assert next(label for _, label in decline_reasons()) == "Not available then"  # defaults until configured
     services.decline_reasons_set(actor=staff_actor, channel=Channel.GRAPHQL, labels=["Too far", " ", "Sick"])
     assert [label for _, label in decline_reasons()] == ["Too far", "Sick"]
-    _refused(lambda: services.decline_reasons_set(actor=fieldworker_actor, channel=Channel.GRAPHQL, labels=["x"]),
+    _assert_refused(lambda: services.decline_reasons_set(actor=fieldworker_actor, channel=Channel.GRAPHQL, labels=["x"]),
              "forbidden")
-    _refused(lambda: services.decline_reasons_set(actor=staff_actor, channel=Channel.GRAPHQL, labels=["y" * 61]),
+    _assert_refused(lambda: services.decline_reasons_set(actor=staff_actor, channel=Channel.GRAPHQL, labels=["y" * 61]),
              "too_long")
     assert DeclineReason.objects.filter(active=True).count() == 2
     with pytest.raises(DomainError):

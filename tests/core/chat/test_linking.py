@@ -21,7 +21,7 @@ def _redeem(token: str, chat_id: int = 11) -> ChatBinding:
                                      chat_id=chat_id, username="sam")
 
 
-def _refused(call, code: str) -> None:
+def _assert_refused(call, code: str) -> None:
     before = chat_state()
     with pytest.raises(DomainError) as caught:
         call()
@@ -33,37 +33,37 @@ def test_link_is_one_time(staff_actor, fieldworker):
     link = services.chat_link_create(actor=staff_actor, channel=Channel.GRAPHQL, fieldworker_id=fieldworker.pk)
     binding = _redeem(link.raw_token)
     assert (binding.fieldworker_id, binding.chat_id, binding.link_token_id) == (fieldworker.pk, 11, link.token.pk)
-    _refused(lambda: _redeem(link.raw_token, chat_id=12), "link_used")
+    _assert_refused(lambda: _redeem(link.raw_token, chat_id=12), "link_used")
 
 
 def test_expired_link_links_nothing(staff_actor, fieldworker):
     link = services.chat_link_create(actor=staff_actor, channel=Channel.GRAPHQL, fieldworker_id=fieldworker.pk,
                                      ttl=timedelta(minutes=1))
     ChatLinkToken.objects.filter(pk=link.token.pk).update(expires_at=timezone.now())
-    _refused(lambda: _redeem(link.raw_token), "link_expired")
+    _assert_refused(lambda: _redeem(link.raw_token), "link_expired")
 
 
 @pytest.mark.parametrize("token", ["", "short", "a" * 65, "bad token with spaces", "x" * 32])
 def test_unknown_tokens_link_nothing(fieldworker, token):
-    _refused(lambda: _redeem(token), "link_unknown")
+    _assert_refused(lambda: _redeem(token), "link_unknown")
 
 
 def test_a_new_link_retires_the_open_one(staff_actor, fieldworker):
     first = services.chat_link_create(actor=staff_actor, channel=Channel.GRAPHQL, fieldworker_id=fieldworker.pk)
     second = services.chat_link_create(actor=staff_actor, channel=Channel.GRAPHQL, fieldworker_id=fieldworker.pk)
-    _refused(lambda: _redeem(first.raw_token), "link_expired")
+    _assert_refused(lambda: _redeem(first.raw_token), "link_expired")
     assert _redeem(second.raw_token).fieldworker_id == fieldworker.pk
 
 
 def test_only_staff_create_links(fieldworker, fieldworker_actor, customer_actor):
     for actor in (fieldworker_actor, customer_actor, Actor.anonymous()):
-        _refused(lambda actor=actor: services.chat_link_create(actor=actor, channel=Channel.GRAPHQL,
+        _assert_refused(lambda actor=actor: services.chat_link_create(actor=actor, channel=Channel.GRAPHQL,
                                                                fieldworker_id=fieldworker.pk), "forbidden")
 
 
 @pytest.mark.parametrize("ttl", [timedelta(0), timedelta(days=31), timedelta(seconds=-5)])
 def test_link_lifetime_is_bounded(staff_actor, fieldworker, ttl):
-    _refused(lambda: services.chat_link_create(actor=staff_actor, channel=Channel.GRAPHQL,
+    _assert_refused(lambda: services.chat_link_create(actor=staff_actor, channel=Channel.GRAPHQL,
                                                fieldworker_id=fieldworker.pk, ttl=ttl), "out_of_range")
 
 
@@ -80,13 +80,13 @@ def test_blocked_fieldworker_cannot_link(staff_actor, fieldworker):
     link = services.chat_link_create(actor=staff_actor, channel=Channel.GRAPHQL, fieldworker_id=fieldworker.pk)
     fieldworker.status = "blocked"
     fieldworker.save()
-    _refused(lambda: _redeem(link.raw_token), "fieldworker_inactive")
+    _assert_refused(lambda: _redeem(link.raw_token), "fieldworker_inactive")
 
 
 def test_unlink_rules(staff_actor, fieldworker, fieldworker_actor):
     ChatBinding.objects.create(fieldworker=fieldworker, telegram_user_id=3, chat_id=3)
     stranger = Actor.for_fieldworker(factories.fieldworker())
-    _refused(lambda: services.chat_unlink(actor=stranger, channel=TG, fieldworker_id=fieldworker.pk), "not_found")
+    _assert_refused(lambda: services.chat_unlink(actor=stranger, channel=TG, fieldworker_id=fieldworker.pk), "not_found")
     binding = services.chat_unlink(actor=fieldworker_actor, channel=TG, fieldworker_id=fieldworker.pk)
     assert binding.unlinked_by == fieldworker.user
-    _refused(lambda: services.chat_unlink(actor=staff_actor, channel=TG, fieldworker_id=fieldworker.pk), "not_found")
+    _assert_refused(lambda: services.chat_unlink(actor=staff_actor, channel=TG, fieldworker_id=fieldworker.pk), "not_found")
