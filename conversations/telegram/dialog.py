@@ -9,6 +9,7 @@ whatever happens.
 
 from __future__ import annotations
 
+import functools
 import logging
 from dataclasses import dataclass
 
@@ -64,6 +65,20 @@ def _binding(inc: Incoming) -> ChatBinding | None:
     return binding
 
 
+def _linked(handler):
+    """Run ``handler(inc, binding, ...)`` for a linked private chat; any other chat gets no data."""
+
+    @functools.wraps(handler)
+    def wrapper(inc: Incoming, *args):
+        binding = _binding(inc)
+        if binding is None:
+            _reply(inc, texts.NOT_LINKED)
+            return None
+        return handler(inc, binding, *args)
+
+    return wrapper
+
+
 def _job_buttons(booking: Booking) -> list:
     return texts.job_buttons(booking)
 
@@ -92,11 +107,8 @@ def start(inc: Incoming, token: str) -> None:
 
 
 @transaction.atomic
-def command(inc: Incoming, name: str) -> None:
-    binding = _binding(inc)
-    if binding is None:
-        _reply(inc, texts.NOT_LINKED)
-        return
+@_linked
+def command(inc: Incoming, binding: ChatBinding, name: str) -> None:
     actor = selectors.actor_for(binding)
     if name == "today":
         jobs = selectors.jobs_today(actor)
@@ -343,11 +355,8 @@ def _note(inc: Incoming, binding: ChatBinding, actor: Actor, booking: Booking, b
 
 
 @transaction.atomic
-def text(inc: Incoming) -> None:
-    binding = _binding(inc)
-    if binding is None:
-        _reply(inc, texts.NOT_LINKED)
-        return
+@_linked
+def text(inc: Incoming, binding: ChatBinding) -> None:
     actor = selectors.actor_for(binding)
     replied = _replied_message(inc)
     if replied is not None:
@@ -374,11 +383,8 @@ def text(inc: Incoming) -> None:
 
 
 @transaction.atomic
-def photo(inc: Incoming) -> None:
-    binding = _binding(inc)
-    if binding is None:
-        _reply(inc, texts.NOT_LINKED)
-        return
+@_linked
+def photo(inc: Incoming, binding: ChatBinding) -> None:
     actor = selectors.actor_for(binding)
     replied = _replied_message(inc)
     booking_id = replied.booking_id if replied is not None else None
@@ -401,9 +407,6 @@ def photo(inc: Incoming) -> None:
 
 
 @transaction.atomic
-def other(inc: Incoming) -> None:
-    binding = _binding(inc)
-    if binding is None:
-        _reply(inc, texts.NOT_LINKED)
-        return
+@_linked
+def other(inc: Incoming, binding: ChatBinding) -> None:
     _reply(inc, "I can take text and photos.\n" + texts.HELP, binding=binding)
