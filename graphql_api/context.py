@@ -17,11 +17,10 @@ from typing import Any
 from asgiref.sync import sync_to_async
 from strawberry.types import Info
 
-from core.accounts.services import user_for_token
+from core.accounts.services import token_from_bearer, user_for_token
 from core.actors import Actor
 
 ACTOR_KEY = "actor"
-BEARER = "bearer"
 
 
 class InvalidToken(Exception):
@@ -32,10 +31,10 @@ def token_from_authorization(value: str | None) -> str | None:
     """The raw token of a ``Bearer <token>`` value; None when absent; InvalidToken if malformed."""
     if value is None or not str(value).strip():
         return None
-    scheme, _, raw = str(value).strip().partition(" ")
-    if scheme.lower() != BEARER or not raw.strip():
+    raw = token_from_bearer(str(value))
+    if raw is None:
         raise InvalidToken("Use 'Authorization: Bearer <token>'.")
-    return raw.strip()
+    return raw
 
 
 def actor_for_authorization(value: str | None) -> Actor | None:

@@ -17,10 +17,8 @@ from channels.db import database_sync_to_async
 from django.conf import settings
 from django.contrib.auth import get_user
 
-from core.accounts.services import user_for_token
+from core.accounts.services import token_from_bearer, user_for_token
 from core.actors import Actor
-
-BEARER = "bearer"
 
 
 def authorization_value(params: Mapping[str, Any] | None) -> str | None:
@@ -34,10 +32,10 @@ def authorization_value(params: Mapping[str, Any] | None) -> str | None:
 
 def actor_for_token_value(value: str) -> Actor:
     """Actor for ``Bearer <token>``; anonymous when the value or the token is no good."""
-    scheme, _, raw = value.strip().partition(" ")
-    if scheme.lower() != BEARER or not raw.strip():
+    raw = token_from_bearer(value)
+    if raw is None:
         return Actor.anonymous()
-    return Actor.from_user(user_for_token(raw.strip()))
+    return Actor.from_user(user_for_token(raw))
 
 
 def actor_for_session_user(user: Any) -> Actor:

@@ -80,6 +80,15 @@ def login(*, email: str, password: str, channel: Channel, token_name: str = "log
     return _issue(user, name=f"{token_name} via {channel}", ttl=timedelta(days=settings.API_TOKEN_TTL_DAYS))
 
 
+def token_from_bearer(value: str) -> str | None:
+    """The raw token of a ``Bearer <token>`` credential (HTTP header or WebSocket payload);
+    None when the value is not in that form."""
+    scheme, _, raw = (value or "").strip().partition(" ")
+    if scheme.lower() != "bearer" or not raw.strip():
+        return None
+    return raw.strip()
+
+
 def user_for_token(raw: str) -> User | None:
     """The active user behind a bearer token, or None (unknown, revoked, expired)."""
     if not raw or not raw.startswith(TOKEN_PREFIX) or len(raw) > 100:

@@ -140,3 +140,13 @@ def test_inactive_users_cannot_log_in(db):
 def test_junk_credentials_are_refused(email, password, db):
     assert_refused(lambda: services.login(email=email, password=password, channel=Channel.GRAPHQL),
                    "invalid_credentials")
+
+
+@pytest.mark.parametrize(("value", "raw"), [
+    ("Bearer fo_abc", "fo_abc"), ("bearer  fo_abc ", "fo_abc"), ("Token fo_abc", None), ("Bearer ", None),
+    ("", None), ("fo_abc", None),
+])
+def test_token_from_bearer_reads_only_the_bearer_form(value, raw):
+    from core.accounts.services import token_from_bearer
+
+    assert token_from_bearer(value) == raw
