@@ -24,7 +24,7 @@ from django.views.decorators.csrf import csrf_exempt
 from telegram import Update
 
 from core.chat import outbox
-from core.chat.models import ProcessedUpdate
+from core.chat import services as chat_services
 
 from .application import get_application
 
@@ -57,10 +57,8 @@ def _chat_id(data: dict) -> int | None:
 
 
 def claim(update_id: int, data: dict) -> bool:
-    """True the first time this update id is seen. The unique key decides, not a prior read."""
-    _, created = ProcessedUpdate.objects.get_or_create(
-        update_id=update_id, defaults={"kind": _kind(data), "chat_id": _chat_id(data)})
-    return created
+    """True the first time this update id is seen (core.chat.services.update_claim)."""
+    return chat_services.update_claim(update_id=update_id, kind=_kind(data), chat_id=_chat_id(data))
 
 
 def hand_off(message_ids: list[int]) -> None:

@@ -30,7 +30,15 @@ from core.workforce import services as workforce_services
 from core.workforce.models import ChangeRequest, ChangeRequestStatus, Fieldworker, FieldworkerStatus
 
 from . import backends, outbox, selectors, texts
-from .models import AttachmentStatus, BookingAttachment, ChatBinding, ChatLinkToken, DeclineReason, MessageKind
+from .models import (
+    AttachmentStatus,
+    BookingAttachment,
+    ChatBinding,
+    ChatLinkToken,
+    DeclineReason,
+    MessageKind,
+    ProcessedUpdate,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -359,3 +367,14 @@ def offer_queue(*, booking: Booking, fieldworker_id: int, assignment_id: int, ev
     outbox.send(binding.chat_id, texts.offer(booking), kind=MessageKind.OFFER, fieldworker_id=fieldworker_id,
                 booking_id=booking.pk, buttons=texts.offer_buttons(booking.pk),
                 dedupe_key=f"offer:{assignment_id}:{event_id}")
+
+
+def update_claim(*, update_id: int, kind: str = "", chat_id: int | None = None) -> bool:
+    """Claim a Telegram update id: True the first time it is seen, False for a redelivery.
+    The primary key decides (an insert that may fail), not a read before the write."""
+    try:
+        with transaction.atomic():
+            ProcessedUpdate.objects.create(update_id=update_id, kind=kind[:30], chat_id=chat_id)
+    except IntegrityError:
+        return False
+    return True
