@@ -49,9 +49,18 @@ def deliver() -> None:
 def view_links_to(booking, text: str) -> list[str]:
     """Booking-view links in ``text`` that open ``booking``. Tokens carry a signing timestamp, so a
     test compares what a link opens, not the exact string."""
+    return _links_to(booking, text, r"/(?=[\s\"<]|$)")
+
+
+def cancel_links_to(booking, text: str) -> list[str]:
+    """Cancel links in ``text`` that open ``booking``."""
+    return _links_to(booking, text, r"/cancel(?=[\s\"<]|$)")
+
+
+def _links_to(booking, text: str, tail: str) -> list[str]:
     import re
 
     from core.outreach import links
 
-    found = re.findall(r"/b/([^/\s\"<]+)/(?=[\s\"<]|$)", text)
+    found = re.findall(r"https://fieldops\.example/b/([^/\s\"<]+)" + tail, text)
     return [token for token in found if links.read_booking_token(token) == booking]
