@@ -3,10 +3,14 @@ the GraphQL subscription consumer (origin-checked, session-aware; see realtime.r
 
 import os
 
-from django.core.asgi import get_asgi_application
+import django
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
-django_asgi_app = get_asgi_application()
+django.setup(set_prefix=False)
+
+from config.http import HttpHandler  # noqa: E402
+
+django_asgi_app = HttpHandler()
 
 # Imported after Django is set up: the schema imports models.
 from channels.routing import ProtocolTypeRouter  # noqa: E402

@@ -106,16 +106,24 @@ TEMPLATES = [
 # --- database -------------------------------------------------------------------------------
 VAR_DIR.mkdir(parents=True, exist_ok=True)
 DATABASE_URL = os.environ.get("DATABASE_URL") or f"sqlite:///{VAR_DIR / 'fieldops.sqlite3'}"
-# No persistent connections: under ASGI each request runs on its own executor thread, so a kept
-# connection is never reused and piles up until PostgreSQL refuses new clients (decision 0009).
-DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=0)}
-if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+# Persistent connections, one per long-lived thread: config.http serves sync views on a fixed pool
+# of FIELDOPS_HTTP_THREADS threads instead of Django's thread per request, so connections stay
+# bounded (decisions 0009, 0010). Tests close them after each use: pytest-django must be able to
+# drop its database while other threads of the test process are idle.
+FIELDOPS_HTTP_THREADS = int(os.environ.get("FIELDOPS_HTTP_THREADS", "8"))
+CONN_MAX_AGE = int(os.environ.get("CONN_MAX_AGE", "0" if TESTING else "300"))
+DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=CONN_MAX_AGE,
+                                              conn_health_checks=CONN_MAX_AGE > 0)}
+IS_SQLITE = DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3"
+if IS_SQLITE:
     # WAL + immediate transactions: writers take the lock at BEGIN, so check-then-write
     # (conflict checks, counters) is serialised instead of failing with "database is locked".
+    # One writer at a time per process, queued in Python (config/sqlite/base.py).
+    DATABASES["default"]["ENGINE"] = "config.sqlite"
     DATABASES["default"]["OPTIONS"] = {
         "transaction_mode": "IMMEDIATE",
         "timeout": 20,
-        "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+        "init_command": "PRAGMA synchronous=NORMAL;",  # WAL: once per process, config.apps
     }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 IS_POSTGRES = DATABASES["default"]["ENGINE"].startswith("django.db.backends.postgresql")

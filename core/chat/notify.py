@@ -64,6 +64,8 @@ def on_updated(event: events.BookingUpdated) -> None:
 
 
 def on_cancelled(event: events.BookingCancelled) -> None:
+    if not event.fieldworker_ids:
+        return  # nobody was on the job: nothing to read, no transaction to open
     booking = _booking(event.booking_id)
     if booking is None:
         return
@@ -114,6 +116,10 @@ def on_responded(event: events.AssignmentResponded) -> None:
 def on_comment(event: events.CommentAdded) -> None:
     """A discussion message reaches the fieldworkers on the job (not its own author); replying to it in
     the chat answers it."""
+    on_job = list(BookingAssignment.objects.filter(booking_id=event.booking_id, status=AssignmentStatus.ACCEPTED)
+                  .values_list("fieldworker_id", flat=True))
+    if not on_job:
+        return  # nobody to tell: one query, no transaction
     comment = BookingComment.objects.filter(pk=event.comment_id).first()
     booking = _booking(event.booking_id)
     if comment is None or booking is None:
@@ -121,8 +127,7 @@ def on_comment(event: events.CommentAdded) -> None:
     author_fieldworker = getattr(comment.author_user, "fieldworker", None) if comment.author_user_id else None
     text = f"Job #{booking.number}, {comment.author_name}:\n{comment.body[:3500]}\n(Reply to this message to answer.)"
     with transaction.atomic():
-        for fieldworker_id in booking.assignments.filter(status=AssignmentStatus.ACCEPTED).values_list(
-                "fieldworker_id", flat=True):
+        for fieldworker_id in on_job:
             if author_fieldworker is not None and author_fieldworker.pk == fieldworker_id:
                 continue
             _send(fieldworker_id, text, kind=MessageKind.COMMENT, booking=booking, comment_id=comment.pk,

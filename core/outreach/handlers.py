@@ -33,6 +33,8 @@ def on_booking_cancelled(event: events.BookingCancelled) -> None:
     services.reminders_withdraw(actor=system, channel=SYSTEM, booking_id=event.booking_id, reason="cancelled")
     services.email_queue(actor=system, channel=SYSTEM, kind=EmailKind.CANCELLATION, booking_id=event.booking_id,
                          dedupe_key=f"cancellation:{event.event_id}")
+    if not event.fieldworker_ids:
+        return
     booking = Booking.objects.filter(pk=event.booking_id).first()
     if booking is None:
         return

@@ -102,10 +102,14 @@ def email_queue(*, actor: Actor, channel: Channel, kind: str, booking_id: int | 
 
 
 def _render(message: EmailMessage) -> emails.Rendered | None:
-    company = get_company()
-    booking = message.booking
+    if message.booking_id is None:
+        return None
+    # One read of everything the templates print: the totals walk the lines several times.
+    booking = (Booking.objects.select_related("customer", "property").prefetch_related("lines")
+               .filter(pk=message.booking_id).first())
     if booking is None:
         return None
+    company = get_company()
     if message.kind == EmailKind.CONFIRMATION:
         return emails.confirmation(booking, company)
     if message.kind == EmailKind.REMINDER:
@@ -120,7 +124,7 @@ def email_deliver(*, actor: Actor, channel: Channel, message_id: int, content: d
     _system_only(actor)
     claimed = EmailMessage.objects.filter(pk=message_id, status=EmailStatus.QUEUED).update(
         status=EmailStatus.SENDING, updated_at=timezone.now())
-    message = EmailMessage.objects.select_related("booking", "customer").get(pk=message_id)
+    message = EmailMessage.objects.get(pk=message_id)
     if not claimed:
         return message  # sent, sending or skipped already: a replayed task sends nothing
     message.attempts += 1

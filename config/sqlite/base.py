@@ -1,0 +1,66 @@
+"""SQLite with one writer at a time per process, queued in Python instead of in SQLite's busy handler.
+
+Django's SQLite backend with ``transaction_mode=IMMEDIATE`` takes the database's write lock at
+``BEGIN``. When several threads of one server want it, SQLite makes the losers poll: its busy handler
+sleeps 1, 2, 5, 10 ... 100 ms between attempts, so under eight concurrent writers a request could wait
+over a second for a lock that was free most of that time (p99 of 1.6 s in ``bench/sms_webhook.py``).
+Here a writer first takes a process-wide lock for that database file, so threads of one process
+queue in order and wake the moment the previous transaction ends; SQLite's own lock (and its busy
+timeout) still arbitrates between processes. See docs/decisions/0004 and 0010.
+"""
+
+from __future__ import annotations
+
+import threading
+
+from django.db import OperationalError
+from django.db.backends.sqlite3 import base
+
+_locks: dict[str, threading.Lock] = {}
+_locks_guard = threading.Lock()
+
+
+def _lock_for(name: str) -> threading.Lock:
+    with _locks_guard:
+        return _locks.setdefault(name, threading.Lock())
+
+
+class DatabaseWrapper(base.DatabaseWrapper):
+    _holds_write_lock = False
+
+    def _write_lock(self) -> threading.Lock:
+        return _lock_for(str(self.settings_dict["NAME"]))
+
+    def _start_transaction_under_autocommit(self) -> None:
+        timeout = float(self.settings_dict.get("OPTIONS", {}).get("timeout", 5))
+        if not self._write_lock().acquire(timeout=timeout):
+            raise OperationalError("database is locked (another thread of this process kept it too long)")
+        self._holds_write_lock = True
+        try:
+            super()._start_transaction_under_autocommit()
+        except BaseException:
+            self._release_write_lock()
+            raise
+
+    def _release_write_lock(self) -> None:
+        if self._holds_write_lock:
+            self._holds_write_lock = False
+            self._write_lock().release()
+
+    def _commit(self) -> None:
+        try:
+            super()._commit()
+        finally:
+            self._release_write_lock()
+
+    def _rollback(self) -> None:
+        try:
+            super()._rollback()
+        finally:
+            self._release_write_lock()
+
+    def _close(self) -> None:
+        try:
+            super()._close()
+        finally:
+            self._release_write_lock()

@@ -1,0 +1,82 @@
+"""config.http.HttpHandler, driven as an ASGI server drives it: sync views in one hop on a fixed pool
+of threads, async views on Django's async path, middleware and errors as before."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import threading
+
+import pytest
+from django.test import override_settings
+
+from config.http import HttpHandler
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+async def _call(app, method: str, path: str, body: bytes = b"", headers: list | None = None) -> tuple[int, dict, bytes]:
+    scope = {
+        "type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": method, "scheme": "http",
+        "path": path, "raw_path": path.encode(), "query_string": b"", "root_path": "",
+        "headers": [(b"host", b"testserver"), *(headers or [])], "client": ("127.0.0.1", 5000),
+        "server": ("testserver", 80),
+    }
+    sent: list[dict] = []
+    delivered = False
+
+    async def receive() -> dict:
+        nonlocal delivered
+        if not delivered:
+            delivered = True
+            return {"type": "http.request", "body": body, "more_body": False}
+        await asyncio.Event().wait()  # no disconnect while the response is produced
+        return {"type": "http.disconnect"}
+
+    async def send(message: dict) -> None:
+        sent.append(message)
+
+    await app(scope, receive, send)
+    start = next(m for m in sent if m["type"] == "http.response.start")
+    content = b"".join(m.get("body", b"") for m in sent if m["type"] == "http.response.body")
+    return start["status"], {k.decode().lower(): v.decode() for k, v in start["headers"]}, content
+
+
+def test_a_sync_view_runs_with_the_whole_middleware_chain():
+    status, headers, content = asyncio.run(_call(HttpHandler(), "GET", "/healthz"))
+    assert status == 200 and json.loads(content) == {"ok": True}
+    assert headers["x-frame-options"] == "DENY"  # XFrameOptionsMiddleware ran on the way out
+    assert headers["x-content-type-options"] == "nosniff"  # SecurityMiddleware too
+
+
+def test_csrf_still_refuses_a_cookie_less_form_post():
+    status, _, _ = asyncio.run(_call(HttpHandler(), "POST", "/admin/login/", b"username=a&password=b",
+                                     [(b"content-type", b"application/x-www-form-urlencoded")]))
+    assert status == 403
+
+
+def test_unknown_paths_are_404_from_the_sync_chain():
+    status, _, _ = asyncio.run(_call(HttpHandler(), "GET", "/no/such/page/"))
+    assert status == 404
+
+
+@override_settings(TELEGRAM_WEBHOOK_SECRET="s3cret")
+def test_an_async_view_keeps_the_async_path():
+    status, _, content = asyncio.run(_call(HttpHandler(), "POST", "/webhooks/telegram/", b"{}",
+                                           [(b"x-telegram-bot-api-secret-token", b"wrong")]))
+    assert status == 403 and b"Forbidden" in content
+
+
+@override_settings(FIELDOPS_HTTP_THREADS=3)
+def test_concurrent_requests_share_a_fixed_pool_of_threads():
+    app = HttpHandler()
+    seen: set[str] = set()
+    before = {t.name for t in threading.enumerate()}
+
+    async def many() -> list[int]:
+        results = await asyncio.gather(*(_call(app, "GET", "/healthz") for _ in range(40)))
+        seen.update(t.name for t in threading.enumerate() if t.name.startswith("http") and t.name not in before)
+        return [status for status, _, _ in results]
+
+    assert asyncio.run(many()) == [200] * 40
+    assert 1 <= len(seen) <= 3  # 40 requests, at most FIELDOPS_HTTP_THREADS threads (not one each)
