@@ -5,6 +5,7 @@ class RealtimeConfig(AppConfig):
     name = "realtime"
 
     def ready(self) -> None:
-        from . import broadcast
+        from . import broadcast, credentials
 
         broadcast.connect()
+        credentials.connect()

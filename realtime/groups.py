@@ -23,3 +23,12 @@ def booking_group(booking_id: int) -> str:
 
 def fieldworker_group(fieldworker_id: int) -> str:
     return f"fieldworker.{int(fieldworker_id)}"
+
+
+# A notice that one user's sign-in may have ended (token revoked or deleted, user deactivated or
+# changed, session logged out): their running subscriptions re-check their credential.
+KIND_CREDENTIALS = "credentials_changed"
+
+
+def user_group(user_id: int) -> str:
+    return f"user.{int(user_id)}"

@@ -4,15 +4,17 @@ Each one: checks the subscriber's credential and permission when it starts (core
 off the event loop), joins its channel-layer groups (through ``realtime.hub``) *before* that
 check so nothing that happens in between is missed, then filters the broadcast messages in
 memory. A fieldworker's
-discussion stream ends with an ``access_revoked`` error when they are unassigned or decline.
+discussion stream ends with an ``access_revoked`` error when they are unassigned or decline, and
+any stream ends with ``unauthenticated`` when the sign-in behind it ends (realtime.credentials).
 """
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import logging
 import zoneinfo
-from collections.abc import AsyncGenerator, Callable
+from collections.abc import AsyncGenerator, AsyncIterator, Callable
 from contextlib import aclosing
 from datetime import datetime
 from typing import Any, TypeVar
@@ -29,7 +31,7 @@ from core.company.selectors import get_company
 from core.errors import DomainError, NotFound, PermissionDenied, ValidationFailed
 from realtime import auth, hub
 from realtime.filters import BoardFilter, comment_visible_to, concerns_fieldworker, revokes
-from realtime.groups import ALL_BOOKINGS, booking_group, fieldworker_group
+from realtime.groups import ALL_BOOKINGS, KIND_CREDENTIALS, booking_group, fieldworker_group, user_group
 
 from ..bookings.queries import BookingFilter
 from ..context import aactor_from_context
@@ -67,10 +69,35 @@ async def _subscriber(info: Info) -> Actor:
     """The connection's actor, re-checked now (token revoked, session ended, role changed)."""
     context = info.context
     actor = await aactor_from_context(context)
-    credential = context.get("credential") if isinstance(context, dict) else None
-    if not actor.is_authenticated or (credential is not None and not await auth.still_valid(actor, credential)):
+    if not actor.is_authenticated or not await _still_signed_in(info, actor):
         raise DomainError("unauthenticated", "Sign in first.")
     return actor
+
+
+async def _still_signed_in(info: Info, actor: Actor) -> bool:
+    context = info.context
+    credential = context.get("credential") if isinstance(context, dict) else None
+    return credential is None or await auth.still_valid(actor, credential)
+
+
+@contextlib.asynccontextmanager
+async def _listen(info: Info, actor: Actor, *groups: str) -> AsyncIterator[AsyncGenerator[dict[str, Any], None]]:
+    """``hub.listen`` plus the actor's own group: when their sign-in may have ended (realtime.credentials)
+    the stream re-checks it and ends with ``unauthenticated`` if it did."""
+    own = (user_group(actor.user_id),) if actor.user_id is not None else ()
+    async with hub.listen(*groups, *own) as messages:
+
+        async def checked() -> AsyncGenerator[dict[str, Any], None]:
+            async for message in messages:
+                if message.get("kind") == KIND_CREDENTIALS:
+                    if not await _still_signed_in(info, actor):
+                        raise DomainError("unauthenticated", "Your sign-in has ended.")
+                    continue
+                yield message
+
+        stream = checked()
+        async with aclosing(stream):
+            yield stream
 
 
 def _board_filter(flt: BookingFilter | None) -> BoardFilter:
@@ -108,7 +135,7 @@ class RealtimeSubscription:
     async def booking_discussion(self, info: Info, booking_id: strawberry.ID) -> AsyncGenerator[LiveComment, None]:
         pk = decode_id(booking_id, "Booking", "bookingId")
         actor = await _subscriber(info)
-        async with hub.listen(booking_group(pk)) as messages:
+        async with _listen(info, actor, booking_group(pk)) as messages:
             if await database_sync_to_async(booking_for)(actor, pk) is None:
                 raise NotFound("booking", field="bookingId")
             async for message in messages:
@@ -126,7 +153,7 @@ class RealtimeSubscription:
         if not actor.is_staff:
             raise PermissionDenied("Only staff may watch all bookings.")
         board = await database_sync_to_async(_board_filter)(filter)
-        async with hub.listen(ALL_BOOKINGS) as messages:
+        async with _listen(info, actor, ALL_BOOKINGS) as messages:
             async for message in messages:
                 if board.matches(message):
                     yield built(LiveBookingEvent, message, LiveBookingEvent.from_message)
@@ -138,7 +165,7 @@ class RealtimeSubscription:
         if not actor.is_fieldworker or actor.fieldworker_id is None:
             raise PermissionDenied("Only fieldworkers have assignments.")
         fieldworker_id = actor.fieldworker_id
-        async with hub.listen(fieldworker_group(fieldworker_id)) as messages:
+        async with _listen(info, actor, fieldworker_group(fieldworker_id)) as messages:
             async for message in messages:
                 if concerns_fieldworker(message, fieldworker_id):
                     yield built(LiveBookingEvent, message, LiveBookingEvent.from_message)

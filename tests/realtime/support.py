@@ -88,3 +88,14 @@ async def wait_members(group: str, count: int = 1, timeout: float = 3) -> None:
         if asyncio.get_running_loop().time() > deadline:
             raise AssertionError(f"nobody joined {group}")
         await asyncio.sleep(0.01)
+
+
+async def assert_refused(client: Client, code: str, op_id: str = "d") -> dict:
+    """The subscription ``op_id`` ended with one error of this ``code``, then completed."""
+    message = await client.receive()
+    assert message["type"] == "next", message
+    assert message["payload"]["data"] is None
+    [error] = message["payload"]["errors"]
+    assert error["extensions"]["code"] == code, error
+    assert (await client.receive()) == {"id": op_id, "type": "complete"}
+    return error

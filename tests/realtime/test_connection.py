@@ -9,12 +9,13 @@ from django.test import Client as HttpClient
 from django.test import override_settings
 from django.utils import timezone
 
+from core.accounts import services as accounts
 from core.accounts.models import ApiToken
 from core.actors import Channel
 from core.bookings import services as bookings
 from graphql_api.ids import encode_id
 
-from .support import DISCUSSION, MINE, Client, members, wait_members
+from .support import DISCUSSION, EVENTS, MINE, Client, assert_refused, members, wait_members
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -175,4 +176,74 @@ async def test_subscriptions_per_connection_are_capped(world):
     message = await client.receive()
     assert message["id"] == "3" and message["type"] == "error"
     assert message["payload"][0]["message"] == "Subscription limit reached"
+    await client.close()
+
+
+# --- a sign-in that ends mid-stream ends the running subscriptions ----------------------------------
+
+
+async def _comment(world, body: str) -> None:
+    await database_sync_to_async(bookings.comment_add)(
+        actor=world.staff_actor, channel=Channel.GRAPHQL, booking_id=world.booking.pk, body=body,
+        visible_to_customer=True)
+
+
+async def _discussion(app, world, token: str) -> Client:
+    client = await Client(app).open(token)
+    await client.subscribe("d", DISCUSSION, {"id": encode_id("Booking", world.booking.pk)})
+    await wait_members(f"booking.{world.booking.pk}")
+    return client
+
+
+async def test_a_token_revoked_mid_stream_ends_the_subscription(app, world):
+    client = await _discussion(app, world, world.customer_token)
+    await _comment(world, "before")
+    assert (await client.receive())["payload"]["data"]["bookingDiscussion"]["body"] == "before"
+    token = await database_sync_to_async(lambda: ApiToken.objects.get(user=world.customer.user))()
+    await database_sync_to_async(accounts.token_revoke)(actor=world.customer_actor, channel=Channel.GRAPHQL,
+                                                        token_id=token.pk)
+    await assert_refused(client, "unauthenticated")
+    await _comment(world, "after")
+    assert await client.nothing()  # nothing more reaches the revoked subscriber
+    assert await members(f"booking.{world.booking.pk}") == 0
+    await client.close()
+
+
+async def test_a_deactivated_staff_user_loses_the_board(app, world):
+    client = await Client(app).open(world.staff_token)
+    await client.subscribe("e", EVENTS)
+    await wait_members("bookings")
+
+    def deactivate() -> None:
+        world.staff.is_active = False
+        world.staff.save()
+
+    await database_sync_to_async(deactivate)()
+    await assert_refused(client, "unauthenticated", "e")
+    assert await members("bookings") == 0
+    await client.close()
+
+
+async def test_a_logged_out_session_ends_its_dashboard_stream(app, world):
+    http = HttpClient()
+    await database_sync_to_async(http.force_login)(world.staff)
+    cookie = f"{settings.SESSION_COOKIE_NAME}={http.cookies[settings.SESSION_COOKIE_NAME].value}".encode()
+    client = Client(app, headers=[(b"cookie", cookie), *ORIGIN_OK])
+    await client.connect()
+    assert (await client.init({}))["type"] == "connection_ack"
+    await client.subscribe("e", EVENTS)
+    await wait_members("bookings")
+    await database_sync_to_async(http.logout)()
+    await assert_refused(client, "unauthenticated", "e")
+    await client.close()
+
+
+async def test_a_change_that_leaves_the_sign_in_valid_keeps_the_stream(app, world):
+    client = await _discussion(app, world, world.customer_token)
+    # Another token of the same customer is revoked: the notice comes, the re-check passes.
+    spare = await database_sync_to_async(accounts.token_create)(actor=world.customer_actor, channel=Channel.GRAPHQL)
+    await database_sync_to_async(accounts.token_revoke)(actor=world.customer_actor, channel=Channel.GRAPHQL,
+                                                        token_id=spare.token.pk)
+    await _comment(world, "still here")
+    assert (await client.receive())["payload"]["data"]["bookingDiscussion"]["body"] == "still here"
     await client.close()

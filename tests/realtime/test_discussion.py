@@ -10,7 +10,7 @@ from core.bookings import services as bookings
 from core.bookings.models import BookingComment, BookingEvent
 from graphql_api.ids import encode_id
 
-from .support import DISCUSSION, Client, members, wait_members
+from .support import DISCUSSION, Client, assert_refused, members, wait_members
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -63,16 +63,6 @@ async def test_customer_gets_only_customer_visible_comments(app, world):
     assert live["body"] == "We will arrive at 9"
     assert await client.nothing()
     await client.close()
-
-
-async def assert_refused(client: Client, code: str) -> dict:
-    message = await client.receive()
-    assert message["type"] == "next", message
-    assert message["payload"]["data"] is None
-    [error] = message["payload"]["errors"]
-    assert error["extensions"]["code"] == code, error
-    assert (await client.receive()) == {"id": "d", "type": "complete"}
-    return error
 
 
 async def test_customer_cannot_watch_another_customers_booking(app, world):
