@@ -6,7 +6,10 @@ sleeps 1, 2, 5, 10 ... 100 ms between attempts, so under eight concurrent writer
 over a second for a lock that was free most of that time (p99 of 1.6 s in ``bench/sms_webhook.py``).
 Here a writer first takes a process-wide lock for that database file, so threads of one process
 queue in order and wake the moment the previous transaction ends; SQLite's own lock (and its busy
-timeout) still arbitrates between processes. See docs/decisions/0004 and 0010.
+timeout) still arbitrates between processes. A write statement outside a transaction (an autocommit
+``UPDATE`` of a background task, say) takes the same lock for its one statement: otherwise it could
+hold SQLite's lock while a transaction that owns the Python lock sleeps in the busy handler, and
+every other writer would queue behind that sleep. See docs/decisions/0004 and 0010.
 """
 
 from __future__ import annotations
@@ -25,8 +28,35 @@ def _lock_for(name: str) -> threading.Lock:
         return _locks.setdefault(name, threading.Lock())
 
 
+WRITES = ("INSERT", "UPDATE", "DELETE", "REPLAC")
+
+
+class _Cursor(base.SQLiteCursorWrapper):
+    write_lock: threading.Lock
+
+    def _autocommit_write(self, query: str) -> bool:
+        return not self.connection.in_transaction and query.lstrip()[:6].upper() in WRITES
+
+    def execute(self, query, params=None):  # type: ignore[no-untyped-def]
+        if not self._autocommit_write(query):
+            return super().execute(query, params)
+        with self.write_lock:
+            return super().execute(query, params)
+
+    def executemany(self, query, param_list):  # type: ignore[no-untyped-def]
+        if not self._autocommit_write(query):
+            return super().executemany(query, param_list)
+        with self.write_lock:
+            return super().executemany(query, param_list)
+
+
 class DatabaseWrapper(base.DatabaseWrapper):
     _holds_write_lock = False
+
+    def create_cursor(self, name=None):  # type: ignore[no-untyped-def]
+        cursor = self.connection.cursor(factory=_Cursor)
+        cursor.write_lock = self._write_lock()
+        return cursor
 
     def _write_lock(self) -> threading.Lock:
         return _lock_for(str(self.settings_dict["NAME"]))
