@@ -70,17 +70,28 @@ async def test_subscribe_before_connection_init_closes_4401(app, world):
     assert (await client.receive()) == {"type": "closed", "code": 4401, "reason": "Unauthorized"}
 
 
-def session_cookie(user) -> bytes:
+def signed_in(user) -> tuple[HttpClient, bytes]:
+    """A browser session signed in as ``user`` and its cookie header."""
     http = HttpClient()
     http.force_login(user)
-    return f"{settings.SESSION_COOKIE_NAME}={http.cookies[settings.SESSION_COOKIE_NAME].value}".encode()
+    return http, f"{settings.SESSION_COOKIE_NAME}={http.cookies[settings.SESSION_COOKIE_NAME].value}".encode()
 
 
-async def test_session_cookie_signs_in_the_dashboard(app, world):
-    cookie = await database_sync_to_async(session_cookie)(world.staff)
+def session_cookie(user) -> bytes:
+    return signed_in(user)[1]
+
+
+async def session_socket(app, user) -> tuple[HttpClient, Client]:
+    """A session signed in as ``user`` (to log out later) and a socket acknowledged on its cookie."""
+    http, cookie = await database_sync_to_async(signed_in)(user)
     client = Client(app, headers=[(b"cookie", cookie), *ORIGIN_OK])
     assert (await client.connect())[0]
     assert (await client.init({}))["type"] == "connection_ack"
+    return http, client
+
+
+async def test_session_cookie_signs_in_the_dashboard(app, world):
+    _, client = await session_socket(app, world.staff)
     await client.subscribe("d", DISCUSSION, {"id": encode_id("Booking", world.booking.pk)})
     await wait_members(f"booking.{world.booking.pk}")
     await database_sync_to_async(bookings.comment_add)(
@@ -90,12 +101,7 @@ async def test_session_cookie_signs_in_the_dashboard(app, world):
 
 
 async def test_logged_out_session_cannot_start_new_subscriptions(app, world):
-    http = HttpClient()
-    await database_sync_to_async(http.force_login)(world.staff)
-    cookie = f"{settings.SESSION_COOKIE_NAME}={http.cookies[settings.SESSION_COOKIE_NAME].value}".encode()
-    client = Client(app, headers=[(b"cookie", cookie), *ORIGIN_OK])
-    await client.connect()
-    assert (await client.init({}))["type"] == "connection_ack"
+    http, client = await session_socket(app, world.staff)
     await database_sync_to_async(http.logout)()
     await client.subscribe("d", DISCUSSION, {"id": encode_id("Booking", world.booking.pk)})
     message = await client.receive()
@@ -225,12 +231,7 @@ async def test_a_deactivated_staff_user_loses_the_board(app, world):
 
 
 async def test_a_logged_out_session_ends_its_dashboard_stream(app, world):
-    http = HttpClient()
-    await database_sync_to_async(http.force_login)(world.staff)
-    cookie = f"{settings.SESSION_COOKIE_NAME}={http.cookies[settings.SESSION_COOKIE_NAME].value}".encode()
-    client = Client(app, headers=[(b"cookie", cookie), *ORIGIN_OK])
-    await client.connect()
-    assert (await client.init({}))["type"] == "connection_ack"
+    http, client = await session_socket(app, world.staff)
     await client.subscribe("e", EVENTS)
     await wait_members("bookings")
     await database_sync_to_async(http.logout)()
