@@ -134,6 +134,7 @@ def seed(n_workers: int, n_bookings: int, rng: random.Random) -> float:
             prop = props[rng.randrange(len(props))]
             number += 1
             bookings.append(Booking(number=number, customer_id=prop.customer_id, property=prop,
+                                    latitude=prop.latitude, longitude=prop.longitude,  # bulk_create skips save()
                                     scheduled_start=start, scheduled_end=start + timedelta(hours=2),
                                     time_zone="Australia/Sydney", status=BookingStatus.CONFIRMED))
             pairs.append(workers[w].pk)

@@ -4,3 +4,8 @@ from django.apps import AppConfig
 class BookingsConfig(AppConfig):
     name = "core.bookings"
     label = "bookings"
+
+    def ready(self) -> None:
+        from . import receivers
+
+        receivers.connect()

@@ -41,6 +41,9 @@ class BookingSource(models.TextChoices):
     IMPORT = "import", "Import"
 
 
+_UNKNOWN = object()
+
+
 class Booking(models.Model):
     number = models.PositiveIntegerField(unique=True, editable=False)
     customer = models.ForeignKey("crm.Customer", on_delete=models.PROTECT, related_name="bookings")
@@ -73,6 +76,10 @@ class Booking(models.Model):
                                related_name="bookings")
     series_date = models.DateField(null=True, blank=True,
                                    help_text="The local date of the series occurrence this booking materialises.")
+    # Where the job is: the property's coordinates, copied on save and kept in step when the property
+    # moves (core.bookings.receivers), so the nearby locator filters one indexed table (decision 0304).
+    latitude = models.FloatField(null=True, blank=True, editable=False)
+    longitude = models.FloatField(null=True, blank=True, editable=False)
 
     created_at = models.DateTimeField(default=timezone.now)
     updated_at = models.DateTimeField(auto_now=True)
@@ -84,10 +91,34 @@ class Booking(models.Model):
             models.CheckConstraint(condition=Q(cancellation_fee__gte=0), name="booking_fee_not_negative"),
             models.UniqueConstraint(fields=["series", "series_date"], name="booking_one_per_series_date"),
         ]
-        indexes = [models.Index(fields=["status", "scheduled_start"], name="booking_status_start_idx")]
+        indexes = [
+            models.Index(fields=["status", "scheduled_start"], name="booking_status_start_idx"),
+            # the nearby locator: a day's open bookings inside a bounding box, from the index alone
+            models.Index(fields=["scheduled_start", "latitude", "longitude"], name="booking_open_place_idx",
+                         condition=Q(status__in=sorted(OPEN_STATUSES))),
+        ]
+
+    _located_for: object = None  # the property_id that latitude/longitude were copied from
 
     def __str__(self) -> str:
         return f"#{self.number}"
+
+    def save(self, *args, **kwargs):  # type: ignore[no-untyped-def]
+        property_id = self.__dict__.get("property_id", _UNKNOWN)  # not read when deferred and untouched
+        if property_id is not _UNKNOWN and property_id != self._located_for:
+            place = self.property if self.property_id else None  # cached when set as an object
+            self.latitude = place.latitude if place else None
+            self.longitude = place.longitude if place else None
+            if kwargs.get("update_fields") is not None:
+                kwargs["update_fields"] = {*kwargs["update_fields"], "latitude", "longitude"}
+        super().save(*args, **kwargs)
+        self._located_for = self.__dict__.get("property_id", _UNKNOWN)
+
+    @classmethod
+    def from_db(cls, db, field_names, values):  # type: ignore[no-untyped-def]
+        booking = super().from_db(db, field_names, values)
+        booking._located_for = booking.__dict__.get("property_id", _UNKNOWN)
+        return booking
 
     @builtins.property
     def is_open(self) -> bool:

@@ -1,7 +1,8 @@
 """The nearby bookings locator: open bookings within a radius of a point or of another booking.
 
-Index-backed on both databases: a bounding box on the property's indexed latitude/longitude
-(``property_latlng_idx``) and the booking's start time narrows the rows in SQL; the exact
+Index-backed on both databases: the booking's start time and a bounding box on the booking's copy
+of its property's latitude/longitude, together in one partial index of open bookings
+(``booking_open_place_idx``), narrow the rows in SQL; the exact
 great-circle (haversine) distance is then computed for those few rows only, filtered by the
 radius and sorted. No PostGIS or SpatiaLite needed (docs/decisions/0304).
 """
@@ -85,10 +86,10 @@ def nearby_bookings(*, actor: Actor, radius_km: float, start: datetime, end: dat
     min_lat, max_lat, lon_ranges = bounding_box(latitude, longitude, radius_km)
     lon_q = Q()
     for lo, hi in lon_ranges:
-        lon_q |= Q(property__longitude__gte=lo, property__longitude__lte=hi)
+        lon_q |= Q(longitude__gte=lo, longitude__lte=hi)
     rows = (
         base
-        .filter(lon_q, property__latitude__gte=min_lat, property__latitude__lte=max_lat,
+        .filter(lon_q, latitude__gte=min_lat, latitude__lte=max_lat,
                 scheduled_start__gte=start, scheduled_start__lt=end, status__in=OPEN_STATUSES)
         .exclude(pk=booking_id or 0)
         .select_related("property")
@@ -96,7 +97,7 @@ def nearby_bookings(*, actor: Actor, radius_km: float, start: datetime, end: dat
     )
     found = []
     for booking in rows:
-        distance = haversine_km(latitude, longitude, booking.property.latitude, booking.property.longitude)
+        distance = haversine_km(latitude, longitude, booking.latitude, booking.longitude)
         if distance <= radius_km:
             found.append(NearbyBooking(booking, distance))
     found.sort(key=lambda item: (item.distance_km, item.booking.scheduled_start, item.booking.pk))

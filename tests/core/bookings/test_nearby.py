@@ -11,9 +11,12 @@ from django.utils import timezone
 
 from core.actors import Actor, Channel
 from core.bookings import services
+from core.bookings.models import Booking
 from core.bookings.nearby import bounding_box, nearby_bookings
+from core.crm import services as crm
 from core.errors import DomainError
 from core.geo import haversine_km
+from tests import factories
 from tests.scheduling_support import job
 
 pytestmark = pytest.mark.django_db
@@ -97,3 +100,45 @@ def test_only_staff(window, customer_actor, fieldworker_actor):
         with pytest.raises(DomainError) as caught:
             nearby_bookings(actor=actor, latitude=0, longitude=0, radius_km=5, start=start, end=end)
         assert caught.value.code == "forbidden"
+
+
+# --- the booking's copy of its property's place --------------------------------------------------
+
+
+def test_a_booking_carries_its_propertys_place_and_follows_it(window):
+    start, end = window
+    booking = job(start + timedelta(hours=1), lat=-33.87, lng=151.21)
+    booking.refresh_from_db()
+    assert (booking.latitude, booking.longitude) == (-33.87, 151.21)
+    # The property's coordinates are corrected: its bookings move with it, and the locator sees it.
+    crm.property_update(actor=Actor.from_user(factories.staff_user()), channel=Channel.GRAPHQL,
+                        property_id=booking.property_id, latitude=-37.81, longitude=144.96)
+    booking.refresh_from_db()
+    assert (booking.latitude, booking.longitude) == (-37.81, 144.96)
+    assert nearby_bookings(actor=SYSTEM, latitude=CBD[0], longitude=CBD[1], radius_km=10, start=start, end=end) == []
+    found = nearby_bookings(actor=SYSTEM, latitude=-37.81, longitude=144.96, radius_km=1, start=start, end=end)
+    assert [f.booking.pk for f in found] == [booking.pk]
+
+
+def test_moving_a_booking_to_another_property_moves_its_place(window):
+    start, _end = window
+    booking = job(start + timedelta(hours=1), lat=-33.87, lng=151.21)
+    other = factories.property_for(booking.customer, latitude=-27.47, longitude=153.03)
+    services.booking_update(actor=SYSTEM, channel=Channel.SYSTEM, booking_id=booking.pk, property_id=other.pk)
+    booking.refresh_from_db()
+    assert (booking.latitude, booking.longitude) == (-27.47, 153.03)
+    services.booking_update(actor=SYSTEM, channel=Channel.SYSTEM, booking_id=booking.pk, property_id=None)
+    booking.refresh_from_db()
+    assert (booking.latitude, booking.longitude) == (None, None)
+
+
+def test_a_partly_loaded_booking_saves_without_reading_its_property(window):
+    start, _end = window
+    booking = job(start + timedelta(hours=1), lat=-33.87, lng=151.21)
+    partial = Booking.objects.only("id", "notes").get(pk=booking.pk)
+    partial.notes = "gate code 4411"
+    with CaptureQueriesContext(connection) as queries:
+        partial.save(update_fields=["notes"])
+    assert len(queries.captured_queries) == 1  # the UPDATE alone: no refresh of property_id
+    booking.refresh_from_db()
+    assert (booking.notes, booking.latitude) == ("gate code 4411", -33.87)
