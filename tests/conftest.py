@@ -12,6 +12,16 @@ from core.company.selectors import get_company
 from . import factories
 
 
+@pytest.fixture(autouse=True)
+def _fresh_cache() -> Iterator[None]:
+    """Rate-limit counters (and anything else cached) never leak from one test into the next."""
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
+    cache.clear()
+
+
 @pytest.fixture
 def company(db):
     return get_company()

@@ -28,8 +28,9 @@ from core.crm.models import Customer
 from core.errors import DomainError
 from core.outreach import links
 from core.outreach import services as outreach
+from core.ratelimit import hit
 
-from .ratelimit import client_ip, hit
+from .ratelimit import client_ip
 
 SESSION_KEY = "portal_customer_id"
 SIGNIN_LIMIT = (5, 15 * 60)  # per address and per client IP: attempts per window (seconds)

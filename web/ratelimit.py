@@ -1,22 +1,7 @@
-"""Fixed-window rate limits on Django's cache (per process with the default local-memory cache;
-shared by all processes when CACHES points at Redis)."""
+"""The client of an HTTP request, for the rate limits of core.ratelimit."""
 
 from __future__ import annotations
-
-from django.core.cache import cache
 
 
 def client_ip(request) -> str:
     return request.META.get("REMOTE_ADDR", "") or "unknown"
-
-
-def hit(scope: str, key: str, *, limit: int, window: int) -> bool:
-    """Count one attempt; True while the caller is within ``limit`` attempts per ``window`` seconds."""
-    name = f"ratelimit:{scope}:{key}"
-    cache.add(name, 0, timeout=window)
-    try:
-        count = cache.incr(name)
-    except ValueError:  # expired between add and incr
-        cache.set(name, 1, timeout=window)
-        count = 1
-    return count <= limit

@@ -48,8 +48,11 @@ def _issued(issued: services.IssuedToken) -> IssuedToken:
 class AccountsMutation:
     @strawberry_django.mutation(description="Sign in with e-mail and password; returns a new API token once.")
     def login(self, info: Info, email: str, password: str) -> TokenPayload:
+        request = getattr(info.context, "request", None)
+        client = (request.META.get("REMOTE_ADDR", "") if request is not None else "") or "unknown"
         return attempt(TokenPayload, "result", lambda: _issued(services.login(
-            email=email[:254], password=password[:1024], channel=Channel.GRAPHQL, token_name="login")))
+            email=email[:254], password=password[:1024], channel=Channel.GRAPHQL, token_name="login",
+            client=client)))
 
     @strawberry_django.mutation(description="Issue another API token for yourself.")
     def create_api_token(self, info: Info, input: CreateApiTokenInput) -> TokenPayload:

@@ -58,6 +58,22 @@ def test_login_over_http_then_use_the_token(world):
     assert me.json()["data"]["me"]["kind"] == "staff"
 
 
+def test_login_over_http_is_limited_per_client_address(world):
+    from core.accounts.services import LOGIN_LIMIT_PER_CLIENT
+
+    doc = 'mutation { login(email: "%s", password: "%s") { result { token } errors { code } } }'
+    for i in range(LOGIN_LIMIT_PER_CLIENT):
+        response = post(Client(REMOTE_ADDR="203.0.113.5"), doc % (f"guess{i}@example.com", "x"))
+        assert response.json()["data"]["login"]["errors"][0]["code"] == "invalid_credentials"
+    before = snapshot()
+    limited = post(Client(REMOTE_ADDR="203.0.113.5"), doc % (world.staff.user.email, "pw-staff-123"))
+    assert limited.status_code == 200
+    assert limited.json()["data"]["login"] == {"result": None, "errors": [{"code": "rate_limited"}]}
+    assert snapshot() == before  # no token issued
+    other = post(Client(REMOTE_ADDR="198.51.100.7"), doc % (world.staff.user.email, "pw-staff-123"))
+    assert other.json()["data"]["login"]["result"]["token"]
+
+
 def test_session_needs_csrf_but_token_does_not(world):
     client = Client(enforce_csrf_checks=True)
     client.force_login(world.staff.user)

@@ -136,6 +136,31 @@ def test_inactive_users_cannot_log_in(db):
                    "invalid_credentials")
 
 
+def test_guessing_stops_at_the_limit_even_with_the_right_password(staff):
+    for _ in range(services.LOGIN_LIMIT_PER_ADDRESS):
+        assert_refused(lambda: services.login(email=staff.email, password="guess", channel=Channel.GRAPHQL),
+                       "invalid_credentials")
+    before = db_state()
+    refused = assert_refused(lambda: services.login(email=staff.email.upper(), password="pw-staff-123",
+                                                    channel=Channel.GRAPHQL), "rate_limited")
+    assert "15 minutes" in refused.message
+    assert db_state() == before and not ApiToken.objects.exists()
+    # another address is not held up by this one
+    other = factories.staff_user()
+    assert services.login(email=other.email, password="pw-staff-123", channel=Channel.GRAPHQL).raw
+
+
+def test_one_client_cannot_spray_many_addresses(db):
+    for i in range(services.LOGIN_LIMIT_PER_CLIENT):
+        assert_refused(lambda i=i: services.login(email=f"nobody{i}@example.com", password="x",
+                                                  channel=Channel.GRAPHQL, client="203.0.113.9"), "invalid_credentials")
+    user = factories.staff_user()
+    assert_refused(lambda: services.login(email=user.email, password="pw-staff-123", channel=Channel.GRAPHQL,
+                                          client="203.0.113.9"), "rate_limited")
+    assert services.login(email=user.email, password="pw-staff-123", channel=Channel.GRAPHQL,
+                          client="198.51.100.7").raw  # another client still signs in
+
+
 @pytest.mark.parametrize(("email", "password"), [("", ""), (None, None), ("x" * 10_000, "y" * 10_000)])
 def test_junk_credentials_are_refused(email, password, db):
     assert_refused(lambda: services.login(email=email, password=password, channel=Channel.GRAPHQL),
