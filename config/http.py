@@ -21,6 +21,7 @@ Telegram webhook) takes Django's async path unchanged.
 
 from __future__ import annotations
 
+import threading
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
@@ -28,7 +29,7 @@ from asgiref.sync import iscoroutinefunction, sync_to_async
 from django.conf import settings
 from django.core.handlers.asgi import ASGIHandler
 from django.core.handlers.base import BaseHandler
-from django.db import close_old_connections
+from django.db import close_old_connections, connections
 from django.http import FileResponse, HttpRequest, HttpResponseBase
 from django.urls import Resolver404, get_resolver
 
@@ -38,7 +39,8 @@ class HttpHandler(ASGIHandler):
         super().__init__()
         self._sync = BaseHandler()
         self._sync.load_middleware(is_async=False)
-        self._threads = ThreadPoolExecutor(max_workers=settings.FIELDOPS_HTTP_THREADS, thread_name_prefix="http")
+        self._size = settings.FIELDOPS_HTTP_THREADS
+        self._threads = ThreadPoolExecutor(max_workers=self._size, thread_name_prefix="http")
 
     async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
         if scope["type"] != "http":
@@ -74,3 +76,15 @@ class HttpHandler(ASGIHandler):
         if isinstance(response, FileResponse):
             response.block_size = self.chunk_size
         return response
+
+    def close(self) -> None:
+        """Close every pool thread's database connections and stop the pool (server shutdown, tests)."""
+        everyone = threading.Barrier(self._size)
+
+        def close_mine() -> None:
+            connections.close_all()
+            everyone.wait(timeout=10)  # hold this thread so each of the others takes one of these calls
+
+        for _ in range(self._size):
+            self._threads.submit(close_mine)
+        self._threads.shutdown(wait=True)

@@ -80,3 +80,39 @@ def test_concurrent_requests_share_a_fixed_pool_of_threads():
 
     assert asyncio.run(many()) == [200] * 40
     assert 1 <= len(seen) <= 3  # 40 requests, at most FIELDOPS_HTTP_THREADS threads (not one each)
+
+
+def test_on_postgresql_connections_are_kept_per_pool_thread_and_bounded(settings):
+    """Decision 0010 in one check: with CONN_MAX_AGE on, 80 requests reuse at most one connection per
+    pool thread, where a thread per request (decision 0009) left one behind for each request."""
+    from django.db import connection, connections
+
+    if connection.vendor != "postgresql":
+        pytest.skip("counts server connections in pg_stat_activity")
+    settings.FIELDOPS_HTTP_THREADS = 3
+    shared = connections["default"].settings_dict
+    saved = shared["CONN_MAX_AGE"]
+    shared["CONN_MAX_AGE"] = 300
+    app = HttpHandler()
+
+    async def rounds() -> list[int]:
+        statuses = []
+        for _ in range(2):
+            results = await asyncio.gather(*(_call(app, "GET", "/healthz") for _ in range(40)))
+            statuses += [status for status, _, _ in results]
+        return statuses
+
+    def others() -> int:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+                           "AND pid <> pg_backend_pid()")
+            return cursor.fetchone()[0]
+
+    before = others()  # whatever other threads of this test process hold
+    try:
+        assert asyncio.run(rounds()) == [200] * 80
+        assert 1 <= others() - before <= 3
+    finally:
+        app.close()
+        shared["CONN_MAX_AGE"] = saved
+    assert others() == before  # closed on shutdown: nothing left for the test database's teardown
