@@ -127,6 +127,8 @@ if IS_SQLITE:
     }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 IS_POSTGRES = DATABASES["default"]["ENGINE"].startswith("django.db.backends.postgresql")
+if IS_POSTGRES:
+    DATABASES["default"]["ENGINE"] = "config.postgresql"  # psycopg's C datetime loader (decision 0011)
 
 AUTH_USER_MODEL = "accounts.User"
 AUTH_PASSWORD_VALIDATORS = [

@@ -34,6 +34,7 @@ from .company.queries import CompanyQuery
 from .crm.mutations import CrmMutation
 from .crm.queries import CrmQuery
 from .errors import ErrorPolicy, expected_error
+from .fastpath import install_column_resolvers
 from .nodes import NodeQuery
 from .notifications.mutations import NotificationsMutation
 from .notifications.queries import NotificationsQuery
@@ -118,7 +119,7 @@ class FieldopsSchema(strawberry.Schema):
 
 
 def build_schema() -> strawberry.Schema:
-    return FieldopsSchema(
+    built = FieldopsSchema(
         query=Query,
         mutation=Mutation,
         subscription=Subscription,
@@ -126,6 +127,8 @@ def build_schema() -> strawberry.Schema:
         config=StrawberryConfig(relay_max_results=settings.GRAPHQL_MAX_PAGE_SIZE),
         execution_context_class=SharedEventExecutionContext,  # one execution per live event (0203)
     )
+    install_column_resolvers(built._schema)
+    return built
 
 
 schema = build_schema()

@@ -12,7 +12,7 @@ sides of a DST change.
 from __future__ import annotations
 
 import zoneinfo
-from collections import defaultdict
+from collections import defaultdict, namedtuple
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
@@ -355,30 +355,32 @@ def available_fieldworkers(*, actor: Actor, service_id: int, start: datetime, en
     _ensure_may_see_workers(actor)
     _window(start, end)
     location = _check_location(location)
-    _service(service_id)
-    company_tz = get_company().time_zone
-    buffer = timedelta(minutes=scheduling_settings().travel_buffer_minutes)
-
-    rows = _candidate_rows(service_id, None)
-    ids = [fw.id for fw in rows]
-    facts = None
-    if connection.vendor == "postgresql" and len(ids) >= PG_RANGE_SCAN_MIN_CANDIDATES:
-        facts = _facts_pg(ids, start, end, buffer, exclude_booking_id, location.postcode,
-                          zoneinfo.ZoneInfo(company_tz))
+    if connection.vendor == "postgresql":
+        company_tz, buffer = _service_and_rules_pg(service_id)
+        rows, facts = _candidates_pg(service_id, start, end, buffer, exclude_booking_id, location.postcode,
+                                     zoneinfo.ZoneInfo(company_tz))
         cover = ({i for i, f in facts.items() if f.by_postcode}, {i for i, f in facts.items() if f.has_areas})
         workers, reasons, distance = _candidates(service_id, location, None, rows, cover)
         hours = {i: f.hours for i, f in facts.items()}
         time_off = {i: [(start, end)] for i, f in facts.items() if f.off}
         busy = {i: [(start, end + buffer)] for i, f in facts.items() if f.busy}
     else:
+        _service(service_id)
+        company_tz = get_company().time_zone
+        buffer = timedelta(minutes=scheduling_settings().travel_buffer_minutes)
+        rows = _candidate_rows(service_id, None)
+        ids = [fw.id for fw in rows]
         workers, reasons, distance = _candidates(service_id, location, None, rows)
         hours = _hours_for(ids, start, end, service_id)
         time_off = _time_off_for(ids, start, end, service_id)
         busy = _busy_for(ids, start, end, buffer, exclude_booking_id, service_id)
+        facts = None
     lo_new, hi_new = start, end + buffer
     memo: dict[tuple, bool] = {}  # most fieldworkers share a pattern of hours: expand each pattern once
     for fw in workers:
         why = reasons[fw.id]
+        if why and not include_unavailable:
+            continue  # already out; the remaining checks would only add reasons nobody reads
         tz = zone_of(fw, company_tz)
         pattern = (tuple(sorted(hours.get(fw.id, ()))), str(tz))
         if pattern not in memo:
@@ -389,7 +391,7 @@ def available_fieldworkers(*, actor: Actor, service_id: int, start: datetime, en
             why.append(TIME_OFF)
         if any(lo < hi_new and hi > lo_new for lo, hi in busy.get(fw.id, ())):
             why.append(BOOKED)
-    out = [Candidate(fw, reasons[fw.id], distance[fw.id]) for fw in workers
+    out = [Candidate(_as_model(fw), reasons[fw.id], distance[fw.id]) for fw in workers
            if include_unavailable or not reasons[fw.id]]
     if facts is not None:
         for candidate in out:
@@ -411,14 +413,42 @@ class _Facts:
     by_postcode: bool
 
 
-_FACTS_PG = """
-WITH c(id) AS (SELECT unnest(%(ids)s::bigint[])),
-hours AS (
-  SELECT fieldworker_id AS id, array_agg(weekday::text || ' ' || start_time::text || ' ' || end_time::text) AS h
-  FROM {hours} WHERE fieldworker_id = ANY(%(ids)s) AND weekday = ANY(%(days)s) GROUP BY fieldworker_id),
-off AS (
-  SELECT DISTINCT fieldworker_id AS id FROM {time_off}
-  WHERE fieldworker_id = ANY(%(ids)s) AND starts_at < %(end)s AND ends_at > %(start)s),
+_RULES_PG = """
+SELECT s.active, s.name,
+       (SELECT time_zone FROM {company} WHERE id = 1),
+       (SELECT travel_buffer_minutes FROM {rules} WHERE id = 1)
+FROM {service} s WHERE s.id = %s
+"""
+
+
+def _service_and_rules_pg(service_id: int) -> tuple[str, timedelta]:
+    """PostgreSQL: the service check, the business's zone and the travel buffer in one round trip
+    (the same answers and errors as ``_service``, ``get_company`` and ``scheduling_settings``)."""
+    from core.company.models import Company
+
+    from .models import SchedulingSettings
+
+    sql = _RULES_PG.format(company=Company._meta.db_table, rules=SchedulingSettings._meta.db_table,
+                           service=Service._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [service_id])
+        row = cursor.fetchone()
+    if row is None:
+        raise NotFound("service", field="serviceId")
+    active, name, company_tz, buffer_minutes = row
+    if not active:
+        raise DomainError("service_inactive", f"{name} is not offered.", field="serviceId")
+    if company_tz is None:  # first use: the rows are created with their defaults
+        company_tz = get_company().time_zone
+    if buffer_minutes is None:
+        buffer_minutes = scheduling_settings().travel_buffer_minutes
+    return company_tz, timedelta(minutes=buffer_minutes)
+
+
+_CANDIDATES_PG = """
+WITH c AS (
+  SELECT {columns} FROM {fieldworker} f
+  WHERE f.id IN (SELECT o.fieldworker_id FROM {offers} o WHERE o.service_id = %(service)s)),
 busy AS (
   SELECT fieldworker_id AS id,
          bool_or(busy_from < %(end_buffer)s AND busy_until > %(start)s AND booking_id <> %(exclude)s) AS busy,
@@ -426,47 +456,67 @@ busy AS (
   FROM {assignment}
   WHERE status IN ('offered', 'accepted') AND busy_from IS NOT NULL AND busy_until IS NOT NULL
     AND tstzrange(busy_from, busy_until, '[)') && tstzrange(%(lo)s, %(hi)s, '[)')
-    AND (fieldworker_id + 0) = ANY(%(ids)s)
-  GROUP BY fieldworker_id),
-areas AS (
-  SELECT x.fieldworker_id AS id, bool_or(p.postcode = %(postcode)s) AS by_postcode
-  FROM {areas} x LEFT JOIN {postcodes} p ON p.area_id = x.servicearea_id
-  WHERE x.fieldworker_id = ANY(%(ids)s) GROUP BY x.fieldworker_id)
-SELECT c.id, hours.h, off.id IS NOT NULL, coalesce(busy.busy, false), coalesce(busy.load, 0),
-       areas.id IS NOT NULL, coalesce(areas.by_postcode, false)
-FROM c LEFT JOIN hours ON hours.id = c.id LEFT JOIN off ON off.id = c.id LEFT JOIN busy ON busy.id = c.id
-       LEFT JOIN areas ON areas.id = c.id
+    AND (fieldworker_id + 0) IN (SELECT id FROM c)
+  GROUP BY fieldworker_id)
+SELECT c.*,
+       (SELECT array_agg(weekday::text || ' ' || start_time::text || ' ' || end_time::text) FROM {hours} w
+        WHERE w.fieldworker_id = c.id AND w.weekday = ANY(%(days)s)),
+       EXISTS (SELECT 1 FROM {time_off} t WHERE t.fieldworker_id = c.id AND t.starts_at < %(end)s
+               AND t.ends_at > %(start)s),
+       coalesce(busy.busy, false), coalesce(busy.load, 0),
+       EXISTS (SELECT 1 FROM {areas} x WHERE x.fieldworker_id = c.id),
+       EXISTS (SELECT 1 FROM {areas} x JOIN {postcodes} p ON p.area_id = x.servicearea_id
+               WHERE x.fieldworker_id = c.id AND p.postcode = %(postcode)s)
+FROM c LEFT JOIN busy ON busy.id = c.id
 """
+_FIELDWORKER_COLUMNS = [f for f in Fieldworker._meta.concrete_fields]
+_FieldworkerRow = namedtuple("_FieldworkerRow", [f.attname for f in _FIELDWORKER_COLUMNS])  # type: ignore[misc]
 
 
-def _facts_pg(ids: list[int], start: datetime, end: datetime, buffer: timedelta, exclude_booking_id: int | None,
-              postcode: str, company_tz: zoneinfo.ZoneInfo) -> dict[int, _Facts]:
-    """PostgreSQL: everything the finder needs about every candidate in one round trip of set-based
-    parts (busy time and load from one scan of the GiST index). Same answers as the portable path."""
+def _as_model(row: Any) -> Fieldworker:
+    """A Fieldworker from a row of ``_CANDIDATES_PG`` (built only for the fieldworkers returned)."""
+    if isinstance(row, Fieldworker):
+        return row
+    return Fieldworker.from_db(connection.alias, list(row._fields), list(row))
+
+
+def _candidates_pg(service_id: int, start: datetime, end: datetime, buffer: timedelta,
+                   exclude_booking_id: int | None, postcode: str,
+                   company_tz: zoneinfo.ZoneInfo) -> tuple[list[Any], dict[int, _Facts]]:
+    """PostgreSQL: every fieldworker who offers the service and everything the finder needs about
+    them in one round trip of set-based parts (busy time and load from one scan of the exclusion
+    constraint's GiST index). Same answers as the portable path; rows stay tuples until returned."""
     day = start.astimezone(company_tz).date()
-    sql = _FACTS_PG.format(
+    sql = _CANDIDATES_PG.format(
+        columns=", ".join(f'f."{f.column}"' for f in _FIELDWORKER_COLUMNS),
+        fieldworker=Fieldworker._meta.db_table, offers=Fieldworker.services.through._meta.db_table,
         hours=WorkingHours._meta.db_table, time_off=TimeOff._meta.db_table,
         assignment=BookingAssignment._meta.db_table, areas=Fieldworker.service_areas.through._meta.db_table,
         postcodes=ServiceAreaPostcode._meta.db_table)
     params = {
-        "ids": ids, "days": sorted(_weekdays(start, end)), "start": start, "end": end, "end_buffer": end + buffer,
-        "exclude": exclude_booking_id or 0, "postcode": postcode or "",
+        "service": service_id, "days": sorted(_weekdays(start, end)), "start": start, "end": end,
+        "end_buffer": end + buffer, "exclude": exclude_booking_id or 0, "postcode": postcode or "",
         "day_lo": datetime.combine(day, time(0), tzinfo=company_tz),
         "day_hi": datetime.combine(day + timedelta(days=1), time(0), tzinfo=company_tz),
     }
     # one GiST scan covers both questions: busy in the job window, and jobs that day (load)
     params["lo"] = min(start, params["day_lo"])
     params["hi"] = max(end + buffer, params["day_hi"])
-    out: dict[int, _Facts] = {}
+    width = len(_FIELDWORKER_COLUMNS)
+    rows: list[Any] = []
+    facts: dict[int, _Facts] = {}
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
-        for fw_id, hours, off, busy, load, has_areas, by_postcode in cursor.fetchall():
+        for record in cursor.fetchall():
+            row = _FieldworkerRow(*record[:width])
+            hours, off, busy, load, has_areas, by_postcode = record[width:]
             parsed = []
             for item in hours or ():
                 weekday, lo, hi = item.split(" ")
                 parsed.append((int(weekday), time.fromisoformat(lo), time.fromisoformat(hi)))
-            out[fw_id] = _Facts(parsed, off, busy, load, has_areas, by_postcode and bool(postcode))
-    return out
+            rows.append(row)
+            facts[row.id] = _Facts(parsed, off, busy, load, has_areas, by_postcode and bool(postcode))
+    return rows, facts
 
 
 def _fill_load(candidates: list[Candidate], start: datetime, tz_name: str, service_id: int) -> None:

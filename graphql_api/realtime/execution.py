@@ -15,6 +15,8 @@ from typing import Any
 
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 
+from ..fastpath import ColumnFastPathMixin
+
 SHARED_EXECUTION = "__shared_execution__"
 # Results are kept on the payload itself, so they live exactly as long as the event's object
 # (memoised per event in types.built).
@@ -33,7 +35,7 @@ def _operation_key(executor: Any) -> tuple | None:
     return (source, loc.start, loc.end, repr(sorted(coerced.items())))
 
 
-class SharedEventExecutionContext(StrawberryGraphQLCoreExecutionContext):
+class SharedEventExecutionContext(ColumnFastPathMixin, StrawberryGraphQLCoreExecutionContext):
     _shared_key: tuple | None = None
 
     def build_per_event_executor(self, payload: Any) -> Any:
