@@ -37,6 +37,21 @@ def timed(fn: Callable[[], object], runs: int, warmup: int = 3) -> list[float]:
     return out
 
 
+def timed_interleaved(fns: Sequence[Callable[[], object]], runs: int, warmup: int = 3) -> list[list[float]]:
+    """Milliseconds per call of each function, calling them in turn (a, b, a, b, ...): a subject and
+    its floor see the same machine load, so their ratio does not drift with a noisy neighbour."""
+    for _ in range(warmup):
+        for fn in fns:
+            fn()
+    out: list[list[float]] = [[] for _ in fns]
+    for _ in range(runs):
+        for fn, samples in zip(fns, out, strict=True):
+            t0 = time.perf_counter()
+            fn()
+            samples.append((time.perf_counter() - t0) * 1000)
+    return out
+
+
 def summary(samples: Sequence[float]) -> tuple[float, float, float]:
     return statistics.median(samples), percentile(samples, 95), percentile(samples, 99)
 

@@ -8,6 +8,7 @@ bookings with nested customer, property, lines and fieldworkers:
 - p50/p95 of in-process execution (schema.execute_sync + JSON encoding), and the raw floor: the same
   data fetched with hand-written SQL and serialised with orjson;
 - p50/p95 over HTTP against Daphne, and the HTTP floor: a plain Django JSON view of the same data.
+Each subject is timed alternately with its floor (a, b, a, b, ...), so both see the same machine load.
 Targets: query count constant in page size; HTTP at most 2x the plain view; in-process at most 40x raw.
 """
 
@@ -23,7 +24,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.common import ROOT, daphne, print_table, summary, timed
+from bench.common import ROOT, daphne, print_table, summary, timed_interleaved
 
 QUERY = """
 query Page($first: Int!) {
@@ -195,8 +196,7 @@ def main() -> None:
             raw = raw_floor(limit)
             gql = in_process(limit)
             q_raw, q_gql = count_queries(raw), count_queries(gql)
-            raw_ms = summary(timed(raw, args.runs))
-            gql_ms = summary(timed(gql, args.runs))
+            raw_ms, gql_ms = (summary(s) for s in timed_interleaved([raw, gql], args.runs))
 
             def http_gql(limit=limit):
                 r = client.post("/graphql/", json={"query": QUERY, "variables": {"first": limit}}, headers=headers)
@@ -206,8 +206,7 @@ def main() -> None:
             def http_plain(limit=limit):
                 client.get("/bench/bookings.json", params={"first": limit}).raise_for_status()
 
-            http_ms = summary(timed(http_gql, args.runs))
-            plain_ms = summary(timed(http_plain, args.runs))
+            http_ms, plain_ms = (summary(s) for s in timed_interleaved([http_gql, http_plain], args.runs))
             rows += [
                 (limit, "raw SQL + orjson (floor)", q_raw, raw_ms[0], raw_ms[1], 1.0),
                 (limit, "GraphQL in-process", q_gql, gql_ms[0], gql_ms[1], gql_ms[0] / raw_ms[0]),

@@ -17,6 +17,7 @@ itself returns exactly those cached objects. Anything not cached takes the origi
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Callable
 from typing import Any
 
@@ -85,6 +86,34 @@ def _plain_field(owner: Any, field: Any) -> tuple[Any, str] | None:
     return getattr(model, name, None), name
 
 
+def _leaf_method_resolver(field: Any, gql_field: Any, info_class: type) -> Callable[..., Any] | None:
+    """A direct call for a plain synchronous ``def name(self)`` / ``def name(self, info)`` resolver
+    of a Django type that returns a scalar or enum (a computed total, a permission-gated column):
+    strawberry-django would call the same function with the same arguments and, since the value
+    is not a queryset, return it unchanged."""
+    resolver = getattr(field, "base_resolver", None)
+    if not isinstance(field, StrawberryDjangoFieldBase) or resolver is None:
+        return None
+    if field.extensions or field.permission_classes or field.arguments or field.is_async:
+        return None
+    leaf = gql_field.type.of_type if isinstance(gql_field.type, GraphQLNonNull) else gql_field.type
+    if not is_leaf_type(leaf):
+        return None
+    function = resolver.wrapped_func
+    if not inspect.isfunction(function) or inspect.iscoroutinefunction(function):
+        return None
+    names = list(inspect.signature(function).parameters)
+    if names == ["self"]:
+        def resolve(source: Any, info: Any, **kwargs: Any) -> Any:
+            return function(source)
+    elif names == ["self", "info"]:
+        def resolve(source: Any, info: Any, **kwargs: Any) -> Any:
+            return function(source, info_class(_raw_info=info, _field=field))
+    else:
+        return None
+    return resolve
+
+
 def _column_attname(owner: Any, field: Any) -> str | None:
     """The model attribute name when ``field`` is a plain, non-file column of its type's model."""
     plain = _plain_field(owner, field)
@@ -113,7 +142,7 @@ def _relation_resolver(owner: Any, field: Any, fallback: Callable[..., Any]) -> 
     return None
 
 
-def install_column_resolvers(schema: GraphQLSchema) -> int:
+def install_column_resolvers(schema: GraphQLSchema, info_class: type) -> int:
     """Give every plain column and loaded-relation field of every Django type the direct resolver;
     returns how many."""
     count = 0
@@ -129,9 +158,10 @@ def install_column_resolvers(schema: GraphQLSchema) -> int:
                 gql_field.resolve = _column_resolver(attname, gql_field.resolve)
                 count += 1
                 continue
-            relation = _relation_resolver(field.origin, field, gql_field.resolve)
-            if relation is not None:
-                gql_field.resolve = relation
+            direct = (_relation_resolver(field.origin, field, gql_field.resolve)
+                      or _leaf_method_resolver(field, gql_field, info_class))
+            if direct is not None:
+                gql_field.resolve = direct
                 count += 1
     return count
 

@@ -80,7 +80,7 @@ class AssignmentNode(relay.Node):
     def get_queryset(cls, queryset, info: Info, **kwargs):
         actor = actor_from_info(info)
         if actor.is_staff:
-            return queryset
+            return queryset.select_related("fieldworker")  # every fieldworker is visible to staff
         # only on bookings the actor may see: `booking` below must not reach a declined job
         return queryset.filter(pk__in=visible_assignments(actor).values("pk"),
                                booking_id__in=visible_bookings(actor).values("pk"))
