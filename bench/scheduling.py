@@ -9,7 +9,8 @@ non-overlapping assignments (30 min travel buffer). Then prints p50/p95/p99 in m
 - floor: a bare indexed SELECT of one booking by primary key (what one round trip costs here);
 - the availability finder (a 2-hour job, a random service, place and working hour);
 - the slot finder (one day, 20 slots);
-- the nearby locator (5 km, one day);
+- the nearby locator (5 km, one day): ids, starts and distances, nearest first; and the same plus
+  loading the found bookings with their customer and property (what the GraphQL field does);
 - the conflict check alone (the indexed overlap query run before every assignment), a plain insert of
   an assignment row, and a full ``booking_assign`` (check + insert + history + exclusion constraint);
   writes are rolled back so the data set does not drift.
@@ -177,7 +178,7 @@ def main() -> None:
     from core.bookings import conflicts
     from core.bookings import services as booking_services
     from core.bookings.models import Booking, BookingAssignment
-    from core.bookings.nearby import nearby_bookings
+    from core.bookings.nearby import load_bookings, nearby_bookings
     from core.catalog.models import Service
     from core.company.selectors import get_company
     from core.workforce.availability import Location, available_fieldworkers, available_slots
@@ -225,6 +226,14 @@ def main() -> None:
         p = point()
         nearby_counts.append(len(nearby_bookings(actor=actor, latitude=p.latitude, longitude=p.longitude,
                                                  radius_km=5, start=day, end=day + timedelta(days=1))))
+
+    def nearby_loaded():
+        """What the GraphQL field does: the locator, then the found bookings with customer and property."""
+        day = future_day()
+        p = point()
+        found = nearby_bookings(actor=actor, latitude=p.latitude, longitude=p.longitude, radius_km=5, start=day,
+                                end=day + timedelta(days=1))
+        load_bookings(found, "customer", "property")
 
     def conflict_check():
         start = future_day() + timedelta(hours=rng.choice([8, 10, 13]))
@@ -282,6 +291,7 @@ def main() -> None:
     measure("availability finder (2 h job)", availability)
     measure("slot finder (1 day, 20 slots)", slots)
     measure("nearby locator (5 km, 1 day)", nearby)
+    measure("nearby + load its bookings", nearby_loaded)
     measure("conflict check query", conflict_check)
     write_iter = iter(fresh)
     measure("insert assignment, no check", rolled_back(plain_insert), warmup=2)

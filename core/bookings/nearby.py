@@ -13,7 +13,7 @@ import math
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from django.db.models import Q
+from django.db import connection
 from django.utils import timezone
 
 from core.actors import Actor
@@ -21,7 +21,6 @@ from core.errors import NotFound, PermissionDenied, ValidationFailed
 from core.geo import EARTH_RADIUS_KM, haversine_km
 
 from .models import OPEN_STATUSES, Booking
-from .selectors import visible_bookings
 
 MAX_RADIUS_KM = 500.0
 MAX_WINDOW = timedelta(days=62)
@@ -30,8 +29,18 @@ MAX_RESULTS = 200
 
 @dataclass(frozen=True)
 class NearbyBooking:
-    booking: Booking
+    """A booking found near the point: its id, start and great-circle distance. The locator reads
+    only the index's columns; callers load the rows they show (``load_bookings``), with the related
+    rows they need, in one query."""
+
+    booking_id: int
+    scheduled_start: datetime
     distance_km: float
+
+
+def load_bookings(found: list[NearbyBooking], *related: str) -> dict[int, Booking]:
+    """The bookings of ``found`` by id (one query; ``related`` are passed to ``select_related``)."""
+    return Booking.objects.select_related(*related).in_bulk([item.booking_id for item in found])
 
 
 def bounding_box(lat: float, lon: float, radius_km: float) -> tuple[float, float, list[tuple[float, float]]]:
@@ -68,11 +77,10 @@ def nearby_bookings(*, actor: Actor, radius_km: float, start: datetime, end: dat
         raise ValidationFailed("to", "The end must be after the start.", code="end_before_start")
     if end - start > MAX_WINDOW:
         raise ValidationFailed("to", "At most 62 days at a time.", code="too_long")
-    base = Booking.objects.all() if actor.is_system else visible_bookings(actor)
     if booking_id is not None:
         if latitude is not None or longitude is not None:
             raise ValidationFailed("near", "Give a booking or a point, not both.", code="ambiguous")
-        ref = base.select_related("property").filter(pk=booking_id).first()
+        ref = Booking.objects.select_related("property").filter(pk=booking_id).first()
         if ref is None:
             raise NotFound("booking", field="bookingId")
         if ref.property is None or ref.property.latitude is None or ref.property.longitude is None:
@@ -84,21 +92,47 @@ def nearby_bookings(*, actor: Actor, radius_km: float, start: datetime, end: dat
         raise ValidationFailed("near", "Latitude or longitude out of range.", code="out_of_range")
 
     min_lat, max_lat, lon_ranges = bounding_box(latitude, longitude, radius_km)
-    lon_q = Q()
-    for lo, hi in lon_ranges:
-        lon_q |= Q(longitude__gte=lo, longitude__lte=hi)
-    rows = (
-        base
-        .filter(lon_q, latitude__gte=min_lat, latitude__lte=max_lat,
-                scheduled_start__gte=start, scheduled_start__lt=end, status__in=OPEN_STATUSES)
-        .exclude(pk=booking_id or 0)
-        .select_related("property")
-        .order_by()
-    )
+    sql, params = _box_query(start, end, min_lat, max_lat, lon_ranges, booking_id or 0)
+    to_datetime = _start_converters()
     found = []
-    for booking in rows:
-        distance = haversine_km(latitude, longitude, booking.latitude, booking.longitude)
-        if distance <= radius_km:
-            found.append(NearbyBooking(booking, distance))
-    found.sort(key=lambda item: (item.distance_km, item.booking.scheduled_start, item.booking.pk))
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        for pk, starts, lat, lon in cursor.fetchall():
+            distance = haversine_km(latitude, longitude, lat, lon)
+            if distance <= radius_km:
+                for convert, expression in to_datetime:
+                    starts = convert(starts, expression, connection)
+                found.append(NearbyBooking(pk, starts, distance))
+    found.sort(key=lambda item: (item.distance_km, item.scheduled_start, item.booking_id))
     return found[:limit]
+
+
+def _box_query(start: datetime, end: datetime, min_lat: float, max_lat: float,
+               lon_ranges: list[tuple[float, float]], exclude_id: int) -> tuple[str, list]:
+    """The locator's one statement: open bookings starting in the window inside the box.
+
+    Written out rather than built by the ORM (whose query building was a third of the locator's
+    time): four columns, all in ``booking_open_place_idx`` but the id. Only staff and the system
+    get here, and they see every booking, so no row scope applies. The open statuses are written
+    into the text, not bound, so that SQLite (and PostgreSQL) can match the partial index's
+    condition."""
+    table = Booking._meta.db_table
+    statuses = ", ".join(f"'{status}'" for status in sorted(OPEN_STATUSES))
+    lon_sql = " OR ".join(["(longitude >= %s AND longitude <= %s)"] * len(lon_ranges))
+    sql = (f"SELECT id, scheduled_start, latitude, longitude FROM {table} "  # noqa: S608 (values bound)
+           f"WHERE status IN ({statuses}) AND scheduled_start >= %s AND scheduled_start < %s "
+           f"AND latitude >= %s AND latitude <= %s AND ({lon_sql}) AND id <> %s")
+    adapt = connection.ops.adapt_datetimefield_value
+    params: list = [adapt(start), adapt(end), min_lat, max_lat]
+    for lo, hi in lon_ranges:
+        params += [lo, hi]
+    params.append(exclude_id)
+    return sql, params
+
+
+def _start_converters() -> list:
+    """What the ORM would apply to a ``scheduled_start`` value read from this database."""
+    field = Booking._meta.get_field("scheduled_start")
+    column = field.get_col(Booking._meta.db_table)
+    converters = connection.ops.get_db_converters(column) + field.get_db_converters(connection)
+    return [(convert, column) for convert in converters]

@@ -7,7 +7,7 @@ import strawberry
 from django.utils import timezone
 from strawberry.types import Info
 
-from core.bookings.nearby import nearby_bookings
+from core.bookings.nearby import load_bookings, nearby_bookings
 from core.company.selectors import get_company
 from core.crm.models import Property
 from core.errors import NotFound, PermissionDenied
@@ -97,8 +97,9 @@ class SchedulingQuery:
             actor=actor_from_info(info), radius_km=radius_km, start=from_, end=to,
             booking_id=decode_optional(near.booking_id, "Booking", "near.bookingId"), latitude=near.latitude,
             longitude=near.longitude, limit=limit)
-        return [NearbyBooking(booking=f.booking, distance_km=round(f.distance_km, 3))  # type: ignore[arg-type]
-                for f in found]
+        bookings = load_bookings(found, "customer", "property")
+        return [NearbyBooking(booking=bookings[f.booking_id], distance_km=round(f.distance_km, 3))  # type: ignore[arg-type]
+                for f in found if f.booking_id in bookings]
 
     @strawberry.field(description="Change requests: staff see all, a fieldworker their own. Newest first.")
     def change_requests(self, info: Info, status: str | None = "pending", first: int = 50) -> list[ChangeRequestNode]:
