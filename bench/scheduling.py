@@ -7,7 +7,8 @@ a tenth of that on SQLite (``--scale`` overrides), around Sydney, with weekday h
 non-overlapping assignments (30 min travel buffer). Then prints p50/p95/p99 in milliseconds of:
 
 - floor: a bare indexed SELECT of one booking by primary key (what one round trip costs here);
-- the availability finder (a 2-hour job, a random service, place and working hour);
+- the availability finder (a 2-hour job, a random service, place and working hour): ids, reasons,
+  distance and load, ranked; and the same plus loading the fieldworkers it returns (GraphQL's cost);
 - the slot finder (one day, 20 slots);
 - the nearby locator (5 km, one day): ids, starts and distances, nearest first; and the same plus
   loading the found bookings with their customer and property (what the GraphQL field does);
@@ -181,7 +182,7 @@ def main() -> None:
     from core.bookings.nearby import load_bookings, nearby_bookings
     from core.catalog.models import Service
     from core.company.selectors import get_company
-    from core.workforce.availability import Location, available_fieldworkers, available_slots
+    from core.workforce.availability import Location, available_fieldworkers, available_slots, fieldworkers_for_ids
     from core.workforce.models import Fieldworker
 
     rng = random.Random(7)
@@ -213,6 +214,13 @@ def main() -> None:
         found = available_fieldworkers(actor=actor, service_id=rng.choice(service_ids), start=start,
                                        end=start + timedelta(hours=2), location=point())
         found_counts.append(len(found))
+
+    def availability_loaded():
+        """What the GraphQL field does: the finder, then the fieldworkers it returns."""
+        start = future_day() + timedelta(hours=rng.choice([8, 9, 10, 11, 13, 14]))
+        found = available_fieldworkers(actor=actor, service_id=rng.choice(service_ids), start=start,
+                                       end=start + timedelta(hours=2), location=point())
+        fieldworkers_for_ids(c.fieldworker_id for c in found)
 
     def slots():
         day = future_day()
@@ -289,6 +297,7 @@ def main() -> None:
         results.append((name, *summary(wall), statistics.median(cpu)))
     measure("floor: SELECT booking by pk", floor)
     measure("availability finder (2 h job)", availability)
+    measure("availability + load its fieldworkers", availability_loaded)
     measure("slot finder (1 day, 20 slots)", slots)
     measure("nearby locator (5 km, 1 day)", nearby)
     measure("nearby + load its bookings", nearby_loaded)

@@ -16,6 +16,7 @@ from collections import defaultdict, namedtuple
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
+from functools import lru_cache
 from typing import Any
 
 from django.db import connection
@@ -66,7 +67,11 @@ class Location:
 
 @dataclass
 class Candidate:
-    fieldworker: Fieldworker
+    """A fieldworker for the job: id and name (callers load the rows they show with
+    ``fieldworkers_for_ids``), why not when not, distance from home and the day's load."""
+
+    fieldworker_id: int
+    name: str
     reasons: list[str] = field(default_factory=list)
     distance_km: float | None = None
     load: int = 0  # active jobs on the job's local day
@@ -358,7 +363,7 @@ def available_fieldworkers(*, actor: Actor, service_id: int, start: datetime, en
     if connection.vendor == "postgresql":
         company_tz, buffer = _service_and_rules_pg(service_id)
         rows, facts = _candidates_pg(service_id, start, end, buffer, exclude_booking_id, location.postcode,
-                                     zoneinfo.ZoneInfo(company_tz))
+                                     zoneinfo.ZoneInfo(company_tz), only_available=not include_unavailable)
         cover = ({i for i, f in facts.items() if f.by_postcode}, {i for i, f in facts.items() if f.has_areas})
         workers, reasons, distance = _candidates(service_id, location, None, rows, cover)
         hours = {i: f.hours for i, f in facts.items()}
@@ -391,15 +396,15 @@ def available_fieldworkers(*, actor: Actor, service_id: int, start: datetime, en
             why.append(TIME_OFF)
         if any(lo < hi_new and hi > lo_new for lo, hi in busy.get(fw.id, ())):
             why.append(BOOKED)
-    out = [Candidate(_as_model(fw), reasons[fw.id], distance[fw.id]) for fw in workers
+    out = [Candidate(fw.id, fw.name, reasons[fw.id], distance[fw.id]) for fw in workers
            if include_unavailable or not reasons[fw.id]]
     if facts is not None:
         for candidate in out:
-            candidate.load = facts[candidate.fieldworker.id].load
+            candidate.load = facts[candidate.fieldworker_id].load
     else:
         _fill_load(out, start, company_tz, service_id)
     out.sort(key=lambda c: (not c.available, c.distance_km is None, c.distance_km or 0.0, c.load,
-                            c.fieldworker.name, c.fieldworker.id))
+                            c.name, c.fieldworker_id))
     return out
 
 
@@ -448,7 +453,7 @@ def _service_and_rules_pg(service_id: int) -> tuple[str, timedelta]:
 _CANDIDATES_PG = """
 WITH c AS (
   SELECT {columns} FROM {fieldworker} f
-  WHERE f.id IN (SELECT o.fieldworker_id FROM {offers} o WHERE o.service_id = %(service)s)),
+  WHERE f.id IN (SELECT o.fieldworker_id FROM {offers} o WHERE o.service_id = %(service)s){only_active}),
 busy AS (
   SELECT fieldworker_id AS id,
          bool_or(busy_from < %(end_buffer)s AND busy_until > %(start)s AND booking_id <> %(exclude)s) AS busy,
@@ -459,7 +464,8 @@ busy AS (
     AND (fieldworker_id + 0) IN (SELECT id FROM c)
   GROUP BY fieldworker_id)
 SELECT c.*,
-       (SELECT array_agg(weekday::text || ' ' || start_time::text || ' ' || end_time::text) FROM {hours} w
+       (SELECT string_agg(weekday::text || ' ' || start_time::text || ' ' || end_time::text, ','
+                          ORDER BY weekday, start_time, end_time) FROM {hours} w
         WHERE w.fieldworker_id = c.id AND w.weekday = ANY(%(days)s)),
        EXISTS (SELECT 1 FROM {time_off} t WHERE t.fieldworker_id = c.id AND t.starts_at < %(end)s
                AND t.ends_at > %(start)s),
@@ -468,33 +474,49 @@ SELECT c.*,
        EXISTS (SELECT 1 FROM {areas} x JOIN {postcodes} p ON p.area_id = x.servicearea_id
                WHERE x.fieldworker_id = c.id AND p.postcode = %(postcode)s)
 FROM c LEFT JOIN busy ON busy.id = c.id
+{only_free}"""
+# Without ``include_unavailable`` the rows already out for a reason SQL can see are not sent at all
+# (the reasons would be dropped anyway): not active, on time off, booked.
+_ONLY_ACTIVE = " AND f.status = %(active)s"
+_ONLY_FREE = """WHERE NOT coalesce(busy.busy, false) AND NOT EXISTS (
+  SELECT 1 FROM {time_off} t WHERE t.fieldworker_id = c.id AND t.starts_at < %(end)s AND t.ends_at > %(start)s)
 """
-_FIELDWORKER_COLUMNS = [f for f in Fieldworker._meta.concrete_fields]
+# what the checks and the ranking read of a fieldworker
+_FIELDWORKER_COLUMNS = [Fieldworker._meta.get_field(name) for name in (
+    "id", "name", "status", "time_zone", "home_latitude", "home_longitude", "service_radius_km")]
 _FieldworkerRow = namedtuple("_FieldworkerRow", [f.attname for f in _FIELDWORKER_COLUMNS])  # type: ignore[misc]
 
 
-def _as_model(row: Any) -> Fieldworker:
-    """A Fieldworker from a row of ``_CANDIDATES_PG`` (built only for the fieldworkers returned)."""
-    if isinstance(row, Fieldworker):
-        return row
-    return Fieldworker.from_db(connection.alias, list(row._fields), list(row))
+@lru_cache(maxsize=4096)
+def _parse_hours(text: str | None) -> tuple[tuple[int, time, time], ...]:
+    """``"0 09:00:00 17:00:00,2 ..."`` as (weekday, start, end) tuples; most fieldworkers share a
+    handful of patterns, so each distinct text is parsed once."""
+    out = []
+    for item in (text or "").split(",") if text else ():
+        weekday, lo, hi = item.split(" ")
+        out.append((int(weekday), time.fromisoformat(lo), time.fromisoformat(hi)))
+    return tuple(out)
 
 
 def _candidates_pg(service_id: int, start: datetime, end: datetime, buffer: timedelta,
-                   exclude_booking_id: int | None, postcode: str,
-                   company_tz: zoneinfo.ZoneInfo) -> tuple[list[Any], dict[int, _Facts]]:
+                   exclude_booking_id: int | None, postcode: str, company_tz: zoneinfo.ZoneInfo,
+                   only_available: bool = False) -> tuple[list[Any], dict[int, _Facts]]:
     """PostgreSQL: every fieldworker who offers the service and everything the finder needs about
     them in one round trip of set-based parts (busy time and load from one scan of the exclusion
     constraint's GiST index). Same answers as the portable path; rows stay tuples until returned."""
     day = start.astimezone(company_tz).date()
+    tables = {"time_off": TimeOff._meta.db_table}
     sql = _CANDIDATES_PG.format(
+        only_active=_ONLY_ACTIVE if only_available else "",
+        only_free=_ONLY_FREE.format(**tables) if only_available else "",
         columns=", ".join(f'f."{f.column}"' for f in _FIELDWORKER_COLUMNS),
         fieldworker=Fieldworker._meta.db_table, offers=Fieldworker.services.through._meta.db_table,
         hours=WorkingHours._meta.db_table, time_off=TimeOff._meta.db_table,
         assignment=BookingAssignment._meta.db_table, areas=Fieldworker.service_areas.through._meta.db_table,
         postcodes=ServiceAreaPostcode._meta.db_table)
     params = {
-        "service": service_id, "days": sorted(_weekdays(start, end)), "start": start, "end": end,
+        "service": service_id, "active": FieldworkerStatus.ACTIVE, "days": sorted(_weekdays(start, end)),
+        "start": start, "end": end,
         "end_buffer": end + buffer, "exclude": exclude_booking_id or 0, "postcode": postcode or "",
         "day_lo": datetime.combine(day, time(0), tzinfo=company_tz),
         "day_hi": datetime.combine(day + timedelta(days=1), time(0), tzinfo=company_tz),
@@ -510,12 +532,9 @@ def _candidates_pg(service_id: int, start: datetime, end: datetime, buffer: time
         for record in cursor.fetchall():
             row = _FieldworkerRow(*record[:width])
             hours, off, busy, load, has_areas, by_postcode = record[width:]
-            parsed = []
-            for item in hours or ():
-                weekday, lo, hi = item.split(" ")
-                parsed.append((int(weekday), time.fromisoformat(lo), time.fromisoformat(hi)))
             rows.append(row)
-            facts[row.id] = _Facts(parsed, off, busy, load, has_areas, by_postcode and bool(postcode))
+            facts[row.id] = _Facts(list(_parse_hours(hours)), off, busy, load, has_areas,
+                                   by_postcode and bool(postcode))
     return rows, facts
 
 
@@ -526,13 +545,13 @@ def _fill_load(candidates: list[Candidate], start: datetime, tz_name: str, servi
     day = start.astimezone(tz).date()
     lo = datetime.combine(day, time(0), tzinfo=tz)
     hi = datetime.combine(day + timedelta(days=1), time(0), tzinfo=tz)
-    ids = [c.fieldworker.pk for c in candidates]
+    ids = [c.fieldworker_id for c in candidates]
     counts = dict(
         BookingAssignment.objects.filter(
             status__in=ACTIVE_ASSIGNMENT, busy_from__gte=lo, busy_from__lt=hi, **_of(ids, service_id),
         ).values("fieldworker_id").annotate(n=Count("id")).values_list("fieldworker_id", "n"))
     for candidate in candidates:
-        candidate.load = counts.get(candidate.fieldworker.pk, 0)
+        candidate.load = counts.get(candidate.fieldworker_id, 0)
 
 
 # --- the slot finder --------------------------------------------------------------------------------

@@ -71,10 +71,11 @@ class SchedulingQuery:
         found = availability.available_fieldworkers(
             actor=actor_from_info(info), service_id=decode_id(service_id, "Service", "serviceId"), start=start,
             end=end, location=_location(info, location), include_unavailable=include_unavailable)
-        return [FieldworkerAvailability(fieldworker=c.fieldworker, available=c.available,  # type: ignore[arg-type]
-                                        reasons=[ExclusionReason(r) for r in c.reasons],
+        workers = availability.fieldworkers_for_ids(c.fieldworker_id for c in found)
+        return [FieldworkerAvailability(fieldworker=workers[c.fieldworker_id],  # type: ignore[arg-type]
+                                        available=c.available, reasons=[ExclusionReason(r) for r in c.reasons],
                                         distance_km=None if c.distance_km is None else round(c.distance_km, 3),
-                                        load=c.load) for c in found]
+                                        load=c.load) for c in found if c.fieldworker_id in workers]
 
     @strawberry.field(description="The next start times for a service (staff, customers; "
                                                          "a fieldworker their own).")
