@@ -28,6 +28,7 @@ from django.db.models.fields.related_descriptors import (
 )
 from django.db.models.query_utils import DeferredAttribute
 from graphql import GraphQLNonNull, GraphQLObjectType, GraphQLSchema, Undefined, is_leaf_type
+from strawberry.relay import GlobalID, Node
 from strawberry.schema.schema_converter import GraphQLCoreConverter
 from strawberry_django.fields.base import StrawberryDjangoFieldBase
 from strawberry_django.optimizer import is_optimized_by_prefetching
@@ -114,6 +115,38 @@ def _leaf_method_resolver(field: Any, gql_field: Any, info_class: type) -> Calla
     return resolve
 
 
+def _node_id_resolver(type_name: str, owner: Any, field: Any,
+                      fallback: Callable[..., Any]) -> Callable[..., Any] | None:
+    """The relay ``id`` of a node whose id is its primary key: ``GlobalID(type, str(pk))``, what
+    ``relay.Node._id`` computes through ``resolve_typename`` / ``resolve_id`` when neither is
+    overridden (the type name is the object type's own, as in ``info.path.typename``)."""
+    origin = owner
+    if getattr(field, "python_name", None) != "_id" or not (isinstance(origin, type) and issubclass(origin, Node)):
+        return None
+    if field.extensions or field.permission_classes or origin is Node:
+        return None
+    resolve_id = origin.resolve_id.__func__  # type: ignore[attr-defined]
+    # strawberry's own, or the one strawberry-django installs (``str`` of the loaded primary key)
+    library_resolve_id = (resolve_id is Node.resolve_id.__func__  # type: ignore[attr-defined]
+                          or resolve_id.__module__.startswith("strawberry_django."))
+    if (not library_resolve_id
+            or origin.resolve_typename.__func__ is not Node.resolve_typename.__func__  # type: ignore[attr-defined]
+            or getattr(origin, "_id_attr", None) != "pk"):
+        return None
+    model = getattr(getattr(origin, "__strawberry_django_definition__", None), "model", None)
+    if model is None:
+        return None
+    attname = model._meta.pk.attname
+
+    def resolve(source: Any, info: Any, **kwargs: Any) -> Any:
+        try:
+            return GlobalID(type_name=type_name, node_id=str(source.__dict__[attname]))
+        except (KeyError, AttributeError):
+            return fallback(source, info, **kwargs)
+
+    return resolve
+
+
 def _column_attname(owner: Any, field: Any) -> str | None:
     """The model attribute name when ``field`` is a plain, non-file column of its type's model."""
     plain = _plain_field(owner, field)
@@ -142,6 +175,11 @@ def _relation_resolver(owner: Any, field: Any, fallback: Callable[..., Any]) -> 
     return None
 
 
+def _origin(gql_type: GraphQLObjectType) -> Any:
+    definition = (gql_type.extensions or {}).get(BACKREF)
+    return getattr(definition, "origin", None)
+
+
 def install_column_resolvers(schema: GraphQLSchema, info_class: type) -> int:
     """Give every plain column and loaded-relation field of every Django type the direct resolver;
     returns how many."""
@@ -159,7 +197,8 @@ def install_column_resolvers(schema: GraphQLSchema, info_class: type) -> int:
                 count += 1
                 continue
             direct = (_relation_resolver(field.origin, field, gql_field.resolve)
-                      or _leaf_method_resolver(field, gql_field, info_class))
+                      or _leaf_method_resolver(field, gql_field, info_class)
+                      or _node_id_resolver(type_name, _origin(gql_type), field, gql_field.resolve))
             if direct is not None:
                 gql_field.resolve = direct
                 count += 1
