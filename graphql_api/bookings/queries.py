@@ -84,6 +84,26 @@ def apply_booking_order(qs, order: BookingOrder | None):
     return qs.order_by(f"{prefix}{order.field.value}", f"{prefix}id")
 
 
+def _node_fields(info: Info) -> set[str]:
+    """Names of the fields selected on the connection's nodes (fragments included)."""
+    names: set[str] = set()
+
+    def walk(selections, depth: int) -> None:
+        for item in selections:
+            name = getattr(item, "name", None)
+            children = getattr(item, "selections", None) or []
+            if name is None:  # a fragment: its fields belong to the same level
+                walk(children, depth)
+            elif depth == 2:
+                names.add(name)
+            elif (depth, name) in ((0, "edges"), (1, "node")):
+                walk(children, depth + 1)
+
+    for field in info.selected_fields:
+        walk(field.selections, 0)
+    return names
+
+
 @strawberry.type
 class BookingsQuery:
     @strawberry_django.connection(CappedConnection[BookingNode],
@@ -96,7 +116,10 @@ class BookingsQuery:
         if actor.is_staff:
             # Staff see every customer and property, so a join answers what the optimiser would
             # otherwise prefetch through the scoped types (the prefetch then finds them cached).
-            qs = qs.select_related("customer", "property")
+            wanted = _node_fields(info)
+            joins = [name for name in ("customer", "property") if name in wanted]
+            if joins:
+                qs = qs.select_related(*joins)
         return apply_booking_order(qs, order_by)  # type: ignore[return-value]
 
     @strawberry_django.field(description="One booking; null when it does not exist or is not yours to see.")

@@ -77,3 +77,21 @@ def test_bookings_query_count_is_constant(db, company, django_assert_num_queries
     assert at_ten <= 8, f"{at_ten} queries for one page is too many"
     with django_assert_num_queries(at_ten):
         run(actor, QUERY, n=100)
+
+
+def test_staff_pages_join_customer_and_property_only_when_asked(db, company):
+    _seed(3)
+    staff = factories.staff_actor()
+    asked = """{ bookings(first: 3) { edges { node { number ... on Booking { customer { name } }
+                 property { address } } } } }"""
+    with CaptureQueriesContext(connection) as captured:
+        result = run(staff, asked)
+    assert "errors" not in result, result
+    assert all(edge["node"]["customer"]["name"] for edge in result["data"]["bookings"]["edges"])
+    sql = [q["sql"] for q in captured.captured_queries]
+    assert len(sql) == 1 and '"crm_customer"' in sql[0] and '"crm_property"' in sql[0]
+
+    with CaptureQueriesContext(connection) as captured:
+        result = run(staff, "{ bookings(first: 3) { edges { node { number } } } }")
+    assert len(result["data"]["bookings"]["edges"]) == 3
+    assert len(captured.captured_queries) == 1 and "crm_" not in captured.captured_queries[0]["sql"]
