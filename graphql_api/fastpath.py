@@ -7,12 +7,14 @@ descriptor inspected) before a dictionary lookup: most of the cost of a 100-row 
 is a plain database column, with no resolver, no field extension and no permission class of its
 own, gives the same answer as ``instance.__dict__[attname]``; this module gives such fields that
 resolver once, when the schema is built. A column that was not loaded (deferred) falls back to the
-original resolver, so nothing changes but the cost (docs/decisions/0112).
+original resolver, so nothing changes but the cost (docs/decisions/0107).
 
 The same holds for relations the optimiser already loaded: a foreign key whose object is in the
 row's relation cache, and a list whose rows were prefetched by the optimiser (after it applied the
 related type's ``get_queryset``, so the rows are already scoped to the viewer): strawberry-django
 itself returns exactly those cached objects. Anything not cached takes the original resolver.
+Likewise a plain ``def f(self[, info])`` resolver of a scalar field is called directly, and a
+primary-key relay id is built from the loaded key.
 """
 
 from __future__ import annotations
