@@ -55,6 +55,16 @@ class _Cursor(base.SQLiteCursorWrapper):
 class DatabaseWrapper(base.DatabaseWrapper):
     _holds_write_lock = False
 
+    def get_new_connection(self, conn_params):  # type: ignore[no-untyped-def]
+        conn = super().get_new_connection(conn_params)
+        if self.is_in_memory_db():
+            # The test database: one in-memory database shared by the threads' connections. In that
+            # shared-cache mode SQLite locks tables, and a reader's lock makes a writer in another
+            # thread fail at once ("database table is locked"), busy timeout or not. Readers that
+            # take no table locks leave the writers to the write lock above, as on a file.
+            conn.execute("PRAGMA read_uncommitted = 1")
+        return conn
+
     def create_cursor(self, name=None):  # type: ignore[no-untyped-def]
         cursor = self.connection.cursor(factory=_Cursor)
         cursor.write_lock = self._write_lock()

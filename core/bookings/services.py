@@ -16,7 +16,7 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 
-from core import events
+from core import events, rawsql
 from core.accounts.models import User
 from core.actors import Actor, Channel
 from core.catalog.models import Service
@@ -150,7 +150,8 @@ def _summary(line: BookingLine) -> str:
 
 
 def _locked(booking_id: int, actor: Actor) -> Booking:
-    booking = Booking.objects.select_for_update().filter(pk=booking_id).first()
+    # every service starts here: the statement is built once (docs/decisions/0409)
+    booking = rawsql.get(Booking, booking_id, for_update=True)
     return policy.ensure_visible(booking, actor)
 
 
@@ -388,7 +389,8 @@ def booking_cancel(*, actor: Actor, channel: Channel, booking_id: int, reason: s
         booking.cancel_channel = channel
         booking.cancel_reason = reason
         booking.cancellation_fee = fee
-        booking.save()
+        booking.save(update_fields=["status", "cancelled_at", "cancelled_by", "cancelled_by_kind", "cancel_channel",
+                                    "cancel_reason", "cancellation_fee", "updated_at"])
         conflicts.release(booking)
         row = history.record(booking, actor=actor, channel=channel, action="cancelled",
                              changes={"status": (old, BookingStatus.CANCELLED)},

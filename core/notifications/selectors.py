@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from django.db import connection
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from core.actors import Actor
-from core.bookings.models import OPEN_STATUSES
+from core.bookings.models import OPEN_STATUSES, Booking
+from core.crm.models import Customer
+from core.rawsql import Columns, moment
 
 from .models import PromptKind, SmsMessage, SmsOptOut, SmsPrompt
 
@@ -39,19 +42,45 @@ def _open_on_pair(customer_number: str, our_number: str) -> QuerySet[SmsPrompt]:
             .filter(Q(expires_at__isnull=True) | Q(expires_at__gt=now)))
 
 
+_PROMPT = Columns(SmsPrompt, "id", "kind", "data", "booking", "created_at")
+# What a reply needs of a prompted booking and its customer: enough to word the answer and to call
+# the service (which loads the rest under its lock).
+_PROMPT_BOOKING = Columns(Booking, "id", "number", "status", "scheduled_start", "time_zone", "customer")
+_PROMPT_CUSTOMER = Columns(Customer, "id", "name", "mobile", "user")
+_OPEN_PROMPTS = """
+SELECT {prompt}, {booking}, {customer}
+FROM {prompts} p
+LEFT JOIN {bookings} b ON b.id = p.booking_id
+LEFT JOIN {customers} c ON c.id = b.customer_id
+WHERE p.customer_number = %s AND p.closed_at IS NULL AND (p.our_number = %s OR p.our_number = '')
+  AND (p.expires_at IS NULL OR p.expires_at > %s)
+ORDER BY p.created_at DESC, p.id DESC"""
+_open_prompts_sql: list[str] = []
+
+
 def open_prompts(customer_number: str, our_number: str) -> list[SmsPrompt]:
-    """Every open prompt on the pair, newest first, with its booking and customer: one query for
-    everything an inbound reply needs to know about what we asked."""
-    return list(_open_on_pair(customer_number, our_number).select_related("booking__customer")
-                .only("kind", "data", "booking_id", "created_at", *PROMPT_BOOKING_FIELDS)
-                .order_by("-created_at", "-id"))
-
-
-# What a reply needs of a prompted booking: enough to word the answer and to call the service.
-PROMPT_BOOKING_FIELDS = (
-    "booking__number", "booking__status", "booking__scheduled_start", "booking__time_zone",
-    "booking__customer_id", "booking__customer__name", "booking__customer__mobile", "booking__customer__user_id",
-)
+    """Every open prompt on the pair, newest first, with its booking and customer (the rest of
+    their fields deferred): one statement for everything an inbound reply needs to know about
+    what we asked. It runs on every inbound SMS, so it is written out (docs/decisions/0409); the
+    same filter as ``_open_on_pair``, which tests compare it with."""
+    if not _open_prompts_sql:
+        _open_prompts_sql.append(_OPEN_PROMPTS.format(
+            prompt=_PROMPT.select("p"), booking=_PROMPT_BOOKING.select("b"), customer=_PROMPT_CUSTOMER.select("c"),
+            prompts=SmsPrompt._meta.db_table, bookings=Booking._meta.db_table, customers=Customer._meta.db_table))
+    with connection.cursor() as cursor:
+        cursor.execute(_open_prompts_sql[0], [customer_number, our_number, moment(timezone.now())])
+        rows = cursor.fetchall()
+    out = []
+    at_booking = len(_PROMPT)
+    at_customer = at_booking + len(_PROMPT_BOOKING)
+    for row in rows:
+        prompt = _PROMPT.instance(row[:at_booking])
+        if row[at_booking] is not None:
+            booking = _PROMPT_BOOKING.instance(row[at_booking:at_customer])
+            booking.customer = _PROMPT_CUSTOMER.instance(row[at_customer:])
+            prompt.booking = booking
+        out.append(prompt)
+    return out
 
 
 def open_dialog(customer_number: str, our_number: str) -> SmsPrompt | None:

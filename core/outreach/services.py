@@ -16,8 +16,10 @@ from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
 from django.core.mail.message import make_msgid
 from django.db import IntegrityError, transaction
+from django.db.models import prefetch_related_objects
 from django.utils import timezone
 
+from core import rawsql
 from core.actors import Actor, Channel
 from core.bookings.models import OPEN_STATUSES, Booking
 from core.catalog.models import Service
@@ -76,7 +78,7 @@ def email_queue(*, actor: Actor, channel: Channel, kind: str, booking_id: int | 
     _system_only(actor)
     if kind not in EmailKind.values:
         raise ValidationFailed("kind", "Unknown e-mail kind.")
-    booking = Booking.objects.select_related("customer").filter(pk=booking_id).first() if booking_id else None
+    booking = rawsql.get(Booking, booking_id, "customer") if booking_id else None
     if booking_id and booking is None:
         raise NotFound("booking")
     customer = booking.customer if booking is not None else Customer.objects.filter(pk=customer_id).first()
@@ -105,10 +107,10 @@ def _render(message: EmailMessage) -> emails.Rendered | None:
     if message.booking_id is None:
         return None
     # One read of everything the templates print: the totals walk the lines several times.
-    booking = (Booking.objects.select_related("customer", "property").prefetch_related("lines")
-               .filter(pk=message.booking_id).first())
+    booking = rawsql.get(Booking, message.booking_id, "customer", "property")
     if booking is None:
         return None
+    prefetch_related_objects([booking], "lines")
     company = get_company()
     if message.kind == EmailKind.CONFIRMATION:
         return emails.confirmation(booking, company)
@@ -124,7 +126,9 @@ def email_deliver(*, actor: Actor, channel: Channel, message_id: int, content: d
     _system_only(actor)
     claimed = EmailMessage.objects.filter(pk=message_id, status=EmailStatus.QUEUED).update(
         status=EmailStatus.SENDING, updated_at=timezone.now())
-    message = EmailMessage.objects.get(pk=message_id)
+    message = rawsql.get(EmailMessage, message_id)
+    if message is None:
+        raise EmailMessage.DoesNotExist(message_id)
     if not claimed:
         return message  # sent, sending or skipped already: a replayed task sends nothing
     message.attempts += 1

@@ -1,0 +1,125 @@
+"""Hand-written reads that still give what the ORM gives.
+
+A few reads run on every webhook or event, and there the ORM spends more CPU building the
+statement than the database spends answering it (docs/decisions/0409). Those reads are written
+as SQL over the models' table and column names, and their rows are turned back into ORM values
+here: each column through the same converters the ORM applies (SQLite's datetimes, JSON), each
+model through ``Model.from_db`` (unread fields stay deferred and load on access, as with
+``.only()``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from datetime import datetime
+from typing import Any
+
+from django.db import connection
+from django.db.models import Model
+
+Converter = Callable[[Any, Any, Any], Any]
+
+
+class Columns:
+    """Some fields of one model as a statement selects them (in the model's field order)."""
+
+    def __init__(self, model: type[Model], *names: str) -> None:
+        self.model = model
+        wanted = {model._meta.get_field(name) for name in names}
+        # in the model's field order, which ``Model.from_db`` reads partial rows in
+        self.fields = [field for field in model._meta.concrete_fields if field in wanted]
+        if len(self.fields) != len(wanted):
+            raise ValueError(f"not all of {names} are columns of {model.__name__}")
+        self.attnames = [field.attname for field in self.fields]  # type: ignore[union-attr]
+        self._converters: dict[str, list[list[tuple[Converter, Any]]]] = {}
+
+    def __len__(self) -> int:
+        return len(self.fields)
+
+    def select(self, alias: str) -> str:
+        """``alias."column", ...`` for a SELECT list."""
+        return ", ".join(f'{alias}."{field.column}"' for field in self.fields)  # type: ignore[union-attr]
+
+    def _for(self, conn: Any) -> list[list[tuple[Converter, Any]]]:
+        found = self._converters.get(conn.vendor)
+        if found is None:
+            found = []
+            for field in self.fields:
+                column = field.get_col(self.model._meta.db_table)  # type: ignore[union-attr]
+                found.append([(convert, column) for convert in
+                              conn.ops.get_db_converters(column) + field.get_db_converters(conn)])
+            self._converters[conn.vendor] = found
+        return found
+
+    def values(self, row: Sequence[Any], conn: Any = connection) -> list[Any]:
+        """The row's values as the ORM would give them."""
+        out = list(row)
+        for index, converters in enumerate(self._for(conn)):
+            for convert, column in converters:
+                out[index] = convert(out[index], column, conn)
+        return out
+
+    def instance(self, row: Sequence[Any], conn: Any = connection) -> Any:
+        """A model instance of the row, the other fields deferred."""
+        return self.model.from_db(conn.alias, self.attnames, self.values(row, conn))
+
+
+def moment(value: datetime, conn: Any = connection) -> Any:
+    """An aware datetime as a statement parameter, stored the way the ORM stores it."""
+    return conn.ops.adapt_datetimefield_value(value)
+
+
+class _ByPk:
+    """``SELECT`` of one row by primary key with some foreign keys joined, built once."""
+
+    def __init__(self, model: type[Model], related: tuple[str, ...]) -> None:
+        self.main = Columns(model, *(f.name for f in model._meta.concrete_fields))
+        self.joins: list[tuple[str, Columns, str]] = []  # (field name, columns, alias)
+        select, joins = [self.main.select("t0")], []
+        for index, name in enumerate(related, start=1):
+            field = model._meta.get_field(name)
+            target = field.related_model
+            columns = Columns(target, *(f.name for f in target._meta.concrete_fields))  # type: ignore[union-attr]
+            alias = f"t{index}"
+            select.append(columns.select(alias))
+            joins.append(f'LEFT JOIN "{target._meta.db_table}" {alias} '  # type: ignore[union-attr]
+                         f'ON {alias}."{target._meta.pk.column}" = t0."{field.column}"')  # type: ignore[union-attr]
+            self.joins.append((name, columns, alias))
+        self.sql = _BY_PK.format(select=", ".join(select), table=model._meta.db_table, joins=" ".join(joins),
+                                 pk=model._meta.pk.column)  # type: ignore[union-attr]
+
+    def get(self, pk: Any, conn: Any, for_update: bool = False) -> Any:
+        sql = self.sql
+        if for_update and conn.features.has_select_for_update:
+            sql += " FOR UPDATE OF t0" if self.joins else " FOR UPDATE"
+        with conn.cursor() as cursor:
+            cursor.execute(sql, [pk])
+            row = cursor.fetchone()
+        if row is None:
+            return None
+        at = len(self.main)
+        obj = self.main.instance(row[:at], conn)
+        for name, columns, _alias in self.joins:
+            part = row[at:at + len(columns)]
+            at += len(columns)
+            related = columns.instance(part, conn) if part[0] is not None else None
+            obj._meta.get_field(name).set_cached_value(obj, related)
+        return obj
+
+
+_BY_PK = 'SELECT {select} FROM "{table}" t0 {joins} WHERE t0."{pk}" = %s'
+_by_pk: dict[tuple[type[Model], tuple[str, ...]], _ByPk] = {}
+
+
+def get(model: type[Model], pk: Any, *related: str, for_update: bool = False, conn: Any = connection) -> Any:
+    """The row ``pk`` of ``model`` as a full instance, or None; each foreign key named in
+    ``related`` joined and cached on it (as ``select_related`` does); with ``for_update`` the row
+    is locked where the database locks rows (``select_for_update(of=("self",))``). Same instances as
+    ``model.objects.select_related(*related).filter(pk=pk).first()``, without building the
+    statement every time."""
+    key = (model, related)
+    query = _by_pk.get(key)
+    if query is None:
+        query = _by_pk[key] = _ByPk(model, related)
+    # the ORM's own check of the value (a ValueError for "abc" as an integer key, as with filter(pk=))
+    return query.get(model._meta.pk.get_prep_value(pk), conn, for_update)  # type: ignore[union-attr]
