@@ -123,3 +123,48 @@ def get(model: type[Model], pk: Any, *related: str, for_update: bool = False, co
         query = _by_pk[key] = _ByPk(model, related)
     # the ORM's own check of the value (a ValueError for "abc" as an integer key, as with filter(pk=))
     return query.get(model._meta.pk.get_prep_value(pk), conn, for_update)  # type: ignore[union-attr]
+
+
+class _Children:
+    """The rows of a reverse foreign key (``booking.lines``), in the child model's ordering."""
+
+    def __init__(self, model: type[Model], name: str) -> None:
+        relation = model._meta.get_field(name)
+        self.child: type[Model] = relation.related_model  # type: ignore[assignment]
+        self.fk = relation.field  # type: ignore[union-attr]
+        self.columns = Columns(self.child, *(f.name for f in self.child._meta.concrete_fields))
+        order = []
+        for item in self.child._meta.ordering or ["pk"]:
+            descending = isinstance(item, str) and item.startswith("-")
+            field = self.child._meta.get_field(str(item).lstrip("-")) if item not in ("pk", "-pk") \
+                else self.child._meta.pk
+            order.append(f'c."{field.column}"' + (" DESC" if descending else ""))  # type: ignore[union-attr]
+        self.sql = _CHILDREN.format(select=self.columns.select("c"), table=self.child._meta.db_table,
+                                    fk=self.fk.column, order=", ".join(order))
+
+    def load(self, obj: Model, name: str, conn: Any) -> list[Any]:
+        with conn.cursor() as cursor:
+            cursor.execute(self.sql, [obj.pk])
+            rows = [self.columns.instance(row, conn) for row in cursor.fetchall()]
+        for row in rows:
+            self.fk.set_cached_value(row, obj)  # line.booking is the parent, no query
+        # stored where prefetch_related stores it, so ``obj.<name>.all()`` reads no more
+        queryset = getattr(obj, name).all()
+        queryset._result_cache = rows
+        queryset._prefetch_done = True
+        obj.__dict__.setdefault("_prefetched_objects_cache", {})[name] = queryset
+        return rows
+
+
+_CHILDREN = 'SELECT {select} FROM "{table}" c WHERE c."{fk}" = %s ORDER BY {order}'
+_children: dict[tuple[type[Model], str], _Children] = {}
+
+
+def prefetch(obj: Model, name: str, conn: Any = connection) -> list[Any]:
+    """``prefetch_related_objects([obj], name)`` for one object and one reverse foreign key, with
+    the statement built once: afterwards ``getattr(obj, name).all()`` costs no query."""
+    key = (type(obj), name)
+    children = _children.get(key)
+    if children is None:
+        children = _children[key] = _Children(type(obj), name)
+    return children.load(obj, name, conn)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from django.db import transaction
+from django.db import connection, transaction
 
 from core import events
 from core.actors import Actor
@@ -113,11 +113,17 @@ def on_responded(event: events.AssignmentResponded) -> None:
                         booking_id=booking.pk, dedupe_key=f"taken:{event.event_id}:{assignment.fieldworker_id}")
 
 
+_ON_JOB = "SELECT fieldworker_id FROM {table} WHERE booking_id = %s AND status = %s ORDER BY offered_at, id"
+
+
 def on_comment(event: events.CommentAdded) -> None:
     """A discussion message reaches the fieldworkers on the job (not its own author); replying to it in
     the chat answers it."""
-    on_job = list(BookingAssignment.objects.filter(booking_id=event.booking_id, status=AssignmentStatus.ACCEPTED)
-                  .values_list("fieldworker_id", flat=True))
+    # asked on every comment, most often of a job nobody has accepted yet: written out (0409)
+    with connection.cursor() as cursor:
+        cursor.execute(_ON_JOB.format(table=BookingAssignment._meta.db_table),
+                       [event.booking_id, AssignmentStatus.ACCEPTED])
+        on_job = [fieldworker_id for (fieldworker_id,) in cursor.fetchall()]
     if not on_job:
         return  # nobody to tell: one query, no transaction
     comment = BookingComment.objects.filter(pk=event.comment_id).first()

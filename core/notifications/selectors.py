@@ -31,8 +31,14 @@ def sms_history(actor: Actor, *, customer_id: int | None = None, booking_id: int
     return qs.order_by("created_at", "id")
 
 
+_OPTED_OUT = "SELECT 1 FROM {table} WHERE number = %s AND opted_out = %s"
+
+
 def is_opted_out(number: str) -> bool:
-    return SmsOptOut.objects.filter(number=number, opted_out=True).exists()
+    """Every inbound SMS and automated send asks this, so the statement is written out (0409)."""
+    with connection.cursor() as cursor:
+        cursor.execute(_OPTED_OUT.format(table=SmsOptOut._meta.db_table), [number, True])
+        return cursor.fetchone() is not None
 
 
 def _open_on_pair(customer_number: str, our_number: str) -> QuerySet[SmsPrompt]:

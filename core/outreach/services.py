@@ -16,7 +16,6 @@ from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
 from django.core.mail.message import make_msgid
 from django.db import IntegrityError, transaction
-from django.db.models import prefetch_related_objects
 from django.utils import timezone
 
 from core import rawsql
@@ -110,7 +109,7 @@ def _render(message: EmailMessage) -> emails.Rendered | None:
     booking = rawsql.get(Booking, message.booking_id, "customer", "property")
     if booking is None:
         return None
-    prefetch_related_objects([booking], "lines")
+    rawsql.prefetch(booking, "lines")
     company = get_company()
     if message.kind == EmailKind.CONFIRMATION:
         return emails.confirmation(booking, company)

@@ -143,3 +143,24 @@ def test_board_snapshot_matches_the_booking_and_its_active_fieldworkers():
         "fieldworkers": [{"id": on.pk, "name": "Ana", "status": "offered"}],
     }
     assert payloads.booking_snapshot(booking.pk + 1000) is None
+
+
+def test_prefetch_fills_the_cache_prefetch_related_fills():
+    booking = factories.booking()
+    svc = factories.service()
+    booking_services.booking_update(
+        actor=Actor.system(), channel=Channel.SYSTEM, booking_id=booking.pk,
+        lines=[booking_services.LineInput(service_id=svc.pk, quantity=Decimal("2"), description="second"),
+               booking_services.LineInput(service_id=svc.pk, quantity=Decimal("1.5"), description="first")])
+    orm = Booking.objects.prefetch_related("lines").get(pk=booking.pk)
+    raw = rawsql.get(Booking, booking.pk)
+    rows = rawsql.prefetch(raw, "lines")
+    with CaptureQueriesContext(connection) as queries:
+        assert [_fields(line) for line in raw.lines.all()] == [_fields(line) for line in orm.lines.all()]
+        assert [line.description for line in rows] == ["second", "first"]  # the model's ordering
+        assert raw.total == orm.total and raw.lines.all()[0].booking is raw
+    assert not queries
+    empty = factories.booking()
+    Booking.objects.get(pk=empty.pk).lines.all().delete()
+    fresh = rawsql.get(Booking, empty.pk)
+    assert rawsql.prefetch(fresh, "lines") == [] and list(fresh.lines.all()) == []
