@@ -206,7 +206,26 @@ def server(env: dict[str, str], port: int):
 def cpu_seconds(pid: int) -> float:
     """User + system CPU the process used so far: per-request cost that other load on the machine
     does not inflate (wall-clock figures on a shared 2-core machine do)."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return _cpu_of(Path(f"/proc/{pid}/stat").read_text())
+
+
+def database_cpu() -> dict[int, float]:
+    """CPU seconds so far of each PostgreSQL server process on this machine (empty for SQLite, whose
+    work is inside the server's own CPU figure). A backend that starts during a round counts from 0."""
+    out = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            text = stat.read_text()
+        except OSError:
+            continue
+        name = text[text.index("(") + 1:text.rindex(")")]
+        if name.startswith("postgres"):
+            out[int(stat.parent.name)] = _cpu_of(text)
+    return out
+
+
+def _cpu_of(stat_text: str) -> float:
+    fields = stat_text.rsplit(")", 1)[1].split()
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
@@ -338,13 +357,15 @@ def main() -> None:
             wait_drained()
             for label, jobs, make in (("GET /healthz (floor)", measured, get_health),
                                       ("POST sms webhook (mixed)", measured, post_webhook)):
-                cpu0 = sum(cpu_seconds(pid) for pid in pids)
+                cpu0, db0 = sum(cpu_seconds(pid) for pid in pids), database_cpu()
                 latencies, errors, elapsed = asyncio.run(_run(bases, jobs, args.concurrency, make))
                 drain = wait_drained()
                 cpu_ms = (sum(cpu_seconds(pid) for pid in pids) - cpu0) * 1000 / len(jobs)
+                db1 = database_cpu()
+                db_ms = sum(cpu - db0.get(pid, 0.0) for pid, cpu in db1.items()) * 1000 / len(jobs)
                 rows.append((label, backend, processes, len(jobs), args.concurrency, len(jobs) / elapsed,
                              len(jobs) / (elapsed + drain), percentile(latencies, 50), percentile(latencies, 99),
-                             cpu_ms, errors))
+                             cpu_ms, db_ms if args.postgres else "-", errors))
             loads.append(os.getloadavg()[0])
             kinds.extend((backend, processes, kind, len(values), percentile(values, 50), percentile(values, 99))
                          for kind, values in sorted(by_kind.items()))
@@ -360,7 +381,8 @@ def main() -> None:
     sent = sum(1 for status in emails if status == "sent")
     print()
     print_table(["endpoint", "task backend", "daphne processes", "requests", "concurrency", "req/s",
-                 "req/s incl. background", "p50 ms", "p99 ms", "server CPU ms/req", "errors"], rows)
+                 "req/s incl. background", "p50 ms", "p99 ms", "server CPU ms/req", "PostgreSQL CPU ms/req",
+                 "errors"], rows)
     print()
     print("the webhook runs above, by kind of message:")
     print_table(["task backend", "daphne processes", "message", "requests", "p50 ms", "p99 ms"], kinds)

@@ -11,6 +11,7 @@ from django.views.decorators.http import require_POST
 from twilio.twiml.messaging_response import MessagingResponse
 
 from core.actors import Actor, Channel
+from core.company import selectors as company_selectors
 from core.errors import DomainError
 from core.notifications import services as sms_services
 from core.notifications.models import SmsKind, SmsMessage
@@ -49,7 +50,8 @@ def inbound_sms(request: HttpRequest) -> HttpResponse:
     if not sid or not sender:
         return HttpResponseBadRequest("MessageSid and From are required.")
     system = Actor.system()
-    with transaction.atomic():
+    # the reply, the service and the e-mails after commit each want the company: read it once
+    with company_selectors.read_once(), transaction.atomic():
         try:
             record = sms_services.sms_inbound_record(actor=system, channel=Channel.SMS, sid=sid,
                                                      from_number=sender, to_number=ours, body=body)

@@ -379,9 +379,9 @@ def booking_cancel(*, actor: Actor, channel: Channel, booking_id: int, reason: s
             raise DomainError("fee_changed", f"The cancellation fee is now {fee}.", field="acceptFee",
                               data={"fee": str(fee)})
         old = booking.status
-        fieldworker_ids = tuple(
-            booking.assignments.filter(status__in=ACTIVE_ASSIGNMENT).values_list("fieldworker_id", flat=True)
-        )
+        on_job = conflicts.holders(booking.pk)
+        fieldworker_ids = tuple(fieldworker_id for fieldworker_id, status, _busy in on_job
+                                if status in ACTIVE_ASSIGNMENT)
         booking.status = BookingStatus.CANCELLED
         booking.cancelled_at = now
         booking.cancelled_by = actor.user
@@ -391,7 +391,8 @@ def booking_cancel(*, actor: Actor, channel: Channel, booking_id: int, reason: s
         booking.cancellation_fee = fee
         booking.save(update_fields=["status", "cancelled_at", "cancelled_by", "cancelled_by_kind", "cancel_channel",
                                     "cancel_reason", "cancellation_fee", "updated_at"])
-        conflicts.release(booking)
+        if any(busy for _id, _status, busy in on_job):
+            conflicts.release(booking)
         row = history.record(booking, actor=actor, channel=channel, action="cancelled",
                              changes={"status": (old, BookingStatus.CANCELLED)},
                              data={"reason": reason, "fee": str(fee), "fee_waived": waive_fee})

@@ -12,7 +12,7 @@ from core.actors import Actor, Channel
 from core.errors import DomainError, PermissionDenied
 
 from .models import Company, Counter
-from .selectors import get_company
+from .selectors import forget, get_company
 
 EDITABLE = {
     "name", "time_zone", "currency", "email", "phone", "website", "address",
@@ -55,6 +55,7 @@ def company_update(*, actor: Actor, channel: Channel, **changes: Any) -> Company
             field, messages = next(iter(exc.message_dict.items()))
             raise DomainError("invalid", messages[0], field=_camel(field))
         company.save()
+        forget()
     return company
 
 

@@ -10,12 +10,13 @@ from __future__ import annotations
 import hashlib
 import logging
 import secrets
+from contextlib import nullcontext
 from datetime import date, datetime, time, timedelta
 
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
 from django.core.mail.message import make_msgid
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from core import rawsql
@@ -84,7 +85,9 @@ def email_queue(*, actor: Actor, channel: Channel, kind: str, booking_id: int | 
     to = customer.email if customer is not None else ""
     reason = _skip_reason(kind, booking, customer, to)
     try:
-        with transaction.atomic():
+        # a savepoint only when a caller's transaction is open (a failed insert must not poison it);
+        # after commit, in autocommit, the one INSERT is its own transaction already
+        with transaction.atomic() if connection.in_atomic_block else nullcontext():
             message = EmailMessage.objects.create(
                 kind=kind, to_address=to, booking=booking, customer=customer, dedupe_key=dedupe_key,
                 subject=content.subject if content else "",

@@ -64,3 +64,17 @@ def test_next_number_is_sequential(db):
         numbers = [services.next_number("test-seq", 500) for _ in range(3)]
     assert numbers == [500, 501, 502]
     assert services.next_number("other-seq", 1) == 1
+
+
+def test_within_read_once_the_company_is_read_once_and_an_update_is_seen(staff_actor, django_assert_num_queries):
+    from core.company.selectors import read_once
+
+    get_company()
+    with read_once():
+        with django_assert_num_queries(1):
+            first, again = get_company(), get_company()
+        assert first is again
+        update(staff_actor, name="Renamed Co")
+        assert get_company().name == "Renamed Co"  # the update cleared the scope
+    with django_assert_num_queries(2):  # outside the scope every call reads
+        get_company(), get_company()

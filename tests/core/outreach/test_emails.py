@@ -13,6 +13,7 @@ from django.utils import timezone
 from core import events
 from core.actors import Actor, Channel
 from core.bookings import services as booking_services
+from core.bookings.models import Booking
 from core.company.models import FeeType
 from core.crm import services as crm_services
 from core.outreach import links, services
@@ -209,3 +210,16 @@ def test_the_reminder_command_sends_what_is_due(settings):
     assert "reminders: 1" in out.getvalue()
     assert [m.to for m in mail.outbox] == [[later.customer.email]]
     assert EmailReminder.objects.get(booking=later).status == ReminderStatus.SENT
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_duplicate_key_outside_any_transaction_is_refused_and_keeps_one_row():
+    # after commit the subscribers run in autocommit: the insert is its own transaction there
+    booking = make_booking()
+    first = services.email_queue(actor=Actor.system(), channel=Channel.SYSTEM, kind=EmailKind.CANCELLATION,
+                                 booking_id=booking.pk, dedupe_key="replayed:1")
+    again = services.email_queue(actor=Actor.system(), channel=Channel.SYSTEM, kind=EmailKind.CANCELLATION,
+                                 booking_id=booking.pk, dedupe_key="replayed:1")
+    assert first is not None and again is None
+    assert EmailMessage.objects.filter(dedupe_key="replayed:1").count() == 1
+    assert Booking.objects.filter(pk=booking.pk).exists()  # the connection is usable after the refused insert
