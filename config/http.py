@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import threading
 from concurrent.futures import ThreadPoolExecutor
+from functools import lru_cache
 from typing import Any
 
 from asgiref.sync import iscoroutinefunction, sync_to_async
@@ -32,6 +33,17 @@ from django.core.handlers.base import BaseHandler
 from django.db import close_old_connections, connections
 from django.http import FileResponse, HttpRequest, HttpResponseBase
 from django.urls import Resolver404, get_resolver
+
+
+@lru_cache(maxsize=4096)
+def _is_async_path(resolver: Any, path: str) -> bool:
+    """Whether ``path`` routes to an ``async def`` view, resolved once per path and URLconf (the
+    resolver is part of the key, so a changed ``ROOT_URLCONF`` asks again)."""
+    try:
+        match = resolver.resolve(path)
+    except Resolver404:
+        return False  # the synchronous chain renders the 404 (and APPEND_SLASH redirects)
+    return iscoroutinefunction(match.func)
 
 
 class HttpHandler(ASGIHandler):
@@ -53,11 +65,7 @@ class HttpHandler(ASGIHandler):
 
     @staticmethod
     def _view_is_async(request: HttpRequest) -> bool:
-        try:
-            match = get_resolver().resolve(request.path_info)
-        except Resolver404:
-            return False  # the synchronous chain renders the 404 (and APPEND_SLASH redirects)
-        return iscoroutinefunction(match.func)
+        return _is_async_path(get_resolver(getattr(request, "urlconf", None)), request.path_info)
 
     def _serve(self, request: HttpRequest) -> HttpResponseBase:
         # What request_started / request_finished do for a WSGI worker thread: drop this thread's
