@@ -562,10 +562,10 @@ def comment_add(*, actor: Actor, channel: Channel, booking_id: int, body: str,
         author_name = actor.label
         if actor.is_customer and actor.user is None:
             author_name = booking.customer.name
-        comment = BookingComment.objects.create(
+        comment = rawsql.insert(BookingComment(
             booking=booking, author_user=actor.user, author_kind=actor.kind, author_name=author_name[:150],
             channel=channel, body=body, visible_to_customer=visible, reply_to=reply_to,
-        )
+        ))
         row = history.record(booking, actor=actor, channel=channel, action="comment_added",
                              data={"comment_id": comment.pk, "visible_to_customer": visible})
         _publish(events.CommentAdded, row, comment_id=comment.pk, author_name=comment.author_name, body=body,

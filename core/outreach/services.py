@@ -88,11 +88,11 @@ def email_queue(*, actor: Actor, channel: Channel, kind: str, booking_id: int | 
         # a savepoint only when a caller's transaction is open (a failed insert must not poison it);
         # after commit, in autocommit, the one INSERT is its own transaction already
         with transaction.atomic() if connection.in_atomic_block else nullcontext():
-            message = EmailMessage.objects.create(
+            message = rawsql.insert(EmailMessage(
                 kind=kind, to_address=to, booking=booking, customer=customer, dedupe_key=dedupe_key,
                 subject=content.subject if content else "",
                 status=EmailStatus.SKIPPED if reason else EmailStatus.QUEUED, skip_reason=reason,
-            )
+            ))
     except IntegrityError:
         if dedupe_key and EmailMessage.objects.filter(dedupe_key=dedupe_key).exists():
             return None
@@ -126,8 +126,8 @@ def _render(message: EmailMessage) -> emails.Rendered | None:
 def email_deliver(*, actor: Actor, channel: Channel, message_id: int, content: dict | None = None) -> EmailMessage:
     """Send one logged e-mail through Django's e-mail API and record the outcome."""
     _system_only(actor)
-    claimed = EmailMessage.objects.filter(pk=message_id, status=EmailStatus.QUEUED).update(
-        status=EmailStatus.SENDING, updated_at=timezone.now())
+    claimed = rawsql.update(EmailMessage, message_id, {"status": EmailStatus.SENDING, "updated_at": timezone.now()},
+                            where={"status": EmailStatus.QUEUED})
     message = rawsql.get(EmailMessage, message_id)
     if message is None:
         raise EmailMessage.DoesNotExist(message_id)
@@ -149,7 +149,9 @@ def email_deliver(*, actor: Actor, channel: Channel, message_id: int, content: d
         message.status, message.error = EmailStatus.FAILED, f"{type(exc).__name__}: {exc}"[:2000]
     else:
         message.status, message.sent_at, message.error = EmailStatus.SENT, timezone.now(), ""
-    message.save(update_fields=["status", "subject", "message_id", "error", "attempts", "sent_at", "updated_at"])
+    message.updated_at = timezone.now()
+    rawsql.update(EmailMessage, message.pk, {name: getattr(message, name) for name in (
+        "status", "subject", "message_id", "error", "attempts", "sent_at", "updated_at")})
     return message
 
 

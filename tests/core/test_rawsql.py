@@ -13,11 +13,11 @@ from django.utils import timezone
 from core import rawsql
 from core.actors import Actor, Channel
 from core.bookings import services as booking_services
-from core.bookings.models import Booking
+from core.bookings.models import Booking, BookingComment, BookingEvent
 from core.company.models import Company
 from core.company.selectors import get_company
 from core.notifications import selectors
-from core.notifications.models import PromptKind, SmsPrompt
+from core.notifications.models import Direction, PromptKind, SmsKind, SmsMessage, SmsPrompt
 from core.outreach.models import EmailMessage
 from realtime import payloads
 from tests import factories
@@ -164,3 +164,71 @@ def test_prefetch_fills_the_cache_prefetch_related_fills():
     Booking.objects.get(pk=empty.pk).lines.all().delete()
     fresh = rawsql.get(Booking, empty.pk)
     assert rawsql.prefetch(fresh, "lines") == [] and list(fresh.lines.all()) == []
+
+
+WRITTEN_OUT = (SmsMessage, BookingComment, BookingEvent, EmailMessage)
+
+
+def test_models_inserted_this_way_have_no_receivers_and_no_save_logic_beyond_append_only():
+    from django.db.models import Model, signals
+
+    for model in WRITTEN_OUT:
+        for signal in (signals.pre_save, signals.post_save):
+            assert not signal.has_listeners(model), f"{model.__name__} has {signal} receivers: use save()"
+        assert model.save is Model.save or model is BookingEvent, f"{model.__name__} overrides save()"
+
+
+def _row(model, pk) -> dict:
+    values = model.objects.filter(pk=pk).values().get()
+    values.pop("id")
+    return values
+
+
+def test_insert_writes_the_row_the_orm_writes():
+    booking = factories.booking()
+    now = timezone.now()
+    made = dict(booking=booking, author_kind="customer", author_name="Ann", channel="sms", body="Gate code 4411",
+                visible_to_customer=True, created_at=now)
+    orm = BookingComment.objects.create(**made)
+    raw = rawsql.insert(BookingComment(**made))
+    assert raw.pk and raw.pk != orm.pk and not raw._state.adding
+    assert _row(BookingComment, raw.pk) == _row(BookingComment, orm.pk)
+    event_made = dict(booking=booking, at=now, action="x", actor_kind="system", channel="sms",
+                      changes={"status": ["a", "b"]}, data={"fee": "40.00", "n": [1, 2]})
+    orm_event = BookingEvent.objects.create(**event_made)
+    raw_event = rawsql.insert(BookingEvent(**event_made))
+    assert _row(BookingEvent, raw_event.pk) == _row(BookingEvent, orm_event.pk)
+    assert BookingEvent.objects.get(pk=raw_event.pk).data == {"fee": "40.00", "n": [1, 2]}
+    # defaults filled in as the ORM fills them (status rank, created_at/updated_at)
+    sms = rawsql.insert(SmsMessage(direction=Direction.INBOUND, kind=SmsKind.INBOUND, sid="SMraw1", from_number="+61411111111",
+                                   to_number=OURS, body="hi", status="received"))
+    stored = SmsMessage.objects.get(pk=sms.pk)
+    assert stored.created_at is not None and stored.created_at == sms.created_at and stored.sid == "SMraw1"
+
+
+def test_insert_refuses_a_duplicate_key_and_changes_nothing():
+    from django.db import IntegrityError, transaction
+
+    rawsql.insert(SmsMessage(direction=Direction.INBOUND, kind=SmsKind.INBOUND, sid="SMdup", from_number="+61411111111",
+                             to_number=OURS, body="first", status="received"))
+    before = list(SmsMessage.objects.values_list("pk", "sid", "body"))
+    with pytest.raises(IntegrityError), transaction.atomic():
+        rawsql.insert(SmsMessage(direction=Direction.INBOUND, kind=SmsKind.INBOUND, sid="SMdup", from_number="+61411111111",
+                                 to_number=OURS, body="second", status="received"))
+    assert list(SmsMessage.objects.values_list("pk", "sid", "body")) == before
+    with pytest.raises(ValueError):
+        rawsql.insert(BookingComment(booking=Booking(), author_kind="system", author_name="x", channel="sms",
+                                     body="unsaved booking"))
+
+
+def test_update_is_the_querysets_update_with_its_conditions():
+    message = EmailMessage.objects.create(kind="cancellation", to_address="a@example.com", status="queued")
+    at = timezone.now() + timedelta(minutes=1)
+    assert rawsql.update(EmailMessage, message.pk, {"status": "sending", "updated_at": at},
+                         where={"status": "queued"}) == 1
+    assert rawsql.update(EmailMessage, message.pk, {"status": "sending", "updated_at": at},
+                         where={"status": "queued"}) == 0  # claimed already: nothing changes
+    stored = EmailMessage.objects.get(pk=message.pk)
+    assert (stored.status, stored.updated_at) == ("sending", at)
+    assert rawsql.update(EmailMessage, message.pk + 1000, {"status": "sent"}) == 0
+    assert EmailMessage.objects.get(pk=message.pk).status == "sending"
