@@ -110,7 +110,6 @@ DATABASE_URL = os.environ.get("DATABASE_URL") or f"sqlite:///{VAR_DIR / 'fieldop
 # of FIELDOPS_HTTP_THREADS threads instead of Django's thread per request, so connections stay
 # bounded (decisions 0009, 0010). Tests close them after each use: pytest-django must be able to
 # drop its database while other threads of the test process are idle.
-FIELDOPS_HTTP_THREADS = int(os.environ.get("FIELDOPS_HTTP_THREADS", "8"))
 CONN_MAX_AGE = int(os.environ.get("CONN_MAX_AGE", "0" if TESTING else "300"))
 DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=CONN_MAX_AGE,
                                               conn_health_checks=CONN_MAX_AGE > 0)}
@@ -126,6 +125,10 @@ if IS_SQLITE:
         "init_command": "PRAGMA synchronous=NORMAL;",  # WAL: once per process, config.apps
     }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+# SQLite runs inside the server process: a view never waits on a database server, and writers
+# queue for one lock, so more than one view thread only adds GIL and lock hand-offs (measured in
+# bench/sms_webhook.py; docs/decisions/0013). A database server's round trips are worth overlapping.
+FIELDOPS_HTTP_THREADS = int(os.environ.get("FIELDOPS_HTTP_THREADS", "1" if IS_SQLITE else "8"))
 IS_POSTGRES = DATABASES["default"]["ENGINE"].startswith("django.db.backends.postgresql")
 if IS_POSTGRES:
     DATABASES["default"]["ENGINE"] = "config.postgresql"  # psycopg's C datetime loader (decision 0011)

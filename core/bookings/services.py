@@ -560,8 +560,8 @@ def comment_add(*, actor: Actor, channel: Channel, booking_id: int, body: str,
             if reply_to is None or (actor.is_customer and not reply_to.visible_to_customer):
                 raise NotFound("comment", field="replyToId")
         author_name = actor.label
-        if actor.is_customer and actor.user is None:
-            author_name = booking.customer.name
+        if actor.is_customer and actor.user is None:  # a customer by SMS or e-mail link: their name
+            author_name = rawsql.get(Customer, booking.customer_id).name
         comment = rawsql.insert(BookingComment(
             booking=booking, author_user=actor.user, author_kind=actor.kind, author_name=author_name[:150],
             channel=channel, body=body, visible_to_customer=visible, reply_to=reply_to,
