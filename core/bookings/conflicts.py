@@ -133,8 +133,9 @@ _HOLDERS = ("SELECT fieldworker_id, status, busy_from IS NOT NULL FROM {table} W
 
 
 def holders(booking_id: int) -> list[tuple[int, str, bool]]:
-    """(fieldworker, assignment status, holds their time) of each assignment of the booking, in one
-    statement written out: every cancel asks it (docs/decisions/0409)."""
+    """(fieldworker, assignment status, holds their time) of each assignment of the booking, oldest
+    offer first, in one statement written out: every cancel and every comment asks it
+    (docs/decisions/0409)."""
     with connection.cursor() as cursor:
         cursor.execute(_HOLDERS.format(table=BookingAssignment._meta.db_table), [booking_id])
         return [(fieldworker_id, status, bool(busy)) for fieldworker_id, status, busy in cursor.fetchall()]

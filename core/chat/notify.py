@@ -9,10 +9,11 @@ from __future__ import annotations
 
 from datetime import date
 
-from django.db import connection, transaction
+from django.db import transaction
 
 from core import events
 from core.actors import Actor
+from core.bookings import conflicts
 from core.bookings.models import ACTIVE_ASSIGNMENT, AssignmentStatus, Booking, BookingAssignment, BookingComment
 from core.workforce.events import ChangeRequestDecided
 
@@ -113,17 +114,12 @@ def on_responded(event: events.AssignmentResponded) -> None:
                         booking_id=booking.pk, dedupe_key=f"taken:{event.event_id}:{assignment.fieldworker_id}")
 
 
-_ON_JOB = "SELECT fieldworker_id FROM {table} WHERE booking_id = %s AND status = %s ORDER BY offered_at, id"
-
-
 def on_comment(event: events.CommentAdded) -> None:
     """A discussion message reaches the fieldworkers on the job (not its own author); replying to it in
     the chat answers it."""
-    # asked on every comment, most often of a job nobody has accepted yet: written out (0409)
-    with connection.cursor() as cursor:
-        cursor.execute(_ON_JOB.format(table=BookingAssignment._meta.db_table),
-                       [event.booking_id, AssignmentStatus.ACCEPTED])
-        on_job = [fieldworker_id for (fieldworker_id,) in cursor.fetchall()]
+    # asked on every comment, most often of a job nobody has accepted yet (one prepared statement)
+    on_job = [fieldworker_id for fieldworker_id, status, _busy in conflicts.holders(event.booking_id)
+              if status == AssignmentStatus.ACCEPTED]
     if not on_job:
         return  # nobody to tell: one query, no transaction
     comment = BookingComment.objects.filter(pk=event.comment_id).first()

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from django.db import connection
-from django.db.models import Q, QuerySet
+from django.db.models import QuerySet
 from django.utils import timezone
 
 from core.actors import Actor
@@ -41,13 +41,6 @@ def is_opted_out(number: str) -> bool:
         return cursor.fetchone() is not None
 
 
-def _open_on_pair(customer_number: str, our_number: str) -> QuerySet[SmsPrompt]:
-    now = timezone.now()
-    return (SmsPrompt.objects.filter(customer_number=customer_number, closed_at__isnull=True)
-            .filter(Q(our_number=our_number) | Q(our_number=""))
-            .filter(Q(expires_at__isnull=True) | Q(expires_at__gt=now)))
-
-
 _PROMPT = Columns(SmsPrompt, "id", "kind", "data", "booking", "created_at")
 # What a reply needs of a prompted booking and its customer: enough to word the answer and to call
 # the service (which loads the rest under its lock).
@@ -67,8 +60,9 @@ _open_prompts_sql: list[str] = []
 def open_prompts(customer_number: str, our_number: str) -> list[SmsPrompt]:
     """Every open prompt on the pair, newest first, with its booking and customer (the rest of
     their fields deferred): one statement for everything an inbound reply needs to know about
-    what we asked. It runs on every inbound SMS, so it is written out (docs/decisions/0409); the
-    same filter as ``_open_on_pair``, which tests compare it with."""
+    what we asked. It runs on every inbound SMS, so it is written out (docs/decisions/0409);
+    tests/core/test_rawsql.py compares it with the same filter in the ORM. Open: not closed, not
+    expired, and asked from this number of ours or from any (a blank ``our_number``)."""
     if not _open_prompts_sql:
         _open_prompts_sql.append(_OPEN_PROMPTS.format(
             prompt=_PROMPT.select("p"), booking=_PROMPT_BOOKING.select("b"), customer=_PROMPT_CUSTOMER.select("c"),
@@ -89,18 +83,11 @@ def open_prompts(customer_number: str, our_number: str) -> list[SmsPrompt]:
     return out
 
 
-def open_dialog(customer_number: str, our_number: str) -> SmsPrompt | None:
-    """The latest open question we asked on this pair (which booking? accept the fee?)."""
-    return _open_on_pair(customer_number, our_number).exclude(kind=PromptKind.BOOKING).first()
-
-
 def prompted_open_booking_ids(customer_number: str, our_number: str) -> list[int]:
     """Bookings an actionable SMS on this pair was about and that are still open, newest first."""
-    rows = (_open_on_pair(customer_number, our_number).filter(kind=PromptKind.BOOKING,
-                                                              booking__status__in=OPEN_STATUSES)
-            .values_list("booking_id", flat=True))
     seen: list[int] = []
-    for booking_id in rows:
-        if booking_id not in seen:
-            seen.append(booking_id)
+    for prompt in open_prompts(customer_number, our_number):
+        if (prompt.kind == PromptKind.BOOKING and prompt.booking is not None
+                and prompt.booking.status in OPEN_STATUSES and prompt.booking_id not in seen):
+            seen.append(prompt.booking_id)
     return seen
