@@ -11,16 +11,21 @@ Django's own ASGI handler costs about 9 ms of CPU for a view that runs one ``SEL
   connection outlives its request: each request opens one, and a new SQLite connection parses the
   schema (~1.8 ms) while a new PostgreSQL one forks a server process.
 
-This handler keeps Django's request parsing, signals, disconnect handling and response sending and
-changes two things. A request for a synchronous view runs the synchronous middleware chain and the
-view in one hop, as the WSGI handler does. That hop goes to a fixed pool of long-lived threads, so
-``CONN_MAX_AGE`` can keep one connection per pool thread: the number of connections stays bounded
-by the pool size, which is what decision 0009 needed. A request for an ``async def`` view (the
-Telegram webhook) takes Django's async path unchanged.
+This handler keeps Django's request parsing, response sending and signals and changes where the
+synchronous work runs. A request for a synchronous view costs one hop, as a WSGI worker thread
+would serve it: ``request_started``, building the request, the synchronous middleware chain, the
+view and ``request_finished`` (closing a non-streaming response) all run on one pool thread. Django's
+own path adds a hop for each signal (on a thread that holds no connection of ours, so its
+connection tidying was moot there) and an asyncio task listening for a disconnect that a
+synchronous view cannot act on. The pool is fixed and long-lived, so ``CONN_MAX_AGE`` can keep one
+connection per pool thread: the number of connections stays bounded by the pool size, which is
+what decision 0009 needed. A request for an ``async def`` view (the Telegram webhook) takes Django's
+async path unchanged.
 """
 
 from __future__ import annotations
 
+import asyncio
 import threading
 from concurrent.futures import ThreadPoolExecutor
 from functools import lru_cache
@@ -28,11 +33,22 @@ from typing import Any
 
 from asgiref.sync import iscoroutinefunction, sync_to_async
 from django.conf import settings
-from django.core.handlers.asgi import ASGIHandler
+from django.core import signals
+from django.core.exceptions import RequestAborted
+from django.core.handlers.asgi import ASGIHandler, get_script_prefix
 from django.core.handlers.base import BaseHandler
-from django.db import close_old_connections, connections
-from django.http import FileResponse, HttpRequest, HttpResponseBase
-from django.urls import Resolver404, get_resolver
+from django.db import connections
+from django.http import FileResponse, HttpResponseBase
+from django.urls import Resolver404, get_resolver, set_script_prefix
+
+from config import tasks
+from realtime import broadcast
+
+
+def _path_info(scope: dict[str, Any]) -> str:
+    """The path the URL resolver sees, as ``ASGIRequest`` derives it from the scope."""
+    prefix = get_script_prefix(scope)
+    return scope["path"].removeprefix(prefix) if prefix else scope["path"]
 
 
 @lru_cache(maxsize=4096)
@@ -53,40 +69,60 @@ class HttpHandler(ASGIHandler):
         self._sync.load_middleware(is_async=False)
         self._size = settings.FIELDOPS_HTTP_THREADS
         self._threads = ThreadPoolExecutor(max_workers=self._size, thread_name_prefix="http")
+        tasks.lend_threads(self._threads)  # for a task pool without threads of its own (decision 0014)
 
     async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
         if scope["type"] != "http":
             raise ValueError(f"Django serves HTTP only, not {scope['type']}.")
-        # No per-request thread-sensitive context (Django's default): a thread per request is what
-        # made connections unreusable. Synchronous views run on self._threads; what little other
-        # thread-sensitive work a request has (signal receivers, an async view's sync_to_async
-        # calls) runs on asgiref's one shared thread.
-        await self.handle(scope, receive, send)
+        # Broadcasts that the pool threads commit are handed to this loop (realtime.broadcast).
+        broadcast.serve_from(asyncio.get_running_loop())
+        if _is_async_path(get_resolver(), _path_info(scope)):
+            # Django's async path: request_started, disconnect listening, request_finished as ever.
+            # No per-request thread-sensitive context (Django's default): its few sync_to_async calls
+            # share asgiref's one thread.
+            await self.handle(scope, receive, send)
+        else:
+            await self._handle_sync(scope, receive, send)
 
-    @staticmethod
-    def _view_is_async(request: HttpRequest) -> bool:
-        return _is_async_path(get_resolver(getattr(request, "urlconf", None)), request.path_info)
-
-    def _serve(self, request: HttpRequest) -> HttpResponseBase:
-        # What request_started / request_finished do for a WSGI worker thread: drop this thread's
-        # connection when it broke, outlived CONN_MAX_AGE or was left outside autocommit.
-        close_old_connections()
+    async def _handle_sync(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+        """Read the body here, do everything synchronous in one hop, send the response from here."""
         try:
-            return self._sync.get_response(request)
+            body_file = await self.read_body(receive)
+        except RequestAborted:
+            return
+        try:
+            response = await self._in_pool(self._respond)(scope, body_file)
+            try:
+                # To a client that went away this sends nothing (the server drops it), as Django's
+                # own path would: a synchronous view is not interrupted by a disconnect either.
+                await self.send_response(response, send)
+            finally:
+                if response.streaming:  # closed once its iterator ran (request_finished then)
+                    await self._in_pool(response.close)()
         finally:
-            close_old_connections()
+            body_file.close()
 
-    async def run_get_response(self, request: HttpRequest) -> HttpResponseBase:
-        if self._view_is_async(request):
-            return await super().run_get_response(request)
-        response = await sync_to_async(self._serve, thread_sensitive=False, executor=self._threads)(request)
+    def _in_pool(self, func: Any) -> Any:
+        return sync_to_async(func, thread_sensitive=False, executor=self._threads)
+
+    def _respond(self, scope: dict[str, Any], body_file: Any) -> HttpResponseBase:
+        """On a pool thread: what a WSGI worker thread does for one request. request_started and
+        request_finished run here, in the thread whose database connections they tidy (dropping one
+        that broke, outlived CONN_MAX_AGE or was left outside autocommit)."""
+        set_script_prefix(get_script_prefix(scope))
+        signals.request_started.send(sender=self.__class__, scope=scope)
+        request, error_response = self.create_request(scope, body_file)
+        response = error_response if request is None else self._sync.get_response(request)
         response._handler_class = self.__class__  # type: ignore[attr-defined]
         if isinstance(response, FileResponse):
             response.block_size = self.chunk_size
+        if not response.streaming:
+            response.close()  # the content is bytes already; sending it needs nothing closed
         return response
 
     def close(self) -> None:
         """Close every pool thread's database connections and stop the pool (server shutdown, tests)."""
+        tasks.take_back(self._threads)  # tasks enqueued from now on run elsewhere
         everyone = threading.Barrier(self._size)
 
         def close_mine() -> None:
@@ -94,5 +130,5 @@ class HttpHandler(ASGIHandler):
             everyone.wait(timeout=10)  # hold this thread so each of the others takes one of these calls
 
         for _ in range(self._size):
-            self._threads.submit(close_mine)
+            self._threads.submit(close_mine)  # after the task turns already queued here
         self._threads.shutdown(wait=True)

@@ -175,21 +175,6 @@ GRAPHQL_WS_MAX_SUBSCRIPTIONS = int(os.environ.get("GRAPHQL_WS_MAX_SUBSCRIPTIONS"
 GRAPHQL_WS_INIT_TIMEOUT = int(os.environ.get("GRAPHQL_WS_INIT_TIMEOUT", "10"))  # seconds to connection_init
 REALTIME_REQUIRE_ORIGIN = env_bool("REALTIME_REQUIRE_ORIGIN", False)  # refuse handshakes without Origin
 
-# --- background work ------------------------------------------------------------------------
-# FIELDOPS_TASK_BACKEND: "thread" (worker threads in the served process, config/tasks.py; the default),
-# "immediate" (inline in the caller; the default under tests) or a django-tasks backend's dotted path.
-TASK_BACKEND_ALIASES = {"thread": "config.tasks.ThreadPoolBackend",
-                        "immediate": "django_tasks.backends.immediate.ImmediateBackend"}
-_task_backend = os.environ.get("FIELDOPS_TASK_BACKEND") or ("immediate" if TESTING else "thread")
-TASKS = {"default": {"BACKEND": TASK_BACKEND_ALIASES.get(_task_backend, _task_backend)}}
-if TASKS["default"]["BACKEND"] == TASK_BACKEND_ALIASES["thread"]:
-    TASKS["default"]["OPTIONS"] = {"WORKERS": int(os.environ.get("FIELDOPS_TASK_WORKERS", "4")),
-                                   "QUEUE_SIZE": int(os.environ.get("FIELDOPS_TASK_QUEUE_SIZE", "1000"))}
-# The periodic jobs (config/schedules.py) in a thread of the served process; off: run
-# `manage.py run_schedules` somewhere instead. Daily jobs use the company's time zone.
-FIELDOPS_SCHEDULER = env_bool("FIELDOPS_SCHEDULER", not TESTING)
-FIELDOPS_MORNING_LIST_HOUR = int(os.environ.get("FIELDOPS_MORNING_LIST_HOUR", "7"))
-
 # --- SMS (Twilio) --------------------------------------------------------------------------
 TWILIO_ACCOUNT_SID = os.environ.get("TWILIO_ACCOUNT_SID", "")
 # Without a token every webhook is refused; DEBUG and tests get a local one so sms_simulate works.
@@ -237,6 +222,33 @@ OUTREACH_LOGO_URL = os.environ.get("OUTREACH_LOGO_URL", "")  # absolute URL of t
 OUTREACH_LINK_GRACE_HOURS = int(os.environ.get("OUTREACH_LINK_GRACE_HOURS", "72"))  # links live past the end
 OUTREACH_LINK_MAX_DAYS = int(os.environ.get("OUTREACH_LINK_MAX_DAYS", "400"))
 OUTREACH_REMINDER_HOURS = int(os.environ.get("OUTREACH_REMINDER_HOURS", "24"))
+
+# --- background work ------------------------------------------------------------------------
+# FIELDOPS_TASK_BACKEND: "thread" (worker threads in the served process, config/tasks.py; the default),
+# "immediate" (inline in the caller; the default under tests) or a django-tasks backend's dotted path.
+TASK_BACKEND_ALIASES = {"thread": "config.tasks.ThreadPoolBackend",
+                        "immediate": "django_tasks.backends.immediate.ImmediateBackend"}
+_task_backend = os.environ.get("FIELDOPS_TASK_BACKEND") or ("immediate" if TESTING else "thread")
+TASKS = {"default": {"BACKEND": TASK_BACKEND_ALIASES.get(_task_backend, _task_backend)}}
+# The thread backend's threads: FIELDOPS_TASK_WORKERS=0 runs tasks on the view threads (between
+# requests). That is the default on SQLite while every delivery backend is local (console, memory,
+# file), so no task waits on a network: there a task thread of its own, with a connection of its
+# own, cost about a sixth of the SMS webhook's CPU (docs/decisions/0014). Otherwise 4 threads.
+LOCAL_DELIVERY_BACKENDS = {
+    "core.notifications.backends.ConsoleSmsBackend", "core.notifications.backends.LocmemSmsBackend",
+    "core.chat.backends.ConsoleChatBackend", "core.chat.backends.LocmemChatBackend",
+    "django.core.mail.backends.console.EmailBackend", "django.core.mail.backends.locmem.EmailBackend",
+    "django.core.mail.backends.filebased.EmailBackend", "django.core.mail.backends.dummy.EmailBackend",
+}
+DELIVERY_IS_LOCAL = {SMS_BACKEND, CHAT_BACKEND, EMAIL_BACKEND} <= LOCAL_DELIVERY_BACKENDS
+if TASKS["default"]["BACKEND"] == TASK_BACKEND_ALIASES["thread"]:
+    _task_workers = os.environ.get("FIELDOPS_TASK_WORKERS", "0" if IS_SQLITE and DELIVERY_IS_LOCAL else "4")
+    TASKS["default"]["OPTIONS"] = {"WORKERS": int(_task_workers),
+                                   "QUEUE_SIZE": int(os.environ.get("FIELDOPS_TASK_QUEUE_SIZE", "1000"))}
+# The periodic jobs (config/schedules.py) in a thread of the served process; off: run
+# `manage.py run_schedules` somewhere instead. Daily jobs use the company's time zone.
+FIELDOPS_SCHEDULER = env_bool("FIELDOPS_SCHEDULER", not TESTING)
+FIELDOPS_MORNING_LIST_HOUR = int(os.environ.get("FIELDOPS_MORNING_LIST_HOUR", "7"))
 
 # --- GraphQL --------------------------------------------------------------------------------
 GRAPHQL_INTROSPECTION = env_bool("GRAPHQL_INTROSPECTION", DEBUG)

@@ -19,6 +19,13 @@ waiting. It is the embedded default of ``make serve``; production can point
 
 The pool is process-wide, not per backend instance: django-tasks creates backend instances per
 thread/context, and a pool per request would defeat the purpose.
+
+``WORKERS: 0`` gives the pool no threads of its own: its tasks run on the threads that serve views,
+which the HTTP handler lends with :func:`lend_threads` (each task queued there behind the requests
+already waiting, ahead of those that come later). That is the embedded default on SQLite when
+every delivery backend is local (decision 0014): a task thread with a database connection of its
+own cost about a sixth of the webhook's CPU. A process with no lent threads (a management
+command) runs such a pool on one thread of its own.
 """
 
 from __future__ import annotations
@@ -29,7 +36,9 @@ import itertools
 import logging
 import queue
 import threading
+import time
 from collections import OrderedDict
+from concurrent.futures import Executor
 from typing import Any
 
 from django.db import close_old_connections, connections, transaction
@@ -51,7 +60,7 @@ class _Pool:
 
     def __init__(self, name: str, *, workers: int, queue_size: int, results_kept: int) -> None:
         self.name = name
-        self.size = max(1, workers)
+        self.size = max(1, workers)  # WORKERS 0: one own thread, and only while none are lent
         self.queue: queue.PriorityQueue = queue.PriorityQueue(maxsize=max(1, queue_size))
         self.results: OrderedDict[str, TaskResult] = OrderedDict()
         self.results_kept = max(1, results_kept)
@@ -61,6 +70,7 @@ class _Pool:
         self.closed = False
         self.worker_id = f"{name}-{get_random_id()[:8]}"
         self.running = 0
+        self.borrows = workers == 0  # runs on lent threads when there are any
 
     # --- results ---------------------------------------------------------------------------------
     def remember(self, result: TaskResult) -> None:
@@ -78,6 +88,10 @@ class _Pool:
 
     # --- submitting ------------------------------------------------------------------------------
     def start(self) -> None:
+        if not self.borrows:
+            self._start_threads()
+
+    def _start_threads(self) -> None:
         for index in range(self.size):
             thread = threading.Thread(target=self._work, name=f"{self.name}-worker-{index}", daemon=True)
             thread.start()
@@ -91,7 +105,38 @@ class _Pool:
             self.queue.put_nowait((-result.task.priority, next(self.counter), backend, result))
         except queue.Full:
             return False
+        if self.borrows:
+            self._borrow()
         return True
+
+    def _borrow(self) -> None:
+        """One turn on a lent thread per queued task; without lent threads, a thread of our own."""
+        lent = _lent
+        if lent is not None:
+            try:
+                lent.submit(self._run_one)
+                return
+            except RuntimeError:  # the lender shut its threads down meanwhile
+                pass
+        with self.lock:
+            if not self.threads:
+                self._start_threads()
+
+    def _run_one(self) -> None:
+        """A lent thread's turn: the most urgent task queued (a turn may find it taken by a thread
+        of our own, or only the markers that stop those threads)."""
+        try:
+            item = self.queue.get_nowait()
+        except queue.Empty:
+            return
+        if item[0] == _STOP:
+            self.queue.put_nowait(item)  # not ours to take: an own thread's stop marker
+            self.queue.task_done()
+            return
+        try:
+            self._execute(item[2], item[3])
+        finally:
+            self.queue.task_done()
 
     # --- working ---------------------------------------------------------------------------------
     def _work(self) -> None:
@@ -101,19 +146,22 @@ class _Pool:
                 try:
                     if priority == _STOP:
                         return
-                    with self.lock:
-                        self.running += 1
-                    close_old_connections()
-                    try:
-                        backend.execute(result, worker_id=self.worker_id)
-                    finally:
-                        close_old_connections()
-                        with self.lock:
-                            self.running -= 1
+                    self._execute(backend, result)
                 finally:
                     self.queue.task_done()
         finally:
             connections.close_all()
+
+    def _execute(self, backend: ThreadPoolBackend, result: TaskResult) -> None:
+        with self.lock:
+            self.running += 1
+        close_old_connections()
+        try:
+            backend.execute(result, worker_id=self.worker_id)
+        finally:
+            close_old_connections()
+            with self.lock:
+                self.running -= 1
 
     def shutdown(self, timeout: float) -> bool:
         """Stop taking work, let the workers finish what is queued, wait up to ``timeout`` seconds.
@@ -122,6 +170,14 @@ class _Pool:
             if self.closed:
                 return not any(thread.is_alive() for thread in self.threads)
             self.closed = True
+        deadline = time.monotonic() + timeout
+        if self.borrows and not self.threads:  # every task went to lent threads: wait for the turns
+            while self.queue.unfinished_tasks and time.monotonic() < deadline:
+                time.sleep(0.005)
+            if self.queue.unfinished_tasks:
+                logger.warning("task pool %s: %d task(s) still queued or running at shutdown", self.name,
+                               self.queue.unfinished_tasks)
+            return not self.queue.unfinished_tasks
         for _ in self.threads:
             try:
                 self.queue.put((_STOP, next(self.counter), None, None), timeout=timeout)
@@ -146,6 +202,20 @@ def _snapshot(result: TaskResult) -> TaskResult:
 
 _pools: dict[tuple, _Pool] = {}
 _pools_lock = threading.Lock()
+_lent: Executor | None = None
+
+
+def lend_threads(executor: Executor) -> None:
+    """The serving threads (``config.http``) that pools with ``WORKERS: 0`` run their tasks on."""
+    global _lent
+    _lent = executor
+
+
+def take_back(executor: Executor) -> None:
+    """The server is shutting these threads down: later tasks go to a thread of the pool's own."""
+    global _lent
+    if _lent is executor:
+        _lent = None
 
 
 def shutdown_all(timeout: float | None = None) -> bool:
@@ -165,8 +235,8 @@ atexit.register(shutdown_all)
 class ThreadPoolBackend(BaseTaskBackend):
     """``TASKS = {"default": {"BACKEND": "config.tasks.ThreadPoolBackend", "OPTIONS": {...}}}``.
 
-    OPTIONS: ``WORKERS`` (threads, default 4), ``QUEUE_SIZE`` (default 1000), ``RESULTS_KEPT``
-    (default 1000), ``SHUTDOWN_TIMEOUT`` (seconds to drain at exit, default 10)."""
+    OPTIONS: ``WORKERS`` (threads, default 4; 0: the threads the server lends), ``QUEUE_SIZE`` (default
+    1000), ``RESULTS_KEPT`` (default 1000), ``SHUTDOWN_TIMEOUT`` (seconds to drain at exit, default 10)."""
 
     supports_async_task = True
     supports_priority = True

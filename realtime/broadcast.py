@@ -1,7 +1,8 @@
 """Domain events -> channel-layer groups, after commit.
 
 ``core.events`` calls :func:`on_domain_event` from ``transaction.on_commit`` (sync code, in
-whatever thread committed). Routing:
+whatever thread committed). In a server process the group sends are handed to the server's event
+loop without waiting for them (:class:`_Outbox`). Routing:
 
 - ``booking.<id>``: everything about one booking: comments, changes, and ``access_revoked``
   notices when a fieldworker is unassigned or declines (their discussion stream stops).
@@ -11,7 +12,11 @@ whatever thread committed). Routing:
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import threading
+import time
+from collections import deque
 from typing import Any
 
 from asgiref.sync import async_to_sync
@@ -54,15 +59,113 @@ def messages_for(event: events.DomainEvent) -> list[tuple[str, dict[str, Any]]]:
 
 
 def send_all(pairs: list[tuple[str, dict[str, Any]]]) -> None:
+    """Send the pairs in order. From a thread of a serving process, the sends are handed to the
+    server's event loop and this returns at once; elsewhere (a management command, a test without a
+    server) they are sent before this returns."""
     layer = get_channel_layer()
     if layer is None or not pairs:
+        return
+    outbox = _outbox
+    if outbox is not None and outbox.post(layer, pairs):
         return
 
     async def _send() -> None:
         for group, message in pairs:
-            await layer.group_send(group, {**message, "group": group})  # realtime.hub routes on it
+            await _send_one(layer, group, message)
 
     async_to_sync(_send)()
+
+
+async def _send_one(layer: Any, group: str, message: dict[str, Any]) -> None:
+    await layer.group_send(group, {**message, "group": group})  # realtime.hub routes on it
+
+
+class _Outbox:
+    """Group sends handed from synchronous threads to one event loop, and sent there in the order
+    they were handed over (one drain task at a time, so two events never overtake each other).
+
+    The committing thread does not wait for the channel layer, which saves it a round trip to the
+    loop thread and back per event (two thread switches and asgiref's bridging). Past ``LIMIT``
+    pairs not yet sent (a channel layer that stopped answering), a sender waits until the backlog
+    is under the limit again, so memory stays bounded and the senders slow down instead."""
+
+    LIMIT = 10_000
+    WAIT = 30.0  # seconds a sender waits on a full backlog before it sends on regardless
+
+    def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
+        self.loop = loop
+        self.pending: deque[tuple[Any, str, dict[str, Any]]] = deque()  # touched on the loop only
+        self.handed = 0  # pairs handed over, counted by the senders (under the lock)
+        self.done = 0  # pairs sent or failed, counted on the loop
+        self.lock = threading.Lock()
+        self.drain: asyncio.Task | None = None  # held here: the loop keeps only a weak reference
+
+    def post(self, layer: Any, pairs: list[tuple[str, dict[str, Any]]]) -> bool:
+        """Hand the pairs to the loop; False when it is not running (the caller sends them itself)."""
+        if self.loop.is_closed() or not self.loop.is_running():
+            return False
+        on_loop = _running_loop() is self.loop  # synchronous code on the loop's own thread
+        with self.lock:  # counted before the loop can send them, so `backlog` never goes negative
+            self.handed += len(pairs)
+            if on_loop:
+                self._push(layer, pairs)
+            else:
+                try:
+                    self.loop.call_soon_threadsafe(self._push, layer, pairs)
+                except RuntimeError:  # closed in between
+                    self.handed -= len(pairs)
+                    return False
+        if not on_loop and self.backlog > self.LIMIT:
+            self._wait_for_room()
+        return True
+
+    @property
+    def backlog(self) -> int:
+        """Pairs handed over and not sent yet (read from any thread)."""
+        return self.handed - self.done
+
+    def _wait_for_room(self) -> None:
+        deadline = time.monotonic() + self.WAIT
+        while self.backlog > self.LIMIT:
+            if time.monotonic() > deadline:
+                logger.warning("realtime broadcast: %d sends queued for over %.0f s", self.backlog, self.WAIT)
+                return
+            time.sleep(0.01)
+
+    def _push(self, layer: Any, pairs: list[tuple[str, dict[str, Any]]]) -> None:
+        self.pending.extend((layer, group, message) for group, message in pairs)
+        if self.drain is None:
+            self.drain = self.loop.create_task(self._drain())
+
+    async def _drain(self) -> None:
+        try:
+            while self.pending:
+                layer, group, message = self.pending.popleft()
+                try:
+                    await _send_one(layer, group, message)
+                except Exception:
+                    logger.exception("realtime broadcast to %s failed", group)
+                self.done += 1
+        finally:
+            self.drain = None
+
+
+def _running_loop() -> asyncio.AbstractEventLoop | None:
+    try:
+        return asyncio.get_running_loop()
+    except RuntimeError:
+        return None
+
+
+_outbox: _Outbox | None = None
+
+
+def serve_from(loop: asyncio.AbstractEventLoop) -> None:
+    """Called by the server for every request, from ``loop``: broadcasts that this process's
+    threads commit are sent from this loop (where the consumers of an in-memory layer listen)."""
+    global _outbox
+    if _outbox is None or _outbox.loop is not loop:
+        _outbox = _Outbox(loop)
 
 
 def on_domain_event(event: events.DomainEvent) -> None:

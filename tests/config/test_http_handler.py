@@ -9,19 +9,24 @@ import threading
 
 import pytest
 from django.test import override_settings
+from django.urls import path
 
 from config.http import HttpHandler
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
-async def _call(app, method: str, path: str, body: bytes = b"", headers: list | None = None) -> tuple[int, dict, bytes]:
-    scope = {
+def _scope(method: str, path: str, headers: list | None = None) -> dict:
+    return {
         "type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": method, "scheme": "http",
         "path": path, "raw_path": path.encode(), "query_string": b"", "root_path": "",
         "headers": [(b"host", b"testserver"), *(headers or [])], "client": ("127.0.0.1", 5000),
         "server": ("testserver", 80),
     }
+
+
+async def _call(app, method: str, path: str, body: bytes = b"", headers: list | None = None) -> tuple[int, dict, bytes]:
+    scope = _scope(method, path, headers)
     sent: list[dict] = []
     delivered = False
 
@@ -116,3 +121,144 @@ def test_on_postgresql_connections_are_kept_per_pool_thread_and_bounded(settings
         app.close()
         shared["CONN_MAX_AGE"] = saved
     assert others() == before  # closed on shutdown: nothing left for the test database's teardown
+
+
+# --- one hop: the request's signals and its view share a pool thread -------------------------------
+
+def _threads_of_signals():
+    from django.core import signals
+
+    seen: list[tuple[str, str]] = []
+
+    def started(**kwargs):
+        seen.append(("started", threading.current_thread().name))
+
+    def finished(**kwargs):
+        seen.append(("finished", threading.current_thread().name))
+
+    signals.request_started.connect(started, weak=False)
+    signals.request_finished.connect(finished, weak=False)
+
+    def disconnect() -> None:
+        signals.request_started.disconnect(started)
+        signals.request_finished.disconnect(finished)
+
+    return seen, disconnect
+
+
+def _where_the_view_ran(request):
+    from django.http import JsonResponse
+
+    return JsonResponse({"thread": threading.current_thread().name})
+
+
+async def _stream_parts():
+    for part in (b"first,", b"second"):
+        yield part
+
+
+def _streaming(request):
+    from django.http import StreamingHttpResponse
+
+    return StreamingHttpResponse(_stream_parts())
+
+
+urlpatterns = [path("where/", _where_the_view_ran), path("stream/", _streaming)]
+
+
+@override_settings(ROOT_URLCONF=__name__)
+def test_request_started_view_and_request_finished_run_on_the_same_pool_thread():
+    seen, disconnect = _threads_of_signals()
+    try:
+        status, _, content = asyncio.run(_call(HttpHandler(), "GET", "/where/"))
+    finally:
+        disconnect()
+    view_thread = json.loads(content)["thread"]
+    assert status == 200 and view_thread.startswith("http")
+    # the signals' receivers (close_old_connections among them) tidy the connections of the thread
+    # that used them, and no other thread took part
+    assert seen == [("started", view_thread), ("finished", view_thread)]
+
+
+@override_settings(ROOT_URLCONF=__name__)
+def test_a_streaming_response_is_closed_after_its_last_part_was_sent():
+    from django.core import signals
+
+    order: list[str] = []
+    app = HttpHandler()
+
+    def finished(**kwargs):
+        order.append("request_finished")
+
+    async def run() -> None:
+        scope_sent: list[dict] = []
+
+        async def receive() -> dict:
+            if not scope_sent:
+                scope_sent.append({})
+                return {"type": "http.request", "body": b"", "more_body": False}
+            await asyncio.Event().wait()
+            return {"type": "http.disconnect"}
+
+        async def send(message: dict) -> None:
+            if message["type"] == "http.response.body" and message.get("body"):
+                order.append(message["body"].decode())
+
+        scope = _scope("GET", "/stream/")
+        await app(scope, receive, send)
+
+    signals.request_finished.connect(finished, weak=False)
+    try:
+        asyncio.run(run())
+    finally:
+        signals.request_finished.disconnect(finished)
+    assert order == ["first,", "second", "request_finished"]
+
+
+@override_settings(ROOT_URLCONF=__name__)
+def test_a_request_whose_client_left_during_the_view_still_finishes_on_its_thread():
+    seen, disconnect = _threads_of_signals()
+
+    async def run() -> list[dict]:
+        sent: list[dict] = []
+        messages = [{"type": "http.request", "body": b"", "more_body": False}, {"type": "http.disconnect"}]
+
+        async def receive() -> dict:
+            return messages.pop(0) if messages else {"type": "http.disconnect"}
+
+        async def send(message: dict) -> None:
+            sent.append(message)  # a server drops these for a closed connection
+
+        scope = _scope("GET", "/where/")
+        await HttpHandler()(scope, receive, send)
+        return sent
+
+    try:
+        sent = asyncio.run(run())
+    finally:
+        disconnect()
+    assert [name for name, _ in seen] == ["started", "finished"]  # the connection tidying still ran
+    assert sent[0]["type"] == "http.response.start"
+
+
+def test_a_body_the_client_abandons_is_not_served():
+    seen, disconnect = _threads_of_signals()
+
+    async def run() -> list[dict]:
+        sent: list[dict] = []
+
+        async def receive() -> dict:
+            return {"type": "http.disconnect"}  # gone before the body arrived
+
+        async def send(message: dict) -> None:
+            sent.append(message)
+
+        scope = _scope("POST", "/healthz")
+        await HttpHandler()(scope, receive, send)
+        return sent
+
+    try:
+        assert asyncio.run(run()) == []
+    finally:
+        disconnect()
+    assert seen == []

@@ -8,6 +8,7 @@ import subprocess
 import sys
 import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -16,6 +17,7 @@ from django.test import override_settings
 from django_tasks import TaskResultStatus, task, task_backends
 from django_tasks.exceptions import TaskResultDoesNotExist
 
+from config import tasks as config_tasks
 from config.tasks import ThreadPoolBackend
 from core.notifications import backends as sms_backends
 from core.notifications.models import SmsKind, SmsMessage
@@ -183,16 +185,89 @@ def test_unknown_results_are_reported_as_missing(threads):
         threads.get_result("no-such-id")
 
 
+@pytest.fixture
+def lent():
+    """One serving thread lent to the task pools, as config.http lends its view threads."""
+    executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="http")
+    config_tasks.lend_threads(executor)
+    yield executor
+    config_tasks.take_back(executor)
+    gate.set()
+    executor.shutdown(wait=True)
+
+
+@pytest.mark.parametrize("threads", [{"WORKERS": 0}], indirect=True)
+def test_without_threads_of_its_own_a_pool_runs_its_tasks_on_the_lent_threads(lent, threads):
+    result = thread_name.using(backend="threads").enqueue()
+    assert wait_finished(threads, result.id).return_value.startswith("http_")
+    assert threads.pool().threads == []  # no thread of its own was started
+
+
+@pytest.mark.parametrize("threads", [{"WORKERS": 0}], indirect=True)
+def test_on_lent_threads_the_more_urgent_task_goes_first(lent, threads):
+    lent.submit(gate.wait, 10)  # the serving thread is busy with a request
+    low = record.using(backend="threads", priority=-10).enqueue(1)
+    mid = record.using(backend="threads").enqueue(2)
+    high = record.using(backend="threads", priority=10).enqueue(3)
+    gate.set()
+    for result in (low, mid, high):
+        wait_finished(threads, result.id)
+    assert ran == [3, 2, 1]
+
+
+@pytest.mark.parametrize("threads", [{"WORKERS": 0}], indirect=True)
+def test_on_lent_threads_shutdown_waits_for_the_queued_tasks(lent, threads):
+    lent.submit(gate.wait, 10)
+    results = [record.using(backend="threads").enqueue(i) for i in range(4)]
+    pool = threads.pool()
+    threading.Timer(0.2, gate.set).start()
+    assert threads.shutdown(timeout=10)
+    assert sorted(ran) == [0, 1, 2, 3]
+    assert all(pool.lookup(r.id).status == TaskResultStatus.SUCCESSFUL for r in results)
+
+
+@pytest.mark.parametrize("threads", [{"WORKERS": 0}], indirect=True)
+def test_with_no_threads_lent_a_pool_without_its_own_starts_one(threads):
+    result = thread_name.using(backend="threads").enqueue()  # a management command: nothing lent
+    assert wait_finished(threads, result.id).return_value == "tasks-threads-worker-0"
+    assert len(threads.pool().threads) == 1
+
+
+@pytest.mark.parametrize("threads", [{"WORKERS": 0}], indirect=True)
+def test_threads_taken_back_are_not_used_any_more(lent, threads):
+    config_tasks.take_back(lent)
+    result = thread_name.using(backend="threads").enqueue()
+    assert wait_finished(threads, result.id).return_value == "tasks-threads-worker-0"
+
+
+def test_the_http_handler_lends_its_view_threads_until_it_closes():
+    from config.http import HttpHandler
+
+    handler = HttpHandler()
+    try:
+        assert config_tasks._lent is handler._threads
+    finally:
+        handler.close()
+    assert config_tasks._lent is None
+
+
 def test_the_backend_is_chosen_by_environment():
     def tasks_of(**env: str) -> str:
         base = {"PATH": os.environ.get("PATH", ""), "HOME": os.environ.get("HOME", "/tmp"), "DEBUG": "1",
                 "FIELDOPS_VAR_DIR": "/tmp/fieldops-settings-test"}
         out = subprocess.run(
             [sys.executable, "-c", "import django; django.setup(); from django.conf import settings; "
-                                   "print(settings.TASKS['default']['BACKEND'], settings.FIELDOPS_SCHEDULER)"],
+                                   "print(settings.TASKS['default']['BACKEND'], settings.FIELDOPS_SCHEDULER, "
+                                   "settings.TASKS['default'].get('OPTIONS', {}).get('WORKERS'))"],
             env={**base, "DJANGO_SETTINGS_MODULE": "config.settings", **env}, cwd=ROOT, capture_output=True,
             text=True, timeout=60, check=True)
         return out.stdout.strip()
 
-    assert tasks_of() == f"{THREADS} True"  # what `make serve` gets
-    assert tasks_of(FIELDOPS_TASK_BACKEND="immediate", FIELDOPS_SCHEDULER="off") == f"{IMMEDIATE} False"
+    assert tasks_of() == f"{THREADS} True 0"  # what `make serve` gets: tasks on the view thread
+    assert tasks_of(FIELDOPS_TASK_BACKEND="immediate", FIELDOPS_SCHEDULER="off") == f"{IMMEDIATE} False None"
+    # a task that may wait on a network gets threads of its own (decision 0014)
+    assert tasks_of(EMAIL_BACKEND="django.core.mail.backends.smtp.EmailBackend") == f"{THREADS} True 4"
+    assert tasks_of(SMS_BACKEND="conversations.sms.twilio_backend.TwilioSmsBackend") == f"{THREADS} True 4"
+    assert tasks_of(CHAT_BACKEND="conversations.telegram.backend.TelegramChatBackend") == f"{THREADS} True 4"
+    assert tasks_of(DATABASE_URL="postgres://postgres@127.0.0.1:5432/unused") == f"{THREADS} True 4"
+    assert tasks_of(FIELDOPS_TASK_WORKERS="2") == f"{THREADS} True 2"
