@@ -225,27 +225,34 @@ def insert(obj: Model, conn: Any = connection) -> Model:
     return obj
 
 
-_UPDATE = 'UPDATE "{table}" SET {columns} WHERE "{pk}" = %s{conditions}'
+_UPDATE = 'UPDATE "{table}" SET {columns} WHERE {conditions}'
 _updates: dict[tuple[type[Model], tuple[str, ...], tuple[str, ...]], str] = {}
 
 
 def update(model: type[Model], pk: Any, values: dict[str, Any], *, where: dict[str, Any] | None = None,
            conn: Any = connection) -> int:
-    """``model.objects.filter(pk=pk, **where).update(**values)`` for plain column values and
-    equality conditions, with the statement built once. Returns the number of rows changed."""
-    where = where or {}
+    """``model.objects.filter(pk=pk, **where).update(**values)``: :func:`update_where` by primary key."""
+    return update_where(model, {"pk": pk, **(where or {})}, values, conn=conn)
+
+
+def update_where(model: type[Model], where: dict[str, Any], values: dict[str, Any], *,
+                 conn: Any = connection) -> int:
+    """``model.objects.filter(**where).update(**values)`` for plain column values and equality
+    conditions (field names, ``pk`` or a foreign key's ``_id``), with the statement built once.
+    Returns the number of rows changed."""
     meta = model._meta
+
+    def field(name: str) -> Any:
+        return meta.pk if name == "pk" else meta.get_field(name)
+
     key = (model, tuple(values), tuple(where))
     sql = _updates.get(key)
     if sql is None:
-        columns = ", ".join(f'"{meta.get_field(name).column}" = %s' for name in values)  # type: ignore[union-attr]
-        conditions = "".join(f' AND "{meta.get_field(name).column}" = %s' for name in where)  # type: ignore[union-attr]
-        sql = _updates[key] = _UPDATE.format(table=meta.db_table, columns=columns, pk=meta.pk.column,  # type: ignore[union-attr]
-                                             conditions=conditions)
-    params = [meta.get_field(name).get_db_prep_save(value, connection=conn)  # type: ignore[union-attr]
-              for name, value in values.items()]
-    params.append(meta.pk.get_db_prep_value(pk, conn))  # type: ignore[union-attr]
-    params.extend(meta.get_field(name).get_db_prep_value(value, conn) for name, value in where.items())  # type: ignore[union-attr]
+        columns = ", ".join(f'"{field(name).column}" = %s' for name in values)
+        conditions = " AND ".join(f'"{field(name).column}" = %s' for name in where)
+        sql = _updates[key] = _UPDATE.format(table=meta.db_table, columns=columns, conditions=conditions)
+    params = [field(name).get_db_prep_save(value, connection=conn) for name, value in values.items()]
+    params.extend(field(name).get_db_prep_value(value, conn) for name, value in where.items())
     with conn.cursor() as cursor:
         cursor.execute(sql, params)
         return cursor.rowcount

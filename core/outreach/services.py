@@ -353,8 +353,9 @@ def reminder_schedule(*, actor: Actor, channel: Channel, booking_id: int) -> Ema
 
 def reminders_withdraw(*, actor: Actor, channel: Channel, booking_id: int, reason: str) -> int:
     _system_only(actor)
-    return EmailReminder.objects.filter(booking_id=booking_id, status=ReminderStatus.PENDING).update(
-        status=ReminderStatus.WITHDRAWN, withdrawn_reason=reason[:40], updated_at=timezone.now())
+    # on every cancellation: the statement is built once (decision 0409)
+    return rawsql.update_where(EmailReminder, {"booking_id": booking_id, "status": ReminderStatus.PENDING}, {
+        "status": ReminderStatus.WITHDRAWN, "withdrawn_reason": reason[:40], "updated_at": timezone.now()})
 
 
 def reminders_send_due(*, actor: Actor, channel: Channel, now: datetime | None = None) -> int:

@@ -235,3 +235,30 @@ def test_update_is_the_querysets_update_with_its_conditions():
     assert (stored.status, stored.updated_at) == ("sending", at)
     assert rawsql.update(EmailMessage, message.pk + 1000, {"status": "sent"}) == 0
     assert EmailMessage.objects.get(pk=message.pk).status == "sending"
+
+
+def test_update_where_is_the_querysets_update_and_compiles_the_same_statement_once():
+    """By foreign key and status, as the reminder withdrawal on every cancellation runs it: the same
+    rows change as with the ORM's update, and only those."""
+    from core.outreach.models import EmailReminder, ReminderStatus
+
+    first, second = factories.booking(), factories.booking()
+    EmailReminder.objects.filter(booking__in=[first, second]).delete()
+    due = timezone.now() + timedelta(days=1)
+    pending = EmailReminder.objects.create(booking=first, due_at=due)
+    sent = EmailReminder.objects.create(booking=first, due_at=due - timedelta(hours=1), status=ReminderStatus.SENT)
+    other = EmailReminder.objects.create(booking=second, due_at=due)
+    at = timezone.now() + timedelta(minutes=1)
+    values = {"status": ReminderStatus.WITHDRAWN, "withdrawn_reason": "cancelled", "updated_at": at}
+    where = {"booking_id": first.pk, "status": ReminderStatus.PENDING}
+    with CaptureQueriesContext(connection) as ours:
+        assert rawsql.update_where(EmailReminder, where, values) == 1
+        assert rawsql.update_where(EmailReminder, where, values) == 0  # withdrawn already
+    rows = {r.pk: (r.status, r.withdrawn_reason, r.updated_at) for r in EmailReminder.objects.all()}
+    assert rows[pending.pk] == (ReminderStatus.WITHDRAWN, "cancelled", at)
+    assert rows[sent.pk][0] == ReminderStatus.SENT and rows[other.pk][0] == ReminderStatus.PENDING
+    assert ours[0]["sql"] == ours[1]["sql"]
+    # the ORM's update of the other booking's reminder leaves it as ours left the first one
+    assert EmailReminder.objects.filter(booking_id=second.pk, status=ReminderStatus.PENDING).update(**values) == 1
+    stored = EmailReminder.objects.get(pk=other.pk)
+    assert (stored.status, stored.withdrawn_reason, stored.updated_at) == rows[pending.pk]
