@@ -185,15 +185,20 @@ def test_unknown_results_are_reported_as_missing(threads):
         threads.get_result("no-such-id")
 
 
+busy = threading.Event()  # released by the lent-thread tests: the serving thread's "request" ends
+
+
 @pytest.fixture
 def lent():
     """One serving thread lent to the task pools, as config.http lends its view threads."""
+    busy.clear()
     executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="http")
     config_tasks.lend_threads(executor)
     yield executor
     config_tasks.take_back(executor)
-    gate.set()
+    busy.set()
     executor.shutdown(wait=True)
+    busy.clear()
 
 
 @pytest.mark.parametrize("threads", [{"WORKERS": 0}], indirect=True)
@@ -205,11 +210,12 @@ def test_without_threads_of_its_own_a_pool_runs_its_tasks_on_the_lent_threads(le
 
 @pytest.mark.parametrize("threads", [{"WORKERS": 0}], indirect=True)
 def test_on_lent_threads_the_more_urgent_task_goes_first(lent, threads):
-    lent.submit(gate.wait, 10)  # the serving thread is busy with a request
+    lent.submit(busy.wait, 10)  # the serving thread is busy with a request
     low = record.using(backend="threads", priority=-10).enqueue(1)
     mid = record.using(backend="threads").enqueue(2)
     high = record.using(backend="threads", priority=10).enqueue(3)
-    gate.set()
+    assert ran == []
+    busy.set()
     for result in (low, mid, high):
         wait_finished(threads, result.id)
     assert ran == [3, 2, 1]
@@ -217,10 +223,10 @@ def test_on_lent_threads_the_more_urgent_task_goes_first(lent, threads):
 
 @pytest.mark.parametrize("threads", [{"WORKERS": 0}], indirect=True)
 def test_on_lent_threads_shutdown_waits_for_the_queued_tasks(lent, threads):
-    lent.submit(gate.wait, 10)
+    lent.submit(busy.wait, 10)
     results = [record.using(backend="threads").enqueue(i) for i in range(4)]
     pool = threads.pool()
-    threading.Timer(0.2, gate.set).start()
+    threading.Timer(0.2, busy.set).start()
     assert threads.shutdown(timeout=10)
     assert sorted(ran) == [0, 1, 2, 3]
     assert all(pool.lookup(r.id).status == TaskResultStatus.SUCCESSFUL for r in results)

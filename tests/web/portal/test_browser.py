@@ -63,6 +63,15 @@ def _wait_for_text(browser, text: str) -> None:
     WebDriverWait(browser, 10).until(lambda b: text in b.page_source)
 
 
+def _wait_for_element_text(browser, element_id: str, text: str) -> None:
+    from selenium.common.exceptions import WebDriverException
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    WebDriverWait(browser, 10, ignored_exceptions=(WebDriverException,)).until(
+        lambda b: b.find_element(By.ID, element_id).text == text)
+
+
 def _set_value(browser, element, value: str) -> None:
     browser.execute_script("arguments[0].value = arguments[1];", element, value)
 
@@ -123,7 +132,8 @@ def test_portal_sign_in_and_cancel_in_the_dialog(site, browser):
     dialog.find_element(By.TAG_NAME, "textarea").send_keys("Found another date")
     dialog.find_element(By.CSS_SELECTOR, "button[type=submit]").click()
 
-    assert browser.find_element(By.ID, "booking-status").text == "Cancelled"
+    # the form posts and the page reloads: read the status from the new page, not mid-navigation
+    _wait_for_element_text(browser, "booking-status", "Cancelled")
     assert browser.find_element(By.ID, "schedule-appointment").is_displayed()
     booking.refresh_from_db()
     assert (booking.status, booking.cancel_channel) == ("cancelled", "portal")
