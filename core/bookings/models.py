@@ -4,10 +4,11 @@ import builtins
 from decimal import Decimal
 
 from django.conf import settings
-from django.db import models
+from django.db import DatabaseError, models
 from django.db.models import F, Q
 from django.utils import timezone
 
+from core import rawsql
 from core.actors import ActorKind, Channel
 from core.money import ZERO, percent_of, round_money
 
@@ -113,6 +114,18 @@ class Booking(models.Model):
                 kwargs["update_fields"] = {*kwargs["update_fields"], "latitude", "longitude"}
         super().save(*args, **kwargs)
         self._located_for = self.__dict__.get("property_id", _UNKNOWN)
+
+    def save_columns(self, *names: str) -> None:
+        """``save(update_fields=[*names, "updated_at"])`` with the UPDATE built once (decision 0409):
+        the status and cancellation columns that every confirm and cancel writes. With a changed
+        property it is ``save`` itself, which moves latitude and longitude along."""
+        if self.__dict__.get("property_id", _UNKNOWN) != self._located_for:
+            self.save(update_fields=[*names, "updated_at"])
+            return
+        self.updated_at = timezone.now()  # what auto_now does on save
+        attnames = [self._meta.get_field(name).attname for name in (*names, "updated_at")]
+        if not rawsql.update(Booking, self.pk, {attname: getattr(self, attname) for attname in attnames}):
+            raise DatabaseError("Save with update_fields did not affect any rows.")
 
     @classmethod
     def from_db(cls, db, field_names, values):  # type: ignore[no-untyped-def]

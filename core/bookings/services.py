@@ -290,7 +290,7 @@ def _transition(booking: Booking, new_status: str, *, actor: Actor, channel: Cha
     old = booking.status
     booking.status = new_status
     setattr(booking, stamp, timezone.now())
-    booking.save(update_fields=["status", stamp, "updated_at"])
+    booking.save_columns("status", stamp)
     row = history.record(booking, actor=actor, channel=channel, action=action,
                          changes={"status": (old, new_status)}, data=data)
     _publish(events.BookingStatusChanged, row, old_status=old, new_status=new_status)
@@ -389,8 +389,8 @@ def booking_cancel(*, actor: Actor, channel: Channel, booking_id: int, reason: s
         booking.cancel_channel = channel
         booking.cancel_reason = reason
         booking.cancellation_fee = fee
-        booking.save(update_fields=["status", "cancelled_at", "cancelled_by", "cancelled_by_kind", "cancel_channel",
-                                    "cancel_reason", "cancellation_fee", "updated_at"])
+        booking.save_columns("status", "cancelled_at", "cancelled_by", "cancelled_by_kind", "cancel_channel",
+                             "cancel_reason", "cancellation_fee")
         if any(busy for _id, _status, busy in on_job):
             conflicts.release(booking)
         row = history.record(booking, actor=actor, channel=channel, action="cancelled",

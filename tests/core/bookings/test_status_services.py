@@ -116,3 +116,52 @@ def test_a_declined_fieldworker_loses_the_booking(booking, actor_for, staff_acto
 def test_unknown_booking_is_not_found(staff_actor, published):
     assert_refused(lambda: services.booking_confirm(actor=staff_actor, channel=Channel.GRAPHQL, booking_id=10**9),
                    "not_found", published=published)
+
+
+# --- Booking.save_columns: the compiled UPDATE behind every confirm and cancel ----------------------
+
+@pytest.mark.django_db
+def test_save_columns_writes_the_named_columns_and_the_stamp_and_nothing_else():
+    from django.utils import timezone
+
+    from tests import factories
+
+    booking = factories.booking()
+    before = booking.updated_at
+    Booking.objects.filter(pk=booking.pk).update(notes="written by someone else meanwhile")
+    booking.status, booking.confirmed_at = BookingStatus.CONFIRMED, timezone.now()
+    booking.notes = "not named: not written"
+    booking.save_columns("status", "confirmed_at")
+    stored = Booking.objects.get(pk=booking.pk)
+    assert (stored.status, stored.confirmed_at) == (BookingStatus.CONFIRMED, booking.confirmed_at)
+    assert stored.notes == "written by someone else meanwhile"
+    assert stored.updated_at == booking.updated_at >= before  # stamped as auto_now would
+
+
+@pytest.mark.django_db
+def test_save_columns_with_a_changed_property_moves_the_coordinates_along_as_save_does():
+    from tests import factories
+
+    booking = factories.booking()
+    elsewhere = factories.property_for(booking.customer, latitude=-33.9, longitude=151.2)
+    booking = Booking.objects.get(pk=booking.pk)
+    booking.property = elsewhere
+    booking.status = BookingStatus.CONFIRMED
+    booking.save_columns("status", "property")
+    stored = Booking.objects.get(pk=booking.pk)
+    assert (stored.property_id, stored.status) == (elsewhere.pk, BookingStatus.CONFIRMED)
+    assert (float(stored.latitude), float(stored.longitude)) == (-33.9, 151.2)
+
+
+@pytest.mark.django_db
+def test_save_columns_of_a_booking_that_is_gone_fails_as_save_does():
+    from django.db import DatabaseError
+
+    from tests import factories
+
+    booking = factories.booking()
+    Booking.objects.filter(pk=booking.pk).delete()
+    booking.status = BookingStatus.CONFIRMED
+    with pytest.raises(DatabaseError, match="did not affect any rows"):
+        booking.save_columns("status")
+    assert not Booking.objects.filter(pk=booking.pk).exists()
