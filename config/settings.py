@@ -233,7 +233,7 @@ TASKS = {"default": {"BACKEND": TASK_BACKEND_ALIASES.get(_task_backend, _task_ba
 # The thread backend's threads: FIELDOPS_TASK_WORKERS=0 runs tasks on the view threads (between
 # requests). That is the default on SQLite while every delivery backend is local (console, memory,
 # file), so no task waits on a network: there a task thread of its own, with a connection of its
-# own, cost about a sixth of the SMS webhook's CPU (docs/decisions/0014). Otherwise 4 threads.
+# own, cost an eighth to a sixth of the SMS webhook's CPU (docs/decisions/0014). Otherwise 4 threads.
 LOCAL_DELIVERY_BACKENDS = {
     "core.notifications.backends.ConsoleSmsBackend", "core.notifications.backends.LocmemSmsBackend",
     "core.chat.backends.ConsoleChatBackend", "core.chat.backends.LocmemChatBackend",

@@ -24,7 +24,7 @@ thread/context, and a pool per request would defeat the purpose.
 which the HTTP handler lends with :func:`lend_threads` (each task queued there behind the requests
 already waiting, ahead of those that come later). That is the embedded default on SQLite when
 every delivery backend is local (decision 0014): a task thread with a database connection of its
-own cost about a sixth of the webhook's CPU. A process with no lent threads (a management
+own cost an eighth to a sixth of the webhook's CPU. A process with no lent threads (a management
 command) runs such a pool on one thread of its own.
 """
 
