@@ -233,8 +233,9 @@ def test_on_lent_threads_shutdown_waits_for_the_queued_tasks(lent, threads):
 
 
 @pytest.mark.parametrize("threads", [{"WORKERS": 0}], indirect=True)
-def test_with_no_threads_lent_a_pool_without_its_own_starts_one(threads):
-    result = thread_name.using(backend="threads").enqueue()  # a management command: nothing lent
+def test_with_no_threads_lent_a_pool_without_its_own_starts_one(threads, monkeypatch):
+    monkeypatch.setattr(config_tasks, "_lent", None)  # a management command: no server lent any
+    result = thread_name.using(backend="threads").enqueue()
     assert wait_finished(threads, result.id).return_value == "tasks-threads-worker-0"
     assert len(threads.pool().threads) == 1
 
