@@ -224,7 +224,8 @@ OUTREACH_LINK_MAX_DAYS = int(os.environ.get("OUTREACH_LINK_MAX_DAYS", "400"))
 OUTREACH_REMINDER_HOURS = int(os.environ.get("OUTREACH_REMINDER_HOURS", "24"))
 
 # --- background work ------------------------------------------------------------------------
-# FIELDOPS_TASK_BACKEND: "thread" (worker threads in the served process, config/tasks.py; the default),
+# FIELDOPS_TASK_BACKEND: "thread" (in the served process, config/tasks.py: worker threads, or turns
+# on the view threads, below; the default),
 # "immediate" (inline in the caller; the default under tests) or a django-tasks backend's dotted path.
 TASK_BACKEND_ALIASES = {"thread": "config.tasks.ThreadPoolBackend",
                         "immediate": "django_tasks.backends.immediate.ImmediateBackend"}
