@@ -1,6 +1,6 @@
 # Fieldops: two commands on a fresh machine.
 #   make serve   serve on embedded defaults (SQLite, in-memory channel layer, console SMS/chat/e-mail,
-#                demo data seeded once) with Daphne on 127.0.0.1:8000
+#                demo data seeded once) with uvicorn on 127.0.0.1:8000
 #   make test    lint, layer contracts and the whole test suite
 PYTHON ?= python3
 VENV ?= .venv
@@ -19,7 +19,7 @@ $(BIN)/.installed: pyproject.toml
 serve: $(BIN)/.installed
 	DEBUG=$${DEBUG:-1} $(BIN)/python manage.py migrate --noinput
 	DEBUG=$${DEBUG:-1} $(BIN)/python manage.py seed_demo
-	DEBUG=$${DEBUG:-1} $(BIN)/daphne -b $(HOST) -p $(PORT) config.asgi:application
+	DEBUG=$${DEBUG:-1} $(BIN)/python manage.py serve --host $(HOST) --port $(PORT)
 
 lint: $(BIN)/.installed
 	$(BIN)/ruff check .

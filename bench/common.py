@@ -1,4 +1,4 @@
-"""Shared helpers for benchmarks: timing statistics, a table printer, a Daphne process on loopback."""
+"""Shared helpers for benchmarks: timing statistics, a table printer, a server process on loopback."""
 
 from __future__ import annotations
 
@@ -72,14 +72,15 @@ def free_port() -> int:
 
 
 @contextmanager
-def daphne(env: dict[str, str], settings: str = "bench.settings", port: int | None = None):
-    """Run Daphne on 127.0.0.1 with the given environment; yields the base URL."""
+def server(env: dict[str, str], settings: str = "bench.settings", port: int | None = None):
+    """Run the server (``manage.py serve``, as ``make serve`` does) on 127.0.0.1 with the given environment;
+    yields the base URL."""
     port = port or free_port()
     full_env = {**os.environ, **env, "DJANGO_SETTINGS_MODULE": settings}
     # The server's log goes to a file: an unread pipe fills up and then blocks the server.
     log = tempfile.TemporaryFile()  # noqa: SIM115 (closed below)
     proc = subprocess.Popen(
-        [sys.executable, "-m", "daphne", "-v", "0", "-b", "127.0.0.1", "-p", str(port), "config.asgi:application"],
+        [sys.executable, "manage.py", "serve", "--port", str(port)],
         cwd=ROOT, env=full_env, stdout=subprocess.DEVNULL, stderr=log,
     )
     try:

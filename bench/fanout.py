@@ -2,7 +2,7 @@
 
     .venv/bin/python bench/fanout.py [--sizes 10,100,1000] [--comments 20] [--layers pubsub,plain]
 
-Starts two Daphne processes sharing Redis (REDIS_URL, default redis://127.0.0.1:6379/0) and a
+Starts two server processes sharing Redis (REDIS_URL, default redis://127.0.0.1:6379/0) and a
 seeded SQLite file, connects N WebSocket clients (graphql-transport-ws, half on each process)
 subscribed to ``bookingDiscussion`` of one booking, then posts comments one at a time through
 the ``addBookingComment`` mutation on the first process and records, for every delivery,
@@ -47,7 +47,7 @@ def gid(type_name: str, pk: int) -> str:
     return base64.b64encode(f"{type_name}:{pk}".encode()).decode()
 
 
-# --- the full path: mutation -> commit -> layer -> Daphne -> WebSocket ----------------------------
+# --- the full path: mutation -> commit -> layer -> server -> WebSocket ----------------------------
 
 
 class Subscriber:

@@ -7,7 +7,7 @@ bookings with nested customer, property, lines and fieldworkers:
 - SQL queries per request;
 - p50/p95 of in-process execution (schema.execute_sync + JSON encoding), and the raw floor: the same
   data fetched with hand-written SQL and serialised with orjson;
-- p50/p95 over HTTP against Daphne, and the HTTP floor: a plain Django JSON view of the same data.
+- p50/p95 over HTTP against the server, and the HTTP floor: a plain Django JSON view of the same data.
 Each subject is timed alternately with its floor (a, b, a, b, ...), so both see the same machine load.
 Targets: query count constant in page size; HTTP at most 2x the plain view; in-process at most 40x raw.
 """
@@ -24,7 +24,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.common import ROOT, daphne, print_table, summary, timed_interleaved
+from bench.common import ROOT, print_table, server, summary, timed_interleaved
 
 QUERY = """
 query Page($first: Int!) {
@@ -185,7 +185,7 @@ def main() -> None:
     import httpx
 
     rows = []
-    with daphne(env) as base:
+    with server(env) as base:
         client = httpx.Client(base_url=base, timeout=30)
         login_query = ('mutation { login(email: "bench-staff@bench.local", password: "bench-pass-123") '
                        "{ result { token } errors { code } } }")

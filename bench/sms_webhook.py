@@ -1,5 +1,5 @@
-"""Benchmark: signed inbound SMS webhooks against a running Daphne server, with the same server's
-plain health view as the floor.
+"""Benchmark: signed inbound SMS webhooks against a running server (``manage.py serve``: uvicorn, as
+``make serve`` runs it), with the same server's plain health view as the floor.
 
     .venv/bin/python bench/sms_webhook.py [--postgres] [--requests 1200] [--concurrency 8] [--processes 2]
                                           [--task-backends immediate,thread]
@@ -181,10 +181,10 @@ async def _run(bases: list[str], jobs: list, concurrency: int, make) -> tuple[li
 
 @contextmanager
 def server(env: dict[str, str], port: int):
-    """Daphne on 127.0.0.1 (one process, as ``make serve`` runs it); yields (base URL, pid)."""
-    log = open(ROOT / "var" / f"bench_sms_daphne_{port}.log", "wb")  # noqa: SIM115 (closed below)
+    """``manage.py serve`` on 127.0.0.1 (one process, as ``make serve`` runs it); yields (base URL, pid)."""
+    log = open(ROOT / "var" / f"bench_sms_server_{port}.log", "wb")  # noqa: SIM115 (closed below)
     proc = subprocess.Popen(
-        [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port), "config.asgi:application"],
+        [sys.executable, "manage.py", "serve", "--port", str(port)],
         cwd=ROOT, env={**os.environ, **env}, stdout=subprocess.DEVNULL, stderr=log)
     try:
         deadline = time.monotonic() + 30
@@ -273,7 +273,7 @@ THREAD_TASKS = {"default": {"BACKEND": "config.tasks.ThreadPoolBackend", "OPTION
 
 
 def in_process(jobs: list[tuple[bytes, str, str]]) -> list[tuple]:
-    """CPU per webhook, in this process through Django's handler (no Daphne), per kind of message:
+    """CPU per webhook, in this process through Django's handler (no server), per kind of message:
     with every after-commit subscriber and their tasks run inline (immediate backend), with the
     tasks on worker threads (thread backend: the request thread's CPU drops, the process's does
     not), and with no subscriber at all (the SMS front and the core service alone). CPU of the
@@ -327,13 +327,13 @@ def main() -> None:
     parser.add_argument("--concurrency", type=int, default=8)
     parser.add_argument("--warmup", type=int, default=90)
     parser.add_argument("--processes", type=int, default=2,
-                        help="also measure this many Daphne processes (the single process is always measured)")
+                        help="also measure this many server processes (the single process is always measured)")
     parser.add_argument("--task-backends", default="immediate,thread",
                         help="Tasks API backends to serve with, in this order (FIELDOPS_TASK_BACKEND values)")
     args = parser.parse_args()
     backends = [name.strip() for name in args.task_backends.split(",") if name.strip()]
 
-    # Behind a proxy the public URL has nothing to do with where Daphne listens: signatures are made
+    # Behind a proxy the public URL has nothing to do with where the server listens: signatures are made
     # and checked against FIELDOPS_PUBLIC_URL, so every process accepts the same signed requests.
     public_url = "https://fieldops.bench.example"
     env = configure(args.postgres, public_url)
@@ -387,14 +387,14 @@ def main() -> None:
     emails = EmailMessage.objects.filter(kind="cancellation").values_list("status", flat=True)
     sent = sum(1 for status in emails if status == "sent")
     print()
-    print_table(["endpoint", "task backend", "daphne processes", "requests", "concurrency", "req/s",
+    print_table(["endpoint", "task backend", "server processes", "requests", "concurrency", "req/s",
                  "req/s incl. background", "p50 ms", "p99 ms", "server CPU ms/req", "CPU / floor",
                  "PostgreSQL CPU ms/req", "errors"], rows)
     print()
     print("the webhook runs above, by kind of message:")
-    print_table(["task backend", "daphne processes", "message", "requests", "p50 ms", "p99 ms"], kinds)
+    print_table(["task backend", "server processes", "message", "requests", "p50 ms", "p99 ms"], kinds)
     print()
-    print("in process (Django handler, no Daphne), CPU per request:")
+    print("in process (Django handler, no server), CPU per request:")
     print_table(["message", "after-commit subscribers", "requests", "request thread CPU ms/req",
                  "process CPU ms/req"], breakdown)
     print()
@@ -405,7 +405,7 @@ def main() -> None:
     for row in rows[1::2]:
         verdict = "met" if row[6] >= 150 and row[8] < 100 else "NOT met"
         print(f"target (>= 150 req/s incl. background, p99 < 100 ms) with the {row[1]} backend and {row[2]} "
-              f"Daphne process(es): {verdict}")
+              f"server process(es): {verdict}")
 
 
 if __name__ == "__main__":

@@ -25,7 +25,7 @@ from realtime.routing import websocket_application  # noqa: E402
 # Load every route now, not on the first request (it imports all fronts and the schema).
 get_resolver().url_patterns  # noqa: B018
 
-# With DEBUG on (``make serve``) Daphne also serves the admin's and pages' static files; in
+# With DEBUG on (``make serve``) the server also serves the admin's and pages' static files; in
 # production a web server or CDN serves ``collectstatic`` output.
 http_app = ASGIStaticFilesHandler(django_asgi_app) if settings.DEBUG else django_asgi_app
 
@@ -34,7 +34,7 @@ application = ProtocolTypeRouter({
     "websocket": websocket_application(schema),
 })
 
-# Only a server imports this module, and Daphne sends no lifespan events: the periodic jobs start
+# Only a server imports this module, and it runs with lifespan events off (manage.py serve): the periodic jobs start
 # here (once per process; a no-op unless FIELDOPS_SCHEDULER is on, which it is not under tests).
 from config.schedules import start_in_background  # noqa: E402
 

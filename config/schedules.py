@@ -2,13 +2,13 @@
 
 The scheduler only *enqueues* (Tasks API); the task backend runs the work. It runs in one of two
 places: a daemon thread of the served process (``start_in_background``, called from
-``config/asgi.py`` when ``FIELDOPS_SCHEDULER`` is on: Daphne sends no lifespan events, and
-``asgi.py`` is imported only by a server), or in the foreground with ``manage.py run_schedules``
-for deployments whose web processes must not run it.
+``config/asgi.py`` when ``FIELDOPS_SCHEDULER`` is on: the server runs without lifespan events
+(``manage.py serve``), and ``asgi.py`` is imported only by a server), or in the foreground with
+``manage.py run_schedules`` for deployments whose web processes must not run it.
 
 However many processes run a scheduler, one leads: it holds a lock for the database (a
 PostgreSQL session advisory lock; for SQLite a file lock beside the database file) and the
-others wait, taking over within a minute when the leader goes away. So two Daphne processes
+others wait, taking over within a minute when the leader goes away. So two server processes
 never send the same reminder twice.
 """
 

@@ -47,7 +47,6 @@ FIELDOPS_PUBLIC_URL = os.environ.get("FIELDOPS_PUBLIC_URL", "http://127.0.0.1:80
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [FIELDOPS_PUBLIC_URL])
 
 INSTALLED_APPS = [
-    "daphne",
     "django.contrib.admin",
     "django.contrib.auth",
     "django.contrib.contenttypes",

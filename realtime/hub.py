@@ -88,7 +88,7 @@ async def _drain(queue: asyncio.Queue) -> AsyncGenerator[dict[str, Any], None]:
 
 
 def hub() -> Hub:
-    """The hub of the running event loop (one per Daphne process)."""
+    """The hub of the running event loop (one per server process)."""
     loop = asyncio.get_running_loop()
     found = _hubs.get(loop)
     if found is None:

@@ -1,10 +1,11 @@
 """python-telegram-bot's ``Application`` inside our ASGI app: built without an updater (the
 webhook view feeds it updates) and initialised lazily, once, on the first update.
 
-Daphne sends no lifespan events, so there is no start-up hook: :func:`get_application` builds and
-initialises on first use, under a lock (threads: one build; coroutines: one ``initialize``).
-Initialising a ``Bot`` normally calls ``getMe`` on the Bot API; the inbound application's bot
-uses :class:`OfflineRequest`, which answers ``getMe`` from settings and refuses every other call.
+The server runs without lifespan events (``manage.py serve``), so there is no start-up hook:
+:func:`get_application` builds and initialises on first use, under a lock (threads: one build;
+coroutines: one ``initialize``). Initialising a ``Bot`` normally calls ``getMe`` on the Bot API;
+the inbound application's bot uses :class:`OfflineRequest`, which answers ``getMe`` from settings
+and refuses every other call.
 So the webhook never waits on the Bot API: everything outbound goes through the outbox.
 """
 

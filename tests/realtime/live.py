@@ -2,7 +2,7 @@
 
 Each stack gets its own directory with a copy of one migrated and seeded SQLite file (made
 once by ``python -m tests.realtime.live prepare``; WAL, shared by the stack's processes) and
-N Daphne processes on loopback. With ``redis_url`` the processes share that Redis through the channel layer (under
+N server processes (``manage.py serve``, what ``make serve`` runs) on loopback. With ``redis_url`` the processes share that Redis through the channel layer (under
 a prefix of their own, so stacks never hear each other); without it each process has its
 in-memory layer. The pytest database is not involved: the processes could not see it.
 """
@@ -77,7 +77,7 @@ def prepared_template() -> tuple[Path, dict[str, Any]]:
 
 
 @dataclass
-class Daphne:
+class Server:
     port: int
     process: subprocess.Popen
     log: Path
@@ -100,30 +100,30 @@ class Daphne:
                 self.process.wait(timeout=10)
 
 
-def start_daphnes(env: dict[str, str], directory: Path, count: int) -> list[Daphne]:
-    """Start ``count`` Daphne processes at once and wait until each answers /healthz."""
+def start_servers(env: dict[str, str], directory: Path, count: int) -> list[Server]:
+    """Start ``count`` server processes at once and wait until each answers /healthz."""
     servers = []
     for _ in range(count):
         port = free_port()
-        log = directory / f"daphne-{port}.log"
+        log = directory / f"server-{port}.log"
         with log.open("wb") as out:
             process = subprocess.Popen(
-                [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port), "config.asgi:application"],
+                [sys.executable, "manage.py", "serve", "--port", str(port)],
                 cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT,
             )
-        servers.append(Daphne(port, process, log))
+        servers.append(Server(port, process, log))
     deadline = time.monotonic() + 90
     for server in servers:
         while not _healthy(server):
             if server.process.poll() is not None or time.monotonic() > deadline:
                 for other in servers:
                     other.stop()
-                raise RuntimeError(f"Daphne did not start:\n{server.log.read_text()[-3000:]}")
+                raise RuntimeError(f"The server did not start:\n{server.log.read_text()[-3000:]}")
             time.sleep(0.1)
     return servers
 
 
-def _healthy(server: Daphne) -> bool:
+def _healthy(server: Server) -> bool:
     try:
         with urllib.request.urlopen(f"{server.http}/healthz", timeout=2) as response:
             return response.status == 200
@@ -136,7 +136,7 @@ class Stack:
     directory: Path
     env: dict[str, str]
     data: dict[str, Any]
-    servers: list[Daphne] = field(default_factory=list)
+    servers: list[Server] = field(default_factory=list)
 
     @property
     def prefix(self) -> str:
@@ -156,7 +156,7 @@ def live_stack(processes: int = 1, *, redis_url: str | None = None, layer: str |
         template, data = prepared_template()
         shutil.copy(template, directory / "db.sqlite3")
         stack = Stack(directory, env, dict(data))
-        stack.servers.extend(start_daphnes(env, directory, processes))
+        stack.servers.extend(start_servers(env, directory, processes))
         yield stack
     finally:
         for server in stack.servers if stack else ():

@@ -19,7 +19,7 @@ from realtime import broadcast
 
 
 class Loop:
-    """An event loop running on a thread of its own, as Daphne's does."""
+    """An event loop running on a thread of its own, as a server's does."""
 
     def __init__(self) -> None:
         self.loop = asyncio.new_event_loop()

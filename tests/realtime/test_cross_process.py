@@ -1,4 +1,4 @@
-"""Two Daphne processes sharing the real Redis: a mutation sent to one reaches a WebSocket
+"""Two server processes sharing the real Redis: a mutation sent to one reaches a WebSocket
 client connected to the other."""
 
 from __future__ import annotations

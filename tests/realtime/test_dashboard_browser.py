@@ -1,4 +1,4 @@
-"""The dashboard in headless Chromium against a real Daphne: changes made elsewhere (GraphQL
+"""The dashboard in headless Chromium against a real server: changes made elsewhere (GraphQL
 from this test, as an SMS reply or another office user would) appear without a reload, and
 the comment box posts through the GraphQL mutation."""
 
