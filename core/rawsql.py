@@ -14,10 +14,16 @@ from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Any
 
-from django.db import connection
+from django.db import DEFAULT_DB_ALIAS, connection, connections
 from django.db.models import Model
 
 Converter = Callable[[Any, Any, Any], Any]
+
+
+def _wrapper(conn: Any) -> Any:
+    """The connection itself for ``django.db.connection``: each attribute read through that proxy
+    looks the connection up again (a thread-local lookup), dozens of times per row otherwise."""
+    return connections[DEFAULT_DB_ALIAS] if conn is connection else conn
 
 
 class Columns:
@@ -53,6 +59,7 @@ class Columns:
 
     def values(self, row: Sequence[Any], conn: Any = connection) -> list[Any]:
         """The row's values as the ORM would give them."""
+        conn = _wrapper(conn)
         out = list(row)
         for index, converters in enumerate(self._for(conn)):
             for convert, column in converters:
@@ -61,12 +68,13 @@ class Columns:
 
     def instance(self, row: Sequence[Any], conn: Any = connection) -> Any:
         """A model instance of the row, the other fields deferred."""
+        conn = _wrapper(conn)
         return self.model.from_db(conn.alias, self.attnames, self.values(row, conn))
 
 
 def moment(value: datetime, conn: Any = connection) -> Any:
     """An aware datetime as a statement parameter, stored the way the ORM stores it."""
-    return conn.ops.adapt_datetimefield_value(value)
+    return _wrapper(conn).ops.adapt_datetimefield_value(value)
 
 
 class _ByPk:
@@ -122,7 +130,7 @@ def get(model: type[Model], pk: Any, *related: str, for_update: bool = False, co
     if query is None:
         query = _by_pk[key] = _ByPk(model, related)
     # the ORM's own check of the value (a ValueError for "abc" as an integer key, as with filter(pk=))
-    return query.get(model._meta.pk.get_prep_value(pk), conn, for_update)  # type: ignore[union-attr]
+    return query.get(model._meta.pk.get_prep_value(pk), _wrapper(conn), for_update)  # type: ignore[union-attr]
 
 
 class _Children:
@@ -167,7 +175,7 @@ def prefetch(obj: Model, name: str, conn: Any = connection) -> list[Any]:
     children = _children.get(key)
     if children is None:
         children = _children[key] = _Children(type(obj), name)
-    return children.load(obj, name, conn)
+    return children.load(obj, name, _wrapper(conn))
 
 
 # --- writes ------------------------------------------------------------------------------------
@@ -217,6 +225,7 @@ def insert(obj: Model, conn: Any = connection) -> Model:
     (tests check both for every model written this way): the INSERT the ORM would run, with the
     statement compiled once. Database errors (a unique key, say) are raised as by ``save``."""
     obj._prepare_related_fields_for_save(operation_name="save")
+    conn = _wrapper(conn)
     key = (type(obj), conn.vendor)
     statement = _inserts.get(key)
     if statement is None:
@@ -241,6 +250,7 @@ def update_where(model: type[Model], where: dict[str, Any], values: dict[str, An
     conditions (field names, ``pk`` or a foreign key's ``_id``), with the statement built once.
     Returns the number of rows changed."""
     meta = model._meta
+    conn = _wrapper(conn)
 
     def field(name: str) -> Any:
         return meta.pk if name == "pk" else meta.get_field(name)

@@ -53,8 +53,8 @@ class Booking(models.Model):
     scheduled_start = models.DateTimeField(db_index=True)
     scheduled_end = models.DateTimeField()
     time_zone = models.CharField(max_length=64)
-    status = models.CharField(max_length=12, choices=BookingStatus.choices, default=BookingStatus.PENDING,
-                              db_index=True)
+    # indexed by booking_status_start_idx, which leads with it
+    status = models.CharField(max_length=12, choices=BookingStatus.choices, default=BookingStatus.PENDING)
     workers_required = models.PositiveSmallIntegerField(default=1)
     owner = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
                               related_name="owned_bookings")
@@ -74,7 +74,7 @@ class Booking(models.Model):
     cancel_reason = models.TextField(blank=True)
     cancellation_fee = models.DecimalField(max_digits=10, decimal_places=2, default=Decimal("0"))
     series = models.ForeignKey("bookings.BookingSeries", null=True, blank=True, on_delete=models.SET_NULL,
-                               related_name="bookings")
+                               related_name="bookings", db_index=False)  # booking_one_per_series_date leads with it
     series_date = models.DateField(null=True, blank=True,
                                    help_text="The local date of the series occurrence this booking materialises.")
     # Where the job is: the property's coordinates, copied on save and kept in step when the property

@@ -6,6 +6,8 @@ event: every record they write carries a unique key built from ``event.event_id`
 
 from __future__ import annotations
 
+from django.db import transaction
+
 from core import events
 from core.actors import Actor, Channel
 from core.bookings.models import Booking
@@ -29,6 +31,14 @@ def on_booking_updated(event: events.BookingUpdated) -> None:
 
 
 def on_booking_cancelled(event: events.BookingCancelled) -> None:
+    # One transaction for the reminders withdrawn, the e-mail logged and the fieldworkers' notices:
+    # one commit instead of one per write, and a failure leaves none of them half done. The e-mail
+    # is handed to the Tasks API when it commits.
+    with transaction.atomic():
+        _on_booking_cancelled(event)
+
+
+def _on_booking_cancelled(event: events.BookingCancelled) -> None:
     system = Actor.system()
     services.reminders_withdraw(actor=system, channel=SYSTEM, booking_id=event.booking_id, reason="cancelled")
     services.email_queue(actor=system, channel=SYSTEM, kind=EmailKind.CANCELLATION, booking_id=event.booking_id,

@@ -41,8 +41,9 @@ class EmailMessage(models.Model):
     subject = models.CharField(max_length=255, blank=True)
     customer = models.ForeignKey("crm.Customer", null=True, blank=True, on_delete=models.SET_NULL,
                                  related_name="email_messages")
+    # indexed by outreach_email_booking_kind, which leads with it
     booking = models.ForeignKey("bookings.Booking", null=True, blank=True, on_delete=models.SET_NULL,
-                                related_name="email_messages")
+                                related_name="email_messages", db_index=False)
     dedupe_key = models.CharField(max_length=80, unique=True, null=True, blank=True,
                                   help_text="Event-derived key; a second row for the same event is refused.")
     message_id = models.CharField(max_length=255, blank=True, help_text="The Message-ID header we sent.")
