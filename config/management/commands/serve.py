@@ -3,13 +3,17 @@ how the product is served, used by ``make serve``, the live-process tests and th
 
 The same server from a shell, for a deployment that starts it another way::
 
-    uvicorn config.asgi:application --host 127.0.0.1 --port 8000 --lifespan off --no-server-header
+    uvicorn config.asgi:application --host 127.0.0.1 --port 8000 --lifespan off --no-server-header \
+        --timeout-graceful-shutdown 30 [--no-access-log]
 
 Why uvicorn and not Daphne: docs/decisions/0016-uvicorn-serves.md.
 """
 
 from __future__ import annotations
 
+import argparse
+
+from django.conf import settings
 from django.core.management.base import BaseCommand
 
 
@@ -19,8 +23,9 @@ class Command(BaseCommand):
     def add_arguments(self, parser) -> None:
         parser.add_argument("--host", default="127.0.0.1")
         parser.add_argument("--port", type=int, default=8000)
-        parser.add_argument("--no-access-log", dest="access_log", action="store_false",
-                            help="do not log a line per request")
+        parser.add_argument("--access-log", action=argparse.BooleanOptionalAction, default=None,
+                            help="a line per request (default: with DEBUG on, as for make serve; in production "
+                                 "the reverse proxy usually logs requests, and the line costs ~3%% of a webhook's CPU)")
         parser.add_argument("--log-level", default="info", choices=["critical", "error", "warning", "info", "debug"],
                             help="the server's own log level (Django's is LOG_LEVEL)")
 
@@ -34,7 +39,7 @@ class Command(BaseCommand):
             # The application has no lifespan handler: config/asgi.py starts the periodic jobs when a
             # server imports it, and the task pool drains at exit (config/tasks.py).
             lifespan="off",
-            access_log=options["access_log"],
+            access_log=settings.DEBUG if options["access_log"] is None else options["access_log"],
             log_level=options["log_level"],
             server_header=False,
             # SIGTERM: stop accepting, let requests in flight finish, close WebSockets (1012), then exit;

@@ -1,0 +1,36 @@
+"""``manage.py serve``: the options it gives uvicorn (the live-process tests run the server itself)."""
+
+from __future__ import annotations
+
+import pytest
+import uvicorn
+from django.core.management import call_command
+
+
+@pytest.fixture
+def started(monkeypatch):
+    calls: list[tuple[tuple, dict]] = []
+    monkeypatch.setattr(uvicorn, "run", lambda *args, **kwargs: calls.append((args, kwargs)))
+    return calls
+
+
+def test_serves_the_asgi_application_without_lifespan_and_stops_gracefully(started, settings):
+    call_command("serve", "--port", "8123", "--host", "0.0.0.0")
+    [(args, kwargs)] = started
+    assert args == ("config.asgi:application",)
+    assert kwargs["host"] == "0.0.0.0" and kwargs["port"] == 8123
+    assert kwargs["lifespan"] == "off"  # the router has no lifespan handler
+    assert kwargs["server_header"] is False
+    assert kwargs["timeout_graceful_shutdown"] == 30
+
+
+@pytest.mark.parametrize(("debug", "flags", "logged"), [
+    (True, [], True),  # make serve: a line per request
+    (False, [], False),  # production: the reverse proxy logs
+    (False, ["--access-log"], True),
+    (True, ["--no-access-log"], False),
+])
+def test_the_access_log_follows_debug_unless_asked(started, settings, debug, flags, logged):
+    settings.DEBUG = debug
+    call_command("serve", *flags)
+    assert started[0][1]["access_log"] is logged
