@@ -197,8 +197,10 @@ ACTIVE_ASSIGNMENT = (AssignmentStatus.OFFERED, AssignmentStatus.ACCEPTED)
 
 
 class BookingAssignment(models.Model):
-    booking = models.ForeignKey(Booking, on_delete=models.CASCADE, related_name="assignments")
-    fieldworker = models.ForeignKey("workforce.Fieldworker", on_delete=models.PROTECT, related_name="assignments")
+    # indexed by assignment_unique_per_booking and assignment_fw_*_idx, which lead with them
+    booking = models.ForeignKey(Booking, on_delete=models.CASCADE, related_name="assignments", db_index=False)
+    fieldworker = models.ForeignKey("workforce.Fieldworker", on_delete=models.PROTECT, related_name="assignments",
+                                    db_index=False)
     status = models.CharField(max_length=10, choices=AssignmentStatus.choices, default=AssignmentStatus.OFFERED)
     decline_reason = models.TextField(blank=True)
     offered_at = models.DateTimeField(default=timezone.now)

@@ -135,8 +135,8 @@ class ChatMessage(models.Model):
                                 related_name="chat_messages")
     comment_id = models.BigIntegerField(null=True, blank=True, help_text="The discussion message this forwards.")
     dedupe_key = models.CharField(max_length=80, null=True, blank=True, unique=True)
-    status = models.CharField(max_length=12, choices=MessageStatus.choices, default=MessageStatus.PENDING,
-                              db_index=True)
+    # indexed by chat_message_due_idx, which leads with it
+    status = models.CharField(max_length=12, choices=MessageStatus.choices, default=MessageStatus.PENDING)
     attempts = models.PositiveSmallIntegerField(default=0)
     next_attempt_at = models.DateTimeField(default=timezone.now)
     claimed_at = models.DateTimeField(null=True, blank=True)

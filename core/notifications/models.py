@@ -71,7 +71,7 @@ class SmsMessage(models.Model):
     to_number = models.CharField(max_length=20)
     body = models.TextField(blank=True)
     # No single-column indexes: sms_customer_idx and sms_booking_kind_idx below lead with these columns,
-    # and every index is one more page written per message (decision 0016).
+    # and every index is one more page written per message (decision 0017).
     customer = models.ForeignKey("crm.Customer", null=True, blank=True, on_delete=models.SET_NULL,
                                  related_name="sms_messages", db_index=False)
     booking = models.ForeignKey("bookings.Booking", null=True, blank=True, on_delete=models.SET_NULL,

@@ -69,7 +69,8 @@ class NotificationKind(models.TextChoices):
 class FieldworkerNotification(models.Model):
     """An in-app notice for a fieldworker (the app's Notifications list), with unread state."""
 
-    fieldworker = models.ForeignKey("workforce.Fieldworker", on_delete=models.CASCADE, related_name="notifications")
+    fieldworker = models.ForeignKey("workforce.Fieldworker", on_delete=models.CASCADE, related_name="notifications",
+                                    db_index=False)  # outreach_notif_unread leads with it
     kind = models.CharField(max_length=24, choices=NotificationKind.choices)
     booking = models.ForeignKey("bookings.Booking", null=True, blank=True, on_delete=models.SET_NULL,
                                 related_name="fieldworker_notifications")

@@ -60,7 +60,8 @@ class WorkingHours(models.Model):
     A day may hold several ranges (split shifts); a fieldworker with no rows at all works no hours.
     """
 
-    fieldworker = models.ForeignKey(Fieldworker, on_delete=models.CASCADE, related_name="working_hours")
+    fieldworker = models.ForeignKey(Fieldworker, on_delete=models.CASCADE, related_name="working_hours",
+                                    db_index=False)  # working_hours_fw_day_idx leads with it
     weekday = models.PositiveSmallIntegerField(choices=Weekday.choices)
     start_time = models.TimeField()
     end_time = models.TimeField()
@@ -86,7 +87,8 @@ class TimeOffKind(models.TextChoices):
 
 
 class TimeOff(models.Model):
-    fieldworker = models.ForeignKey(Fieldworker, on_delete=models.CASCADE, related_name="time_off")
+    fieldworker = models.ForeignKey(Fieldworker, on_delete=models.CASCADE, related_name="time_off",
+                                    db_index=False)  # time_off_fw_start_idx leads with it
     starts_at = models.DateTimeField()
     ends_at = models.DateTimeField()
     kind = models.CharField(max_length=12, choices=TimeOffKind.choices, default=TimeOffKind.LEAVE)
@@ -122,7 +124,8 @@ class ServiceArea(models.Model):
 
 
 class ServiceAreaPostcode(models.Model):
-    area = models.ForeignKey(ServiceArea, on_delete=models.CASCADE, related_name="postcodes")
+    area = models.ForeignKey(ServiceArea, on_delete=models.CASCADE, related_name="postcodes",
+                             db_index=False)  # service_area_postcode_unique leads with it
     postcode = models.CharField(max_length=12, db_index=True)
 
     class Meta:
@@ -181,7 +184,7 @@ class ChangeRequest(models.Model):
     booking = models.ForeignKey("bookings.Booking", null=True, blank=True, on_delete=models.CASCADE,
                                 related_name="change_requests")
     status = models.CharField(max_length=10, choices=ChangeRequestStatus.choices,
-                              default=ChangeRequestStatus.PENDING, db_index=True)
+                              default=ChangeRequestStatus.PENDING)  # change_request_status_idx leads with it
     channel = models.CharField(max_length=12, blank=True)
     requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
                                      related_name="+")
