@@ -34,3 +34,11 @@ def test_the_access_log_follows_debug_unless_asked(started, settings, debug, fla
     settings.DEBUG = debug
     call_command("serve", *flags)
     assert started[0][1]["access_log"] is logged
+
+
+def test_reload_watches_the_project_for_development(started, settings):
+    call_command("serve")
+    assert started[0][1]["reload"] is False
+    call_command("serve", "--reload")
+    assert started[1][1]["reload"] is True
+    assert started[1][1]["reload_dirs"] == [str(settings.BASE_DIR)]

@@ -26,6 +26,8 @@ class Command(BaseCommand):
         parser.add_argument("--access-log", action=argparse.BooleanOptionalAction, default=None,
                             help="a line per request (default: with DEBUG on, as for make serve; in production "
                                  "the reverse proxy usually logs requests, and the line costs ~3%% of a webhook's CPU)")
+        parser.add_argument("--reload", action="store_true",
+                            help="restart when a Python file of the project changes (development)")
         parser.add_argument("--log-level", default="info", choices=["critical", "error", "warning", "info", "debug"],
                             help="the server's own log level (Django's is LOG_LEVEL)")
 
@@ -41,6 +43,8 @@ class Command(BaseCommand):
             lifespan="off",
             access_log=settings.DEBUG if options["access_log"] is None else options["access_log"],
             log_level=options["log_level"],
+            reload=options["reload"],
+            reload_dirs=[str(settings.BASE_DIR)] if options["reload"] else None,
             server_header=False,
             # SIGTERM: stop accepting, let requests in flight finish, close WebSockets (1012), then exit;
             # after this many seconds whatever is left is cut off.
