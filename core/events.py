@@ -143,6 +143,15 @@ class BookingOwnerChanged(DomainEvent):
 
 
 @dataclass(frozen=True, kw_only=True)
+class TimelineNoted(DomainEvent):
+    """A timeline row with no event class of its own (a cancellation request, "on my way", a photo,
+    an assignment conflict...): ``action`` is the row's action, ``data`` its data."""
+
+    action: str
+    data: dict = field(default_factory=dict)
+
+
+@dataclass(frozen=True, kw_only=True)
 class CommentAdded(DomainEvent):
     comment_id: int
     author_name: str

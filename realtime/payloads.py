@@ -38,6 +38,8 @@ def action_of(event: events.DomainEvent) -> str:
     """A short, stable verb for the event (``accepted``, ``cancelled``, ``comment_added``...)."""
     if isinstance(event, events.AssignmentResponded):
         return "accepted" if event.accepted else "declined"
+    if isinstance(event, events.TimelineNoted):
+        return event.action  # the timeline row's own action
     for klass, action in _ACTIONS:
         if isinstance(event, klass):
             return action

@@ -1,4 +1,9 @@
-"""The booking timeline writer: one append-only row per change."""
+"""The booking timeline writer: one append-only row per change, and the event that mirrors it.
+
+Every row is published as a domain event after commit, from here and nowhere else (house rule 11:
+every history row has its event), so live views never miss what the timeline shows. A row with an
+event class of its own passes it as ``event=`` with that event's fields; any other row leaves as
+``events.TimelineNoted`` carrying its action and data."""
 
 from __future__ import annotations
 
@@ -7,7 +12,7 @@ from typing import Any
 from django.core.serializers.json import DjangoJSONEncoder
 from django.utils import timezone
 
-from core import rawsql
+from core import events, rawsql
 from core.actors import Actor, Channel
 
 from .models import Booking, BookingEvent
@@ -22,10 +27,12 @@ def _plain(value: Any) -> Any:
 
 
 def record(booking: Booking, *, actor: Actor, channel: Channel | str, action: str,
-           changes: dict[str, tuple[Any, Any]] | None = None, data: dict[str, Any] | None = None) -> BookingEvent:
+           changes: dict[str, tuple[Any, Any]] | None = None, data: dict[str, Any] | None = None,
+           event: type[events.DomainEvent] = events.TimelineNoted, **event_fields: Any) -> BookingEvent:
+    """Append the row and publish its event (after commit). ``event_fields``: the event's own fields."""
     # every change writes one: the INSERT is compiled once (decision 0409); the row is new, so the
     # append-only check of BookingEvent.save has nothing to refuse
-    return rawsql.insert(BookingEvent(
+    row = rawsql.insert(BookingEvent(
         booking=booking,
         at=timezone.now(),
         action=action,
@@ -36,6 +43,10 @@ def record(booking: Booking, *, actor: Actor, channel: Channel | str, action: st
         changes={key: [_plain(before), _plain(after)] for key, (before, after) in (changes or {}).items()},
         data={key: _plain(value) for key, value in (data or {}).items()},
     ))
+    if event is events.TimelineNoted:
+        event_fields = {"action": action, "data": row.data, **event_fields}
+    events.publish(event(**event_base(row), **event_fields))
+    return row
 
 
 def event_base(row: BookingEvent) -> dict[str, Any]:

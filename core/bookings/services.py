@@ -155,10 +155,6 @@ def _locked(booking_id: int, actor: Actor) -> Booking:
     return policy.ensure_visible(booking, actor)
 
 
-def _publish(event_type: type[events.DomainEvent], row, **fields: Any) -> None:
-    events.publish(event_type(**history.event_base(row), **fields))
-
-
 # --- create / update --------------------------------------------------------------------------
 
 
@@ -202,12 +198,11 @@ def booking_create(*, actor: Actor, channel: Channel, customer_id: int, schedule
         for line in built:
             line.booking = booking
         BookingLine.objects.bulk_create(built)
-        row = history.record(booking, actor=actor, channel=channel, action="created", data={
+        history.record(booking, actor=actor, channel=channel, action="created", data={
             "number": booking.number, "scheduled_start": start, "scheduled_end": end,
             "lines": [_summary(line) for line in built],
-        })
-        _publish(events.BookingCreated, row, number=str(booking.number), status=booking.status,
-                 customer_id=customer.pk, scheduled_start=start.isoformat(), scheduled_end=end.isoformat())
+        }, event=events.BookingCreated, number=str(booking.number), status=booking.status,
+           customer_id=customer.pk, scheduled_start=start.isoformat(), scheduled_end=end.isoformat())
     return booking
 
 
@@ -277,8 +272,8 @@ def booking_update(*, actor: Actor, channel: Channel, booking_id: int, lines: Se
             for line in built or ():
                 line.booking = booking
             BookingLine.objects.bulk_create(built or [])
-        row = history.record(booking, actor=actor, channel=channel, action="updated", changes=diff)
-        _publish(events.BookingUpdated, row, changed=tuple(sorted(diff)))
+        history.record(booking, actor=actor, channel=channel, action="updated", changes=diff,
+                       event=events.BookingUpdated, changed=tuple(sorted(diff)))
     return booking
 
 
@@ -291,9 +286,8 @@ def _transition(booking: Booking, new_status: str, *, actor: Actor, channel: Cha
     booking.status = new_status
     setattr(booking, stamp, timezone.now())
     booking.save_columns("status", stamp)
-    row = history.record(booking, actor=actor, channel=channel, action=action,
-                         changes={"status": (old, new_status)}, data=data)
-    _publish(events.BookingStatusChanged, row, old_status=old, new_status=new_status)
+    history.record(booking, actor=actor, channel=channel, action=action, changes={"status": (old, new_status)},
+                   data=data, event=events.BookingStatusChanged, old_status=old, new_status=new_status)
     return booking
 
 
@@ -393,11 +387,11 @@ def booking_cancel(*, actor: Actor, channel: Channel, booking_id: int, reason: s
                              "cancel_reason", "cancellation_fee")
         if any(busy for _id, _status, busy in on_job):
             conflicts.release(booking)
-        row = history.record(booking, actor=actor, channel=channel, action="cancelled",
-                             changes={"status": (old, BookingStatus.CANCELLED)},
-                             data={"reason": reason, "fee": str(fee), "fee_waived": waive_fee})
-        _publish(events.BookingCancelled, row, old_status=old, new_status=BookingStatus.CANCELLED, reason=reason,
-                 fee=str(fee), fieldworker_ids=fieldworker_ids)
+        history.record(booking, actor=actor, channel=channel, action="cancelled",
+                       changes={"status": (old, BookingStatus.CANCELLED)},
+                       data={"reason": reason, "fee": str(fee), "fee_waived": waive_fee},
+                       event=events.BookingCancelled, old_status=old, new_status=BookingStatus.CANCELLED,
+                       reason=reason, fee=str(fee), fieldworker_ids=fieldworker_ids)
     return booking
 
 
@@ -448,9 +442,9 @@ def booking_assign(*, actor: Actor, channel: Channel, booking_id: int, fieldwork
             assignment.responded_at = None
             assignment.responded_by = None
         conflicts.claim(assignment, booking)  # saves; raises fieldworker_conflict on an overlap
-        row = history.record(booking, actor=actor, channel=channel, action="assigned",
-                             data={"fieldworker_id": fieldworker.pk, "fieldworker": fieldworker.name})
-        _publish(events.BookingAssigned, row, assignment_id=assignment.pk, fieldworker_id=fieldworker.pk)
+        history.record(booking, actor=actor, channel=channel, action="assigned",
+                       data={"fieldworker_id": fieldworker.pk, "fieldworker": fieldworker.name},
+                       event=events.BookingAssigned, assignment_id=assignment.pk, fieldworker_id=fieldworker.pk)
     return assignment
 
 
@@ -465,9 +459,9 @@ def booking_unassign(*, actor: Actor, channel: Channel, booking_id: int, fieldwo
             raise DomainError("not_open", "A completed booking keeps its fieldworkers.")
         name = assignment.fieldworker.name
         assignment.delete()
-        row = history.record(booking, actor=actor, channel=channel, action="unassigned",
-                             data={"fieldworker_id": fieldworker_id, "fieldworker": name})
-        _publish(events.BookingUnassigned, row, fieldworker_id=fieldworker_id)
+        history.record(booking, actor=actor, channel=channel, action="unassigned",
+                       data={"fieldworker_id": fieldworker_id, "fieldworker": name},
+                       event=events.BookingUnassigned, fieldworker_id=fieldworker_id)
     return booking
 
 
@@ -515,12 +509,11 @@ def assignment_respond(*, actor: Actor, channel: Channel, booking_id: int, accep
         assignment.responded_at = timezone.now()
         assignment.responded_by = actor.user
         assignment.save()
-        row = history.record(booking, actor=actor, channel=channel, action="accepted" if accept else "declined",
-                             changes={"assignment": (AssignmentStatus.OFFERED, assignment.status)},
-                             data={"fieldworker_id": fieldworker_id, "reason": reason,
-                                   "on_behalf": actor.is_staff})
-        _publish(events.AssignmentResponded, row, assignment_id=assignment.pk, fieldworker_id=fieldworker_id,
-                 accepted=accept, reason=reason)
+        history.record(booking, actor=actor, channel=channel, action="accepted" if accept else "declined",
+                       changes={"assignment": (AssignmentStatus.OFFERED, assignment.status)},
+                       data={"fieldworker_id": fieldworker_id, "reason": reason, "on_behalf": actor.is_staff},
+                       event=events.AssignmentResponded, assignment_id=assignment.pk, fieldworker_id=fieldworker_id,
+                       accepted=accept, reason=reason)
     return assignment
 
 
@@ -537,9 +530,9 @@ def booking_change_owner(*, actor: Actor, channel: Channel, booking_id: int, own
             return booking
         booking.owner = owner
         booking.save(update_fields=["owner", "updated_at"])
-        row = history.record(booking, actor=actor, channel=channel, action="owner_changed",
-                             changes={"owner_id": (old, booking.owner_id)})
-        _publish(events.BookingOwnerChanged, row, old_owner_id=old, new_owner_id=booking.owner_id)
+        history.record(booking, actor=actor, channel=channel, action="owner_changed",
+                       changes={"owner_id": (old, booking.owner_id)},
+                       event=events.BookingOwnerChanged, old_owner_id=old, new_owner_id=booking.owner_id)
     return booking
 
 
@@ -566,11 +559,11 @@ def comment_add(*, actor: Actor, channel: Channel, booking_id: int, body: str,
             booking=booking, author_user=actor.user, author_kind=actor.kind, author_name=author_name[:150],
             channel=channel, body=body, visible_to_customer=visible, reply_to=reply_to,
         ))
-        row = history.record(booking, actor=actor, channel=channel, action="comment_added",
-                             data={"comment_id": comment.pk, "visible_to_customer": visible})
-        _publish(events.CommentAdded, row, comment_id=comment.pk, author_name=comment.author_name, body=body,
-                 visible_to_customer=visible, created_at=comment.created_at.isoformat(),
-                 extra={"reply_to_id": reply_to_id})
+        history.record(booking, actor=actor, channel=channel, action="comment_added",
+                       data={"comment_id": comment.pk, "visible_to_customer": visible},
+                       event=events.CommentAdded, comment_id=comment.pk, author_name=comment.author_name, body=body,
+                       visible_to_customer=visible, created_at=comment.created_at.isoformat(),
+                       extra={"reply_to_id": reply_to_id})
     return comment
 
 
@@ -590,6 +583,6 @@ def booking_set_automation(*, actor: Actor, channel: Channel, booking_id: int, e
         for key, (_, value) in diff.items():
             setattr(booking, key, value)
         booking.save()
-        row = history.record(booking, actor=actor, channel=channel, action="automation_changed", changes=diff)
-        _publish(events.BookingUpdated, row, changed=tuple(sorted(diff)))
+        history.record(booking, actor=actor, channel=channel, action="automation_changed", changes=diff,
+                       event=events.BookingUpdated, changed=tuple(sorted(diff)))
     return booking

@@ -13,6 +13,7 @@ from datetime import datetime
 from typing import Any, TypeVar
 
 import strawberry
+from strawberry.scalars import JSON
 
 from ..enums import ActorKindEnum, AssignmentStatusEnum, BookingStatusEnum, ChannelEnum
 
@@ -131,7 +132,8 @@ class LiveBooking:
 @strawberry.type(
     name="LiveBookingEvent",
     description="Something happened to a booking: created, updated, status_changed, assigned, unassigned, "
-                "accepted, declined, cancelled, owner_changed.",
+                "accepted, declined, cancelled, owner_changed, or any other timeline action (for instance "
+                "cancellation_requested, on_my_way, attachment_added, assignment_conflict) with its data.",
 )
 class LiveBookingEvent:
     __shared_execution__ = True  # plain fields only: see execution.py
@@ -152,6 +154,8 @@ class LiveBookingEvent:
     reason: str | None = None
     fee: str | None = None
     changed: list[str] = strawberry.field(default_factory=list, description="Updated fields.")
+    data: JSON | None = strawberry.field(
+        default=None, description="The timeline row's data, for actions without fields of their own.")
 
     @classmethod
     def from_message(cls, message: dict[str, Any]) -> LiveBookingEvent:
@@ -174,4 +178,5 @@ class LiveBookingEvent:
             reason=details.get("reason") or None,
             fee=details.get("fee"),
             changed=[str(name) for name in details.get("changed") or ()],
+            data=details.get("data"),
         )

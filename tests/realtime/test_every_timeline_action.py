@@ -1,0 +1,182 @@
+"""Every history action the code can write reaches a live subscriber (house rule 11).
+
+The actions are read from the source (every ``history.record(..., action=...)`` and every
+``_transition(..., action=...)``), so a new timeline action without a scenario here fails the first
+test; each scenario then drives real services and a staff board (``bookingEvents``) or the booking's
+discussion (``bookingDiscussion``) over a real WebSocket must receive one message per new row."""
+
+from __future__ import annotations
+
+import ast
+import pathlib
+from collections.abc import Callable
+from datetime import time, timedelta
+from typing import Any
+
+import pytest
+from channels.db import database_sync_to_async
+from django.utils import timezone
+
+from core.actors import Actor, Channel
+from core.bookings import series as series_services
+from core.bookings import services as bookings
+from core.bookings.models import BookingEvent
+from core.chat import services as chat_services
+from core.crm import services as crm_services
+from graphql_api.ids import encode_id
+from tests import factories
+
+from .support import DISCUSSION, EVENTS, Client, members, wait_members
+
+CORE = pathlib.Path(__file__).resolve().parents[2] / "core"
+WRITERS = {"record", "_transition"}  # history.record, and the status helper that passes its action on
+
+
+def _constants(node: ast.AST) -> set[str]:
+    if isinstance(node, ast.Constant) and isinstance(node.value, str):
+        return {node.value}
+    if isinstance(node, ast.IfExp):
+        return _constants(node.body) | _constants(node.orelse)
+    return set()
+
+
+def actions_in_source() -> set[str]:
+    found: set[str] = set()
+    for path in CORE.rglob("*.py"):
+        if "migrations" in path.parts:
+            continue
+        for node in ast.walk(ast.parse(path.read_text(), str(path))):
+            if not isinstance(node, ast.Call):
+                continue
+            name = node.func.attr if isinstance(node.func, ast.Attribute) else getattr(node.func, "id", "")
+            if name not in WRITERS:
+                continue
+            if name == "record" and not (isinstance(node.func, ast.Attribute)
+                                         and getattr(node.func.value, "id", "") == "history"):
+                continue
+            for keyword in node.keywords:
+                if keyword.arg == "action":
+                    found |= _constants(keyword.value)
+    return found
+
+
+# --- scenarios: each writes at least the row(s) of its action, through the services ------------------
+
+S = Channel.GRAPHQL
+
+
+def _accepted(w, *, confirmed: bool = False) -> Any:
+    b = factories.booking(cust=w.customer, actor=w.staff_actor, start=timezone.now() + timedelta(days=5))
+    if confirmed:
+        bookings.booking_confirm(actor=w.staff_actor, channel=S, booking_id=b.pk)
+    bookings.booking_assign(actor=w.staff_actor, channel=S, booking_id=b.pk, fieldworker_id=w.fieldworker.pk)
+    bookings.assignment_respond(actor=w.fieldworker_actor, channel=Channel.TELEGRAM, booking_id=b.pk, accept=True)
+    return b
+
+
+def _series_conflict(w) -> None:
+    start = timezone.localtime(timezone.now() + timedelta(days=2)).replace(hour=10, minute=0, second=0,
+                                                                           microsecond=0)
+    busy = factories.booking(cust=w.customer, actor=w.staff_actor, start=start, hours=2)
+    bookings.booking_assign(actor=w.staff_actor, channel=S, booking_id=busy.pk,
+                            fieldworker_id=w.other_fieldworker.pk)
+    series_services.series_create(
+        actor=w.staff_actor, channel=S, customer_id=w.customer.pk, rule="FREQ=DAILY;COUNT=1",
+        start_date=start.date(), start_time=time(10, 0), duration_minutes=60,
+        time_zone=str(timezone.get_current_timezone()), fieldworker_ids=[w.other_fieldworker.pk])
+
+
+SCENARIOS: dict[str, Callable[[Any], Any]] = {
+    "created": lambda w: factories.booking(cust=w.customer, actor=w.staff_actor),
+    "updated": lambda w: bookings.booking_update(actor=w.staff_actor, channel=S, booking_id=w.booking.pk,
+                                                 notes="Gate code 1234"),
+    "confirmed": lambda w: bookings.booking_confirm(actor=w.staff_actor, channel=S, booking_id=w.booking.pk),
+    "assigned": lambda w: bookings.booking_assign(actor=w.staff_actor, channel=S, booking_id=w.booking.pk,
+                                                  fieldworker_id=w.other_fieldworker.pk),
+    "unassigned": lambda w: bookings.booking_unassign(actor=w.staff_actor, channel=S, booking_id=w.booking.pk,
+                                                      fieldworker_id=w.fieldworker.pk),
+    "declined": lambda w: bookings.assignment_respond(actor=w.staff_actor, channel=S, booking_id=w.booking.pk,
+                                                      fieldworker_id=w.fieldworker.pk, accept=False,
+                                                      reason="Sick"),
+    "accepted": _accepted,
+    "started": lambda w: bookings.booking_start(actor=w.staff_actor, channel=S,
+                                                booking_id=_accepted(w, confirmed=True).pk),
+    "completed": lambda w: bookings.booking_complete(
+        actor=w.staff_actor, channel=S, booking_id=bookings.booking_start(
+            actor=w.staff_actor, channel=S, booking_id=_accepted(w, confirmed=True).pk).pk),
+    "cancelled": lambda w: bookings.booking_cancel(actor=w.staff_actor, channel=S, booking_id=w.other_booking.pk,
+                                                   reason="Customer moved"),
+    "owner_changed": lambda w: bookings.booking_change_owner(actor=w.staff_actor, channel=S,
+                                                             booking_id=w.booking.pk,
+                                                             owner_id=factories.staff_user().pk),
+    "automation_changed": lambda w: bookings.booking_set_automation(actor=w.staff_actor, channel=S,
+                                                                    booking_id=w.booking.pk, sms_paused=True),
+    "comment_added": lambda w: bookings.comment_add(actor=w.staff_actor, channel=S, booking_id=w.booking.pk,
+                                                    body="Internal: bring the ladder"),
+    "cancellation_requested": lambda w: crm_services.inquiry_open(
+        actor=Actor.for_customer(w.customer), channel=Channel.SMS, kind="cancellation_request",
+        body="CANCEL", customer_id=w.customer.pk, booking_id=w.booking.pk, contact=w.customer.mobile),
+    "on_my_way": lambda w: chat_services.booking_on_my_way(actor=w.fieldworker_actor, channel=Channel.TELEGRAM,
+                                                           booking_id=_accepted(w).pk),
+    "attachment_added": lambda w: chat_services.attachment_add(
+        actor=w.fieldworker_actor, channel=Channel.TELEGRAM, booking_id=_accepted(w).pk,
+        telegram_file_id="file-1", telegram_file_unique_id="uniq-1", caption="Before"),
+    "assignment_conflict": _series_conflict,
+}
+
+
+def test_every_action_in_the_source_has_a_scenario():
+    found = actions_in_source()
+    assert {"created", "cancelled", "cancellation_requested", "on_my_way"} <= found  # the reader works
+    missing = found - set(SCENARIOS)
+    assert not missing, f"timeline actions without a live-event scenario here: {sorted(missing)}"
+
+
+def _last_row_id() -> int:
+    row = BookingEvent.objects.order_by("-id").first()
+    return row.pk if row else 0
+
+
+def _rows_after(row_id: int) -> list[tuple[int, int, str]]:
+    return list(BookingEvent.objects.filter(pk__gt=row_id).order_by("id").values_list("id", "booking_id", "action"))
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("action", sorted(SCENARIOS))
+async def test_each_timeline_action_reaches_a_live_subscriber(app, world, action):
+    board = await Client(app).open(world.staff_token)
+    before = await members("bookings")
+    await board.subscribe("e", EVENTS, {"filter": None})
+    await wait_members("bookings", before + 1)
+    talk = await Client(app).open(world.staff_token)
+    group = f"booking.{world.booking.pk}"
+    before = await members(group)
+    await talk.subscribe("d", DISCUSSION, {"id": encode_id("Booking", world.booking.pk)})
+    await wait_members(group, before + 1)
+
+    start = await database_sync_to_async(_last_row_id)()
+    await database_sync_to_async(SCENARIOS[action])(world)
+    rows = await database_sync_to_async(_rows_after)(start)
+    assert action in {row_action for _id, _booking, row_action in rows}
+
+    board_rows = [(encode_id("BookingHistoryEntry", pk), act) for pk, _b, act in rows if act != "comment_added"]
+    got = []
+    for _ in board_rows:
+        message = await board.receive()
+        assert message["type"] == "next" and "errors" not in message["payload"], message
+        event = message["payload"]["data"]["bookingEvents"]
+        got.append((event["eventId"], event["action"]))
+    # one message per row, in order; the live action is the event's verb (a confirmation is a
+    # status_changed, a pause an updated), and a row without an event class of its own keeps its action
+    assert [event_id for event_id, _ in got] == [event_id for event_id, _ in board_rows]
+    own = {"status_changed": {"confirmed", "started", "completed"}, "updated": {"updated", "automation_changed"}}
+    for (_, live), (_, row) in zip(got, board_rows, strict=True):
+        assert live == row or row in own.get(live, ()), (live, row)
+    comments = [encode_id("BookingHistoryEntry", pk) for pk, _b, act in rows if act == "comment_added"]
+    for event_id in comments:
+        message = await talk.receive()
+        assert message["payload"]["data"]["bookingDiscussion"]["eventId"] == event_id
+    assert await board.nothing()
+    await board.close()
+    await talk.close()
+
