@@ -18,9 +18,7 @@ import threading
 from functools import lru_cache
 
 from django.db import OperationalError
-from django.db.backends.sqlite3 import base
-from django.db.models.fields.tuple_lookups import TupleIn
-from django.db.models.lookups import In
+from django.db.backends.sqlite3 import base, operations
 
 _locks: dict[str, threading.Lock] = {}
 _locks_guard = threading.Lock()
@@ -65,7 +63,12 @@ class _Cursor(base.SQLiteCursorWrapper):
             return super().executemany(query, param_list)
 
 
+class DatabaseOperations(operations.DatabaseOperations):
+    compiler_module = "config.sqlite.compiler"  # one-column tuple IN as a plain IN, on this backend only
+
+
 class DatabaseWrapper(base.DatabaseWrapper):
+    ops_class = DatabaseOperations
     _holds_write_lock = False
 
     def get_new_connection(self, conn_params):  # type: ignore[no-untyped-def]
@@ -119,18 +122,3 @@ class DatabaseWrapper(base.DatabaseWrapper):
             super()._close()
         finally:
             self._release_write_lock()
-
-
-def _tuple_in_one_column(self, compiler, connection):  # type: ignore[no-untyped-def]
-    """``(col) IN ((1), (2), ...)`` as ``col IN (1, 2, ...)``.
-
-    Django 5.2 prefetches every foreign key with a tuple lookup; SQLite lacks tuple comparisons, so
-    Django spells each value as its own ``col = %s OR ...`` term, built and compiled one by one
-    (about a third of a 100-row GraphQL page). One column needs no tuple: compile a plain ``IN``."""
-    columns = list(self.lhs)
-    if len(columns) == 1 and self.rhs_is_direct_value():
-        return compiler.compile(In(columns[0], [value[0] for value in self.rhs]))
-    return self.get_fallback_sql(compiler, connection)
-
-
-TupleIn.as_sqlite = _tuple_in_one_column  # type: ignore[attr-defined]
