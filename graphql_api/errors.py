@@ -44,13 +44,21 @@ def attempt(payload: Callable[..., P], key: str, work: Callable[[], Any]) -> P:
     return payload(**{key: result, "errors": []})
 
 
+def _with_code(error: GraphQLError, code: str) -> GraphQLError:
+    if error.extensions and "code" in error.extensions:
+        return error
+    return GraphQLError(error.message, nodes=error.nodes, source=error.source, positions=error.positions,
+                        path=error.path, extensions={**(error.extensions or {}), "code": code})
+
+
 def _public(error: GraphQLError) -> GraphQLError | None:
     """The client-facing version of an error, or None if it must be masked."""
     original = error.original_error
     if original is None:  # syntax, validation and variable coercion errors: about the request
-        return error
+        return _with_code(error, request_code(error))
     if isinstance(original, GraphQLError):
-        return _public(original) if original.original_error is not None else original
+        # a scalar refusing a variable's value: graphql-core wraps Strawberry's coercion error
+        return _public(original) if original.original_error is not None else _with_code(original, request_code(error))
     if isinstance(original, DomainError):
         extensions = {"code": original.code}
         if original.field:
@@ -63,16 +71,36 @@ def _public(error: GraphQLError) -> GraphQLError | None:
     return None
 
 
+def request_code(error: GraphQLError) -> str:
+    """The code of an error about the request itself (it never reached a resolver)."""
+    message = error.message
+    if "tokens" in message or message.startswith(("Validation aborted", "Parsing aborted")):
+        return "query_too_large"
+    if message.startswith("Syntax Error"):
+        return "graphql_parse_failed"
+    if message.startswith("Variable "):
+        return "invalid_variables"
+    return "graphql_validation_failed"
+
+
 def expected_error(error: GraphQLError) -> bool:
     """Errors that are answers about the request (not faults): no server-side traceback needed."""
     return _public(error) is not None
 
 
 class ErrorPolicy(SchemaExtension):
-    """Give domain errors their code; mask everything unexpected (after logging it)."""
+    """Give domain errors their code; mask everything unexpected (after logging it). Errors about the
+    request itself (syntax, validation, variables, the token limit) get a code too."""
 
     def on_operation(self) -> Iterator[None]:
-        yield
+        try:
+            yield
+        except GraphQLError as error:
+            # A syntax error or the token limit, raised by the parser cache's own hook: Strawberry
+            # answers with this very error object, so it is given its code in place.
+            if error.original_error is None and not (error.extensions and "code" in error.extensions):
+                error.extensions = {**(error.extensions or {}), "code": request_code(error)}
+            raise
         result = self.execution_context.result
         errors = getattr(result, "errors", None)
         if not errors:

@@ -47,6 +47,7 @@ from .outreach.mutations import OutreachMutation
 from .outreach.queries import OutreachQuery
 from .realtime.execution import SharedEventExecutionContext
 from .realtime.subscriptions import RealtimeSubscription
+from .scalars import SCALAR_OVERRIDES
 from .scheduling.mutations import SchedulingMutation
 from .scheduling.queries import SchedulingQuery
 from .workforce.mutations import WorkforceMutation
@@ -169,6 +170,7 @@ def build_schema() -> strawberry.Schema:
         subscription=Subscription,
         extensions=build_extensions(),
         config=StrawberryConfig(relay_max_results=settings.GRAPHQL_MAX_PAGE_SIZE),
+        scalar_overrides=SCALAR_OVERRIDES,  # dates and times in years 1900-2999 only
         execution_context_class=SharedEventExecutionContext,  # one execution per live event (0203)
     )
     install_column_resolvers(built._schema, built.config.info_class)
