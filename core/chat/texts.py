@@ -221,7 +221,7 @@ def forwarded(booking: Booking, comment: BookingComment) -> str:
         return (f"Job #{booking.number}, {author(comment)} to the customer:\n{body}\n\n"
                 f"Reply to this message to answer; {first} (the customer) will see it. Start with /note to keep "
                 f"it internal.")
-    return (f"Job #{booking.number}, {author(comment)} (internal note):\n{body}\n\n"
+    return (f"Job #{booking.number}, internal note from {author(comment)}:\n{body}\n\n"
             f"Reply to this message to answer; the customer does not see it. Start with /customer to write to "
             f"{first} instead.")
 
