@@ -28,6 +28,8 @@ logger = logging.getLogger(__name__)
 
 TELEGRAM = Channel.TELEGRAM
 COMMANDS = ("today", "next", "jobs", "help", "unlink")
+THREAD_COMMAND = "thread"
+WRITE_COMMANDS = ("note", "customer", "tell")  # /note: internal; /customer and /tell: to the customer
 MAX_JOB_MESSAGES = 10
 
 
@@ -49,11 +51,11 @@ class Incoming:
 
 
 def _reply(inc: Incoming, text: str, *, binding: ChatBinding | None = None, booking: Booking | None = None,
-           buttons: list | None = None) -> None:
+           buttons: list | None = None, comment_id: int | None = None) -> None:
     if inc.chat_id is None:
         return
     outbox.send(inc.chat_id, text, fieldworker_id=binding.fieldworker_id if binding else None,
-                booking_id=booking.pk if booking else None, buttons=buttons)
+                booking_id=booking.pk if booking else None, buttons=buttons, comment_id=comment_id)
 
 
 def _binding(inc: Incoming) -> ChatBinding | None:
@@ -306,6 +308,10 @@ def _cancel(inc: Incoming, binding: ChatBinding, actor: Actor, booking: Booking,
     return ""
 
 
+def _thread_press(inc: Incoming, binding: ChatBinding, actor: Actor, booking: Booking, press: Press) -> str:
+    return _show_thread(inc, binding, actor, booking)
+
+
 _PRESSES = {
     texts.ACCEPT: _accept,
     texts.DECLINE: _decline,
@@ -314,9 +320,10 @@ _PRESSES = {
     texts.ON_MY_WAY: _on_my_way,
     texts.START: _transition(booking_services.booking_start, "Started job #{number}."),
     texts.COMPLETE: _transition(booking_services.booking_complete, "Completed job #{number}. Thank you!"),
-    texts.NOTE: _ask("note", "Type your note for job #{number}."),
+    texts.NOTE: _ask("note", texts.NOTE_PROMPT),
     texts.PHOTO: _ask("photo", "Send the photo for job #{number}."),
     texts.CANCEL: _cancel,
+    texts.THREAD: _thread_press,
 }
 
 
@@ -343,15 +350,85 @@ def _cancel_with(inc: Incoming, binding: ChatBinding, actor: Actor, booking: Boo
            booking=booking)
 
 
-def _note(inc: Incoming, binding: ChatBinding, actor: Actor, booking: Booking, body: str,
-          reply_to_id: int | None = None) -> None:
+def _write(inc: Incoming, binding: ChatBinding, actor: Actor, booking: Booking, body: str, *,
+           to_customer: bool | None, reply_to_id: int | None = None) -> None:
+    """Add the message to the job's discussion, to the customer or internal (None: the default for a
+    reply, decision 0520), and say plainly which it was."""
     try:
-        booking_services.comment_add(actor=actor, channel=TELEGRAM, booking_id=booking.pk, body=body,
-                                     reply_to_id=reply_to_id)
+        comment = services.chat_comment_add(actor=actor, channel=TELEGRAM, booking_id=booking.pk, body=body,
+                                            to_customer=to_customer, reply_to_id=reply_to_id)
     except DomainError as exc:
-        _reply(inc, texts.error(exc.code, exc.message), binding=binding, booking=booking)
+        _reply(inc, texts.comment_refused(booking, exc.code, exc.message, exc.field), binding=binding,
+               booking=booking)
         return
-    _reply(inc, f"Added to the discussion of job #{booking.number}.", binding=binding, booking=booking)
+    _reply(inc, texts.comment_added(booking, comment), binding=binding, booking=booking)
+
+
+def _job_number(token: str) -> int | None:
+    token = token[1:] if token.startswith("#") else token
+    if not token.isascii() or not token.isdigit() or len(token) > 9:
+        return None
+    return int(token)
+
+
+def _job_from(inc: Incoming, actor: Actor, rest: str) -> tuple[Booking | None, str, ChatMessage | None, bool]:
+    """The job a command with text is about: the replied-to message's, else a leading job number.
+    Returns (booking, the rest of the text, the replied-to message, whether a job was named at all)."""
+    replied = _replied_message(inc)
+    words = rest.split(maxsplit=1)
+    number = _job_number(words[0]) if words else None
+    if replied is not None:
+        booking = booking_for(actor, replied.booking_id)
+        if booking is not None and number == booking.number:  # "/tell 1042 ..." in a reply about #1042
+            rest = words[1] if len(words) > 1 else ""
+        return booking, rest, replied, True
+    if number is None:
+        return None, rest, None, False
+    return selectors.job_by_number(actor, number), words[1] if len(words) > 1 else "", None, True
+
+
+@transaction.atomic
+@_linked
+def write(inc: Incoming, binding: ChatBinding, name: str, rest: str) -> None:
+    """``/note``, ``/customer``, ``/tell``: in a reply to a job's message or with the job number first."""
+    actor = selectors.actor_for(binding)
+    booking, body, replied, named = _job_from(inc, actor, rest)
+    if not named:
+        _reply(inc, f"Which job? Reply to the job's message with /{name} and your text, or start with the job "
+                    f"number: /{name} 1042 your text.", binding=binding)
+        return
+    if booking is None:
+        _reply(inc, texts.error("not_found"), binding=binding)
+        return
+    _write(inc, binding, actor, booking, body, to_customer=name != "note",
+           reply_to_id=replied.comment_id if replied is not None else None)
+
+
+def _show_thread(inc: Incoming, binding: ChatBinding, actor: Actor, booking: Booking) -> str:
+    discussion = selectors.discussion(actor, booking)
+    may_tell = selectors.on_job(actor, booking)
+    # replying to the thread answers its latest customer-visible message, so it goes to the customer
+    answers = discussion.with_customer[-1].pk if may_tell and discussion.with_customer else None
+    _reply(inc, texts.thread(booking, discussion, viewer_user_id=binding.fieldworker.user_id, may_tell=may_tell,
+                             answers=answers is not None),
+           binding=binding, booking=booking, comment_id=answers)
+    return ""
+
+
+@transaction.atomic
+@_linked
+def thread(inc: Incoming, binding: ChatBinding, rest: str) -> None:
+    """``/thread 1042`` (or ``/thread`` in a reply to a job's message): the job's discussion."""
+    actor = selectors.actor_for(binding)
+    booking, _rest, _replied, named = _job_from(inc, actor, rest)
+    if not named:
+        _reply(inc, "Which job? Send /thread with the job number (/thread 1042), or reply to the job's message "
+                    "with /thread.", binding=binding)
+        return
+    if booking is None:
+        _reply(inc, texts.error("not_found"), binding=binding)
+        return
+    _show_thread(inc, binding, actor, booking)
 
 
 @transaction.atomic
@@ -364,7 +441,7 @@ def text(inc: Incoming, binding: ChatBinding) -> None:
         if booking is None:
             _reply(inc, texts.error("not_found"), binding=binding)
             return
-        _note(inc, binding, actor, booking, inc.text, reply_to_id=replied.comment_id)
+        _write(inc, binding, actor, booking, inc.text, to_customer=None, reply_to_id=replied.comment_id)
         return
     state = services.chat_state_take(binding=binding)
     booking = booking_for(actor, state["booking_id"]) if state.get("booking_id") else None
@@ -377,7 +454,7 @@ def text(inc: Incoming, binding: ChatBinding) -> None:
     elif kind == "cancel_reason":
         _cancel_with(inc, binding, actor, booking, inc.text)
     elif kind == "note":
-        _note(inc, binding, actor, booking, inc.text)
+        _write(inc, binding, actor, booking, inc.text, to_customer=False)
     else:
         _reply(inc, "Please send a photo, or /help.", binding=binding, booking=booking)
 

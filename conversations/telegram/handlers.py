@@ -41,10 +41,28 @@ async def on_start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     await sync_to_async(dialog.start)(incoming(update), token)
 
 
-async def on_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+def _command(update: Update) -> tuple[str, str]:
+    """``/name@bot rest of the text`` -> ("name", "rest of the text"), the text's lines kept."""
     text = (update.effective_message.text or "") if update.effective_message else ""
-    command = text.split()[0][1:].split("@")[0].lower() if text.startswith("/") else ""
+    if not text.startswith("/"):
+        return "", ""
+    words = text.split(maxsplit=1)
+    return words[0][1:].split("@")[0].lower(), words[1] if len(words) > 1 else ""
+
+
+async def on_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    command, _rest = _command(update)
     await sync_to_async(dialog.command)(incoming(update), command)
+
+
+async def on_thread(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    _command_name, rest = _command(update)
+    await sync_to_async(dialog.thread)(incoming(update), rest)
+
+
+async def on_write(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    command, rest = _command(update)
+    await sync_to_async(dialog.write)(incoming(update), command, rest)
 
 
 async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -68,6 +86,8 @@ def register(application: Application) -> None:
     private = filters.ChatType.PRIVATE & filters.UpdateType.MESSAGE
     application.add_handler(CommandHandler("start", on_start, filters=private))
     application.add_handler(CommandHandler(list(dialog.COMMANDS), on_command, filters=private))
+    application.add_handler(CommandHandler(dialog.THREAD_COMMAND, on_thread, filters=private))
+    application.add_handler(CommandHandler(list(dialog.WRITE_COMMANDS), on_write, filters=private))
     application.add_handler(CallbackQueryHandler(on_button))
     application.add_handler(MessageHandler(private & filters.PHOTO, on_photo))
     application.add_handler(MessageHandler(private & filters.TEXT & ~filters.COMMAND, on_text))

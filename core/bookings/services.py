@@ -547,6 +547,10 @@ def comment_add(*, actor: Actor, channel: Channel, booking_id: int, body: str,
             visible = True
         else:
             visible = bool(visible_to_customer)
+        if visible and actor.is_fieldworker and not policy.is_assigned(booking, actor, accepted_only=True):
+            # an offer is not the job: only a fieldworker who accepted it speaks to the customer
+            raise DomainError("not_accepted", "Accept the job before writing to the customer.",
+                              field="visibleToCustomer")
         reply_to = None
         if reply_to_id is not None:
             reply_to = BookingComment.objects.filter(pk=reply_to_id, booking=booking).first()

@@ -24,7 +24,8 @@ CHANGED_FIELDS = frozenset({"scheduled_start", "scheduled_end", "property_id", "
 
 
 def _booking(booking_id: int) -> Booking | None:
-    return Booking.objects.select_related("property").prefetch_related("lines").filter(pk=booking_id).first()
+    return (Booking.objects.select_related("property", "customer").prefetch_related("lines").filter(pk=booking_id)
+            .first())
 
 
 def _send(fieldworker_id: int, text: str, *, kind: str, key: str, booking: Booking | None = None,
@@ -115,8 +116,9 @@ def on_responded(event: events.AssignmentResponded) -> None:
 
 
 def on_comment(event: events.CommentAdded) -> None:
-    """A discussion message reaches the fieldworkers on the job (not its own author); replying to it in
-    the chat answers it."""
+    """A discussion message reaches the fieldworkers on the job (not its own author), saying who wrote it
+    and who sees it; replying to it in the chat answers it (to the customer by default when the
+    customer wrote it or sees it, decision 0520)."""
     # asked on every comment, most often of a job nobody has accepted yet (one prepared statement)
     on_job = [fieldworker_id for fieldworker_id, status, _busy in conflicts.holders(event.booking_id)
               if status == AssignmentStatus.ACCEPTED]
@@ -127,7 +129,7 @@ def on_comment(event: events.CommentAdded) -> None:
     if comment is None or booking is None:
         return
     author_fieldworker = getattr(comment.author_user, "fieldworker", None) if comment.author_user_id else None
-    text = f"Job #{booking.number}, {comment.author_name}:\n{comment.body[:3500]}\n(Reply to this message to answer.)"
+    text = texts.forwarded(booking, comment)
     with transaction.atomic():
         for fieldworker_id in on_job:
             if author_fieldworker is not None and author_fieldworker.pk == fieldworker_id:

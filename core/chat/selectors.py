@@ -9,8 +9,9 @@ from django.db.models import QuerySet
 from django.utils import timezone
 
 from core.actors import Actor
-from core.bookings.models import OPEN_STATUSES, AssignmentStatus, Booking
-from core.bookings.selectors import visible_bookings
+from core.bookings import policy
+from core.bookings.models import OPEN_STATUSES, AssignmentStatus, Booking, BookingComment
+from core.bookings.selectors import visible_bookings, visible_comments
 
 from . import texts
 from .models import ChatBinding, DeclineReason
@@ -88,3 +89,42 @@ def open_offers(actor: Actor) -> list[Booking]:
         status__in=OPEN_STATUSES, assignments__fieldworker_id=actor.fieldworker_id,
         assignments__status=AssignmentStatus.OFFERED, scheduled_end__gt=timezone.now(),
     ).select_related("property").prefetch_related("lines").order_by("scheduled_start", "id"))
+
+
+# --- the discussion of a job, as a fieldworker reads it in the chat --------------------------------------
+
+THREAD_WITH_CUSTOMER = 10
+THREAD_INTERNAL = 5
+
+
+def job_by_number(actor: Actor, number: int) -> Booking | None:
+    """A job this fieldworker is on (offered or accepted), by the number people read (``#1042``)."""
+    return visible_bookings(actor).filter(number=number).select_related("customer", "property").first()
+
+
+def on_job(actor: Actor, booking: Booking) -> bool:
+    """Accepted (not merely offered): the fieldworker may write to the customer."""
+    return policy.is_assigned(booking, actor, accepted_only=True)
+
+
+@dataclass(frozen=True)
+class Discussion:
+    with_customer: list[BookingComment]  # oldest first, the latest THREAD_WITH_CUSTOMER
+    internal: list[BookingComment]  # oldest first, the latest THREAD_INTERNAL
+    more_with_customer: bool
+    more_internal: bool
+
+
+def _latest(qs: QuerySet[BookingComment], limit: int) -> tuple[list[BookingComment], bool]:
+    rows = list(qs.order_by("-created_at", "-id")[:limit + 1])
+    return rows[:limit][::-1], len(rows) > limit
+
+
+def discussion(actor: Actor, booking: Booking) -> Discussion:
+    """The recent messages of a job's discussion that ``actor`` may read, customer-visible ones apart
+    from internal notes (two queries)."""
+    comments = visible_comments(actor).filter(booking_id=booking.pk).only(
+        "author_kind", "author_name", "author_user_id", "body", "visible_to_customer", "created_at")
+    with_customer, more_with_customer = _latest(comments.filter(visible_to_customer=True), THREAD_WITH_CUSTOMER)
+    internal, more_internal = _latest(comments.filter(visible_to_customer=False), THREAD_INTERNAL)
+    return Discussion(with_customer, internal, more_with_customer, more_internal)

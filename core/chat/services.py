@@ -1,5 +1,6 @@
 """The only writers of the chat area: linking, unlinking, dialog state, attachments, "on my way",
-decline reasons, and the change requests a fieldworker files from the chat.
+decline reasons, the change requests a fieldworker files from the chat, and whom a chat reply
+goes to (the customer or the team).
 
 Booking changes themselves (accept, decline, start, complete, cancel, comments) go through
 ``core.bookings.services`` with ``channel=TELEGRAM``; this module adds what only the chat needs.
@@ -20,10 +21,10 @@ from django.core.files.base import ContentFile
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from core.actors import Actor, Channel
+from core.actors import Actor, ActorKind, Channel
 from core.bookings import history, policy
 from core.bookings import services as booking_services
-from core.bookings.models import Booking, BookingStatus
+from core.bookings.models import Booking, BookingComment, BookingStatus
 from core.errors import DomainError, NotFound, PermissionDenied, ValidationFailed
 from core.workforce import change_requests
 from core.workforce import services as workforce_services
@@ -239,6 +240,35 @@ def on_my_way_sms(*, booking_id: int, fieldworker_id: int) -> str:
     message = sms_send(actor=Actor.system(), channel=Channel.SYSTEM, to=booking.customer.mobile, body=body,
                        customer_id=booking.customer_id, booking_id=booking.pk)
     return message.status
+
+
+# --- writing to a job's discussion from the chat ------------------------------------------------------------
+
+
+def reply_goes_to_customer(*, booking_id: int, reply_to_id: int | None) -> bool:
+    """The default audience of a chat reply: the customer when it answers a message the customer wrote
+    or can see, the team (an internal note) otherwise (decision 0520)."""
+    if reply_to_id is None:
+        return False
+    answered = BookingComment.objects.filter(pk=reply_to_id, booking_id=booking_id).values_list(
+        "author_kind", "visible_to_customer").first()
+    if answered is None:
+        return False  # comment_add refuses the unknown reply_to itself
+    author_kind, visible = answered
+    return visible or author_kind == ActorKind.CUSTOMER
+
+
+def chat_comment_add(*, actor: Actor, channel: Channel, booking_id: int, body: str, to_customer: bool | None = None,
+                     reply_to_id: int | None = None) -> BookingComment:
+    """A fieldworker writes to a job's discussion from the chat. ``to_customer`` is what they chose
+    (``/customer``, ``/tell``: True; ``/note``: False); None takes the default of
+    :func:`reply_goes_to_customer`. The comment itself, and every check on it (is this person on the
+    job, has an offered fieldworker accepted before writing to the customer), is
+    ``core.bookings.services.comment_add``."""
+    if to_customer is None:
+        to_customer = reply_goes_to_customer(booking_id=booking_id, reply_to_id=reply_to_id)
+    return booking_services.comment_add(actor=actor, channel=channel, booking_id=booking_id, body=body,
+                                        visible_to_customer=to_customer, reply_to_id=reply_to_id)
 
 
 # --- attachments -----------------------------------------------------------------------------------------

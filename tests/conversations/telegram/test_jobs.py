@@ -229,7 +229,8 @@ def test_start_and_complete_through_buttons(webhook, linked, offered, staff_acto
     assert booking.status == "in_progress"
     assert webhook.api.of("editMessageText")[-1].buttons == [[("Complete", f"c:{booking.pk}")],
                                                              [("Note", f"n:{booking.pk}"),
-                                                              ("Photo", f"p:{booking.pk}")],
+                                                              ("Photo", f"p:{booking.pk}"),
+                                                              ("Discussion", f"t:{booking.pk}")],
                                                              [("Cancel job", f"x:{booking.pk}")]]
     webhook.post(updates.press(5013, f"c:{booking.pk}"))
     booking.refresh_from_db()

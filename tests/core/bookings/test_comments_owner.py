@@ -46,6 +46,28 @@ def test_staff_may_post_a_visible_comment(booking, staff_actor):
     assert comment(staff_actor, booking, visible_to_customer=True).visible_to_customer is True
 
 
+def test_only_a_fieldworker_who_accepted_the_job_writes_to_the_customer(booking, actor_for, published):
+    offered_fw = actor_for("offered_fw", booking)
+    assert_refused(lambda: comment(offered_fw, booking, visible_to_customer=True), "not_accepted",
+                   field="visibleToCustomer", published=published)
+    # the offered fieldworker may still post an internal note
+    assert comment(offered_fw, booking, visible_to_customer=False).visible_to_customer is False
+    accepted_fw = actor_for("accepted_fw", booking)
+    made = comment(accepted_fw, booking, body="On my way at 9", visible_to_customer=True)
+    assert made.visible_to_customer is True
+    assert last_row(booking).data == {"comment_id": made.pk, "visible_to_customer": True}
+    assert published.of(events.CommentAdded)[0].visible_to_customer is True
+
+
+def test_a_fieldworker_taken_off_the_job_cannot_write_to_the_customer(booking, actor_for, staff_actor,
+                                                                     published):
+    accepted_fw = actor_for("accepted_fw", booking)
+    services.booking_unassign(actor=staff_actor, channel=Channel.GRAPHQL, booking_id=booking.pk,
+                              fieldworker_id=accepted_fw.fieldworker_id)
+    assert_refused(lambda: comment(accepted_fw, booking, visible_to_customer=True), "not_found",
+                   published=published)
+
+
 def test_a_customer_cannot_post_an_internal_note(booking, customer_actor, published):
     assert_refused(lambda: comment(customer_actor, booking, visible_to_customer=False), "forbidden",
                    field="visibleToCustomer", published=published)
