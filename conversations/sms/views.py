@@ -85,8 +85,11 @@ def delivery_status(request: HttpRequest) -> HttpResponse:
     try:
         sms_services.sms_status_update(
             actor=Actor.system(), channel=Channel.SMS, sid=sid, status=status,
-            error_code=int(error) if error.isdigit() else None, error_message=post.get("ErrorMessage", ""),
-            message_id=int(message_id) if message_id.isdigit() else None)
+            # Twilio's codes have five digits; anything past nine is not one (and overflows the column)
+            error_code=int(error) if error.isascii() and error.isdigit() and len(error) <= 9 else None,
+            error_message=post.get("ErrorMessage", ""),
+            message_id=int(message_id) if message_id.isascii() and message_id.isdigit() and len(message_id) <= 18
+            else None)
     except DomainError as exc:
         return HttpResponseBadRequest(exc.message)
     return HttpResponse(status=204)

@@ -12,10 +12,11 @@
 from __future__ import annotations
 
 import hmac
-import json
 import logging
 import threading
+from typing import Any
 
+import orjson
 from asgiref.sync import sync_to_async
 from django.conf import settings
 from django.db import close_old_connections
@@ -79,6 +80,22 @@ def hand_off(message_ids: list[int]) -> None:
     threading.Thread(target=work, name="chat-hand-off", daemon=True).start()
 
 
+INT64 = 2**63
+
+
+def _fits_64_bits(value: Any) -> bool:
+    """Every number of the update fits a signed 64-bit column (ids are compared with database keys)."""
+    if isinstance(value, bool):
+        return True
+    if isinstance(value, (int, float)):  # orjson reads an integer past 64 bits as a float
+        return -INT64 <= value < INT64
+    if isinstance(value, dict):
+        return all(_fits_64_bits(item) for item in value.values())
+    if isinstance(value, list):
+        return all(_fits_64_bits(item) for item in value)
+    return True
+
+
 def _bad(message: str, status: int = 400) -> JsonResponse:
     return JsonResponse({"ok": False, "error": message}, status=status)
 
@@ -92,12 +109,15 @@ async def telegram_webhook(request: HttpRequest) -> HttpResponse:
     if len(request.body) > MAX_BODY:
         return _bad("Too large.", 413)
     try:
-        data = json.loads(request.body)
-    except (ValueError, UnicodeDecodeError):
+        # orjson refuses lone surrogates and nesting past 1024 levels (json would recurse until it fails)
+        data = orjson.loads(request.body)
+    except orjson.JSONDecodeError:
         return _bad("The body is not JSON.")
     update_id = data.get("update_id") if isinstance(data, dict) else None
     if not isinstance(update_id, int) or isinstance(update_id, bool) or update_id < 0:
         return _bad("No update_id.")
+    if not _fits_64_bits(data):
+        return _bad("Not a Telegram update.")
     application = await get_application()
     try:
         update = Update.de_json(data, application.bot)

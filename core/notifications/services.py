@@ -165,9 +165,9 @@ def sms_status_update(*, actor: Actor, channel: Channel, sid: str, status: str, 
             message = SmsMessage.objects.get(pk=message_id)
         if message is None:
             return None
-        SmsMessage.objects.filter(pk=message.pk, status_rank__lt=rank).update(
+        moved = SmsMessage.objects.filter(pk=message.pk, status_rank__lt=rank).update(
             status=status, status_rank=rank, updated_at=timezone.now())
-        if error_code:
+        if error_code and moved:  # a late report (say, after "delivered") changes nothing at all
             fields = {"error_code": error_code, "error_message": error_message[:255]}
             if error_code in PERMANENT_ERRORS:
                 fields["permanent_failure"] = True

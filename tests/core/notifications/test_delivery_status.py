@@ -82,3 +82,20 @@ def test_a_report_for_an_unknown_message_is_acknowledged_and_ignored(client, mes
 def test_the_service_refuses_unknown_statuses(message):
     with pytest.raises(ValidationFailed):
         sms_services.sms_status_update(actor=Actor.system(), channel=Channel.SMS, sid=message.sid, status="lost")
+
+
+def test_a_report_after_delivered_changes_nothing_on_the_message(client, message):
+    report(client, message, "delivered")
+    message.refresh_from_db()
+    before = SmsMessage.objects.filter(pk=message.pk).values().get()
+    assert report(client, message, "undelivered", ErrorCode="30003", ErrorMessage="late").status_code == 204
+    assert SmsMessage.objects.filter(pk=message.pk).values().get() == before
+    assert not SmsOptOut.objects.exists()
+
+
+@pytest.mark.parametrize("code", ["9" * 31, "\uff11\uff12\uff13\uff14\uff15", "-30003"])
+def test_an_error_code_that_is_not_twilios_is_dropped_not_a_500(client, message, code):
+    response = report(client, message, "failed", ErrorCode=code, ErrorMessage="odd")
+    assert response.status_code == 204
+    message.refresh_from_db()
+    assert (message.status, message.error_code) == ("failed", None)
