@@ -168,6 +168,17 @@ if REDIS_URL:
     }
 else:
     CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
+# The cache holds the rate-limit and sign-in throttle counters: shared by every process through Redis
+# when there is one (a restart forgets nothing, N processes do not multiply the limits), else local memory.
+if REDIS_URL:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL,
+                          "KEY_PREFIX": os.environ.get("FIELDOPS_CACHE_PREFIX", "fieldops")}}
+else:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+# The addresses of the reverse proxies whose X-Forwarded-For / X-Forwarded-Proto the server believes
+# (uvicorn's forwarded_allow_ips, comma-separated; "*" trusts anyone and is for a proxy-only network).
+# From any other peer the client address is the peer's own.
+FIELDOPS_TRUSTED_PROXIES = os.environ.get("FIELDOPS_TRUSTED_PROXIES", "127.0.0.1")
 # GraphQL over WebSocket (realtime/): graphql-transport-ws only unless the legacy protocol is enabled.
 GRAPHQL_WS_LEGACY_PROTOCOL = env_bool("GRAPHQL_WS_LEGACY_PROTOCOL", False)
 GRAPHQL_WS_MAX_SUBSCRIPTIONS = int(os.environ.get("GRAPHQL_WS_MAX_SUBSCRIPTIONS", "20"))

@@ -19,6 +19,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.csrf import ensure_csrf_cookie
 
+from core.accounts.forms import ThrottledAuthenticationForm
 from core.actors import Actor, Channel
 from core.bookings.models import ACTIVE_ASSIGNMENT
 from core.bookings.selectors import booking_for, visible_bookings, visible_comments
@@ -38,8 +39,13 @@ def today_window(zone_name: str, now: datetime | None = None) -> tuple[datetime,
     return start, end
 
 
+class DashboardAuthenticationForm(ThrottledAuthenticationForm):
+    error_messages = {**ThrottledAuthenticationForm.error_messages, "invalid_login": "E-mail or password is wrong."}
+
+
 class DashboardLoginView(LoginView):
     template_name = "web/dashboard_login.html"
+    form_class = DashboardAuthenticationForm  # the one password rule: throttled like the login mutation
     redirect_authenticated_user = True
 
     def get_default_redirect_url(self) -> str:

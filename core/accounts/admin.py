@@ -1,6 +1,7 @@
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 
+from .forms import ThrottledAdminAuthenticationForm
 from .models import ApiToken, User
 
 
@@ -25,3 +26,5 @@ class ApiTokenAdmin(admin.ModelAdmin):
     list_filter = ["revoked_at"]
     search_fields = ["prefix", "user__email", "name"]
     readonly_fields = ["prefix", "digest", "created_at", "last_used_at"]
+
+admin.site.login_form = ThrottledAdminAuthenticationForm  # sign-in throttled like the login mutation

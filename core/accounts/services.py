@@ -15,8 +15,8 @@ from django.utils import timezone
 
 from core.actors import Actor, Channel
 from core.errors import DomainError, NotFound, PermissionDenied
-from core.ratelimit import hit
 
+from . import throttle
 from .models import ApiToken, User
 
 TOKEN_PREFIX = "fo_"
@@ -73,25 +73,24 @@ def token_revoke(*, actor: Actor, channel: Channel, token_id: int) -> ApiToken:
     return token
 
 
-LOGIN_LIMIT_PER_ADDRESS = 10  # attempts per e-mail address per window, right or wrong
-LOGIN_LIMIT_PER_CLIENT = 30  # attempts per client (IP) per window, over all addresses
-LOGIN_WINDOW_SECONDS = 15 * 60
-
-
-def login(*, email: str, password: str, channel: Channel, token_name: str = "login", client: str = "") -> IssuedToken:
-    """Password sign-in that returns a new token. Wrong e-mail and wrong password look alike.
-
-    Attempts are limited per address and per ``client`` (the caller's IP), counted before the
-    password is checked, so guessing stops at the limit whatever the guesses (decision 0003)."""
+def password_check(*, email: str, password: str, client: str = "") -> User:
+    """The active user with this e-mail and password; ``invalid_credentials`` otherwise (a wrong
+    e-mail and a wrong password look alike). Guessing slows down per account and client, and stops
+    per client (core.accounts.throttle); the right password from a client that has not been guessing
+    is never refused. Every password sign-in goes through here: the login mutation, the admin's and
+    the dashboard's sign-in forms."""
     address = (email or "").strip().lower()[:254]
-    within = hit("login-address", address, limit=LOGIN_LIMIT_PER_ADDRESS, window=LOGIN_WINDOW_SECONDS)
-    if client:
-        within = hit("login-client", client, limit=LOGIN_LIMIT_PER_CLIENT, window=LOGIN_WINDOW_SECONDS) and within
-    if not within:
-        raise DomainError("rate_limited", "Too many sign-in attempts. Try again in 15 minutes.")
+    throttle.attempt(address, client)
     user = authenticate(username=address, password=password or "")
     if user is None or not user.is_active:
         raise DomainError("invalid_credentials", "E-mail or password is wrong.", field="password")
+    throttle.succeeded(address, client)
+    return user
+
+
+def login(*, email: str, password: str, channel: Channel, token_name: str = "login", client: str = "") -> IssuedToken:
+    """Password sign-in that returns a new token (decision 0003); see :func:`password_check`."""
+    user = password_check(email=email, password=password, client=client)
     return _issue(user, name=f"{token_name} via {channel}", ttl=timedelta(days=settings.API_TOKEN_TTL_DAYS))
 
 

@@ -42,3 +42,10 @@ def test_reload_watches_the_project_for_development(started, settings):
     call_command("serve", "--reload")
     assert started[1][1]["reload"] is True
     assert started[1][1]["reload_dirs"] == [str(settings.BASE_DIR)]
+
+
+def test_forwarded_headers_are_believed_only_from_the_listed_proxies(started, settings):
+    settings.FIELDOPS_TRUSTED_PROXIES = "10.1.2.3,10.1.2.4"
+    call_command("serve")
+    assert started[0][1]["proxy_headers"] is True
+    assert started[0][1]["forwarded_allow_ips"] == "10.1.2.3,10.1.2.4"

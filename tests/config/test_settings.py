@@ -36,3 +36,18 @@ def test_check_deploy_is_clean_in_production_like_environment(tmp_path):
     )
     assert result.returncode == 0, result.stdout + result.stderr
     assert "no issues" in result.stdout
+
+
+def _setting(name: str, tmp_path, **env: str) -> str:
+    code = f"import django; django.setup(); from django.conf import settings; print(settings.{name})"
+    base = {"PATH": os.environ.get("PATH", ""), "HOME": os.environ.get("HOME", "/tmp"), "PYTHONPATH": str(ROOT),
+            "DJANGO_SETTINGS_MODULE": "config.settings", "DEBUG": "1", "FIELDOPS_VAR_DIR": str(tmp_path)}
+    result = subprocess.run([sys.executable, "-c", code], env={**base, **env}, capture_output=True, text=True,
+                            timeout=120, cwd="/tmp", check=True)
+    return result.stdout.strip()
+
+
+def test_the_throttle_counters_live_in_redis_when_there_is_one(tmp_path):
+    # shared by every process and kept across restarts; local memory only without Redis
+    assert "RedisCache" in _setting("CACHES", tmp_path, REDIS_URL="redis://127.0.0.1:6379/3")
+    assert "LocMemCache" in _setting("CACHES", tmp_path)

@@ -59,7 +59,7 @@ def test_login_over_http_then_use_the_token(world):
 
 
 def test_login_over_http_is_limited_per_client_address(world):
-    from core.accounts.services import LOGIN_LIMIT_PER_CLIENT
+    from core.accounts.throttle import CLIENT_LIMIT as LOGIN_LIMIT_PER_CLIENT
 
     doc = 'mutation { login(email: "%s", password: "%s") { result { token } errors { code } } }'
     for i in range(LOGIN_LIMIT_PER_CLIENT):

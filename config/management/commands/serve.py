@@ -46,6 +46,9 @@ class Command(BaseCommand):
             reload=options["reload"],
             reload_dirs=[str(settings.BASE_DIR)] if options["reload"] else None,
             server_header=False,
+            # the client address from X-Forwarded-For only when the peer is a proxy we were told of
+            proxy_headers=True,
+            forwarded_allow_ips=settings.FIELDOPS_TRUSTED_PROXIES,
             # SIGTERM: stop accepting, let requests in flight finish, close WebSockets (1012), then exit;
             # after this many seconds whatever is left is cut off.
             timeout_graceful_shutdown=30,

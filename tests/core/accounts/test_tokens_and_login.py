@@ -136,22 +136,39 @@ def test_inactive_users_cannot_log_in(db):
                    "invalid_credentials")
 
 
-def test_guessing_stops_at_the_limit_even_with_the_right_password(staff):
-    for _ in range(services.LOGIN_LIMIT_PER_ADDRESS):
-        assert_refused(lambda: services.login(email=staff.email, password="guess", channel=Channel.GRAPHQL),
-                       "invalid_credentials")
+def test_guessing_slows_down_but_never_locks_the_owner_out(staff, monkeypatch):
+    from core.accounts import throttle
+
+    now = [1_000_000.0]
+    monkeypatch.setattr(throttle.time, "time", lambda: now[0])
+    guesser, owner = "203.0.113.9", "198.51.100.7"
+    for _ in range(throttle.FREE_ATTEMPTS):
+        assert_refused(lambda: services.login(email=staff.email, password="guess", channel=Channel.GRAPHQL,
+                                              client=guesser), "invalid_credentials")
     before = db_state()
     refused = assert_refused(lambda: services.login(email=staff.email.upper(), password="pw-staff-123",
-                                                    channel=Channel.GRAPHQL), "rate_limited")
-    assert "15 minutes" in refused.message
+                                                    channel=Channel.GRAPHQL, client=guesser), "rate_limited")
+    assert "Try again in 1 seconds" in refused.message and refused.data["retry_after"] == 1
     assert db_state() == before and not ApiToken.objects.exists()
-    # another address is not held up by this one
-    other = factories.staff_user()
-    assert services.login(email=other.email, password="pw-staff-123", channel=Channel.GRAPHQL).raw
+    # the owner, on a client that has not been guessing, signs in at once
+    assert services.login(email=staff.email, password="pw-staff-123", channel=Channel.GRAPHQL, client=owner).raw
+    # the guesser waits twice as long after each attempt: 2 s, then 4 s ...
+    now[0] += 2
+    assert_refused(lambda: services.login(email=staff.email, password="guess", channel=Channel.GRAPHQL,
+                                          client=guesser), "invalid_credentials")
+    waited = assert_refused(lambda: services.login(email=staff.email, password="guess", channel=Channel.GRAPHQL,
+                                                   client=guesser), "rate_limited")
+    assert waited.data["retry_after"] == 4
+    now[0] += 8  # the right password after waiting: signed in, and the count starts again
+    assert services.login(email=staff.email, password="pw-staff-123", channel=Channel.GRAPHQL, client=guesser).raw
+    assert_refused(lambda: services.login(email=staff.email, password="guess", channel=Channel.GRAPHQL,
+                                          client=guesser), "invalid_credentials")
 
 
 def test_one_client_cannot_spray_many_addresses(db):
-    for i in range(services.LOGIN_LIMIT_PER_CLIENT):
+    from core.accounts import throttle
+
+    for i in range(throttle.CLIENT_LIMIT):
         assert_refused(lambda i=i: services.login(email=f"nobody{i}@example.com", password="x",
                                                   channel=Channel.GRAPHQL, client="203.0.113.9"), "invalid_credentials")
     user = factories.staff_user()
