@@ -263,6 +263,9 @@ FIELDOPS_MORNING_LIST_HOUR = int(os.environ.get("FIELDOPS_MORNING_LIST_HOUR", "7
 
 # --- GraphQL --------------------------------------------------------------------------------
 GRAPHQL_INTROSPECTION = env_bool("GRAPHQL_INTROSPECTION", DEBUG)
+# The GraphiQL page at GET /graphql/: on while developing, off in production unless asked for. With
+# introspection off, error messages also stop suggesting names ("Did you mean 'bookings'?").
+GRAPHQL_GRAPHIQL = env_bool("GRAPHQL_GRAPHIQL", DEBUG)
 GRAPHQL_MAX_DEPTH = int(os.environ.get("GRAPHQL_MAX_DEPTH", "10"))
 GRAPHQL_MAX_ALIASES = int(os.environ.get("GRAPHQL_MAX_ALIASES", "15"))
 GRAPHQL_MAX_TOKENS = int(os.environ.get("GRAPHQL_MAX_TOKENS", "2000"))

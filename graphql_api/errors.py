@@ -10,10 +10,12 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterator
 from typing import Any, TypeVar
 
 import strawberry
+from django.conf import settings
 from graphql import GraphQLError
 from strawberry.extensions import SchemaExtension
 
@@ -44,11 +46,17 @@ def attempt(payload: Callable[..., P], key: str, work: Callable[[], Any]) -> P:
     return payload(**{key: result, "errors": []})
 
 
+_SUGGESTION = re.compile(r"\s*Did you mean [^?]*\?")
+
+
 def _with_code(error: GraphQLError, code: str) -> GraphQLError:
-    if error.extensions and "code" in error.extensions:
+    """The error with its code, and without name suggestions while introspection is off (they would
+    tell a stranger the schema one guess at a time)."""
+    message = error.message if settings.GRAPHQL_INTROSPECTION else _SUGGESTION.sub("", error.message)
+    if error.extensions and "code" in error.extensions and message == error.message:
         return error
-    return GraphQLError(error.message, nodes=error.nodes, source=error.source, positions=error.positions,
-                        path=error.path, extensions={**(error.extensions or {}), "code": code})
+    return GraphQLError(message, nodes=error.nodes, source=error.source, positions=error.positions,
+                        path=error.path, extensions={"code": code, **(error.extensions or {})})
 
 
 def _public(error: GraphQLError) -> GraphQLError | None:

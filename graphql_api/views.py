@@ -33,9 +33,10 @@ def _csrf_failure(request: HttpRequest) -> HttpResponse | None:
 
 @method_decorator(csrf_exempt, name="dispatch")
 class FieldopsGraphQLView(GraphQLView):
-    graphql_ide = "graphiql"
+    graphql_ide = None  # set per request from settings.GRAPHQL_GRAPHIQL (off in production)
 
     def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> Any:
+        self.graphql_ide = "graphiql" if settings.GRAPHQL_GRAPHIQL else None
         limit = settings.GRAPHQL_MAX_BODY_BYTES
         try:
             length = int(request.META.get("CONTENT_LENGTH") or 0)

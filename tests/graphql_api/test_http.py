@@ -105,9 +105,33 @@ def test_oversized_body_is_refused_before_parsing(world, settings):
     assert after == before
 
 
-def test_graphiql_page(world):
+def test_graphiql_page(world, settings):
+    settings.GRAPHQL_GRAPHIQL = True
     response = Client().get(URL, HTTP_ACCEPT="text/html")
     assert response.status_code == 200 and b"graphiql" in response.content.lower()
+
+
+def test_no_graphiql_page_unless_a_setting_turns_it_on(world, settings):
+    settings.GRAPHQL_GRAPHIQL = False
+    response = Client().get(URL, HTTP_ACCEPT="text/html")
+    assert b"graphiql" not in response.content.lower()
+    assert response.status_code in (400, 404)
+
+
+@pytest.mark.parametrize("query", [
+    "{ bookingz { totalCount } }",  # an unknown field
+    "{ bookings(filtr: {}) { totalCount } }",  # an unknown argument
+    "{ bookings(filter: {statuz: [CONFIRMED]}) { totalCount } }",  # an unknown input field
+    "{ bookings(filter: {status: [CONFIRMD]}) { totalCount } }",  # an unknown enum value
+])
+def test_names_are_not_suggested_while_introspection_is_off(world, settings, query):
+    settings.GRAPHQL_INTROSPECTION = True
+    on = post(Client(), query, HTTP_AUTHORIZATION=bearer(world.staff.user)).json()
+    assert "Did you mean" in on["errors"][0]["message"]
+    settings.GRAPHQL_INTROSPECTION = False
+    off = post(Client(), query, HTTP_AUTHORIZATION=bearer(world.staff.user)).json()
+    assert "Did you mean" not in off["errors"][0]["message"]
+    assert off["errors"][0]["extensions"]["code"] == "graphql_validation_failed"
 
 
 def test_errors_never_leak_tracebacks(world):

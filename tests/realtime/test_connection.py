@@ -248,3 +248,21 @@ async def test_a_change_that_leaves_the_sign_in_valid_keeps_the_stream(app, worl
     await _comment(world, "still here")
     assert (await client.receive())["payload"]["data"]["bookingDiscussion"]["body"] == "still here"
     await client.close()
+
+
+@pytest.mark.parametrize(("origin", "accepted"), [
+    (b"https://fieldops.example", True),
+    (b"https://fieldops.example:443", True),
+    (b"http://fieldops.example", False),  # another scheme
+    (b"https://fieldops.example:8443", False),  # another port
+    (b"https://evil.fieldops.example", False),  # another host
+    (b"https://fieldops.example:notaport", False),
+])
+async def test_the_origin_is_compared_by_scheme_host_and_port(world, origin, accepted):
+    from graphql_api.schema import schema
+    from realtime.routing import websocket_application
+
+    with override_settings(DEBUG=False, CSRF_TRUSTED_ORIGINS=["https://fieldops.example"],
+                           ALLOWED_HOSTS=["fieldops.example"]):
+        app = websocket_application(schema)
+        assert (await Client(app, headers=[(b"origin", origin)]).connect())[0] is accepted
