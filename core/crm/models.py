@@ -5,6 +5,8 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils import timezone
 
+from core.actors import Channel
+
 
 class Customer(models.Model):
     user = models.OneToOneField(
@@ -85,7 +87,7 @@ class Inquiry(models.Model):
                                  related_name="inquiries")
     bookings = models.ManyToManyField("bookings.Booking", blank=True, related_name="inquiries",
                                       help_text="Every booking it concerns (a bare CANCEL: each open one).")
-    channel = models.CharField(max_length=12)
+    channel = models.CharField(max_length=12, choices=Channel.choices, help_text="Through what it came.")
     contact = models.CharField(max_length=254, blank=True, help_text="Phone number or e-mail it came from.")
     body = models.TextField(blank=True)
     created_at = models.DateTimeField(default=timezone.now, db_index=True)
@@ -138,7 +140,7 @@ class InquiryEntry(models.Model):
     actor_user = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
                                    related_name="+")
     actor_label = models.CharField(max_length=150, blank=True)
-    channel = models.CharField(max_length=12)
+    channel = models.CharField(max_length=12, choices=Channel.choices)
     body = models.TextField(blank=True, help_text="The reply's text, or the resolution note.")
     data = models.JSONField(default=dict, blank=True)
     delivery_status = models.CharField(max_length=8, choices=DeliveryStatus.choices, blank=True)

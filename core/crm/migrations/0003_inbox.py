@@ -69,6 +69,11 @@ class Migration(migrations.Migration):
             name='status',
             field=models.CharField(choices=[('open', 'Open'), ('resolved', 'Resolved')], db_index=True, default='open', max_length=8),
         ),
+        migrations.AlterField(
+            model_name='inquiry',
+            name='channel',
+            field=models.CharField(choices=[('graphql', 'GraphQL'), ('sms', 'SMS'), ('telegram', 'Telegram'), ('portal', 'Customer portal'), ('email_link', 'E-mail link'), ('admin', 'Admin'), ('system', 'System')], help_text='Through what it came.', max_length=12),
+        ),
         migrations.CreateModel(
             name='InquiryEntry',
             fields=[
@@ -77,7 +82,7 @@ class Migration(migrations.Migration):
                 ('action', models.CharField(choices=[('opened', 'Received'), ('assigned', 'Assigned'), ('replied', 'Replied'), ('resolved', 'Resolved'), ('reopened', 'Reopened'), ('linked', 'Linked')], max_length=12)),
                 ('actor_kind', models.CharField(max_length=12)),
                 ('actor_label', models.CharField(blank=True, max_length=150)),
-                ('channel', models.CharField(max_length=12)),
+                ('channel', models.CharField(choices=[('graphql', 'GraphQL'), ('sms', 'SMS'), ('telegram', 'Telegram'), ('portal', 'Customer portal'), ('email_link', 'E-mail link'), ('admin', 'Admin'), ('system', 'System')], max_length=12)),
                 ('body', models.TextField(blank=True, help_text="The reply's text, or the resolution note.")),
                 ('data', models.JSONField(blank=True, default=dict)),
                 ('delivery_status', models.CharField(blank=True, choices=[('queued', 'Queued'), ('sending', 'Sending'), ('sent', 'Sent'), ('skipped', 'Not sent'), ('failed', 'Failed')], max_length=8)),
