@@ -13,7 +13,7 @@ from core.actors import Actor, Channel
 from core.errors import DomainError, NotFound, PermissionDenied, ValidationFailed
 from core.phones import normalise_phone
 
-from . import history
+from . import history as inquiry_history
 from .models import Customer, Inquiry, InquiryEntry, Property, PropertyType
 
 CUSTOMER_FIELDS = {"name", "email", "mobile", "notes", "automated_email_paused", "automated_sms_paused"}
@@ -163,23 +163,20 @@ MAX_NOTE = 2000
 MAX_LINKED = 20
 
 
-def _timeline_action(kind: str) -> str:
-    from .models import InquiryKind
-
-    return "cancellation_requested" if kind == InquiryKind.CANCELLATION_REQUEST else "inquiry_received"
-
-
 def _note_on_bookings(bookings: Sequence[Any], inquiry: Inquiry, *, actor: Actor, channel: Channel | str,
                       linked: bool = False) -> None:
     """One timeline row on each booking the inquiry concerns, so staff see it where they look."""
-    from core.bookings import history as booking_history
+    from core.bookings import history
+
+    from .models import InquiryKind
 
     data: dict[str, Any] = {"inquiry_id": inquiry.pk, "kind": inquiry.kind, "body": inquiry.body[:500]}
     if linked:
         data["linked"] = True
-    for booking in bookings:
-        booking_history.record(booking, actor=actor, channel=channel, action=_timeline_action(inquiry.kind),
-                               data=data)
+    request = inquiry.kind == InquiryKind.CANCELLATION_REQUEST
+    for booking in bookings:  # each row leaves as a TimelineNoted event (core.bookings.history)
+        history.record(booking, actor=actor, channel=channel,
+                       action="cancellation_requested" if request else "inquiry_received", data=data)
 
 
 def _inquiry_for_staff(actor: Actor, inquiry_id: int) -> Inquiry:
@@ -225,8 +222,9 @@ def inquiry_open(*, actor: Actor, channel: Channel, body: str, kind: str = "inqu
                                          contact=(contact or "")[:254], body=body)
         if bookings:
             inquiry.bookings.add(*bookings)
-        history.record(inquiry, actor=actor, channel=channel, action=InquiryAction.OPENED, event=InquiryOpened,
-                       body=body, kind=kind, customer_id=customer_id, booking_ids=tuple(b.pk for b in bookings))
+        inquiry_history.record(inquiry, actor=actor, channel=channel, action=InquiryAction.OPENED,
+                               event=InquiryOpened, body=body, kind=kind, customer_id=customer_id,
+                               booking_ids=tuple(b.pk for b in bookings))
         _note_on_bookings(bookings, inquiry, actor=actor, channel=channel)
     return inquiry
 
@@ -251,9 +249,9 @@ def inquiry_assign(*, actor: Actor, channel: Channel, inquiry_id: int, assignee_
             return inquiry
         inquiry.assignee_id = assignee_id
         inquiry.save(update_fields=["assignee"])
-        history.record(inquiry, actor=actor, channel=channel, action=InquiryAction.ASSIGNED, event=InquiryAssigned,
-                       data={"assignee_id": [previous, assignee_id]}, assignee_id=assignee_id,
-                       previous_assignee_id=previous)
+        inquiry_history.record(inquiry, actor=actor, channel=channel, action=InquiryAction.ASSIGNED,
+                               event=InquiryAssigned, data={"assignee_id": [previous, assignee_id]},
+                               assignee_id=assignee_id, previous_assignee_id=previous)
     return inquiry
 
 
@@ -295,7 +293,7 @@ def reply_route(inquiry: Inquiry) -> tuple[str, str]:
 def inquiry_reply(*, actor: Actor, channel: Channel, inquiry_id: int, body: str) -> InquiryEntry:
     """Answer the sender: by SMS (core.notifications) or by e-mail, sent after commit by a task.
     The reply is kept on the inquiry, and on the timeline of each booking it concerns."""
-    from core.bookings import history as booking_history
+    from core.bookings import history
     from core.notifications.text import MAX_SEGMENTS, segments, to_gsm7
 
     from .events import InquiryReplied
@@ -315,12 +313,12 @@ def inquiry_reply(*, actor: Actor, channel: Channel, inquiry_id: int, body: str)
         if via == "sms" and segments(to_gsm7(body)) > MAX_SEGMENTS:
             raise ValidationFailed("body", "A reply by SMS fits in two texts (about 300 characters).",
                                    code="too_long")
-        entry = history.record(inquiry, actor=actor, channel=channel, action=InquiryAction.REPLIED,
-                               event=InquiryReplied, body=body, data={"via": via, "to": to},
-                               delivery_status=DeliveryStatus.QUEUED, via=via)
+        entry = inquiry_history.record(inquiry, actor=actor, channel=channel, action=InquiryAction.REPLIED,
+                                       event=InquiryReplied, body=body, data={"via": via, "to": to},
+                                       delivery_status=DeliveryStatus.QUEUED, via=via)
         for booking in inquiry.bookings.all():
-            booking_history.record(booking, actor=actor, channel=channel, action="inquiry_replied",
-                                   data={"inquiry_id": inquiry.pk, "via": via, "body": body[:500]})
+            history.record(booking, actor=actor, channel=channel, action="inquiry_replied",
+                           data={"inquiry_id": inquiry.pk, "via": via, "body": body[:500]})
         transaction.on_commit(lambda: deliver_inquiry_reply.enqueue(entry.pk))
     return entry
 
@@ -396,8 +394,8 @@ def inquiry_resolve(*, actor: Actor, channel: Channel, inquiry_id: int, note: st
         inquiry.status, inquiry.resolved_at, inquiry.resolved_by = InquiryStatus.RESOLVED, timezone.now(), actor.user
         inquiry.resolution_note = note
         inquiry.save(update_fields=["status", "resolved_at", "resolved_by", "resolution_note"])
-        history.record(inquiry, actor=actor, channel=channel, action=InquiryAction.RESOLVED, event=InquiryResolved,
-                       body=note, note=note)
+        inquiry_history.record(inquiry, actor=actor, channel=channel, action=InquiryAction.RESOLVED,
+                               event=InquiryResolved, body=note, note=note)
     return inquiry
 
 
@@ -412,7 +410,8 @@ def inquiry_reopen(*, actor: Actor, channel: Channel, inquiry_id: int) -> Inquir
         inquiry.status, inquiry.resolved_at, inquiry.resolved_by = InquiryStatus.OPEN, None, None
         inquiry.resolution_note = ""
         inquiry.save(update_fields=["status", "resolved_at", "resolved_by", "resolution_note"])
-        history.record(inquiry, actor=actor, channel=channel, action=InquiryAction.REOPENED, event=InquiryReopened)
+        inquiry_history.record(inquiry, actor=actor, channel=channel, action=InquiryAction.REOPENED,
+                               event=InquiryReopened)
     return inquiry
 
 
@@ -456,7 +455,8 @@ def inquiry_link(*, actor: Actor, channel: Channel, inquiry_id: int, customer_id
         if added:
             inquiry.bookings.add(*added)
             data["booking_ids"] = [b.pk for b in added]
-        history.record(inquiry, actor=actor, channel=channel, action=InquiryAction.LINKED, event=InquiryLinked,
-                       data=data, customer_id=target, booking_ids=tuple(b.pk for b in added))
+        inquiry_history.record(inquiry, actor=actor, channel=channel, action=InquiryAction.LINKED,
+                               event=InquiryLinked, data=data, customer_id=target,
+                               booking_ids=tuple(b.pk for b in added))
         _note_on_bookings(added, inquiry, actor=actor, channel=channel, linked=True)
     return inquiry

@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 from django.core import mail
 
+from core import events
 from core.accounts.models import Role
 from core.actors import Actor, Channel
 from core.bookings.models import BookingEvent
@@ -62,6 +63,10 @@ def test_a_cancellation_request_about_two_bookings_is_linked_to_both_and_on_both
     [opened] = published.of(inbox_events.InquiryOpened)
     assert (opened.event_id, opened.inquiry_id, opened.kind) == (entry.pk, inquiry.pk, "cancellation_request")
     assert opened.booking_ids == (first.pk, second.pk)
+    # each timeline row leaves as a live event too (house rule 11)
+    noted = published.of(events.TimelineNoted)
+    assert sorted((e.booking_id, e.action) for e in noted) == [
+        (first.pk, "cancellation_requested"), (second.pk, "cancellation_requested")]
 
 
 def test_a_plain_question_concerning_one_booking_leaves_an_inquiry_received_row(db):
