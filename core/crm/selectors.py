@@ -59,9 +59,15 @@ def open_inquiries(actor: Actor, *, limit: int = 50) -> list[Inquiry]:
                 .order_by("-created_at", "-id")[:limit])
 
 
-def inquiry_time_zone(booking_zones: Iterable[str]) -> str:
+def inquiry_time_zone(booking_zones: Iterable[str], company_zone: str | None = None) -> str:
     """Where an inquiry's times are shown: the zone of the (first) booking it concerns, else the
-    company's (an inquiry has no property of its own; the company is read only then)."""
-    from core.company.selectors import get_company
+    company's (an inquiry has no property of its own). The company is read only when needed and
+    not given."""
+    found = next((zone for zone in booking_zones if zone), "")
+    if found:
+        return found
+    if company_zone is None:
+        from core.company.selectors import get_company
 
-    return next((zone for zone in booking_zones if zone), "") or get_company().time_zone
+        company_zone = get_company().time_zone
+    return company_zone

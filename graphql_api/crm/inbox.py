@@ -13,13 +13,14 @@ from strawberry import relay
 from strawberry.scalars import JSON
 from strawberry.types import Info
 
+from core.company.selectors import get_company
 from core.crm import services
 from core.crm.models import Inquiry, InquiryEntry
-from core.crm.selectors import visible_inquiries
+from core.crm.selectors import inquiry_time_zone, visible_inquiries
 
 from ..accounts.types import UserNode
 from ..bookings.types import BookingNode
-from ..context import actor_from_info
+from ..context import actor_from_info, request_cache
 from ..enums import (
     ActorKindEnum,
     ChannelEnum,
@@ -83,6 +84,15 @@ class InquiryNode(relay.Node):
     bookings: list[BookingNode] = strawberry_django.field(description="Every booking it concerns.")
     history: list[InquiryHistoryEntryNode] = strawberry_django.field(
         field_name="entries", description="Oldest first.")
+
+    @strawberry_django.field(prefetch_related=["bookings"],
+                             description="Show its times here: the zone of the booking it concerns, else the "
+                                         "company's.")
+    def time_zone(self, info: Info) -> str:
+        bookings = sorted(self.bookings.all(), key=lambda b: (b.scheduled_start, b.pk))  # type: ignore[attr-defined]
+        # the company is read once per request, and only for an inquiry that concerns no booking
+        return inquiry_time_zone((b.time_zone for b in bookings), "") or request_cache(
+            info, "company_time_zone", lambda: get_company().time_zone)
 
     @classmethod
     def get_queryset(cls, queryset, info: Info, **kwargs):

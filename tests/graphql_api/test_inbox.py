@@ -12,6 +12,7 @@ from django.core import mail
 from core.accounts.models import User
 from core.actors import Actor, Channel
 from core.bookings.models import BookingEvent
+from core.company.selectors import get_company
 from core.crm import services
 from core.crm.models import Inquiry, InquiryEntry, InquiryKind
 from core.notifications import backends
@@ -190,21 +191,28 @@ def test_the_inbox_filters_and_pages(world):
 
 def test_a_page_of_the_inbox_costs_the_same_queries_for_5_or_25_rows(world, django_assert_num_queries):
     query = """{ inquiries(first: 50) { edges { node { id contact customer { name } assignee { displayName }
-      bookings { number } history { action } } } } }"""
+      bookings { number } timeZone history { action } } } } }"""
     staff_user = User.objects.get(pk=world.staff.user_id)
 
     def seed(count: int) -> None:
         for n in range(count):
             inquiry = services.inquiry_open(actor=Actor.system(), channel=Channel.SMS, body=f"#{n}",
-                                            customer_id=world.cust_a.pk, booking_ids=[world.booking_a.pk],
-                                            contact=world.cust_a.mobile)
+                                            customer_id=world.cust_a.pk, contact=world.cust_a.mobile,
+                                            booking_ids=[world.booking_a.pk] if n % 2 else [])
             services.inquiry_assign(actor=world.staff, channel=Channel.SYSTEM, inquiry_id=inquiry.pk,
                                     assignee_id=staff_user.pk)
 
+    company = get_company()
+    company.time_zone = "Australia/Brisbane"  # the booking keeps the zone it was made in
+    company.save()
+    assert world.booking_a.time_zone != company.time_zone
     seed(5)
-    # the page, then its customers, assignees, bookings and history entries: one query each
-    with django_assert_num_queries(5):
-        assert len(run(world.staff, query)["data"]["inquiries"]["edges"]) == 5
+    # the page, then its customers, assignees, bookings and history entries: one query each; and the
+    # company's time zone once, for the inquiries that concern no booking
+    with django_assert_num_queries(6):
+        page = run(world.staff, query)["data"]["inquiries"]["edges"]
+    assert len(page) == 5
+    assert {edge["node"]["timeZone"] for edge in page} == {world.booking_a.time_zone, "Australia/Brisbane"}
     seed(20)
-    with django_assert_num_queries(5):
+    with django_assert_num_queries(6):
         assert len(run(world.staff, query)["data"]["inquiries"]["edges"]) == 25
