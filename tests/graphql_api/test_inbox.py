@@ -87,8 +87,11 @@ def test_customers_and_fieldworkers_get_not_found_and_change_nothing(world, inqu
 
     assert run(actor, LIST)["data"]["inquiries"] == {
         "totalCount": 0, "pageInfo": {"hasNextPage": False, "endCursor": None}, "edges": []}
-    assert run(actor, "query($id: ID!) { node(id: $id) { id } }", id=gid("Inquiry", inquiry.pk)) == {
-        "data": {"node": None}}
+    entry = inquiry.entries.first()
+    for type_name, pk in (("Inquiry", inquiry.pk), ("InquiryHistoryEntry", entry.pk)):
+        assert run(world.staff, "query($id: ID!) { node(id: $id) { id } }", id=gid(type_name, pk))["data"]["node"]
+        assert run(actor, "query($id: ID!) { node(id: $id) { id } }", id=gid(type_name, pk)) == {
+            "data": {"node": None}}
 
 
 def test_staff_wrong_ids_are_typed_errors_and_change_nothing(world, inquiry):
