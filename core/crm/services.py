@@ -271,7 +271,7 @@ def _email_or_blank(value: str) -> str:
     return value
 
 
-def reply_route(inquiry: Inquiry) -> tuple[str, str]:
+def _reply_route(inquiry: Inquiry) -> tuple[str, str]:
     """How a reply reaches the sender: ``("sms", number)`` while the contact is a phone number that
     has not opted out, else ``("email", address)`` (the customer's, or the contact's own); none at
     all is ``no_contact``."""
@@ -309,7 +309,7 @@ def inquiry_reply(*, actor: Actor, channel: Channel, inquiry_id: int, body: str)
             raise ValidationFailed("body", "Write a reply.", code="required")
         if len(body) > MAX_REPLY:
             raise ValidationFailed("body", f"At most {MAX_REPLY} characters.", code="too_long")
-        via, to = reply_route(inquiry)
+        via, to = _reply_route(inquiry)
         if via == "sms" and segments(to_gsm7(body)) > MAX_SEGMENTS:
             raise ValidationFailed("body", "A reply by SMS fits in two texts (about 300 characters).",
                                    code="too_long")
