@@ -11,6 +11,7 @@ from core.accounts.models import Role
 from core.actors import ActorKind, Channel
 from core.bookings.models import AssignmentStatus, BookingSource, BookingStatus
 from core.company.models import FeeType
+from core.crm.models import DeliveryStatus, InquiryAction, InquiryKind, InquiryStatus
 from core.workforce.models import FieldworkerStatus
 
 
@@ -27,6 +28,10 @@ FeeTypeEnum = _mirror(FeeType, "CancellationFeeType", "How the cancellation fee 
 RoleEnum = _mirror(Role, "Role", "What a user account is for.")
 ChannelEnum = _mirror(Channel, "Channel", "Through what a change was made.")
 ActorKindEnum = _mirror(ActorKind, "ActorKind", "Who made a change.")
+InquiryKindEnum = _mirror(InquiryKind, "InquiryKind", "What an inquiry asks for.")
+InquiryStatusEnum = _mirror(InquiryStatus, "InquiryStatus", "Whether an inquiry still needs an answer.")
+InquiryActionEnum = _mirror(InquiryAction, "InquiryAction", "What happened to an inquiry.")
+DeliveryStatusEnum = _mirror(DeliveryStatus, "ReplyDeliveryStatus", "What became of a reply when it was sent.")
 
 
 @strawberry.enum(description="Sort direction.")

@@ -36,6 +36,7 @@ from .catalog.queries import CatalogQuery
 from .chat.mutations import ChatMutation
 from .company.mutations import CompanyMutation
 from .company.queries import CompanyQuery
+from .crm.inbox import InboxMutation, InboxQuery
 from .crm.mutations import CrmMutation
 from .crm.queries import CrmQuery
 from .errors import ErrorPolicy, expected_error
@@ -59,6 +60,7 @@ QUERIES: tuple[type, ...] = (
     AccountsQuery,
     CompanyQuery,
     CrmQuery,
+    InboxQuery,
     CatalogQuery,
     WorkforceQuery,
     SchedulingQuery,
@@ -70,6 +72,7 @@ MUTATIONS: tuple[type, ...] = (
     AccountsMutation,
     CompanyMutation,
     CrmMutation,
+    InboxMutation,
     CatalogMutation,
     WorkforceMutation,
     SchedulingMutation,

@@ -8,6 +8,7 @@ loop without waiting for them (:class:`_Outbox`). Routing:
   notices when a fieldworker is unassigned or declines (their discussion stream stops).
 - ``bookings``: every change to any booking except comments (staff boards).
 - ``fieldworker.<id>``: changes to the jobs of that fieldworker, offers included.
+- ``inbox``: every change to any inquiry (``core.crm.events``), for the staff inbox.
 """
 
 from __future__ import annotations
@@ -23,9 +24,10 @@ from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
 
 from core import events
+from core.crm.events import InquiryEvent
 
 from . import payloads
-from .groups import ALL_BOOKINGS, booking_group, fieldworker_group
+from .groups import ALL_BOOKINGS, INBOX, booking_group, fieldworker_group
 
 logger = logging.getLogger(__name__)
 
@@ -56,6 +58,11 @@ def messages_for(event: events.DomainEvent) -> list[tuple[str, dict[str, Any]]]:
     if revoked is not None:
         out.append((booking, payloads.access_revoked_message(event, revoked)))
     return out
+
+
+def messages_for_inquiry(event: InquiryEvent) -> list[tuple[str, dict[str, Any]]]:
+    """An inquiry event goes to the inbox only, with the inquiry as it stands (one read per event)."""
+    return [(INBOX, payloads.inquiry_message(event, payloads.inquiry_snapshot(event.inquiry_id)))]
 
 
 def send_all(pairs: list[tuple[str, dict[str, Any]]]) -> None:
@@ -173,10 +180,16 @@ def on_domain_event(event: events.DomainEvent) -> None:
     send_all(messages_for(event))
 
 
+def on_inquiry_event(event: InquiryEvent) -> None:
+    send_all(messages_for_inquiry(event))
+
+
 def connect() -> None:
     # first: dashboards hear of a change before notification work runs
     events.subscribe(events.DomainEvent, on_domain_event, priority=0)
+    events.subscribe(InquiryEvent, on_inquiry_event, priority=0)
 
 
 def disconnect() -> None:
     events.unsubscribe(events.DomainEvent, on_domain_event)
+    events.unsubscribe(InquiryEvent, on_inquiry_event)

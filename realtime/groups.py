@@ -15,6 +15,7 @@ KIND_EVENT = "event"
 KIND_ACCESS_REVOKED = "access_revoked"
 
 ALL_BOOKINGS = "bookings"
+INBOX = "inbox"  # every change to any inquiry (the staff inbox)
 
 
 def booking_group(booking_id: int) -> str:

@@ -160,3 +160,62 @@ def access_revoked_message(event: events.DomainEvent, fieldworker_id: int) -> di
         "booking_id": event.booking_id,
         "fieldworker_id": fieldworker_id,
     }
+
+
+# --- the staff inbox ----------------------------------------------------------------------------
+
+
+def inquiry_snapshot(inquiry_id: int) -> dict[str, Any] | None:
+    """What an inbox shows of one inquiry, read once per event (two queries: the inquiry with its
+    customer and assignee, and its bookings)."""
+    from core.crm.models import Inquiry
+    from core.crm.selectors import inquiry_time_zone
+
+    inquiry = (Inquiry.objects.select_related("customer", "assignee")
+               .only("kind", "status", "channel", "contact", "body", "created_at", "resolved_at", "customer__name",
+                     "assignee__full_name", "assignee__email")
+               .filter(pk=inquiry_id).first())
+    if inquiry is None:
+        return None
+    bookings = list(inquiry.bookings.order_by("scheduled_start", "id").values_list("id", "number", "time_zone"))
+    return {
+        "id": inquiry.pk,
+        "kind": inquiry.kind,
+        "status": inquiry.status,
+        "channel": inquiry.channel,
+        "contact": inquiry.contact,
+        "body": inquiry.body[:1000],
+        "created_at": inquiry.created_at.isoformat(),
+        "resolved_at": inquiry.resolved_at.isoformat() if inquiry.resolved_at else None,
+        "customer_id": inquiry.customer_id,
+        "customer_name": inquiry.customer.name if inquiry.customer is not None else "",
+        "assignee_id": inquiry.assignee_id,
+        "assignee_name": inquiry.assignee.display_name if inquiry.assignee is not None else "",
+        "bookings": [{"id": pk, "number": number} for pk, number, _ in bookings],
+        "time_zone": inquiry_time_zone(zone for *_, zone in bookings),
+    }
+
+
+def inquiry_action_of(event: Any) -> str:
+    """``InquiryOpened`` -> ``opened``: the same word as the history entry's action."""
+    return re.sub(r"^inquiry_", "", re.sub(r"(?<!^)(?=[A-Z])", "_", event.name).lower())
+
+
+def inquiry_message(event: Any, snapshot: dict[str, Any] | None) -> dict[str, Any]:
+    from core.crm.events import InquiryEvent
+
+    base = {f.name for f in fields(InquiryEvent)}
+    return {
+        "type": MESSAGE_TYPE,
+        "kind": KIND_EVENT,
+        "event_id": event.event_id,
+        "event_type": event.name,
+        "action": inquiry_action_of(event),
+        "inquiry_id": event.inquiry_id,
+        "channel": event.channel,
+        "actor_kind": event.actor_kind,
+        "actor_user_id": event.actor_user_id,
+        "occurred_at": event.occurred_at,
+        "details": {key: _plain(value) for key, value in asdict(event).items() if key not in base},
+        "inquiry": snapshot,
+    }

@@ -1,9 +1,9 @@
-"""The live staff dashboard: today's bookings board and one booking's discussion.
+"""The live staff dashboard: today's bookings board, one booking's discussion and the inbox.
 
 The page is rendered from the selectors, then kept current by the same GraphQL subscriptions
-any client uses (``bookingEvents``, ``bookingDiscussion``) over the session cookie; the comment
-box posts the ``addBookingComment`` mutation over HTTP. No build step: one template, one
-inline script.
+any client uses (``bookingEvents``, ``bookingDiscussion``, ``inboxEvents``) over the session
+cookie; the comment box and the inbox buttons post mutations (``addBookingComment``,
+``resolveInquiry``, ``assignInquiry``) over HTTP. No build step: one template, one inline script.
 """
 
 from __future__ import annotations
@@ -24,6 +24,8 @@ from core.actors import Actor, Channel
 from core.bookings.models import ACTIVE_ASSIGNMENT
 from core.bookings.selectors import booking_for, visible_bookings, visible_comments
 from core.company.selectors import get_company
+from core.crm.models import Inquiry, InquiryKind
+from core.crm.selectors import inquiry_time_zone, open_inquiries
 
 
 def global_id(type_name: str, pk: int) -> str:
@@ -41,6 +43,34 @@ def today_window(zone_name: str, now: datetime | None = None) -> tuple[datetime,
 
 class DashboardAuthenticationForm(ThrottledAuthenticationForm):
     error_messages = {**ThrottledAuthenticationForm.error_messages, "invalid_login": "E-mail or password is wrong."}
+
+
+def local_time(value: datetime, zone_name: str) -> str:
+    """A person-facing time in ``zone_name``, e.g. 'Mon 7 Dec 14:05'."""
+    local = value.astimezone(zoneinfo.ZoneInfo(zone_name))
+    return f"{local:%a} {local.day} {local:%b %H:%M}"
+
+
+def inbox_rows(inquiries: list[Inquiry], company_zone: str) -> list[dict]:
+    """What the inbox panel shows of each open inquiry; times in its booking's zone, else the company's."""
+    rows = []
+    for inquiry in inquiries:
+        bookings = sorted(inquiry.bookings.all(), key=lambda b: (b.scheduled_start, b.pk))
+        rows.append({
+            "gid": global_id("Inquiry", inquiry.pk),
+            "kind": inquiry.kind,
+            "kind_label": inquiry.get_kind_display(),
+            "channel": inquiry.get_channel_display(),
+            "who": inquiry.customer.name if inquiry.customer is not None else inquiry.contact,
+            "contact": inquiry.contact,
+            "body": inquiry.body,
+            "at": local_time(inquiry.created_at, inquiry_time_zone((b.time_zone for b in bookings), company_zone)),
+            "created_at": inquiry.created_at.isoformat(),
+            "bookings": ", ".join(f"#{b.number}" for b in bookings),
+            "assignee": inquiry.assignee.display_name if inquiry.assignee is not None else "",
+            "assignee_gid": global_id("User", inquiry.assignee_id) if inquiry.assignee_id else "",
+        })
+    return rows
 
 
 class DashboardLoginView(LoginView):
@@ -106,6 +136,8 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         "timeZone": company.time_zone,
         "booking": global_id("Booking", selected.pk) if selected else "",
         "channels": {member.name: member.label for member in Channel},
+        "me": global_id("User", request.user.pk),
+        "kinds": {member.name: member.label for member in InquiryKind},
     }
     return render(request, "web/dashboard.html", {
         "company": company,
@@ -117,4 +149,5 @@ def dashboard(request: HttpRequest) -> HttpResponse:
              "body": c.body, "internal": not c.visible_to_customer, "at": c.created_at}
             for c in comments
         ],
+        "inquiries": inbox_rows(open_inquiries(actor), company.time_zone),
     })

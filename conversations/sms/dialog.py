@@ -105,12 +105,17 @@ class Conversation:
         customer = next((c for c in self.customers if c.pk == booking.customer_id), None)
         return Actor.for_customer(customer or booking.customer)
 
-    def inquiry(self, kind: str = InquiryKind.INQUIRY, booking: Booking | None = None, note: str = "") -> None:
+    def inquiry(self, kind: str = InquiryKind.INQUIRY, booking: Booking | None = None, note: str = "",
+                bookings: list[Booking] | None = None) -> None:
+        """File it for staff, linked to every booking it concerns (``bookings``, else ``booking``)."""
         body = self.body if not note else f"{note}\n\n{self.body}"
-        actor = Actor.for_customer(self.customer) if self.customer else self.system
+        concerned = bookings if bookings is not None else ([booking] if booking is not None else [])
+        # bookings of another customer record with this mobile: filed by the system, not as this customer
+        mine = self.customer is not None and all(b.customer_id == self.customer.pk for b in concerned)
+        actor = Actor.for_customer(self.customer) if mine else self.system
         crm_services.inquiry_open(actor=actor, channel=SMS, kind=kind, body=body,
                                   customer_id=self.customer.pk if self.customer else None,
-                                  booking_id=booking.pk if booking else None, contact=self.sender)
+                                  booking_ids=[b.pk for b in concerned], contact=self.sender)
 
     def open_bookings(self) -> list[Booking]:
         return list(Booking.objects.filter(customer__mobile=self.sender, status__in=OPEN_STATUSES)
@@ -176,7 +181,7 @@ class Conversation:
         bookings = [b for b in self.candidates() if b.is_open]
         booking = bookings[0] if len(bookings) == 1 else None
         numbers = ", ".join(f"#{b.number}" for b in bookings) or "none open"
-        self.inquiry(InquiryKind.CANCELLATION_REQUEST, booking=booking,
+        self.inquiry(InquiryKind.CANCELLATION_REQUEST, bookings=bookings,
                      note=f"Replied a bare CANCEL by SMS (carrier opt-out word). Bookings: {numbers}.")
         customer = self.customer
         if bookings and customer is not None and customer.email:
@@ -190,7 +195,7 @@ class Conversation:
         bookings = self.candidates() if self.customers else []
         booking = bookings[0] if len(bookings) == 1 else None
         kind = InquiryKind.CANCELLATION_REQUEST if parsed.intent == Intent.CANCEL else InquiryKind.INQUIRY
-        self.inquiry(kind, booking=booking, note="SMS from a number that has opted out of texts: not acted on, "
+        self.inquiry(kind, bookings=bookings, note="SMS from a number that has opted out of texts: not acted on, "
                                                  "and no reply can be delivered until they send START.")
         return self.out("", "opted_out", booking)
 

@@ -5,6 +5,8 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils import timezone
 
+from core.actors import Channel
+
 
 class Customer(models.Model):
     user = models.OneToOneField(
@@ -70,24 +72,31 @@ class InquiryKind(models.TextChoices):
 
 class InquiryStatus(models.TextChoices):
     OPEN = "open", "Open"
-    CLOSED = "closed", "Closed"
+    RESOLVED = "resolved", "Resolved"
 
 
 class Inquiry(models.Model):
     """Something a customer (or an unknown sender) asked that staff must answer: a message we
-    could not tie to a booking, or a cancellation request we could not carry out ourselves."""
+    could not tie to one booking, or a cancellation request we could not carry out ourselves.
+    The staff inbox: open until someone resolves it; written by ``core.crm.services`` only."""
 
     kind = models.CharField(max_length=24, choices=InquiryKind.choices, default=InquiryKind.INQUIRY)
     status = models.CharField(max_length=8, choices=InquiryStatus.choices, default=InquiryStatus.OPEN,
                               db_index=True)
     customer = models.ForeignKey(Customer, null=True, blank=True, on_delete=models.SET_NULL,
                                  related_name="inquiries")
-    booking = models.ForeignKey("bookings.Booking", null=True, blank=True, on_delete=models.SET_NULL,
-                                related_name="inquiries")
-    channel = models.CharField(max_length=12)
+    bookings = models.ManyToManyField("bookings.Booking", blank=True, related_name="inquiries",
+                                      help_text="Every booking it concerns (a bare CANCEL: each open one).")
+    channel = models.CharField(max_length=12, choices=Channel.choices, help_text="Through what it came.")
     contact = models.CharField(max_length=254, blank=True, help_text="Phone number or e-mail it came from.")
     body = models.TextField(blank=True)
     created_at = models.DateTimeField(default=timezone.now, db_index=True)
+    assignee = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                                 related_name="assigned_inquiries", help_text="The staff member answering it.")
+    resolved_at = models.DateTimeField(null=True, blank=True)
+    resolved_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                                    related_name="+")
+    resolution_note = models.TextField(blank=True)
 
     class Meta:
         ordering = ["-created_at", "-id"]
@@ -95,3 +104,53 @@ class Inquiry(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} from {self.contact or self.customer_id}"
+
+    @property
+    def is_open(self) -> bool:
+        return self.status == InquiryStatus.OPEN
+
+
+class InquiryAction(models.TextChoices):
+    OPENED = "opened", "Received"
+    ASSIGNED = "assigned", "Assigned"
+    REPLIED = "replied", "Replied"
+    RESOLVED = "resolved", "Resolved"
+    REOPENED = "reopened", "Reopened"
+    LINKED = "linked", "Linked"
+
+
+class DeliveryStatus(models.TextChoices):
+    """What became of a reply when it was handed to the SMS or e-mail service."""
+
+    QUEUED = "queued", "Queued"
+    SENDING = "sending", "Sending"
+    SENT = "sent", "Sent"
+    SKIPPED = "skipped", "Not sent"
+    FAILED = "failed", "Failed"
+
+
+class InquiryEntry(models.Model):
+    """One line of an inquiry's history: who did what, through what. Append-only, like the booking
+    timeline; a reply also says how it went out (``via``, ``to``) and what became of it."""
+
+    inquiry = models.ForeignKey(Inquiry, on_delete=models.CASCADE, related_name="entries")
+    at = models.DateTimeField(default=timezone.now)
+    action = models.CharField(max_length=12, choices=InquiryAction.choices)
+    actor_kind = models.CharField(max_length=12)
+    actor_user = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                                   related_name="+")
+    actor_label = models.CharField(max_length=150, blank=True)
+    channel = models.CharField(max_length=12, choices=Channel.choices)
+    body = models.TextField(blank=True, help_text="The reply's text, or the resolution note.")
+    data = models.JSONField(default=dict, blank=True)
+    delivery_status = models.CharField(max_length=8, choices=DeliveryStatus.choices, blank=True)
+    delivery_error = models.CharField(max_length=255, blank=True)
+    sms_message = models.ForeignKey("notifications.SmsMessage", null=True, blank=True, on_delete=models.SET_NULL,
+                                    related_name="+")
+
+    class Meta:
+        ordering = ["at", "id"]
+        verbose_name_plural = "inquiry entries"
+
+    def __str__(self) -> str:
+        return f"{self.get_action_display()} by {self.actor_label or self.actor_kind}"

@@ -1,10 +1,12 @@
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from django.db.models import QuerySet
 
 from core.actors import Actor
 
-from .models import Customer, Property
+from .models import Customer, Inquiry, InquiryStatus, Property
 
 
 def visible_customers(actor: Actor) -> QuerySet[Customer]:
@@ -42,3 +44,30 @@ def may_see_contact_details(actor: Actor, customer: Customer) -> bool:
     if actor.is_fieldworker:
         return visible_customers(actor).filter(pk=customer.pk).exists()
     return False
+
+
+def visible_inquiries(actor: Actor) -> QuerySet[Inquiry]:
+    """The staff inbox: staff see every inquiry; for anyone else there are none."""
+    qs = Inquiry.objects.all()
+    return qs if actor.is_staff else qs.none()
+
+
+def open_inquiries(actor: Actor, *, limit: int = 50) -> list[Inquiry]:
+    """Open inquiries, newest first, with what a list shows (customer, assignee, bookings)."""
+    return list(visible_inquiries(actor).filter(status=InquiryStatus.OPEN)
+                .select_related("customer", "assignee").prefetch_related("bookings")
+                .order_by("-created_at", "-id")[:limit])
+
+
+def inquiry_time_zone(booking_zones: Iterable[str], company_zone: str | None = None) -> str:
+    """Where an inquiry's times are shown: the zone of the (first) booking it concerns, else the
+    company's (an inquiry has no property of its own). The company is read only when needed and
+    not given."""
+    found = next((zone for zone in booking_zones if zone), "")
+    if found:
+        return found
+    if company_zone is None:
+        from core.company.selectors import get_company
+
+        company_zone = get_company().time_zone
+    return company_zone

@@ -1,1 +1,1 @@
-"""Live subscriptions: the booking discussion, staff boards and a fieldworker's jobs."""
+"""Live subscriptions: the booking discussion, staff boards, a fieldworker's jobs and the inbox."""

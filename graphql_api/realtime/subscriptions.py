@@ -31,12 +31,20 @@ from core.company.selectors import get_company
 from core.errors import DomainError, NotFound, PermissionDenied, ValidationFailed
 from realtime import auth, hub
 from realtime.filters import BoardFilter, comment_visible_to, concerns_fieldworker, revokes
-from realtime.groups import ALL_BOOKINGS, KIND_CREDENTIALS, booking_group, fieldworker_group, user_group
+from realtime.groups import (
+    ALL_BOOKINGS,
+    INBOX,
+    KIND_CREDENTIALS,
+    KIND_EVENT,
+    booking_group,
+    fieldworker_group,
+    user_group,
+)
 
 from ..bookings.queries import BookingFilter
 from ..context import aactor_from_context
 from ..ids import decode_id
-from .types import LiveBookingEvent, LiveComment, built
+from .types import LiveBookingEvent, LiveComment, LiveInquiryEvent, built
 
 logger = logging.getLogger("graphql_api")
 T = TypeVar("T")
@@ -169,3 +177,15 @@ class RealtimeSubscription:
             async for message in messages:
                 if concerns_fieldworker(message, fieldworker_id):
                     yield built(LiveBookingEvent, message, LiveBookingEvent.from_message)
+
+    @strawberry.subscription(description="Staff: new inquiries and every change to one (assigned, replied, "
+                                         "resolved, reopened, linked).")
+    @_guarded
+    async def inbox_events(self, info: Info) -> AsyncGenerator[LiveInquiryEvent, None]:
+        actor = await _subscriber(info)
+        if not actor.is_staff:
+            raise PermissionDenied("Only staff may watch the inbox.")
+        async with _listen(info, actor, INBOX) as messages:
+            async for message in messages:
+                if message.get("kind") == KIND_EVENT:
+                    yield built(LiveInquiryEvent, message, LiveInquiryEvent.from_message)

@@ -15,7 +15,14 @@ from typing import Any, TypeVar
 import strawberry
 from strawberry.scalars import JSON
 
-from ..enums import ActorKindEnum, AssignmentStatusEnum, BookingStatusEnum, ChannelEnum
+from ..enums import (
+    ActorKindEnum,
+    AssignmentStatusEnum,
+    BookingStatusEnum,
+    ChannelEnum,
+    InquiryKindEnum,
+    InquiryStatusEnum,
+)
 
 T = TypeVar("T")
 _MEMO_SIZE = 512
@@ -179,4 +186,84 @@ class LiveBookingEvent:
             fee=details.get("fee"),
             changed=[str(name) for name in details.get("changed") or ()],
             data=details.get("data"),
+        )
+
+
+# --- the staff inbox ----------------------------------------------------------------------------
+
+
+@strawberry.type(name="LiveInquiryBooking", description="A booking an inquiry concerns.")
+class LiveInquiryBooking:
+    id: strawberry.ID
+    number: int
+
+
+@strawberry.type(name="LiveInquiry", description="An inquiry as it stands right after the change.")
+class LiveInquiry:
+    id: strawberry.ID
+    kind: InquiryKindEnum | None
+    status: InquiryStatusEnum | None
+    channel: ChannelEnum | None
+    contact: str
+    body: str = strawberry.field(description="The first 1,000 characters.")
+    created_at: datetime
+    resolved_at: datetime | None
+    customer_id: strawberry.ID | None
+    customer_name: str
+    assignee_id: strawberry.ID | None = strawberry.field(description="A User id.")
+    assignee_name: str
+    bookings: list[LiveInquiryBooking]
+    time_zone: str = strawberry.field(description="Show its times here: its booking's zone, else the company's.")
+
+    @classmethod
+    def from_snapshot(cls, snap: dict[str, Any]) -> LiveInquiry:
+        return cls(
+            id=strawberry.ID(encode_id("Inquiry", snap["id"])),
+            kind=_enum(InquiryKindEnum, snap.get("kind")),
+            status=_enum(InquiryStatusEnum, snap.get("status")),
+            channel=_enum(ChannelEnum, snap.get("channel")),
+            contact=snap.get("contact", ""),
+            body=snap.get("body", ""),
+            created_at=_when(snap["created_at"]),  # type: ignore[arg-type]
+            resolved_at=_when(snap.get("resolved_at")),
+            customer_id=strawberry.ID(encode_id("Customer", snap["customer_id"])) if snap.get("customer_id")
+            else None,
+            customer_name=snap.get("customer_name", ""),
+            assignee_id=strawberry.ID(encode_id("User", snap["assignee_id"])) if snap.get("assignee_id") else None,
+            assignee_name=snap.get("assignee_name", ""),
+            bookings=[LiveInquiryBooking(id=strawberry.ID(encode_id("Booking", b["id"])), number=b["number"])
+                      for b in snap.get("bookings", ())],
+            time_zone=snap.get("time_zone", ""),
+        )
+
+
+@strawberry.type(
+    name="LiveInquiryEvent",
+    description="Something happened in the inbox: opened, assigned, replied, resolved, reopened, linked.",
+)
+class LiveInquiryEvent:
+    __shared_execution__ = True  # plain fields only: see execution.py
+
+    event_id: strawberry.ID = strawberry.field(
+        description="Stable: the id of the InquiryHistoryEntry this change wrote.")
+    inquiry_id: strawberry.ID
+    action: str
+    type: str = strawberry.field(description="The event's name, e.g. InquiryOpened.")
+    channel: ChannelEnum | None
+    actor_kind: ActorKindEnum | None
+    occurred_at: datetime | None
+    inquiry: LiveInquiry | None = strawberry.field(description="Null if the inquiry no longer exists.")
+
+    @classmethod
+    def from_message(cls, message: dict[str, Any]) -> LiveInquiryEvent:
+        snap = message.get("inquiry")
+        return cls(
+            event_id=strawberry.ID(encode_id("InquiryHistoryEntry", message["event_id"])),
+            inquiry_id=strawberry.ID(encode_id("Inquiry", message["inquiry_id"])),
+            action=message["action"],
+            type=message.get("event_type", ""),
+            channel=_enum(ChannelEnum, message.get("channel")),
+            actor_kind=_enum(ActorKindEnum, message.get("actor_kind")),
+            occurred_at=_when(message.get("occurred_at")),
+            inquiry=LiveInquiry.from_snapshot(snap) if snap else None,
         )

@@ -6,9 +6,15 @@ from __future__ import annotations
 
 import base64
 import json
+import os
+import urllib.request
+from urllib.parse import urlencode
 
 import pytest
 from django.conf import settings
+
+from conversations.sms.signing import SIGNATURE_HEADER, sign
+from tests.conversations.sms.conftest import SMS_PATH, inbound_params
 
 from .browser import Browser, chromium_binary
 from .live import ADD_COMMENT, graphql, live_stack
@@ -82,3 +88,41 @@ def test_comments_and_changes_appear_live_and_the_comment_box_posts(stack, brows
                      {"id": booking}, stack.data["staff_token"])
     assert {"body": "On my way <now>", "authorName": "Olive Office"} in stored["data"]["booking"]["comments"]
     assert browser.evaluate("window.__sameDocument") == "yes"  # never reloaded
+
+
+def text_the_stack(stack, body: str, sender: str) -> None:
+    """A signed Twilio webhook, as Twilio would send it to the served process."""
+    params = inbound_params(body, sender)
+    public = os.environ.get("FIELDOPS_PUBLIC_URL", "http://127.0.0.1:8000").rstrip("/")
+    signature = sign(f"{public}{SMS_PATH}", params, token=os.environ.get("TWILIO_AUTH_TOKEN", "dev-twilio-auth-token"))
+    request = urllib.request.Request(f"{stack.servers[0].http}{SMS_PATH}", data=urlencode(params).encode(),
+                                     headers={SIGNATURE_HEADER: signature,
+                                              "Content-Type": "application/x-www-form-urlencoded"})
+    with urllib.request.urlopen(request, timeout=30) as response:
+        assert response.status == 200
+
+
+def test_a_text_from_an_unknown_number_appears_in_the_inbox_and_the_buttons_answer_it(stack, browser):
+    sign_in(browser, stack)
+    browser.evaluate("window.__sameDocument = 'inbox'")
+    text_the_stack(stack, "Do you clean gutters <today>?", "+61499777666")
+
+    row = ("[...document.querySelectorAll('#inquiries li[data-inquiry]')]"
+           ".find((li) => li.querySelector('.body').textContent.endsWith('Do you clean gutters <today>?'))")
+    browser.wait_for(f"!!{row}")
+    assert browser.evaluate(f"{row}.querySelector('.who').textContent") == "+61499777666"
+    assert browser.evaluate(f"{row}.querySelector('.channel').textContent") == "SMS"
+
+    browser.evaluate(f"{row}.querySelector('.assign-me').click(); true")
+    browser.wait_for(f"{row}.querySelector('.assignee').textContent === 'Olive Office'")
+    browser.wait_for(f"{row}.querySelector('.assign-me').disabled === true")
+
+    browser.evaluate(f"{row}.querySelector('.resolve').click(); true")
+    browser.wait_for(f"!{row}")
+    assert browser.evaluate("document.getElementById('inbox-error').textContent") == ""
+    assert browser.evaluate("window.__sameDocument") == "inbox"  # never reloaded
+
+    stored = graphql(stack.servers[0].http, "{ inquiries(first: 1) { edges { node { status contact "
+                                            "assignee { displayName } } } } }", token=stack.data["staff_token"])
+    assert stored["data"]["inquiries"]["edges"][0]["node"] == {
+        "status": "RESOLVED", "contact": "+61499777666", "assignee": {"displayName": "Olive Office"}}

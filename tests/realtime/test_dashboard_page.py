@@ -7,6 +7,8 @@ import json
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from core.actors import Actor, Channel
@@ -95,6 +97,64 @@ def test_every_graphql_document_in_the_page_is_valid_against_the_schema():
 
     template = (Path(__file__).resolve().parents[2] / "web/templates/web/dashboard.html").read_text()
     documents = re.findall(r"`((?:query|subscription|mutation) [^`]+)`", template)
-    assert len(documents) == 5  # board, discussion, board catch-up, discussion catch-up, add comment
+    # board, discussion, board catch-up, discussion catch-up, add comment; inbox, inbox catch-up, resolve, assign
+    assert len(documents) == 9
     for document in documents:
         assert validate(schema._schema, parse(document)) == [], document
+
+
+def test_the_inbox_panel_lists_open_inquiries_in_local_time(client, staff, company):
+    from core.crm import services as crm
+    from core.crm.models import Inquiry
+
+    company.time_zone = "Australia/Brisbane"
+    company.save()
+    actor = Actor.from_user(staff)
+    at = datetime(2031, 3, 3, 4, 5, tzinfo=UTC)  # 14:05 in Brisbane, 15:05 in Sydney (daylight time)
+    stranger = crm.inquiry_open(actor=Actor.system(), channel=Channel.SMS, body="<script>x</script> gutters?",
+                                contact="+61499888777")
+    booking = factories.booking(actor=actor, time_zone="Australia/Sydney")
+    request = crm.inquiry_open(actor=Actor.for_customer(booking.customer), channel=Channel.SMS,
+                               kind="cancellation_request", body="CANCEL", customer_id=booking.customer_id,
+                               booking_ids=[booking.pk], contact=booking.customer.mobile)
+    done = crm.inquiry_open(actor=Actor.system(), channel=Channel.SMS, body="already answered", contact="+61499000000")
+    crm.inquiry_resolve(actor=actor, channel=Channel.GRAPHQL, inquiry_id=done.pk)
+    Inquiry.objects.filter(pk__in=[stranger.pk, request.pk]).update(created_at=at)
+    crm.inquiry_assign(actor=actor, channel=Channel.GRAPHQL, inquiry_id=request.pk, assignee_id=staff.pk)
+    client.force_login(staff)
+
+    response = client.get("/dashboard/")
+    html = response.content.decode()
+    panel = html.split('<section id="inbox">')[1].split("</section>")[0]
+    assert '<span id="inbox-count">2</span> open' in panel
+    assert f'data-inquiry="{global_id("Inquiry", stranger.pk)}"' in panel
+    assert f'data-inquiry="{global_id("Inquiry", request.pk)}"' in panel
+    assert "already answered" not in panel
+    assert "&lt;script&gt;x&lt;/script&gt; gutters?" in panel and "<script>x" not in panel
+    rows = {row["gid"]: row for row in response.context["inquiries"]}
+    assert rows[global_id("Inquiry", stranger.pk)]["at"] == "Mon 3 Mar 14:05"  # the company's zone
+    assert rows[global_id("Inquiry", request.pk)]["at"] == "Mon 3 Mar 15:05"  # its booking's zone
+    assert rows[global_id("Inquiry", request.pk)]["bookings"] == f"#{booking.number}"
+    assert rows[global_id("Inquiry", request.pk)]["assignee"] == staff.display_name
+    assert 'class="cancellation_request"' in panel
+    config = response.context["live_config"]
+    assert config["me"] == global_id("User", staff.pk)
+    assert config["kinds"] == {"INQUIRY": "Inquiry", "CANCELLATION_REQUEST": "Cancellation request"}
+
+
+def test_the_inbox_panel_reads_a_fixed_number_of_queries(client, staff):
+    """Customers, assignees and bookings of the listed inquiries are read together, not per row."""
+    from core.crm import services as crm
+
+    for n in range(12):
+        booking = factories.booking()
+        crm.inquiry_open(actor=Actor.system(), channel=Channel.SMS, body=f"#{n}", customer_id=booking.customer_id,
+                         booking_ids=[booking.pk], contact=booking.customer.mobile)
+    client.force_login(staff)
+    with CaptureQueriesContext(connection) as few:
+        client.get("/dashboard/")
+    for n in range(12):
+        crm.inquiry_open(actor=Actor.system(), channel=Channel.SMS, body=f"more #{n}", contact="+61499888777")
+    with CaptureQueriesContext(connection) as more:
+        assert len(client.get("/dashboard/").context["inquiries"]) == 24
+    assert len(more) == len(few)

@@ -86,6 +86,13 @@ def _series_conflict(w) -> None:
         time_zone=str(timezone.get_current_timezone()), fieldworker_ids=[w.other_fieldworker.pk])
 
 
+def _inquiry_replied(w) -> None:
+    inquiry = crm_services.inquiry_open(actor=Actor.system(), channel=Channel.SMS, body="Hello?",
+                                        contact="+61499888777")
+    crm_services.inquiry_link(actor=w.staff_actor, channel=S, inquiry_id=inquiry.pk, booking_ids=[w.booking.pk])
+    crm_services.inquiry_reply(actor=w.staff_actor, channel=S, inquiry_id=inquiry.pk, body="Hi, how can we help?")
+
+
 SCENARIOS: dict[str, Callable[[Any], Any]] = {
     "created": lambda w: factories.booking(cust=w.customer, actor=w.staff_actor),
     "updated": lambda w: bookings.booking_update(actor=w.staff_actor, channel=S, booking_id=w.booking.pk,
@@ -115,7 +122,11 @@ SCENARIOS: dict[str, Callable[[Any], Any]] = {
                                                     body="Internal: bring the ladder"),
     "cancellation_requested": lambda w: crm_services.inquiry_open(
         actor=Actor.for_customer(w.customer), channel=Channel.SMS, kind="cancellation_request",
-        body="CANCEL", customer_id=w.customer.pk, booking_id=w.booking.pk, contact=w.customer.mobile),
+        body="CANCEL", customer_id=w.customer.pk, booking_ids=[w.booking.pk], contact=w.customer.mobile),
+    "inquiry_received": lambda w: crm_services.inquiry_open(
+        actor=Actor.for_customer(w.customer), channel=Channel.SMS, body="Is 10 ok?", customer_id=w.customer.pk,
+        booking_ids=[w.booking.pk], contact=w.customer.mobile),
+    "inquiry_replied": _inquiry_replied,
     "on_my_way": lambda w: chat_services.booking_on_my_way(actor=w.fieldworker_actor, channel=Channel.TELEGRAM,
                                                            booking_id=_accepted(w).pk),
     "attachment_added": lambda w: chat_services.attachment_add(

@@ -85,7 +85,8 @@ def snapshot(world: World) -> dict:
     return {
         "statuses": {b.pk: Booking.objects.get(pk=b.pk).status for b in world.bookings},
         "comments": list(BookingComment.objects.values_list("booking_id", "channel", "body")),
-        "inquiries": list(Inquiry.objects.values_list("kind", "booking_id", "contact")),
+        "inquiries": [(i.kind, tuple(b.pk for b in i.bookings.order_by("pk")), i.contact)
+                      for i in Inquiry.objects.all()],
         "opted_out": SmsOptOut.objects.filter(number=world.sender, opted_out=True).exists(),
         "dialogs": list(SmsPrompt.objects.filter(closed_at__isnull=True).exclude(kind=PromptKind.BOOKING)
                         .values_list("kind", flat=True)),
@@ -157,11 +158,11 @@ def expected_after(before: dict, effect: str, world: World, body: str) -> dict:
     elif effect == COMMENT:
         after["comments"].append((first.pk, "sms", body))
     elif effect == INQUIRY:
-        booking_id = first.pk if first is not None and first.status != BookingStatus.CANCELLED and \
-            before["opted_out"] else None
-        after["inquiries"].insert(0, ("inquiry", booking_id, world.sender))
+        linked = (first.pk,) if first is not None and first.status != BookingStatus.CANCELLED and \
+            before["opted_out"] else ()
+        after["inquiries"].insert(0, ("inquiry", linked, world.sender))
     elif effect == CANCEL_REQUEST:
-        after["inquiries"].insert(0, (InquiryKind.CANCELLATION_REQUEST, first.pk, world.sender))
+        after["inquiries"].insert(0, (InquiryKind.CANCELLATION_REQUEST, (first.pk,), world.sender))
     elif effect == OPTED_OUT:
         after["opted_out"] = True
     elif effect == OPTED_IN:
@@ -225,5 +226,6 @@ def test_an_opted_out_customer_confirming_in_words_is_passed_to_staff_not_acted_
     reply = sms("Confirm", world.sender)
     assert reply.messages == []
     assert Booking.objects.get(pk=world.bookings[0].pk).status == BookingStatus.PENDING
-    assert list(Inquiry.objects.values_list("kind", "booking_id")) == [("inquiry", world.bookings[0].pk)]
+    [inquiry] = Inquiry.objects.all()
+    assert (inquiry.kind, list(inquiry.bookings.all())) == ("inquiry", [world.bookings[0]])
     assert SmsOptOut.objects.get(number=world.sender).opted_out

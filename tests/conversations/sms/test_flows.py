@@ -37,8 +37,8 @@ def test_bare_cancel_under_default_carrier_rules_opts_out_files_a_request_and_em
     assert booking.status == BookingStatus.PENDING  # never cancelled silently
     assert SmsOptOut.objects.get(number=customer_with_email.mobile).opted_out
     request = Inquiry.objects.get()
-    assert (request.kind, request.booking_id, request.customer_id) == (
-        InquiryKind.CANCELLATION_REQUEST, booking.pk, customer_with_email.pk)
+    assert (request.kind, list(request.bookings.all()), request.customer_id) == (
+        InquiryKind.CANCELLATION_REQUEST, [booking], customer_with_email.pk)
     assert BookingEvent.objects.filter(booking=booking, action="cancellation_requested", channel="sms").exists()
     assert len(mail.outbox) == 1
     email = mail.outbox[0]

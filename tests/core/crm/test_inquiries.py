@@ -16,7 +16,7 @@ def test_a_cancellation_request_lands_on_the_booking_timeline(db):
     booking = factories.booking()
     actor = Actor.for_customer(booking.customer)
     inquiry = inquiry_open(actor=actor, channel=Channel.SMS, kind=InquiryKind.CANCELLATION_REQUEST,
-                           body="CANCEL", customer_id=booking.customer_id, booking_id=booking.pk,
+                           body="CANCEL", customer_id=booking.customer_id, booking_ids=[booking.pk],
                            contact=booking.customer.mobile)
     assert (inquiry.kind, inquiry.status, inquiry.channel) == ("cancellation_request", "open", "sms")
     row = BookingEvent.objects.get(booking=booking, action="cancellation_requested")
