@@ -183,6 +183,8 @@ FIELDOPS_TRUSTED_PROXIES = os.environ.get("FIELDOPS_TRUSTED_PROXIES", "127.0.0.1
 GRAPHQL_WS_LEGACY_PROTOCOL = env_bool("GRAPHQL_WS_LEGACY_PROTOCOL", False)
 GRAPHQL_WS_MAX_SUBSCRIPTIONS = int(os.environ.get("GRAPHQL_WS_MAX_SUBSCRIPTIONS", "20"))
 GRAPHQL_WS_INIT_TIMEOUT = int(os.environ.get("GRAPHQL_WS_INIT_TIMEOUT", "10"))  # seconds to connection_init
+# seconds between re-checks of a running subscription's sign-in (it also ends the moment it expires)
+GRAPHQL_WS_RECHECK_SECONDS = int(os.environ.get("GRAPHQL_WS_RECHECK_SECONDS", "60"))
 REALTIME_REQUIRE_ORIGIN = env_bool("REALTIME_REQUIRE_ORIGIN", False)  # refuse handshakes without Origin
 
 # --- SMS (Twilio) --------------------------------------------------------------------------

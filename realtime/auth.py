@@ -9,6 +9,7 @@ those credentials. The result is an ``Actor``; anonymous means "refuse the conne
 from __future__ import annotations
 
 from collections.abc import Mapping
+from datetime import datetime
 from importlib import import_module
 from types import SimpleNamespace
 from typing import Any
@@ -17,7 +18,8 @@ from channels.db import database_sync_to_async
 from django.conf import settings
 from django.contrib.auth import get_user
 
-from core.accounts.services import token_from_bearer, user_for_token
+from core.accounts.models import ApiToken
+from core.accounts.services import token_digest, token_from_bearer, user_for_token
 from core.actors import Actor
 
 
@@ -80,3 +82,21 @@ def _still_valid(actor: Actor, credential: Credential) -> bool:
 
 
 still_valid = database_sync_to_async(_still_valid)
+
+
+def _credential_expiry(credential: Credential) -> datetime | None:
+    """When the credential ends by itself: the token's expiry, or the session's."""
+    kind, value = credential
+    if kind == "token":
+        raw = token_from_bearer(value)
+        if not raw:
+            return None
+        token = ApiToken.objects.filter(digest=token_digest(raw)).only("expires_at").first()
+        return token.expires_at if token is not None else None
+    if not value:
+        return None
+    store = import_module(settings.SESSION_ENGINE).SessionStore(session_key=value)
+    return store.get_expiry_date() if store.exists(value) else None
+
+
+credential_expiry = database_sync_to_async(_credential_expiry)

@@ -14,7 +14,7 @@ import asyncio
 import contextlib
 import logging
 import weakref
-from collections.abc import AsyncGenerator, AsyncIterator
+from collections.abc import AsyncGenerator, AsyncIterator, Callable
 from typing import Any
 
 from channels.layers import get_channel_layer
@@ -52,8 +52,10 @@ class Hub:
                 queue.put_nowait(message)
 
     @contextlib.asynccontextmanager
-    async def listen(self, *groups: str) -> AsyncIterator[AsyncGenerator[dict[str, Any], None]]:
-        """Join ``groups`` now; yield the stream of their messages; leave on exit."""
+    async def listen(self, *groups: str, tick: Callable[[], float | None] | None = None,
+                     ) -> AsyncIterator[AsyncGenerator[dict[str, Any], None]]:
+        """Join ``groups`` now; yield the stream of their messages; leave on exit. With ``tick``, a
+        stream that has been quiet for ``tick()`` seconds yields ``TICK`` (a time to re-check)."""
         queue: asyncio.Queue = asyncio.Queue()
         joined: list[str] = []
         try:
@@ -64,7 +66,7 @@ class Hub:
                     await self.layer.group_add(group, self.channel)
                     self.listeners.setdefault(group, set()).add(queue)
                     joined.append(group)
-            stream = _drain(queue)
+            stream = _drain(queue, tick)
             async with contextlib.aclosing(stream):
                 yield stream
         finally:
@@ -81,9 +83,21 @@ class Hub:
         return len(self.listeners.get(group, ()))
 
 
-async def _drain(queue: asyncio.Queue) -> AsyncGenerator[dict[str, Any], None]:
+TICK: dict[str, Any] = {"kind": "tick"}
+
+
+async def _drain(queue: asyncio.Queue, tick: Callable[[], float | None] | None = None,
+                 ) -> AsyncGenerator[dict[str, Any], None]:
     while True:
-        message = await queue.get()
+        timeout = tick() if tick is not None else None
+        if timeout is None:
+            message = await queue.get()
+        else:
+            try:  # a cancelled Queue.get loses nothing
+                message = await asyncio.wait_for(queue.get(), timeout)
+            except TimeoutError:
+                yield TICK
+                continue
         yield message
 
 
@@ -96,8 +110,9 @@ def hub() -> Hub:
     return found
 
 
-def listen(*groups: str) -> contextlib.AbstractAsyncContextManager[AsyncGenerator[dict[str, Any], None]]:
-    return hub().listen(*groups)
+def listen(*groups: str, tick: Callable[[], float | None] | None = None,
+           ) -> contextlib.AbstractAsyncContextManager[AsyncGenerator[dict[str, Any], None]]:
+    return hub().listen(*groups, tick=tick)
 
 
 def local_listeners(group: str) -> int:

@@ -21,6 +21,7 @@ from typing import Any, TypeVar
 
 import strawberry
 from channels.db import database_sync_to_async
+from django.conf import settings
 from django.utils import timezone
 from graphql import GraphQLError
 from strawberry.types import Info
@@ -40,6 +41,7 @@ from realtime.groups import (
     fieldworker_group,
     user_group,
 )
+from realtime.hub import TICK
 
 from ..bookings.queries import BookingFilter
 from ..context import aactor_from_context
@@ -93,11 +95,22 @@ async def _listen(info: Info, actor: Actor, *groups: str) -> AsyncIterator[Async
     """``hub.listen`` plus the actor's own group: when their sign-in may have ended (realtime.credentials)
     the stream re-checks it and ends with ``unauthenticated`` if it did."""
     own = (user_group(actor.user_id),) if actor.user_id is not None else ()
-    async with hub.listen(*groups, *own) as messages:
+    context = info.context
+    credential = context.get("credential") if isinstance(context, dict) else None
+    expires = await auth.credential_expiry(credential) if credential is not None else None
+    recheck = float(settings.GRAPHQL_WS_RECHECK_SECONDS)
+
+    def tick() -> float:
+        # re-check on a timer, and at the moment the token or session expires by itself
+        if expires is None:
+            return recheck
+        return min(recheck, max(0.0, (expires - timezone.now()).total_seconds()) + 0.05)
+
+    async with hub.listen(*groups, *own, tick=tick) as messages:
 
         async def checked() -> AsyncGenerator[dict[str, Any], None]:
             async for message in messages:
-                if message.get("kind") == KIND_CREDENTIALS:
+                if message.get("kind") in (KIND_CREDENTIALS, TICK["kind"]):
                     if not await _still_signed_in(info, actor):
                         raise DomainError("unauthenticated", "Your sign-in has ended.")
                     continue

@@ -266,3 +266,36 @@ async def test_the_origin_is_compared_by_scheme_host_and_port(world, origin, acc
                            ALLOWED_HOSTS=["fieldops.example"]):
         app = websocket_application(schema)
         assert (await Client(app, headers=[(b"origin", origin)]).connect())[0] is accepted
+
+
+async def test_a_running_subscription_ends_when_its_token_expires_by_itself(app, world):
+    # revocation sends a notice; a natural expiry sends none: the stream ends at that moment on its own
+    raw = world.customer_token
+    await database_sync_to_async(lambda: ApiToken.objects.filter(digest=accounts.token_digest(raw)).update(
+        expires_at=timezone.now() + timezone.timedelta(seconds=1.5)))()
+    client = await Client(app).open(raw)
+    group = f"booking.{world.booking.pk}"
+    before = await members(group)
+    await client.subscribe("d", DISCUSSION, {"id": encode_id("Booking", world.booking.pk)})
+    await wait_members(group, before + 1)
+    message = await client.receive(timeout=5)
+    assert message["type"] == "next"
+    assert message["payload"]["errors"][0]["extensions"]["code"] == "unauthenticated"
+    assert (await client.receive())["type"] == "complete"
+    assert await members(group) == before
+    await client.close()
+
+
+async def test_a_running_subscription_rechecks_its_sign_in_on_a_timer(app, world):
+    # a change that sent no notice (a row edited behind the application's back) is caught by the timer
+    with override_settings(GRAPHQL_WS_RECHECK_SECONDS=1):
+        client = await Client(app).open(world.customer_token)
+        group = f"booking.{world.booking.pk}"
+        before = await members(group)
+        await client.subscribe("d", DISCUSSION, {"id": encode_id("Booking", world.booking.pk)})
+        await wait_members(group, before + 1)
+        await database_sync_to_async(lambda: ApiToken.objects.filter(user=world.customer.user).update(
+            revoked_at=timezone.now()))()  # .update(): no signal, no notice
+        message = await client.receive(timeout=5)
+        assert message["payload"]["errors"][0]["extensions"]["code"] == "unauthenticated"
+    await client.close()
