@@ -11,6 +11,7 @@ from core.accounts.models import Role
 from core.actors import ActorKind, Channel
 from core.bookings.models import AssignmentStatus, BookingSource, BookingStatus
 from core.company.models import FeeType
+from core.notifications.models import DeliveryChannel, DeliveryStatus
 from core.workforce.models import FieldworkerStatus
 
 
@@ -27,6 +28,9 @@ FeeTypeEnum = _mirror(FeeType, "CancellationFeeType", "How the cancellation fee 
 RoleEnum = _mirror(Role, "Role", "What a user account is for.")
 ChannelEnum = _mirror(Channel, "Channel", "Through what a change was made.")
 ActorKindEnum = _mirror(ActorKind, "ActorKind", "Who made a change.")
+DeliveryChannelEnum = _mirror(DeliveryChannel, "DeliveryChannel", "How a discussion message went to the customer.")
+DeliveryStatusEnum = _mirror(DeliveryStatus, "DeliveryStatus",
+                             "What became of a discussion message sent to the customer.")
 
 
 @strawberry.enum(description="Sort direction.")
