@@ -18,7 +18,7 @@ from core.actors import Actor
 from .groups import KIND_ACCESS_REVOKED, KIND_EVENT
 
 COMMENT_ACTION = "comment_added"
-DELIVERY_ACTION = "comment_delivery_changed"
+DELIVERY_ACTION = "comment_delivery"
 
 
 def is_comment(message: dict[str, Any]) -> bool:

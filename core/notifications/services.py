@@ -348,12 +348,11 @@ def _delivery_recorded(delivery: CommentDelivery, booking, *, actor: Actor, chan
     """The timeline row of a delivery's status and its event (staff watch it live)."""
     from core.bookings import history
 
-    row = history.record(booking, actor=actor, channel=channel, action="comment_delivery", data={
+    history.record(booking, actor=actor, channel=channel, action="comment_delivery", data={
         "comment_id": delivery.comment_id, "delivery_id": delivery.pk, "via": delivery.channel,
-        "status": delivery.status})
-    events.publish(events.CommentDeliveryChanged(
-        **history.event_base(row), comment_id=delivery.comment_id, delivery_id=delivery.pk, via=delivery.channel,
-        status=delivery.status, error=delivery.error, updated_at=delivery.updated_at.isoformat()))
+        "status": delivery.status},
+        event=events.CommentDeliveryChanged, comment_id=delivery.comment_id, delivery_id=delivery.pk,
+        via=delivery.channel, status=delivery.status, error=delivery.error, updated_at=delivery.updated_at.isoformat())
 
 
 def _delivery_move(delivery: CommentDelivery, status: str, *, error: str = "", actor: Actor, channel: Channel,

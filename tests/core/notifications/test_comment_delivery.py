@@ -171,7 +171,7 @@ def test_the_channel_follows_mobile_opt_out_and_pause_switches(case, expected):
     comment = say(booking, "A word about your booking.")
 
     assert deliveries(comment) == expected
-    channel, status = expected[0]
+    _channel, status = expected[0]
     assert len(backends.outbox) == 0
     assert len(mail.outbox) == (1 if status == "sent" else 0)
     if status != "sent":
