@@ -215,9 +215,11 @@ def status_callback_url(message_id: int) -> str:
 
 
 def sms_send(*, actor: Actor, channel: Channel, to: str, body: str, kind: str = SmsKind.MANUAL,
-             customer_id: int | None = None, booking_id: int | None = None, prompt: bool = False) -> SmsMessage:
+             customer_id: int | None = None, booking_id: int | None = None, prompt: bool = False,
+             prompt_data: dict | None = None) -> SmsMessage:
     """Send one SMS through the configured backend and log it. Call outside a transaction (the
-    Tasks API runs it after commit). ``prompt``: replies to this message answer for the booking."""
+    Tasks API runs it after commit). ``prompt``: replies to this message answer for the booking
+    (``prompt_data``: what the conversation should know of it, e.g. the discussion message it carries)."""
     from core.bookings.models import Booking
     from core.crm.models import Customer
 
@@ -260,7 +262,7 @@ def sms_send(*, actor: Actor, channel: Channel, to: str, body: str, kind: str = 
     message.refresh_from_db()
     if prompt and booking is not None:
         prompt_open(actor=actor, channel=channel, customer_number=to, our_number=message.from_number,
-                    kind=PromptKind.BOOKING, booking_id=booking.pk, message_id=message.pk)
+                    kind=PromptKind.BOOKING, booking_id=booking.pk, message_id=message.pk, data=prompt_data)
     return message
 
 
@@ -387,9 +389,10 @@ def _send_comment_sms(delivery: CommentDelivery, comment, *, actor: Actor, chann
 
     booking = comment.booking
     body = messages.comment(booking, comment.author_name, comment.body, get_company(), booking_thread_url(booking))
-    # prompt: the customer's answer to this text lands in this booking's discussion
+    # prompt: the customer's answer to this text lands in this booking's discussion, as a reply to it
     message = sms_send(actor=actor, channel=channel, to=delivery.to, body=body, kind=SmsKind.COMMENT,
-                       customer_id=booking.customer_id, booking_id=booking.pk, prompt=True)
+                       customer_id=booking.customer_id, booking_id=booking.pk, prompt=True,
+                       prompt_data={"comment_id": comment.pk})
     CommentDelivery.objects.filter(pk=delivery.pk).update(sms_message=message)
     delivery.sms_message = message
     if message.status == SmsStatus.SKIPPED:  # the number opted out in between
