@@ -159,3 +159,17 @@ class CommentAdded(DomainEvent):
     visible_to_customer: bool
     created_at: str
     extra: dict = field(default_factory=dict)
+
+
+@dataclass(frozen=True, kw_only=True)
+class CommentDeliveryChanged(DomainEvent):
+    """A customer-visible comment's delivery to the customer changed status (queued, sent,
+    delivered, failed, not_sent_*). ``via`` is the delivery's channel (sms or email); the base
+    ``channel`` says through what the change came (system, or the SMS status webhook)."""
+
+    comment_id: int
+    delivery_id: int
+    via: str
+    status: str
+    error: str = ""
+    updated_at: str = ""

@@ -11,7 +11,9 @@ from core.accounts.models import Role
 from core.actors import ActorKind, Channel
 from core.bookings.models import AssignmentStatus, BookingSource, BookingStatus
 from core.company.models import FeeType
-from core.crm.models import DeliveryStatus, InquiryAction, InquiryKind, InquiryStatus
+from core.crm.models import DeliveryStatus as ReplyDeliveryStatus
+from core.crm.models import InquiryAction, InquiryKind, InquiryStatus
+from core.notifications.models import DeliveryChannel, DeliveryStatus
 from core.workforce.models import FieldworkerStatus
 
 
@@ -31,7 +33,11 @@ ActorKindEnum = _mirror(ActorKind, "ActorKind", "Who made a change.")
 InquiryKindEnum = _mirror(InquiryKind, "InquiryKind", "What an inquiry asks for.")
 InquiryStatusEnum = _mirror(InquiryStatus, "InquiryStatus", "Whether an inquiry still needs an answer.")
 InquiryActionEnum = _mirror(InquiryAction, "InquiryAction", "What happened to an inquiry.")
-DeliveryStatusEnum = _mirror(DeliveryStatus, "ReplyDeliveryStatus", "What became of a reply when it was sent.")
+ReplyDeliveryStatusEnum = _mirror(ReplyDeliveryStatus, "ReplyDeliveryStatus",
+                                  "What became of a reply when it was sent.")
+DeliveryChannelEnum = _mirror(DeliveryChannel, "DeliveryChannel", "How a discussion message went to the customer.")
+DeliveryStatusEnum = _mirror(DeliveryStatus, "DeliveryStatus",
+                             "What became of a discussion message sent to the customer.")
 
 
 @strawberry.enum(description="Sort direction.")

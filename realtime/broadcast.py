@@ -4,9 +4,10 @@
 whatever thread committed). In a server process the group sends are handed to the server's event
 loop without waiting for them (:class:`_Outbox`). Routing:
 
-- ``booking.<id>``: everything about one booking: comments, changes, and ``access_revoked``
+- ``booking.<id>``: everything about one booking: comments and their deliveries to the customer,
+  changes, and ``access_revoked``
   notices when a fieldworker is unassigned or declines (their discussion stream stops).
-- ``bookings``: every change to any booking except comments (staff boards).
+- ``bookings``: every change to any booking except comments and deliveries (staff boards).
 - ``fieldworker.<id>``: changes to the jobs of that fieldworker, offers included.
 - ``inbox``: every change to any inquiry (``core.crm.events``), for the staff inbox.
 """
@@ -35,7 +36,8 @@ logger = logging.getLogger(__name__)
 def messages_for(event: events.DomainEvent) -> list[tuple[str, dict[str, Any]]]:
     """The (group, message) pairs one event becomes, in the order they are sent."""
     booking = booking_group(event.booking_id)
-    if isinstance(event, events.CommentAdded):
+    if isinstance(event, (events.CommentAdded, events.CommentDeliveryChanged)):
+        # the discussion and its deliveries: only those watching this booking, no snapshot to read
         return [(booking, payloads.event_message(event, None))]
 
     snapshot = payloads.booking_snapshot(event.booking_id)

@@ -18,6 +18,7 @@ from core.actors import Actor
 from .groups import KIND_ACCESS_REVOKED, KIND_EVENT
 
 COMMENT_ACTION = "comment_added"
+DELIVERY_ACTION = "comment_delivery"
 
 
 def is_comment(message: dict[str, Any]) -> bool:
@@ -30,6 +31,12 @@ def comment_visible_to(message: dict[str, Any], actor: Actor) -> bool:
     if actor.is_customer:
         return bool(message["details"].get("visible_to_customer"))
     return actor.is_staff or actor.is_fieldworker
+
+
+def is_delivery_change(message: dict[str, Any]) -> bool:
+    """A discussion message's delivery to the customer changed status (staff only: it names the
+    channel and the error, e.g. that the customer opted out)."""
+    return message.get("kind") == KIND_EVENT and message.get("action") == DELIVERY_ACTION
 
 
 def revokes(message: dict[str, Any], actor: Actor) -> bool:
@@ -52,7 +59,8 @@ def fieldworker_ids(message: dict[str, Any]) -> set[int]:
 
 
 def concerns_fieldworker(message: dict[str, Any], fieldworker_id: int) -> bool:
-    return message.get("kind") == KIND_EVENT and not is_comment(message) and fieldworker_id in fieldworker_ids(message)
+    return (message.get("kind") == KIND_EVENT and not is_comment(message) and not is_delivery_change(message)
+            and fieldworker_id in fieldworker_ids(message))
 
 
 def _when(value: str | None) -> datetime | None:
@@ -77,7 +85,7 @@ class BoardFilter:
     fieldworker_id: int | None = None
 
     def matches(self, message: dict[str, Any]) -> bool:
-        if message.get("kind") != KIND_EVENT or is_comment(message):
+        if message.get("kind") != KIND_EVENT or is_comment(message) or is_delivery_change(message):
             return False
         booking = message.get("booking") or {}
         details = message.get("details") or {}

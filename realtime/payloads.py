@@ -24,6 +24,7 @@ BASE_FIELDS = frozenset(f.name for f in fields(events.DomainEvent))
 # Most specific class first: BookingCancelled is also a BookingStatusChanged.
 _ACTIONS: tuple[tuple[type[events.DomainEvent], str], ...] = (
     (events.CommentAdded, "comment_added"),
+    (events.CommentDeliveryChanged, "comment_delivery"),
     (events.BookingCancelled, "cancelled"),
     (events.BookingStatusChanged, "status_changed"),
     (events.BookingCreated, "created"),

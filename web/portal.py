@@ -10,6 +10,7 @@ follow GETs), every POST carries a CSRF token.
 
 from __future__ import annotations
 
+import zoneinfo
 from decimal import Decimal, InvalidOperation
 
 from django import forms
@@ -21,7 +22,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from core.actors import Actor, Channel
 from core.bookings import services as booking_services
 from core.bookings.models import BookingStatus
-from core.bookings.selectors import booking_for, visible_bookings
+from core.bookings.selectors import booking_for, visible_bookings, visible_comments
 from core.catalog.models import Service
 from core.company.selectors import get_company
 from core.crm.models import Customer
@@ -37,6 +38,7 @@ SIGNIN_LIMIT = (5, 15 * 60)  # per address and per client IP: attempts per windo
 SIGNIN_IP_LIMIT = (20, 15 * 60)
 CANCEL_LIMIT = (10, 10 * 60)  # cancel POSTs per booking and client IP
 REQUEST_LIMIT = (10, 60 * 60)
+MESSAGE_LIMIT = (10, 10 * 60)  # discussion messages per booking and client IP
 
 
 def _page(request, template: str, context: dict | None = None, status: int = 200):
@@ -51,6 +53,17 @@ def _too_many(request):
 def _not_found(request):
     return _page(request, "message.html", {"title": "Booking not found",
                                            "text": "This booking does not exist or is not yours."}, status=404)
+
+
+def _zone(booking) -> zoneinfo.ZoneInfo:
+    """Where the booking's times are read: its own zone, else its property's, else the company's."""
+    for name in (booking.time_zone, booking.property.time_zone if booking.property_id else ""):
+        if name:
+            try:
+                return zoneinfo.ZoneInfo(name)
+            except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+                continue
+    return get_company().tz
 
 
 class Where:
@@ -74,15 +87,38 @@ class Where:
 # --- shared pages ---------------------------------------------------------------------------------
 
 
-def _booking_page(request, booking, actor: Actor, where: Where, *, notice: str = "", status: int = 200):
+def _booking_page(request, booking, actor: Actor, where: Where, *, notice: str = "", status: int = 200,
+                  message: str = "", message_error: str = ""):
     quote = booking_services.booking_cancellation_quote(actor=actor, channel=where.channel, booking_id=booking.pk)
+    if not notice and request.GET.get("sent"):
+        notice = "Your message is sent. We will answer here."
     return _page(request, "booking.html", {
         "booking": booking, "lines": list(booking.lines.all()),
         "cancelled": booking.status == BookingStatus.CANCELLED,
         "quote": quote, "cancel_url": where.url("cancel") if quote.allowed else "",
         "request_url": where.url("request"), "notice": notice,
         "signed_in": where.token is None,
+        # the discussion as the customer may read it: customer-visible messages only
+        "thread": list(visible_comments(actor).filter(booking_id=booking.pk).order_by("created_at", "id")
+                       .only("author_name", "author_kind", "body", "created_at")),
+        "discussion_url": where.url("discussion"), "message": message, "message_error": message_error,
+        "zone": _zone(booking),
     }, status=status)
+
+
+def _discussion(request, booking, actor: Actor, where: Where):
+    """The customer's message in the booking's discussion (POST only: the page shows the form)."""
+    if not hit("message", f"{booking.pk}:{client_ip(request)}", limit=MESSAGE_LIMIT[0], window=MESSAGE_LIMIT[1]):
+        return _too_many(request)
+    body = request.POST.get("body", "")
+    try:
+        booking_services.comment_add(actor=actor, channel=where.channel, booking_id=booking.pk, body=body)
+    except DomainError as exc:
+        if exc.code == "not_found":
+            return _not_found(request)
+        error = "Please write a message." if exc.code == "required" else exc.message
+        return _booking_page(request, booking, actor, where, message=body, message_error=error, status=400)
+    return HttpResponseRedirect(where.url("booking") + "?sent=1#discussion", status=303)
 
 
 def _disabled(request):
@@ -214,6 +250,14 @@ def link_request(request, token: str):
     return _request(request, actor, Where(token=token), booking.pk)
 
 
+@require_POST
+def link_discussion(request, token: str):
+    booking, actor, problem = _from_token(request, token)
+    if problem:
+        return problem
+    return _discussion(request, booking, actor, Where(token=token))
+
+
 # --- portal: sign-in -------------------------------------------------------------------------------
 
 
@@ -318,3 +362,14 @@ def portal_request(request):
     if follows_id is not None and booking_for(actor, follows_id) is None:
         follows_id = None
     return _request(request, actor, None, follows_id)
+
+
+@require_POST
+def portal_discussion(request, booking_id: int):
+    actor = _portal_actor(request)
+    if actor is None:
+        return _login_redirect()
+    booking = booking_for(actor, booking_id)
+    if booking is None:
+        return _not_found(request)
+    return _discussion(request, booking, actor, Where(booking_id=booking.pk))

@@ -11,11 +11,13 @@ urlpatterns = [
     path("b/<str:token>/", portal.link_booking, name="link-booking"),
     path("b/<str:token>/cancel", portal.link_cancel, name="link-cancel"),
     path("b/<str:token>/request", portal.link_request, name="link-request"),
+    path("b/<str:token>/discussion", portal.link_discussion, name="link-discussion"),
     path("portal/", portal.portal_home, name="portal-home"),
     path("portal/login/", portal.portal_login, name="portal-login"),
     path("portal/login/<str:token>/", portal.portal_login_token, name="portal-login-token"),
     path("portal/logout/", portal.portal_logout, name="portal-logout"),
     path("portal/bookings/<int:booking_id>/", portal.portal_booking, name="portal-booking"),
     path("portal/bookings/<int:booking_id>/cancel", portal.portal_cancel, name="portal-cancel"),
+    path("portal/bookings/<int:booking_id>/discussion", portal.portal_discussion, name="portal-discussion"),
     path("portal/request/", portal.portal_request, name="portal-request"),
 ]

@@ -7,8 +7,9 @@ Order of reading (each step is a guard; the first that applies answers):
    (the carrier would refuse to deliver it);
 3. an unknown number: an inquiry for staff and a polite answer;
 4. an open question we asked on this number pair (which booking? accept the fee?);
-5. a booking named in the message ("CANCEL 1042"), else the open prompts on the pair, else the
-   sender's open bookings: one -> act, several -> ask which, none -> polite answer + inquiry.
+5. a booking named in the message ("CANCEL 1042"); free text answering the discussion message we
+   texted last (it continues that booking's discussion); else the open prompts on the pair, else
+   the sender's open bookings: one -> act, several -> ask which, none -> polite answer + inquiry.
 
 Every change goes through a ``core`` service with ``channel=SMS``; every refusal is a
 ``DomainError`` code rendered as a short reply. Runs inside the webhook's transaction.
@@ -129,6 +130,15 @@ class Conversation:
         if prompted or prompted_only:
             return sorted(prompted.values(), key=lambda b: (b.scheduled_start, b.pk))
         return self.open_bookings()
+
+    def discussed(self) -> tuple[Booking, int] | None:
+        """When the newest booking text on this pair was a message of a booking's discussion: that
+        booking and the message (a free-text answer continues the discussion it came from)."""
+        newest = next((p for p in self.prompts if p.kind == PromptKind.BOOKING and p.booking is not None), None)
+        comment_id = newest.data.get("comment_id") if newest is not None else None
+        if not isinstance(comment_id, int) or newest.booking.customer.mobile != self.sender:
+            return None
+        return newest.booking, comment_id
 
     def open_dialog(self) -> SmsPrompt | None:
         return next((p for p in self.prompts if p.kind != PromptKind.BOOKING), None)
@@ -257,6 +267,9 @@ class Conversation:
                 return self.out(f"We could not find booking #{parsed.number} for this number. "
                                 f"Please check the number, or {self.contact_line()}.", "unknown_booking")
             return self.apply(intent, booking, text=parsed.text)
+        discussed = self.discussed() if intent == Intent.TEXT else None
+        if discussed is not None:
+            return self.comment(discussed[0], parsed.text, reply_to_id=discussed[1])
         bookings = self.candidates()
         if not bookings:
             self.inquiry(note="SMS from a customer with no open booking.")
@@ -339,10 +352,10 @@ class Conversation:
             return self.refused(exc, booking, "confirm")
         return self.out(f"Thanks! Booking #{booking.number} on {when(booking)} is confirmed.", "confirmed", booking)
 
-    def comment(self, booking: Booking, text: str) -> Outcome:
+    def comment(self, booking: Booking, text: str, *, reply_to_id: int | None = None) -> Outcome:
         try:
             booking_services.comment_add(actor=self.actor_for(booking), channel=SMS, booking_id=booking.pk,
-                                         body=text or self.body)
+                                         body=text or self.body, reply_to_id=reply_to_id)
         except DomainError as exc:
             return self.refused(exc, booking, "comment")
         return self.out(f"Thanks, we passed your message on to the team looking after booking #{booking.number}.",

@@ -42,7 +42,8 @@ def visible_comments(actor: Actor) -> QuerySet[BookingComment]:
     return qs
 
 
-CUSTOMER_HIDDEN_ACTIONS = ("owner_changed", "comment_added", "assigned", "declined", "unassigned")
+CUSTOMER_HIDDEN_ACTIONS = ("owner_changed", "comment_added", "comment_delivery", "assigned", "declined",
+                           "unassigned")
 
 
 def visible_history(actor: Actor) -> QuerySet[BookingEvent]:

@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from .models import SmsMessage, SmsOptOut, SmsPrompt
+from .models import CommentDelivery, SmsMessage, SmsOptOut, SmsPrompt
 
 
 @admin.register(SmsMessage)
@@ -35,4 +35,20 @@ class SmsPromptAdmin(admin.ModelAdmin):
     raw_id_fields = ["booking", "message"]
 
     def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+
+@admin.register(CommentDelivery)
+class CommentDeliveryAdmin(admin.ModelAdmin):
+    """Read-only: deliveries are written by ``services.comment_deliver`` and the status webhook."""
+
+    list_display = ["created_at", "comment", "channel", "status", "to", "error", "updated_at"]
+    list_filter = ["channel", "status"]
+    search_fields = ["to", "dedupe_key"]
+    raw_id_fields = ["comment", "sms_message", "email_message"]
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_add_permission(self, request) -> bool:
         return False

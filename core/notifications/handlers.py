@@ -1,4 +1,5 @@
-"""Domain event subscribers: automated SMS. Registered in ``NotificationsConfig.ready``.
+"""Domain event subscribers: automated SMS, and the booking discussion brought to the customer.
+Registered in ``NotificationsConfig.ready``.
 
 They run after commit (``core.events.publish``) and only enqueue tasks, so a slow or failing
 transport never touches the request that caused the event.
@@ -9,10 +10,10 @@ from __future__ import annotations
 from django.db import transaction
 
 from core import events
-from core.actors import Channel
+from core.actors import ActorKind, Channel
 
 from .models import SmsKind
-from .tasks import send_booking_sms
+from .tasks import deliver_comment, send_booking_sms
 
 
 def _enqueue_after_commit(kind: str, booking_id: int) -> None:
@@ -33,6 +34,16 @@ def on_booking_cancelled(event: events.BookingCancelled) -> None:
     _enqueue_after_commit(SmsKind.CANCELLATION, event.booking_id)
 
 
+def on_comment_added(event: events.CommentAdded) -> None:
+    # Only what staff or a fieldworker wrote for the customer to read: never an internal note, never
+    # the customer's own message (they know what they wrote).
+    if not event.visible_to_customer or event.actor_kind not in (ActorKind.STAFF, ActorKind.FIELDWORKER):
+        return
+    comment_id = event.comment_id
+    transaction.on_commit(lambda: deliver_comment.enqueue(comment_id), robust=True)
+
+
 def register() -> None:
     events.subscribe(events.BookingCreated, on_booking_created)
     events.subscribe(events.BookingCancelled, on_booking_cancelled)
+    events.subscribe(events.CommentAdded, on_comment_added)

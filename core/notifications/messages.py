@@ -7,7 +7,7 @@ import zoneinfo
 from core.bookings.models import Booking
 from core.company.models import Company
 
-from .text import fit
+from .text import MAX_SEGMENTS, MULTI_SEGMENT, fit, septets, to_gsm7
 
 
 def when(booking: Booking) -> str:
@@ -44,3 +44,19 @@ def cancellation(booking: Booking, company: Company) -> str:
         if booking.cancellation_fee else ""
     contact = f" Questions? Call {company.phone}." if company.phone else ""
     return fit(f"{_name(company)}: booking #{booking.number} on {when(booking)} is cancelled.{fee}{contact}")
+
+
+def comment(booking: Booking, author_name: str, body: str, company: Company, thread_url: str) -> str:
+    """A discussion message as a text: who wrote it about which booking, and the words. A reply to
+    the text lands in the same discussion. Too long for two segments: cut, with the signed link to
+    the whole conversation (``thread_url``) in place of the rest."""
+    head = f"{_name(company)}, booking #{booking.number}, {author_name[:40]}: "
+    whole = fit(f"{head}{body.strip()} (Reply to this text to answer.)")
+    if not whole.endswith("..."):
+        return whole
+    tail = f"... Read all and answer: {thread_url}"
+    room = MULTI_SEGMENT * MAX_SEGMENTS - septets(to_gsm7(tail))
+    text = to_gsm7(f"{head}{body.strip()}")
+    while septets(text) > room:
+        text = text[:-1]
+    return fit(text.rstrip() + tail)

@@ -1,4 +1,4 @@
-"""The SMS message log, open prompts and opt-out state.
+"""The SMS message log, open prompts, opt-out state, and the deliveries of the booking discussion.
 
 Every inbound and outbound SMS is one ``SmsMessage`` row. Delivery status only moves forward
 (``status_rank``); Twilio's error 21610 (the recipient opted out at the carrier) is permanent.
@@ -23,6 +23,7 @@ class SmsKind(models.TextChoices):
     REMINDER = "reminder", "Reminder before the job"
     CANCELLATION = "cancellation", "Cancellation notice"
     MANUAL = "manual", "Sent by staff"
+    COMMENT = "comment", "Booking discussion message"
 
 
 AUTOMATED_KINDS = frozenset({SmsKind.CONFIRMATION, SmsKind.REMINDER, SmsKind.CANCELLATION})
@@ -145,3 +146,60 @@ class SmsPrompt(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} {self.customer_number}->{self.our_number or '*'}"
+
+
+class DeliveryChannel(models.TextChoices):
+    SMS = "sms", "SMS"
+    EMAIL = "email", "E-mail"
+
+
+class DeliveryStatus(models.TextChoices):
+    QUEUED = "queued", "Queued"
+    SENT = "sent", "Sent"
+    DELIVERED = "delivered", "Delivered"
+    FAILED = "failed", "Failed"
+    NOT_SENT_OPTED_OUT = "not_sent_opted_out", "Not sent: opted out"
+    NOT_SENT_PAUSED = "not_sent_paused", "Not sent: paused"
+    NOT_SENT_NO_CONTACT = "not_sent_no_contact", "Not sent: no mobile or e-mail"
+
+
+NOT_SENT = frozenset({DeliveryStatus.NOT_SENT_OPTED_OUT, DeliveryStatus.NOT_SENT_PAUSED,
+                      DeliveryStatus.NOT_SENT_NO_CONTACT})
+
+# What an SMS log status means for the delivery of a comment (statuses only move forward there).
+SMS_TO_DELIVERY: dict[str, str] = {
+    SmsStatus.ACCEPTED: DeliveryStatus.QUEUED,
+    "scheduled": DeliveryStatus.QUEUED,
+    SmsStatus.QUEUED: DeliveryStatus.QUEUED,
+    SmsStatus.SENDING: DeliveryStatus.QUEUED,
+    SmsStatus.SENT: DeliveryStatus.SENT,
+    SmsStatus.FAILED: DeliveryStatus.FAILED,
+    SmsStatus.UNDELIVERED: DeliveryStatus.FAILED,
+    SmsStatus.DELIVERED: DeliveryStatus.DELIVERED,
+    SmsStatus.READ: DeliveryStatus.DELIVERED,
+}
+
+
+class CommentDelivery(models.Model):
+    """One attempt to bring a customer-visible comment to the customer, by SMS or e-mail, and
+    what became of it. Written by ``core.notifications.services.comment_deliver`` (a task after the
+    ``CommentAdded`` event) and kept in step with the SMS status webhook and the e-mail's send
+    result. ``dedupe_key`` (``comment:<id>``, ``comment:<id>:fallback``) makes a retried task a no-op."""
+
+    comment = models.ForeignKey("bookings.BookingComment", on_delete=models.CASCADE, related_name="deliveries")
+    channel = models.CharField(max_length=5, choices=DeliveryChannel.choices)
+    status = models.CharField(max_length=20, choices=DeliveryStatus.choices, default=DeliveryStatus.QUEUED)
+    dedupe_key = models.CharField(max_length=80, unique=True)
+    to = models.CharField(max_length=254, blank=True, help_text="The number or address it went to.")
+    sms_message = models.ForeignKey(SmsMessage, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    email_message = models.ForeignKey("outreach.EmailMessage", null=True, blank=True, on_delete=models.SET_NULL,
+                                      related_name="+")
+    error = models.CharField(max_length=255, blank=True, help_text="Why it failed, or why it was not sent.")
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+
+    def __str__(self) -> str:
+        return f"comment {self.comment_id} by {self.channel}: {self.status}"

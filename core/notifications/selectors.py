@@ -2,16 +2,29 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from django.db import connection
 from django.db.models import QuerySet
 from django.utils import timezone
 
-from core.actors import Actor
-from core.bookings.models import OPEN_STATUSES, Booking
+from core.actors import Actor, ActorKind, Channel
+from core.bookings.models import OPEN_STATUSES, Booking, BookingComment
 from core.crm.models import Customer
+from core.errors import ValidationFailed
+from core.phones import normalise_phone
 from core.rawsql import Columns, moment
 
-from .models import PromptKind, SmsMessage, SmsOptOut, SmsPrompt
+from .models import (
+    CommentDelivery,
+    DeliveryChannel,
+    DeliveryStatus,
+    Direction,
+    PromptKind,
+    SmsMessage,
+    SmsOptOut,
+    SmsPrompt,
+)
 
 
 def visible_sms(actor: Actor) -> QuerySet[SmsMessage]:
@@ -91,3 +104,93 @@ def prompted_open_booking_ids(customer_number: str, our_number: str) -> list[int
                 and prompt.booking.status in OPEN_STATUSES and prompt.booking_id not in seen):
             seen.append(prompt.booking_id)
     return seen
+
+
+# --- the booking discussion, delivered to the customer --------------------------------------------
+
+
+def visible_comment_deliveries(actor: Actor) -> QuerySet[CommentDelivery]:
+    """Delivery statuses are for staff: they name the customer's number or address and the errors."""
+    return CommentDelivery.objects.all() if actor.is_staff else CommentDelivery.objects.none()
+
+
+def last_used_channel(customer_id: int) -> str | None:
+    """Through what the customer last wrote to us: ``sms`` (an inbound text), ``email`` (a message
+    in the portal or on the page of an e-mail link), or None if they never did."""
+    texted = (SmsMessage.objects.filter(customer_id=customer_id, direction=Direction.INBOUND)
+              .order_by("-created_at").values_list("created_at", flat=True).first())
+    wrote = (BookingComment.objects.filter(booking__customer_id=customer_id, author_kind=ActorKind.CUSTOMER,
+                                           channel__in=(Channel.PORTAL, Channel.EMAIL_LINK))
+             .order_by("-created_at").values_list("created_at", flat=True).first())
+    if texted is None and wrote is None:
+        return None
+    if wrote is None or (texted is not None and texted >= wrote):
+        return DeliveryChannel.SMS
+    return DeliveryChannel.EMAIL
+
+
+@dataclass(frozen=True)
+class DeliveryPlan:
+    """How a discussion message would reach the customer now: ``channels`` usable, best first
+    (each with its address in ``to``); when none is, ``status`` says why not (``not_sent_*``) and
+    ``reason`` gives each channel's reason."""
+
+    channels: tuple[str, ...]
+    to: dict[str, str]
+    status: str = DeliveryStatus.QUEUED
+    reason: str = ""
+    via: str = DeliveryChannel.SMS  # with no usable channel: the one ``status`` speaks of
+
+
+def _sms_block(customer: Customer, booking: Booking) -> tuple[str, str]:
+    """(number, why it cannot be used or "")."""
+    try:
+        number = normalise_phone(customer.mobile, field="mobile")
+    except ValidationFailed:
+        number = ""
+    if not number:
+        return "", "no_mobile"
+    if is_opted_out(number):
+        return number, "opted_out"
+    if customer.automated_sms_paused:
+        return number, "paused_for_customer"
+    if booking.automated_sms_paused:
+        return number, "paused_for_booking"
+    return number, ""
+
+
+def _email_block(customer: Customer, booking: Booking) -> tuple[str, str]:
+    if not customer.email:
+        return "", "no_address"
+    if booking.automated_email_paused:
+        return customer.email, "paused_for_booking"
+    if customer.automated_email_paused:
+        return customer.email, "paused_for_customer"
+    return customer.email, ""
+
+
+def comment_delivery_plan(booking: Booking, customer: Customer, *, exclude: str = "") -> DeliveryPlan:
+    """SMS while the customer has a mobile, has not opted out and texts are not paused for them or
+    the booking; else e-mail, unless paused. The channel the customer last wrote through comes first
+    (decision 0610). ``exclude``: a channel already tried (the fallback after a failed SMS)."""
+    order = [DeliveryChannel.SMS, DeliveryChannel.EMAIL]
+    if last_used_channel(customer.pk) == DeliveryChannel.EMAIL:
+        order.reverse()
+    blocks = {DeliveryChannel.SMS: _sms_block(customer, booking),
+              DeliveryChannel.EMAIL: _email_block(customer, booking)}
+    order = [channel for channel in order if channel != exclude]
+    usable = tuple(channel for channel in order if not blocks[channel][1])
+    reason = "; ".join(f"{channel}: {blocks[channel][1]}" for channel in order if blocks[channel][1])
+    to = {channel: blocks[channel][0] for channel in order}
+    if usable:
+        return DeliveryPlan(usable, to, reason=reason)
+    # Why not, from the first channel there is an address for: the customer opted out, or staff paused it.
+    via = next((channel for channel in order if blocks[channel][0]), order[0])
+    why = blocks[via][1] if blocks[via][0] else ""
+    if why == "opted_out":
+        status = DeliveryStatus.NOT_SENT_OPTED_OUT
+    elif why.startswith("paused"):
+        status = DeliveryStatus.NOT_SENT_PAUSED
+    else:
+        status = DeliveryStatus.NOT_SENT_NO_CONTACT
+    return DeliveryPlan((), to, status=status, reason=reason, via=via)

@@ -1,4 +1,4 @@
-"""The only writers of the SMS log, prompts and opt-out state.
+"""The only writers of the SMS log, prompts, opt-out state and the discussion's deliveries.
 
 Sending is two short steps around the transport call, never inside a caller's transaction:
 the log row is written (``queued``), the backend is called, the row gets the provider's sid or
@@ -17,17 +17,21 @@ from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from core import rawsql
-from core.actors import Actor, Channel
-from core.errors import ValidationFailed
+from core import events, rawsql
+from core.actors import Actor, ActorKind, Channel
+from core.errors import PermissionDenied, ValidationFailed
 from core.phones import normalise_phone
 
-from . import backends, selectors
+from . import backends, messages, selectors
 from .models import (
     AUTOMATED_KINDS,
     OPTED_OUT_ERROR,
     PERMANENT_ERRORS,
+    SMS_TO_DELIVERY,
     STATUS_RANK,
+    CommentDelivery,
+    DeliveryChannel,
+    DeliveryStatus,
     Direction,
     PromptKind,
     SmsKind,
@@ -175,6 +179,8 @@ def sms_status_update(*, actor: Actor, channel: Channel, sid: str, status: str, 
             if error_code == OPTED_OUT_ERROR:
                 _record_carrier_opt_out(message.to_number)
         message.refresh_from_db()
+        if message.kind == SmsKind.COMMENT:
+            _comment_sms_reported(message, actor=actor, channel=channel)
     return message
 
 
@@ -209,9 +215,11 @@ def status_callback_url(message_id: int) -> str:
 
 
 def sms_send(*, actor: Actor, channel: Channel, to: str, body: str, kind: str = SmsKind.MANUAL,
-             customer_id: int | None = None, booking_id: int | None = None, prompt: bool = False) -> SmsMessage:
+             customer_id: int | None = None, booking_id: int | None = None, prompt: bool = False,
+             prompt_data: dict | None = None) -> SmsMessage:
     """Send one SMS through the configured backend and log it. Call outside a transaction (the
-    Tasks API runs it after commit). ``prompt``: replies to this message answer for the booking."""
+    Tasks API runs it after commit). ``prompt``: replies to this message answer for the booking
+    (``prompt_data``: what the conversation should know of it, e.g. the discussion message it carries)."""
     from core.bookings.models import Booking
     from core.crm.models import Customer
 
@@ -254,5 +262,189 @@ def sms_send(*, actor: Actor, channel: Channel, to: str, body: str, kind: str = 
     message.refresh_from_db()
     if prompt and booking is not None:
         prompt_open(actor=actor, channel=channel, customer_number=to, our_number=message.from_number,
-                    kind=PromptKind.BOOKING, booking_id=booking.pk, message_id=message.pk)
+                    kind=PromptKind.BOOKING, booking_id=booking.pk, message_id=message.pk, data=prompt_data)
     return message
+
+
+# --- the booking discussion, delivered to the customer (decisions 0610, 0611) ----------------------
+
+DELIVERY_AUTHORS = frozenset({ActorKind.STAFF, ActorKind.FIELDWORKER})
+# Statuses only move forward, as the SMS log's do (decision 0401); the not-sent ones are final.
+DELIVERY_RANK: dict[str, int] = {
+    DeliveryStatus.QUEUED: 0,
+    DeliveryStatus.SENT: 1,
+    DeliveryStatus.FAILED: 2,
+    DeliveryStatus.NOT_SENT_OPTED_OUT: 2,
+    DeliveryStatus.NOT_SENT_PAUSED: 2,
+    DeliveryStatus.NOT_SENT_NO_CONTACT: 2,
+    DeliveryStatus.DELIVERED: 3,
+}
+_SKIPPED_SMS = {"opted_out": DeliveryStatus.NOT_SENT_OPTED_OUT, "no_mobile": DeliveryStatus.NOT_SENT_NO_CONTACT,
+                "paused_for_customer": DeliveryStatus.NOT_SENT_PAUSED,
+                "paused_for_booking": DeliveryStatus.NOT_SENT_PAUSED}
+
+
+def comment_deliver(*, actor: Actor, channel: Channel, comment_id: int) -> list[CommentDelivery]:
+    """Bring a customer-visible message that staff or a fieldworker wrote in a booking's discussion
+    to the customer, by SMS or e-mail (``selectors.comment_delivery_plan``), and return the
+    comment's deliveries. Internal notes and the customer's own messages never leave.
+
+    At most once per channel: the delivery row (``dedupe_key`` ``comment:<id>``) is claimed before
+    anything is sent, so a retried task finds it and sends nothing. When the first delivery failed
+    (refused at once, or reported failed by the SMS status webhook, which runs this again), the
+    other usable channel is tried once (``comment:<id>:fallback``). Call outside a transaction (a
+    task): the transports are network calls."""
+    if not actor.is_system:
+        raise PermissionDenied("Only the system delivers discussion messages.")
+    from core.bookings.models import BookingComment
+
+    comment = BookingComment.objects.select_related("booking", "booking__customer").filter(pk=comment_id).first()
+    if comment is None or not comment.visible_to_customer or comment.author_kind not in DELIVERY_AUTHORS:
+        return []
+    booking, customer = comment.booking, comment.booking.customer
+    key = f"comment:{comment.pk}"
+    for dedupe_key in (key, f"{key}:fallback"):
+        done = list(CommentDelivery.objects.filter(comment=comment))
+        tried = next((delivery for delivery in done if delivery.dedupe_key == dedupe_key), None)
+        if tried is not None:
+            if tried.status == DeliveryStatus.FAILED:
+                continue  # the first one failed: the fallback next, unless it was tried too
+            return done
+        if dedupe_key != key and not done:
+            return done
+        exclude = done[0].channel if done else ""
+        plan = selectors.comment_delivery_plan(booking, customer, exclude=exclude)
+        if exclude and not plan.channels:
+            return done  # nothing else to try: the failed delivery says what happened
+        delivery = _delivery_claim(comment, plan, dedupe_key, actor=actor, channel=channel)
+        if delivery is None:  # claimed by another run of this task
+            return list(CommentDelivery.objects.filter(comment=comment))
+        if delivery.status != DeliveryStatus.QUEUED:
+            break
+        if delivery.channel == DeliveryChannel.SMS:
+            _send_comment_sms(delivery, comment, actor=actor, channel=channel)
+        else:
+            _send_comment_email(delivery, comment, actor=actor, channel=channel)
+        if delivery.status != DeliveryStatus.FAILED:
+            break
+    return list(CommentDelivery.objects.filter(comment=comment))
+
+
+def _delivery_claim(comment, plan: selectors.DeliveryPlan, dedupe_key: str, *, actor: Actor,
+                    channel: Channel) -> CommentDelivery | None:
+    via = plan.channels[0] if plan.channels else plan.via
+    now = timezone.now()
+    try:
+        with transaction.atomic():
+            delivery = CommentDelivery.objects.create(
+                comment=comment, channel=via, status=DeliveryStatus.QUEUED if plan.channels else plan.status,
+                dedupe_key=dedupe_key, to=plan.to.get(via, "")[:254], error="" if plan.channels else plan.reason[:255],
+                created_at=now, updated_at=now)
+            _delivery_recorded(delivery, comment.booking, actor=actor, channel=channel)
+    except IntegrityError:
+        return None
+    return delivery
+
+
+def _delivery_recorded(delivery: CommentDelivery, booking, *, actor: Actor, channel: Channel) -> None:
+    """The timeline row of a delivery's status and its event (staff watch it live)."""
+    from core.bookings import history
+
+    history.record(booking, actor=actor, channel=channel, action="comment_delivery", data={
+        "comment_id": delivery.comment_id, "delivery_id": delivery.pk, "via": delivery.channel,
+        "status": delivery.status},
+        event=events.CommentDeliveryChanged, comment_id=delivery.comment_id, delivery_id=delivery.pk,
+        via=delivery.channel, status=delivery.status, error=delivery.error, updated_at=delivery.updated_at.isoformat())
+
+
+def _delivery_move(delivery: CommentDelivery, status: str, *, error: str = "", actor: Actor, channel: Channel,
+                   booking=None) -> bool:
+    """Move a delivery forward to ``status`` (one conditional UPDATE, so a late or repeated report
+    changes nothing); True if it moved."""
+    below = [name for name, rank in DELIVERY_RANK.items() if rank < DELIVERY_RANK[status]]
+    now = timezone.now()
+    with transaction.atomic():
+        moved = CommentDelivery.objects.filter(pk=delivery.pk, status__in=below).update(
+            status=status, error=error[:255], updated_at=now)
+        if not moved:
+            return False
+        delivery.status, delivery.error, delivery.updated_at = status, error[:255], now
+        if booking is None:
+            from core.bookings.models import Booking
+
+            booking = Booking.objects.only("pk").get(comments__deliveries=delivery)
+        _delivery_recorded(delivery, booking, actor=actor, channel=channel)
+    return True
+
+
+def _sms_error(message: SmsMessage) -> str:
+    if message.error_code:
+        return f"{message.error_code}: {message.error_message}"
+    return message.error_message
+
+
+def _send_comment_sms(delivery: CommentDelivery, comment, *, actor: Actor, channel: Channel) -> None:
+    from core.company.selectors import get_company
+    from core.outreach.links import booking_thread_url
+
+    booking = comment.booking
+    body = messages.comment(booking, comment.author_name, comment.body, get_company(), booking_thread_url(booking))
+    # prompt: the customer's answer to this text lands in this booking's discussion, as a reply to it
+    message = sms_send(actor=actor, channel=channel, to=delivery.to, body=body, kind=SmsKind.COMMENT,
+                       customer_id=booking.customer_id, booking_id=booking.pk, prompt=True,
+                       prompt_data={"comment_id": comment.pk})
+    CommentDelivery.objects.filter(pk=delivery.pk).update(sms_message=message)
+    delivery.sms_message = message
+    if message.status == SmsStatus.SKIPPED:  # the number opted out in between
+        status = _SKIPPED_SMS.get(message.error_message, DeliveryStatus.NOT_SENT_NO_CONTACT)
+        _delivery_move(delivery, status, error=f"sms: {message.error_message}", actor=actor, channel=channel,
+                       booking=booking)
+        return
+    # read again: a status report may have come in before the delivery named the message
+    message.refresh_from_db()
+    status = SMS_TO_DELIVERY.get(message.status, DeliveryStatus.QUEUED)
+    if status != DeliveryStatus.QUEUED:
+        _delivery_move(delivery, status, error=_sms_error(message) if status == DeliveryStatus.FAILED else "",
+                       actor=actor, channel=channel, booking=booking)
+
+
+def _send_comment_email(delivery: CommentDelivery, comment, *, actor: Actor, channel: Channel) -> None:
+    from core.company.selectors import get_company
+    from core.outreach import emails
+    from core.outreach import services as outreach
+    from core.outreach.models import EmailKind, EmailMessage, EmailStatus
+
+    booking = comment.booking
+    content = emails.comment(booking, comment, get_company())
+    message = outreach.email_queue(actor=actor, channel=channel, kind=EmailKind.COMMENT, booking_id=booking.pk,
+                                   dedupe_key=delivery.dedupe_key, content=content, enqueue=False)
+    if message is None:  # logged by an earlier run that stopped before the delivery named it
+        message = EmailMessage.objects.get(dedupe_key=delivery.dedupe_key)
+    CommentDelivery.objects.filter(pk=delivery.pk).update(email_message=message)
+    delivery.email_message = message
+    if message.status == EmailStatus.SKIPPED:
+        _delivery_move(delivery, DeliveryStatus.NOT_SENT_NO_CONTACT, error=f"email: {message.skip_reason}",
+                       actor=actor, channel=channel, booking=booking)
+        return
+    payload = {"subject": content.subject, "text": content.text, "html": content.html}
+    sent = outreach.email_deliver(actor=actor, channel=channel, message_id=message.pk, content=payload)
+    if sent.status == EmailStatus.SENT:
+        _delivery_move(delivery, DeliveryStatus.SENT, actor=actor, channel=channel, booking=booking)
+    elif sent.status == EmailStatus.FAILED:
+        _delivery_move(delivery, DeliveryStatus.FAILED, error=sent.error, actor=actor, channel=channel,
+                       booking=booking)
+
+
+def _comment_sms_reported(message: SmsMessage, *, actor: Actor, channel: Channel) -> None:
+    """A status report on a discussion text moves its delivery along; a failure tries e-mail."""
+    delivery = CommentDelivery.objects.filter(sms_message=message).first()
+    status = SMS_TO_DELIVERY.get(message.status)
+    if delivery is None or status is None:
+        return
+    failed = status == DeliveryStatus.FAILED
+    if _delivery_move(delivery, status, error=_sms_error(message) if failed else "", actor=actor,
+                      channel=channel) and failed:
+        from .tasks import deliver_comment
+
+        comment_id = delivery.comment_id
+        transaction.on_commit(lambda: deliver_comment.enqueue(comment_id), robust=True)

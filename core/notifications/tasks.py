@@ -55,6 +55,14 @@ def send_booking_sms(kind: str, booking_id: int) -> int | None:
     return message.pk
 
 
+@task()
+def deliver_comment(comment_id: int) -> list[str]:
+    """Bring a customer-visible discussion message to the customer (``services.comment_deliver``);
+    returns the statuses of its deliveries. Safe to run again: nothing is sent twice."""
+    deliveries = services.comment_deliver(actor=Actor.system(), channel=Channel.SYSTEM, comment_id=comment_id)
+    return [delivery.status for delivery in deliveries]
+
+
 def due_reminder_ids(now=None) -> list[int]:
     """Open bookings starting within the reminder lead time that have no reminder yet, whose
     SMS is not paused and whose customer has not opted out."""

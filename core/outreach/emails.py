@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import zoneinfo
 from dataclasses import dataclass
+from datetime import datetime
 
 from django.conf import settings
 from django.template.loader import render_to_string
@@ -28,11 +29,16 @@ class Rendered:
 
 def when(booking: Booking) -> str:
     """The booking's start in its own time zone, e.g. 'Tue 1 Dec 2026, 9:00 AM (Australia/Sydney)'."""
+    return local_time(booking, booking.scheduled_start)
+
+
+def local_time(booking: Booking, moment: datetime) -> str:
+    """A moment in the booking's own time zone, e.g. 'Tue 1 Dec 2026, 9:05 AM (Australia/Sydney)'."""
     try:
         tz = zoneinfo.ZoneInfo(booking.time_zone)
     except (zoneinfo.ZoneInfoNotFoundError, ValueError):
         tz = zoneinfo.ZoneInfo("UTC")
-    local = booking.scheduled_start.astimezone(tz)
+    local = moment.astimezone(tz)
     hour = local.strftime("%I").lstrip("0")
     return f"{local:%a} {local.day} {local:%b %Y}, {hour}:{local:%M %p} ({booking.time_zone})"
 
@@ -85,6 +91,18 @@ def cancellation(booking: Booking, company: Company) -> Rendered:
     context = _booking_context(booking, company, with_cancel=False)
     context["fee"] = booking.cancellation_fee if booking.cancellation_fee else None
     return _render("cancellation", f"{company.name}: booking #{booking.number} is cancelled", context)
+
+
+def comment(booking: Booking, comment, company: Company) -> Rendered:
+    """A message from staff or a fieldworker in the booking's discussion, with a signed link straight
+    to the thread (the booking link and its ``#discussion`` anchor), where the customer answers."""
+    context = _booking_context(booking, company, with_cancel=False)
+    context.update({
+        "comment": comment,
+        "written_at": local_time(booking, comment.created_at),
+        "thread_url": f"{context['view_url']}#discussion",  # links.booking_thread_url, same token
+    })
+    return _render("comment", f"{company.name}: a message about booking #{booking.number}", context)
 
 
 def portal_link(customer, company: Company, url: str, minutes: int) -> Rendered:

@@ -39,6 +39,11 @@ def booking_view_url(booking: Booking, token: str | None = None) -> str:
     return f"{settings.FIELDOPS_PUBLIC_URL}/b/{token or booking_token(booking)}/"
 
 
+def booking_thread_url(booking: Booking, token: str | None = None) -> str:
+    """The booking's page opened at its discussion, where the customer reads and answers."""
+    return f"{booking_view_url(booking, token)}#discussion"
+
+
 def booking_cancel_url(booking: Booking, token: str | None = None) -> str:
     return f"{settings.FIELDOPS_PUBLIC_URL}/b/{token or booking_token(booking)}/cancel"
 

@@ -18,6 +18,7 @@ class EmailKind(models.TextChoices):
     REMINDER = "reminder", "Booking reminder"
     CANCELLATION = "cancellation", "Cancellation notice"
     PORTAL_LINK = "portal_link", "Portal sign-in link"
+    COMMENT = "comment", "Booking discussion message"
 
 
 AUTOMATED_EMAIL_KINDS = frozenset({EmailKind.CONFIRMATION, EmailKind.REMINDER, EmailKind.CANCELLATION})

@@ -69,12 +69,13 @@ def _skip_reason(kind: str, booking: Booking | None, customer: Customer | None, 
 
 def email_queue(*, actor: Actor, channel: Channel, kind: str, booking_id: int | None = None,
                 customer_id: int | None = None, dedupe_key: str | None = None,
-                content: emails.Rendered | None = None) -> EmailMessage | None:
+                content: emails.Rendered | None = None, enqueue: bool = True) -> EmailMessage | None:
     """Log an e-mail and, after commit, hand it to the Tasks API.
 
     Returns None when a row with the same ``dedupe_key`` exists (the event was handled before).
     ``content``: pre-rendered content for messages that cannot be rendered later (sign-in links,
-    whose secret is never stored)."""
+    whose secret is never stored). ``enqueue=False``: the caller, already a task, sends it itself
+    with :func:`email_deliver` and reads the outcome (the delivery of a discussion message)."""
     _system_only(actor)
     if kind not in EmailKind.values:
         raise ValidationFailed("kind", "Unknown e-mail kind.")
@@ -97,7 +98,7 @@ def email_queue(*, actor: Actor, channel: Channel, kind: str, booking_id: int | 
         if dedupe_key and EmailMessage.objects.filter(dedupe_key=dedupe_key).exists():
             return None
         raise
-    if not reason:
+    if not reason and enqueue:
         from .tasks import deliver_email
 
         payload = {"subject": content.subject, "text": content.text, "html": content.html} if content else None

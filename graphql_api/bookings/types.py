@@ -11,6 +11,8 @@ from strawberry.types import Info
 
 from core.bookings.models import Booking, BookingAssignment, BookingComment, BookingEvent, BookingLine
 from core.bookings.selectors import visible_assignments, visible_bookings, visible_comments, visible_history
+from core.notifications.models import CommentDelivery
+from core.notifications.selectors import visible_comment_deliveries
 
 from ..accounts.types import UserNode
 from ..catalog.types import ServiceNode
@@ -22,6 +24,8 @@ from ..enums import (
     BookingSourceEnum,
     BookingStatusEnum,
     ChannelEnum,
+    DeliveryChannelEnum,
+    DeliveryStatusEnum,
 )
 from ..nodes import PK
 from ..workforce.types import FieldworkerNode
@@ -103,6 +107,21 @@ class HistoryEntryNode(relay.Node):
         return _scoped(queryset, info, visible_history)
 
 
+@strawberry_django.type(CommentDelivery, name="CommentDelivery",
+                        description="A customer-visible discussion message on its way to the customer (staff only).")
+class CommentDeliveryNode:
+    channel: DeliveryChannelEnum
+    status: DeliveryStatusEnum = strawberry_django.field(
+        description="queued, sent, delivered (SMS only: the carrier confirmed), failed, or not sent and why.")
+    error: str = strawberry_django.field(description="Why it failed, or why it was not sent.")
+    created_at: datetime
+    updated_at: datetime
+
+    @classmethod
+    def get_queryset(cls, queryset, info: Info, **kwargs):
+        return _scoped(queryset, info, visible_comment_deliveries)
+
+
 @strawberry_django.type(BookingComment, name="BookingComment", description="A message in a booking's discussion.")
 class CommentNode(relay.Node):
     _id_attr = PK  # the model's primary key (skips a per-row annotation scan)
@@ -112,6 +131,9 @@ class CommentNode(relay.Node):
     body: str
     visible_to_customer: bool
     created_at: datetime
+    deliveries: list[CommentDeliveryNode] = strawberry_django.field(
+        description="Staff: how this message went to the customer (SMS, else e-mail), oldest first. "
+                    "Empty for internal notes, for the customer's own messages and for everyone but staff.")
 
     @classmethod
     def get_queryset(cls, queryset, info: Info, **kwargs):

@@ -24,10 +24,10 @@ from ..context import actor_from_info, request_cache
 from ..enums import (
     ActorKindEnum,
     ChannelEnum,
-    DeliveryStatusEnum,
     InquiryActionEnum,
     InquiryKindEnum,
     InquiryStatusEnum,
+    ReplyDeliveryStatusEnum,
 )
 from ..errors import UserError, attempt
 from ..ids import decode_id, decode_optional
@@ -57,9 +57,9 @@ class InquiryHistoryEntryNode(relay.Node):
 
     @strawberry_django.field(only=["delivery_status"],
                              description="A reply: what became of it when it was sent. Null for other entries.")
-    def delivery_status(self) -> DeliveryStatusEnum | None:
+    def delivery_status(self) -> ReplyDeliveryStatusEnum | None:
         value = self.delivery_status  # type: ignore[attr-defined]
-        return DeliveryStatusEnum(value) if value else None
+        return ReplyDeliveryStatusEnum(value) if value else None
 
     @classmethod
     def get_queryset(cls, queryset, info: Info, **kwargs):

@@ -31,7 +31,7 @@ from core.bookings.selectors import booking_for
 from core.company.selectors import get_company
 from core.errors import DomainError, NotFound, PermissionDenied, ValidationFailed
 from realtime import auth, hub
-from realtime.filters import BoardFilter, comment_visible_to, concerns_fieldworker, revokes
+from realtime.filters import BoardFilter, comment_visible_to, concerns_fieldworker, is_delivery_change, revokes
 from realtime.groups import (
     ALL_BOOKINGS,
     INBOX,
@@ -46,7 +46,7 @@ from realtime.hub import TICK
 from ..bookings.queries import BookingFilter
 from ..context import aactor_from_context
 from ..ids import decode_id
-from .types import LiveBookingEvent, LiveComment, LiveInquiryEvent, built
+from .types import LiveBookingEvent, LiveComment, LiveCommentDelivery, LiveInquiryEvent, built
 
 logger = logging.getLogger("graphql_api")
 T = TypeVar("T")
@@ -164,6 +164,23 @@ class RealtimeSubscription:
                     raise DomainError("access_revoked", "You no longer have access to this booking.")
                 if comment_visible_to(message, actor):
                     yield built(LiveComment, message, LiveComment.from_message)
+
+    @strawberry.subscription(description="Staff: each change of status of a discussion message's delivery to the "
+                                         "customer on one booking (queued, sent, delivered, failed, not sent), as "
+                                         "it happens. Pairs with bookingDiscussion on the same connection.")
+    @_guarded
+    async def comment_deliveries(self, info: Info, booking_id: strawberry.ID,
+                                 ) -> AsyncGenerator[LiveCommentDelivery, None]:
+        pk = decode_id(booking_id, "Booking", "bookingId")
+        actor = await _subscriber(info)
+        if not actor.is_staff:
+            raise PermissionDenied("Only staff see how messages reached the customer.")
+        async with _listen(info, actor, booking_group(pk)) as messages:
+            if await database_sync_to_async(booking_for)(actor, pk) is None:
+                raise NotFound("booking", field="bookingId")
+            async for message in messages:
+                if is_delivery_change(message):
+                    yield built(LiveCommentDelivery, message, LiveCommentDelivery.from_message)
 
     @strawberry.subscription(description="Staff: every change to bookings matching the filter (same meaning as "
                                          "the bookings query's), including bookings leaving it.")

@@ -20,6 +20,8 @@ from ..enums import (
     AssignmentStatusEnum,
     BookingStatusEnum,
     ChannelEnum,
+    DeliveryChannelEnum,
+    DeliveryStatusEnum,
     InquiryKindEnum,
     InquiryStatusEnum,
 )
@@ -93,6 +95,33 @@ class LiveComment:
             visible_to_customer=bool(details.get("visible_to_customer")),
             created_at=_when(details.get("created_at")) or _when(message.get("occurred_at")),  # type: ignore[arg-type]
             reply_to_id=strawberry.ID(encode_id("BookingComment", reply_to)) if reply_to else None,
+        )
+
+
+@strawberry.type(name="LiveCommentDelivery",
+                 description="A discussion message's delivery to the customer changed status (staff only).")
+class LiveCommentDelivery:
+    __shared_execution__ = True  # plain fields only: see execution.py
+    event_id: strawberry.ID = strawberry.field(
+        description="Stable: the id of the BookingHistoryEntry this change wrote.")
+    booking_id: strawberry.ID
+    comment_id: strawberry.ID = strawberry.field(description="The BookingComment id.")
+    channel: DeliveryChannelEnum | None = strawberry.field(description="How it went to the customer.")
+    status: DeliveryStatusEnum | None
+    error: str
+    updated_at: datetime
+
+    @classmethod
+    def from_message(cls, message: dict[str, Any]) -> LiveCommentDelivery:
+        details = message["details"]
+        return cls(
+            event_id=event_gid(message["event_id"]),
+            booking_id=strawberry.ID(encode_id("Booking", message["booking_id"])),
+            comment_id=strawberry.ID(encode_id("BookingComment", details["comment_id"])),
+            channel=_enum(DeliveryChannelEnum, details.get("via")),
+            status=_enum(DeliveryStatusEnum, details.get("status")),
+            error=details.get("error", ""),
+            updated_at=_when(details.get("updated_at")) or _when(message.get("occurred_at")),  # type: ignore[arg-type]
         )
 
 

@@ -18,6 +18,11 @@ subscription D($id: ID!) {
   }
 }"""
 
+DELIVERIES = """
+subscription C($id: ID!) {
+  commentDeliveries(bookingId: $id) { eventId bookingId commentId channel status error updatedAt }
+}"""
+
 EVENTS = """
 subscription E($filter: BookingFilter) {
   bookingEvents(filter: $filter) {

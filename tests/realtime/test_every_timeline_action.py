@@ -2,8 +2,9 @@
 
 The actions are read from the source (every ``history.record(..., action=...)`` and every
 ``_transition(..., action=...)``), so a new timeline action without a scenario here fails the first
-test; each scenario then drives real services and a staff board (``bookingEvents``) or the booking's
-discussion (``bookingDiscussion``) over a real WebSocket must receive one message per new row."""
+test; each scenario then drives real services and a staff board (``bookingEvents``), the booking's
+discussion (``bookingDiscussion``) or its deliveries to the customer (``commentDeliveries``) over a real
+WebSocket must receive one message per new row."""
 
 from __future__ import annotations
 
@@ -26,7 +27,7 @@ from core.crm import services as crm_services
 from graphql_api.ids import encode_id
 from tests import factories
 
-from .support import DISCUSSION, EVENTS, Client, members, wait_members
+from .support import DELIVERIES, DISCUSSION, EVENTS, Client, members, wait_members
 
 CORE = pathlib.Path(__file__).resolve().parents[2] / "core"
 WRITERS = {"record", "_transition"}  # history.record, and the status helper that passes its action on
@@ -120,6 +121,9 @@ SCENARIOS: dict[str, Callable[[Any], Any]] = {
                                                                     booking_id=w.booking.pk, sms_paused=True),
     "comment_added": lambda w: bookings.comment_add(actor=w.staff_actor, channel=S, booking_id=w.booking.pk,
                                                     body="Internal: bring the ladder"),
+    # a customer-visible message goes to the customer (by SMS here): its delivery is a row too
+    "comment_delivery": lambda w: bookings.comment_add(actor=w.staff_actor, channel=S, booking_id=w.booking.pk,
+                                                       body="We will arrive at 9", visible_to_customer=True),
     "cancellation_requested": lambda w: crm_services.inquiry_open(
         actor=Actor.for_customer(w.customer), channel=Channel.SMS, kind="cancellation_request",
         body="CANCEL", customer_id=w.customer.pk, booking_ids=[w.booking.pk], contact=w.customer.mobile),
@@ -163,14 +167,16 @@ async def test_each_timeline_action_reaches_a_live_subscriber(app, world, action
     group = f"booking.{world.booking.pk}"
     before = await members(group)
     await talk.subscribe("d", DISCUSSION, {"id": encode_id("Booking", world.booking.pk)})
-    await wait_members(group, before + 1)
+    await talk.subscribe("c", DELIVERIES, {"id": encode_id("Booking", world.booking.pk)})
+    await wait_members(group, before + 2)
 
     start = await database_sync_to_async(_last_row_id)()
     await database_sync_to_async(SCENARIOS[action])(world)
     rows = await database_sync_to_async(_rows_after)(start)
     assert action in {row_action for _id, _booking, row_action in rows}
 
-    board_rows = [(encode_id("BookingHistoryEntry", pk), act) for pk, _b, act in rows if act != "comment_added"]
+    discussion = ("comment_added", "comment_delivery")  # on the booking's own streams, not the boards
+    board_rows = [(encode_id("BookingHistoryEntry", pk), act) for pk, _b, act in rows if act not in discussion]
     got = []
     for _ in board_rows:
         message = await board.receive()
@@ -183,10 +189,14 @@ async def test_each_timeline_action_reaches_a_live_subscriber(app, world, action
     own = {"status_changed": {"confirmed", "started", "completed"}, "updated": {"updated", "automation_changed"}}
     for (_, live), (_, row) in zip(got, board_rows, strict=True):
         assert live == row or row in own.get(live, ()), (live, row)
-    comments = [encode_id("BookingHistoryEntry", pk) for pk, _b, act in rows if act == "comment_added"]
-    for event_id in comments:
-        message = await talk.receive()
-        assert message["payload"]["data"]["bookingDiscussion"]["eventId"] == event_id
+    streams = {"comment_added": ("d", "bookingDiscussion"), "comment_delivery": ("c", "commentDeliveries")}
+    for pk, _b, act in rows:
+        if act in streams:  # in order on the one connection: the comment, then its delivery
+            message = await talk.receive()
+            stream, field = streams[act]
+            assert message["id"] == stream
+            assert message["payload"]["data"][field]["eventId"] == encode_id("BookingHistoryEntry", pk)
+    assert await talk.nothing()
     assert await board.nothing()
     await board.close()
     await talk.close()

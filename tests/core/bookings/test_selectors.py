@@ -115,8 +115,9 @@ def test_visible_history(world):
     def actions(actor, booking):
         return [row.action for row in selectors.visible_history(actor).filter(booking=booking).order_by("id")]
 
+    # the public comment went to the customer by SMS: its delivery is on the timeline (decision 0611)
     full = ["created", "assigned", "accepted", "assigned", "assigned", "declined", "owner_changed",
-            "comment_added", "comment_added"]
+            "comment_added", "comment_added", "comment_delivery"]
     assert actions(a["staff"], w.b1) == full
     assert actions(a["accepted"], w.b1) == full
     # the customer sees what happened to the booking, not office bookkeeping, offers to other
