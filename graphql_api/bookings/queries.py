@@ -11,8 +11,8 @@ from strawberry_django.optimizer import optimize
 
 from core.actors import Actor
 from core.bookings import services
-from core.bookings.models import ACTIVE_ASSIGNMENT, BookingAssignment, BookingEvent
-from core.bookings.selectors import visible_bookings
+from core.bookings.models import ACTIVE_ASSIGNMENT, BookingEvent
+from core.bookings.selectors import visible_assignments, visible_bookings
 from core.company.selectors import get_company
 from core.errors import ValidationFailed
 
@@ -56,7 +56,10 @@ def _instant(value: datetime, field: str) -> datetime:
     return value.replace(tzinfo=zoneinfo.ZoneInfo(get_company().time_zone))
 
 
-def apply_booking_filter(qs, flt: BookingFilter | None):
+def apply_booking_filter(qs, flt: BookingFilter | None, actor: Actor):
+    """Narrow ``qs`` (already the actor's bookings). A filter reads only what the actor may read:
+    filtering by fieldworker goes through the assignments the actor can see (a customer sees the
+    accepted ones only, so an offer never shows through a count)."""
     if flt is None:
         return qs
     if flt.status:
@@ -73,7 +76,7 @@ def apply_booking_filter(qs, flt: BookingFilter | None):
         qs = qs.filter(customer_id=decode_id(flt.customer_id, "Customer", "filter.customerId"))
     if flt.fieldworker_id is not None:
         fieldworker_pk = decode_id(flt.fieldworker_id, "Fieldworker", "filter.fieldworkerId")
-        offered = BookingAssignment.objects.filter(fieldworker_id=fieldworker_pk, status__in=ACTIVE_ASSIGNMENT)
+        offered = visible_assignments(actor).filter(fieldworker_id=fieldworker_pk, status__in=ACTIVE_ASSIGNMENT)
         qs = qs.filter(pk__in=offered.values("booking_id"))
     return qs
 
@@ -112,7 +115,7 @@ class BookingsQuery:
     def bookings(self, info: Info, filter: BookingFilter | None = None,
                  order_by: BookingOrder | None = None) -> Iterable[BookingNode]:
         actor: Actor = actor_from_info(info)
-        qs = apply_booking_filter(visible_bookings(actor), filter)
+        qs = apply_booking_filter(visible_bookings(actor), filter, actor)
         if actor.is_staff:
             # Staff see every customer and property, so a join answers what the optimiser would
             # otherwise prefetch through the scoped types (the prefetch then finds them cached).
