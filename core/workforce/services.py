@@ -293,7 +293,8 @@ def time_off_add(*, actor: Actor, channel: Channel, fieldworker_id: int, starts_
 
 def time_off_remove(*, actor: Actor, channel: Channel, time_off_id: int) -> ScheduleChange:
     row = TimeOff.objects.filter(pk=time_off_id).first()
-    if row is None:
+    is_own = row is not None and actor.is_fieldworker and actor.fieldworker_id == row.fieldworker_id
+    if row is None or not (actor.is_staff or actor.is_system or is_own):  # someone else's looks missing
         raise NotFound("time off", field="timeOffId")
     with transaction.atomic():
         fieldworker = _locked_fieldworker(row.fieldworker_id, actor)
@@ -436,9 +437,9 @@ def _decide(*, actor: Actor, channel: Channel, change_request_id: int, approve: 
         raise ValidationFailed("note", "At most 2000 characters.", code="too_long")
     with transaction.atomic():
         request = ChangeRequest.objects.select_for_update().filter(pk=change_request_id).first()
-        if request is None:
+        # a request the caller may not decide looks exactly like a missing one (after the same read)
+        if request is None or not (actor.is_staff or actor.is_system):
             raise NotFound("change request")
-        _staff_only(actor)
         if request.status != ChangeRequestStatus.PENDING:
             raise DomainError("already_decided", f"This request was already {request.status}.")
         if approve:

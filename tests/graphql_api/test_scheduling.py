@@ -132,7 +132,7 @@ def test_a_fieldworkers_hours_become_a_request_that_staff_approve(fieldworker, f
     assert out["changeRequest"]["kind"] == "working_hours" and out["changeRequest"]["status"] == "pending"
     assert not WorkingHours.objects.filter(fieldworker=fieldworker).exists()
     denied = run(fieldworker_actor, APPROVE, id=out["changeRequest"]["id"])["data"]["approveChangeRequest"]
-    assert denied["errors"] == [{"code": "forbidden"}]
+    assert denied["errors"] == [{"code": "not_found"}]  # as a request that does not exist
     approved = run(staff_actor, APPROVE, id=out["changeRequest"]["id"])["data"]["approveChangeRequest"]
     assert approved == {"changeRequest": {"id": out["changeRequest"]["id"], "status": "approved"}, "errors": []}
     assert WorkingHours.objects.filter(fieldworker=fieldworker).count() == 1

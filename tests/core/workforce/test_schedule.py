@@ -72,15 +72,18 @@ def test_a_fieldworker_files_a_change_request_unless_the_business_allows_self_ed
 
 
 def test_fieldworkers_cannot_touch_someone_elses_schedule_or_decide_requests(fieldworker, fieldworker_actor,
-                                                                             customer_actor):
+                                                                             customer_actor, staff_actor):
     other = factories.fieldworker()
     for actor in (fieldworker_actor, customer_actor, Actor.anonymous()):
         assert_refused(lambda a=actor: services.working_hours_set(actor=a, channel=Channel.GRAPHQL,
                                                                   fieldworker_id=other.pk, ranges=[]), "not_found")
     request = services.working_hours_set(actor=fieldworker_actor, channel=Channel.TELEGRAM,
                                          fieldworker_id=fieldworker.pk, ranges=[]).change_request
-    assert_refused(lambda: services.change_request_approve(actor=fieldworker_actor, channel=Channel.TELEGRAM,
-                                                           change_request_id=request.pk), "forbidden")
+    denied = assert_refused(lambda: services.change_request_approve(
+        actor=fieldworker_actor, channel=Channel.TELEGRAM, change_request_id=request.pk), "not_found")
+    missing = assert_refused(lambda: services.change_request_approve(
+        actor=staff_actor, channel=Channel.TELEGRAM, change_request_id=request.pk + 1000), "not_found")
+    assert (denied.field, denied.message) == (missing.field, missing.message)  # denied looks missing
     assert_refused(lambda: services.fieldworker_set_status(actor=fieldworker_actor, channel=Channel.TELEGRAM,
                                                            fieldworker_id=fieldworker.pk, status="active"),
                    "forbidden")
