@@ -21,15 +21,9 @@ logger = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True, kw_only=True)
-class DomainEvent:
-    """Base of all events. ``event_id`` is the id of the history row the change wrote."""
-
-    event_id: int
-    booking_id: int
-    channel: str
-    actor_kind: str
-    actor_user_id: int | None = None
-    occurred_at: str = ""
+class Event:
+    """What every event is: a frozen dataclass of plain values with a name (booking events below;
+    ``core.workforce.events`` and ``core.crm.events`` carry no booking id and subclass this)."""
 
     @property
     def name(self) -> str:
@@ -37,6 +31,18 @@ class DomainEvent:
 
     def as_dict(self) -> dict[str, Any]:
         return {"type": self.name, **asdict(self)}
+
+
+@dataclass(frozen=True, kw_only=True)
+class DomainEvent(Event):
+    """Base of the booking events. ``event_id`` is the id of the history row the change wrote."""
+
+    event_id: int
+    booking_id: int
+    channel: str
+    actor_kind: str
+    actor_user_id: int | None = None
+    occurred_at: str = ""
 
 
 E = TypeVar("E", bound=DomainEvent)

@@ -36,6 +36,25 @@ def _fresh_cache() -> Iterator[None]:
     _clear_cache()
 
 
+OUR_NUMBER = "+61400999999"  # the business's Twilio number in the tests
+
+
+@pytest.fixture
+def twilio_sms(settings):
+    """Twilio settings for signed webhooks, and texts kept in the in-memory outbox (cleared around)."""
+    from core.notifications import backends
+
+    settings.TWILIO_FROM_NUMBER = OUR_NUMBER
+    settings.TWILIO_AUTH_TOKEN = "test-auth-token-0123456789"
+    settings.SMS_BACKEND = "core.notifications.backends.LocmemSmsBackend"
+    settings.SMS_CANCEL_IS_CARRIER_OPT_OUT = True
+    backends.outbox.clear()
+    backends.blocked.clear()
+    yield backends.outbox
+    backends.outbox.clear()
+    backends.blocked.clear()
+
+
 @pytest.fixture
 def company(db):
     return get_company()

@@ -4,23 +4,17 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
-from typing import Any
+from dataclasses import dataclass
+
+from core.events import Event
 
 
 @dataclass(frozen=True, kw_only=True)
-class WorkforceEvent:
+class WorkforceEvent(Event):
     fieldworker_id: int
     channel: str
     actor_kind: str
     actor_user_id: int | None = None
-
-    @property
-    def name(self) -> str:
-        return type(self).__name__
-
-    def as_dict(self) -> dict[str, Any]:
-        return {"type": self.name, **asdict(self)}
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -10,7 +10,6 @@ from __future__ import annotations
 import json
 import re
 
-import pytest
 from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
 from django.core import mail
@@ -22,7 +21,7 @@ from core.notifications import backends as sms_backends
 from core.notifications.models import CommentDelivery
 from graphql_api.ids import encode_id
 from tests import factories
-from tests.conversations.sms.conftest import OUR_NUMBER, SMS_PATH, inbound_params, parse_reply, post_signed
+from tests.conversations.sms.conftest import SMS_PATH, inbound_params, parse_reply, post_signed
 from tests.conversations.telegram import updates
 from tests.conversations.telegram.conftest import accept, bot_api, linked, offered, telegram, webhook  # noqa: F401
 from tests.graphql_api.conftest import bearer
@@ -33,16 +32,6 @@ ADD_COMMENT = """mutation($input: AddBookingCommentInput!) {
   addBookingComment(input: $input) { comment { id } errors { code message } }
 }"""
 INTERNAL = "Internal: the customer was rude to the last crew, send two"
-
-
-@pytest.fixture
-def sms_settings(settings):
-    settings.TWILIO_FROM_NUMBER = OUR_NUMBER
-    settings.TWILIO_AUTH_TOKEN = "test-auth-token-0123456789"
-    settings.SMS_BACKEND = "core.notifications.backends.LocmemSmsBackend"
-    sms_backends.outbox.clear()
-    yield
-    sms_backends.outbox.clear()
 
 
 class Live:
@@ -73,7 +62,7 @@ def sms_to(number: str) -> list[str]:
     return [message.body for message in sms_backends.outbox if message.to == number]
 
 
-def test_the_conversation_closes_the_loop(webhook, linked, offered, sms_settings, client, settings):  # noqa: F811
+def test_the_conversation_closes_the_loop(webhook, linked, offered, twilio_sms, client, settings):  # noqa: F811
     settings.CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
     customer = factories.customer(with_login=True, name="Jo Bloggs", email="jo@example.com")
     binding = linked(CHAT)

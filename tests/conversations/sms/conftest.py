@@ -13,12 +13,11 @@ from django.test import Client
 from django.utils import timezone
 
 from conversations.sms.signing import SIGNATURE_HEADER, sign
-from core.notifications import backends
 from core.notifications.models import SmsKind
 from core.notifications.tasks import send_booking_sms
 from tests import factories
+from tests.conftest import OUR_NUMBER
 
-OUR_NUMBER = "+61400999999"
 SMS_PATH = "/webhooks/twilio/sms/"
 STATUS_PATH = "/webhooks/twilio/status/"
 _sids = itertools.count(1)
@@ -64,16 +63,8 @@ def parse_reply(response) -> Reply:
 
 
 @pytest.fixture(autouse=True)
-def _sms_settings(settings):
-    settings.TWILIO_FROM_NUMBER = OUR_NUMBER
-    settings.TWILIO_AUTH_TOKEN = "test-auth-token-0123456789"
-    settings.SMS_BACKEND = "core.notifications.backends.LocmemSmsBackend"
-    settings.SMS_CANCEL_IS_CARRIER_OPT_OUT = True
-    backends.outbox.clear()
-    backends.blocked.clear()
-    yield
-    backends.outbox.clear()
-    backends.blocked.clear()
+def _sms_settings(twilio_sms):
+    return twilio_sms
 
 
 @pytest.fixture

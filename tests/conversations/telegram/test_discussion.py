@@ -14,23 +14,12 @@ from core.bookings import services as booking_services
 from core.bookings.models import BookingComment, BookingEvent
 from core.chat.models import ChatMessage, ProcessedUpdate
 from core.company.services import company_update
-from core.notifications import backends as sms_backends
 from tests import factories
-from tests.conversations.sms.conftest import OUR_NUMBER, SMS_PATH, inbound_params, parse_reply, post_signed
+from tests.conversations.sms.conftest import SMS_PATH, inbound_params, parse_reply, post_signed
 from tests.core.support import db_state
 
 from . import updates
 from .conftest import accept
-
-
-@pytest.fixture
-def sms_settings(settings):
-    settings.TWILIO_FROM_NUMBER = OUR_NUMBER
-    settings.TWILIO_AUTH_TOKEN = "test-auth-token-0123456789"
-    settings.SMS_BACKEND = "core.notifications.backends.LocmemSmsBackend"
-    sms_backends.outbox.clear()
-    yield
-    sms_backends.outbox.clear()
 
 
 @pytest.fixture
@@ -62,7 +51,7 @@ def _domain_and_comments():
 
 
 def test_a_customers_text_reaches_the_chat_and_a_reply_goes_back_to_the_customer(webhook, on_job, client,
-                                                                                  sms_settings):
+                                                                                  twilio_sms):
     binding, booking = on_job(6001)
     # the customer texts the business; their only open booking takes the message
     texted = parse_reply(post_signed(client, SMS_PATH, inbound_params("Can you come at 8 instead?",

@@ -2,17 +2,9 @@ from __future__ import annotations
 
 import pytest
 
-from core.notifications import backends
-
-OUR_NUMBER = "+61400999999"
+from tests.conftest import OUR_NUMBER  # noqa: F401 (imported from here by other tests)
 
 
 @pytest.fixture(autouse=True)
-def _sms_settings(settings):
-    settings.TWILIO_FROM_NUMBER = OUR_NUMBER
-    settings.SMS_BACKEND = "core.notifications.backends.LocmemSmsBackend"
-    backends.outbox.clear()
-    backends.blocked.clear()
-    yield
-    backends.outbox.clear()
-    backends.blocked.clear()
+def _sms_settings(twilio_sms):
+    return twilio_sms

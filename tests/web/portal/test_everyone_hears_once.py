@@ -16,11 +16,10 @@ from core import events
 from core.actors import Actor, Channel
 from core.bookings import services as booking_services
 from core.chat.models import ChatBinding, ChatMessage, MessageKind
-from core.notifications import backends as sms_backends
 from core.notifications.models import Direction, SmsKind, SmsMessage
 from core.outreach.models import EmailKind, EmailMessage, EmailReminder, FieldworkerNotification
 from tests import factories
-from tests.conversations.sms.conftest import OUR_NUMBER, SMS_PATH, inbound_params, post_signed
+from tests.conversations.sms.conftest import SMS_PATH, inbound_params, post_signed
 from tests.core.outreach.support import db_state, deliver
 from tests.graphql_api.conftest import gid, run
 
@@ -33,13 +32,8 @@ FRONTS = ("portal", "email_link", "sms", "staff")
 
 
 @pytest.fixture(autouse=True)
-def _sms(settings):
-    settings.TWILIO_FROM_NUMBER = OUR_NUMBER
-    settings.TWILIO_AUTH_TOKEN = "test-auth-token-0123456789"
-    settings.SMS_BACKEND = "core.notifications.backends.LocmemSmsBackend"
-    sms_backends.outbox.clear()
-    yield
-    sms_backends.outbox.clear()
+def _sms(twilio_sms):
+    return twilio_sms
 
 
 def cancel_via(front: str, booking, staff: Actor) -> None:
