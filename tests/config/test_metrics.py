@@ -60,18 +60,22 @@ def test_requests_by_route_and_status(db, scrape):
     Client().get("/healthz")
     Client().get("/portal/bookings/999999/")  # a pattern with a parameter: one series for every id
     Client().get("/no/such/page/")
+    Client().generic("BREW", "/healthz")  # a method made up by a client: no series of its own
     after = scrape()
     assert value(after, "fieldops_http_request_duration_seconds_count", route="healthz", method="GET") == \
         value(before, "fieldops_http_request_duration_seconds_count", route="healthz", method="GET") + 2
     assert value(after, "fieldops_http_request_duration_seconds_bucket", route="healthz", method="GET", le="+Inf") == \
         value(before, "fieldops_http_request_duration_seconds_bucket", route="healthz", method="GET", le="+Inf") + 2
     assert value(after, "fieldops_http_responses_total", route="healthz", status="200") == \
-        value(before, "fieldops_http_responses_total", route="healthz", status="200") + 2
+        value(before, "fieldops_http_responses_total", route="healthz", status="200") + 3  # BREW too
     routed = [labels for name, labels in after if name == "fieldops_http_responses_total"
               and ("route", "portal/bookings/<int:booking_id>/") in labels]
     assert routed
     assert value(after, "fieldops_http_responses_total", route="<unmatched>", status="404") == \
         value(before, "fieldops_http_responses_total", route="<unmatched>", status="404") + 1
+    assert value(after, "fieldops_http_request_duration_seconds_count", route="healthz", method="other") == \
+        value(before, "fieldops_http_request_duration_seconds_count", route="healthz", method="other") + 1
+    assert not [labels for name, labels in after if ("method", "BREW") in labels]
 
 
 def _graphql(query: str, *, operation: str | None = None, token: str | None = None, variables=None):

@@ -176,3 +176,18 @@ def test_readyz_reports_the_database_and_the_task_backend(server):
     assert report["ready"] is True
     assert report["checks"]["database"] == "ok" and report["checks"]["redis"] == "not configured"
     assert report["checks"]["tasks"]["backend"] == "thread"
+
+
+def test_with_a_multiprocess_directory_any_process_answers_for_all(tmp_path):
+    """PROMETHEUS_MULTIPROC_DIR shared by two server processes: each scrape adds up both."""
+    env = {"PROMETHEUS_MULTIPROC_DIR": str(tmp_path), "METRICS_TOKEN": TOKEN}
+    with live_stack(2, debug=False, extra_env=env) as stack:
+        first, second = stack.servers
+        before = scrape(first)
+        for process in (first, second, second):
+            assert get(f"{process.http}/readyz")[0] == 200
+        for process in (first, second):
+            page = scrape(process)
+            assert value(page, "fieldops_http_responses_total", route="readyz", status="200") == \
+                value(before, "fieldops_http_responses_total", route="readyz", status="200") + 3
+            assert ("process_cpu_seconds_total", frozenset()) not in page  # per-process figures make no sum
