@@ -7,7 +7,8 @@ Imported by the settings, before Django is set up, so it imports nothing of Djan
   pattern can recognise.
 - :func:`before_send` walks the whole event (message, exception values, breadcrumbs, request data,
   tags, extra) and replaces phone numbers in E.164 form and e-mail addresses, also URL-encoded
-  (``%2B61...``, ``...%40example.com``), as in a webhook's form body or a query string.
+  (``%2B61...``, ``...%40example.com``), as in a webhook's form body or a query string; and the
+  credentials of booking and sign-in links in URLs, and headers that carry a secret.
 - Only the Django and logging integrations (plus the SDK's defaults): an ERROR log line with a
   traceback becomes an event (a failing task, a GraphQL fault), a view's unhandled exception too.
   No performance tracing (``SENTRY_TRACES_SAMPLE_RATE`` turns it on).
@@ -24,6 +25,11 @@ PHONE = re.compile(r"(?:\+|%2[Bb])[1-9](?:[ ().-]{0,2}\d){6,14}(?!\d)")
 EMAIL = re.compile(r"[A-Za-z0-9._%+-]+(?:@|%40)[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}")
 PHONE_MASK = "[phone]"
 EMAIL_MASK = "[email]"
+# signed booking links and portal sign-in links carry their credential in the path (web/urls.py)
+LINK_TOKEN = re.compile(r"(/b/|/portal/login/)[^/?#\s\"'<>]+")
+# request headers that carry a credential Sentry's own list does not know (the Telegram webhook
+# secret, Twilio's signature); Authorization and cookies it drops itself without default PII
+SECRET_HEADER = re.compile(r"secret|token|signature|auth|cookie|key", re.IGNORECASE)
 
 
 def scrub_text(text: str) -> str:
@@ -31,6 +37,8 @@ def scrub_text(text: str) -> str:
         text = EMAIL.sub(EMAIL_MASK, text)
     if "+" in text or "%2" in text:
         text = PHONE.sub(PHONE_MASK, text)
+    if "/b/" in text or "/portal/login/" in text:
+        text = LINK_TOKEN.sub(r"\1[token]", text)
     return text
 
 
@@ -52,6 +60,10 @@ def before_send(event: dict[str, Any], hint: dict[str, Any]) -> dict[str, Any]:
     request_id = current_request_id()
     if request_id:
         event.setdefault("tags", {})["request_id"] = request_id
+    headers = (event.get("request") or {}).get("headers")
+    if isinstance(headers, dict):
+        event["request"]["headers"] = {name: "[Filtered]" if SECRET_HEADER.search(name) else value
+                                       for name, value in headers.items()}
     return scrub(event)
 
 

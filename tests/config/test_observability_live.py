@@ -22,6 +22,7 @@ from .support import FakeSentry, exception_types, json_lines, samples, value, wa
 PHONE, EMAIL = "+61412345678", "carla.customer@example.com"
 TOKEN = "metrics-token-for-tests"
 TASK = "tests.config.observed_app.note_and_maybe_fail"
+HEADER_SECRET = "header-secret-4711"
 
 
 @pytest.fixture(scope="module")
@@ -39,9 +40,9 @@ def server(sentry):
         yield stack
 
 
-def post(url: str, fields: dict[str, str], request_id: str) -> tuple[int, dict[str, str], bytes]:
+def post(url: str, fields: dict[str, str], request_id: str, **headers: str) -> tuple[int, dict[str, str], bytes]:
     request = urllib.request.Request(url, data=urllib.parse.urlencode(fields).encode(),
-                                     headers={"X-Request-ID": request_id})
+                                     headers={"X-Request-ID": request_id, **headers})
     try:
         with urllib.request.urlopen(request, timeout=30) as response:
             return response.status, dict(response.headers), response.read()
@@ -70,12 +71,13 @@ def tagged(sentry: FakeSentry, request_id: str) -> list[dict]:
 def assert_no_customer_data(sentry: FakeSentry) -> None:
     raw = sentry.raw().decode()
     for secret in (PHONE, PHONE[1:], "412345678", "%2B61412345678", EMAIL, "carla.customer%40example.com",
-                   "carla.customer"):
+                   "carla.customer", HEADER_SECRET):
         assert secret not in raw
 
 
 def test_a_view_error_is_reported_scrubbed_with_its_request_id(server, sentry):
-    status, headers, _ = post(f"{server.servers[0].http}/test/boom", {"phone": PHONE, "email": EMAIL}, "view-boom-1")
+    status, headers, _ = post(f"{server.servers[0].http}/test/boom", {"phone": PHONE, "email": EMAIL}, "view-boom-1",
+                              **{"X-Telegram-Bot-Api-Secret-Token": HEADER_SECRET})
     assert status == 500
     assert headers["x-request-id"] == "view-boom-1"
 
@@ -84,6 +86,8 @@ def test_a_view_error_is_reported_scrubbed_with_its_request_id(server, sentry):
     assert event["exception"]["values"][0]["value"] == "view failed for [phone] <[email]>"
     assert event["request"]["url"].endswith("/test/boom")
     assert event["request"]["data"] == {"phone": "[phone]", "email": "[email]"}
+    sent = {name.lower(): header for name, header in event["request"]["headers"].items()}
+    assert sent["x-telegram-bot-api-secret-token"] == "[Filtered]" and sent["x-request-id"] == "view-boom-1"
     crumbs = [crumb.get("message") for crumb in event["breadcrumbs"]["values"]]
     assert "about to fail for [phone] <[email]>" in crumbs
     assert_no_customer_data(sentry)

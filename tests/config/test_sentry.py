@@ -18,6 +18,8 @@ from core.observability import REQUEST_ID
     ("carla.customer@example.com", "[email]"),
     ("to=carla%40example.com.au&x=1", "to=[email]&x=1"),
     ("Carla <carla+jobs@mail.example.org>, +61412345678", "Carla <[email]>, [phone]"),
+    ("https://fieldops.example/b/AbC.dEf-123_x/cancel?x=1", "https://fieldops.example/b/[token]/cancel?x=1"),
+    ("GET /portal/login/eyJhbGc.sig/ 404", "GET /portal/login/[token]/ 404"),
 ])
 def test_phone_numbers_and_email_addresses_are_masked(text, expected):
     assert scrub_text(text) == expected
@@ -60,3 +62,12 @@ def test_events_are_tagged_with_the_request_id():
         REQUEST_ID.reset(token)
     assert event["tags"] == {"kind": "y", "request_id": "req-77"}
     assert "tags" not in before_send({"message": "outside a request"}, {})
+
+
+def test_headers_that_carry_a_secret_are_filtered():
+    event = before_send({"request": {"headers": {
+        "X-Telegram-Bot-Api-Secret-Token": "s3cret", "X-Twilio-Signature": "c2ln", "Accept": "text/html",
+        "X-Request-ID": "req-1"}}}, {})
+    assert event["request"]["headers"] == {"X-Telegram-Bot-Api-Secret-Token": "[Filtered]",
+                                           "X-Twilio-Signature": "[Filtered]", "Accept": "text/html",
+                                           "X-Request-ID": "req-1"}
