@@ -94,6 +94,7 @@ def test_graphql_operations_and_errors_by_operation_name(db, company, scrape):
     refused = _graphql('query OneBooking { booking(id: "%%%") { id } }', token=staff).json()
     assert refused["errors"][0]["extensions"]["code"] == "invalid_id"
     _graphql("query Broken { noSuchField }", token=staff)
+    _graphql("query Unfinished { me {", token=staff)  # a syntax error: no name can be read
     _graphql("{ me { kind } }")
     _graphql("query A { me { kind } } query B { bookings { totalCount } }", operation="B", token=staff)
     after = scrape()
@@ -106,6 +107,8 @@ def test_graphql_operations_and_errors_by_operation_name(db, company, scrape):
     assert grew("fieldops_graphql_errors_total", operation="OneBooking", kind="domain") == 1
     assert grew("fieldops_graphql_errors_total", operation="Broken", kind="request") == 1
     assert grew("fieldops_graphql_operations_total", operation="anonymous", type="query") == 1
+    assert grew("fieldops_graphql_operations_total", operation="anonymous", type="unknown") == 1
+    assert grew("fieldops_graphql_errors_total", operation="anonymous", kind="request") == 1
     assert grew("fieldops_graphql_operations_total", operation="B", type="query") == 1
     assert grew("fieldops_graphql_errors_total", operation="TodayBoard", kind="domain") == 0
 
