@@ -1,5 +1,9 @@
+import atexit
+
 from django.apps import AppConfig
 from django.db.backends.signals import connection_created
+
+from core import observability as obs
 
 _wal_set: set[str] = set()
 
@@ -15,7 +19,8 @@ def _sqlite_wal_once(sender, connection, **kwargs) -> None:
 
 
 class FieldopsConfig(AppConfig):
-    """The composition root as an app: it holds ``manage.py run_schedules`` and the SQLite set-up."""
+    """The composition root as an app: it holds ``manage.py run_schedules``, the SQLite set-up and
+    the tasks' request ids and figures (config/observability.py)."""
 
     name = "config"
     label = "fieldops_config"
@@ -23,3 +28,9 @@ class FieldopsConfig(AppConfig):
 
     def ready(self) -> None:
         connection_created.connect(_sqlite_wal_once, dispatch_uid="fieldops-sqlite-wal")
+        from config import observability
+
+        observability.connect_task_signals()  # request ids into tasks, task failures counted
+        obs.register_collector(observability.TaskQueueCollector())
+        if obs.MULTIPROCESS:
+            atexit.register(obs.mark_process_dead)

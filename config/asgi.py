@@ -19,6 +19,7 @@ from django.conf import settings  # noqa: E402
 from django.contrib.staticfiles.handlers import ASGIStaticFilesHandler  # noqa: E402
 from django.urls import get_resolver  # noqa: E402
 
+from config.observability import instrument  # noqa: E402
 from graphql_api.schema import schema  # noqa: E402
 from realtime.routing import websocket_application  # noqa: E402
 
@@ -29,10 +30,11 @@ get_resolver().url_patterns  # noqa: B018
 # production a web server or CDN serves ``collectstatic`` output.
 http_app = ASGIStaticFilesHandler(django_asgi_app) if settings.DEBUG else django_asgi_app
 
-application = ProtocolTypeRouter({
+# Every request and WebSocket runs with a request id (and a Sentry scope of its own when Sentry is on).
+application = instrument(ProtocolTypeRouter({
     "http": http_app,
     "websocket": websocket_application(schema),
-})
+}))
 
 # Only a server imports this module, and it runs with lifespan events off (manage.py serve): the periodic jobs start
 # here (once per process; a no-op unless FIELDOPS_SCHEDULER is on, which it is not under tests).

@@ -74,6 +74,9 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # first, so every response (redirects and refusals of the others included) carries X-Request-ID
+    # and is measured; config/observability.py
+    "config.observability.RequestMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -290,11 +293,32 @@ if not DEBUG and not TESTING:
     SECURE_HSTS_PRELOAD = True
     SECURE_CONTENT_TYPE_NOSNIFF = True
 
+# --- logs, errors, metrics (config/observability.py, docs/decisions/0020-0023) -------------------
+# LOG_FORMAT: "json" (one object per line, for a log collector) or "text" (a readable line); both
+# carry the request id. Default: text with DEBUG (and under tests), json otherwise.
+LOG_FORMAT = os.environ.get("LOG_FORMAT", "text" if DEBUG or TESTING else "json").strip().lower()
+if LOG_FORMAT not in {"json", "text"}:
+    raise ImproperlyConfigured(f"LOG_FORMAT must be json or text, not {LOG_FORMAT!r}.")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "filters": {"request_id": {"()": "core.observability.RequestIdFilter"}},
+    "formatters": {"json": {"()": "core.observability.JsonFormatter"},
+                   "text": {"()": "core.observability.TextFormatter"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": LOG_FORMAT, "filters": ["request_id"]}},
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "WARNING" if TESTING else "INFO")},
     # one line per task state change is noise; failures are logged at ERROR by the task runner
-    "loggers": {"django_tasks": {"level": os.environ.get("TASKS_LOG_LEVEL", "WARNING")}},
+    "loggers": {"django_tasks": {"level": os.environ.get("TASKS_LOG_LEVEL", "WARNING")},
+                # Django's own console handler (DEBUG only) would print its records a second time,
+                # without the request id: they go to the root handler like everyone's
+                "django": {"handlers": []}},
 }
+# /metrics answers only with "Authorization: Bearer <METRICS_TOKEN>"; unset: no such page (404).
+METRICS_TOKEN = os.environ.get("METRICS_TOKEN", "")
+# Errors to Sentry (config/sentry.py); the SDK itself reads SENTRY_ENVIRONMENT and SENTRY_RELEASE.
+SENTRY_DSN = os.environ.get("SENTRY_DSN", "")
+SENTRY_TRACES_SAMPLE_RATE = float(os.environ.get("SENTRY_TRACES_SAMPLE_RATE", "0")) or None
+if SENTRY_DSN and not TESTING:
+    from config import sentry
+
+    sentry.init(SENTRY_DSN, traces_sample_rate=SENTRY_TRACES_SAMPLE_RATE)

@@ -41,6 +41,7 @@ from .crm.mutations import CrmMutation
 from .crm.queries import CrmQuery
 from .errors import ErrorPolicy, expected_error
 from .fastpath import install_column_resolvers
+from .metrics import OperationMetrics
 from .nodes import NodeQuery
 from .notifications.mutations import NotificationsMutation
 from .notifications.queries import NotificationsQuery
@@ -147,6 +148,7 @@ def _introspection_rule() -> AddValidationRules:
 def build_extensions() -> list:
     """Schema extensions. Factories run per operation, so limits follow the current settings."""
     return [
+        OperationMetrics,  # first: it counts the errors as ErrorPolicy leaves them
         ErrorPolicy,
         QuerysetOptimizer,
         lambda: QueryDepthLimiter(max_depth=settings.GRAPHQL_MAX_DEPTH),

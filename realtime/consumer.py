@@ -24,6 +24,8 @@ from strawberry.exceptions import ConnectionRejectionError
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL, GRAPHQL_WS_PROTOCOL
 from strawberry.types.unset import UNSET
 
+from core.observability import WEBSOCKET_CONNECTIONS
+
 from . import auth
 
 ACTOR_KEY = "actor"
@@ -37,6 +39,21 @@ def subscription_protocols() -> tuple[str, ...]:
 
 
 class GraphQLSubscriptionConsumer(GraphQLWSConsumer):
+    counted = False
+
+    async def connect(self) -> None:
+        WEBSOCKET_CONNECTIONS.inc()
+        self.counted = True
+        await super().connect()
+
+    async def disconnect(self, code: int) -> None:
+        try:
+            await super().disconnect(code)
+        finally:
+            if self.counted:
+                self.counted = False
+                WEBSOCKET_CONNECTIONS.dec()
+
     async def get_context(self, request: Any, response: Any) -> dict[str, Any]:
         return {"request": request, "ws": request, "connection_params": {}}
 

@@ -19,6 +19,8 @@ from typing import Any
 
 from channels.layers import get_channel_layer
 
+from core.observability import GRAPHQL_SUBSCRIPTIONS
+
 logger = logging.getLogger(__name__)
 
 _hubs: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, Hub] = weakref.WeakKeyDictionary()
@@ -67,8 +69,12 @@ class Hub:
                     self.listeners.setdefault(group, set()).add(queue)
                     joined.append(group)
             stream = _drain(queue, tick)
-            async with contextlib.aclosing(stream):
-                yield stream
+            GRAPHQL_SUBSCRIPTIONS.inc()
+            try:
+                async with contextlib.aclosing(stream):
+                    yield stream
+            finally:
+                GRAPHQL_SUBSCRIPTIONS.dec()
         finally:
             for group in joined:
                 members = self.listeners.get(group)

@@ -47,6 +47,7 @@ def inbound_sms(request: HttpRequest) -> HttpResponse:
     post = request.POST
     sid = post.get("MessageSid") or post.get("SmsSid") or ""
     sender, ours, body = post.get("From", "").strip(), post.get("To", "").strip(), post.get("Body", "")
+    logger.info("inbound SMS %s", sid, extra={"message_sid": sid})
     if not sid or not sender:
         return HttpResponseBadRequest("MessageSid and From are required.")
     system = Actor.system()
@@ -82,6 +83,7 @@ def delivery_status(request: HttpRequest) -> HttpResponse:
     status = post.get("MessageStatus") or post.get("SmsStatus") or ""
     error = post.get("ErrorCode") or ""
     message_id = request.GET.get("m", "")
+    logger.info("SMS status %s: %s", sid, status, extra={"message_sid": sid, "message_status": status})
     try:
         sms_services.sms_status_update(
             actor=Actor.system(), channel=Channel.SMS, sid=sid, status=status,

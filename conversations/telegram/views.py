@@ -11,6 +11,7 @@
 
 from __future__ import annotations
 
+import contextvars
 import hmac
 import logging
 import threading
@@ -77,7 +78,8 @@ def hand_off(message_ids: list[int]) -> None:
         finally:
             close_old_connections()
 
-    threading.Thread(target=work, name="chat-hand-off", daemon=True).start()
+    # in the request's context: the tasks it enqueues carry the request id
+    threading.Thread(target=contextvars.copy_context().run, args=(work,), name="chat-hand-off", daemon=True).start()
 
 
 INT64 = 2**63
@@ -118,6 +120,7 @@ async def telegram_webhook(request: HttpRequest) -> HttpResponse:
         return _bad("No update_id.")
     if not _fits_64_bits(data):
         return _bad("Not a Telegram update.")
+    logger.info("telegram update %s", update_id, extra={"update_id": update_id})
     application = await get_application()
     try:
         update = Update.de_json(data, application.bot)

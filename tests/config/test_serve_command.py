@@ -22,6 +22,7 @@ def test_serves_the_asgi_application_without_lifespan_and_stops_gracefully(start
     assert kwargs["lifespan"] == "off"  # the router has no lifespan handler
     assert kwargs["server_header"] is False
     assert kwargs["timeout_graceful_shutdown"] == 30
+    assert kwargs["log_config"] is None  # uvicorn's lines go through LOGGING (JSON, request ids)
 
 
 @pytest.mark.parametrize(("debug", "flags", "logged"), [

@@ -226,4 +226,7 @@ if __name__ == "__main__":
 
     call_command("migrate", interactive=False, verbosity=0)
     data = _seed()
-    print("\n" + MARKER + json.dumps(data), flush=True)
+    # one write: task threads print console e-mails and SMS meanwhile, and print() writes the line
+    # and its newline separately, so another thread's output could land between them
+    sys.stdout.write("\n" + MARKER + json.dumps(data) + "\n")
+    sys.stdout.flush()

@@ -43,6 +43,9 @@ class Command(BaseCommand):
             lifespan="off",
             access_log=settings.DEBUG if options["access_log"] is None else options["access_log"],
             log_level=options["log_level"],
+            # uvicorn's lines go through the settings' LOGGING like everyone's (JSON in production,
+            # with the request id on its access and error lines), not uvicorn's own format
+            log_config=None,
             reload=options["reload"],
             reload_dirs=[str(settings.BASE_DIR)] if options["reload"] else None,
             server_header=False,

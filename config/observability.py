@@ -1,0 +1,255 @@
+"""Where requests and tasks get their ids and their figures (docs/decisions/0020, 0021).
+
+- :func:`instrument` wraps the ASGI application (``config/asgi.py``): every HTTP request and
+  WebSocket connection runs with a request id (the incoming ``X-Request-ID`` when it is a sane
+  token, else a new one), so every log line of it, uvicorn's included, carries that id; with
+  Sentry on, each also gets an isolation scope of its own (Sentry's ASGI middleware).
+- :class:`RequestMiddleware`, first in ``MIDDLEWARE``, makes sure of the id where no ASGI server
+  set it (Django's test client, ``runserver``), answers with it in ``X-Request-ID``, and records
+  the request's latency by URL pattern, its status and, for ``webhooks/`` routes, the outcome.
+- :func:`connect_task_signals` carries the id of the request that enqueued a task into the thread
+  that runs it (the Tasks API's enqueued/started/finished signals, so no task signature changes)
+  and counts failures; :class:`TaskQueueCollector` reads the thread backend's queue at scrape time.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import threading
+import time
+from collections import OrderedDict
+from typing import Any
+
+from asgiref.sync import iscoroutinefunction, markcoroutinefunction
+from django.conf import settings
+from django.utils import timezone
+from django_tasks import TaskResultStatus
+from prometheus_client.core import GaugeMetricFamily
+
+from core import observability as obs
+
+# --- the ASGI entry -----------------------------------------------------------------------------
+
+_HEADER = obs.REQUEST_ID_HEADER.lower().encode()
+
+
+class RequestIdApp:
+    """ASGI middleware: the scope runs with a request id; HTTP responses carry it."""
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+
+    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+        if scope["type"] not in ("http", "websocket"):
+            await self.app(scope, receive, send)
+            return
+        incoming = next((value for name, value in scope.get("headers", ()) if name == _HEADER), None)
+        request_id = obs.request_id_from(incoming)
+        token = obs.REQUEST_ID.set(request_id)
+        try:
+            if scope["type"] == "http":
+                await self.app(scope, receive, _with_header(send, request_id.encode()))
+            else:
+                await self.app(scope, receive, send)
+        finally:
+            obs.REQUEST_ID.reset(token)
+
+
+def _with_header(send: Any, value: bytes) -> Any:
+    async def sending(message: dict[str, Any]) -> None:
+        if message["type"] == "http.response.start":
+            headers = [(name, item) for name, item in message.get("headers", ()) if name.lower() != _HEADER]
+            message = {**message, "headers": [*headers, (_HEADER, value)]}
+        await send(message)
+
+    return sending
+
+
+def instrument(app: Any) -> Any:
+    """The application as served: request ids around it, and Sentry's scope per request when on."""
+    import sentry_sdk
+
+    if sentry_sdk.get_client().is_active():
+        from sentry_sdk.integrations.asgi import SentryAsgiMiddleware
+
+        # Django's own ASGI handler gets this from Sentry's Django integration; ours (config.http)
+        # overrides __call__, so it is added here: a scope per request, not one shared by all.
+        app = SentryAsgiMiddleware(app, unsafe_context_data=True)
+    return RequestIdApp(app)
+
+
+# --- the first middleware -----------------------------------------------------------------------
+
+def _outcome(status: int) -> str:
+    if status < 400:
+        return "accepted"
+    return {400: "bad_request", 401: "refused", 403: "refused", 404: "not_found", 405: "bad_method",
+            413: "too_large", 429: "throttled"}.get(status, "error" if status >= 500 else str(status))
+
+
+_series: dict[tuple, Any] = {}  # label values -> the metric's child: labels() costs a lock and a few µs
+
+
+def _child(metric: Any, *values: str) -> Any:
+    key = (metric, values)
+    child = _series.get(key)
+    if child is None:
+        child = _series[key] = metric.labels(*values)
+    return child
+
+
+_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
+
+
+def _observe(request: Any, response: Any, started: float) -> None:
+    match = getattr(request, "resolver_match", None)
+    route = match.route if match is not None else "<unmatched>"
+    method = request.method if request.method in _METHODS else "other"  # clients choose it: bounded
+    status = response.status_code
+    _child(obs.HTTP_LATENCY, route, method).observe(time.perf_counter() - started)
+    _child(obs.HTTP_RESPONSES, route, str(status)).inc()
+    if route.startswith("webhooks/"):
+        _child(obs.WEBHOOKS, route, _outcome(status)).inc()
+
+
+class RequestMiddleware:
+    """Request id, ``X-Request-ID`` and the HTTP figures; synchronous and asynchronous (so the
+    async path of ``config.http`` does not pay a thread hop for it)."""
+
+    sync_capable = True
+    async_capable = True
+
+    def __init__(self, get_response: Any) -> None:
+        self.get_response = get_response
+        self.is_async = iscoroutinefunction(get_response)
+        if self.is_async:
+            markcoroutinefunction(self)
+
+    def _enter(self, request: Any) -> tuple[str, Any]:
+        request_id = obs.REQUEST_ID.get()
+        if request_id is not None:  # set at the ASGI entry
+            return request_id, None
+        request_id = obs.request_id_from(request.META.get("HTTP_X_REQUEST_ID"))
+        return request_id, obs.REQUEST_ID.set(request_id)
+
+    def __call__(self, request: Any) -> Any:
+        if self.is_async:
+            return self.__acall__(request)
+        started = time.perf_counter()
+        request_id, token = self._enter(request)
+        try:
+            response = self.get_response(request)
+        finally:
+            if token is not None:
+                obs.REQUEST_ID.reset(token)
+        response[obs.REQUEST_ID_HEADER] = request_id
+        _observe(request, response, started)
+        return response
+
+    async def __acall__(self, request: Any) -> Any:
+        started = time.perf_counter()
+        request_id, token = self._enter(request)
+        try:
+            response = await self.get_response(request)
+        finally:
+            if token is not None:
+                obs.REQUEST_ID.reset(token)
+        response[obs.REQUEST_ID_HEADER] = request_id
+        _observe(request, response, started)
+        return response
+
+
+# --- tasks --------------------------------------------------------------------------------------
+
+class _TaskRequestIds:
+    """Task result id -> the id of the request that enqueued it, until a worker starts it.
+
+    Bounded: a task enqueued in a transaction that rolls back never starts, and its entry goes
+    once ``LIMIT`` newer ones are waiting."""
+
+    LIMIT = 10_000
+
+    def __init__(self) -> None:
+        self.waiting: OrderedDict[str, str] = OrderedDict()
+        self.running: dict[str, Any] = {}  # result id -> contextvar token, reset when it finishes
+        self.lock = threading.Lock()
+
+    def enqueued(self, sender: Any, task_result: Any, **kwargs: Any) -> None:
+        request_id = obs.REQUEST_ID.get()
+        if request_id is None:
+            return
+        with self.lock:
+            self.waiting[task_result.id] = request_id
+            while len(self.waiting) > self.LIMIT:
+                self.waiting.popitem(last=False)
+
+    def started(self, sender: Any, task_result: Any, **kwargs: Any) -> None:
+        with self.lock:
+            request_id = self.waiting.pop(task_result.id, None)
+        if request_id is not None:
+            token = obs.REQUEST_ID.set(request_id)
+            with self.lock:
+                self.running[task_result.id] = token
+
+    def finished(self, sender: Any, task_result: Any, **kwargs: Any) -> None:
+        with self.lock:
+            token = self.running.pop(task_result.id, None)
+        if token is not None:
+            # (a task finished in another context than it started in has nothing to restore)
+            with contextlib.suppress(ValueError):
+                obs.REQUEST_ID.reset(token)
+        if task_result.status == TaskResultStatus.FAILED:
+            obs.TASK_FAILURES.labels(task_result.task.module_path).inc()
+
+
+task_request_ids = _TaskRequestIds()
+
+
+def connect_task_signals() -> None:
+    from django_tasks.signals import task_enqueued, task_finished, task_started
+
+    task_enqueued.connect(task_request_ids.enqueued, dispatch_uid="fieldops-observe-enqueued")
+    task_started.connect(task_request_ids.started, dispatch_uid="fieldops-observe-started")
+    task_finished.connect(task_request_ids.finished, dispatch_uid="fieldops-observe-finished")
+
+
+class TaskQueueCollector:
+    """The default task backend's queue as this process sees it, read when /metrics is scraped.
+
+    The thread backend (``config.tasks``): tasks queued and running in this process, and the age of
+    the oldest queued one. The immediate backend never queues (all zeros). Any other backend (a
+    database one with its own workers) is not read here: nothing is reported rather than a guess."""
+
+    def collect(self) -> Any:
+        from config import tasks
+
+        backend = settings.TASKS.get("default", {}).get("BACKEND", "")
+        if backend == settings.TASK_BACKEND_ALIASES["immediate"]:
+            depth, running, oldest = 0, 0, 0.0
+        elif backend == settings.TASK_BACKEND_ALIASES["thread"]:
+            depth, running, oldest = _thread_pools(tasks)
+        else:
+            return
+        yield GaugeMetricFamily("fieldops_task_queue_depth", "Tasks queued and not started (this process).",
+                                value=depth)
+        yield GaugeMetricFamily("fieldops_tasks_running", "Tasks running now (this process).", value=running)
+        yield GaugeMetricFamily("fieldops_task_oldest_age_seconds",
+                                "Age of the oldest queued task (0 when none is queued; this process).", value=oldest)
+
+
+def _thread_pools(tasks: Any) -> tuple[int, int, float]:
+    with tasks._pools_lock:
+        pools = list(tasks._pools.values())
+    depth, running, enqueued = 0, 0, []
+    now = timezone.now()
+    for pool in pools:
+        with pool.queue.mutex:
+            items = list(pool.queue.queue)
+        for priority, _, _, result in items:
+            if priority == tasks._STOP:
+                continue
+            depth += 1
+            enqueued.append(result.enqueued_at)
+        running += pool.running
+    oldest = (now - min(enqueued)).total_seconds() if enqueued else 0.0
+    return depth, running, max(oldest, 0.0)
