@@ -41,7 +41,9 @@ def test_the_dashboard_and_portal_scripts_carry_the_requests_nonce():
 
 @pytest.mark.parametrize("path", ["/portal/login/", "/dashboard/login/", "/admin/login/"])
 def test_every_page_has_the_policy(path):
-    _policy(Client().get(path))
+    page = Client().get(path)
+    assert page.status_code == 200
+    assert "'nonce-" in _policy(page)
 
 
 def test_the_email_link_page_has_the_policy():
