@@ -7,6 +7,7 @@ import zoneinfo
 from datetime import datetime
 
 from core.actors import ActorKind
+from core.bookings import zones
 from core.bookings.models import Booking, BookingComment, BookingStatus
 from core.company.selectors import get_company
 
@@ -54,6 +55,8 @@ def local(value: datetime, tz: zoneinfo.ZoneInfo | None = None) -> datetime:
 
 
 def when(booking: Booking, tz: zoneinfo.ZoneInfo | None = None) -> str:
+    """'Tue 3 Mar 14:00-16:00' on the wall clock of the booking's zone (``zones.zone_of``)."""
+    tz = tz or zones.zone_of(booking)
     start, end = local(booking.scheduled_start, tz), local(booking.scheduled_end, tz)
     return f"{start:%a} {start.day} {start:%b} {start:%H:%M}-{end:%H:%M}"
 

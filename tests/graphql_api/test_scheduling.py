@@ -175,7 +175,7 @@ def test_series_through_the_api(staff_actor, fieldworker, svc):
         "startDate": start.date().isoformat(), "startTime": "09:00",
         "lines": [{"serviceId": gid("Service", svc.pk)}], "fieldworkerIds": [gid("Fieldworker", fieldworker.pk)],
     })["data"]["createBookingSeries"]
-    assert out["errors"] == [] and out["series"]["status"] == "ended" and len(out["created"]) == 3
+    assert out["errors"] == [] and out["series"]["status"] == "active" and len(out["created"]) == 3
     assert out["conflicts"] == [{"date": (start.date() + timedelta(weeks=1)).isoformat(),
                                  "fieldworkerId": gid("Fieldworker", fieldworker.pk), "code": "fieldworker_conflict",
                                  "clashBookingIds": [gid("Booking", clash.pk)]}]
