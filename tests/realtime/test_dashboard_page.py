@@ -170,4 +170,4 @@ def test_the_board_is_rendered_on_the_companys_wall_clock_not_utc(client, staff,
     html = client.get("/dashboard/").content.decode()
     import re
 
-    assert re.findall(r'<td class="time">([^<]*)</td>', html) == ["14:00–16:00"]  # as the live script shows it
+    assert re.findall(r'<td class="time">([^<]*)</td>', html) == ["14:00\u201316:00"]  # as the live script shows it
