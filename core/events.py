@@ -103,6 +103,7 @@ class BookingCreated(DomainEvent):
     customer_id: int
     scheduled_start: str
     scheduled_end: str
+    series_id: int | None = None  # an occurrence of a series: the series is confirmed as a whole
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -146,6 +147,29 @@ class AssignmentResponded(DomainEvent):
 class BookingOwnerChanged(DomainEvent):
     old_owner_id: int | None
     new_owner_id: int | None
+
+
+# --- series events: the history row of the series' first booking concerned carries each one ----
+
+
+@dataclass(frozen=True, kw_only=True)
+class SeriesBooked(DomainEvent):
+    """A series' first occurrences were made (``booking_id``: the earliest of ``booking_ids``). The
+    customer is told once, with the dates, not once per occurrence (decision 0621)."""
+
+    series_id: int
+    booking_ids: tuple[int, ...] = ()
+
+
+@dataclass(frozen=True, kw_only=True)
+class SeriesCancelled(DomainEvent):
+    """Occurrences of a series were cancelled together (scope ``following`` or ``all``); each also
+    published its own ``BookingCancelled``. ``booking_id``: the earliest of ``booking_ids``."""
+
+    series_id: int
+    booking_ids: tuple[int, ...] = ()
+    scope: str = ""
+    reason: str = ""
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -21,6 +21,7 @@ from django.views.decorators.csrf import ensure_csrf_cookie
 
 from core.accounts.forms import ThrottledAuthenticationForm
 from core.actors import Actor, Channel
+from core.bookings import zones
 from core.bookings.models import ACTIVE_ASSIGNMENT
 from core.bookings.selectors import booking_for, visible_bookings, visible_comments
 from core.company.selectors import get_company
@@ -139,15 +140,19 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         "me": global_id("User", request.user.pk),
         "kinds": {member.name: member.label for member in InquiryKind},
     }
-    return render(request, "web/dashboard.html", {
-        "company": company,
-        "live_config": live_config,
-        "rows": rows,
-        "selected": selected,
-        "comments": [
-            {"gid": global_id("BookingComment", c.pk), "author": c.author_name, "channel": c.get_channel_display(),
-             "body": c.body, "internal": not c.visible_to_customer, "at": c.created_at}
-            for c in comments
-        ],
-        "inquiries": inbox_rows(open_inquiries(actor), company.time_zone),
-    })
+    # The board is the company's day: its times are on the company's wall clock, as the live script
+    # renders them (``timeZone``), not in the server's UTC.
+    with timezone.override(zones.company_zone()):
+        return render(request, "web/dashboard.html", {
+            "company": company,
+            "live_config": live_config,
+            "rows": rows,
+            "selected": selected,
+            "comments": [
+                {"gid": global_id("BookingComment", c.pk), "author": c.author_name,
+                 "channel": c.get_channel_display(), "body": c.body, "internal": not c.visible_to_customer,
+                 "at": c.created_at}
+                for c in comments
+            ],
+            "inquiries": inbox_rows(open_inquiries(actor), company.time_zone),
+        })

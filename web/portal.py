@@ -17,10 +17,12 @@ from django import forms
 from django.http import HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import reverse
+from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST
 
 from core.actors import Actor, Channel
 from core.bookings import services as booking_services
+from core.bookings import zones
 from core.bookings.models import BookingStatus
 from core.bookings.selectors import booking_for, visible_bookings, visible_comments
 from core.catalog.models import Service
@@ -42,7 +44,13 @@ MESSAGE_LIMIT = (10, 10 * 60)  # discussion messages per booking and client IP
 
 
 def _page(request, template: str, context: dict | None = None, status: int = 200):
-    return render(request, f"web/portal/{template}", {"company": get_company(), **(context or {})}, status=status)
+    context = {"company": get_company(), **(context or {})}
+    booking = context.get("booking")
+    # Every time on a page is on the wall clock of its booking's zone (else the company's): Django's
+    # date filters convert to the zone active while rendering (decision 0620).
+    zone = zones.zone_of(booking) if booking is not None else zones.company_zone()
+    with timezone.override(zone):
+        return render(request, f"web/portal/{template}", {**context, "zone_name": zone.key}, status=status)
 
 
 def _too_many(request):

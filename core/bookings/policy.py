@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
 
-from core.actors import Actor, Channel
+from core.actors import Actor, ActorKind, Channel
 from core.company.models import Company, FeeType
 from core.errors import DomainError, NotFound
 from core.money import ZERO, percent_of, round_money
@@ -78,6 +79,35 @@ def ensure_can_cancel(booking: Booking, *, actor: Actor, channel: Channel | str,
             raise NotFound("booking")
         return
     raise NotFound("booking")
+
+
+@dataclass(frozen=True)
+class CustomerOptions:
+    """What the customer may do to a booking themself, as the texts about it offer it: an SMS
+    reply word or an e-mail button is printed only while the service behind it would accept it.
+    (A customer "move" joins here, beside ``cancel``, when rescheduling by customers exists.)"""
+
+    confirm: bool
+    cancel: bool
+
+
+def customer_options(booking: Booking, *, channel: Channel | str, company: Company, now: datetime) -> CustomerOptions:
+    """The one answer to "what may the customer do?" for the SMS and e-mail texts (decision 0622).
+    It asks the same guards the services ask, so a text never offers what would be refused."""
+    customer = Actor(kind=ActorKind.CUSTOMER, customer_id=booking.customer_id)
+    try:
+        ensure_can_cancel(booking, actor=customer, channel=channel, company=company, now=now)
+    except DomainError:
+        cancel = False
+    else:
+        cancel = True
+    confirm = booking.can_move_to(BookingStatus.CONFIRMED)  # booking_confirm: only a pending booking
+    return CustomerOptions(confirm=confirm, cancel=cancel)
+
+
+def is_past(booking: Booking, *, now: datetime) -> bool:
+    """A booking that is over: recorded after the fact, it gets no confirmation (decision 0623)."""
+    return booking.scheduled_end <= now
 
 
 def inside_notice_window(booking: Booking, *, company: Company, now: datetime) -> bool:

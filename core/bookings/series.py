@@ -24,15 +24,15 @@ from dateutil.rrule import DAILY, MONTHLY, WEEKLY, rrule, rrulestr
 from django.db import transaction
 from django.utils import timezone
 
+from core import events
 from core.actors import Actor, Channel
-from core.company.selectors import get_company
 from core.crm.models import Customer, Property
 from core.errors import DomainError, NotFound, ValidationFailed
 from core.workforce.selectors import scheduling_settings
 
-from . import history, policy
+from . import history, policy, zones
 from . import services as booking_services
-from .models import OPEN_STATUSES, Booking, BookingSeries, BookingSource, SeriesStatus
+from .models import OPEN_STATUSES, Booking, BookingSeries, BookingSource, BookingStatus, SeriesStatus
 
 MAX_COUNT = 500
 ALLOWED_FREQ = {"DAILY", "WEEKLY", "MONTHLY"}
@@ -186,7 +186,7 @@ def series_create(*, actor: Actor, channel: Channel, customer_id: int, rule: str
         prop = Property.objects.filter(pk=property_id, customer_id=customer_id).first()
         if prop is None:
             raise NotFound("property", field="propertyId")
-    tz_name = time_zone or (prop.time_zone if prop and prop.time_zone else get_company().time_zone)
+    tz_name = zones.zone_name(time_zone=time_zone, prop=prop)
     booking_services._zone(tz_name)
     if not isinstance(start_time, time):
         raise ValidationFailed("startTime", "A time like 09:00 is required.", code="invalid_time")
@@ -216,8 +216,25 @@ def _horizon() -> date:
     return timezone.now().date() + timedelta(days=scheduling_settings().series_horizon_days)
 
 
+def _today(series: BookingSeries) -> date:
+    return timezone.now().astimezone(zoneinfo.ZoneInfo(series.time_zone)).date()
+
+
+def _settle_status(series: BookingSeries) -> None:
+    """An active series ends once its last occurrence's day is over, not when its last occurrence is
+    booked (decision 0310). The periodic extension visits every active series and ends it then."""
+    if series.status != SeriesStatus.ACTIVE:
+        return
+    last = _last_date(series)
+    if last is not None and last < _today(series):
+        series.status = SeriesStatus.ENDED
+
+
 def _materialise(series: BookingSeries, *, actor: Actor, channel: Channel, until: date | None = None) -> SeriesResult:
-    """Create the bookings of every occurrence up to the horizon that does not exist yet."""
+    """Create the bookings of every occurrence up to the horizon that does not exist yet.
+
+    When these are the series' first bookings, the customer is told once, with the dates
+    (``SeriesBooked``); the occurrences' own ``BookingCreated`` send no confirmation (decision 0621)."""
     result = SeriesResult(series)
     if series.status != SeriesStatus.ACTIVE:
         return result
@@ -240,17 +257,20 @@ def _materialise(series: BookingSeries, *, actor: Actor, channel: Channel, until
             actor=actor, channel=channel, customer_id=series.customer_id, property_id=series.property_id,
             scheduled_start=start, scheduled_end=start + duration, lines=lines, time_zone=series.time_zone,
             owner_id=series.owner_id, source=BookingSource.RECURRING, notes=series.notes,
-            workers_required=series.workers_required,
+            workers_required=series.workers_required, series_id=series.pk, series_date=day,
         )
-        Booking.objects.filter(pk=booking.pk).update(series=series, series_date=day)
-        booking.series, booking.series_date = series, day
+        booking.series = series
         result.created.append(booking)
         _assign(booking, series.fieldworker_ids, actor=actor, channel=channel, day=day, result=result)
     series.materialised_until = max(horizon, series.materialised_until or horizon)
-    last = _last_date(series)
-    if last is not None and last <= series.materialised_until:
-        series.status = SeriesStatus.ENDED
+    _settle_status(series)
     series.save(update_fields=["materialised_until", "status"])
+    if result.created and not existing:
+        first = result.created[0]
+        history.record(first, actor=actor, channel=channel, action="series_booked", data={
+            "series_id": series.pk, "numbers": [booking.number for booking in result.created]},
+            event=events.SeriesBooked, series_id=series.pk,
+            booking_ids=tuple(booking.pk for booking in result.created))
     return result
 
 
@@ -341,7 +361,7 @@ def _split(series: BookingSeries, pivot: date, **changes: Any) -> BookingSeries:
         setattr(new, key, value)
     new.save()
     series.ends_on = pivot - timedelta(days=1)
-    series.status = SeriesStatus.ENDED
+    _settle_status(series)  # cut short, it still runs until its new last date
     series.save(update_fields=["ends_on", "status"])
     return new
 
@@ -448,15 +468,57 @@ def series_cancel(*, actor: Actor, channel: Channel, booking_id: int, scope: str
                 series.cancelled_at = timezone.now()
             else:
                 series.ends_on = pivot - timedelta(days=1)
-                series.status = SeriesStatus.ENDED
+                _settle_status(series)  # cut short, it still runs until its new last date
             series.save(update_fields=["status", "cancelled_at", "ends_on"])
         for target in targets:
             if target.status not in OPEN_STATUSES:
                 continue
             result.cancelled.append(booking_services.booking_cancel(
                 actor=actor, channel=channel, booking_id=target.pk, reason=reason, waive_fee=actor.is_staff))
+        if scope != "this" and result.cancelled:
+            # one notice for the customer instead of one per occurrence (see cancelled_with_series)
+            first = result.cancelled[0]
+            history.record(first, actor=actor, channel=channel, action="series_cancelled", data={
+                "series_id": series.pk, "scope": scope, "numbers": [b.number for b in result.cancelled]},
+                event=events.SeriesCancelled, series_id=series.pk, scope=scope, reason=reason,
+                booking_ids=tuple(b.pk for b in result.cancelled))
     return result
 
 
-__all__ = ["DAILY", "MONTHLY", "WEEKLY", "OccurrenceConflict", "SeriesResult", "normalise_rule",
-           "series_cancel", "series_create", "series_extend", "series_extend_all", "series_update"]
+# --- reads for the notices ----------------------------------------------------------------------
+
+
+def cancelled_with_series(booking: Booking) -> bool:
+    """Whether a cancelled occurrence went with its series (``series_cancel`` with scope ``following``
+    or ``all``): the series is cancelled, or was cut short before this occurrence's date. The
+    customer then hears once, from ``SeriesCancelled``, not once per occurrence (decision 0621)."""
+    if booking.series_id is None or booking.series_date is None or booking.status != BookingStatus.CANCELLED:
+        return False
+    series = BookingSeries.objects.filter(pk=booking.series_id).values("status", "ends_on").first()
+    if series is None:
+        return False
+    return series["status"] == SeriesStatus.CANCELLED or (
+        series["ends_on"] is not None and booking.series_date > series["ends_on"])
+
+
+def notice_occurrences(first: Booking, *, cancelled: bool) -> list[Booking]:
+    """The occurrences a series notice about ``first`` lists, as they are when it is sent: the open
+    ones (a confirmation) or the cancelled ones (a cancellation) of its series from its date on."""
+    if first.series_id is None or first.series_date is None:
+        return []
+    statuses = [BookingStatus.CANCELLED] if cancelled else sorted(OPEN_STATUSES)
+    return list(Booking.objects.filter(series_id=first.series_id, series_date__gte=first.series_date,
+                                       status__in=statuses).order_by("series_date"))
+
+
+def continues_after(series: BookingSeries, day: date) -> bool:
+    """Whether the series has occurrences after ``day`` (booked later, as its horizon moves)."""
+    if series.status == SeriesStatus.CANCELLED:
+        return False
+    last = _last_date(series)
+    return last is None or last > day
+
+
+__all__ = ["DAILY", "MONTHLY", "WEEKLY", "OccurrenceConflict", "SeriesResult", "cancelled_with_series",
+           "continues_after", "normalise_rule", "notice_occurrences", "series_cancel", "series_create",
+           "series_extend", "series_extend_all", "series_update"]

@@ -9,7 +9,7 @@ from __future__ import annotations
 import zoneinfo
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -27,7 +27,7 @@ from core.errors import DomainError, NotFound, ValidationFailed
 from core.money import round_money
 from core.workforce.models import Fieldworker, FieldworkerStatus
 
-from . import conflicts, history, policy
+from . import conflicts, history, policy, zones
 from .models import (
     ACTIVE_ASSIGNMENT,
     AssignmentStatus,
@@ -161,7 +161,11 @@ def _locked(booking_id: int, actor: Actor) -> Booking:
 def booking_create(*, actor: Actor, channel: Channel, customer_id: int, scheduled_start: datetime,
                    scheduled_end: datetime | None = None, property_id: int | None = None,
                    lines: Sequence[LineInput] = (), time_zone: str | None = None, owner_id: int | None = None,
-                   source: str = BookingSource.STAFF, notes: str = "", workers_required: int = 1) -> Booking:
+                   source: str = BookingSource.STAFF, notes: str = "", workers_required: int = 1,
+                   series_id: int | None = None, series_date: date | None = None) -> Booking:
+    """``series_id`` / ``series_date``: the occurrence of a series this booking is (set by
+    ``core.bookings.series`` only); ``BookingCreated`` carries the series so that subscribers can
+    tell an occurrence from a booking of its own (the series is confirmed once, decision 0621)."""
     policy.ensure_staff(actor)
     customer = Customer.objects.filter(pk=customer_id).first()
     if customer is None:
@@ -172,7 +176,7 @@ def booking_create(*, actor: Actor, channel: Channel, customer_id: int, schedule
         if prop is None:
             raise NotFound("property", field="propertyId")
     company = get_company()
-    tz_name = time_zone or (prop.time_zone if prop and prop.time_zone else company.time_zone)
+    tz_name = zones.zone_name(time_zone=time_zone, prop=prop, company=company)
     tz = _zone(tz_name)
     start = _aware(scheduled_start, tz, "scheduledStart")
     built = _build_lines(lines)
@@ -194,6 +198,7 @@ def booking_create(*, actor: Actor, channel: Channel, customer_id: int, schedule
             number=next_number("booking", company.booking_number_start),
             customer=customer, property=prop, scheduled_start=start, scheduled_end=end, time_zone=tz_name,
             owner=owner, source=source, notes=notes, workers_required=workers_required,
+            series_id=series_id, series_date=series_date,
         )
         for line in built:
             line.booking = booking
@@ -202,7 +207,8 @@ def booking_create(*, actor: Actor, channel: Channel, customer_id: int, schedule
             "number": booking.number, "scheduled_start": start, "scheduled_end": end,
             "lines": [_summary(line) for line in built],
         }, event=events.BookingCreated, number=str(booking.number), status=booking.status,
-           customer_id=customer.pk, scheduled_start=start.isoformat(), scheduled_end=end.isoformat())
+           customer_id=customer.pk, scheduled_start=start.isoformat(), scheduled_end=end.isoformat(),
+           series_id=series_id)
     return booking
 
 

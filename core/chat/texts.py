@@ -7,6 +7,7 @@ import zoneinfo
 from datetime import datetime
 
 from core.actors import ActorKind
+from core.bookings import zones
 from core.bookings.models import Booking, BookingComment, BookingStatus
 from core.company.selectors import get_company
 
@@ -33,20 +34,8 @@ def company_zone() -> zoneinfo.ZoneInfo:
 
 
 def booking_zone(booking: Booking) -> zoneinfo.ZoneInfo:
-    """The booking's time zone, else its property's, else the company's."""
-    zone = _zone(booking.time_zone)
-    if zone is None and booking.property_id:  # the property is read only when the booking names no zone
-        zone = _zone(booking.property.time_zone)
-    return zone or company_zone()
-
-
-def _zone(name: str) -> zoneinfo.ZoneInfo | None:
-    if not name:
-        return None
-    try:
-        return zoneinfo.ZoneInfo(name)
-    except (zoneinfo.ZoneInfoNotFoundError, ValueError, OSError):
-        return None
+    """The booking's time zone, else its property's, else the company's (the one rule: ``zones.zone_of``)."""
+    return zones.zone_of(booking)
 
 
 def local(value: datetime, tz: zoneinfo.ZoneInfo | None = None) -> datetime:
@@ -54,6 +43,8 @@ def local(value: datetime, tz: zoneinfo.ZoneInfo | None = None) -> datetime:
 
 
 def when(booking: Booking, tz: zoneinfo.ZoneInfo | None = None) -> str:
+    """'Tue 3 Mar 14:00-16:00' on the wall clock of the booking's zone (``zones.zone_of``)."""
+    tz = tz or booking_zone(booking)
     start, end = local(booking.scheduled_start, tz), local(booking.scheduled_end, tz)
     return f"{start:%a} {start.day} {start:%b} {start:%H:%M}-{end:%H:%M}"
 

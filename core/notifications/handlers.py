@@ -23,6 +23,9 @@ def _enqueue_after_commit(kind: str, booking_id: int) -> None:
 
 
 def on_booking_created(event: events.BookingCreated) -> None:
+    # An occurrence of a series: the series' one text (SeriesBooked) lists its dates (decision 0621).
+    if event.series_id is not None:
+        return
     _enqueue_after_commit(SmsKind.CONFIRMATION, event.booking_id)
 
 
@@ -31,6 +34,7 @@ def on_booking_cancelled(event: events.BookingCancelled) -> None:
     # same would be noise (and the customer just read the reply).
     if event.channel == Channel.SMS:
         return
+    # (an occurrence cancelled with its series is left out by the task: SeriesCancelled covers it)
     _enqueue_after_commit(SmsKind.CANCELLATION, event.booking_id)
 
 
@@ -43,7 +47,17 @@ def on_comment_added(event: events.CommentAdded) -> None:
     transaction.on_commit(lambda: deliver_comment.enqueue(comment_id), robust=True)
 
 
+def on_series_booked(event: events.SeriesBooked) -> None:
+    _enqueue_after_commit(SmsKind.SERIES_CONFIRMATION, event.booking_id)
+
+
+def on_series_cancelled(event: events.SeriesCancelled) -> None:
+    _enqueue_after_commit(SmsKind.SERIES_CANCELLATION, event.booking_id)
+
+
 def register() -> None:
     events.subscribe(events.BookingCreated, on_booking_created)
     events.subscribe(events.BookingCancelled, on_booking_cancelled)
     events.subscribe(events.CommentAdded, on_comment_added)
+    events.subscribe(events.SeriesBooked, on_series_booked)
+    events.subscribe(events.SeriesCancelled, on_series_cancelled)

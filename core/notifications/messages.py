@@ -1,42 +1,67 @@
-"""The words of the automated SMS. Short, GSM-7, at most two segments (``text.fit``)."""
+"""The words of the automated SMS. Short, GSM-7, at most two segments (``text.fit``).
+
+Times are on the wall clock of the booking's zone (``core.bookings.zones``); the reply words
+offered are those the customer may use (``core.bookings.policy.customer_options``).
+"""
 
 from __future__ import annotations
 
-import zoneinfo
+from collections.abc import Sequence
+from datetime import datetime
 
+from django.utils import timezone
+
+from core.actors import Channel
+from core.bookings import policy, zones
 from core.bookings.models import Booking
 from core.company.models import Company
 
 from .text import MAX_SEGMENTS, MULTI_SEGMENT, fit, septets, to_gsm7
 
 
-def when(booking: Booking) -> str:
-    try:
-        tz = zoneinfo.ZoneInfo(booking.time_zone)
-    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
-        tz = zoneinfo.ZoneInfo("UTC")
-    local = booking.scheduled_start.astimezone(tz)
+def _clock(local: datetime) -> str:
     hour = local.strftime("%I").lstrip("0")
-    return f"{local:%a} {local.day} {local:%b} {hour}:{local:%M}{local:%p}".replace("AM", "am").replace("PM", "pm")
+    return f"{hour}:{local:%M}{local:%p}".replace("AM", "am").replace("PM", "pm")
+
+
+def _day(local: datetime) -> str:
+    return f"{local:%a} {local.day} {local:%b}"
+
+
+def when(booking: Booking) -> str:
+    """'Tue 3 Mar 2:00pm' in the booking's zone."""
+    local = zones.local(booking.scheduled_start, booking)
+    return f"{_day(local)} {_clock(local)}"
 
 
 def _name(company: Company) -> str:
     return company.name[:40]
 
 
-def reply_options(booking: Booking) -> str:
-    # "CANCEL <number>", never a bare CANCEL: a bare CANCEL is a carrier opt-out word.
-    return f"Reply YES to confirm, CANCEL {booking.number} to cancel, or send us a message."
+def reply_options(booking: Booking, company: Company, *, now: datetime | None = None) -> str:
+    """The reply words the customer may use now; a word the service would refuse is not offered."""
+    options = policy.customer_options(booking, channel=Channel.SMS, company=company, now=now or timezone.now())
+    words = []
+    if options.confirm:
+        words.append("YES to confirm")
+    if options.cancel:
+        # "CANCEL <number>", never a bare CANCEL: a bare CANCEL is a carrier opt-out word.
+        words.append(f"CANCEL {booking.number} to cancel")
+    if not words:
+        return "Reply to send us a message."
+    if len(words) == 1:
+        return f"Reply {words[0]} or send us a message."
+    return f"Reply {', '.join(words)}, or send us a message."
 
 
 def confirmation(booking: Booking, company: Company) -> str:
     return fit(f"{_name(company)}: booking #{booking.number} is set for {when(booking)}. "
-               f"{reply_options(booking)} STOP to opt out.")
+               f"{reply_options(booking, company)} STOP to opt out.")
 
 
 def reminder(booking: Booking, company: Company) -> str:
     return fit(f"{_name(company)}: reminder, booking #{booking.number} is on {when(booking)}. "
-               f"{reply_options(booking)}")
+               f"{reply_options(booking, company)}")
 
 
 def cancellation(booking: Booking, company: Company) -> str:
@@ -60,3 +85,44 @@ def comment(booking: Booking, author_name: str, body: str, company: Company, thr
     while septets(text) > room:
         text = text[:-1]
     return fit(text.rstrip() + tail)
+
+
+# --- a series: one text for all its dates -------------------------------------------------------
+
+
+def _listed(head: str, items: Sequence[str], tail: str) -> str:
+    """``head`` + as many of ``items`` as two segments hold (then "and N more") + ``tail``."""
+    limit = MULTI_SEGMENT * MAX_SEGMENTS
+    for shown in range(len(items), 0, -1):
+        rest = len(items) - shown
+        listed = ", ".join(items[:shown]) + (f" and {rest} more" if rest else "")
+        text = to_gsm7(f"{head}{listed}{tail}")
+        if septets(text) <= limit:
+            return text
+    return fit(f"{head}{items[0] if items else ''}{tail}")
+
+
+def _dates(bookings: Sequence[Booking]) -> tuple[list[str], str]:
+    """Each occurrence's day, and " at 2:00pm" when they all share the clock time (else each day
+    carries its own time)."""
+    local = [zones.local(booking.scheduled_start, booking) for booking in bookings]
+    clocks = {_clock(moment) for moment in local}
+    if len(clocks) == 1:
+        return [_day(moment) for moment in local], f" at {clocks.pop()}"
+    return [f"{_day(moment)} {_clock(moment)}" for moment in local], ""
+
+
+def series_confirmation(bookings: Sequence[Booking], company: Company, *, continues: bool) -> str:
+    """One text for a new series: its booked dates, not one confirmation per occurrence."""
+    days, at = _dates(bookings)
+    count = f"{len(bookings)} bookings are" if len(bookings) > 1 else "booking is"
+    more = " More dates follow as the series goes on." if continues else ""
+    return _listed(f"{_name(company)}: your recurring {count} set{at}: ", days,
+                   f".{more} We will remind you before each visit. STOP to opt out.")
+
+
+def series_cancellation(bookings: Sequence[Booking], company: Company) -> str:
+    """One text for the occurrences of a series cancelled together."""
+    days, at = _dates(bookings)
+    contact = f" Questions? Call {company.phone}." if company.phone else ""
+    return _listed(f"{_name(company)}: your recurring booking{at} is cancelled for ", days, f".{contact}")

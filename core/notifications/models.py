@@ -22,11 +22,14 @@ class SmsKind(models.TextChoices):
     CONFIRMATION = "confirmation", "Booking confirmation"
     REMINDER = "reminder", "Reminder before the job"
     CANCELLATION = "cancellation", "Cancellation notice"
+    SERIES_CONFIRMATION = "series_conf", "Series confirmation (its dates)"
+    SERIES_CANCELLATION = "series_canc", "Series cancellation notice (its dates)"
     MANUAL = "manual", "Sent by staff"
     COMMENT = "comment", "Booking discussion message"
 
 
-AUTOMATED_KINDS = frozenset({SmsKind.CONFIRMATION, SmsKind.REMINDER, SmsKind.CANCELLATION})
+AUTOMATED_KINDS = frozenset({SmsKind.CONFIRMATION, SmsKind.REMINDER, SmsKind.CANCELLATION,
+                             SmsKind.SERIES_CONFIRMATION, SmsKind.SERIES_CANCELLATION})
 
 
 class SmsStatus(models.TextChoices):

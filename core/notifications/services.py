@@ -19,6 +19,7 @@ from django.utils import timezone
 
 from core import events, rawsql
 from core.actors import Actor, ActorKind, Channel
+from core.bookings import policy
 from core.errors import PermissionDenied, ValidationFailed
 from core.phones import normalise_phone
 
@@ -195,6 +196,8 @@ def _record_carrier_opt_out(number: str) -> None:
 
 
 def _skip_reason(*, kind: str, to: str, customer, booking) -> str:
+    if kind == SmsKind.CONFIRMATION and booking is not None and policy.is_past(booking, now=timezone.now()):
+        return "booking_in_past"  # recorded after the fact: nothing to confirm (decision 0623)
     if not to:
         return "no_mobile"
     if selectors.is_opted_out(to):

@@ -15,6 +15,7 @@ from django.utils import timezone
 from django_tasks import task
 
 from core.actors import Actor, Channel
+from core.bookings import series as booking_series
 from core.bookings.models import OPEN_STATUSES, Booking
 from core.company.selectors import get_company
 from core.crm.models import Customer
@@ -40,7 +41,20 @@ def send_booking_sms(kind: str, booking_id: int) -> int | None:
             return None
         body, prompt = messages.reminder(booking, company), True
     elif kind == SmsKind.CANCELLATION:
+        if booking_series.cancelled_with_series(booking):
+            return None  # the series' one notice lists this date (SERIES_CANCELLATION)
         body, prompt = messages.cancellation(booking, company), False
+    elif kind == SmsKind.SERIES_CONFIRMATION:
+        occurrences = booking_series.notice_occurrences(booking, cancelled=False)
+        if not occurrences:
+            return None
+        continues = booking_series.continues_after(booking.series, occurrences[-1].series_date)
+        body, prompt = messages.series_confirmation(occurrences, company, continues=continues), False
+    elif kind == SmsKind.SERIES_CANCELLATION:
+        occurrences = booking_series.notice_occurrences(booking, cancelled=True)
+        if not occurrences:
+            return None
+        body, prompt = messages.series_cancellation(occurrences, company), False
     else:
         raise ValueError(f"not an automated SMS: {kind}")
     if kind != SmsKind.REMINDER:

@@ -1,12 +1,13 @@
 """E-mail content: subject, text and HTML for each kind, rendered from templates.
 
-Rendering happens when the message is delivered, from the booking as it is then; the flag
-"customers may cancel" is read at that moment, so a link is only ever printed while it works.
+Rendering happens when the message is delivered, from the booking as it is then; what the
+customer may do (``policy.customer_options``) is read at that moment, so a link is only ever
+printed while it works. Times are on the wall clock of the booking's zone (``zones.zone_of``).
 """
 
 from __future__ import annotations
 
-import zoneinfo
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -14,6 +15,9 @@ from django.conf import settings
 from django.template.loader import render_to_string
 from django.utils import timezone
 
+from core.actors import Channel
+from core.bookings import policy, zones
+from core.bookings import series as booking_series
 from core.bookings.models import Booking, BookingStatus
 from core.company.models import Company
 
@@ -34,13 +38,10 @@ def when(booking: Booking) -> str:
 
 def local_time(booking: Booking, moment: datetime) -> str:
     """A moment in the booking's own time zone, e.g. 'Tue 1 Dec 2026, 9:05 AM (Australia/Sydney)'."""
-    try:
-        tz = zoneinfo.ZoneInfo(booking.time_zone)
-    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
-        tz = zoneinfo.ZoneInfo("UTC")
+    tz = zones.zone_of(booking)
     local = moment.astimezone(tz)
     hour = local.strftime("%I").lstrip("0")
-    return f"{local:%a} {local.day} {local:%b %Y}, {hour}:{local:%M %p} ({booking.time_zone})"
+    return f"{local:%a} {local.day} {local:%b %Y}, {hour}:{local:%M %p} ({tz.key})"
 
 
 def _brand(company: Company) -> dict:
@@ -51,10 +52,13 @@ def _brand(company: Company) -> dict:
     }
 
 
+def _may_cancel(booking: Booking, company: Company) -> bool:
+    return policy.customer_options(booking, channel=Channel.EMAIL_LINK, company=company, now=timezone.now()).cancel
+
+
 def _booking_context(booking: Booking, company: Company, *, with_cancel: bool) -> dict:
     token = links.booking_token(booking)
-    may_cancel = (with_cancel and company.customers_may_cancel and booking.is_open
-                  and booking.scheduled_start > timezone.now())
+    may_cancel = with_cancel and _may_cancel(booking, company)
     return {
         **_brand(company),
         "booking": booking,
@@ -103,6 +107,45 @@ def comment(booking: Booking, comment, company: Company) -> Rendered:
         "thread_url": f"{context['view_url']}#discussion",  # links.booking_thread_url, same token
     })
     return _render("comment", f"{company.name}: a message about booking #{booking.number}", context)
+
+
+def _occurrences(bookings: Sequence[Booking], company: Company, *, with_cancel: bool) -> list[dict]:
+    out = []
+    for booking in bookings:
+        token = links.booking_token(booking)
+        out.append({"booking": booking, "when": when(booking), "view_url": links.booking_view_url(booking, token),
+                    "cancel_url": links.booking_cancel_url(booking, token)
+                    if with_cancel and _may_cancel(booking, company) else ""})
+    return out
+
+
+def _series_context(first: Booking, bookings: Sequence[Booking], company: Company, *, with_cancel: bool) -> dict:
+    return {
+        **_brand(company),
+        "booking": first,
+        "customer": first.customer,
+        "address": first.property.address if first.property_id else "",
+        "lines": list(first.lines.all()),
+        "occurrences": _occurrences(bookings, company, with_cancel=with_cancel),
+    }
+
+
+def series_confirmation(first: Booking, company: Company) -> Rendered:
+    """One e-mail for a new series: every booked date (each with its own links), and whether more
+    follow; not one confirmation per occurrence (decision 0621)."""
+    bookings = booking_series.notice_occurrences(first, cancelled=False)
+    context = _series_context(first, bookings, company, with_cancel=True)
+    context["continues"] = bool(bookings) and booking_series.continues_after(first.series, bookings[-1].series_date)
+    return _render("series_confirmation", f"{company.name}: your recurring booking, {len(bookings)} dates from "
+                                          f"{when(bookings[0]) if bookings else when(first)}", context)
+
+
+def series_cancellation(first: Booking, company: Company) -> Rendered:
+    """One e-mail for the occurrences of a series cancelled together."""
+    bookings = booking_series.notice_occurrences(first, cancelled=True)
+    context = _series_context(first, bookings, company, with_cancel=False)
+    return _render("series_cancellation", f"{company.name}: your recurring booking is cancelled "
+                                          f"({len(bookings)} dates)", context)
 
 
 def portal_link(customer, company: Company, url: str, minutes: int) -> Rendered:

@@ -8,8 +8,9 @@ from __future__ import annotations
 
 from django.db import transaction
 
-from core import events
+from core import events, rawsql
 from core.actors import Actor, Channel
+from core.bookings import series as booking_series
 from core.bookings.models import Booking
 from core.workforce.models import Fieldworker
 
@@ -20,9 +21,22 @@ SYSTEM = Channel.SYSTEM
 
 
 def on_booking_created(event: events.BookingCreated) -> None:
-    services.email_queue(actor=Actor.system(), channel=SYSTEM, kind=EmailKind.CONFIRMATION,
-                         booking_id=event.booking_id, dedupe_key=f"confirmation:{event.event_id}")
+    # An occurrence of a series is confirmed by the series' one e-mail (SeriesBooked), which lists
+    # its dates; its reminder is still its own (decision 0621).
+    if event.series_id is None:
+        services.email_queue(actor=Actor.system(), channel=SYSTEM, kind=EmailKind.CONFIRMATION,
+                             booking_id=event.booking_id, dedupe_key=f"confirmation:{event.event_id}")
     services.reminder_schedule(actor=Actor.system(), channel=SYSTEM, booking_id=event.booking_id)
+
+
+def on_series_booked(event: events.SeriesBooked) -> None:
+    services.email_queue(actor=Actor.system(), channel=SYSTEM, kind=EmailKind.SERIES_CONFIRMATION,
+                         booking_id=event.booking_id, dedupe_key=f"series_confirmation:{event.event_id}")
+
+
+def on_series_cancelled(event: events.SeriesCancelled) -> None:
+    services.email_queue(actor=Actor.system(), channel=SYSTEM, kind=EmailKind.SERIES_CANCELLATION,
+                         booking_id=event.booking_id, dedupe_key=f"series_cancellation:{event.event_id}")
 
 
 def on_booking_updated(event: events.BookingUpdated) -> None:
@@ -41,12 +55,14 @@ def on_booking_cancelled(event: events.BookingCancelled) -> None:
 def _on_booking_cancelled(event: events.BookingCancelled) -> None:
     system = Actor.system()
     services.reminders_withdraw(actor=system, channel=SYSTEM, booking_id=event.booking_id, reason="cancelled")
-    services.email_queue(actor=system, channel=SYSTEM, kind=EmailKind.CANCELLATION, booking_id=event.booking_id,
-                         dedupe_key=f"cancellation:{event.event_id}")
-    if not event.fieldworker_ids:
-        return
-    booking = Booking.objects.filter(pk=event.booking_id).first()
+    booking = rawsql.get(Booking, event.booking_id)  # on every cancellation: built once (decision 0409)
     if booking is None:
+        return
+    # an occurrence cancelled with its series: the series' one notice (SeriesCancelled) lists its date
+    if not booking_series.cancelled_with_series(booking):
+        services.email_queue(actor=system, channel=SYSTEM, kind=EmailKind.CANCELLATION, booking_id=event.booking_id,
+                             dedupe_key=f"cancellation:{event.event_id}")
+    if not event.fieldworker_ids:
         return
     title = f"Booking #{booking.number} was cancelled"
     body = f"The job on {emails.when(booking)} is cancelled. You do not need to go."
@@ -65,3 +81,5 @@ def register() -> None:
     events.subscribe(events.BookingCreated, on_booking_created)
     events.subscribe(events.BookingUpdated, on_booking_updated)
     events.subscribe(events.BookingCancelled, on_booking_cancelled)
+    events.subscribe(events.SeriesBooked, on_series_booked)
+    events.subscribe(events.SeriesCancelled, on_series_cancelled)

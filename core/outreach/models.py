@@ -17,11 +17,14 @@ class EmailKind(models.TextChoices):
     CONFIRMATION = "confirmation", "Booking confirmation"
     REMINDER = "reminder", "Booking reminder"
     CANCELLATION = "cancellation", "Cancellation notice"
+    SERIES_CONFIRMATION = "series_conf", "Series confirmation (its dates)"
+    SERIES_CANCELLATION = "series_canc", "Series cancellation notice (its dates)"
     PORTAL_LINK = "portal_link", "Portal sign-in link"
     COMMENT = "comment", "Booking discussion message"
 
 
-AUTOMATED_EMAIL_KINDS = frozenset({EmailKind.CONFIRMATION, EmailKind.REMINDER, EmailKind.CANCELLATION})
+AUTOMATED_EMAIL_KINDS = frozenset({EmailKind.CONFIRMATION, EmailKind.REMINDER, EmailKind.CANCELLATION,
+                                   EmailKind.SERIES_CONFIRMATION, EmailKind.SERIES_CANCELLATION})
 
 
 class EmailStatus(models.TextChoices):

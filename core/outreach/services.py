@@ -21,6 +21,7 @@ from django.utils import timezone
 
 from core import rawsql
 from core.actors import Actor, Channel
+from core.bookings import policy
 from core.bookings.models import OPEN_STATUSES, Booking
 from core.catalog.models import Service
 from core.company.selectors import get_company
@@ -57,6 +58,8 @@ def _system_only(actor: Actor) -> None:
 
 
 def _skip_reason(kind: str, booking: Booking | None, customer: Customer | None, to: str) -> str:
+    if kind == EmailKind.CONFIRMATION and booking is not None and policy.is_past(booking, now=timezone.now()):
+        return "booking_in_past"  # recorded after the fact: nothing to confirm, its link soon dead
     if not to:
         return "no_address"
     if kind in AUTOMATED_EMAIL_KINDS:
@@ -121,6 +124,10 @@ def _render(message: EmailMessage) -> emails.Rendered | None:
         return emails.reminder(booking, company)
     if message.kind == EmailKind.CANCELLATION:
         return emails.cancellation(booking, company)
+    if message.kind == EmailKind.SERIES_CONFIRMATION:
+        return emails.series_confirmation(booking, company)
+    if message.kind == EmailKind.SERIES_CANCELLATION:
+        return emails.series_cancellation(booking, company)
     return None
 
 

@@ -24,6 +24,7 @@ from django.db.models import Count
 from django.utils import timezone
 
 from core.actors import Actor
+from core.bookings import zones
 from core.bookings.conflicts import MAX_JOB
 from core.bookings.models import ACTIVE_ASSIGNMENT, OPEN_STATUSES, BookingAssignment
 from core.catalog.models import Service
@@ -558,9 +559,13 @@ def _fill_load(candidates: list[Candidate], start: datetime, tz_name: str, servi
 
 
 def available_slots(*, actor: Actor, service_id: int, location: Location | None, start: datetime,
-                    end: datetime, fieldworker_id: int | None = None, limit: int = 20) -> list[Slot]:
+                    end: datetime, fieldworker_id: int | None = None, limit: int = 20,
+                    time_zone: str | None = None) -> list[Slot]:
     """The next start times in ``[start, end)`` at which someone (or ``fieldworker_id``) can do the
-    service at ``location``: aligned to the slot step in the business's zone, never in the past."""
+    service at ``location``: aligned to the slot step in the business's zone, never in the past.
+
+    Every start and end is given in ``time_zone`` (the caller's), else in the company's: one answer,
+    one UTC offset per wall-clock period, whoever's working hours a slot came from (decision 0311)."""
     if actor.is_fieldworker:
         if fieldworker_id is not None and fieldworker_id != actor.fieldworker_id:
             raise PermissionDenied("You can only look up your own slots.")
@@ -573,6 +578,7 @@ def available_slots(*, actor: Actor, service_id: int, location: Location | None,
     location = _check_location(location)
     service = _service(service_id)
     company = get_company()
+    shown_in = _asked_zone(time_zone) if time_zone else company.tz
     rules = scheduling_settings()
     duration = timedelta(minutes=service.duration_minutes)
     buffer = timedelta(minutes=rules.travel_buffer_minutes)
@@ -609,7 +615,15 @@ def available_slots(*, actor: Actor, service_id: int, location: Location | None,
                 by_start[slot].append(fw.pk)
                 found += 1
                 slot += step
-    return [Slot(moment, moment + duration, tuple(sorted(by_start[moment]))) for moment in sorted(by_start)[:limit]]
+    return [Slot(moment.astimezone(shown_in), (moment + duration).astimezone(shown_in), tuple(sorted(by_start[moment])))
+            for moment in sorted(by_start)[:limit]]
+
+
+def _asked_zone(name: str) -> zoneinfo.ZoneInfo:
+    found = zones.zone(name)
+    if found is None:
+        raise ValidationFailed("timeZone", f"Unknown time zone {name[:64]!r}.", code="invalid_time_zone")
+    return found
 
 
 def _align(moment: datetime, step: timedelta, tz: zoneinfo.ZoneInfo) -> datetime:

@@ -81,12 +81,15 @@ class SchedulingQuery:
                                                          "a fieldworker their own).")
     def available_slots(self, info: Info, service_id: strawberry.ID, from_: FromArg, to: datetime,
                         location: LocationInput | None = None, fieldworker_id: strawberry.ID | None = None,
-                        limit: int = 20) -> list[AvailableSlot]:
+                        limit: int = 20,
+                        time_zone: Annotated[str | None, strawberry.argument(
+                            description="IANA zone the times are given in (e.g. Australia/Brisbane); "
+                                        "default: the company's.")] = None) -> list[AvailableSlot]:
         actor = actor_from_info(info)
         slots = availability.available_slots(
             actor=actor, service_id=decode_id(service_id, "Service", "serviceId"), location=_location(info, location),
             start=from_, end=to, fieldworker_id=decode_optional(fieldworker_id, "Fieldworker", "fieldworkerId"),
-            limit=limit)
+            limit=limit, time_zone=time_zone)
         return [AvailableSlot(start=s.start, end=s.end, fieldworker_count=len(s.fieldworker_ids),
                               fieldworker_ids=[strawberry.ID(encode_id("Fieldworker", pk)) for pk in s.fieldworker_ids]
                               if actor.is_staff else None) for s in slots]

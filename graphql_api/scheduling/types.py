@@ -107,7 +107,8 @@ class BookingSeriesNode(relay.Node):
     start_time: time
     duration_minutes: int
     time_zone: str
-    status: str
+    status: str = strawberry_django.field(description="active until the day of its last date is over (however "
+                                                      "many dates are booked already), then ended; or cancelled.")
     ends_on: date | None
     materialised_until: date | None
     notes: str

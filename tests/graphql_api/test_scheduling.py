@@ -7,7 +7,7 @@ from datetime import date, timedelta
 import pytest
 from django.utils import timezone
 
-from core.actors import Actor
+from core.actors import Actor, Channel
 from core.bookings.models import Booking, BookingSeries
 from core.workforce.models import ChangeRequest, WorkingHours
 from tests import factories
@@ -175,7 +175,7 @@ def test_series_through_the_api(staff_actor, fieldworker, svc):
         "startDate": start.date().isoformat(), "startTime": "09:00",
         "lines": [{"serviceId": gid("Service", svc.pk)}], "fieldworkerIds": [gid("Fieldworker", fieldworker.pk)],
     })["data"]["createBookingSeries"]
-    assert out["errors"] == [] and out["series"]["status"] == "ended" and len(out["created"]) == 3
+    assert out["errors"] == [] and out["series"]["status"] == "active" and len(out["created"]) == 3
     assert out["conflicts"] == [{"date": (start.date() + timedelta(weeks=1)).isoformat(),
                                  "fieldworkerId": gid("Fieldworker", fieldworker.pk), "code": "fieldworker_conflict",
                                  "clashBookingIds": [gid("Booking", clash.pk)]}]
@@ -228,3 +228,55 @@ def test_staff_change_the_travel_buffer(staff_actor, fieldworker_actor):
     assert denied["errors"] == [{"code": "forbidden", "field": None}]
     from core.workforce.selectors import scheduling_settings
     assert scheduling_settings().travel_buffer_minutes == 45
+
+
+SLOTS_IN = """
+query($service: ID!, $from: DateTime!, $to: DateTime!, $tz: String) {
+  availableSlots(serviceId: $service, from: $from, to: $to, limit: 20, timeZone: $tz) { start end }
+}"""
+SLOTS_DEFAULT = """
+query($service: ID!, $from: DateTime!, $to: DateTime!) {
+  availableSlots(serviceId: $service, from: $from, to: $to, limit: 20) { start end }
+}"""
+
+
+def _slots_over_http(staff_actor, variables, query=SLOTS_IN) -> dict:
+    import json
+
+    from django.test import Client
+
+    from tests.graphql_api.conftest import bearer
+
+    response = Client().post("/graphql/", json.dumps({"query": query, "variables": variables}),
+                             content_type="application/json", HTTP_AUTHORIZATION=bearer(staff_actor.user))
+    assert response.status_code == 200
+    return response.json()
+
+
+def test_available_slots_are_all_in_one_zone_the_callers_or_the_companys(staff_actor, svc):
+    import zoneinfo
+    from datetime import datetime
+
+    from core.company.services import company_update
+    from core.workforce import services as workforce_services
+
+    brisbane = zoneinfo.ZoneInfo("Australia/Brisbane")
+    company_update(actor=staff_actor, channel=Channel.GRAPHQL, time_zone="Australia/Brisbane")
+    workforce_services.scheduling_settings_update(actor=staff_actor, channel=Channel.GRAPHQL, slot_step_minutes=60)
+    fw = worker(services=[svc], time_zone="Australia/Sydney")
+    weekdays_9_to_5(fw)  # Sydney's 9 to 5: a day's slots come from the fieldworker's zone ...
+    monday = next_weekday(0, hour=10, minute=30, tz=brisbane)
+    # ... the first one from the caller's "from", here in UTC
+    variables = {"service": gid("Service", svc.pk), "from": monday.astimezone(zoneinfo.ZoneInfo("UTC")).isoformat(),
+                 "to": (monday + timedelta(days=2)).isoformat()}
+
+    def offsets(answer) -> set[str]:
+        slots = answer["data"]["availableSlots"]
+        assert len({datetime.fromisoformat(s["start"]).date() for s in slots}) >= 2, answer  # Monday's, Tuesday's
+        return {datetime.fromisoformat(s[key]).strftime("%z") for s in slots for key in ("start", "end")}
+
+    assert offsets(_slots_over_http(staff_actor, variables, SLOTS_DEFAULT)) == {"+1000"}  # the company's
+    assert offsets(_slots_over_http(staff_actor, {**variables, "tz": "Asia/Tokyo"})) == {"+0900"}
+    bad = _slots_over_http(staff_actor, {**variables, "tz": "Mars/Olympus"})
+    assert bad["data"] is None
+    assert bad["errors"][0]["extensions"] == {"code": "invalid_time_zone", "field": "timeZone"}

@@ -158,3 +158,16 @@ def test_the_inbox_panel_reads_a_fixed_number_of_queries(client, staff):
     with CaptureQueriesContext(connection) as more:
         assert len(client.get("/dashboard/").context["inquiries"]) == 24
     assert len(more) == len(few)
+
+
+def test_the_board_is_rendered_on_the_companys_wall_clock_not_utc(client, staff, company):
+    from core.company.services import company_update
+
+    company_update(actor=Actor.from_user(staff), channel=Channel.GRAPHQL, time_zone="Australia/Brisbane")
+    start, _ = today_window("Australia/Brisbane")
+    factories.booking(actor=Actor.from_user(staff), start=start + timedelta(hours=14), hours=2)
+    client.force_login(staff)
+    html = client.get("/dashboard/").content.decode()
+    import re
+
+    assert re.findall(r'<td class="time">([^<]*)</td>', html) == ["14:00\u201316:00"]  # as the live script shows it

@@ -94,6 +94,20 @@ def _inquiry_replied(w) -> None:
     crm_services.inquiry_reply(actor=w.staff_actor, channel=S, inquiry_id=inquiry.pk, body="Hi, how can we help?")
 
 
+def _series(w) -> Any:
+    start = timezone.localtime(timezone.now() + timedelta(days=3))
+    return series_services.series_create(
+        actor=w.staff_actor, channel=S, customer_id=w.customer.pk, rule="FREQ=WEEKLY;COUNT=2",
+        start_date=start.date(), start_time=time(10, 0), duration_minutes=60,
+        time_zone=str(timezone.get_current_timezone()))
+
+
+def _series_cancelled(w) -> None:
+    first = _series(w).created[0]
+    series_services.series_cancel(actor=w.staff_actor, channel=S, booking_id=first.pk, scope="all",
+                                  reason="Customer moved")
+
+
 SCENARIOS: dict[str, Callable[[Any], Any]] = {
     "created": lambda w: factories.booking(cust=w.customer, actor=w.staff_actor),
     "updated": lambda w: bookings.booking_update(actor=w.staff_actor, channel=S, booking_id=w.booking.pk,
@@ -137,6 +151,8 @@ SCENARIOS: dict[str, Callable[[Any], Any]] = {
         actor=w.fieldworker_actor, channel=Channel.TELEGRAM, booking_id=_accepted(w).pk,
         telegram_file_id="file-1", telegram_file_unique_id="uniq-1", caption="Before"),
     "assignment_conflict": _series_conflict,
+    "series_booked": _series,
+    "series_cancelled": _series_cancelled,
 }
 
 

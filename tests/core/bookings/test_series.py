@@ -64,8 +64,9 @@ def test_weekly_with_count_materialises_every_occurrence(sydney, staff_actor, sv
     assert days == [days[0] + timedelta(weeks=n) for n in range(4)]
     assert all(clock == time(9) for _, clock in local_times(result.created))
     assert all(b.source == "recurring" and b.series_id == series.pk for b in Booking.objects.filter(series=series))
-    assert series.status == "ended"  # every occurrence exists
+    assert series.status == "active"  # every occurrence exists, none is over yet (decision 0310)
     assert published.names.count("BookingCreated") == 4
+    assert published.names.count("SeriesBooked") == 1
     assert Booking.objects.get(pk=result.created[0].pk).scheduled_end - result.created[0].scheduled_start == \
         timedelta(minutes=90)
 
@@ -84,7 +85,7 @@ def test_an_end_date_bounds_the_series(sydney, staff_actor, svc):
     start = first_monday_after(2)
     result = make(staff_actor, svc, "FREQ=WEEKLY;BYDAY=MO", start=start, until=start + timedelta(days=20))
     assert len(result.created) == 3
-    assert result.series.status == "ended"
+    assert result.series.status == "active"
 
 
 def test_nine_oclock_stays_nine_oclock_across_dst(sydney, staff_actor, svc):
