@@ -1,17 +1,8 @@
 from django.contrib import admin
 
+from core.service_admin import PhoneSearch, ReadOnlyAdmin, ReadOnlyInline
+
 from .models import Booking, BookingAssignment, BookingComment, BookingEvent, BookingLine
-
-
-class ReadOnlyInline(admin.TabularInline):
-    extra = 0
-    can_delete = False
-
-    def has_add_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
 
 
 class LineInline(ReadOnlyInline):
@@ -27,45 +18,34 @@ class AssignmentInline(ReadOnlyInline):
 class HistoryInline(ReadOnlyInline):
     model = BookingEvent
     fields = ["at", "action", "actor_label", "actor_kind", "channel", "changes", "data"]
+    ordering = ["-at", "-id"]
+    verbose_name = "timeline entry"
+    verbose_name_plural = "timeline (newest first)"
 
 
 class CommentInline(ReadOnlyInline):
     model = BookingComment
     fields = ["created_at", "author_name", "channel", "visible_to_customer", "body"]
+    ordering = ["-created_at", "-id"]
+    verbose_name_plural = "comments (newest first)"
 
 
 @admin.register(Booking)
-class BookingAdmin(admin.ModelAdmin):
-    """Back-office list. Changes go through the services (GraphQL); the admin only reads."""
+class BookingAdmin(PhoneSearch, ReadOnlyAdmin):
+    """Back-office list. Changes go through the services (GraphQL, the dashboard); the admin only reads."""
 
     list_display = ["number", "customer", "scheduled_start", "status", "owner", "source"]
     list_filter = ["status", "source", "scheduled_start"]
     search_fields = ["number", "customer__name", "customer__email", "customer__mobile"]
     date_hierarchy = "scheduled_start"
     list_select_related = ["customer", "owner"]
+    phone_search_fields = ("customer__mobile",)
     inlines = [LineInline, AssignmentInline, CommentInline, HistoryInline]
-
-    def has_add_permission(self, request) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False
 
 
 @admin.register(BookingEvent)
-class BookingEventAdmin(admin.ModelAdmin):
+class BookingEventAdmin(ReadOnlyAdmin):
     list_display = ["booking", "at", "action", "actor_label", "channel"]
     list_filter = ["action", "channel", "actor_kind"]
     search_fields = ["booking__number", "actor_label"]
-
-    def has_add_permission(self, request) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False
+    list_select_related = ["booking"]

@@ -80,3 +80,28 @@ def category_create(*, actor: Actor, channel: Channel, name: str, position: int 
     if ServiceCategory.objects.filter(name__iexact=name).exists():
         raise DomainError("duplicate", "A category with that name exists.", field="name")
     return ServiceCategory.objects.create(name=name, position=position)
+
+
+def category_update(*, actor: Actor, channel: Channel, category_id: int, name: str | None = None,
+                    position: int | None = None) -> ServiceCategory:
+    if not actor.is_staff:
+        raise PermissionDenied()
+    if name is not None:
+        name = name.strip()
+        if not name or len(name) > 80:
+            raise ValidationFailed("name", "A name of 1 to 80 characters is required.")
+    if position is not None and not 0 <= int(position) <= 2_147_483_647:
+        raise ValidationFailed("position", "A position of 0 or more.", code="out_of_range")
+    with transaction.atomic():
+        category = ServiceCategory.objects.select_for_update().filter(pk=category_id).first()
+        if category is None:
+            raise NotFound("category")
+        if name is not None and ServiceCategory.objects.filter(name__iexact=name).exclude(pk=category.pk).exists():
+            raise DomainError("duplicate", "A category with that name exists.", field="name")
+        changed = [key for key, value in (("name", name), ("position", position))
+                   if value is not None and getattr(category, key) != value]
+        for key in changed:
+            setattr(category, key, name if key == "name" else int(position))  # type: ignore[arg-type]
+        if changed:
+            category.save(update_fields=changed)
+    return category

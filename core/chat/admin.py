@@ -1,34 +1,46 @@
 from django.contrib import admin
 
+from core.service_admin import CHANNEL, ReadOnlyAdmin, ServiceAdmin, service_action
+
+from . import services
 from .models import BookingAttachment, ChatBinding, ChatMessage, DeclineReason
 
 
 @admin.register(DeclineReason)
-class DeclineReasonAdmin(admin.ModelAdmin):
+class DeclineReasonAdmin(ServiceAdmin):
     list_display = ["label", "position", "active"]
-    list_editable = ["position", "active"]
+    list_filter = ["active"]
+    fields = ["label", "position", "active"]
+
+    def write(self, request, *, actor, pk, data, changed):
+        return services.decline_reason_save(actor=actor, channel=CHANNEL, reason_id=pk, label=data["label"],
+                                            position=data["position"], active=data["active"])
 
 
 @admin.register(ChatBinding)
-class ChatBindingAdmin(admin.ModelAdmin):
+class ChatBindingAdmin(ReadOnlyAdmin):
     list_display = ["fieldworker", "chat_id", "username", "linked_at", "unreachable_at", "unlinked_at"]
-    readonly_fields = [field.name for field in ChatBinding._meta.fields]
+    list_filter = ["unlinked_at", "unreachable_at"]
+    search_fields = ["fieldworker__name", "username"]
+    list_select_related = ["fieldworker"]
+    actions = ["unlink"]
 
-    def has_add_permission(self, request) -> bool:
-        return False
+    @admin.action(description="Unlink the selected chats (the chat is told)")
+    def unlink(self, request, queryset) -> None:
+        rows = dict(queryset.filter(unlinked_at__isnull=True).values_list("pk", "fieldworker_id"))
+        service_action(request, queryset.filter(pk__in=rows),
+                       lambda actor, pk: services.chat_unlink(actor=actor, channel=CHANNEL, fieldworker_id=rows[pk]),
+                       "chat(s) unlinked", admin_obj=self)
 
 
 @admin.register(ChatMessage)
-class ChatMessageAdmin(admin.ModelAdmin):
+class ChatMessageAdmin(ReadOnlyAdmin):
     list_display = ["created_at", "method", "kind", "chat_id", "status", "attempts", "sms_fallback"]
     list_filter = ["status", "kind", "sms_fallback"]
-    readonly_fields = [field.name for field in ChatMessage._meta.fields]
-
-    def has_add_permission(self, request) -> bool:
-        return False
 
 
 @admin.register(BookingAttachment)
-class BookingAttachmentAdmin(admin.ModelAdmin):
+class BookingAttachmentAdmin(ReadOnlyAdmin):
     list_display = ["booking", "status", "caption", "created_at"]
-    readonly_fields = [field.name for field in BookingAttachment._meta.fields]
+    list_filter = ["status"]
+    search_fields = ["booking__number", "caption"]

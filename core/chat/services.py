@@ -197,6 +197,36 @@ def decline_reasons_set(*, actor: Actor, channel: Channel, labels: list[str]) ->
         return [DeclineReason.objects.create(label=label, position=index) for index, label in enumerate(cleaned)]
 
 
+MAX_DECLINE_REASONS = 12
+
+
+def decline_reason_save(*, actor: Actor, channel: Channel, label: str, position: int = 0, active: bool = True,
+                        reason_id: int | None = None) -> DeclineReason:
+    """Add one reason, or change one (its label, place or whether it is offered); the same limits as
+    ``decline_reasons_set``."""
+    _staff(actor)
+    label = (label or "").strip()
+    if not label:
+        raise ValidationFailed("label", "A label is required.", code="required")
+    if len(label) > 60:
+        raise ValidationFailed("label", "At most 60 characters.", code="too_long")
+    if not 0 <= int(position) <= 32767:
+        raise ValidationFailed("position", "A position from 0 to 32767.", code="out_of_range")
+    with transaction.atomic():
+        if reason_id is None:
+            row = DeclineReason(label=label, position=position, active=active)
+        else:
+            row = DeclineReason.objects.select_for_update().filter(pk=reason_id).first()
+            if row is None:
+                raise NotFound("decline reason")
+            row.label, row.position, row.active = label, position, active
+        others = DeclineReason.objects.filter(active=True).exclude(pk=row.pk).count()
+        if active and others >= MAX_DECLINE_REASONS:
+            raise ValidationFailed("active", f"At most {MAX_DECLINE_REASONS} reasons are offered.", code="too_many")
+        row.save()
+    return row
+
+
 # --- on my way -----------------------------------------------------------------------------------------
 
 

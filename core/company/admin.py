@@ -1,10 +1,14 @@
 from django.contrib import admin
+from django.db import models
 
+from core.service_admin import CHANNEL, ServiceAdmin
+
+from . import services
 from .models import Company
 
 
 @admin.register(Company)
-class CompanyAdmin(admin.ModelAdmin):
+class CompanyAdmin(ServiceAdmin):
     fieldsets = (
         ("Company information", {"fields": ("name", "time_zone", "currency", "email", "phone", "website",
                                             "address", "booking_number_start")}),
@@ -14,9 +18,12 @@ class CompanyAdmin(admin.ModelAdmin):
             "reschedule_notice_hours")}),
         ("Fieldworker permissions", {"fields": ("fieldworkers_may_decline", "fieldworkers_may_cancel")}),
     )
+    formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
+    readonly_fields = ["booking_number_start"]  # not a setting company_update changes
 
     def has_add_permission(self, request) -> bool:
-        return not Company.objects.exists()
+        return False  # the one row is made on first read
 
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False
+    def write(self, request, *, actor, pk, data, changed):
+        return services.company_update(actor=actor, channel=CHANNEL,
+                                       **{key: data[key] for key in changed if key in services.EDITABLE})

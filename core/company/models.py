@@ -7,6 +7,8 @@ from django.core.exceptions import ValidationError
 from django.core.validators import MinValueValidator
 from django.db import models
 
+from core.phones import PhoneField
+
 
 def validate_time_zone(value: str) -> None:
     if value not in zoneinfo.available_timezones():
@@ -26,7 +28,7 @@ class Company(models.Model):
     time_zone = models.CharField(max_length=64, default="UTC", validators=[validate_time_zone])
     currency = models.CharField(max_length=3, default="AUD")
     email = models.EmailField(blank=True)
-    phone = models.CharField(max_length=20, blank=True)
+    phone = PhoneField(blank=True, help_text="Stored as E.164 (+61290000000).")
     website = models.URLField(blank=True)
     address = models.TextField(blank=True)
     booking_number_start = models.PositiveIntegerField(default=1001)

@@ -52,8 +52,9 @@ def company_update(*, actor: Actor, channel: Channel, **changes: Any) -> Company
         try:
             company.full_clean()
         except ValidationError as exc:
-            field, messages = next(iter(exc.message_dict.items()))
-            raise DomainError("invalid", messages[0], field=_camel(field))
+            field, errors = next(iter(exc.error_dict.items()))
+            code = "invalid_phone" if errors[0].code == "invalid_phone" else "invalid"  # as normalise_phone says
+            raise DomainError(code, next(iter(errors[0])), field=_camel(field))
         company.save()
         forget()
     return company

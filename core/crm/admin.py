@@ -1,35 +1,97 @@
 from django.contrib import admin, messages
+from django.db.models import Count
 
 from core.actors import Actor, Channel
 from core.errors import DomainError
+from core.service_admin import CHANNEL, PhoneSearch, ReadOnlyInline, ServiceAdmin
 
 from . import services
-from .models import Customer, Inquiry, InquiryEntry, Property, PropertyType
+from .models import Customer, CustomerLog, Inquiry, InquiryEntry, Property, PropertyType
+
+CUSTOMER_FIELDS = ["name", "email", "mobile", "notes", "automated_email_paused", "automated_sms_paused"]
+PROPERTY_FIELDS = ["label", "address", "postcode", "city", "latitude", "longitude", "property_type", "time_zone"]
 
 
-class PropertyInline(admin.TabularInline):
+class PropertyInline(ReadOnlyInline):
     model = Property
-    extra = 0
+    fields = ["label", "address", "postcode", "city", "property_type", "time_zone"]
+    show_change_link = True
+
+
+class CustomerLogInline(ReadOnlyInline):
+    model = CustomerLog
+    fields = ["at", "action", "actor_label", "channel", "changes", "data"]
+    ordering = ["-at", "-id"]
+    verbose_name = "history entry"
+    verbose_name_plural = "history (newest first)"
 
 
 @admin.register(Customer)
-class CustomerAdmin(admin.ModelAdmin):
-    list_display = ["name", "email", "mobile", "automated_email_paused", "automated_sms_paused", "created_at"]
+class CustomerAdmin(PhoneSearch, ServiceAdmin):
+    phone_search_fields = ("mobile",)
+    list_display = ["name", "email", "mobile", "bookings_count", "automated_email_paused", "automated_sms_paused",
+                    "created_at"]
     search_fields = ["name", "email", "mobile"]
-    list_filter = ["automated_email_paused", "automated_sms_paused"]
-    inlines = [PropertyInline]
+    list_filter = ["automated_email_paused", "automated_sms_paused", "created_at"]
+    fields = [*CUSTOMER_FIELDS, "user", "created_at"]
+    readonly_fields = ["user", "created_at"]
+    inlines = [PropertyInline, CustomerLogInline]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).annotate(bookings_count=Count("bookings"))
+
+    @admin.display(description="bookings", ordering="bookings_count")
+    def bookings_count(self, obj: Customer) -> int:
+        return obj.bookings_count
+
+    def write(self, request, *, actor, pk, data, changed):
+        if pk is None:
+            made = services.customer_create(actor=actor, channel=CHANNEL, name=data["name"], email=data["email"],
+                                            mobile=data["mobile"], notes=data["notes"])
+            flags = {key: True for key in ("automated_email_paused", "automated_sms_paused") if data[key]}
+            if not flags:
+                return made
+            pk, changed = made.pk, list(flags)
+        return services.customer_update(actor=actor, channel=CHANNEL, customer_id=pk,
+                                        **{key: data[key] for key in changed if key in CUSTOMER_FIELDS})
 
 
 @admin.register(PropertyType)
-class PropertyTypeAdmin(admin.ModelAdmin):
+class PropertyTypeAdmin(ServiceAdmin):
     search_fields = ["name"]
+    fields = ["name"]
+
+    def write(self, request, *, actor, pk, data, changed):
+        if pk is None:
+            return services.property_type_create(actor=actor, channel=CHANNEL, name=data["name"])
+        return services.property_type_update(actor=actor, channel=CHANNEL, property_type_id=pk, name=data["name"])
 
 
 @admin.register(Property)
-class PropertyAdmin(admin.ModelAdmin):
+class PropertyAdmin(ServiceAdmin):
     list_display = ["__str__", "customer", "postcode", "city", "latitude", "longitude", "property_type"]
-    search_fields = ["address", "postcode", "customer__name"]
+    list_filter = ["property_type"]
+    search_fields = ["address", "postcode", "city", "label", "customer__name"]
     list_select_related = ["customer", "property_type"]
+    autocomplete_fields = ["customer"]
+    fields = ["customer", *PROPERTY_FIELDS]
+
+    def get_readonly_fields(self, request, obj=None):
+        return ["customer"] if obj is not None else []
+
+    @staticmethod
+    def _values(data: dict, keys) -> dict:
+        values = {key: data[key] for key in keys if key != "property_type"}
+        if "property_type" in keys:
+            values["property_type_id"] = data["property_type"].pk if data["property_type"] else None
+        return values
+
+    def write(self, request, *, actor, pk, data, changed):
+        if pk is None:
+            return services.property_create(actor=actor, channel=CHANNEL, customer_id=data["customer"].pk,
+                                            **self._values(data, PROPERTY_FIELDS))
+        return services.property_update(actor=actor, channel=CHANNEL, property_id=pk,
+                                        **self._values(data, [key for key in changed if key in PROPERTY_FIELDS]))
 
 
 class InquiryEntryInline(admin.TabularInline):

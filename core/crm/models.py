@@ -6,6 +6,7 @@ from django.db import models
 from django.utils import timezone
 
 from core.actors import Channel
+from core.phones import PhoneField
 
 
 class Customer(models.Model):
@@ -14,7 +15,8 @@ class Customer(models.Model):
     )
     name = models.CharField(max_length=150)
     email = models.EmailField(blank=True, db_index=True)
-    mobile = models.CharField(max_length=20, blank=True, db_index=True, help_text="E.164, e.g. +61400000000")
+    mobile = PhoneField(blank=True, db_index=True, help_text="Stored as E.164 (+61412345678); 0412 345 678 is read as "
+                                                             "an Australian number.")
     notes = models.TextField(blank=True)
     automated_email_paused = models.BooleanField(default=False)
     automated_sms_paused = models.BooleanField(default=False)
@@ -25,6 +27,35 @@ class Customer(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+class CustomerLog(models.Model):
+    """Append-only history of a customer: details changed, properties added or changed. Written with
+    its event by ``core.crm.customer_log.record`` only."""
+
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="log",
+                                 db_index=False)  # customer_log_customer_at_idx leads with it
+    at = models.DateTimeField(default=timezone.now)
+    action = models.CharField(max_length=40)
+    actor_kind = models.CharField(max_length=12)
+    actor_user = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                                   related_name="+")
+    actor_label = models.CharField(max_length=150, blank=True)
+    channel = models.CharField(max_length=12)
+    changes = models.JSONField(default=dict, blank=True, help_text="field: [before, after]")
+    data = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        ordering = ["at", "id"]
+        indexes = [models.Index(fields=["customer", "at"], name="customer_log_customer_at_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.customer_id} {self.action} via {self.channel}"
+
+    def save(self, *args, **kwargs):
+        if self.pk is not None:
+            raise RuntimeError("The customer log is append-only.")
+        super().save(*args, **kwargs)
 
 
 class PropertyType(models.Model):

@@ -13,7 +13,9 @@ from core.actors import Actor, Channel
 from core.errors import DomainError, NotFound, PermissionDenied, ValidationFailed
 from core.phones import normalise_phone
 
+from . import customer_log
 from . import history as inquiry_history
+from .customer_log import CustomerCreated, CustomerUpdated, PropertyAdded, PropertyUpdated
 from .models import Customer, Inquiry, InquiryEntry, Property, PropertyType
 
 CUSTOMER_FIELDS = {"name", "email", "mobile", "notes", "automated_email_paused", "automated_sms_paused"}
@@ -51,7 +53,22 @@ def customer_create(*, actor: Actor, channel: Channel, name: str, email: str = "
                     notes: str = "") -> Customer:
     _require_staff(actor)
     values = _clean_customer({"name": name, "email": email, "mobile": mobile, "notes": notes})
-    return Customer.objects.create(**values)
+    with transaction.atomic():
+        customer = Customer.objects.create(**values)
+        customer_log.record(customer.pk, actor=actor, channel=channel, action="created", event=CustomerCreated,
+                            changes={key: ("", value) for key, value in values.items() if value})
+    return customer
+
+
+def _apply(row: Any, values: dict[str, Any]) -> dict[str, tuple[Any, Any]]:
+    """Set the values that differ on ``row``; return {field: (before, after)} of those."""
+    diff: dict[str, tuple[Any, Any]] = {}
+    for key, value in values.items():
+        before = getattr(row, key)
+        if before != value:
+            diff[key] = (before, value)
+            setattr(row, key, value)
+    return diff
 
 
 def customer_update(*, actor: Actor, channel: Channel, customer_id: int, **changes: Any) -> Customer:
@@ -65,9 +82,11 @@ def customer_update(*, actor: Actor, channel: Channel, customer_id: int, **chang
         if actor.is_customer and set(changes) - {"email", "mobile", "automated_email_paused",
                                                   "automated_sms_paused"}:
             raise PermissionDenied()
-        for key, value in _clean_customer(changes).items():
-            setattr(customer, key, value)
-        customer.save()
+        diff = _apply(customer, _clean_customer(changes))
+        if diff:  # only the changed columns: a legacy unparsable mobile does not block a flag change
+            customer.save(update_fields=sorted(diff))
+            customer_log.record(customer.pk, actor=actor, channel=channel, action="updated", changes=diff,
+                                event=CustomerUpdated, changed=tuple(sorted(diff)))
     return customer
 
 
@@ -124,7 +143,13 @@ def property_create(*, actor: Actor, channel: Channel, customer_id: int, address
         "address": address, "label": label, "postcode": postcode, "city": city, "latitude": latitude,
         "longitude": longitude, "property_type_id": property_type_id, "time_zone": time_zone,
     })
-    return Property.objects.create(customer_id=customer_id, **values)
+    with transaction.atomic():
+        prop = Property.objects.create(customer_id=customer_id, **values)
+        customer_log.record(customer_id, actor=actor, channel=channel, action="property_added",
+                            event=PropertyAdded, property_id=prop.pk,
+                            changes={key: (None, value) for key, value in values.items() if value not in ("", None)},
+                            data={"property_id": prop.pk})
+    return prop
 
 
 def property_update(*, actor: Actor, channel: Channel, property_id: int, **changes: Any) -> Property:
@@ -136,9 +161,12 @@ def property_update(*, actor: Actor, channel: Channel, property_id: int, **chang
         if prop is None or not (actor.is_staff or (actor.is_customer and actor.customer_id == prop.customer_id)):
             raise NotFound("property")
         merged = {"latitude": prop.latitude, "longitude": prop.longitude, **changes}
-        for key, value in _clean_property(merged).items():
-            setattr(prop, key, value)
-        prop.save()
+        diff = _apply(prop, _clean_property(merged))
+        if diff:
+            prop.save(update_fields=sorted(diff))
+            customer_log.record(prop.customer_id, actor=actor, channel=channel, action="property_updated",
+                                event=PropertyUpdated, property_id=prop.pk, changed=tuple(sorted(diff)),
+                                changes=diff, data={"property_id": prop.pk})
     return prop
 
 
@@ -148,6 +176,24 @@ def property_type_create(*, actor: Actor, channel: Channel, name: str) -> Proper
     if not name or len(name) > 60:
         raise ValidationFailed("name", "A name of 1 to 60 characters is required.")
     obj, _ = PropertyType.objects.get_or_create(name=name)
+    return obj
+
+
+def property_type_update(*, actor: Actor, channel: Channel, property_type_id: int, name: str) -> PropertyType:
+    """Rename an entry of the property type list."""
+    _require_staff(actor)
+    name = (name or "").strip()
+    if not name or len(name) > 60:
+        raise ValidationFailed("name", "A name of 1 to 60 characters is required.")
+    with transaction.atomic():
+        obj = PropertyType.objects.select_for_update().filter(pk=property_type_id).first()
+        if obj is None:
+            raise NotFound("property type")
+        if PropertyType.objects.filter(name__iexact=name).exclude(pk=obj.pk).exists():
+            raise DomainError("duplicate", "A property type with that name exists.", field="name")
+        if obj.name != name:
+            obj.name = name
+            obj.save(update_fields=["name"])
     return obj
 
 

@@ -18,6 +18,18 @@ class WorkforceEvent(Event):
 
 
 @dataclass(frozen=True, kw_only=True)
+class FieldworkerCreated(WorkforceEvent):
+    pass
+
+
+@dataclass(frozen=True, kw_only=True)
+class FieldworkerUpdated(WorkforceEvent):
+    """Profile fields changed (name, mobile, services, ...); a status change leaves as ``ScheduleChanged``."""
+
+    changed: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, kw_only=True)
 class ScheduleChanged(WorkforceEvent):
     """Hours, time off, areas or status changed. ``conflict_booking_ids``: jobs it now clashes with."""
 

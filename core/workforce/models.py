@@ -5,6 +5,8 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils import timezone
 
+from core.phones import PhoneField
+
 
 class FieldworkerStatus(models.TextChoices):
     ACTIVE = "active", "Active"
@@ -15,7 +17,7 @@ class FieldworkerStatus(models.TextChoices):
 class Fieldworker(models.Model):
     user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="fieldworker")
     name = models.CharField(max_length=150)
-    mobile = models.CharField(max_length=20, blank=True, db_index=True)
+    mobile = PhoneField(blank=True, db_index=True, help_text="Stored as E.164 (+61412345678).")
     status = models.CharField(max_length=10, choices=FieldworkerStatus.choices, default=FieldworkerStatus.ACTIVE,
                               db_index=True)
     services = models.ManyToManyField("catalog.Service", blank=True, related_name="fieldworkers")

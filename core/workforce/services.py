@@ -23,7 +23,7 @@ from core.phones import normalise_phone
 
 from . import change_requests
 from .availability import ScheduleConflict, schedule_conflicts
-from .events import ChangeRequestDecided, ChangeRequestFiled, ScheduleChanged
+from .events import ChangeRequestDecided, ChangeRequestFiled, FieldworkerCreated, FieldworkerUpdated, ScheduleChanged
 from .models import (
     ChangeRequest,
     ChangeRequestStatus,
@@ -39,7 +39,7 @@ from .models import (
 )
 from .selectors import scheduling_settings
 
-FIELDS = {"name", "mobile", "status", "industry_label", "service_ids"}
+FIELDS = {"name", "mobile", "status", "industry_label", "service_ids", "time_zone"}
 
 
 def _clean(values: dict[str, Any]) -> dict[str, Any]:
@@ -58,6 +58,10 @@ def _clean(values: dict[str, Any]) -> dict[str, Any]:
         ids = set(out["service_ids"])
         if Service.objects.filter(pk__in=ids).count() != len(ids):
             raise NotFound("service", field="serviceIds")
+    if "time_zone" in out:
+        out["time_zone"] = (out["time_zone"] or "").strip()
+        if out["time_zone"] and out["time_zone"] not in zoneinfo.available_timezones():
+            raise ValidationFailed("timeZone", "Unknown time zone.", code="invalid_time_zone")
     return out
 
 
@@ -79,6 +83,10 @@ def fieldworker_create(*, actor: Actor, channel: Channel, name: str, email: str,
         ids = values.pop("service_ids")
         fieldworker = Fieldworker.objects.create(user=user, **values)
         fieldworker.services.set(ids)
+        _log(fieldworker.pk, actor=actor, channel=channel, action="created",
+             data={"name": fieldworker.name, "email": email, "mobile": fieldworker.mobile,
+                   "service_ids": sorted(ids)})
+        events.publish(FieldworkerCreated(**_event_base(fieldworker.pk, actor, channel)))
     return fieldworker
 
 
@@ -97,11 +105,26 @@ def fieldworker_update(*, actor: Actor, channel: Channel, fieldworker_id: int, *
         if fieldworker is None:
             raise NotFound("fieldworker")
         ids = values.pop("service_ids", None)
+        diff: dict[str, list[Any]] = {}
         for key, value in values.items():
-            setattr(fieldworker, key, value)
-        fieldworker.save()
+            before = getattr(fieldworker, key)
+            if before != value:
+                diff[key] = [before, value]
+                setattr(fieldworker, key, value)
+        if diff:  # only the changed columns: a legacy unparsable mobile does not block other changes
+            fieldworker.save(update_fields=sorted(diff))
         if ids is not None:
-            fieldworker.services.set(ids)
+            before_ids = set(fieldworker.services.values_list("pk", flat=True))
+            if before_ids != set(ids):
+                fieldworker.services.set(ids)
+                diff["service_ids"] = [sorted(before_ids), sorted(set(ids))]
+        status = diff.pop("status", None)
+        if diff:
+            _log(fieldworker.pk, actor=actor, channel=channel, action="updated", data={"changes": diff})
+            events.publish(FieldworkerUpdated(**_event_base(fieldworker.pk, actor, channel),
+                                              changed=tuple(sorted(diff))))
+        if status is not None:  # as fieldworker_set_status: the jobs it now clashes with go with it
+            _changed(fieldworker, actor=actor, channel=channel, what="status", data={"status": status})
     return fieldworker
 
 

@@ -125,7 +125,7 @@ def test_customers_cannot_cancel_through_other_channels(channel, booking, custom
 def test_customer_cancellation_can_be_switched_off(booking, customer_actor, staff_actor, published):
     set_company(customers_may_cancel=False, phone="+61 2 9999 0000", name="Sparkle Co")
     err = assert_refused(lambda: cancel(customer_actor, booking), "cancellation_disabled", published=published)
-    assert "Sparkle Co" in err.message and "+61 2 9999 0000" in err.message
+    assert "Sparkle Co" in err.message and "+61299990000" in err.message  # the phone column holds E.164
     cancel(staff_actor, booking)  # the office still can
     assert Booking.objects.get(pk=booking.pk).status == BookingStatus.CANCELLED
 

@@ -69,3 +69,19 @@ def test_category_names_are_unique_ignoring_case(staff_actor):
                    "duplicate", field="name")
     assert_refused(lambda: services.category_create(actor=staff_actor, channel=Channel.GRAPHQL, name="  "),
                    "invalid", field="name")
+
+
+def test_a_category_is_renamed_or_moved(staff_actor, customer_actor):
+    gardening = services.category_create(actor=staff_actor, channel=Channel.ADMIN, name="Gardening")
+    services.category_create(actor=staff_actor, channel=Channel.ADMIN, name="Cleaning")
+    services.category_update(actor=staff_actor, channel=Channel.ADMIN, category_id=gardening.pk, name=" Garden ",
+                             position=3)
+    gardening.refresh_from_db()
+    assert (gardening.name, gardening.position) == ("Garden", 3)
+    for kwargs, code in ((dict(name="cleaning"), "duplicate"), (dict(name=" "), "invalid"),
+                         (dict(position=-1), "out_of_range"), (dict(category_id=10**9), "not_found")):
+        call = {"category_id": gardening.pk, **kwargs}
+        assert_refused(lambda call=call: services.category_update(actor=staff_actor, channel=Channel.ADMIN, **call),
+                       code)
+    assert_refused(lambda: services.category_update(actor=customer_actor, channel=Channel.PORTAL,
+                                                    category_id=gardening.pk, name="Mine"), "forbidden")

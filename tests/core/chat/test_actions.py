@@ -90,3 +90,21 @@ def test_decline_reasons_are_configurable(staff_actor, fieldworker_actor):
     assert DeclineReason.objects.filter(active=True).count() == 2
     with pytest.raises(DomainError):
         services.decline_reasons_set(actor=staff_actor, channel=Channel.GRAPHQL, labels=[str(i) for i in range(13)])
+
+
+def test_one_decline_reason_is_added_or_changed_within_the_same_limits(staff_actor, fieldworker_actor):
+    first = services.decline_reason_save(actor=staff_actor, channel=Channel.ADMIN, label=" Too far ", position=2)
+    assert [label for _, label in decline_reasons()] == ["Too far"]
+    services.decline_reason_save(actor=staff_actor, channel=Channel.ADMIN, reason_id=first.pk, label="Too far away",
+                                 position=2, active=False)
+    assert DeclineReason.objects.get(pk=first.pk).active is False
+    for index in range(services.MAX_DECLINE_REASONS):
+        services.decline_reason_save(actor=staff_actor, channel=Channel.ADMIN, label=f"Reason {index}")
+    _assert_refused(lambda: services.decline_reason_save(actor=staff_actor, channel=Channel.ADMIN, label="13th"),
+                    "too_many")
+    _assert_refused(lambda: services.decline_reason_save(actor=staff_actor, channel=Channel.ADMIN, reason_id=first.pk,
+                                                         label="Too far away", active=True), "too_many")
+    _assert_refused(lambda: services.decline_reason_save(actor=staff_actor, channel=Channel.ADMIN, label=" "),
+                    "required")
+    _assert_refused(lambda: services.decline_reason_save(actor=fieldworker_actor, channel=Channel.ADMIN, label="x"),
+                    "forbidden")

@@ -78,3 +78,9 @@ def test_within_read_once_the_company_is_read_once_and_an_update_is_seen(staff_a
         assert get_company().name == "Renamed Co"  # the update cleared the scope
     with django_assert_num_queries(2):  # outside the scope every call reads
         get_company(), get_company()
+
+
+def test_the_phone_is_stored_as_e164_and_a_bad_one_is_refused_as_the_other_services_do(staff_actor):
+    assert update(staff_actor, phone="(02) 9999 0000").phone == "+61299990000"
+    assert get_company().phone == "+61299990000"
+    assert_refused(lambda: update(staff_actor, phone="call us"), "invalid_phone", field="phone")
