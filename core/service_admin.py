@@ -18,7 +18,7 @@ from typing import Any
 from django import forms
 from django.contrib import admin, messages
 from django.db import models, transaction
-from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import HttpRequest, HttpResponseRedirect
 
 from core.actors import Actor, Channel
 from core.errors import DomainError
@@ -29,6 +29,14 @@ CHANNEL = Channel.ADMIN
 
 class _DryRun(Exception):
     """Raised inside the checking savepoint to roll it back."""
+
+
+class _RefusedAtSave(Exception):
+    """A service refused in ``save_model``: leaves the admin view's transaction, which rolls it back."""
+
+    def __init__(self, error: DomainError) -> None:
+        super().__init__(error.message)
+        self.error = error
 
 
 def actor_of(request: HttpRequest) -> Actor:
@@ -115,15 +123,20 @@ class ServiceAdmin(admin.ModelAdmin):
             raise TypeError(f"{type(self).__name__}: the form must be a ServiceForm, not {base.__name__}")
         return type(base.__name__, (base,), {"service_admin": self, "request": request})
 
+    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
+        try:
+            return super().changeform_view(request, object_id, form_url, extra_context)
+        except _RefusedAtSave as refused:  # the view's transaction has been rolled back: nothing is kept
+            self.message_user(request, f"Nothing was saved: {refused.error.message}", level=messages.ERROR)
+            return HttpResponseRedirect(request.get_full_path())
+
     def save_model(self, request, obj, form, change) -> None:
         pk = obj.pk if change else None
         try:
             saved = self.write(request, actor=actor_of(request), pk=pk, data=form.cleaned_data,
                                changed=form.changed_data)
-        except DomainError as exc:  # only when something changed between the check and now
-            transaction.set_rollback(True)
-            request._service_refusal = exc  # type: ignore[attr-defined]
-            return
+        except DomainError as exc:  # only when something changed between the form's check and now
+            raise _RefusedAtSave(exc) from exc
         for field in saved._meta.concrete_fields:
             setattr(obj, field.attname, getattr(saved, field.attname))
         obj._state.adding, obj._state.db = False, saved._state.db
@@ -132,19 +145,6 @@ class ServiceAdmin(admin.ModelAdmin):
         """Many-to-many fields are written by ``write``; inlines are read-only: they save nothing."""
         for formset in formsets:
             formset.new_objects, formset.changed_objects, formset.deleted_objects = [], [], []
-
-    def _refused(self, request) -> HttpResponse | None:
-        exc = getattr(request, "_service_refusal", None)
-        if exc is None:
-            return None
-        self.message_user(request, f"Nothing was saved: {exc.message}", level=messages.ERROR)
-        return HttpResponseRedirect(request.get_full_path())
-
-    def response_add(self, request, obj, post_url_continue=None):
-        return self._refused(request) or super().response_add(request, obj, post_url_continue)
-
-    def response_change(self, request, obj):
-        return self._refused(request) or super().response_change(request, obj)
 
     def has_delete_permission(self, request, obj=None) -> bool:
         return False

@@ -104,3 +104,42 @@ def test_a_property_change_goes_through_property_update(browser, seen):
     assert Property.objects.get(pk=prop.pk).label == "Beach house"
     [event] = seen.of(PropertyUpdated)
     assert (event.customer_id, event.property_id, event.changed) == (customer.pk, prop.pk, ("label",))
+
+
+def test_a_refusal_between_the_check_and_the_save_saves_nothing_and_says_so(browser, root):
+    """The form's check passed, then the service said no at save time (another change came in between):
+    the page returns to the form with the reason and nothing of the request is kept."""
+    from django.contrib import admin
+    from django.contrib.messages import get_messages
+    from django.contrib.messages.storage.fallback import FallbackStorage
+    from django.contrib.sessions.backends.db import SessionStore
+    from django.test import RequestFactory
+
+    from core.crm.admin import CustomerAdmin
+    from core.errors import DomainError
+
+    from .support import form_data
+
+    class ChangedMeanwhile(CustomerAdmin):
+        """The first write (the form's check) goes through; the second (the save) is refused."""
+
+        calls = 0
+
+        def write(self, request, **kwargs):
+            type(self).calls += 1
+            if type(self).calls == 2:
+                raise DomainError("changed_meanwhile", "The customer was changed meanwhile.")
+            return super().write(request, **kwargs)
+
+    customer = factories.customer(name="Ann")
+    get_company()
+    data = form_data(browser.get(change_url(customer)).content.decode(), FORM)
+    request = RequestFactory().post(change_url(customer), {**data, "name": "Not kept"})
+    request.user, request.session = root, SessionStore()
+    request._dont_enforce_csrf_checks = True  # as the test client does
+    request._messages = FallbackStorage(request)
+    before = whole_state()
+    response = ChangedMeanwhile(Customer, admin.site).change_view(request, str(customer.pk))
+    assert (response.status_code, response["Location"]) == (302, change_url(customer))
+    assert [str(m) for m in get_messages(request)] == ["Nothing was saved: The customer was changed meanwhile."]
+    assert whole_state() == before and ChangedMeanwhile.calls == 2
