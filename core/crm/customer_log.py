@@ -1,13 +1,9 @@
-"""The customer history writer and its events: one append-only ``CustomerLog`` row per change, and
-the event that mirrors it, published after commit from here and nowhere else (house rule 11).
-
-A customer need not have any booking, so these events are not ``core.events.DomainEvent``
-subclasses (which carry a booking id); subscribe to ``CustomerEvent`` or to one type.
-``event_id`` is the id of the log row."""
+"""The customer history writer: one append-only ``CustomerLog`` row per change, and the event that
+mirrors it (``core.crm.events.CustomerEvent``), published after commit from here and nowhere else
+(house rule 11)."""
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
 from typing import Any
 
 from django.core.serializers.json import DjangoJSONEncoder
@@ -15,47 +11,10 @@ from django.core.serializers.json import DjangoJSONEncoder
 from core import events
 from core.actors import Actor, Channel
 
+from .events import CustomerEvent
 from .models import CustomerLog
 
 _encoder = DjangoJSONEncoder()
-
-
-@dataclass(frozen=True, kw_only=True)
-class CustomerEvent:
-    event_id: int
-    customer_id: int
-    channel: str
-    actor_kind: str
-    actor_user_id: int | None = None
-    occurred_at: str = ""
-
-    @property
-    def name(self) -> str:
-        return type(self).__name__
-
-    def as_dict(self) -> dict[str, Any]:
-        return {"type": self.name, **asdict(self)}
-
-
-@dataclass(frozen=True, kw_only=True)
-class CustomerCreated(CustomerEvent):
-    pass
-
-
-@dataclass(frozen=True, kw_only=True)
-class CustomerUpdated(CustomerEvent):
-    changed: tuple[str, ...] = ()
-
-
-@dataclass(frozen=True, kw_only=True)
-class PropertyAdded(CustomerEvent):
-    property_id: int
-
-
-@dataclass(frozen=True, kw_only=True)
-class PropertyUpdated(CustomerEvent):
-    property_id: int
-    changed: tuple[str, ...] = ()
 
 
 def _plain(value: Any) -> Any:

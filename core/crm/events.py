@@ -1,6 +1,6 @@
-"""Inbox events: what happens to an inquiry. They leave after commit through
-``core.events.publish`` like booking events; an inquiry need not concern any booking, so they are
-not ``DomainEvent`` subclasses (subscribe to ``InquiryEvent`` or to one type).
+"""Inbox events: what happens to an inquiry (and, at the end, the customer history events). They
+leave after commit through ``core.events.publish`` like booking events; an inquiry need not concern
+any booking, so they are not ``DomainEvent`` subclasses (subscribe to ``InquiryEvent`` or to one type).
 
 ``event_id`` is the id of the ``InquiryEntry`` the change wrote (stable; the GraphQL
 ``InquiryHistoryEntry`` id).
@@ -55,3 +55,45 @@ class InquiryReopened(InquiryEvent):
 class InquiryLinked(InquiryEvent):
     customer_id: int | None = None
     booking_ids: tuple[int, ...] = ()  # the bookings this change linked
+
+
+# --- customer history (core.crm.customer_log) ---------------------------------------------------
+# A customer need not have any booking either. ``event_id`` is the id of the ``CustomerLog`` row.
+
+
+@dataclass(frozen=True, kw_only=True)
+class CustomerEvent:
+    event_id: int
+    customer_id: int
+    channel: str
+    actor_kind: str
+    actor_user_id: int | None = None
+    occurred_at: str = ""
+
+    @property
+    def name(self) -> str:
+        return type(self).__name__
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"type": self.name, **asdict(self)}
+
+
+@dataclass(frozen=True, kw_only=True)
+class CustomerCreated(CustomerEvent):
+    pass
+
+
+@dataclass(frozen=True, kw_only=True)
+class CustomerUpdated(CustomerEvent):
+    changed: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, kw_only=True)
+class PropertyAdded(CustomerEvent):
+    property_id: int
+
+
+@dataclass(frozen=True, kw_only=True)
+class PropertyUpdated(CustomerEvent):
+    property_id: int
+    changed: tuple[str, ...] = ()

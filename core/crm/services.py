@@ -15,7 +15,7 @@ from core.phones import normalise_phone
 
 from . import customer_log
 from . import history as inquiry_history
-from .customer_log import CustomerCreated, CustomerUpdated, PropertyAdded, PropertyUpdated
+from .events import CustomerCreated, CustomerUpdated, PropertyAdded, PropertyUpdated
 from .models import Customer, Inquiry, InquiryEntry, Property, PropertyType
 
 CUSTOMER_FIELDS = {"name", "email", "mobile", "notes", "automated_email_paused", "automated_sms_paused"}

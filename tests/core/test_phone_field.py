@@ -90,7 +90,7 @@ def test_the_data_migration_rewrites_what_it_can_and_logs_the_rest(caplog):
     with connection.cursor() as cursor:  # rows stored before the field existed, past its checks
         for customer, raw in ((ann, "0412 345 009"), (bo, "call me"), (cy, "+61412345010")):
             cursor.execute("UPDATE crm_customer SET mobile = %s WHERE id = %s", [raw, customer.pk])
-    migration = importlib.import_module("core.crm.migrations.0004_customer_mobile_e164")
+    migration = importlib.import_module("core.crm.migrations.0005_customer_mobile_e164")
     with caplog.at_level(logging.INFO, logger=migration.__name__):
         migration.normalise_mobiles(apps, None)
     assert [stored(c) for c in (ann, bo, cy)] == ["+61412345009", "call me", "+61412345010"]

@@ -34,7 +34,7 @@ class Seen:
 
 @pytest.fixture
 def seen(published):
-    from core.crm.customer_log import CustomerEvent
+    from core.crm.events import CustomerEvent
     from core.workforce.events import WorkforceEvent
 
     box = Seen(published)

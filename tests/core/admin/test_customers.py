@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from core.company.selectors import get_company
-from core.crm.customer_log import CustomerCreated, CustomerUpdated, PropertyUpdated
+from core.crm.events import CustomerCreated, CustomerUpdated, PropertyUpdated
 from core.crm.models import Customer, CustomerLog, Property
 from tests import factories
 

@@ -51,12 +51,12 @@ def test_each_domain_admin_writes_through_a_service_or_not_at_all(label, root):
         assert type(model_admin).write is not ServiceAdmin.write, f"{label}: ServiceAdmin without write()"
         assert not model_admin.list_editable, f"{label}: list_editable saves rows the form does not check"
         assert issubclass(model_admin.get_form(request, None), ServiceForm)
+        for inline in model_admin.get_inline_instances(request, None):  # saved with the form: never
+            assert not (inline.has_add_permission(request, None) or inline.has_change_permission(request, None)
+                        or inline.has_delete_permission(request, None)), f"{label}: {type(inline).__name__} writes"
     if model_admin.has_delete_permission(request, None):
         assert overrides(model_admin, "delete_model") and overrides(model_admin, "delete_queryset"), (
             f"{label}: deletes rows without a service")
-    for inline in model_admin.get_inline_instances(request, None):
-        assert not (inline.has_add_permission(request, None) or inline.has_change_permission(request, None)
-                    or inline.has_delete_permission(request, None)), f"{label}: {type(inline).__name__} writes"
     if isinstance(model_admin, DjangoUserAdmin):  # the password view has a form of its own
         assert model_admin.change_password_form.__module__.startswith("core.")
         assert model_admin.change_password_form.save is not DjangoUserAdmin.change_password_form.save

@@ -7,7 +7,7 @@ import pytest
 from core import events
 from core.actors import Channel
 from core.crm import services
-from core.crm.customer_log import CustomerCreated, CustomerEvent, CustomerUpdated, PropertyAdded, PropertyUpdated
+from core.crm.events import CustomerCreated, CustomerEvent, CustomerUpdated, PropertyAdded, PropertyUpdated
 from core.crm.models import CustomerLog, PropertyType
 from tests.core.support import assert_refused
 

@@ -19,7 +19,7 @@ def normalise_mobiles(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('crm', '0003_customer_log'),
+        ('crm', '0004_customer_log'),
     ]
 
     operations = [

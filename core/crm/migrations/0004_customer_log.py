@@ -9,7 +9,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('crm', '0002_inquiry'),
+        ('crm', '0003_inbox'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
