@@ -62,20 +62,13 @@ class InquiryLinked(InquiryEvent):
 
 
 @dataclass(frozen=True, kw_only=True)
-class CustomerEvent:
+class CustomerEvent(Event):
     event_id: int
     customer_id: int
     channel: str
     actor_kind: str
     actor_user_id: int | None = None
     occurred_at: str = ""
-
-    @property
-    def name(self) -> str:
-        return type(self).__name__
-
-    def as_dict(self) -> dict[str, Any]:
-        return {"type": self.name, **asdict(self)}
 
 
 @dataclass(frozen=True, kw_only=True)
