@@ -178,7 +178,7 @@ def _cancel(request, booking, actor: Actor, where: Where):
         if exc.code in ("reason_required", "too_long"):
             msg = "Please tell us why you are cancelling." if exc.code == "reason_required" else exc.message
             return _confirm_page(request, booking, quote, where, error=msg, reason=reason, status=400)
-        if exc.code == "fee_changed":
+        if exc.code in ("fee_changed", "fee_not_accepted"):
             fresh = booking_services.booking_cancellation_quote(actor=actor, channel=where.channel,
                                                                 booking_id=booking.pk)
             return _confirm_page(request, booking, fresh, where, reason=reason, status=409,

@@ -320,15 +320,14 @@ class Conversation:
 
     def cancel(self, booking: Booking, *, accept_fee: Decimal | None = None) -> Outcome:
         """Cancel, agreeing to no fee unless the customer already accepted one: if the rule
-        charges a fee the service refuses with ``fee_changed`` and its amount, and we ask."""
+        charges a fee the service refuses with ``fee_not_accepted`` and its amount, and we ask."""
         first_try = accept_fee is None
         try:
             booking = booking_services.booking_cancel(
                 actor=self.actor_for(booking), channel=SMS, booking_id=booking.pk,
-                reason=f"Cancelled by SMS: {self.body}"[:2000],
-                accept_fee=Decimal("0.00") if first_try else accept_fee)
+                reason=f"Cancelled by SMS: {self.body}"[:2000], accept_fee=accept_fee)
         except DomainError as exc:
-            if first_try and exc.code == "fee_changed":
+            if first_try and exc.code == "fee_not_accepted":
                 return self.ask_fee(booking, Decimal(str(exc.data.get("fee", "0"))))
             return self.refused(exc, booking, "cancel")
         fee = f" A fee of {booking.cancellation_fee} {self.company.currency} applies." \

@@ -361,23 +361,62 @@ def booking_cancellation_quote(*, actor: Actor, channel: Channel, booking_id: in
     return CancellationQuote(True, policy.cancellation_fee(booking, company=company, now=now, actor=actor), inside)
 
 
+MAX_FEE = Decimal("99999999.99")
+
+
+def _fee_override(value: Any) -> Decimal:
+    """A fee staff type instead of the rule's: not negative, rounded like every amount (decision 0121)."""
+    fee = _decimal(value, "feeOverride")
+    if fee < 0 or fee > MAX_FEE:
+        raise ValidationFailed("feeOverride", "A fee is not negative.", code="invalid_fee")
+    return round_money(fee)
+
+
+def _settled_fee(rule_fee: Decimal, *, actor: Actor, waive_fee: bool, accept_fee: Decimal | None,
+                 fee_override: Any) -> Decimal:
+    """The fee this cancel charges: the rule's when accepted, else what staff set (decision 0140).
+
+    Nobody is charged a fee nobody agreed to in this call: a fee above zero needs ``accept_fee``
+    equal to it, or (staff only) ``waive_fee`` or ``fee_override``."""
+    if sum((waive_fee, accept_fee is not None, fee_override is not None)) > 1:
+        raise ValidationFailed("feeOverride" if fee_override is not None else "waiveFee",
+                               "Accept the fee, waive it or set another amount: one of the three.",
+                               code="ambiguous")
+    if waive_fee:
+        if not actor.is_staff:
+            raise DomainError("forbidden", "Only staff may waive the cancellation fee.", field="waiveFee")
+        return Decimal("0.00")
+    if fee_override is not None:
+        if not actor.is_staff:
+            raise DomainError("forbidden", "Only staff may set another cancellation fee.", field="feeOverride")
+        return _fee_override(fee_override)
+    if accept_fee is not None:
+        if rule_fee != accept_fee:
+            raise DomainError("fee_changed", f"The cancellation fee is now {rule_fee}.", field="acceptFee",
+                              data={"fee": str(rule_fee)})
+        return rule_fee
+    if rule_fee > 0:
+        raise DomainError("fee_not_accepted", f"Cancelling now costs a fee of {rule_fee}: accept it to cancel.",
+                          field="acceptFee", data={"fee": str(rule_fee)})
+    return rule_fee
+
+
 def booking_cancel(*, actor: Actor, channel: Channel, booking_id: int, reason: str, waive_fee: bool = False,
-                   accept_fee: Decimal | None = None) -> Booking:
-    """Cancel with the company's rules. ``accept_fee``: the fee the customer was shown and agreed to;
-    if the fee now differs the cancel is refused with ``fee_changed`` so nobody pays an unseen fee."""
+                   accept_fee: Decimal | None = None, fee_override: Decimal | None = None) -> Booking:
+    """Cancel with the company's rules. A fee above zero is charged only when the caller accepts
+    it (``accept_fee``, the amount they were shown); otherwise the cancel is refused with
+    ``fee_not_accepted`` and the fee in ``data``. If the fee changed since it was shown, the refusal
+    is ``fee_changed``. Staff may instead waive it or set another amount (``fee_override``); both are
+    recorded with who decided (decisions 0007, 0140)."""
     reason = _text(reason, "reason", limit=2000, required=True)
     with transaction.atomic():
         booking = _locked(booking_id, actor)
         company, now = get_company(), timezone.now()
         policy.ensure_can_cancel(booking, actor=actor, channel=channel, company=company, now=now)
-        fee = policy.cancellation_fee(booking, company=company, now=now, actor=actor)
-        if waive_fee:
-            if not actor.is_staff:
-                raise DomainError("forbidden", "Only staff may waive the cancellation fee.", field="waiveFee")
-            fee = Decimal("0.00")
-        if accept_fee is not None and fee != accept_fee:
-            raise DomainError("fee_changed", f"The cancellation fee is now {fee}.", field="acceptFee",
-                              data={"fee": str(fee)})
+        rule_fee = policy.cancellation_fee(booking, company=company, now=now, actor=actor)
+        fee = _settled_fee(rule_fee, actor=actor, waive_fee=waive_fee, accept_fee=accept_fee,
+                           fee_override=fee_override)
+        set_by = actor.user if (waive_fee or fee_override is not None) else None
         old = booking.status
         on_job = conflicts.holders(booking.pk)
         fieldworker_ids = tuple(fieldworker_id for fieldworker_id, status, _busy in on_job
@@ -389,25 +428,30 @@ def booking_cancel(*, actor: Actor, channel: Channel, booking_id: int, reason: s
         booking.cancel_channel = channel
         booking.cancel_reason = reason
         booking.cancellation_fee = fee
+        booking.cancellation_fee_set_by = set_by
         booking.save_columns("status", "cancelled_at", "cancelled_by", "cancelled_by_kind", "cancel_channel",
-                             "cancel_reason", "cancellation_fee")
+                             "cancel_reason", "cancellation_fee", "cancellation_fee_set_by")
         if any(busy for _id, _status, busy in on_job):
             conflicts.release(booking)
+        data: dict[str, Any] = {"reason": reason, "fee": str(fee), "fee_waived": waive_fee}
+        if set_by is not None:
+            data.update(fee_rule=str(rule_fee), fee_set_by=actor.label, fee_set_by_id=set_by.pk)
         history.record(booking, actor=actor, channel=channel, action="cancelled",
-                       changes={"status": (old, BookingStatus.CANCELLED)},
-                       data={"reason": reason, "fee": str(fee), "fee_waived": waive_fee},
+                       changes={"status": (old, BookingStatus.CANCELLED)}, data=data,
                        event=events.BookingCancelled, old_status=old, new_status=BookingStatus.CANCELLED,
                        reason=reason, fee=str(fee), fieldworker_ids=fieldworker_ids)
     return booking
 
 
 def booking_set_status(*, actor: Actor, channel: Channel, booking_id: int, status: str, reason: str = "",
-                       waive_fee: bool = False) -> Booking:
+                       waive_fee: bool = False, accept_fee: Decimal | None = None,
+                       fee_override: Decimal | None = None) -> Booking:
     """Staff's 'edit booking, change the status' path: dispatches to the service for that status."""
     if status not in BookingStatus.values:
         raise ValidationFailed("status", "Unknown status.")
     if status == BookingStatus.CANCELLED:
-        return booking_cancel(actor=actor, channel=channel, booking_id=booking_id, reason=reason, waive_fee=waive_fee)
+        return booking_cancel(actor=actor, channel=channel, booking_id=booking_id, reason=reason, waive_fee=waive_fee,
+                              accept_fee=accept_fee, fee_override=fee_override)
     handlers = {
         BookingStatus.CONFIRMED: booking_confirm,
         BookingStatus.IN_PROGRESS: booking_start,

@@ -160,6 +160,8 @@ class BookingNode(relay.Node):
     cancel_reason: str
     cancel_channel: str
     cancellation_fee: Decimal
+    cancellation_fee_set_by: UserNode | None = strawberry_django.field(
+        description="The staff member who waived the fee or set another amount than the rule's.")
     created_at: datetime
     updated_at: datetime
     customer: CustomerNode
