@@ -25,6 +25,7 @@ from core.company.services import next_number
 from core.crm.models import Customer, Property
 from core.errors import DomainError, NotFound, ValidationFailed
 from core.money import round_money
+from core.workforce import availability
 from core.workforce.models import Fieldworker, FieldworkerStatus
 
 from . import conflicts, history, policy, zones
@@ -466,7 +467,27 @@ def booking_set_status(*, actor: Actor, channel: Channel, booking_id: int, statu
 # --- assignments --------------------------------------------------------------------------------
 
 
-def booking_assign(*, actor: Actor, channel: Channel, booking_id: int, fieldworker_id: int) -> BookingAssignment:
+AVAILABILITY_CODES = {availability.TIME_OFF: "on_time_off", availability.NOT_WORKING: "outside_working_hours"}
+
+
+def availability_error(fieldworker: Fieldworker, booking: Booking) -> DomainError | None:
+    """``on_time_off`` / ``outside_working_hours`` when the fieldworker's schedule does not allow the
+    booking's window (the availability finder's own test, decision 0141), else None."""
+    reason = availability.schedule_reason(fieldworker, booking.scheduled_start, booking.scheduled_end)
+    if reason is None:
+        return None
+    code = AVAILABILITY_CODES[reason]
+    message = (f"{fieldworker.name} is on time off then." if reason == availability.TIME_OFF
+               else f"{fieldworker.name} does not work then (outside their working hours).")
+    return DomainError(code, message + " Staff may assign anyway with overrideAvailability.",
+                       field="fieldworkerId", data={"fieldworker_id": fieldworker.pk})
+
+
+def booking_assign(*, actor: Actor, channel: Channel, booking_id: int, fieldworker_id: int,
+                   override_availability: bool = False) -> BookingAssignment:
+    """Offer the booking to a fieldworker. Outside their working hours or during their time off
+    it is refused (``outside_working_hours``, ``on_time_off``) unless staff say
+    ``override_availability``, which the history row records with what it overrode."""
     with transaction.atomic():
         booking = _locked(booking_id, actor)
         policy.ensure_staff(actor)
@@ -483,6 +504,9 @@ def booking_assign(*, actor: Actor, channel: Channel, booking_id: int, fieldwork
         if assignment is not None and assignment.status in ACTIVE_ASSIGNMENT:
             raise DomainError("already_assigned", f"{fieldworker.name} is already on this booking.",
                               field="fieldworkerId")
+        unavailable = availability_error(fieldworker, booking)
+        if unavailable is not None and not override_availability:
+            raise unavailable
         if assignment is None:
             assignment = BookingAssignment(booking=booking, fieldworker=fieldworker)
         else:  # offered again after a decline
@@ -492,8 +516,10 @@ def booking_assign(*, actor: Actor, channel: Channel, booking_id: int, fieldwork
             assignment.responded_at = None
             assignment.responded_by = None
         conflicts.claim(assignment, booking)  # saves; raises fieldworker_conflict on an overlap
-        history.record(booking, actor=actor, channel=channel, action="assigned",
-                       data={"fieldworker_id": fieldworker.pk, "fieldworker": fieldworker.name},
+        data: dict[str, Any] = {"fieldworker_id": fieldworker.pk, "fieldworker": fieldworker.name}
+        if override_availability:
+            data.update(override_availability=True, overridden=unavailable.code if unavailable else "")
+        history.record(booking, actor=actor, channel=channel, action="assigned", data=data,
                        event=events.BookingAssigned, assignment_id=assignment.pk, fieldworker_id=fieldworker.pk)
     return assignment
 

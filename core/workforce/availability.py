@@ -655,21 +655,40 @@ def schedule_conflicts(fieldworker_id: int, *, since: datetime | None = None) ->
     first = min(row.booking.scheduled_start for row in rows)
     last = max(row.booking.scheduled_end for row in rows)
     status_reason = {FieldworkerStatus.BLOCKED: BLOCKED, FieldworkerStatus.INACTIVE: INACTIVE}.get(fw.status)
-    hours = list(WorkingHours.objects.filter(fieldworker_id=fieldworker_id))
-    off = list(TimeOff.objects.filter(fieldworker_id=fieldworker_id, starts_at__lt=last, ends_at__gt=first)
-               .values_list("starts_at", "ends_at"))
-    working = working_intervals(hours, zone_of(fw, get_company().time_zone), first, last)
+    working, off = _schedule_of(fw, first, last)
     out = []
     for row in rows:
         b = row.booking
-        reason = status_reason
-        if reason is None and any(lo < b.scheduled_end and hi > b.scheduled_start for lo, hi in off):
-            reason = TIME_OFF
-        if reason is None and not _covers(working, b.scheduled_start, b.scheduled_end):
-            reason = NOT_WORKING
+        reason = status_reason or _schedule_reason(working, off, b.scheduled_start, b.scheduled_end)
         if reason:
             out.append(ScheduleConflict(b.pk, b.number, b.scheduled_start, b.scheduled_end, reason))
     return out
+
+
+def _schedule_of(fw: Fieldworker, start: datetime, end: datetime) -> tuple[list[Interval], list[Interval]]:
+    """The fieldworker's working intervals and time off around ``[start, end)``."""
+    hours = list(WorkingHours.objects.filter(fieldworker_id=fw.pk).values_list("weekday", "start_time", "end_time"))
+    off = list(TimeOff.objects.filter(fieldworker_id=fw.pk, starts_at__lt=end, ends_at__gt=start)
+               .values_list("starts_at", "ends_at"))
+    return working_intervals(hours, zone_of(fw, get_company().time_zone), start, end), off
+
+
+def _schedule_reason(working: list[Interval], off: list[Interval], start: datetime, end: datetime) -> str | None:
+    """TIME_OFF, NOT_WORKING or None for a job ``[start, end)``: the finder's test (any overlap with
+    time off; the job inside one merged working range)."""
+    if any(lo < end and hi > start for lo, hi in off):
+        return TIME_OFF
+    if not _covers(working, start, end):
+        return NOT_WORKING
+    return None
+
+
+def schedule_reason(fieldworker: Fieldworker, start: datetime, end: datetime) -> str | None:
+    """Whether the fieldworker's own schedule allows a job ``[start, end)``: TIME_OFF, NOT_WORKING
+    or None. Bookings and assignments ask this before offering a job (decision 0141); status,
+    area and other jobs are separate questions."""
+    working, off = _schedule_of(fieldworker, start, end)
+    return _schedule_reason(working, off, start, end)
 
 
 def fieldworkers_for_ids(ids: Iterable[int]) -> dict[int, Fieldworker]:
@@ -679,5 +698,5 @@ def fieldworkers_for_ids(ids: Iterable[int]) -> dict[int, Fieldworker]:
 __all__ = [
     "BLOCKED", "BOOKED", "INACTIVE", "NOT_WORKING", "OUTSIDE_AREA", "TIME_OFF",
     "Candidate", "Location", "ScheduleConflict", "Slot",
-    "available_fieldworkers", "available_slots", "haversine_km", "schedule_conflicts",
+    "available_fieldworkers", "available_slots", "haversine_km", "schedule_conflicts", "schedule_reason",
 ]

@@ -199,11 +199,16 @@ class BookingsMutation:
     def update_booking(self, info: Info, input: UpdateBookingInput) -> BookingPayload:
         return attempt(BookingPayload, "booking", lambda: _update(info, input))
 
-    @strawberry_django.mutation(description="Offer a booking to a fieldworker (staff).")
-    def assign_fieldworker(self, info: Info, input: AssignmentInput) -> AssignmentPayload:
+    @strawberry_django.mutation(description="Offer a booking to a fieldworker (staff). Outside their working hours "
+                                            "or during their time off it is refused (outside_working_hours, "
+                                            "on_time_off) unless overrideAvailability is true; the history "
+                                            "records the override.")
+    def assign_fieldworker(self, info: Info, input: AssignmentInput,
+                           override_availability: bool = False) -> AssignmentPayload:
         return attempt(AssignmentPayload, "assignment", lambda: services.booking_assign(
             **who(info), booking_id=decode_id(input.booking_id, "Booking", "bookingId"),
-            fieldworker_id=decode_id(input.fieldworker_id, "Fieldworker", "fieldworkerId")))
+            fieldworker_id=decode_id(input.fieldworker_id, "Fieldworker", "fieldworkerId"),
+            override_availability=override_availability))
 
     @strawberry_django.mutation(description="Take a fieldworker off a booking (staff).")
     def unassign_fieldworker(self, info: Info, input: AssignmentInput) -> BookingPayload:

@@ -3,12 +3,10 @@ instead waive it or type another amount, recorded with who set it (decision 0140
 
 from __future__ import annotations
 
-import json
 from datetime import timedelta
 from decimal import Decimal
 
 import pytest
-from django.test import Client
 from django.utils import timezone
 
 from core.bookings.models import Booking
@@ -16,34 +14,19 @@ from core.company.models import FeeType
 from tests import factories
 from tests.core.outreach.support import db_state, set_company
 
-from .conftest import bearer, gid
+from .conftest import gid
+from .over_http import gql, sign_in
 
-URL = "/graphql/"
 QUOTE = "query($id: ID!) { cancellationQuote(bookingId: $id) { allowed fee insideNoticeWindow } }"
 CANCEL = """mutation($v: CancelBookingInput!) { cancelBooking(input: $v) {
     booking { status cancellationFee cancellationFeeSetBy { displayName } } fee errors { code field } } }"""
 HISTORY = "query($id: ID!) { bookingHistory(bookingId: $id) { action data } }"
 
 
-def gql(user, query: str, **variables):
-    """``query`` over HTTP with the user's bearer token (issued and first used once, so that later
-    requests write nothing of their own)."""
-    if not hasattr(user, "_test_bearer"):
-        user._test_bearer = bearer(user)
-        gql(user, "{ me { kind } }")
-    response = Client().post(URL, json.dumps({"query": query, "variables": variables}),
-                             content_type="application/json", HTTP_AUTHORIZATION=user._test_bearer)
-    assert response.status_code == 200
-    body = response.json()
-    assert "errors" not in body, body
-    return body["data"]
-
-
 @pytest.fixture(autouse=True)
 def signed_in(world):
     """Both callers hold a token before any test takes its snapshot of the database."""
-    for user in (world.staff.user, world.cust_a.user):
-        gql(user, "{ me { kind } }")
+    sign_in(world.staff.user, world.cust_a.user)
 
 
 @pytest.fixture

@@ -71,6 +71,8 @@ class Command(BaseCommand):
                                                   service_ids=[s.pk for s in services[: 2 + i % 2]])
                 fw.user.set_password(DEMO_PASSWORD)
                 fw.user.save()
+                workforce.working_hours_set(actor=system, channel=ch, fieldworker_id=fw.pk, ranges=[
+                    workforce.HoursRange(day, time(7), time(21)) for day in range(7)])
                 workers.append(fw)
             tz = company.tz
             today = timezone.now().astimezone(tz).date()
