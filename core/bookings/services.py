@@ -28,7 +28,7 @@ from core.money import round_money
 from core.workforce import availability
 from core.workforce.models import Fieldworker, FieldworkerStatus
 
-from . import conflicts, history, policy, zones
+from . import conflicts, history, policy, reschedule, zones
 from .models import (
     ACTIVE_ASSIGNMENT,
     AssignmentStatus,
@@ -591,6 +591,82 @@ def assignment_respond(*, actor: Actor, channel: Channel, booking_id: int, accep
                        event=events.AssignmentResponded, assignment_id=assignment.pk, fieldworker_id=fieldworker_id,
                        accepted=accept, reason=reason)
     return assignment
+
+
+# --- moving to another time (decision 0142) -------------------------------------------------------
+
+
+def booking_reschedule_options(*, actor: Actor, channel: Channel, booking_id: int,
+                               limit: int = reschedule.MAX_SLOTS) -> reschedule.RescheduleOptions:
+    """Whether the actor may move the booking now and, for customers, the free times to pick from
+    (staff get the same list as a suggestion; they may move it anywhere)."""
+    booking = policy.ensure_visible(Booking.objects.filter(pk=booking_id).first(), actor)
+    return reschedule.options(booking, actor=actor, channel=channel, company=get_company(), now=timezone.now(),
+                              limit=limit)
+
+
+def booking_reschedule(*, actor: Actor, channel: Channel, booking_id: int, new_start: datetime) -> Booking:
+    """Move an open booking to ``new_start``, keeping its length.
+
+    Customers (when the company allows it, until ``reschedule_notice_hours`` before the start) only
+    to a time ``booking_reschedule_options`` offers, so everyone on the job stays on it. Staff move
+    it anywhere: a fieldworker who is free at the new time keeps the job (an accepted job stays
+    accepted); one who is not (other job, hours, time off) is taken off and the place is offered to
+    the best free fieldworker for the booking's service, if any."""
+    with transaction.atomic():
+        booking = _locked(booking_id, actor)
+        company, now = get_company(), timezone.now()
+        reschedule.ensure_can_reschedule(booking, actor=actor, channel=channel, company=company, now=now)
+        start = _aware(new_start, _zone(booking.time_zone), "newStart")
+        end = start + (booking.scheduled_end - booking.scheduled_start)
+        if start == booking.scheduled_start:
+            raise DomainError("same_time", "The booking is already at that time.", field="newStart")
+        if actor.is_customer and start not in {slot.start for slot in
+                                               reschedule.offered_slots(booking, company=company, now=now)}:
+            raise DomainError("slot_unavailable", "That time is not free. Please pick one of the times offered.",
+                              field="newStart")
+        old_start, old_end = booking.scheduled_start, booking.scheduled_end
+        booking.scheduled_start, booking.scheduled_end = start, end
+        booking.save_columns("scheduled_start", "scheduled_end")
+
+        dropped: list[tuple[BookingAssignment, str]] = []
+        for assignment in (booking.assignments.filter(status__in=ACTIVE_ASSIGNMENT).select_related("fieldworker")
+                           .order_by("offered_at", "id")):
+            problem = availability_error(assignment.fieldworker, booking)
+            if problem is None and conflicts.clashes(assignment.fieldworker_id, start, end,
+                                                     exclude_booking_id=booking.pk):
+                problem = DomainError(conflicts.CODE)
+            if problem is not None:
+                dropped.append((assignment, problem.code))
+                assignment.delete()
+        conflicts.resync(booking)  # the ones who stay hold the new time
+        history.record(booking, actor=actor, channel=channel, action="rescheduled",
+                       changes={"scheduled_start": (old_start, start), "scheduled_end": (old_end, end)},
+                       event=events.BookingUpdated, changed=("scheduled_end", "scheduled_start"))
+        for assignment, code in dropped:
+            worker = assignment.fieldworker
+            history.record(booking, actor=actor, channel=channel, action="unassigned",
+                           data={"fieldworker_id": worker.pk, "fieldworker": worker.name, "reason": "rescheduled",
+                                 "code": code},
+                           event=events.BookingUnassigned, fieldworker_id=worker.pk)
+        if dropped:
+            _reoffer(booking, len(dropped), skip={a.fieldworker_id for a, _code in dropped},
+                     actor=actor if actor.is_staff else Actor.system(), channel=channel)
+    return booking
+
+
+def _reoffer(booking: Booking, places: int, *, skip: set[int], actor: Actor, channel: Channel) -> None:
+    """Offer ``places`` places on the moved booking to the finder's best free fieldworkers (nearest,
+    least loaded) who were not just taken off it and have not declined it."""
+    service_id = reschedule.main_service_id(booking)
+    if service_id is None:
+        return
+    skip |= set(BookingAssignment.objects.filter(booking=booking).values_list("fieldworker_id", flat=True))
+    found = availability.available_fieldworkers(
+        actor=Actor.system(), service_id=service_id, start=booking.scheduled_start, end=booking.scheduled_end,
+        location=availability.Location.of_property(booking.property), exclude_booking_id=booking.pk)
+    for candidate in [c for c in found if c.fieldworker_id not in skip][:places]:
+        booking_assign(actor=actor, channel=channel, booking_id=booking.pk, fieldworker_id=candidate.fieldworker_id)
 
 
 # --- owner and discussion -----------------------------------------------------------------------
