@@ -80,6 +80,14 @@ class CancelBookingInput:
                                   "recorded with who set it.")
 
 
+@strawberry.input(description="Customers: a start from `rescheduleOptions`. Staff: any start; fieldworkers not "
+                              "free then are taken off and their places offered again. A naive date-time is "
+                              "wall-clock time in the booking's time zone.")
+class RescheduleBookingInput:
+    id: strawberry.ID
+    new_start: datetime
+
+
 @strawberry.input
 class SetBookingStatusInput:
     id: strawberry.ID
@@ -244,6 +252,12 @@ class BookingsMutation:
         return _cancel_payload(lambda: services.booking_cancel(
             **who(info), booking_id=decode_id(input.id, "Booking"), reason=input.reason,
             waive_fee=input.waive_fee, accept_fee=input.accept_fee, fee_override=input.fee_override))
+
+    @strawberry_django.mutation(description="Move a booking to another time, keeping its length (staff, or the "
+                                            "customer when the company allows it); see `rescheduleOptions` first.")
+    def reschedule_booking(self, info: Info, input: RescheduleBookingInput) -> BookingPayload:
+        return attempt(BookingPayload, "booking", lambda: _as_stored(services.booking_reschedule(
+            **who(info), booking_id=decode_id(input.id, "Booking"), new_start=input.new_start)))
 
     @strawberry_django.mutation(description="Move a booking to a status (dispatches to confirm/start/complete/cancel).")
     def set_booking_status(self, info: Info, input: SetBookingStatusInput) -> BookingPayload:

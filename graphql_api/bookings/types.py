@@ -197,3 +197,18 @@ class CancellationQuote:
     inside_notice_window: bool
     code: str | None = None
     message: str | None = None
+
+
+@strawberry.type(description="A time a booking can move to.")
+class RescheduleSlot:
+    start: datetime
+    end: datetime
+
+
+@strawberry.type(description="Whether you may move this booking now and, for customers, the times to pick from "
+                             "(staff may move it anywhere; the list is a suggestion).")
+class RescheduleOptions:
+    allowed: bool
+    slots: list[RescheduleSlot]
+    code: str | None = None
+    message: str | None = None
