@@ -97,11 +97,13 @@ def offered_slots(booking: Booking, *, company: Company, now: datetime, limit: i
 
 
 def options(booking: Booking, *, actor: Actor, channel: Channel | str, company: Company, now: datetime,
-            limit: int = MAX_SLOTS) -> RescheduleOptions:
+            limit: int = MAX_SLOTS, with_slots: bool = True) -> RescheduleOptions:
     try:
         ensure_can_reschedule(booking, actor=actor, channel=channel, company=company, now=now)
     except DomainError as exc:
         if exc.code == "not_found":
             raise
         return RescheduleOptions(False, [], exc.code, exc.message)
+    if not with_slots:
+        return RescheduleOptions(True)
     return RescheduleOptions(True, offered_slots(booking, company=company, now=now, limit=limit))

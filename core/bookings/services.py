@@ -596,13 +596,14 @@ def assignment_respond(*, actor: Actor, channel: Channel, booking_id: int, accep
 # --- moving to another time (decision 0142) -------------------------------------------------------
 
 
-def booking_reschedule_options(*, actor: Actor, channel: Channel, booking_id: int,
-                               limit: int = reschedule.MAX_SLOTS) -> reschedule.RescheduleOptions:
+def booking_reschedule_options(*, actor: Actor, channel: Channel, booking_id: int, limit: int = reschedule.MAX_SLOTS,
+                               with_slots: bool = True) -> reschedule.RescheduleOptions:
     """Whether the actor may move the booking now and, for customers, the free times to pick from
-    (staff get the same list as a suggestion; they may move it anywhere)."""
+    (staff get the same list as a suggestion; they may move it anywhere). ``with_slots=False``
+    answers only whether (a page deciding to show a link)."""
     booking = policy.ensure_visible(Booking.objects.filter(pk=booking_id).first(), actor)
     return reschedule.options(booking, actor=actor, channel=channel, company=get_company(), now=timezone.now(),
-                              limit=limit)
+                              limit=limit, with_slots=with_slots)
 
 
 def booking_reschedule(*, actor: Actor, channel: Channel, booking_id: int, new_start: datetime) -> Booking:
