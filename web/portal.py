@@ -202,7 +202,7 @@ def _move_page(request, booking, actor: Actor, where: Where, *, error: str = "",
         return _booking_page(request, booking, actor, where, notice=offer.message, status=409 if error else 200)
     return _page(request, "move.html", {
         "booking": booking, "slots": offer.slots, "move_url": where.url("move"), "view_url": where.url("booking"),
-        "error": error, "zone": _zone(booking),
+        "error": error,
     }, status=status)
 
 

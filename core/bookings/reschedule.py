@@ -18,6 +18,7 @@ from core.company.models import Company
 from core.errors import DomainError, NotFound
 from core.workforce import availability
 
+from . import zones
 from .models import ACTIVE_ASSIGNMENT, Booking, BookingAssignment, BookingLine, BookingStatus
 from .policy import CUSTOMER_CANCEL_CHANNELS, is_assigned
 
@@ -87,7 +88,7 @@ def offered_slots(booking: Booking, *, company: Company, now: datetime, limit: i
         actor=Actor.system(), service_id=service_id, location=availability.Location.of_property(booking.property),
         start=start, end=start + timedelta(days=SLOT_DAYS), limit=availability.MAX_SLOTS,
         fieldworker_ids=assigned or None, duration=booking.scheduled_end - booking.scheduled_start,
-        exclude_booking_id=booking.pk)
+        exclude_booking_id=booking.pk, time_zone=zones.zone_of(booking).key)
     if assigned:
         wanted = set(assigned)
         found = [slot for slot in found if wanted.issubset(slot.fieldworker_ids)]
