@@ -277,8 +277,9 @@ def main() -> None:
 
     def full_assign():
         b = next(write_iter)
+        # evening jobs are outside the seeded hours: the hours check runs, the override lets the write go on
         booking_services.booking_assign(actor=actor, channel=Channel.SYSTEM, booking_id=b.pk,
-                                        fieldworker_id=rng.choice(worker_ids))
+                                        fieldworker_id=rng.choice(worker_ids), override_availability=True)
 
     runs = args.runs
     results = []

@@ -4,7 +4,7 @@ behaviour always go through the services."""
 from __future__ import annotations
 
 import itertools
-from datetime import datetime, timedelta
+from datetime import datetime, time, timedelta
 from decimal import Decimal
 
 from django.utils import timezone
@@ -16,7 +16,7 @@ from core.bookings.models import Booking
 from core.catalog.models import Service, ServiceCategory
 from core.company.selectors import get_company
 from core.crm.models import Customer, Property
-from core.workforce.models import Fieldworker
+from core.workforce.models import Fieldworker, WorkingHours
 
 _seq = itertools.count(1)
 
@@ -46,12 +46,21 @@ def property_for(cust: Customer, **extra) -> Property:
                                    postcode="2000", city="Sydney", **extra)
 
 
-def fieldworker(**extra) -> Fieldworker:
+# Every day, all day ("until 23:59" means until midnight): a fieldworker whom any job fits, so that
+# tests about something else can offer them jobs (bookings refuse jobs outside working hours,
+# decision 0141). Tests about hours set their own (``hours=()`` for none at all).
+ALWAYS = tuple((day, time(0), time(23, 59)) for day in range(7))
+
+
+def fieldworker(*, hours=ALWAYS, **extra) -> Fieldworker:
     n = next(_seq)
     user = User.objects.create_user(email=f"fw{n}@example.com", password="pw-fw-123", full_name=f"Worker {n}",
                                     role=Role.FIELDWORKER)
     extra.setdefault("mobile", f"+614111{n:05d}")
-    return Fieldworker.objects.create(user=user, name=extra.pop("name", f"Worker {n}"), **extra)
+    fw = Fieldworker.objects.create(user=user, name=extra.pop("name", f"Worker {n}"), **extra)
+    WorkingHours.objects.bulk_create([WorkingHours(fieldworker=fw, weekday=day, start_time=lo, end_time=hi)
+                                      for day, lo, hi in hours])
+    return fw
 
 
 def service(**extra) -> Service:

@@ -11,6 +11,7 @@ follow GETs), every POST carries a CSRF token.
 from __future__ import annotations
 
 import zoneinfo
+from datetime import datetime
 from decimal import Decimal, InvalidOperation
 
 from django import forms
@@ -39,6 +40,7 @@ SESSION_KEY = "portal_customer_id"
 SIGNIN_LIMIT = (5, 15 * 60)  # per address and per client IP: attempts per window (seconds)
 SIGNIN_IP_LIMIT = (20, 15 * 60)
 CANCEL_LIMIT = (10, 10 * 60)  # cancel POSTs per booking and client IP
+MOVE_LIMIT = (10, 10 * 60)  # move POSTs per booking and client IP
 REQUEST_LIMIT = (10, 60 * 60)
 MESSAGE_LIMIT = (10, 10 * 60)  # discussion messages per booking and client IP
 
@@ -104,6 +106,8 @@ def _booking_page(request, booking, actor: Actor, where: Where, *, notice: str =
         "booking": booking, "lines": list(booking.lines.all()),
         "cancelled": booking.status == BookingStatus.CANCELLED,
         "quote": quote, "cancel_url": where.url("cancel") if quote.allowed else "",
+        "move_url": where.url("move") if booking_services.booking_reschedule_options(
+            actor=actor, channel=where.channel, booking_id=booking.pk, with_slots=False).allowed else "",
         "request_url": where.url("request"), "notice": notice,
         "signed_in": where.token is None,
         # the discussion as the customer may read it: customer-visible messages only
@@ -178,7 +182,7 @@ def _cancel(request, booking, actor: Actor, where: Where):
         if exc.code in ("reason_required", "too_long"):
             msg = "Please tell us why you are cancelling." if exc.code == "reason_required" else exc.message
             return _confirm_page(request, booking, quote, where, error=msg, reason=reason, status=400)
-        if exc.code == "fee_changed":
+        if exc.code in ("fee_changed", "fee_not_accepted"):
             fresh = booking_services.booking_cancellation_quote(actor=actor, channel=where.channel,
                                                                 booking_id=booking.pk)
             return _confirm_page(request, booking, fresh, where, reason=reason, status=409,
@@ -187,6 +191,50 @@ def _cancel(request, booking, actor: Actor, where: Where):
         booking.refresh_from_db()
         return _booking_page(request, booking, actor, where, notice=exc.message, status=409)
     return HttpResponseRedirect(where.url("booking") + "?cancelled=1", status=303)
+
+
+def _move_page(request, booking, actor: Actor, where: Where, *, error: str = "", status: int = 200):
+    offer = booking_services.booking_reschedule_options(actor=actor, channel=where.channel, booking_id=booking.pk)
+    if offer.code == "reschedule_disabled":
+        return _page(request, "message.html", {"title": "Bookings cannot be moved online", "text": offer.message,
+                                               "show_contact": True}, status=403)
+    if not offer.allowed:
+        return _booking_page(request, booking, actor, where, notice=offer.message, status=409 if error else 200)
+    return _page(request, "move.html", {
+        "booking": booking, "slots": offer.slots, "move_url": where.url("move"), "view_url": where.url("booking"),
+        "error": error,
+    }, status=status)
+
+
+def _parse_start(raw: str | None) -> datetime | None:
+    try:
+        moment = datetime.fromisoformat((raw or "")[:64])
+    except ValueError:
+        return None
+    return moment if timezone.is_aware(moment) else None
+
+
+def _move(request, booking, actor: Actor, where: Where):
+    """GET lists the free times (and changes nothing); POST moves the booking to the one picked."""
+    if request.method != "POST":
+        return _move_page(request, booking, actor, where)
+    if not hit("move", f"{booking.pk}:{client_ip(request)}", limit=MOVE_LIMIT[0], window=MOVE_LIMIT[1]):
+        return _too_many(request)
+    start = _parse_start(request.POST.get("start"))
+    if start is None:
+        return _move_page(request, booking, actor, where, error="Please pick one of the times.", status=400)
+    try:
+        booking_services.booking_reschedule(actor=actor, channel=where.channel, booking_id=booking.pk,
+                                            new_start=start)
+    except DomainError as exc:
+        if exc.code == "not_found":
+            return _not_found(request)
+        if exc.code == "slot_unavailable":
+            return _move_page(request, booking, actor, where, status=409,
+                              error="That time is no longer free. Please pick another.")
+        booking.refresh_from_db()
+        return _move_page(request, booking, actor, where, error=exc.message, status=409)
+    return HttpResponseRedirect(where.url("booking"), status=303)
 
 
 class RequestForm(forms.Form):
@@ -248,6 +296,14 @@ def link_cancel(request, token: str):
     if problem:
         return problem
     return _cancel(request, booking, actor, Where(token=token))
+
+
+@require_http_methods(["GET", "HEAD", "POST"])
+def link_move(request, token: str):
+    booking, actor, problem = _from_token(request, token)
+    if problem:
+        return problem
+    return _move(request, booking, actor, Where(token=token))
 
 
 @require_http_methods(["GET", "HEAD", "POST"])
@@ -358,6 +414,17 @@ def portal_cancel(request, booking_id: int):
     if booking is None:
         return _not_found(request)
     return _cancel(request, booking, actor, Where(booking_id=booking.pk))
+
+
+@require_http_methods(["GET", "HEAD", "POST"])
+def portal_move(request, booking_id: int):
+    actor = _portal_actor(request)
+    if actor is None:
+        return _login_redirect()
+    booking = booking_for(actor, booking_id)
+    if booking is None:
+        return _not_found(request)
+    return _move(request, booking, actor, Where(booking_id=booking.pk))
 
 
 @require_http_methods(["GET", "HEAD", "POST"])

@@ -10,6 +10,7 @@ urlpatterns = [
     # customer portal and e-mail link landings (issue 6)
     path("b/<str:token>/", portal.link_booking, name="link-booking"),
     path("b/<str:token>/cancel", portal.link_cancel, name="link-cancel"),
+    path("b/<str:token>/move", portal.link_move, name="link-move"),
     path("b/<str:token>/request", portal.link_request, name="link-request"),
     path("b/<str:token>/discussion", portal.link_discussion, name="link-discussion"),
     path("portal/", portal.portal_home, name="portal-home"),
@@ -19,5 +20,6 @@ urlpatterns = [
     path("portal/bookings/<int:booking_id>/", portal.portal_booking, name="portal-booking"),
     path("portal/bookings/<int:booking_id>/cancel", portal.portal_cancel, name="portal-cancel"),
     path("portal/bookings/<int:booking_id>/discussion", portal.portal_discussion, name="portal-discussion"),
+    path("portal/bookings/<int:booking_id>/move", portal.portal_move, name="portal-move"),
     path("portal/request/", portal.portal_request, name="portal-request"),
 ]

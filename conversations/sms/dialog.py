@@ -6,10 +6,11 @@ Order of reading (each step is a guard; the first that applies answers):
 2. a number that has opted out: nothing is acted on, the message goes to staff, no reply
    (the carrier would refuse to deliver it);
 3. an unknown number: an inquiry for staff and a polite answer;
-4. an open question we asked on this number pair (which booking? accept the fee?);
-5. a booking named in the message ("CANCEL 1042"); free text answering the discussion message we
-   texted last (it continues that booking's discussion); else the open prompts on the pair, else
-   the sender's open bookings: one -> act, several -> ask which, none -> polite answer + inquiry.
+4. an open question we asked on this number pair (which booking? accept the fee? which time?);
+5. a booking named in the message ("CANCEL 1042", "MOVE 1042"); free text answering the discussion
+   message we texted last (it continues that booking's discussion); else the open prompts on the
+   pair, else the sender's open bookings: one -> act, several -> ask which, none -> polite answer +
+   inquiry.
 
 Every change goes through a ``core`` service with ``channel=SMS``; every refusal is a
 ``DomainError`` code rendered as a short reply. Runs inside the webhook's transaction.
@@ -18,7 +19,7 @@ Every change goes through a ``core`` service with ``channel=SMS``; every refusal
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from decimal import Decimal, InvalidOperation
 
 from django.conf import settings
@@ -45,6 +46,7 @@ from .intents import Carrier, Intent, Parsed, parse
 SMS = Channel.SMS
 DIALOG_TTL = timedelta(hours=2)
 MAX_LISTED = 4
+MOVE_CHOICES = 3  # free times offered in one text
 # What the conversation reads of a booking (the services load the rest under their lock).
 BOOKING_FIELDS = ("number", "status", "scheduled_start", "time_zone", "customer_id", "automated_sms_paused",
                   "customer__name", "customer__mobile", "customer__user_id", "customer__email")
@@ -216,8 +218,9 @@ class Conversation:
             f"E-mail {company.email}." if company.email else "",
             company.website or "",
         ) if part)
+        move = " MOVE and the number to change the time," if company.customers_may_reschedule else ""
         return self.out(f"{company.name}: {details or 'Reply with a message and our team will answer.'} "
-                        "Reply YES to confirm, CANCEL and the booking number to cancel, STOP to opt out.",
+                        f"Reply YES to confirm, CANCEL and the booking number to cancel,{move} STOP to opt out.",
                         Intent.HELP)
 
     # -- questions we asked ----------------------------------------------------------------------
@@ -252,6 +255,23 @@ class Conversation:
             return self.apply(intent, chosen, text=dialog.data.get("text", ""))
         if dialog.kind == PromptKind.CHOOSE and parsed.intent not in (Intent.CHOICE,):
             close()
+        if dialog.kind == PromptKind.MOVE:
+            return self.answer_move(dialog, parsed, close)
+        return None
+
+    def answer_move(self, dialog: SmsPrompt, parsed: Parsed, close) -> Outcome | None:
+        """The answer to "Reply 1, 2 or 3": move to that time; NO keeps it; anything else is read
+        afresh (the question lapses)."""
+        booking = dialog.booking  # loaded with the prompt
+        starts = dialog.data.get("starts", [])
+        if booking is not None and parsed.intent == Intent.CHOICE:
+            if not 1 <= (parsed.number or 0) <= len(starts):
+                return self.out(f"Please reply with a number from 1 to {len(starts)}.", "choice_invalid", booking)
+            close()
+            return self.move(booking, datetime.fromisoformat(starts[parsed.number - 1]))
+        close()
+        if booking is not None and parsed.intent == Intent.DECLINE:
+            return self.out(f"OK, booking #{booking.number} stays on {when(booking)}.", "keep", booking)
         return None
 
     # -- acting on a booking ---------------------------------------------------------------------
@@ -259,7 +279,7 @@ class Conversation:
         intent = parsed.intent
         if intent in (Intent.CHOICE, Intent.DECLINE):
             intent = Intent.TEXT  # a bare number or "no" that answers nothing we asked
-        if parsed.number is not None and intent in (Intent.CANCEL, Intent.CONFIRM):
+        if parsed.number is not None and intent in (Intent.CANCEL, Intent.CONFIRM, Intent.MOVE):
             booking = next((b for b in self.candidates(prompted_only=True) if b.number == parsed.number), None) or (
                 Booking.objects.filter(number=parsed.number, customer__mobile=self.sender).select_related("customer")
                 .only(*BOOKING_FIELDS).order_by().first())
@@ -285,8 +305,9 @@ class Conversation:
         sms_services.prompt_open(actor=self.system, channel=SMS, customer_number=self.sender, our_number=self.ours,
                                  kind=PromptKind.CHOOSE, data=data, expires_at=timezone.now() + DIALOG_TTL)
         choices = "; ".join(f"{i} for #{b.number} {when(b)}" for i, b in enumerate(listed, 1))
-        verb = {Intent.CANCEL: "cancel", Intent.CONFIRM: "confirm"}.get(intent, "reply about")
-        example = f"{verb.upper()} {listed[0].number}" if intent in (Intent.CANCEL, Intent.CONFIRM) else ""
+        verb = {Intent.CANCEL: "cancel", Intent.CONFIRM: "confirm", Intent.MOVE: "move"}.get(intent, "reply about")
+        example = f"{verb.upper()} {listed[0].number}" if intent in (Intent.CANCEL, Intent.CONFIRM, Intent.MOVE) \
+            else ""
         more = f" or {example}" if example else ""
         return self.out(f"Which booking do you want to {verb}? Reply {choices}{more}.", "ask_which")
 
@@ -295,6 +316,8 @@ class Conversation:
             return self.cancel(booking)
         if intent == Intent.CONFIRM:
             return self.confirm(booking)
+        if intent == Intent.MOVE:
+            return self.offer_times(booking)
         return self.comment(booking, text)
 
     def refused(self, exc: DomainError, booking: Booking, intent: str) -> Outcome:
@@ -308,7 +331,12 @@ class Conversation:
                         f"Please {self.contact_line()}.",
             "fee_changed": f"The cancellation fee for #{number} has changed to {exc.data.get('fee', '')}. "
                            f"Reply CANCEL {number} to see it again.",
+            "reschedule_disabled": f"Bookings cannot be moved by text. To move #{number}, {self.contact_line()}.",
+            "slot_unavailable": f"Sorry, that time is no longer free. Reply MOVE {number} for the free times.",
         }
+        if intent == "move" and exc.code == "too_late":
+            return self.out(f"Booking #{number} can no longer be moved by text. Please {self.contact_line()}.",
+                            "move_refused", booking)
         if exc.code in replies:
             return self.out(replies[exc.code], f"{intent}_refused", booking)
         if exc.code == "illegal_transition":
@@ -320,15 +348,14 @@ class Conversation:
 
     def cancel(self, booking: Booking, *, accept_fee: Decimal | None = None) -> Outcome:
         """Cancel, agreeing to no fee unless the customer already accepted one: if the rule
-        charges a fee the service refuses with ``fee_changed`` and its amount, and we ask."""
+        charges a fee the service refuses with ``fee_not_accepted`` and its amount, and we ask."""
         first_try = accept_fee is None
         try:
             booking = booking_services.booking_cancel(
                 actor=self.actor_for(booking), channel=SMS, booking_id=booking.pk,
-                reason=f"Cancelled by SMS: {self.body}"[:2000],
-                accept_fee=Decimal("0.00") if first_try else accept_fee)
+                reason=f"Cancelled by SMS: {self.body}"[:2000], accept_fee=accept_fee)
         except DomainError as exc:
-            if first_try and exc.code == "fee_changed":
+            if first_try and exc.code == "fee_not_accepted":
                 return self.ask_fee(booking, Decimal(str(exc.data.get("fee", "0"))))
             return self.refused(exc, booking, "cancel")
         fee = f" A fee of {booking.cancellation_fee} {self.company.currency} applies." \
@@ -343,6 +370,38 @@ class Conversation:
             expires_at=timezone.now() + DIALOG_TTL)
         return self.out(f"Cancelling booking #{booking.number} now costs a fee of {fee} {self.company.currency}. "
                         "Reply YES to cancel and accept the fee, or NO to keep it.", "cancel_fee_asked", booking)
+
+    def offer_times(self, booking: Booking) -> Outcome:
+        """Up to three free times (decision 0420); the answer is read by ``answer_move``."""
+        actor = self.actor_for(booking)
+        try:
+            offer = booking_services.booking_reschedule_options(actor=actor, channel=SMS, booking_id=booking.pk,
+                                                                limit=MOVE_CHOICES)
+        except DomainError as exc:
+            return self.refused(exc, booking, "move")
+        if not offer.allowed:
+            return self.refused(DomainError(offer.code, offer.message), booking, "move")
+        if not offer.slots:
+            return self.out(f"Sorry, booking #{booking.number} cannot be moved to another free time by text. "
+                            f"Please {self.contact_line()}.", "move_no_times", booking)
+        sms_services.prompt_open(
+            actor=self.system, channel=SMS, customer_number=self.sender, our_number=self.ours, kind=PromptKind.MOVE,
+            booking_id=booking.pk, data={"starts": [slot.start.isoformat() for slot in offer.slots]},
+            expires_at=timezone.now() + DIALOG_TTL)
+        times = "; ".join(f"{i} {when(Booking(scheduled_start=slot.start, time_zone=booking.time_zone))}"
+                          for i, slot in enumerate(offer.slots, 1))
+        numbers = [str(i) for i in range(1, len(offer.slots) + 1)]
+        pick = numbers[0] if len(numbers) == 1 else f"{', '.join(numbers[:-1])} or {numbers[-1]}"
+        return self.out(f"Booking #{booking.number} ({when(booking)}) can move to: {times}. Reply {pick} to move it, "
+                        "or NO to keep it.", "move_offered", booking)
+
+    def move(self, booking: Booking, start: datetime) -> Outcome:
+        try:
+            booking = booking_services.booking_reschedule(actor=self.actor_for(booking), channel=SMS,
+                                                          booking_id=booking.pk, new_start=start)
+        except DomainError as exc:
+            return self.refused(exc, booking, "move")
+        return self.out(f"Done: booking #{booking.number} is now on {when(booking)}. Thank you!", "moved", booking)
 
     def confirm(self, booking: Booking) -> Outcome:
         try:

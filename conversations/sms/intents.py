@@ -23,7 +23,8 @@ class Intent(enum.StrEnum):
     HELP = "help"
     OPT_OUT = "opt_out"
     OPT_IN = "opt_in"
-    CHOICE = "choice"  # a bare number: an answer to "which booking?"
+    CHOICE = "choice"  # a bare number: an answer to "which booking?" or "which time?"
+    MOVE = "move"  # move a booking to another time ("MOVE 1042")
     TEXT = "text"
 
 
@@ -40,6 +41,7 @@ CARRIER_HELP = frozenset({"HELP", "INFO"})
 
 VOCABULARY: dict[str, Intent] = {
     "CANCEL": Intent.CANCEL,
+    "MOVE": Intent.MOVE, "RESCHEDULE": Intent.MOVE,
     "CONFIRM": Intent.CONFIRM, "CONFIRMED": Intent.CONFIRM, "YES": Intent.CONFIRM, "Y": Intent.CONFIRM,
     "YEP": Intent.CONFIRM, "YEAH": Intent.CONFIRM, "YUP": Intent.CONFIRM, "OK": Intent.CONFIRM,
     "OKAY": Intent.CONFIRM, "SURE": Intent.CONFIRM,

@@ -73,6 +73,9 @@ class Booking(models.Model):
     cancel_channel = models.CharField(max_length=12, choices=Channel.choices, blank=True)
     cancel_reason = models.TextField(blank=True)
     cancellation_fee = models.DecimalField(max_digits=10, decimal_places=2, default=Decimal("0"))
+    # the staff member who waived the fee or set another amount than the rule's (decision 0140)
+    cancellation_fee_set_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
+                                                on_delete=models.SET_NULL, related_name="+")
     series = models.ForeignKey("bookings.BookingSeries", null=True, blank=True, on_delete=models.SET_NULL,
                                related_name="bookings", db_index=False)  # booking_one_per_series_date leads with it
     series_date = models.DateField(null=True, blank=True,

@@ -25,9 +25,10 @@ from core.company.services import next_number
 from core.crm.models import Customer, Property
 from core.errors import DomainError, NotFound, ValidationFailed
 from core.money import round_money
+from core.workforce import availability
 from core.workforce.models import Fieldworker, FieldworkerStatus
 
-from . import conflicts, history, policy, zones
+from . import conflicts, history, policy, reschedule, zones
 from .models import (
     ACTIVE_ASSIGNMENT,
     AssignmentStatus,
@@ -361,23 +362,62 @@ def booking_cancellation_quote(*, actor: Actor, channel: Channel, booking_id: in
     return CancellationQuote(True, policy.cancellation_fee(booking, company=company, now=now, actor=actor), inside)
 
 
+MAX_FEE = Decimal("99999999.99")
+
+
+def _fee_override(value: Any) -> Decimal:
+    """A fee staff type instead of the rule's: not negative, rounded like every amount (decision 0121)."""
+    fee = _decimal(value, "feeOverride")
+    if fee < 0 or fee > MAX_FEE:
+        raise ValidationFailed("feeOverride", "A fee is not negative.", code="invalid_fee")
+    return round_money(fee)
+
+
+def _settled_fee(rule_fee: Decimal, *, actor: Actor, waive_fee: bool, accept_fee: Decimal | None,
+                 fee_override: Any) -> Decimal:
+    """The fee this cancel charges: the rule's when accepted, else what staff set (decision 0140).
+
+    Nobody is charged a fee nobody agreed to in this call: a fee above zero needs ``accept_fee``
+    equal to it, or (staff only) ``waive_fee`` or ``fee_override``."""
+    if sum((waive_fee, accept_fee is not None, fee_override is not None)) > 1:
+        raise ValidationFailed("feeOverride" if fee_override is not None else "waiveFee",
+                               "Accept the fee, waive it or set another amount: one of the three.",
+                               code="ambiguous")
+    if waive_fee:
+        if not actor.is_staff:
+            raise DomainError("forbidden", "Only staff may waive the cancellation fee.", field="waiveFee")
+        return Decimal("0.00")
+    if fee_override is not None:
+        if not actor.is_staff:
+            raise DomainError("forbidden", "Only staff may set another cancellation fee.", field="feeOverride")
+        return _fee_override(fee_override)
+    if accept_fee is not None:
+        if rule_fee != accept_fee:
+            raise DomainError("fee_changed", f"The cancellation fee is now {rule_fee}.", field="acceptFee",
+                              data={"fee": str(rule_fee)})
+        return rule_fee
+    if rule_fee > 0:
+        raise DomainError("fee_not_accepted", f"Cancelling now costs a fee of {rule_fee}: accept it to cancel.",
+                          field="acceptFee", data={"fee": str(rule_fee)})
+    return rule_fee
+
+
 def booking_cancel(*, actor: Actor, channel: Channel, booking_id: int, reason: str, waive_fee: bool = False,
-                   accept_fee: Decimal | None = None) -> Booking:
-    """Cancel with the company's rules. ``accept_fee``: the fee the customer was shown and agreed to;
-    if the fee now differs the cancel is refused with ``fee_changed`` so nobody pays an unseen fee."""
+                   accept_fee: Decimal | None = None, fee_override: Decimal | None = None) -> Booking:
+    """Cancel with the company's rules. A fee above zero is charged only when the caller accepts
+    it (``accept_fee``, the amount they were shown); otherwise the cancel is refused with
+    ``fee_not_accepted`` and the fee in ``data``. If the fee changed since it was shown, the refusal
+    is ``fee_changed``. Staff may instead waive it or set another amount (``fee_override``); both are
+    recorded with who decided (decisions 0007, 0140)."""
     reason = _text(reason, "reason", limit=2000, required=True)
     with transaction.atomic():
         booking = _locked(booking_id, actor)
         company, now = get_company(), timezone.now()
         policy.ensure_can_cancel(booking, actor=actor, channel=channel, company=company, now=now)
-        fee = policy.cancellation_fee(booking, company=company, now=now, actor=actor)
-        if waive_fee:
-            if not actor.is_staff:
-                raise DomainError("forbidden", "Only staff may waive the cancellation fee.", field="waiveFee")
-            fee = Decimal("0.00")
-        if accept_fee is not None and fee != accept_fee:
-            raise DomainError("fee_changed", f"The cancellation fee is now {fee}.", field="acceptFee",
-                              data={"fee": str(fee)})
+        rule_fee = policy.cancellation_fee(booking, company=company, now=now, actor=actor)
+        fee = _settled_fee(rule_fee, actor=actor, waive_fee=waive_fee, accept_fee=accept_fee,
+                           fee_override=fee_override)
+        set_by = actor.user if (waive_fee or fee_override is not None) else None
         old = booking.status
         on_job = conflicts.holders(booking.pk)
         fieldworker_ids = tuple(fieldworker_id for fieldworker_id, status, _busy in on_job
@@ -389,25 +429,30 @@ def booking_cancel(*, actor: Actor, channel: Channel, booking_id: int, reason: s
         booking.cancel_channel = channel
         booking.cancel_reason = reason
         booking.cancellation_fee = fee
+        booking.cancellation_fee_set_by = set_by
         booking.save_columns("status", "cancelled_at", "cancelled_by", "cancelled_by_kind", "cancel_channel",
-                             "cancel_reason", "cancellation_fee")
+                             "cancel_reason", "cancellation_fee", "cancellation_fee_set_by")
         if any(busy for _id, _status, busy in on_job):
             conflicts.release(booking)
+        data: dict[str, Any] = {"reason": reason, "fee": str(fee), "fee_waived": waive_fee}
+        if set_by is not None:
+            data.update(fee_rule=str(rule_fee), fee_set_by=actor.label, fee_set_by_id=set_by.pk)
         history.record(booking, actor=actor, channel=channel, action="cancelled",
-                       changes={"status": (old, BookingStatus.CANCELLED)},
-                       data={"reason": reason, "fee": str(fee), "fee_waived": waive_fee},
+                       changes={"status": (old, BookingStatus.CANCELLED)}, data=data,
                        event=events.BookingCancelled, old_status=old, new_status=BookingStatus.CANCELLED,
                        reason=reason, fee=str(fee), fieldworker_ids=fieldworker_ids)
     return booking
 
 
 def booking_set_status(*, actor: Actor, channel: Channel, booking_id: int, status: str, reason: str = "",
-                       waive_fee: bool = False) -> Booking:
+                       waive_fee: bool = False, accept_fee: Decimal | None = None,
+                       fee_override: Decimal | None = None) -> Booking:
     """Staff's 'edit booking, change the status' path: dispatches to the service for that status."""
     if status not in BookingStatus.values:
         raise ValidationFailed("status", "Unknown status.")
     if status == BookingStatus.CANCELLED:
-        return booking_cancel(actor=actor, channel=channel, booking_id=booking_id, reason=reason, waive_fee=waive_fee)
+        return booking_cancel(actor=actor, channel=channel, booking_id=booking_id, reason=reason, waive_fee=waive_fee,
+                              accept_fee=accept_fee, fee_override=fee_override)
     handlers = {
         BookingStatus.CONFIRMED: booking_confirm,
         BookingStatus.IN_PROGRESS: booking_start,
@@ -422,7 +467,27 @@ def booking_set_status(*, actor: Actor, channel: Channel, booking_id: int, statu
 # --- assignments --------------------------------------------------------------------------------
 
 
-def booking_assign(*, actor: Actor, channel: Channel, booking_id: int, fieldworker_id: int) -> BookingAssignment:
+AVAILABILITY_CODES = {availability.TIME_OFF: "on_time_off", availability.NOT_WORKING: "outside_working_hours"}
+
+
+def availability_error(fieldworker: Fieldworker, booking: Booking) -> DomainError | None:
+    """``on_time_off`` / ``outside_working_hours`` when the fieldworker's schedule does not allow the
+    booking's window (the availability finder's own test, decision 0141), else None."""
+    reason = availability.schedule_reason(fieldworker, booking.scheduled_start, booking.scheduled_end)
+    if reason is None:
+        return None
+    code = AVAILABILITY_CODES[reason]
+    message = (f"{fieldworker.name} is on time off then." if reason == availability.TIME_OFF
+               else f"{fieldworker.name} does not work then (outside their working hours).")
+    return DomainError(code, message + " Staff may assign anyway with overrideAvailability.",
+                       field="fieldworkerId", data={"fieldworker_id": fieldworker.pk})
+
+
+def booking_assign(*, actor: Actor, channel: Channel, booking_id: int, fieldworker_id: int,
+                   override_availability: bool = False) -> BookingAssignment:
+    """Offer the booking to a fieldworker. Outside their working hours or during their time off
+    it is refused (``outside_working_hours``, ``on_time_off``) unless staff say
+    ``override_availability``, which the history row records with what it overrode."""
     with transaction.atomic():
         booking = _locked(booking_id, actor)
         policy.ensure_staff(actor)
@@ -439,6 +504,9 @@ def booking_assign(*, actor: Actor, channel: Channel, booking_id: int, fieldwork
         if assignment is not None and assignment.status in ACTIVE_ASSIGNMENT:
             raise DomainError("already_assigned", f"{fieldworker.name} is already on this booking.",
                               field="fieldworkerId")
+        unavailable = availability_error(fieldworker, booking)
+        if unavailable is not None and not override_availability:
+            raise unavailable
         if assignment is None:
             assignment = BookingAssignment(booking=booking, fieldworker=fieldworker)
         else:  # offered again after a decline
@@ -448,8 +516,10 @@ def booking_assign(*, actor: Actor, channel: Channel, booking_id: int, fieldwork
             assignment.responded_at = None
             assignment.responded_by = None
         conflicts.claim(assignment, booking)  # saves; raises fieldworker_conflict on an overlap
-        history.record(booking, actor=actor, channel=channel, action="assigned",
-                       data={"fieldworker_id": fieldworker.pk, "fieldworker": fieldworker.name},
+        data: dict[str, Any] = {"fieldworker_id": fieldworker.pk, "fieldworker": fieldworker.name}
+        if override_availability:
+            data.update(override_availability=True, overridden=unavailable.code if unavailable else "")
+        history.record(booking, actor=actor, channel=channel, action="assigned", data=data,
                        event=events.BookingAssigned, assignment_id=assignment.pk, fieldworker_id=fieldworker.pk)
     return assignment
 
@@ -521,6 +591,83 @@ def assignment_respond(*, actor: Actor, channel: Channel, booking_id: int, accep
                        event=events.AssignmentResponded, assignment_id=assignment.pk, fieldworker_id=fieldworker_id,
                        accepted=accept, reason=reason)
     return assignment
+
+
+# --- moving to another time (decision 0142) -------------------------------------------------------
+
+
+def booking_reschedule_options(*, actor: Actor, channel: Channel, booking_id: int, limit: int = reschedule.MAX_SLOTS,
+                               with_slots: bool = True) -> reschedule.RescheduleOptions:
+    """Whether the actor may move the booking now and, for customers, the free times to pick from
+    (staff get the same list as a suggestion; they may move it anywhere). ``with_slots=False``
+    answers only whether (a page deciding to show a link)."""
+    booking = policy.ensure_visible(Booking.objects.filter(pk=booking_id).first(), actor)
+    return reschedule.options(booking, actor=actor, channel=channel, company=get_company(), now=timezone.now(),
+                              limit=limit, with_slots=with_slots)
+
+
+def booking_reschedule(*, actor: Actor, channel: Channel, booking_id: int, new_start: datetime) -> Booking:
+    """Move an open booking to ``new_start``, keeping its length.
+
+    Customers (when the company allows it, until ``reschedule_notice_hours`` before the start) only
+    to a time ``booking_reschedule_options`` offers, so everyone on the job stays on it. Staff move
+    it anywhere: a fieldworker who is free at the new time keeps the job (an accepted job stays
+    accepted); one who is not (other job, hours, time off) is taken off and the place is offered to
+    the best free fieldworker for the booking's service, if any."""
+    with transaction.atomic():
+        booking = _locked(booking_id, actor)
+        company, now = get_company(), timezone.now()
+        reschedule.ensure_can_reschedule(booking, actor=actor, channel=channel, company=company, now=now)
+        start = _aware(new_start, _zone(booking.time_zone), "newStart")
+        end = start + (booking.scheduled_end - booking.scheduled_start)
+        if start == booking.scheduled_start:
+            raise DomainError("same_time", "The booking is already at that time.", field="newStart")
+        if actor.is_customer and start not in {slot.start for slot in
+                                               reschedule.offered_slots(booking, company=company, now=now)}:
+            raise DomainError("slot_unavailable", "That time is not free. Please pick one of the times offered.",
+                              field="newStart")
+        old_start, old_end = booking.scheduled_start, booking.scheduled_end
+        booking.scheduled_start, booking.scheduled_end = start, end
+        booking.save_columns("scheduled_start", "scheduled_end")
+
+        dropped: list[tuple[BookingAssignment, str]] = []
+        for assignment in (booking.assignments.filter(status__in=ACTIVE_ASSIGNMENT).select_related("fieldworker")
+                           .order_by("offered_at", "id")):
+            problem = availability_error(assignment.fieldworker, booking)
+            if problem is None and conflicts.clashes(assignment.fieldworker_id, start, end,
+                                                     exclude_booking_id=booking.pk):
+                problem = DomainError(conflicts.CODE)
+            if problem is not None:
+                dropped.append((assignment, problem.code))
+                assignment.delete()
+        conflicts.resync(booking)  # the ones who stay hold the new time
+        history.record(booking, actor=actor, channel=channel, action="rescheduled",
+                       changes={"scheduled_start": (old_start, start), "scheduled_end": (old_end, end)},
+                       event=events.BookingUpdated, changed=("scheduled_end", "scheduled_start"))
+        for assignment, code in dropped:
+            worker = assignment.fieldworker
+            history.record(booking, actor=actor, channel=channel, action="unassigned",
+                           data={"fieldworker_id": worker.pk, "fieldworker": worker.name, "reason": "rescheduled",
+                                 "code": code},
+                           event=events.BookingUnassigned, fieldworker_id=worker.pk)
+        if dropped:
+            _reoffer(booking, len(dropped), skip={a.fieldworker_id for a, _code in dropped},
+                     actor=actor if actor.is_staff else Actor.system(), channel=channel)
+    return booking
+
+
+def _reoffer(booking: Booking, places: int, *, skip: set[int], actor: Actor, channel: Channel) -> None:
+    """Offer ``places`` places on the moved booking to the finder's best free fieldworkers (nearest,
+    least loaded) who were not just taken off it and have not declined it."""
+    service_id = reschedule.main_service_id(booking)
+    if service_id is None:
+        return
+    skip |= set(BookingAssignment.objects.filter(booking=booking).values_list("fieldworker_id", flat=True))
+    found = availability.available_fieldworkers(
+        actor=Actor.system(), service_id=service_id, start=booking.scheduled_start, end=booking.scheduled_end,
+        location=availability.Location.of_property(booking.property), exclude_booking_id=booking.pk)
+    for candidate in [c for c in found if c.fieldworker_id not in skip][:places]:
+        booking_assign(actor=actor, channel=channel, booking_id=booking.pk, fieldworker_id=candidate.fieldworker_id)
 
 
 # --- owner and discussion -----------------------------------------------------------------------

@@ -382,8 +382,10 @@ def _apply_decline(request: ChangeRequest, *, actor: Actor, channel: Channel) ->
 
 
 def _apply_cancel(request: ChangeRequest, *, actor: Actor, channel: Channel) -> dict[str, Any]:
+    # the fieldworker called the job off: the customer pays no fee (decisions 0125, 0140)
     booking = booking_services.booking_cancel(actor=actor, channel=channel, booking_id=request.booking_id,
-                                              reason=request.payload.get("reason") or "Cancelled by request")
+                                              reason=request.payload.get("reason") or "Cancelled by request",
+                                              waive_fee=actor.is_staff)
     return {"cancelled": True, "fee": str(booking.cancellation_fee)}
 
 

@@ -12,7 +12,7 @@ class CompanyAdmin(ServiceAdmin):
     fieldsets = (
         ("Company information", {"fields": ("name", "time_zone", "currency", "email", "phone", "website",
                                             "address", "booking_number_start")}),
-        ("Customer portal: flags & permissions", {"fields": ("customers_may_cancel",)}),
+        ("Customer portal: flags & permissions", {"fields": ("customers_may_cancel", "customers_may_reschedule")}),
         ("Financial settings: cancellation fee", {"fields": (
             "cancellation_fee_type", "cancellation_fee_amount", "cancellation_notice_hours",
             "reschedule_notice_hours")}),

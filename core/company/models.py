@@ -38,6 +38,11 @@ class Company(models.Model):
         default=True,
         verbose_name="Allow customers to cancel bookings through the customer portal and email links",
     )
+    customers_may_reschedule = models.BooleanField(
+        default=False,
+        verbose_name="Allow customers to move bookings to a free time (portal, e-mail links, SMS, API)",
+        help_text="Up to the reschedule notice before the start, to times the booking's fieldworkers are free.",
+    )
     # Financial settings: cancellation fee rule
     cancellation_fee_type = models.CharField(max_length=10, choices=FeeType.choices, default=FeeType.NONE)
     cancellation_fee_amount = models.DecimalField(
@@ -47,7 +52,8 @@ class Company(models.Model):
     cancellation_notice_hours = models.PositiveIntegerField(
         default=24, help_text="Customers cancelling with less notice than this pay the fee."
     )
-    reschedule_notice_hours = models.PositiveIntegerField(default=24)
+    reschedule_notice_hours = models.PositiveIntegerField(
+        default=24, help_text="Customers may move a booking until this many hours before it starts.")
 
     # Fieldworker permissions
     fieldworkers_may_decline = models.BooleanField(default=True)

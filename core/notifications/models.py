@@ -122,6 +122,7 @@ class PromptKind(models.TextChoices):
     BOOKING = "booking", "An SMS about a booking the customer may answer"
     CHOOSE = "choose", "We asked which booking a reply is about"
     CANCEL_FEE = "cancel_fee", "We asked the customer to accept a cancellation fee"
+    MOVE = "move", "We offered the customer times to move a booking to"
 
 
 class SmsPrompt(models.Model):

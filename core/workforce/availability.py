@@ -322,7 +322,7 @@ def _candidate_rows(service_id: int, fieldworker_ids: Iterable[int] | None) -> l
     return list(qs)
 
 
-def _candidates(service_id: int, location: Location, fieldworker_ids: Iterable[int] | None,
+def _candidates(service_id: int | None, location: Location, fieldworker_ids: Iterable[int] | None,
                 workers: list[Fieldworker] | None = None, cover: tuple[set[int], set[int]] | None = None) -> tuple[
         list[Fieldworker], dict[int, list[str]], dict[int, float | None]]:
     if workers is None:
@@ -558,45 +558,57 @@ def _fill_load(candidates: list[Candidate], start: datetime, tz_name: str, servi
 # --- the slot finder --------------------------------------------------------------------------------
 
 
-def available_slots(*, actor: Actor, service_id: int, location: Location | None, start: datetime,
+def available_slots(*, actor: Actor, service_id: int | None, location: Location | None, start: datetime,
                     end: datetime, fieldworker_id: int | None = None, limit: int = 20,
-                    time_zone: str | None = None) -> list[Slot]:
+                    time_zone: str | None = None, fieldworker_ids: Iterable[int] | None = None,
+                    duration: timedelta | None = None, exclude_booking_id: int | None = None) -> list[Slot]:
     """The next start times in ``[start, end)`` at which someone (or ``fieldworker_id``) can do the
     service at ``location``: aligned to the slot step in the business's zone, never in the past.
 
     Every start and end is given in ``time_zone`` (the caller's), else in the company's: one answer,
-    one UTC offset per wall-clock period, whoever's working hours a slot came from (decision 0311)."""
+    one UTC offset per wall-clock period, whoever's working hours a slot came from (decision 0311).
+
+    For moving a booking (decision 0142): ``fieldworker_ids`` looks at those fieldworkers whether or
+    not they offer the service (``service_id`` may then be None), ``duration`` replaces the
+    service's, and ``exclude_booking_id`` does not count that booking's own time as busy."""
     if actor.is_fieldworker:
         if fieldworker_id is not None and fieldworker_id != actor.fieldworker_id:
             raise PermissionDenied("You can only look up your own slots.")
         fieldworker_id = actor.fieldworker_id
+        fieldworker_ids = None
     elif not (actor.is_staff or actor.is_system or actor.is_customer):
         raise PermissionDenied()
     _window(start, end, start_field="from", end_field="to")
     if not 1 <= limit <= MAX_SLOTS:
         raise ValidationFailed("limit", f"Between 1 and {MAX_SLOTS}.", code="out_of_range")
     location = _check_location(location)
-    service = _service(service_id)
+    if service_id is None and (fieldworker_ids is None or duration is None):
+        raise ValidationFailed("serviceId", "A service is required.", code="required")
+    service = _service(service_id) if service_id is not None else None
     company = get_company()
     shown_in = _asked_zone(time_zone) if time_zone else company.tz
     rules = scheduling_settings()
-    duration = timedelta(minutes=service.duration_minutes)
+    duration = duration or timedelta(minutes=service.duration_minutes)
     buffer = timedelta(minutes=rules.travel_buffer_minutes)
     step = timedelta(minutes=rules.slot_step_minutes)
     start = max(start, timezone.now())
     if start >= end:
         return []
 
-    only = [fieldworker_id] if fieldworker_id is not None else None
-    workers, reasons, _distance = _candidates(service_id, location, only)
-    if fieldworker_id is not None and not workers:
-        raise NotFound("fieldworker", field="fieldworkerId")
+    if fieldworker_ids is not None:
+        rows = list(Fieldworker.objects.filter(pk__in=list(fieldworker_ids)).order_by())
+        workers, reasons, _distance = _candidates(None, location, None, rows)
+    else:
+        only = [fieldworker_id] if fieldworker_id is not None else None
+        workers, reasons, _distance = _candidates(service_id, location, only)
+        if fieldworker_id is not None and not workers:
+            raise NotFound("fieldworker", field="fieldworkerId")
     workers = [fw for fw in workers if not reasons[fw.pk]]
     ids = [fw.pk for fw in workers]
-    sid = service_id if fieldworker_id is None else None
+    sid = service_id if fieldworker_id is None and fieldworker_ids is None else None
     hours = _hours_for(ids, start, end, sid)
     time_off = _time_off_for(ids, start, end + duration, sid)
-    busy = _busy_for(ids, start - duration - buffer, end + duration, buffer, service_id=sid)
+    busy = _busy_for(ids, start - duration - buffer, end + duration, buffer, exclude_booking_id, service_id=sid)
     company_tz = company.tz
     by_start: dict[datetime, list[int]] = defaultdict(list)
     memo: dict[tuple, list[Interval]] = {}
@@ -655,21 +667,40 @@ def schedule_conflicts(fieldworker_id: int, *, since: datetime | None = None) ->
     first = min(row.booking.scheduled_start for row in rows)
     last = max(row.booking.scheduled_end for row in rows)
     status_reason = {FieldworkerStatus.BLOCKED: BLOCKED, FieldworkerStatus.INACTIVE: INACTIVE}.get(fw.status)
-    hours = list(WorkingHours.objects.filter(fieldworker_id=fieldworker_id))
-    off = list(TimeOff.objects.filter(fieldworker_id=fieldworker_id, starts_at__lt=last, ends_at__gt=first)
-               .values_list("starts_at", "ends_at"))
-    working = working_intervals(hours, zone_of(fw, get_company().time_zone), first, last)
+    working, off = _schedule_of(fw, first, last)
     out = []
     for row in rows:
         b = row.booking
-        reason = status_reason
-        if reason is None and any(lo < b.scheduled_end and hi > b.scheduled_start for lo, hi in off):
-            reason = TIME_OFF
-        if reason is None and not _covers(working, b.scheduled_start, b.scheduled_end):
-            reason = NOT_WORKING
+        reason = status_reason or _schedule_reason(working, off, b.scheduled_start, b.scheduled_end)
         if reason:
             out.append(ScheduleConflict(b.pk, b.number, b.scheduled_start, b.scheduled_end, reason))
     return out
+
+
+def _schedule_of(fw: Fieldworker, start: datetime, end: datetime) -> tuple[list[Interval], list[Interval]]:
+    """The fieldworker's working intervals and time off around ``[start, end)``."""
+    hours = list(WorkingHours.objects.filter(fieldworker_id=fw.pk).values_list("weekday", "start_time", "end_time"))
+    off = list(TimeOff.objects.filter(fieldworker_id=fw.pk, starts_at__lt=end, ends_at__gt=start)
+               .values_list("starts_at", "ends_at"))
+    return working_intervals(hours, zone_of(fw, get_company().time_zone), start, end), off
+
+
+def _schedule_reason(working: list[Interval], off: list[Interval], start: datetime, end: datetime) -> str | None:
+    """TIME_OFF, NOT_WORKING or None for a job ``[start, end)``: the finder's test (any overlap with
+    time off; the job inside one merged working range)."""
+    if any(lo < end and hi > start for lo, hi in off):
+        return TIME_OFF
+    if not _covers(working, start, end):
+        return NOT_WORKING
+    return None
+
+
+def schedule_reason(fieldworker: Fieldworker, start: datetime, end: datetime) -> str | None:
+    """Whether the fieldworker's own schedule allows a job ``[start, end)``: TIME_OFF, NOT_WORKING
+    or None. Bookings and assignments ask this before offering a job (decision 0141); status,
+    area and other jobs are separate questions."""
+    working, off = _schedule_of(fieldworker, start, end)
+    return _schedule_reason(working, off, start, end)
 
 
 def fieldworkers_for_ids(ids: Iterable[int]) -> dict[int, Fieldworker]:
@@ -679,5 +710,5 @@ def fieldworkers_for_ids(ids: Iterable[int]) -> dict[int, Fieldworker]:
 __all__ = [
     "BLOCKED", "BOOKED", "INACTIVE", "NOT_WORKING", "OUTSIDE_AREA", "TIME_OFF",
     "Candidate", "Location", "ScheduleConflict", "Slot",
-    "available_fieldworkers", "available_slots", "haversine_km", "schedule_conflicts",
+    "available_fieldworkers", "available_slots", "haversine_km", "schedule_conflicts", "schedule_reason",
 ]

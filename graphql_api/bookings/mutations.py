@@ -6,10 +6,10 @@ import strawberry_django
 from strawberry.types import Info
 
 from core.bookings import services
-from core.errors import ValidationFailed
+from core.errors import DomainError, ValidationFailed
 
 from ..enums import BookingSourceEnum, BookingStatusEnum
-from ..errors import UserError, attempt
+from ..errors import UserError, attempt, user_errors
 from ..ids import decode_id, decode_optional
 from ..payloads import UNSET, given, who
 from .types import AssignmentNode, BookingNode, CommentNode
@@ -66,13 +66,26 @@ class RespondToAssignmentInput:
     fieldworker_id: strawberry.ID | None = None
 
 
-@strawberry.input
+@strawberry.input(description="A fee above zero is charged only if you accept it (acceptFee), or staff waive "
+                              "it or set another amount; otherwise nothing happens (code fee_not_accepted, the "
+                              "fee in the payload's `fee`). See `cancellationQuote` first.")
 class CancelBookingInput:
     id: strawberry.ID
     reason: str
-    waive_fee: bool = strawberry.field(default=False, description="Staff only.")
     accept_fee: Decimal | None = strawberry.field(
         default=None, description="The fee you were quoted; if it changed, nothing happens (code fee_changed).")
+    waive_fee: bool = strawberry.field(default=False, description="Staff only: charge no fee.")
+    fee_override: Decimal | None = strawberry.field(
+        default=None, description="Staff only: charge this amount instead of the rule's (0 or more); "
+                                  "recorded with who set it.")
+
+
+@strawberry.input(description="Customers: a start from `rescheduleOptions`. Staff: any start; fieldworkers not "
+                              "free then are taken off and their places offered again. A naive date-time is "
+                              "wall-clock time in the booking's time zone.")
+class RescheduleBookingInput:
+    id: strawberry.ID
+    new_start: datetime
 
 
 @strawberry.input
@@ -81,6 +94,8 @@ class SetBookingStatusInput:
     status: BookingStatusEnum
     reason: str = strawberry.field(default="", description="Required when cancelling.")
     waive_fee: bool = False
+    accept_fee: Decimal | None = strawberry.field(default=None, description="When cancelling: see CancelBookingInput.")
+    fee_override: Decimal | None = strawberry.field(default=None, description="When cancelling, staff only.")
 
 
 @strawberry.input
@@ -109,6 +124,24 @@ class SetBookingAutomationInput:
 class BookingPayload:
     booking: BookingNode | None = None
     errors: list[UserError]
+
+
+@strawberry.type
+class CancelBookingPayload:
+    booking: BookingNode | None = None
+    fee: Decimal | None = strawberry.field(
+        default=None, description="The fee charged; when refused with fee_not_accepted or fee_changed, the fee "
+                                  "that cancelling now costs.")
+    errors: list[UserError]
+
+
+def _cancel_payload(work) -> CancelBookingPayload:
+    try:
+        booking = work()
+    except DomainError as exc:
+        fee = exc.data.get("fee") if exc.code in ("fee_not_accepted", "fee_changed") else None
+        return CancelBookingPayload(errors=user_errors(exc), fee=Decimal(fee) if fee is not None else None)
+    return CancelBookingPayload(booking=booking, fee=booking.cancellation_fee, errors=[])
 
 
 @strawberry.type
@@ -174,11 +207,16 @@ class BookingsMutation:
     def update_booking(self, info: Info, input: UpdateBookingInput) -> BookingPayload:
         return attempt(BookingPayload, "booking", lambda: _update(info, input))
 
-    @strawberry_django.mutation(description="Offer a booking to a fieldworker (staff).")
-    def assign_fieldworker(self, info: Info, input: AssignmentInput) -> AssignmentPayload:
+    @strawberry_django.mutation(description="Offer a booking to a fieldworker (staff). Outside their working hours "
+                                            "or during their time off it is refused (outside_working_hours, "
+                                            "on_time_off) unless overrideAvailability is true; the history "
+                                            "records the override.")
+    def assign_fieldworker(self, info: Info, input: AssignmentInput,
+                           override_availability: bool = False) -> AssignmentPayload:
         return attempt(AssignmentPayload, "assignment", lambda: services.booking_assign(
             **who(info), booking_id=decode_id(input.booking_id, "Booking", "bookingId"),
-            fieldworker_id=decode_id(input.fieldworker_id, "Fieldworker", "fieldworkerId")))
+            fieldworker_id=decode_id(input.fieldworker_id, "Fieldworker", "fieldworkerId"),
+            override_availability=override_availability))
 
     @strawberry_django.mutation(description="Take a fieldworker off a booking (staff).")
     def unassign_fieldworker(self, info: Info, input: AssignmentInput) -> BookingPayload:
@@ -210,16 +248,23 @@ class BookingsMutation:
             **who(info), booking_id=decode_id(id, "Booking")))
 
     @strawberry_django.mutation(description="Cancel with the company's rules; see `cancellationQuote` first.")
-    def cancel_booking(self, info: Info, input: CancelBookingInput) -> BookingPayload:
-        return attempt(BookingPayload, "booking", lambda: services.booking_cancel(
+    def cancel_booking(self, info: Info, input: CancelBookingInput) -> CancelBookingPayload:
+        return _cancel_payload(lambda: services.booking_cancel(
             **who(info), booking_id=decode_id(input.id, "Booking"), reason=input.reason,
-            waive_fee=input.waive_fee, accept_fee=input.accept_fee))
+            waive_fee=input.waive_fee, accept_fee=input.accept_fee, fee_override=input.fee_override))
+
+    @strawberry_django.mutation(description="Move a booking to another time, keeping its length (staff, or the "
+                                            "customer when the company allows it); see `rescheduleOptions` first.")
+    def reschedule_booking(self, info: Info, input: RescheduleBookingInput) -> BookingPayload:
+        return attempt(BookingPayload, "booking", lambda: _as_stored(services.booking_reschedule(
+            **who(info), booking_id=decode_id(input.id, "Booking"), new_start=input.new_start)))
 
     @strawberry_django.mutation(description="Move a booking to a status (dispatches to confirm/start/complete/cancel).")
     def set_booking_status(self, info: Info, input: SetBookingStatusInput) -> BookingPayload:
         return attempt(BookingPayload, "booking", lambda: services.booking_set_status(
             **who(info), booking_id=decode_id(input.id, "Booking"), status=input.status.value,
-            reason=input.reason, waive_fee=input.waive_fee))
+            reason=input.reason, waive_fee=input.waive_fee, accept_fee=input.accept_fee,
+            fee_override=input.fee_override))
 
     @strawberry_django.mutation(description="Post to a booking's discussion.")
     def add_booking_comment(self, info: Info, input: AddBookingCommentInput) -> CommentPayload:

@@ -21,7 +21,7 @@ from ..enums import BookingStatusEnum, SortDirection
 from ..ids import decode_id
 from ..pagination import CappedConnection
 from ..permissions import require_authenticated
-from .types import BookingNode, CancellationQuote, HistoryEntryNode
+from .types import BookingNode, CancellationQuote, HistoryEntryNode, RescheduleOptions, RescheduleSlot
 
 
 @strawberry.input(description="Narrow the bookings list. All given conditions apply.")
@@ -146,3 +146,13 @@ class BookingsQuery:
             actor=actor, channel=Channel.GRAPHQL, booking_id=decode_id(booking_id, "Booking", "bookingId"))
         return CancellationQuote(allowed=quote.allowed, fee=quote.fee, inside_notice_window=quote.inside_window,
                                  code=quote.code or None, message=quote.message or None)
+
+    @strawberry_django.field(description="Whether you may move this booking now, and to which times.")
+    def reschedule_options(self, info: Info, booking_id: strawberry.ID) -> RescheduleOptions:
+        actor = require_authenticated(info)
+        from core.actors import Channel
+
+        found = services.booking_reschedule_options(
+            actor=actor, channel=Channel.GRAPHQL, booking_id=decode_id(booking_id, "Booking", "bookingId"))
+        return RescheduleOptions(allowed=found.allowed, code=found.code or None, message=found.message or None,
+                                 slots=[RescheduleSlot(start=slot.start, end=slot.end) for slot in found.slots])

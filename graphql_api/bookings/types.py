@@ -160,6 +160,8 @@ class BookingNode(relay.Node):
     cancel_reason: str
     cancel_channel: str
     cancellation_fee: Decimal
+    cancellation_fee_set_by: UserNode | None = strawberry_django.field(
+        description="The staff member who waived the fee or set another amount than the rule's.")
     created_at: datetime
     updated_at: datetime
     customer: CustomerNode
@@ -193,5 +195,20 @@ class CancellationQuote:
     allowed: bool
     fee: Decimal
     inside_notice_window: bool
+    code: str | None = None
+    message: str | None = None
+
+
+@strawberry.type(description="A time a booking can move to.")
+class RescheduleSlot:
+    start: datetime
+    end: datetime
+
+
+@strawberry.type(description="Whether you may move this booking now and, for customers, the times to pick from "
+                             "(staff may move it anywhere; the list is a suggestion).")
+class RescheduleOptions:
+    allowed: bool
+    slots: list[RescheduleSlot]
     code: str | None = None
     message: str | None = None

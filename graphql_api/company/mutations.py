@@ -23,6 +23,7 @@ class UpdateCompanySettingsInput:
     website: str | None = UNSET
     address: str | None = UNSET
     customers_may_cancel: bool | None = UNSET
+    customers_may_reschedule: bool | None = UNSET
     cancellation_fee_type: FeeTypeEnum | None = UNSET
     cancellation_fee_amount: Decimal | None = UNSET
     cancellation_notice_hours: int | None = UNSET

@@ -25,9 +25,12 @@ class CompanySettings(CompanyInfo):
     booking_number_start: int
     customers_may_cancel: bool = strawberry_django.field(
         description="Allow customers to cancel bookings through the customer portal and email links.")
+    customers_may_reschedule: bool = strawberry_django.field(
+        description="Allow customers to move bookings to a free time, up to rescheduleNoticeHours before the start.")
     cancellation_fee_type: FeeTypeEnum
     cancellation_fee_amount: Decimal
     cancellation_notice_hours: int
-    reschedule_notice_hours: int
+    reschedule_notice_hours: int = strawberry_django.field(
+        description="Customers may move a booking until this many hours before it starts.")
     fieldworkers_may_decline: bool
     fieldworkers_may_cancel: bool

@@ -112,6 +112,8 @@ SCENARIOS: dict[str, Callable[[Any], Any]] = {
     "created": lambda w: factories.booking(cust=w.customer, actor=w.staff_actor),
     "updated": lambda w: bookings.booking_update(actor=w.staff_actor, channel=S, booking_id=w.booking.pk,
                                                  notes="Gate code 1234"),
+    "rescheduled": lambda w: bookings.booking_reschedule(actor=w.staff_actor, channel=S, booking_id=w.booking.pk,
+                                                         new_start=w.booking.scheduled_start + timedelta(days=1)),
     "confirmed": lambda w: bookings.booking_confirm(actor=w.staff_actor, channel=S, booking_id=w.booking.pk),
     "assigned": lambda w: bookings.booking_assign(actor=w.staff_actor, channel=S, booking_id=w.booking.pk,
                                                   fieldworker_id=w.other_fieldworker.pk),
@@ -202,7 +204,8 @@ async def test_each_timeline_action_reaches_a_live_subscriber(app, world, action
     # one message per row, in order; the live action is the event's verb (a confirmation is a
     # status_changed, a pause an updated), and a row without an event class of its own keeps its action
     assert [event_id for event_id, _ in got] == [event_id for event_id, _ in board_rows]
-    own = {"status_changed": {"confirmed", "started", "completed"}, "updated": {"updated", "automation_changed"}}
+    own = {"status_changed": {"confirmed", "started", "completed"},
+           "updated": {"updated", "automation_changed", "rescheduled"}}
     for (_, live), (_, row) in zip(got, board_rows, strict=True):
         assert live == row or row in own.get(live, ()), (live, row)
     streams = {"comment_added": ("d", "bookingDiscussion"), "comment_delivery": ("c", "commentDeliveries")}

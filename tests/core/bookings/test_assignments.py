@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 
 from core import events
@@ -9,9 +11,11 @@ from core.actors import Actor, Channel
 from core.bookings import services
 from core.bookings.models import AssignmentStatus, BookingAssignment
 from core.company.selectors import get_company
+from core.workforce import services as workforce_services
 from core.workforce.models import Fieldworker, FieldworkerStatus
 from tests import factories
 from tests.core.support import assert_refused
+from tests.scheduling_support import job, next_weekday, weekdays_9_to_5
 
 from .conftest import ACTOR_KINDS, last_row, offer
 
@@ -245,3 +249,84 @@ def test_staff_answer_for_a_fieldworker_without_an_offer_is_not_found(booking, s
     stranger = factories.fieldworker()
     assert_refused(lambda: respond(staff_actor, booking, accept=True, fieldworker_id=stranger.pk), "not_found",
                    field="fieldworkerId", published=published)
+
+
+# --- working hours and time off (decision 0141) ----------------------------------------------------
+
+
+def _weekday_job(weekday: int, hour: int, hours: float = 2):
+    return job(next_weekday(weekday, hour=hour), hours=hours)
+
+
+@pytest.fixture
+def nine_to_five(db):
+    return weekdays_9_to_5(factories.fieldworker(hours=()))
+
+
+@pytest.mark.parametrize(("weekday", "hour", "hours"), [
+    (5, 10, 2),  # Saturday: no hours at all that day
+    (1, 7, 2),  # before the day starts
+    (1, 16, 2),  # runs past 17:00
+])
+def test_outside_working_hours_is_refused(weekday, hour, hours, nine_to_five, staff_actor, published):
+    booking = _weekday_job(weekday, hour, hours)
+    published.clear()
+    err = assert_refused(lambda: assign(staff_actor, booking, nine_to_five), "outside_working_hours",
+                         field="fieldworkerId", published=published)
+    assert err.data == {"fieldworker_id": nine_to_five.pk}
+
+
+def test_inside_working_hours_is_offered(nine_to_five, staff_actor):
+    booking = _weekday_job(1, 15, 2)  # 15:00-17:00, to the minute
+    assert assign(staff_actor, booking, nine_to_five).status == AssignmentStatus.OFFERED
+    assert "override_availability" not in last_row(booking).data
+
+
+def test_no_hours_at_all_is_outside_working_hours(staff_actor, published):
+    """As the availability finder reads it: a fieldworker with no hours works none."""
+    booking = _weekday_job(1, 10)
+    idle_week = factories.fieldworker(hours=())
+    assert_refused(lambda: assign(staff_actor, booking, idle_week), "outside_working_hours", published=published)
+
+
+def test_time_off_is_refused_and_named(nine_to_five, staff_actor, published):
+    booking = _weekday_job(1, 10)
+    workforce_services.time_off_add(actor=staff_actor, channel=Channel.GRAPHQL, fieldworker_id=nine_to_five.pk,
+                                    starts_at=booking.scheduled_start + timedelta(hours=1),
+                                    ends_at=booking.scheduled_start + timedelta(days=1), kind="sick")
+    published.clear()
+    assert_refused(lambda: assign(staff_actor, booking, nine_to_five), "on_time_off", field="fieldworkerId",
+                   published=published)
+
+
+@pytest.mark.parametrize("actor_kind", ["staff", "system"])
+def test_an_explicit_override_assigns_and_is_recorded(actor_kind, nine_to_five, published):
+    actor = factories.staff_actor() if actor_kind == "staff" else Actor.system()
+    booking = _weekday_job(5, 10)
+    published.clear()
+    assignment = services.booking_assign(actor=actor, channel=Channel.GRAPHQL, booking_id=booking.pk,
+                                         fieldworker_id=nine_to_five.pk, override_availability=True)
+    assert assignment.status == AssignmentStatus.OFFERED and assignment.busy_from == booking.scheduled_start
+    assert last_row(booking).data == {"fieldworker_id": nine_to_five.pk, "fieldworker": nine_to_five.name,
+                                      "override_availability": True, "overridden": "outside_working_hours"}
+    assert published.names == ["BookingAssigned"]
+
+
+def test_an_override_does_not_allow_a_double_booking(nine_to_five, staff_actor, published):
+    first, second = _weekday_job(5, 10), _weekday_job(5, 11)
+    services.booking_assign(actor=staff_actor, channel=Channel.GRAPHQL, booking_id=first.pk,
+                            fieldworker_id=nine_to_five.pk, override_availability=True)
+    published.clear()
+    assert_refused(lambda: services.booking_assign(actor=staff_actor, channel=Channel.GRAPHQL, booking_id=second.pk,
+                                                   fieldworker_id=nine_to_five.pk, override_availability=True),
+                   "fieldworker_conflict", published=published)
+
+
+def test_offering_again_after_a_decline_checks_the_hours_again(nine_to_five, staff_actor, published):
+    booking = _weekday_job(1, 10)
+    assign(staff_actor, booking, nine_to_five)
+    respond(Actor.for_fieldworker(nine_to_five), booking, accept=False, reason="Dentist")
+    workforce_services.time_off_add(actor=staff_actor, channel=Channel.GRAPHQL, fieldworker_id=nine_to_five.pk,
+                                    starts_at=booking.scheduled_start, ends_at=booking.scheduled_end)
+    published.clear()
+    assert_refused(lambda: assign(staff_actor, booking, nine_to_five), "on_time_off", published=published)

@@ -160,7 +160,7 @@ def test_fee_inside_the_notice_window(fee_type, amount, expected, soon, customer
     set_company(cancellation_fee_type=fee_type, cancellation_fee_amount=amount, cancellation_notice_hours=24)
     quote = services.booking_cancellation_quote(actor=customer_actor, channel=Channel.PORTAL, booking_id=soon.pk)
     assert (quote.allowed, quote.fee, quote.inside_window) == (True, expected, True)
-    cancel(customer_actor, soon)
+    cancel(customer_actor, soon, accept_fee=quote.fee)
     soon.refresh_from_db()
     assert soon.cancellation_fee == expected
     assert last_row(soon).data["fee"] == str(expected)
@@ -184,26 +184,97 @@ def test_the_window_edge(customer, customer_actor, svc):
     just_outside = factories.booking(cust=customer, svc=svc, start=timezone.now() + timedelta(hours=48, minutes=1))
     just_inside = factories.booking(cust=customer, svc=svc, start=timezone.now() + timedelta(hours=47, minutes=59))
     cancel(customer_actor, just_outside)
-    cancel(customer_actor, just_inside)
+    cancel(customer_actor, just_inside, accept_fee=Decimal("10"))
     just_outside.refresh_from_db()
     just_inside.refresh_from_db()
     assert (just_outside.cancellation_fee, just_inside.cancellation_fee) == (Decimal("0"), Decimal("10.00"))
 
 
-def test_staff_may_waive_the_fee(soon, staff_actor, published):
+def test_staff_may_waive_the_fee(soon, staff, staff_actor, published):
     set_company(cancellation_fee_type=FeeType.FIXED, cancellation_fee_amount=Decimal("25"))
     cancel(staff_actor, soon, channel=Channel.GRAPHQL, waive_fee=True)
     soon.refresh_from_db()
-    assert soon.cancellation_fee == Decimal("0")
-    assert last_row(soon).data == {"reason": "No longer needed", "fee": "0.00", "fee_waived": True}
+    assert (soon.cancellation_fee, soon.cancellation_fee_set_by_id) == (Decimal("0"), staff.pk)
+    assert last_row(soon).data == {"reason": "No longer needed", "fee": "0.00", "fee_waived": True,
+                                   "fee_rule": "25.00", "fee_set_by": staff.display_name, "fee_set_by_id": staff.pk}
     assert published.of(events.BookingCancelled)[0].fee == "0.00"
 
 
-def test_staff_cancelling_inside_the_window_charges_the_fee_unless_waived(soon, staff_actor):
+def test_staff_accepting_the_fee_charges_it(soon, staff_actor):
     set_company(cancellation_fee_type=FeeType.FIXED, cancellation_fee_amount=Decimal("25"))
-    cancel(staff_actor, soon, channel=Channel.GRAPHQL)
+    cancel(staff_actor, soon, channel=Channel.GRAPHQL, accept_fee=Decimal("25"))
     soon.refresh_from_db()
-    assert soon.cancellation_fee == Decimal("25.00")
+    assert (soon.cancellation_fee, soon.cancellation_fee_set_by_id) == (Decimal("25.00"), None)
+    assert "fee_set_by" not in last_row(soon).data
+
+
+@pytest.mark.parametrize("kind", ["staff", "own_customer", "system"])
+def test_a_fee_nobody_accepted_is_refused(kind, soon, actor_for, published):
+    """Nobody is charged silently: without acceptFee, waiveFee or feeOverride the cancel does nothing."""
+    set_company(cancellation_fee_type=FeeType.FIXED, cancellation_fee_amount=Decimal("25"))
+    actor = actor_for(kind, soon)
+    err = assert_refused(lambda: cancel(actor, soon, channel=Channel.GRAPHQL), "fee_not_accepted",
+                         field="acceptFee", published=published)
+    assert err.data == {"fee": "25.00"}
+
+
+def test_no_fee_needs_no_acceptance(booking, staff_actor, published):
+    set_company(cancellation_fee_type=FeeType.FIXED, cancellation_fee_amount=Decimal("25"))  # outside the window
+    cancel(staff_actor, booking, channel=Channel.GRAPHQL)
+    assert Booking.objects.get(pk=booking.pk).cancellation_fee == Decimal("0")
+
+
+@pytest.mark.parametrize(("typed", "charged"), [
+    (Decimal("12.345"), Decimal("12.35")),  # rounded half up, like every amount (decision 0121)
+    (Decimal("0"), Decimal("0.00")),
+    ("40", Decimal("40.00")),
+])
+def test_staff_may_set_another_fee(typed, charged, soon, staff, staff_actor, published):
+    set_company(cancellation_fee_type=FeeType.FIXED, cancellation_fee_amount=Decimal("25"))
+    cancel(staff_actor, soon, channel=Channel.GRAPHQL, fee_override=typed)
+    soon.refresh_from_db()
+    assert (soon.status, soon.cancellation_fee, soon.cancellation_fee_set_by_id) == ("cancelled", charged, staff.pk)
+    row = last_row(soon)
+    assert row.data == {"reason": "No longer needed", "fee": str(charged), "fee_waived": False, "fee_rule": "25.00",
+                        "fee_set_by": staff.display_name, "fee_set_by_id": staff.pk}
+    assert published.of(events.BookingCancelled)[0].fee == str(charged)
+
+
+def test_staff_may_charge_a_fee_the_rule_does_not(booking, staff_actor):
+    """A no-show outside the window: the office sets the amount."""
+    cancel(staff_actor, booking, channel=Channel.GRAPHQL, fee_override=Decimal("15"))
+    booking.refresh_from_db()
+    assert booking.cancellation_fee == Decimal("15.00")
+    assert last_row(booking).data["fee_rule"] == "0.00"
+
+
+@pytest.mark.parametrize(("typed", "code"), [
+    (Decimal("-1"), "invalid_fee"), (Decimal("-0.001"), "invalid_fee"), (Decimal("1e9"), "invalid_fee"),
+    (Decimal("NaN"), "invalid"), (Decimal("Infinity"), "invalid"), ("twelve", "invalid"),
+])
+def test_a_bad_fee_override_is_refused(typed, code, soon, staff_actor, published):
+    set_company(cancellation_fee_type=FeeType.FIXED, cancellation_fee_amount=Decimal("25"))
+    assert_refused(lambda: cancel(staff_actor, soon, fee_override=typed), code, field="feeOverride",
+                   published=published)
+
+
+@pytest.mark.parametrize("kind", ["own_customer", "accepted_fw", "system"])
+def test_only_staff_may_set_another_fee(kind, soon, actor_for, published):
+    set_company(cancellation_fee_type=FeeType.FIXED, cancellation_fee_amount=Decimal("25"),
+                fieldworkers_may_cancel=True)
+    actor = actor_for(kind, soon)
+    assert_refused(lambda: cancel(actor, soon, fee_override=Decimal("1")), "forbidden", field="feeOverride",
+                   published=published)
+
+
+@pytest.mark.parametrize("choices", [
+    {"waive_fee": True, "fee_override": Decimal("5")},
+    {"waive_fee": True, "accept_fee": Decimal("25")},
+    {"accept_fee": Decimal("25"), "fee_override": Decimal("5")},
+])
+def test_one_fee_choice_at_a_time(choices, soon, staff_actor, published):
+    set_company(cancellation_fee_type=FeeType.FIXED, cancellation_fee_amount=Decimal("25"))
+    assert_refused(lambda: cancel(staff_actor, soon, **choices), "ambiguous", published=published)
 
 
 @pytest.mark.parametrize("kind", ["own_customer", "accepted_fw", "system"])

@@ -256,3 +256,28 @@ def test_an_occurrence_inside_the_spring_forward_gap_moves_past_it(sydney, staff
                   clock=time(2, 30))
     assert local_times(result.created) == [(dst_day - timedelta(weeks=1), time(2, 30)), (dst_day, time(3, 30)),
                                            (dst_day + timedelta(weeks=1), time(2, 30))]
+
+
+def test_time_off_and_hours_are_reported_as_conflicts_not_overridden(sydney, staff_actor, svc):
+    """The series' automatic assignment asks the same question as booking_assign and, refused,
+    books the occurrence without the fieldworker and writes the conflict to its history."""
+    fw = factories.fieldworker()
+    workforce_services.working_hours_set(actor=SYSTEM, channel=Channel.SYSTEM, fieldworker_id=fw.pk, ranges=[
+        workforce_services.HoursRange(day, time(8), time(17)) for day in range(5)])
+    start = first_monday_after(2)
+    away = start + timedelta(weeks=1)
+    workforce_services.time_off_add(actor=staff_actor, channel=Channel.GRAPHQL, fieldworker_id=fw.pk,
+                                    starts_at=timezone.datetime.combine(away, time(0), tzinfo=SYDNEY),
+                                    ends_at=timezone.datetime.combine(away, time(23), tzinfo=SYDNEY))
+    result = make(staff_actor, svc, "FREQ=WEEKLY;BYDAY=MO,SA;COUNT=4", start=start, fws=[fw.pk])
+    saturdays = [start + timedelta(days=5), start + timedelta(days=12)]
+    assert [(c.date, c.fieldworker_id, c.code) for c in result.conflicts] == [
+        (saturdays[0], fw.pk, "outside_working_hours"), (away, fw.pk, "on_time_off"),
+        (saturdays[1], fw.pk, "outside_working_hours")]
+    expected = {start: [], saturdays[0]: ["outside_working_hours"], away: ["on_time_off"],
+                saturdays[1]: ["outside_working_hours"]}
+    assert sorted(b.series_date for b in result.created) == sorted(expected)
+    for booking in result.created:
+        rows = BookingEvent.objects.filter(booking=booking, action="assignment_conflict")
+        assert [row.data["code"] for row in rows] == expected[booking.series_date]
+        assert booking.assignments.filter(fieldworker=fw).exists() is (not expected[booking.series_date])

@@ -167,3 +167,30 @@ def test_slots_keep_local_wall_clock_across_dst(svc, staff_actor):
     assert len(slots) == 10
     assert {s.start.astimezone(sydney).time() for s in slots} == {time(9)}
     assert len({s.start.astimezone(sydney).utcoffset() for s in slots}) == 2  # but two offsets: DST happened
+
+
+def test_slots_for_moving_a_booking(svc):
+    """Its own length, its own time not busy, named fieldworkers whether or not they offer the service."""
+    fw = worker(services=[svc])
+    set_hours(fw, [(day, "09:00", "13:00") for day in range(7)])
+    stranger = worker()  # does not offer the service
+    set_hours(stranger, [(day, "09:00", "13:00") for day in range(7)])
+    day = next_weekday(0, hour=0)
+    booking = job(day + timedelta(hours=10), hours=2)
+    assign(booking, fw)
+    window = {"location": SYDNEY, "start": day, "end": day + timedelta(days=1)}
+
+    def starts(slots):
+        return [s.start.astimezone(day.tzinfo).strftime("%H:%M") for s in slots]
+
+    assert starts(available_slots(actor=SYSTEM, service_id=svc.pk, **window)) == ["09:00", "12:00"]  # 1 h, busy 10-12
+    own = available_slots(actor=SYSTEM, service_id=svc.pk, **window, duration=timedelta(hours=2),
+                          exclude_booking_id=booking.pk)
+    assert starts(own) == ["09:00", "09:30", "10:00", "10:30", "11:00"]
+    assert {s.end - s.start for s in own} == {timedelta(hours=2)}
+    named = available_slots(actor=SYSTEM, service_id=None, **window, duration=timedelta(hours=2),
+                            fieldworker_ids=[fw.pk, stranger.pk], exclude_booking_id=booking.pk)
+    assert [s.fieldworker_ids for s in named][:1] == [tuple(sorted((fw.pk, stranger.pk)))]
+    with pytest.raises(DomainError) as caught:
+        available_slots(actor=SYSTEM, service_id=None, **window)
+    assert (caught.value.code, caught.value.field) == ("required", "serviceId")

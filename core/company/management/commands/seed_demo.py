@@ -55,7 +55,7 @@ class Command(BaseCommand):
                 time_zone="Australia/Sydney", currency="AUD",
                 email="office@sparkle.example", phone="+61290000000", customers_may_cancel=True,
                 cancellation_fee_type=FeeType.FIXED, cancellation_fee_amount=Decimal("40.00"),
-                cancellation_notice_hours=24,
+                cancellation_notice_hours=24, customers_may_reschedule=True, reschedule_notice_hours=24,
             )
             self._user("dispatch@fieldops.local", "Dee Dispatcher", Role.STAFF)
             regular = catalog.service_create(actor=system, channel=ch, name="Regular clean", price=Decimal("120.00"),
@@ -71,6 +71,8 @@ class Command(BaseCommand):
                                                   service_ids=[s.pk for s in services[: 2 + i % 2]])
                 fw.user.set_password(DEMO_PASSWORD)
                 fw.user.save()
+                workforce.working_hours_set(actor=system, channel=ch, fieldworker_id=fw.pk, ranges=[
+                    workforce.HoursRange(day, time(7), time(21)) for day in range(7)])
                 workers.append(fw)
             tz = company.tz
             today = timezone.now().astimezone(tz).date()
