@@ -81,7 +81,7 @@ class Booking(models.Model):
     series_date = models.DateField(null=True, blank=True,
                                    help_text="The local date of the series occurrence this booking materialises.")
     # Where the job is: the property's coordinates, copied on save and kept in step when the property
-    # moves (core.bookings.receivers), so the nearby locator filters one indexed table (decision 0304).
+    # moves (core.bookings.places, from property_update), so the nearby locator filters one indexed table (0304).
     latitude = models.FloatField(null=True, blank=True, editable=False)
     longitude = models.FloatField(null=True, blank=True, editable=False)
 

@@ -164,6 +164,10 @@ def property_update(*, actor: Actor, channel: Channel, property_id: int, **chang
         diff = _apply(prop, _clean_property(merged))
         if diff:
             prop.save(update_fields=sorted(diff))
+            if {"latitude", "longitude"} & set(diff):
+                from core.bookings.places import bookings_follow_property  # bookings depend on crm, not back
+
+                bookings_follow_property(property_id=prop.pk, latitude=prop.latitude, longitude=prop.longitude)
             customer_log.record(prop.customer_id, actor=actor, channel=channel, action="property_updated",
                                 event=PropertyUpdated, property_id=prop.pk, changed=tuple(sorted(diff)),
                                 changes=diff, data={"property_id": prop.pk})

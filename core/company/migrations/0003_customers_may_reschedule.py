@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('company', '0001_initial'),
+        ('company', '0002_company_phone_e164'),
     ]
 
     operations = [
