@@ -176,7 +176,9 @@ else:
 # when there is one (a restart forgets nothing, N processes do not multiply the limits), else local memory.
 if REDIS_URL:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL,
-                          "KEY_PREFIX": os.environ.get("FIELDOPS_CACHE_PREFIX", "fieldops")}}
+                          # a test run keys its own counters, so runs sharing one Redis never reset each other's
+                          "KEY_PREFIX": os.environ.get("FIELDOPS_CACHE_PREFIX",
+                                                       f"fieldops-test-{os.getpid()}" if TESTING else "fieldops")}}
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 # The addresses of the reverse proxies whose X-Forwarded-For / X-Forwarded-Proto the server believes
