@@ -10,6 +10,7 @@ follow GETs), every POST carries a CSRF token.
 
 from __future__ import annotations
 
+import functools
 import zoneinfo
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
@@ -281,45 +282,34 @@ def _from_token(request, token: str):
     return found, Actor.for_customer(found.customer), None
 
 
-@require_http_methods(["GET", "HEAD"])
-def link_booking(request, token: str):
-    booking, actor, problem = _from_token(request, token)
-    if problem:
-        return problem
+def _by_token(handler):
+    """A view over a signed booking link: ``handler(request, booking, actor, where)`` for the link's
+    booking and customer, or the page that says why the link does not work."""
+
+    @functools.wraps(handler)
+    def view(request, token: str):
+        booking, actor, problem = _from_token(request, token)
+        if problem:
+            return problem
+        return handler(request, booking, actor, Where(token=token))
+
+    return view
+
+
+def _show(request, booking, actor: Actor, where: Where):
     notice = "Your booking is cancelled." if request.GET.get("cancelled") and booking.status == "cancelled" else ""
-    return _booking_page(request, booking, actor, Where(token=token), notice=notice)
+    return _booking_page(request, booking, actor, where, notice=notice)
 
 
-@require_http_methods(["GET", "HEAD", "POST"])
-def link_cancel(request, token: str):
-    booking, actor, problem = _from_token(request, token)
-    if problem:
-        return problem
-    return _cancel(request, booking, actor, Where(token=token))
+def _request_after(request, booking, actor: Actor, where: Where):
+    return _request(request, actor, where, booking.pk)
 
 
-@require_http_methods(["GET", "HEAD", "POST"])
-def link_move(request, token: str):
-    booking, actor, problem = _from_token(request, token)
-    if problem:
-        return problem
-    return _move(request, booking, actor, Where(token=token))
-
-
-@require_http_methods(["GET", "HEAD", "POST"])
-def link_request(request, token: str):
-    booking, actor, problem = _from_token(request, token)
-    if problem:
-        return problem
-    return _request(request, actor, Where(token=token), booking.pk)
-
-
-@require_POST
-def link_discussion(request, token: str):
-    booking, actor, problem = _from_token(request, token)
-    if problem:
-        return problem
-    return _discussion(request, booking, actor, Where(token=token))
+link_booking = require_http_methods(["GET", "HEAD"])(_by_token(_show))
+link_cancel = require_http_methods(["GET", "HEAD", "POST"])(_by_token(_cancel))
+link_move = require_http_methods(["GET", "HEAD", "POST"])(_by_token(_move))
+link_request = require_http_methods(["GET", "HEAD", "POST"])(_by_token(_request_after))
+link_discussion = require_POST(_by_token(_discussion))
 
 
 # --- portal: sign-in -------------------------------------------------------------------------------
@@ -393,38 +383,28 @@ def portal_home(request):
                                         "request_url": reverse("portal-request"), "signed_in": True})
 
 
-@require_http_methods(["GET", "HEAD"])
-def portal_booking(request, booking_id: int):
-    actor = _portal_actor(request)
-    if actor is None:
-        return _login_redirect()
-    booking = booking_for(actor, booking_id)
-    if booking is None:
-        return _not_found(request)
-    notice = "Your booking is cancelled." if request.GET.get("cancelled") and booking.status == "cancelled" else ""
-    return _booking_page(request, booking, actor, Where(booking_id=booking.pk), notice=notice)
+def _by_portal_booking(handler):
+    """A portal view of one booking: ``handler(request, booking, actor, where)`` for the signed-in
+    customer's booking; the sign-in page without a session, and "not found" for a booking that is
+    not theirs, the same as for one that does not exist."""
+
+    @functools.wraps(handler)
+    def view(request, booking_id: int):
+        actor = _portal_actor(request)
+        if actor is None:
+            return _login_redirect()
+        booking = booking_for(actor, booking_id)
+        if booking is None:
+            return _not_found(request)
+        return handler(request, booking, actor, Where(booking_id=booking.pk))
+
+    return view
 
 
-@require_http_methods(["GET", "HEAD", "POST"])
-def portal_cancel(request, booking_id: int):
-    actor = _portal_actor(request)
-    if actor is None:
-        return _login_redirect()
-    booking = booking_for(actor, booking_id)
-    if booking is None:
-        return _not_found(request)
-    return _cancel(request, booking, actor, Where(booking_id=booking.pk))
-
-
-@require_http_methods(["GET", "HEAD", "POST"])
-def portal_move(request, booking_id: int):
-    actor = _portal_actor(request)
-    if actor is None:
-        return _login_redirect()
-    booking = booking_for(actor, booking_id)
-    if booking is None:
-        return _not_found(request)
-    return _move(request, booking, actor, Where(booking_id=booking.pk))
+portal_booking = require_http_methods(["GET", "HEAD"])(_by_portal_booking(_show))
+portal_cancel = require_http_methods(["GET", "HEAD", "POST"])(_by_portal_booking(_cancel))
+portal_move = require_http_methods(["GET", "HEAD", "POST"])(_by_portal_booking(_move))
+portal_discussion = require_POST(_by_portal_booking(_discussion))
 
 
 @require_http_methods(["GET", "HEAD", "POST"])
@@ -437,14 +417,3 @@ def portal_request(request):
     if follows_id is not None and booking_for(actor, follows_id) is None:
         follows_id = None
     return _request(request, actor, None, follows_id)
-
-
-@require_POST
-def portal_discussion(request, booking_id: int):
-    actor = _portal_actor(request)
-    if actor is None:
-        return _login_redirect()
-    booking = booking_for(actor, booking_id)
-    if booking is None:
-        return _not_found(request)
-    return _discussion(request, booking, actor, Where(booking_id=booking.pk))
