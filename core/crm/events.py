@@ -90,3 +90,35 @@ class PropertyAdded(CustomerEvent):
 class PropertyUpdated(CustomerEvent):
     property_id: int
     changed: tuple[str, ...] = ()
+
+
+# --- leads (decision 0160) -----------------------------------------------------------------------
+
+
+@dataclass(frozen=True, kw_only=True)
+class InquiryUpdated(InquiryEvent):
+    changed: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, kw_only=True)
+class InquiryMoved(InquiryEvent):
+    lead_status: str
+    previous_lead_status: str
+    lost_reason: str = ""
+
+
+@dataclass(frozen=True, kw_only=True)
+class InquiryConverted(InquiryEvent):
+    customer_id: int
+    booking_id: int
+    customer_created: bool = False
+
+
+@dataclass(frozen=True, kw_only=True)
+class InquiryDeleted(InquiryEvent):
+    pass
+
+
+@dataclass(frozen=True, kw_only=True)
+class InquiryRestored(InquiryEvent):
+    pass

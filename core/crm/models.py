@@ -102,8 +102,46 @@ class InquiryKind(models.TextChoices):
 
 
 class InquiryStatus(models.TextChoices):
+    """Does staff still have to act on it? (The work item; the lead's stage is ``LeadStatus``.)"""
+
     OPEN = "open", "Open"
     RESOLVED = "resolved", "Resolved"
+
+
+class LeadStatus(models.TextChoices):
+    """How far the inquiry has come as a lead: new -> contacted -> quoted -> converted | lost
+    (decision 0160). Converted and lost are final; a lost lead may be revived."""
+
+    NEW = "new", "New"
+    CONTACTED = "contacted", "Contacted"
+    QUOTED = "quoted", "Quoted"
+    CONVERTED = "converted", "Converted"
+    LOST = "lost", "Lost"
+
+
+class LeadSourceDoor(models.TextChoices):
+    """The doors that file inquiries by themselves; each files with the lead source bearing its door."""
+
+    WEBSITE = "website", "Website form"
+    PORTAL = "portal", "Customer portal"
+    SMS = "sms", "SMS"
+    STAFF = "staff", "Entered by staff"
+
+
+class LeadSource(models.Model):
+    """Managed list (Settings > Lead Sources List): where a lead came from. The rows bearing a
+    ``door`` are the ones the doors file with; staff may rename them, not remove them."""
+
+    name = models.CharField(max_length=80, unique=True)
+    door = models.CharField(max_length=12, choices=LeadSourceDoor.choices, unique=True, null=True, blank=True,
+                            help_text="The door that files with this source by itself, if any.")
+    active = models.BooleanField(default=True, help_text="Inactive: kept on old inquiries, not offered for new.")
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
 
 
 class Inquiry(models.Model):
@@ -128,6 +166,27 @@ class Inquiry(models.Model):
     resolved_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
                                     related_name="+")
     resolution_note = models.TextField(blank=True)
+    # --- the lead (decision 0160) ---
+    lead_status = models.CharField(max_length=10, choices=LeadStatus.choices, default=LeadStatus.NEW,
+                                   db_index=True)
+    lost_reason = models.CharField(max_length=255, blank=True)
+    lead_source = models.ForeignKey(LeadSource, null=True, blank=True, on_delete=models.PROTECT,
+                                    related_name="inquiries")
+    prospect_name = models.CharField(max_length=150, blank=True, help_text="Who asked, when not yet a customer.")
+    prospect_email = models.EmailField(blank=True, db_index=True)
+    prospect_mobile = PhoneField(blank=True, db_index=True, help_text="E.164.")
+    wanted_services = models.ManyToManyField("catalog.Service", blank=True, related_name="+")
+    preferred_dates = models.JSONField(default=list, blank=True, help_text="ISO dates, earliest first.")
+    address = models.CharField(max_length=255, blank=True)
+    postcode = models.CharField(max_length=12, blank=True)
+    city = models.CharField(max_length=80, blank=True)
+    converted_booking = models.ForeignKey("bookings.Booking", null=True, blank=True, on_delete=models.SET_NULL,
+                                          related_name="+", help_text="The booking it was converted into.")
+    converted_at = models.DateTimeField(null=True, blank=True)
+    deleted_at = models.DateTimeField(null=True, blank=True, db_index=True,
+                                      help_text="Soft deleted: out of the inbox, kept with its history.")
+    deleted_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                                   related_name="+")
 
     class Meta:
         ordering = ["-created_at", "-id"]
@@ -148,6 +207,11 @@ class InquiryAction(models.TextChoices):
     RESOLVED = "resolved", "Resolved"
     REOPENED = "reopened", "Reopened"
     LINKED = "linked", "Linked"
+    UPDATED = "updated", "Edited"
+    MOVED = "moved", "Lead status changed"
+    CONVERTED = "converted", "Converted"
+    DELETED = "deleted", "Deleted"
+    RESTORED = "restored", "Restored"
 
 
 class DeliveryStatus(models.TextChoices):

@@ -6,7 +6,7 @@ from django.db.models import QuerySet
 
 from core.actors import Actor
 
-from .models import Customer, Inquiry, InquiryStatus, Property
+from .models import Customer, Inquiry, InquiryStatus, LeadSource, Property
 
 
 def visible_customers(actor: Actor) -> QuerySet[Customer]:
@@ -46,10 +46,41 @@ def may_see_contact_details(actor: Actor, customer: Customer) -> bool:
     return False
 
 
-def visible_inquiries(actor: Actor) -> QuerySet[Inquiry]:
-    """The staff inbox: staff see every inquiry; for anyone else there are none."""
-    qs = Inquiry.objects.all()
+def visible_inquiries(actor: Actor, *, deleted: bool = False) -> QuerySet[Inquiry]:
+    """The staff inbox: staff see every inquiry but the soft-deleted ones (``deleted``: only those);
+    for anyone else there are none."""
+    qs = Inquiry.objects.filter(deleted_at__isnull=not deleted)
     return qs if actor.is_staff else qs.none()
+
+
+def duplicate_customers(actor: Actor, *, email: str = "", mobile: str = "", limit: int = 20) -> list[Customer]:
+    """Customers a prospect may already be: the same e-mail address (any case) or the same E.164
+    mobile. Staff only; nobody else is told who our customers are."""
+    from django.db.models import Q
+
+    from core.errors import ValidationFailed
+    from core.phones import normalise_phone
+
+    if not actor.is_staff:
+        return []
+    email = (email or "").strip().lower()
+    try:
+        mobile = normalise_phone(mobile) if mobile else ""
+    except ValidationFailed:  # not a number: nothing can match it
+        mobile = ""
+    match = Q()
+    if email:
+        match |= Q(email__iexact=email)
+    if mobile:
+        match |= Q(mobile=mobile)
+    if not match:
+        return []
+    return list(Customer.objects.filter(match).order_by("name", "id")[:limit])
+
+
+def lead_sources(actor: Actor, *, active_only: bool = False) -> QuerySet[LeadSource]:
+    qs = LeadSource.objects.all() if actor.is_staff else LeadSource.objects.none()
+    return qs.filter(active=True) if active_only else qs
 
 
 def open_inquiries(actor: Actor, *, limit: int = 50) -> list[Inquiry]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from django.core.exceptions import ValidationError
@@ -229,11 +230,12 @@ def _note_on_bookings(bookings: Sequence[Any], inquiry: Inquiry, *, actor: Actor
                        action="cancellation_requested" if request else "inquiry_received", data=data)
 
 
-def _inquiry_for_staff(actor: Actor, inquiry_id: int) -> Inquiry:
-    """The inquiry, locked; ``not_found`` for a missing id and for anyone but staff alike."""
+def _inquiry_for_staff(actor: Actor, inquiry_id: int, *, deleted: bool = False) -> Inquiry:
+    """The inquiry, locked; ``not_found`` for a missing id and for anyone but staff alike. A soft
+    deleted one is missing too, unless ``deleted`` asks for exactly that (to restore it)."""
     if not actor.is_staff:
         raise NotFound("inquiry")
-    inquiry = Inquiry.objects.select_for_update().filter(pk=inquiry_id).first()
+    inquiry = Inquiry.objects.select_for_update().filter(pk=inquiry_id, deleted_at__isnull=not deleted).first()
     if inquiry is None:
         raise NotFound("inquiry")
     return inquiry
@@ -268,8 +270,16 @@ def inquiry_open(*, actor: Actor, channel: Channel, body: str, kind: str = "inqu
         bookings = _bookings(booking_ids, "bookingIds")
         if actor.is_customer and any(b.customer_id != actor.customer_id for b in bookings):
             raise NotFound("booking", field="bookingIds")
+        contact = (contact or "")[:254]
+        prospect = {}
+        if customer_id is None:  # an unknown sender: the prospect's number (or address) is where it came from
+            if "@" in contact:
+                prospect["prospect_email"] = _email_or_blank(contact.lower())
+            else:
+                prospect["prospect_mobile"] = _phone_or_blank(contact)
         inquiry = Inquiry.objects.create(kind=kind, customer_id=customer_id, channel=str(channel),
-                                         contact=(contact or "")[:254], body=body)
+                                         contact=contact, body=body, lead_source=_source_of_channel(channel),
+                                         **prospect)
         if bookings:
             inquiry.bookings.add(*bookings)
         inquiry_history.record(inquiry, actor=actor, channel=channel, action=InquiryAction.OPENED,
@@ -277,6 +287,13 @@ def inquiry_open(*, actor: Actor, channel: Channel, body: str, kind: str = "inqu
                                booking_ids=tuple(b.pk for b in bookings))
         _note_on_bookings(bookings, inquiry, actor=actor, channel=channel)
     return inquiry
+
+
+def _source_of_channel(channel: Channel | str) -> Any:
+    """The lead source of a message filed by ``inquiry_open``: the door of the channel it came through."""
+    door = {"sms": "sms", "portal": "portal", "email_link": "portal", "graphql": "staff", "admin": "staff"}.get(
+        str(channel))
+    return door_source(door) if door else None
 
 
 def inquiry_assign(*, actor: Actor, channel: Channel, inquiry_id: int, assignee_id: int | None) -> Inquiry:
@@ -451,12 +468,16 @@ def inquiry_resolve(*, actor: Actor, channel: Channel, inquiry_id: int, note: st
 
 def inquiry_reopen(*, actor: Actor, channel: Channel, inquiry_id: int) -> Inquiry:
     from .events import InquiryReopened
-    from .models import InquiryAction, InquiryStatus
+    from .models import InquiryAction, InquiryStatus, LeadStatus
 
     with transaction.atomic():
         inquiry = _inquiry_for_staff(actor, inquiry_id)
         if inquiry.is_open:
             raise DomainError("not_resolved", "This inquiry is open already.")
+        if inquiry.lead_status == LeadStatus.CONVERTED:
+            raise DomainError("already_converted", "This inquiry is converted; its booking carries on.")
+        if inquiry.lead_status == LeadStatus.LOST:
+            raise DomainError("lead_lost", "This lead is lost; revive it by moving it to another stage.")
         inquiry.status, inquiry.resolved_at, inquiry.resolved_by = InquiryStatus.OPEN, None, None
         inquiry.resolution_note = ""
         inquiry.save(update_fields=["status", "resolved_at", "resolved_by", "resolution_note"])
@@ -510,3 +531,474 @@ def inquiry_link(*, actor: Actor, channel: Channel, inquiry_id: int, customer_id
                                booking_ids=tuple(b.pk for b in added))
         _note_on_bookings(added, inquiry, actor=actor, channel=channel, linked=True)
     return inquiry
+
+
+# --- leads (decision 0160) ----------------------------------------------------------------------
+# Every door files into the one inbox with its lead source: staff (GraphQL, admin), a signed-in
+# customer (the portal's inquiry form), an anonymous visitor (the website form) through
+# ``inquiry_create``; SMS from unknown numbers through ``inquiry_open`` above. The door is decided
+# by who files, never by what they say: a visitor cannot file as staff.
+
+MAX_PREFERRED_DATES = 5
+MAX_WANTED_SERVICES = 20
+MAX_LOST_REASON = 255
+LEAD_FIELDS = {"body", "prospect_name", "prospect_email", "prospect_mobile", "wanted_service_ids",
+               "preferred_dates", "address", "postcode", "city", "lead_source_id"}
+# The moves ``inquiry_move`` makes; converted is reached through ``inquiry_convert`` only.
+LEAD_MOVES = {
+    "new": {"contacted", "quoted", "lost"},
+    "contacted": {"quoted", "lost"},
+    "quoted": {"contacted", "lost"},
+    "lost": {"new", "contacted", "quoted"},  # revived
+    "converted": set(),
+}
+
+
+def door_source(door: str) -> Any:
+    """The lead source a door files with (created if a test database was flushed of the seed rows)."""
+    from .models import LeadSource, LeadSourceDoor
+
+    source = LeadSource.objects.filter(door=door).first()
+    if source is None:
+        source, _ = LeadSource.objects.get_or_create(door=door, defaults={"name": LeadSourceDoor(door).label})
+    return source
+
+
+def _no_nul(value: str, field: str) -> str:
+    if "\x00" in value:
+        raise ValidationFailed(field, "The text contains a NUL character.", code="invalid_characters")
+    return value
+
+
+def _clean_dates(values: Sequence[Any]) -> list[str]:
+    from datetime import date, datetime, timedelta
+
+    from django.utils import timezone
+
+    from core.company.selectors import get_company
+
+    values = list(values or ())
+    if len(values) > MAX_PREFERRED_DATES:
+        raise ValidationFailed("preferredDates", f"At most {MAX_PREFERRED_DATES} dates.", code="too_many")
+    today = timezone.localdate(timezone=get_company().tz) if values else None
+    out: set[date] = set()
+    for value in values:
+        if isinstance(value, str):
+            try:
+                value = date.fromisoformat(value.strip())
+            except ValueError:
+                raise ValidationFailed("preferredDates", "Dates are YYYY-MM-DD.", code="invalid_date")
+        if not isinstance(value, date) or isinstance(value, datetime):
+            raise ValidationFailed("preferredDates", "Dates are YYYY-MM-DD.", code="invalid_date")
+        if value < today:
+            raise ValidationFailed("preferredDates", "Choose dates from today on.", code="in_past")
+        if value > today + timedelta(days=366):
+            raise ValidationFailed("preferredDates", "Choose dates within a year.", code="too_far")
+        out.add(value)
+    return [d.isoformat() for d in sorted(out)]
+
+
+def _clean_lead(values: dict[str, Any], *, staff: bool, new: bool = False) -> dict[str, Any]:
+    """Check and normalise lead fields; ``wanted_service_ids`` comes back as Service rows."""
+    from core.catalog.models import Service
+
+    from .models import LeadSource
+
+    out = dict(values)
+    for key, limit, field in (("prospect_name", 150, "prospectName"), ("address", 255, "address"),
+                              ("postcode", 12, "postcode"), ("city", 80, "city"), ("body", MAX_BODY, "body")):
+        if key in out:
+            out[key] = _no_nul((out[key] or "").strip(), field)
+            if len(out[key]) > limit:
+                raise ValidationFailed(field, f"At most {limit} characters.", code="too_long")
+    if "prospect_email" in out:
+        out["prospect_email"] = _no_nul((out["prospect_email"] or "").strip().lower(), "prospectEmail")
+        if out["prospect_email"]:
+            if len(out["prospect_email"]) > 254:
+                raise ValidationFailed("prospectEmail", "At most 254 characters.", code="too_long")
+            try:
+                validate_email(out["prospect_email"])
+            except ValidationError:
+                raise ValidationFailed("prospectEmail", "That is not an e-mail address.", code="invalid_email")
+    if "prospect_mobile" in out:
+        out["prospect_mobile"] = normalise_phone(_no_nul(out["prospect_mobile"] or "", "prospectMobile"),
+                                                 field="prospectMobile")
+    if "preferred_dates" in out:
+        out["preferred_dates"] = _clean_dates(out["preferred_dates"])
+    if "wanted_service_ids" in out:
+        wanted = list(dict.fromkeys(out.pop("wanted_service_ids") or ()))
+        if len(wanted) > MAX_WANTED_SERVICES:
+            raise ValidationFailed("wantedServiceIds", f"At most {MAX_WANTED_SERVICES} services.", code="too_many")
+        found = {s.pk: s for s in Service.objects.filter(pk__in=wanted, active=True)}
+        if len(found) != len(wanted):
+            raise NotFound("service", field="wantedServiceIds")
+        out["wanted_services"] = [found[pk] for pk in wanted]
+    if out.get("lead_source_id") is not None:
+        source = LeadSource.objects.filter(pk=out["lead_source_id"]).first()
+        if source is None or not staff:
+            raise NotFound("lead source", field="leadSourceId")
+        if not source.active and new:
+            raise DomainError("inactive", "This lead source is no longer offered.", field="leadSourceId")
+    return out
+
+
+def _lead_contact(inquiry: Inquiry, customer: Customer | None) -> str:
+    """What ``contact`` holds for a lead: the number a reply by SMS goes to, else the address."""
+    if customer is not None:
+        return customer.mobile or customer.email
+    return inquiry.prospect_mobile or inquiry.prospect_email
+
+
+def inquiry_create(*, actor: Actor, channel: Channel, body: str = "", customer_id: int | None = None,
+                   prospect_name: str = "", prospect_email: str = "", prospect_mobile: str = "",
+                   wanted_service_ids: Sequence[int] = (), preferred_dates: Sequence[Any] = (),
+                   address: str = "", postcode: str = "", city: str = "", lead_source_id: int | None = None,
+                   assignee_id: int | None = None) -> Inquiry:
+    """File a lead. Staff: for a customer or a prospect (a name at least), with any lead source
+    (default: the staff door's). A signed-in customer: for themself, with the portal's source. Anyone
+    else (the website form): a prospect with a name and an e-mail address or mobile, with the
+    website's source. The inbox hears of it (``InquiryOpened``) after commit."""
+    from .events import InquiryOpened
+    from .models import InquiryAction, InquiryKind, LeadSourceDoor
+
+    if actor.is_staff:
+        door = LeadSourceDoor.STAFF
+    elif actor.is_customer:
+        door, customer_id, lead_source_id, assignee_id = LeadSourceDoor.PORTAL, actor.customer_id, None, None
+    elif actor.is_fieldworker:
+        raise PermissionDenied("Fieldworkers do not file leads.")
+    else:
+        door, customer_id, lead_source_id, assignee_id = LeadSourceDoor.WEBSITE, None, None, None
+    values = _clean_lead({"body": body, "prospect_name": prospect_name, "prospect_email": prospect_email,
+                          "prospect_mobile": prospect_mobile, "wanted_service_ids": wanted_service_ids,
+                          "preferred_dates": preferred_dates, "address": address, "postcode": postcode,
+                          "city": city, "lead_source_id": lead_source_id}, staff=actor.is_staff, new=True)
+    wanted = values.pop("wanted_services")
+    if customer_id is None:
+        if not values["prospect_name"]:
+            raise ValidationFailed("prospectName", "A name is required.", code="required")
+        if door == LeadSourceDoor.WEBSITE and not (values["prospect_email"] or values["prospect_mobile"]):
+            raise ValidationFailed("prospectEmail", "Give an e-mail address or a mobile number.", code="required")
+    if door != LeadSourceDoor.STAFF and not (values["body"] or wanted):
+        raise ValidationFailed("body", "Tell us what you need.", code="required")
+    with transaction.atomic():
+        customer = None
+        if customer_id is not None:
+            customer = Customer.objects.filter(pk=customer_id).first()
+            if customer is None:
+                raise NotFound("customer", field="customerId")
+        if assignee_id is not None:
+            _staff_user(assignee_id, "assigneeId")
+        if values["lead_source_id"] is None:
+            values["lead_source_id"] = door_source(door).pk
+        inquiry = Inquiry(kind=InquiryKind.INQUIRY, customer=customer, channel=str(channel), assignee_id=assignee_id,
+                          **values)
+        inquiry.contact = _lead_contact(inquiry, customer)[:254]
+        inquiry.save()
+        if wanted:
+            inquiry.wanted_services.add(*wanted)
+        inquiry_history.record(inquiry, actor=actor, channel=channel, action=InquiryAction.OPENED,
+                               event=InquiryOpened, body=inquiry.body, kind=inquiry.kind, customer_id=customer_id,
+                               data={"door": str(door), "lead_source_id": inquiry.lead_source_id})
+    return inquiry
+
+
+def _staff_user(user_id: int, field: str) -> Any:
+    from core.accounts.models import User
+
+    user = User.objects.filter(pk=user_id).first()
+    if user is None:
+        raise NotFound("user", field=field)
+    if not Actor.from_user(user).is_staff:
+        raise DomainError("not_staff", "Only a staff member can answer an inquiry.", field=field)
+    return user
+
+
+def inquiry_update(*, actor: Actor, channel: Channel, inquiry_id: int, **changes: Any) -> Inquiry:
+    """Edit what the lead asked for and who asked (not its customer: ``inquiry_link``; not its
+    stage: ``inquiry_move``). Only the fields that differ are written, and recorded as
+    {field: [before, after]}."""
+    from .events import InquiryUpdated
+    from .models import InquiryAction
+
+    unknown = set(changes) - LEAD_FIELDS
+    if unknown:
+        raise DomainError("invalid", "Unknown field.", field=sorted(unknown)[0])
+    if not actor.is_staff:
+        raise NotFound("inquiry")
+    values = _clean_lead(changes, staff=True)
+    wanted = values.pop("wanted_services", None)
+    with transaction.atomic():
+        inquiry = _inquiry_for_staff(actor, inquiry_id)
+        if "lead_source_id" in values and values["lead_source_id"] is None:
+            raise ValidationFailed("leadSourceId", "Choose a lead source.", code="required")
+        diff: dict[str, list[Any]] = {key: [before, after] for key, (before, after) in _apply(inquiry, values).items()}
+        if wanted is not None:
+            before = sorted(inquiry.wanted_services.values_list("pk", flat=True))
+            after = sorted(s.pk for s in wanted)
+            if before != after:
+                inquiry.wanted_services.set(wanted)
+                diff["wanted_service_ids"] = [before, after]
+        if not diff:
+            return inquiry
+        if inquiry.customer_id is None and {"prospect_mobile", "prospect_email"} & set(diff):
+            inquiry.contact = _lead_contact(inquiry, None)[:254]
+        inquiry.save()
+        inquiry_history.record(inquiry, actor=actor, channel=channel, action=InquiryAction.UPDATED,
+                               event=InquiryUpdated, data={"changes": diff}, changed=tuple(sorted(diff)))
+    return inquiry
+
+
+def inquiry_move(*, actor: Actor, channel: Channel, inquiry_id: int, lead_status: str,
+                 lost_reason: str = "") -> Inquiry:
+    """Move the lead: new -> contacted -> quoted (and back to contacted), lost from any open stage
+    (a reason is required; the inquiry is resolved with it), and a lost lead revived (reopened).
+    Converted is reached through ``inquiry_convert`` only, and is final."""
+    from django.utils import timezone
+
+    from .events import InquiryMoved
+    from .models import InquiryAction, InquiryStatus, LeadStatus
+
+    if lead_status not in LeadStatus.values:
+        raise ValidationFailed("leadStatus", "Unknown lead status.")
+    lost_reason = _no_nul((lost_reason or "").strip(), "lostReason")
+    with transaction.atomic():
+        inquiry = _inquiry_for_staff(actor, inquiry_id)
+        before = inquiry.lead_status
+        if before == lead_status:
+            return inquiry
+        if before == LeadStatus.CONVERTED:
+            raise DomainError("already_converted", "This lead is converted; its stage is final.", field="leadStatus")
+        if lead_status == LeadStatus.CONVERTED:
+            raise DomainError("convert_instead", "Convert the inquiry into a customer and booking instead.",
+                              field="leadStatus")
+        if lead_status not in LEAD_MOVES[before]:
+            raise DomainError("invalid_move", f"A {before} lead cannot be moved to {lead_status}.",
+                              field="leadStatus")
+        if lead_status == LeadStatus.LOST:
+            if not lost_reason:
+                raise ValidationFailed("lostReason", "Say why the lead was lost.", code="required")
+            if len(lost_reason) > MAX_LOST_REASON:
+                raise ValidationFailed("lostReason", f"At most {MAX_LOST_REASON} characters.", code="too_long")
+        elif lost_reason:
+            raise ValidationFailed("lostReason", "A reason goes with a lost lead only.", code="invalid")
+        inquiry.lead_status = lead_status
+        if lead_status == LeadStatus.LOST:
+            inquiry.lost_reason = lost_reason
+            if inquiry.is_open:
+                inquiry.status, inquiry.resolved_at, inquiry.resolved_by = (InquiryStatus.RESOLVED, timezone.now(),
+                                                                            actor.user)
+                inquiry.resolution_note = f"Lost: {lost_reason}"[:MAX_NOTE]
+        elif before == LeadStatus.LOST:
+            inquiry.lost_reason = ""
+            inquiry.status, inquiry.resolved_at, inquiry.resolved_by = InquiryStatus.OPEN, None, None
+            inquiry.resolution_note = ""
+        inquiry.save(update_fields=["lead_status", "lost_reason", "status", "resolved_at", "resolved_by",
+                                    "resolution_note"])
+        inquiry_history.record(inquiry, actor=actor, channel=channel, action=InquiryAction.MOVED,
+                               event=InquiryMoved, body=lost_reason,
+                               data={"lead_status": [before, lead_status]}, lead_status=lead_status,
+                               previous_lead_status=before, lost_reason=lost_reason)
+    return inquiry
+
+
+def inquiry_delete(*, actor: Actor, channel: Channel, inquiry_id: int, reason: str = "") -> Inquiry:
+    """Soft delete: the inquiry leaves the inbox (every list, node and service treats it as missing)
+    and keeps its row and history; ``inquiry_restore`` brings it back."""
+    from django.utils import timezone
+
+    from .events import InquiryDeleted
+    from .models import InquiryAction
+
+    reason = _no_nul((reason or "").strip(), "reason")
+    if len(reason) > MAX_NOTE:
+        raise ValidationFailed("reason", f"At most {MAX_NOTE} characters.", code="too_long")
+    with transaction.atomic():
+        inquiry = _inquiry_for_staff(actor, inquiry_id)
+        inquiry.deleted_at, inquiry.deleted_by = timezone.now(), actor.user
+        inquiry.save(update_fields=["deleted_at", "deleted_by"])
+        inquiry_history.record(inquiry, actor=actor, channel=channel, action=InquiryAction.DELETED,
+                               event=InquiryDeleted, body=reason)
+    return inquiry
+
+
+def inquiry_restore(*, actor: Actor, channel: Channel, inquiry_id: int) -> Inquiry:
+    from .events import InquiryRestored
+    from .models import InquiryAction
+
+    with transaction.atomic():
+        inquiry = _inquiry_for_staff(actor, inquiry_id, deleted=True)
+        inquiry.deleted_at, inquiry.deleted_by = None, None
+        inquiry.save(update_fields=["deleted_at", "deleted_by"])
+        inquiry_history.record(inquiry, actor=actor, channel=channel, action=InquiryAction.RESTORED,
+                               event=InquiryRestored)
+    return inquiry
+
+
+@dataclass(frozen=True)
+class Conversion:
+    inquiry: Inquiry
+    customer: Customer
+    booking: Any
+    customer_created: bool
+
+
+def inquiry_convert(*, actor: Actor, channel: Channel, inquiry_id: int, scheduled_start: Any,
+                    scheduled_end: Any = None, time_zone: str | None = None, merge_into_customer_id: int | None = None,
+                    create_customer: bool = False) -> Conversion:
+    """Turn the lead into a customer and a booking in one transaction, carrying every field over:
+    the customer is the inquiry's own, else the one staff chose to merge into (its blank e-mail and
+    mobile filled from the prospect's), else a new one from the prospect's name, e-mail and mobile.
+    Customers with the prospect's e-mail or mobile are never passed over silently: without an
+    explicit choice the answer is ``duplicate_customer`` (the candidates in ``data``). The address
+    becomes (or finds) the customer's property, the wanted services the booking's lines, the
+    message its notes, the owner the assignee; the inquiry is linked to the booking and resolved."""
+    from django.utils import timezone
+
+    from core.bookings.models import BookingSource
+    from core.bookings.services import LineInput, booking_create
+
+    from .events import InquiryConverted
+    from .models import InquiryAction, InquiryStatus, LeadStatus
+    from .selectors import duplicate_customers
+
+    if merge_into_customer_id is not None and create_customer:
+        raise ValidationFailed("createCustomer", "Merge into a customer or create one, not both.", code="invalid")
+    with transaction.atomic():
+        inquiry = _inquiry_for_staff(actor, inquiry_id)
+        if inquiry.lead_status == LeadStatus.CONVERTED:
+            raise DomainError("already_converted", "This inquiry is converted already.")
+        if inquiry.lead_status == LeadStatus.LOST:
+            raise DomainError("lead_lost", "This lead is lost; revive it first.")
+        created = False
+        if inquiry.customer_id is not None:
+            if merge_into_customer_id not in (None, inquiry.customer_id) or create_customer:
+                raise DomainError("other_customer", "This inquiry is already tied to a customer.",
+                                  field="mergeIntoCustomerId")
+            customer = Customer.objects.select_for_update().get(pk=inquiry.customer_id)
+        elif merge_into_customer_id is not None:
+            customer = Customer.objects.select_for_update().filter(pk=merge_into_customer_id).first()
+            if customer is None:
+                raise NotFound("customer", field="mergeIntoCustomerId")
+            fill = {key: value for key, value in (("email", inquiry.prospect_email),
+                                                  ("mobile", inquiry.prospect_mobile))
+                    if value and not getattr(customer, key)}
+            if fill:
+                customer = customer_update(actor=actor, channel=channel, customer_id=customer.pk, **fill)
+        else:
+            candidates = list(duplicate_customers(actor, email=inquiry.prospect_email,
+                                                  mobile=inquiry.prospect_mobile))
+            if candidates and not create_customer:
+                raise DomainError("duplicate_customer", "Customers with this e-mail or mobile exist: merge into "
+                                  "one of them, or choose to create a new customer.", field="mergeIntoCustomerId",
+                                  data={"candidate_ids": [c.pk for c in candidates]})
+            if not inquiry.prospect_name:
+                raise ValidationFailed("prospectName", "The prospect has no name to create a customer from.",
+                                       code="required")
+            customer = customer_create(actor=actor, channel=channel, name=inquiry.prospect_name,
+                                       email=inquiry.prospect_email, mobile=inquiry.prospect_mobile)
+            created = True
+        property_id = None
+        if inquiry.address:
+            found = customer.properties.filter(address__iexact=inquiry.address).first()
+            if found is None:
+                found = property_create(actor=actor, channel=channel, customer_id=customer.pk, address=inquiry.address,
+                                        postcode=inquiry.postcode, city=inquiry.city)
+            property_id = found.pk
+        lines = [LineInput(service_id=s.pk) for s in inquiry.wanted_services.order_by("name", "pk")]
+        booking = booking_create(actor=actor, channel=channel, customer_id=customer.pk,
+                                 scheduled_start=scheduled_start, scheduled_end=scheduled_end,
+                                 property_id=property_id, lines=lines, time_zone=time_zone,
+                                 owner_id=inquiry.assignee_id, source=_booking_source(inquiry, BookingSource),
+                                 notes=inquiry.body)
+        previous_customer = inquiry.customer_id
+        inquiry.customer = customer
+        inquiry.contact = inquiry.contact or _lead_contact(inquiry, customer)[:254]
+        inquiry.lead_status, inquiry.converted_booking, inquiry.converted_at = (LeadStatus.CONVERTED, booking,
+                                                                                 timezone.now())
+        if inquiry.is_open:
+            inquiry.status, inquiry.resolved_at = InquiryStatus.RESOLVED, timezone.now()
+            inquiry.resolved_by = actor.user
+            inquiry.resolution_note = f"Converted into booking {booking.number}."
+        inquiry.save()
+        inquiry.bookings.add(booking)
+        inquiry_history.record(inquiry, actor=actor, channel=channel, action=InquiryAction.CONVERTED,
+                               event=InquiryConverted, data={
+                                   "customer_id": [previous_customer, customer.pk], "booking_id": booking.pk,
+                                   "booking_number": str(booking.number), "customer_created": created,
+                                   "property_id": property_id},
+                               customer_id=customer.pk, booking_id=booking.pk, customer_created=created)
+        _note_on_bookings([booking], inquiry, actor=actor, channel=channel, linked=True)
+    return Conversion(inquiry=inquiry, customer=customer, booking=booking, customer_created=created)
+
+
+def _booking_source(inquiry: Inquiry, choices: Any) -> str:
+    door = inquiry.lead_source.door if inquiry.lead_source_id and inquiry.lead_source else ""
+    return {"website": choices.WEBSITE, "portal": choices.PORTAL, "sms": choices.SMS}.get(door or "", choices.STAFF)
+
+
+# --- lead sources (a managed list) ---------------------------------------------------------------
+
+
+def _clean_source_name(name: str) -> str:
+    name = _no_nul((name or "").strip(), "name")
+    if not name:
+        raise ValidationFailed("name", "A name is required.", code="required")
+    if len(name) > 80:
+        raise ValidationFailed("name", "At most 80 characters.", code="too_long")
+    return name
+
+
+def lead_source_create(*, actor: Actor, channel: Channel, name: str) -> Any:
+    from .models import LeadSource
+
+    _require_staff(actor)
+    name = _clean_source_name(name)
+    with transaction.atomic():
+        if LeadSource.objects.filter(name__iexact=name).exists():
+            raise DomainError("duplicate", "A lead source with this name exists.", field="name")
+        return LeadSource.objects.create(name=name)
+
+
+def lead_source_update(*, actor: Actor, channel: Channel, lead_source_id: int, name: str | None = None,
+                       active: bool | None = None) -> Any:
+    """Rename or (de)activate. A door's source stays active: the door files with it."""
+    from .models import LeadSource
+
+    _require_staff(actor)
+    with transaction.atomic():
+        source = LeadSource.objects.select_for_update().filter(pk=lead_source_id).first()
+        if source is None:
+            raise NotFound("lead source")
+        fields = []
+        if name is not None:
+            name = _clean_source_name(name)
+            if LeadSource.objects.filter(name__iexact=name).exclude(pk=source.pk).exists():
+                raise DomainError("duplicate", "A lead source with this name exists.", field="name")
+            if name != source.name:
+                source.name = name
+                fields.append("name")
+        if active is not None and active != source.active:
+            if not active and source.door:
+                raise DomainError("door_source", "The source a door files with stays active.", field="active")
+            source.active = active
+            fields.append("active")
+        if fields:
+            source.save(update_fields=fields)
+    return source
+
+
+def lead_source_delete(*, actor: Actor, channel: Channel, lead_source_id: int) -> None:
+    """Remove an unused source that no door files with; one in use is deactivated instead."""
+    from .models import LeadSource
+
+    _require_staff(actor)
+    with transaction.atomic():
+        source = LeadSource.objects.select_for_update().filter(pk=lead_source_id).first()
+        if source is None:
+            raise NotFound("lead source")
+        if source.door:
+            raise DomainError("door_source", "A door files with this source; rename it instead.")
+        if source.inquiries.exists():
+            raise DomainError("in_use", "Inquiries came from this source; deactivate it instead.")
+        source.delete()
