@@ -12,7 +12,7 @@ from core.actors import ActorKind, Channel
 from core.bookings.models import AssignmentStatus, BookingSource, BookingStatus
 from core.company.models import FeeType
 from core.crm.models import DeliveryStatus as ReplyDeliveryStatus
-from core.crm.models import InquiryAction, InquiryKind, InquiryStatus
+from core.crm.models import InquiryAction, InquiryKind, InquiryStatus, LeadSourceDoor, LeadStatus
 from core.notifications.models import DeliveryChannel, DeliveryStatus
 from core.workforce.models import FieldworkerStatus
 
@@ -32,6 +32,9 @@ ChannelEnum = _mirror(Channel, "Channel", "Through what a change was made.")
 ActorKindEnum = _mirror(ActorKind, "ActorKind", "Who made a change.")
 InquiryKindEnum = _mirror(InquiryKind, "InquiryKind", "What an inquiry asks for.")
 InquiryStatusEnum = _mirror(InquiryStatus, "InquiryStatus", "Whether an inquiry still needs an answer.")
+LeadStatusEnum = _mirror(LeadStatus, "LeadStatus", "How far an inquiry has come as a lead: NEW -> CONTACTED -> "
+                                                 "QUOTED -> CONVERTED | LOST.")
+LeadSourceDoorEnum = _mirror(LeadSourceDoor, "LeadSourceDoor", "A door that files inquiries with its own lead source.")
 InquiryActionEnum = _mirror(InquiryAction, "InquiryAction", "What happened to an inquiry.")
 ReplyDeliveryStatusEnum = _mirror(ReplyDeliveryStatus, "ReplyDeliveryStatus",
                                   "What became of a reply when it was sent.")

@@ -37,6 +37,7 @@ from .chat.mutations import ChatMutation
 from .company.mutations import CompanyMutation
 from .company.queries import CompanyQuery
 from .crm.inbox import InboxMutation, InboxQuery
+from .crm.leads import LeadsMutation, LeadsQuery
 from .crm.mutations import CrmMutation
 from .crm.queries import CrmQuery
 from .errors import ErrorPolicy, expected_error
@@ -62,6 +63,7 @@ QUERIES: tuple[type, ...] = (
     CompanyQuery,
     CrmQuery,
     InboxQuery,
+    LeadsQuery,
     CatalogQuery,
     WorkforceQuery,
     SchedulingQuery,
@@ -74,6 +76,7 @@ MUTATIONS: tuple[type, ...] = (
     CompanyMutation,
     CrmMutation,
     InboxMutation,
+    LeadsMutation,
     CatalogMutation,
     WorkforceMutation,
     SchedulingMutation,

@@ -5,7 +5,7 @@ mutations that answer one. Staff only: for anyone else the rows do not exist (th
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import datetime
+from datetime import date, datetime
 
 import strawberry
 import strawberry_django
@@ -15,11 +15,12 @@ from strawberry.types import Info
 
 from core.company.selectors import get_company
 from core.crm import services
-from core.crm.models import Inquiry, InquiryEntry
-from core.crm.selectors import inquiry_time_zone, visible_inquiries
+from core.crm.models import Inquiry, InquiryEntry, LeadSource
+from core.crm.selectors import duplicate_customers, inquiry_time_zone, visible_inquiries
 
 from ..accounts.types import UserNode
 from ..bookings.types import BookingNode
+from ..catalog.types import ServiceNode
 from ..context import actor_from_info, request_cache
 from ..enums import (
     ActorKindEnum,
@@ -27,6 +28,8 @@ from ..enums import (
     InquiryActionEnum,
     InquiryKindEnum,
     InquiryStatusEnum,
+    LeadSourceDoorEnum,
+    LeadStatusEnum,
     ReplyDeliveryStatusEnum,
 )
 from ..errors import UserError, attempt
@@ -66,6 +69,23 @@ class InquiryHistoryEntryNode(relay.Node):
         return _staff_only(queryset, info)
 
 
+@strawberry_django.type(LeadSource, name="LeadSource",
+                        description="Where leads come from (a managed list). Staff only.")
+class LeadSourceNode(relay.Node):
+    _id_attr = PK
+    name: str
+    active: bool = strawberry_django.field(description="Inactive: kept on old inquiries, not offered for new.")
+
+    @strawberry_django.field(only=["door"], description="The door that files with this source by itself, if any.")
+    def door(self) -> LeadSourceDoorEnum | None:
+        value = self.door  # type: ignore[attr-defined]
+        return LeadSourceDoorEnum(value) if value else None
+
+    @classmethod
+    def get_queryset(cls, queryset, info: Info, **kwargs):
+        return _staff_only(queryset, info)
+
+
 @strawberry_django.type(Inquiry, name="Inquiry",
                         description="Something a customer or an unknown sender asked that staff must answer.")
 class InquiryNode(relay.Node):
@@ -84,6 +104,38 @@ class InquiryNode(relay.Node):
     bookings: list[BookingNode] = strawberry_django.field(description="Every booking it concerns.")
     history: list[InquiryHistoryEntryNode] = strawberry_django.field(
         field_name="entries", description="Oldest first.")
+    lead_status: LeadStatusEnum
+    lost_reason: str
+    lead_source: LeadSourceNode | None
+    prospect_name: str = strawberry_django.field(description="Who asked, when not (yet) a customer.")
+    prospect_email: str
+    prospect_mobile: str = strawberry_django.field(description="E.164.")
+    wanted_services: list[ServiceNode]
+    address: str
+    postcode: str
+    city: str
+    converted_booking: BookingNode | None
+    converted_at: datetime | None
+    deleted_at: datetime | None = strawberry_django.field(description="Set while the inquiry is deleted.")
+
+    @strawberry_django.field(only=["assignee_id"], select_related=["assignee"],
+                             description="The lead's owner: the staff member answering it (the assignee).")
+    def owner(self) -> UserNode | None:
+        return self.assignee  # type: ignore[attr-defined,return-value]
+
+    @strawberry_django.field(only=["preferred_dates"], description="Days the sender would like, earliest first.")
+    def preferred_dates(self) -> list[date]:
+        return [date.fromisoformat(value) for value in self.preferred_dates]  # type: ignore[attr-defined]
+
+    @strawberry_django.field(only=["prospect_email", "prospect_mobile", "customer_id"],
+                             description="Customers with the prospect's e-mail or mobile, to merge into on "
+                                         "conversion. Empty once tied to a customer. One read per inquiry: "
+                                         "ask on one inquiry, not on a page of them.")
+    def duplicate_customers(self, info: Info) -> list[CustomerNode]:
+        if self.customer_id is not None:  # type: ignore[attr-defined]
+            return []
+        return duplicate_customers(actor_from_info(info), email=self.prospect_email,  # type: ignore[attr-defined]
+                                   mobile=self.prospect_mobile)  # type: ignore[attr-defined,return-value]
 
     @strawberry_django.field(prefetch_related=["bookings"],
                              description="Show its times here: the zone of the booking it concerns, else the "
@@ -107,11 +159,41 @@ class InquiryFilter:
     customer_id: strawberry.ID | None = None
     booking_id: strawberry.ID | None = strawberry.field(default=None, description="Inquiries concerning it.")
     assignee_id: strawberry.ID | None = strawberry.field(default=None, description="A staff User.")
+    owner_id: strawberry.ID | None = strawberry.field(default=None, description="A staff User (the assignee).")
+    lead_status: list[LeadStatusEnum] | None = strawberry.field(default=None, description="Any of these stages.")
+    lead_source_id: strawberry.ID | None = None
+    received_from: datetime | None = strawberry.field(default=None, description="Received at or after.")
+    received_before: datetime | None = strawberry.field(default=None, description="Received before.")
+    preferred_from: date | None = strawberry.field(default=None, description="A preferred day on or after.")
+    preferred_to: date | None = strawberry.field(default=None, description="A preferred day on or before.")
+    deleted: bool = strawberry.field(default=False, description="True: the deleted inquiries instead.")
+
+
+def _preferred_between(qs, low: date | None, high: date | None):
+    """Inquiries with a preferred day in [low, high]. The days are a short JSON list (at most 5), so
+    the match is made on the ids of the inquiries that have any, read once."""
+    rows = qs.exclude(preferred_dates=[]).values_list("pk", "preferred_dates")
+    keep = [pk for pk, days in rows
+            if any((low is None or day >= low.isoformat()) and (high is None or day <= high.isoformat())
+                   for day in days)]
+    return qs.filter(pk__in=keep)
 
 
 def apply_inquiry_filter(qs, flt: InquiryFilter | None):
     if flt is None:
         return qs
+    if flt.lead_status:
+        qs = qs.filter(lead_status__in=[value.value for value in flt.lead_status])
+    if flt.lead_source_id is not None:
+        qs = qs.filter(lead_source_id=decode_id(flt.lead_source_id, "LeadSource", "filter.leadSourceId"))
+    if flt.owner_id is not None:
+        qs = qs.filter(assignee_id=decode_id(flt.owner_id, "User", "filter.ownerId"))
+    if flt.received_from is not None:
+        qs = qs.filter(created_at__gte=flt.received_from)
+    if flt.received_before is not None:
+        qs = qs.filter(created_at__lt=flt.received_before)
+    if flt.preferred_from is not None or flt.preferred_to is not None:
+        qs = _preferred_between(qs, flt.preferred_from, flt.preferred_to)
     if flt.kind is not None:
         qs = qs.filter(kind=flt.kind.value)
     if flt.status is not None:
@@ -132,7 +214,8 @@ class InboxQuery:
     @strawberry_django.connection(CappedConnection[InquiryNode],
                                   description="Staff: the inbox, newest first. Empty for anyone else.")
     def inquiries(self, info: Info, filter: InquiryFilter | None = None) -> Iterable[InquiryNode]:
-        qs = apply_inquiry_filter(visible_inquiries(actor_from_info(info)), filter)
+        deleted = filter is not None and filter.deleted
+        qs = apply_inquiry_filter(visible_inquiries(actor_from_info(info), deleted=deleted), filter)
         return InquiryNode.get_queryset(qs, info).order_by("-created_at", "-id")  # type: ignore[return-value]
 
 
