@@ -226,6 +226,21 @@ CHAT_LINK_TTL_HOURS = int(os.environ.get("CHAT_LINK_TTL_HOURS", "72"))
 # The webhook hands outbound messages to the Tasks API from a background thread, after answering.
 CHAT_DELIVER_AFTER_WEBHOOK = env_bool("CHAT_DELIVER_AFTER_WEBHOOK", not TESTING)
 
+# --- website lead capture form (web/leads.py, decision 0161) ----------------------------------
+# Origins (scheme://host[:port]) whose pages may post leads: the CORS allow-list of the JSON endpoint
+# and of the plain form's cross-site POST. The site's own origin is always allowed. Never "*".
+LEAD_FORM_ALLOWED_ORIGINS = [origin.rstrip("/") for origin in env_list("LEAD_FORM_ALLOWED_ORIGINS", [])]
+# Attempts per client address / submissions per e-mail address (or mobile): "count/seconds".
+LEAD_FORM_RATE_PER_ADDRESS = os.environ.get("LEAD_FORM_RATE_PER_ADDRESS", "10/3600")
+LEAD_FORM_RATE_PER_EMAIL = os.environ.get("LEAD_FORM_RATE_PER_EMAIL", "3/3600")
+LEAD_FORM_MAX_BYTES = int(os.environ.get("LEAD_FORM_MAX_BYTES", "16384"))  # a larger body is refused (413)
+# Captcha adapter by dotted path: web.captcha.NoCaptcha (default, accepts all) or
+# web.captcha.SiteVerifyCaptcha (hCaptcha / Turnstile / reCAPTCHA "siteverify" protocol).
+LEAD_FORM_CAPTCHA = os.environ.get("LEAD_FORM_CAPTCHA", "web.captcha.NoCaptcha")
+LEAD_FORM_CAPTCHA_VERIFY_URL = os.environ.get("LEAD_FORM_CAPTCHA_VERIFY_URL", "")
+LEAD_FORM_CAPTCHA_SECRET = os.environ.get("LEAD_FORM_CAPTCHA_SECRET", "")
+LEAD_FORM_CAPTCHA_TIMEOUT = float(os.environ.get("LEAD_FORM_CAPTCHA_TIMEOUT", "5"))
+
 # --- e-mail ---------------------------------------------------------------------------------
 EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
 EMAIL_HOST = os.environ.get("EMAIL_HOST", "localhost")

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import dashboard, portal, views
+from . import dashboard, leads, portal, views
 
 urlpatterns = [
     path("healthz", views.health, name="health"),
@@ -22,4 +22,8 @@ urlpatterns = [
     path("portal/bookings/<int:booking_id>/discussion", portal.portal_discussion, name="portal-discussion"),
     path("portal/bookings/<int:booking_id>/move", portal.portal_move, name="portal-move"),
     path("portal/request/", portal.portal_request, name="portal-request"),
+    # website lead capture (issue 20)
+    path("leads/form/", leads.lead_form, name="lead-form"),
+    path("leads/form/snippet.html", leads.lead_form_snippet, name="lead-form-snippet"),
+    path("leads/api/", leads.lead_api, name="lead-api"),
 ]

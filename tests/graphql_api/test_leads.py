@@ -12,7 +12,7 @@ import pytest
 from django.test import Client
 
 from core.accounts.models import User
-from core.actors import Actor, Channel
+from core.actors import Channel
 from core.crm import services
 from core.crm.models import Customer, Inquiry, InquiryEntry, LeadSource
 from tests import factories
