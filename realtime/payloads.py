@@ -172,9 +172,10 @@ def inquiry_snapshot(inquiry_id: int) -> dict[str, Any] | None:
     from core.crm.models import Inquiry
     from core.crm.selectors import inquiry_time_zone
 
-    inquiry = (Inquiry.objects.select_related("customer", "assignee")
+    inquiry = (Inquiry.objects.select_related("customer", "assignee", "lead_source")
                .only("kind", "status", "channel", "contact", "body", "created_at", "resolved_at", "customer__name",
-                     "assignee__full_name", "assignee__email")
+                     "assignee__full_name", "assignee__email", "lead_status", "prospect_name", "deleted_at",
+                     "lead_source__name")
                .filter(pk=inquiry_id).first())
     if inquiry is None:
         return None
@@ -194,6 +195,10 @@ def inquiry_snapshot(inquiry_id: int) -> dict[str, Any] | None:
         "assignee_name": inquiry.assignee.display_name if inquiry.assignee is not None else "",
         "bookings": [{"id": pk, "number": number} for pk, number, _ in bookings],
         "time_zone": inquiry_time_zone(zone for *_, zone in bookings),
+        "lead_status": inquiry.lead_status,
+        "lead_source": inquiry.lead_source.name if inquiry.lead_source is not None else "",
+        "prospect_name": inquiry.prospect_name,
+        "deleted": inquiry.deleted_at is not None,
     }
 
 

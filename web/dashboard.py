@@ -62,7 +62,8 @@ def inbox_rows(inquiries: list[Inquiry], company_zone: str) -> list[dict]:
             "kind": inquiry.kind,
             "kind_label": inquiry.get_kind_display(),
             "channel": inquiry.get_channel_display(),
-            "who": inquiry.customer.name if inquiry.customer is not None else inquiry.contact,
+            "who": (inquiry.customer.name if inquiry.customer is not None
+                    else inquiry.prospect_name or inquiry.contact),
             "contact": inquiry.contact,
             "body": inquiry.body,
             "at": local_time(inquiry.created_at, inquiry_time_zone((b.time_zone for b in bookings), company_zone)),

@@ -29,7 +29,9 @@ from core.bookings.models import BookingStatus
 from core.bookings.selectors import booking_for, visible_bookings, visible_comments
 from core.catalog.models import Service
 from core.company.selectors import get_company
+from core.crm import services as crm_services
 from core.crm.models import Customer
+from core.crm.selectors import own_inquiries
 from core.errors import DomainError
 from core.outreach import links
 from core.outreach import services as outreach
@@ -43,6 +45,7 @@ SIGNIN_IP_LIMIT = (20, 15 * 60)
 CANCEL_LIMIT = (10, 10 * 60)  # cancel POSTs per booking and client IP
 MOVE_LIMIT = (10, 10 * 60)  # move POSTs per booking and client IP
 REQUEST_LIMIT = (10, 60 * 60)
+INQUIRY_LIMIT = (10, 60 * 60)  # inquiry form POSTs per customer and client IP
 MESSAGE_LIMIT = (10, 10 * 60)  # discussion messages per booking and client IP
 
 
@@ -380,7 +383,8 @@ def portal_home(request):
         return _login_redirect()
     bookings = visible_bookings(actor).order_by("-scheduled_start")[:100]
     return _page(request, "home.html", {"bookings": bookings, "customer": Customer.objects.get(pk=actor.customer_id),
-                                        "request_url": reverse("portal-request"), "signed_in": True})
+                                        "request_url": reverse("portal-request"), "signed_in": True,
+                                        "inquiry_url": reverse("portal-inquiry"), "inquiries": own_inquiries(actor)})
 
 
 def _by_portal_booking(handler):
@@ -417,3 +421,52 @@ def portal_request(request):
     if follows_id is not None and booking_for(actor, follows_id) is None:
         follows_id = None
     return _request(request, actor, None, follows_id)
+
+
+# --- portal: the inquiry form (issue 20) ----------------------------------------------------------
+
+
+class InquiryForm(forms.Form):
+    services = forms.ModelMultipleChoiceField(queryset=Service.objects.filter(active=True).order_by("name"),
+                                              required=False, widget=forms.CheckboxSelectMultiple)
+    preferred_date_1 = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    preferred_date_2 = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    address = forms.CharField(required=False, max_length=255)
+    postcode = forms.CharField(required=False, max_length=12)
+    city = forms.CharField(required=False, max_length=80)
+    message = forms.CharField(required=False, max_length=5000, widget=forms.Textarea(attrs={"rows": 5}))
+
+
+# the service's field names -> the form's
+INQUIRY_FIELDS = {"body": "message", "wantedServiceIds": "services", "preferredDates": "preferred_date_1"}
+
+
+@require_http_methods(["GET", "HEAD", "POST"])
+def portal_inquiry(request):
+    """A signed-in customer asks for something: it files into the staff inbox as their own inquiry,
+    with the portal's lead source (``core.crm.services.inquiry_create``)."""
+    actor = _portal_actor(request)
+    if actor is None:
+        return _login_redirect()
+    form = InquiryForm(request.POST or None)
+    if request.method == "POST":
+        if not hit("portal-inquiry", f"{actor.customer_id}:{client_ip(request)}", limit=INQUIRY_LIMIT[0],
+                   window=INQUIRY_LIMIT[1]):
+            return _too_many(request)
+        if form.is_valid():
+            data = form.cleaned_data
+            try:
+                crm_services.inquiry_create(
+                    actor=actor, channel=Channel.PORTAL, body=data["message"],
+                    wanted_service_ids=[s.pk for s in data["services"]],
+                    preferred_dates=[d for d in (data["preferred_date_1"], data["preferred_date_2"]) if d],
+                    address=data["address"], postcode=data["postcode"], city=data["city"])
+            except DomainError as exc:
+                name = INQUIRY_FIELDS.get(exc.field or "", exc.field)
+                form.add_error(name if name in form.fields else None, exc.message)
+            else:
+                return _page(request, "message.html", {
+                    "title": "Thank you", "text": "We have your inquiry and will be in touch soon.",
+                    "back_url": reverse("portal-home"), "signed_in": True})
+    return _page(request, "inquiry_form.html", {"form": form, "signed_in": True},
+                 status=400 if form.errors else 200)

@@ -22,6 +22,7 @@ urlpatterns = [
     path("portal/bookings/<int:booking_id>/discussion", portal.portal_discussion, name="portal-discussion"),
     path("portal/bookings/<int:booking_id>/move", portal.portal_move, name="portal-move"),
     path("portal/request/", portal.portal_request, name="portal-request"),
+    path("portal/inquiry/", portal.portal_inquiry, name="portal-inquiry"),
     # website lead capture (issue 20)
     path("leads/form/", leads.lead_form, name="lead-form"),
     path("leads/form/snippet.html", leads.lead_form_snippet, name="lead-form-snippet"),

@@ -53,6 +53,15 @@ def visible_inquiries(actor: Actor, *, deleted: bool = False) -> QuerySet[Inquir
     return qs if actor.is_staff else qs.none()
 
 
+def own_inquiries(actor: Actor, *, limit: int = 50) -> list[Inquiry]:
+    """What a signed-in customer asked (their own inquiries, not deleted), newest first; nothing for
+    anyone else. Staff read the inbox instead (``visible_inquiries``)."""
+    if not actor.is_customer or actor.customer_id is None:
+        return []
+    return list(Inquiry.objects.filter(customer_id=actor.customer_id, deleted_at__isnull=True)
+                .order_by("-created_at", "-id")[:limit])
+
+
 def duplicate_customers(actor: Actor, *, email: str = "", mobile: str = "", limit: int = 20) -> list[Customer]:
     """Customers a prospect may already be: the same e-mail address (any case) or the same E.164
     mobile. Staff only; nobody else is told who our customers are."""

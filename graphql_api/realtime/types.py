@@ -24,6 +24,7 @@ from ..enums import (
     DeliveryStatusEnum,
     InquiryKindEnum,
     InquiryStatusEnum,
+    LeadStatusEnum,
 )
 
 T = TypeVar("T")
@@ -243,6 +244,10 @@ class LiveInquiry:
     assignee_name: str
     bookings: list[LiveInquiryBooking]
     time_zone: str = strawberry.field(description="Show its times here: its booking's zone, else the company's.")
+    lead_status: LeadStatusEnum | None = None
+    lead_source: str = strawberry.field(default="", description="The lead source's name.")
+    prospect_name: str = ""
+    deleted: bool = strawberry.field(default=False, description="Deleted: out of the inbox.")
 
     @classmethod
     def from_snapshot(cls, snap: dict[str, Any]) -> LiveInquiry:
@@ -263,12 +268,17 @@ class LiveInquiry:
             bookings=[LiveInquiryBooking(id=strawberry.ID(encode_id("Booking", b["id"])), number=b["number"])
                       for b in snap.get("bookings", ())],
             time_zone=snap.get("time_zone", ""),
+            lead_status=_enum(LeadStatusEnum, snap.get("lead_status")),
+            lead_source=snap.get("lead_source", ""),
+            prospect_name=snap.get("prospect_name", ""),
+            deleted=bool(snap.get("deleted")),
         )
 
 
 @strawberry.type(
     name="LiveInquiryEvent",
-    description="Something happened in the inbox: opened, assigned, replied, resolved, reopened, linked.",
+    description="Something happened in the inbox: opened, assigned, replied, resolved, reopened, linked, "
+                "updated, moved, converted, deleted, restored.",
 )
 class LiveInquiryEvent:
     __shared_execution__ = True  # plain fields only: see execution.py
