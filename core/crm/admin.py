@@ -6,7 +6,7 @@ from core.errors import DomainError
 from core.service_admin import CHANNEL, PhoneSearch, ReadOnlyInline, ServiceAdmin
 
 from . import services
-from .models import Customer, CustomerLog, Inquiry, InquiryEntry, Property, PropertyType
+from .models import Customer, CustomerLog, Inquiry, InquiryEntry, LeadSource, Property, PropertyType
 
 CUSTOMER_FIELDS = ["name", "email", "mobile", "notes", "automated_email_paused", "automated_sms_paused"]
 PROPERTY_FIELDS = ["label", "address", "postcode", "city", "latitude", "longitude", "property_type", "time_zone"]
@@ -113,16 +113,21 @@ class InquiryAdmin(admin.ModelAdmin):
     """The staff inbox, read-only: changes go through the services (the actions below, GraphQL,
     the dashboard), so each one is recorded and published like any other."""
 
-    list_display = ["created_at", "kind", "status", "channel", "contact", "customer", "short_body", "assignee"]
-    list_filter = ["kind", "status", "channel"]
-    search_fields = ["contact", "body", "customer__name", "customer__email", "customer__mobile"]
-    list_select_related = ["customer", "assignee"]
+    list_display = ["created_at", "kind", "status", "lead_status", "lead_source", "channel", "contact", "customer",
+                    "prospect_name", "short_body", "assignee", "deleted_at"]
+    list_filter = ["kind", "status", "lead_status", "lead_source", "channel",
+                   ("deleted_at", admin.EmptyFieldListFilter)]
+    search_fields = ["contact", "body", "customer__name", "customer__email", "customer__mobile", "prospect_name",
+                     "prospect_email", "prospect_mobile"]
+    list_select_related = ["customer", "assignee", "lead_source"]
     date_hierarchy = "created_at"
-    fields = ["kind", "status", "channel", "contact", "body", "created_at", "customer", "bookings", "assignee",
-              "resolved_at", "resolved_by", "resolution_note"]
+    fields = ["kind", "status", "lead_status", "lost_reason", "lead_source", "channel", "contact", "body", "created_at",
+              "customer", "prospect_name", "prospect_email", "prospect_mobile", "wanted_services", "preferred_dates",
+              "address", "postcode", "city", "bookings", "converted_booking", "converted_at", "assignee",
+              "resolved_at", "resolved_by", "resolution_note", "deleted_at", "deleted_by"]
     readonly_fields = fields
     inlines = [InquiryEntryInline]
-    actions = ["resolve", "assign_to_me"]
+    actions = ["resolve", "assign_to_me", "soft_delete", "restore"]
 
     def has_add_permission(self, request) -> bool:
         return False
@@ -159,3 +164,33 @@ class InquiryAdmin(admin.ModelAdmin):
     def assign_to_me(self, request, queryset) -> None:
         self._each(request, queryset, "assigned to you", lambda actor, pk: services.inquiry_assign(
             actor=actor, channel=Channel.ADMIN, inquiry_id=pk, assignee_id=request.user.pk))
+
+    @admin.action(description="Delete the selected inquiries (kept with their history; restorable)")
+    def soft_delete(self, request, queryset) -> None:
+        self._each(request, queryset, "deleted", lambda actor, pk: services.inquiry_delete(
+            actor=actor, channel=Channel.ADMIN, inquiry_id=pk))
+
+    @admin.action(description="Restore the selected deleted inquiries")
+    def restore(self, request, queryset) -> None:
+        self._each(request, queryset, "restored", lambda actor, pk: services.inquiry_restore(
+            actor=actor, channel=Channel.ADMIN, inquiry_id=pk))
+
+
+@admin.register(LeadSource)
+class LeadSourceAdmin(ServiceAdmin):
+    """Settings > Lead Sources List; written by the services (a door's source stays active)."""
+
+    list_display = ["name", "door", "active"]
+    list_filter = ["active"]
+    search_fields = ["name"]
+    fields = ["name", "active", "door"]
+    readonly_fields = ["door"]
+
+    def write(self, request, *, actor, pk, data, changed):
+        if pk is None:
+            made = services.lead_source_create(actor=actor, channel=CHANNEL, name=data["name"])
+            if data.get("active", True):
+                return made
+            pk = made.pk
+        return services.lead_source_update(actor=actor, channel=CHANNEL, lead_source_id=pk, name=data["name"],
+                                           active=data["active"])
