@@ -262,3 +262,11 @@ def test_the_lead_sources_list(world):
     gone = run(world.staff, "mutation($id: ID!) { deleteLeadSource(id: $id) { deletedId errors { code } } }",
                id=gid("LeadSource", made.pk))
     assert gone["data"]["deleteLeadSource"] == {"deletedId": gid("LeadSource", made.pk), "errors": []}
+
+
+def test_the_lead_sources_list_is_one_query_however_long(world, django_assert_num_queries):
+    for n in range(15):
+        services.lead_source_create(actor=world.staff, channel=Channel.GRAPHQL, name=f"Source {n}")
+    with django_assert_num_queries(1):
+        listed = run(world.staff, SOURCES)["data"]["leadSources"]
+    assert len(listed) == 19  # the four doors' and these
