@@ -92,15 +92,17 @@ def change_number(issued_id: int, new_number: int, *, field: str = "number") -> 
     if not 1 <= new_number <= MAX_NUMBER:
         raise DomainError("out_of_range", f"Between 1 and {MAX_NUMBER}.", field=field)
     with transaction.atomic():
-        old = IssuedNumber.objects.select_for_update().select_related("trading_name").filter(pk=issued_id).first()
-        if old is None:
+        found = IssuedNumber.objects.filter(pk=issued_id).values("trading_name_id", "kind").first()
+        if found is None:
             raise NotFound("number")
+        # Locks in the order allocation takes them: the sequence's counter row, then the number's row
+        # (and never the trading name's row, which every allocation's insert needs to share).
+        Counter.objects.select_for_update().filter(name=_counter_name(found["trading_name_id"], found["kind"])).first()
+        old = IssuedNumber.objects.select_for_update(of=("self",)).select_related("trading_name").get(pk=issued_id)
         if old.status == NumberStatus.RETIRED:
             raise DomainError("number_retired", "This number is retired; its document has another.", field=field)
         if old.number == new_number:
             return old
-        # the sequence's counter row orders this against allocations of the same sequence
-        Counter.objects.select_for_update().filter(name=_counter_name(old.trading_name_id, old.kind)).first()
         if IssuedNumber.objects.filter(trading_name_id=old.trading_name_id, kind=old.kind, number=new_number).exists():
             raise DomainError("number_used", f"{new_number} has been used before and is never reused.", field=field)
         try:

@@ -165,7 +165,7 @@ def trading_name_create(*, actor: Actor, channel: Channel, name: str, logo: IO[b
         with transaction.atomic():
             _check_trading_name(row)
             if is_default:
-                TradingName.objects.select_for_update().filter(is_default=True).update(is_default=False)
+                TradingName.objects.select_for_update(no_key=True).filter(is_default=True).update(is_default=False)
             row.is_default = is_default or not TradingName.objects.filter(is_default=True).exists()
             row.save()
             if checked is not None:
@@ -199,7 +199,7 @@ def trading_name_update(*, actor: Actor, channel: Channel, trading_name_id: int,
     row = None
     try:
         with transaction.atomic():
-            row = TradingName.objects.select_for_update().filter(pk=trading_name_id).first()
+            row = TradingName.objects.select_for_update(no_key=True).filter(pk=trading_name_id).first()
             if row is None:
                 raise NotFound("trading name")
             before = {key: getattr(row, key) for key in values}
@@ -237,7 +237,7 @@ def trading_name_set_default(*, actor: Actor, channel: Channel, trading_name_id:
     if not actor.is_staff:
         raise PermissionDenied()
     with transaction.atomic():
-        rows = {row.pk: row for row in TradingName.objects.select_for_update().filter(
+        rows = {row.pk: row for row in TradingName.objects.select_for_update(no_key=True).filter(
             Q(pk=trading_name_id) | Q(is_default=True))}
         row = rows.get(trading_name_id)
         if row is None:
@@ -278,7 +278,7 @@ def terms_publish(*, actor: Actor, channel: Channel, trading_name_id: int, text:
     elif in_force_from.year > 2999:
         raise ValidationFailed("inForceFrom", "Before the year 3000.", code="out_of_range")
     with transaction.atomic():
-        trading_name = TradingName.objects.select_for_update().filter(pk=trading_name_id).first()
+        trading_name = TradingName.objects.select_for_update(no_key=True).filter(pk=trading_name_id).first()
         if trading_name is None:
             raise NotFound("trading name", field="tradingNameId")
         latest = trading_name.terms_versions.order_by("-version").first()
