@@ -38,6 +38,7 @@ class TradingNameAdmin(ServiceAdmin):
     # The logo is uploaded through GraphQL (updateTradingName): the admin checks a form by running the
     # service in a rolled-back savepoint, and a file stored there would outlive it (decision 0811).
     readonly_fields = ("is_default", "logo")
+    formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
     actions = ["make_default"]
 
     def write(self, request, *, actor, pk, data, changed):

@@ -136,7 +136,8 @@ class TermsVersion(models.Model):
     """One version of a trading name's terms and conditions. Never changed once written: the version
     in force at a moment is the latest whose ``in_force_from`` had passed (``selectors.terms_in_force``)."""
 
-    trading_name = models.ForeignKey(TradingName, on_delete=models.PROTECT, related_name="terms_versions")
+    trading_name = models.ForeignKey(TradingName, on_delete=models.PROTECT, related_name="terms_versions",
+                                     db_index=False)  # terms_version_unique leads with it
     version = models.PositiveIntegerField()
     text = models.TextField()
     in_force_from = models.DateTimeField()
