@@ -201,3 +201,13 @@ def test_labels_over_http(staff, media):
     assert retired["updateLabel"] == {"label": {"active": False}, "errors": []}
     assert Label.objects.get().active is False
     assert gql(staff, "{ labels { totalCount edges { node { name } } } }")["labels"]["totalCount"] == 1
+
+
+def test_the_label_list_in_one_page_of_queries(staff, django_assert_num_queries):
+    for i in range(6):
+        Label.objects.create(name=f"Label {i}", applies_to=["quote", "booking"])
+    with django_assert_num_queries(2):  # token, the page with its count
+        data = gql(staff, "{ labels(first: 10) { totalCount edges { node { name colour appliesTo active } } } }")
+    assert data["labels"]["totalCount"] == 6
+    assert data["labels"]["edges"][0]["node"] == {"name": "Label 0", "colour": "#64748b",
+                                                 "appliesTo": ["quote", "booking"], "active": True}
