@@ -211,3 +211,20 @@ def test_the_label_list_in_one_page_of_queries(staff, django_assert_num_queries)
     assert data["labels"]["totalCount"] == 6
     assert data["labels"]["edges"][0]["node"] == {"name": "Label 0", "colour": "#64748b",
                                                  "appliesTo": ["quote", "booking"], "active": True}
+
+
+def test_a_cross_site_multipart_post_with_a_session_is_refused(staff, media):
+    """A form on another site can post multipart with the staff member's cookie: the CSRF check stops it."""
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(staff)
+    operations = json.dumps({"query": CREATE, "variables": {"input": {"name": "Forged", "logo": None}}})
+    data = {"operations": operations, "map": json.dumps({"0": ["variables.input.logo"]}),
+            "0": SimpleUploadedFile("logo.png", png(), content_type="image/png")}
+    response = unchanged(lambda: client.post(URL, data), media)
+    assert response.status_code == 403
+    assert response.json()["errors"][0]["extensions"]["code"] == "csrf_failed"
+    csrf = "k" * 32
+    client.cookies["csrftoken"] = csrf
+    accepted = client.post(URL, data | {"0": SimpleUploadedFile("logo.png", png(), content_type="image/png")},
+                           HTTP_X_CSRFTOKEN=csrf)
+    assert accepted.json()["data"]["createTradingName"]["errors"] == []
