@@ -295,6 +295,12 @@ GRAPHQL_MAX_TOKENS = int(os.environ.get("GRAPHQL_MAX_TOKENS", "2000"))
 GRAPHQL_MAX_PAGE_SIZE = 100
 GRAPHQL_MAX_BODY_BYTES = int(os.environ.get("GRAPHQL_MAX_BODY_BYTES", str(1024 * 1024)))
 DATA_UPLOAD_MAX_MEMORY_SIZE = GRAPHQL_MAX_BODY_BYTES
+# Files sent with a GraphQL multipart request (a trading name's logo): the largest file accepted. A
+# multipart body may be GRAPHQL_MAX_BODY_BYTES + this long; a file over it is a typed error (decision 0811).
+FIELDOPS_UPLOAD_MAX_BYTES = int(os.environ.get("FIELDOPS_UPLOAD_MAX_BYTES", str(1024 * 1024)))
+FIELDOPS_LOGO_MAX_SIDE = int(os.environ.get("FIELDOPS_LOGO_MAX_SIDE", "2000"))  # pixels, each side
+# A PDF download link (GraphQL pdfUrl) works for this many seconds (decision 0813).
+FIELDOPS_PDF_LINK_SECONDS = int(os.environ.get("FIELDOPS_PDF_LINK_SECONDS", "600"))
 STRAWBERRY_DJANGO = {"MAP_AUTO_ID_AS_GLOBAL_ID": True}
 
 API_TOKEN_TTL_DAYS = int(os.environ.get("API_TOKEN_TTL_DAYS", "30"))

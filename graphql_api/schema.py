@@ -31,6 +31,8 @@ from .accounts.mutations import AccountsMutation
 from .accounts.queries import AccountsQuery
 from .bookings.mutations import BookingsMutation
 from .bookings.queries import BookingsQuery
+from .branding.mutations import BrandingMutation
+from .branding.queries import BrandingQuery
 from .catalog.mutations import CatalogMutation
 from .catalog.queries import CatalogQuery
 from .chat.mutations import ChatMutation
@@ -61,6 +63,7 @@ QUERIES: tuple[type, ...] = (
     NodeQuery,
     AccountsQuery,
     CompanyQuery,
+    BrandingQuery,
     CrmQuery,
     InboxQuery,
     LeadsQuery,
@@ -74,6 +77,7 @@ QUERIES: tuple[type, ...] = (
 MUTATIONS: tuple[type, ...] = (
     AccountsMutation,
     CompanyMutation,
+    BrandingMutation,
     CrmMutation,
     InboxMutation,
     LeadsMutation,

@@ -35,9 +35,17 @@ def _csrf_failure(request: HttpRequest) -> HttpResponse | None:
 class FieldopsGraphQLView(GraphQLView):
     graphql_ide = None  # set per request from settings.GRAPHQL_GRAPHIQL (off in production)
 
+    def __init__(self, *args: Any, multipart_uploads_enabled: bool = True, **kwargs: Any) -> None:
+        # File uploads (a trading name's logo) by the GraphQL multipart request spec. Cross-site form
+        # posts are what Strawberry's off-by-default guards against: here a session request gets the
+        # CSRF check in ``dispatch`` like any POST, and a bearer token is no ambient credential (0101).
+        super().__init__(*args, multipart_uploads_enabled=multipart_uploads_enabled, **kwargs)
+
     def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> Any:
         self.graphql_ide = "graphiql" if settings.GRAPHQL_GRAPHIQL else None
         limit = settings.GRAPHQL_MAX_BODY_BYTES
+        if request.content_type == "multipart/form-data":  # the operation plus at most one file's worth
+            limit += settings.FIELDOPS_UPLOAD_MAX_BYTES
         try:
             length = int(request.META.get("CONTENT_LENGTH") or 0)
         except ValueError:

@@ -37,6 +37,7 @@ from core.outreach import links
 from core.outreach import services as outreach
 from core.ratelimit import hit
 
+from .documents import booking_job_sheet
 from .ratelimit import client_ip
 
 SESSION_KEY = "portal_customer_id"
@@ -118,6 +119,7 @@ def _booking_page(request, booking, actor: Actor, where: Where, *, notice: str =
         "thread": list(visible_comments(actor).filter(booking_id=booking.pk).order_by("created_at", "id")
                        .only("author_name", "author_kind", "body", "created_at")),
         "discussion_url": where.url("discussion"), "message": message, "message_error": message_error,
+        "pdf_url": where.url("pdf"),
         "zone": _zone(booking),
     }, status=status)
 
@@ -313,6 +315,7 @@ link_cancel = require_http_methods(["GET", "HEAD", "POST"])(_by_token(_cancel))
 link_move = require_http_methods(["GET", "HEAD", "POST"])(_by_token(_move))
 link_request = require_http_methods(["GET", "HEAD", "POST"])(_by_token(_request_after))
 link_discussion = require_POST(_by_token(_discussion))
+link_pdf = require_http_methods(["GET", "HEAD"])(_by_token(booking_job_sheet))
 
 
 # --- portal: sign-in -------------------------------------------------------------------------------
@@ -409,6 +412,7 @@ portal_booking = require_http_methods(["GET", "HEAD"])(_by_portal_booking(_show)
 portal_cancel = require_http_methods(["GET", "HEAD", "POST"])(_by_portal_booking(_cancel))
 portal_move = require_http_methods(["GET", "HEAD", "POST"])(_by_portal_booking(_move))
 portal_discussion = require_POST(_by_portal_booking(_discussion))
+portal_pdf = require_http_methods(["GET", "HEAD"])(_by_portal_booking(booking_job_sheet))
 
 
 @require_http_methods(["GET", "HEAD", "POST"])

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import dashboard, leads, portal, views
+from . import dashboard, documents, leads, portal, views
 
 urlpatterns = [
     path("healthz", views.health, name="health"),
@@ -13,6 +13,7 @@ urlpatterns = [
     path("b/<str:token>/move", portal.link_move, name="link-move"),
     path("b/<str:token>/request", portal.link_request, name="link-request"),
     path("b/<str:token>/discussion", portal.link_discussion, name="link-discussion"),
+    path("b/<str:token>/pdf", portal.link_pdf, name="link-pdf"),
     path("portal/", portal.portal_home, name="portal-home"),
     path("portal/login/", portal.portal_login, name="portal-login"),
     path("portal/login/<str:token>/", portal.portal_login_token, name="portal-login-token"),
@@ -21,6 +22,9 @@ urlpatterns = [
     path("portal/bookings/<int:booking_id>/cancel", portal.portal_cancel, name="portal-cancel"),
     path("portal/bookings/<int:booking_id>/discussion", portal.portal_discussion, name="portal-discussion"),
     path("portal/bookings/<int:booking_id>/move", portal.portal_move, name="portal-move"),
+    path("portal/bookings/<int:booking_id>/pdf", portal.portal_pdf, name="portal-pdf"),
+    # short-lived signed PDF links (GraphQL Booking.pdfUrl; quotes and invoices later)
+    path("documents/<str:token>/", documents.document, name="document"),
     path("portal/request/", portal.portal_request, name="portal-request"),
     path("portal/inquiry/", portal.portal_inquiry, name="portal-inquiry"),
     # website lead capture (issue 20)

@@ -3,9 +3,12 @@ from __future__ import annotations
 import zoneinfo
 from decimal import Decimal
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MinValueValidator
 from django.db import models
+from django.db.models.functions import Lower
+from django.utils import timezone
 
 from core.phones import PhoneField
 
@@ -82,3 +85,145 @@ class Counter(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name}={self.value}"
+
+
+# --- trading names, terms, numbers, labels (issue 18) ---------------------------------------------
+
+
+class DocumentKind(models.TextChoices):
+    """What a trading name numbers: each kind has its own prefix and sequence."""
+
+    QUOTE = "quote", "Quote"
+    INVOICE = "invoice", "Invoice"
+
+
+class TradingName(models.Model):
+    """A name the business trades under. Quotes and invoices each belong to one; the default one
+    brands everything else (booking job sheets). Written by ``core.company.branding`` only."""
+
+    name = models.CharField(max_length=120)
+    is_default = models.BooleanField(default=False)
+    logo = models.ImageField(upload_to="trading-names/", blank=True, max_length=200,
+                             help_text="PNG, JPEG or WebP; validated by content, size and dimensions.")
+    email = models.EmailField(blank=True)
+    phone = PhoneField(blank=True, help_text="Stored as E.164 (+61290000000).")
+    website = models.URLField(blank=True)
+    address = models.TextField(blank=True)
+    tax_number = models.CharField(max_length=40, blank=True, help_text="ABN, VAT or similar, as printed.")
+    sender_name = models.CharField(max_length=11, blank=True,
+                                   help_text="Alphanumeric SMS sender and e-mail display name (at most 11 characters).")
+    quote_prefix = models.CharField(max_length=12, default="Q-")
+    invoice_prefix = models.CharField(max_length=12, default="INV-")
+    number_start = models.PositiveIntegerField(default=1001, help_text="First number of each new sequence.")
+    active = models.BooleanField(default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["name", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["is_default"], condition=models.Q(is_default=True),
+                                    name="one_default_trading_name"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def prefix(self, kind: str) -> str:
+        return {DocumentKind.QUOTE: self.quote_prefix, DocumentKind.INVOICE: self.invoice_prefix}[kind]
+
+
+class TermsVersion(models.Model):
+    """One version of a trading name's terms and conditions. Never changed once written: the version
+    in force at a moment is the latest whose ``in_force_from`` had passed (``selectors.terms_in_force``)."""
+
+    trading_name = models.ForeignKey(TradingName, on_delete=models.PROTECT, related_name="terms_versions",
+                                     db_index=False)  # terms_version_unique leads with it
+    version = models.PositiveIntegerField()
+    text = models.TextField()
+    in_force_from = models.DateTimeField()
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["trading_name", "-version"]
+        constraints = [models.UniqueConstraint(fields=["trading_name", "version"], name="terms_version_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.trading_name_id} v{self.version}"
+
+    def save(self, *args, **kwargs):
+        if self.pk is not None:
+            raise RuntimeError("A terms version is never changed: publish a new one.")
+        super().save(*args, **kwargs)
+
+
+class NumberStatus(models.TextChoices):
+    IN_USE = "in_use", "In use"
+    RETIRED = "retired", "Retired"
+
+
+class IssuedNumber(models.Model):
+    """Every number a trading name ever gave out for a kind, kept for good (``core.company.numbers``):
+    a retired number (its document deleted, or renumbered) still holds its place, so it is never
+    given out again."""
+
+    trading_name = models.ForeignKey(TradingName, on_delete=models.PROTECT, related_name="+", db_index=False)
+    kind = models.CharField(max_length=20, choices=DocumentKind.choices)
+    number = models.PositiveBigIntegerField()
+    text = models.CharField(max_length=40, help_text="As printed: the prefix at issue and the number (Q-1042).")
+    status = models.CharField(max_length=10, choices=NumberStatus.choices, default=NumberStatus.IN_USE)
+    issued_at = models.DateTimeField(auto_now_add=True)
+    retired_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["trading_name", "kind", "number"],
+                                               name="issued_number_unique")]
+
+    def __str__(self) -> str:
+        return self.text
+
+
+class Label(models.Model):
+    """The managed label list: a name and colour, and the kinds of object it may tag."""
+
+    name = models.CharField(max_length=40)
+    colour = models.CharField(max_length=7, default="#64748b", help_text="#rrggbb")
+    applies_to = models.JSONField(default=list, blank=True,
+                                  help_text="Kinds it may tag: quote, invoice, booking, customer.")
+    active = models.BooleanField(default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["name", "id"]
+        constraints = [models.UniqueConstraint(Lower("name"), name="label_name_unique_ci")]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class CompanyLog(models.Model):
+    """Append-only history of the company's trading names, terms and labels, written with its event by
+    ``core.company.log.record`` only."""
+
+    at = models.DateTimeField(default=timezone.now)
+    subject = models.CharField(max_length=20)  # trading_name, terms, label
+    subject_id = models.PositiveBigIntegerField()
+    action = models.CharField(max_length=40)
+    actor_kind = models.CharField(max_length=12)
+    actor_user = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                                   related_name="+")
+    actor_label = models.CharField(max_length=150, blank=True)
+    channel = models.CharField(max_length=12)
+    changes = models.JSONField(default=dict, blank=True, help_text="field: [before, after]")
+    data = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        ordering = ["at", "id"]
+        indexes = [models.Index(fields=["subject", "subject_id", "at"], name="company_log_subject_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.subject} {self.subject_id} {self.action} via {self.channel}"
+
+    def save(self, *args, **kwargs):
+        if self.pk is not None:
+            raise RuntimeError("The company log is append-only.")
+        super().save(*args, **kwargs)

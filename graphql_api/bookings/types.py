@@ -9,6 +9,7 @@ from strawberry import relay
 from strawberry.scalars import JSON
 from strawberry.types import Info
 
+from core.bookings import job_sheet
 from core.bookings.models import Booking, BookingAssignment, BookingComment, BookingEvent, BookingLine
 from core.bookings.selectors import visible_assignments, visible_bookings, visible_comments, visible_history
 from core.notifications.models import CommentDelivery
@@ -184,6 +185,12 @@ class BookingNode(relay.Node):
     @strawberry_django.field(prefetch_related=["lines"])
     def total(self) -> Decimal:
         return self.total  # type: ignore[attr-defined]
+
+    @strawberry_django.field(only=["number", "customer_id"], description=(
+        "A download link of the booking's job sheet (PDF) that works for a few minutes "
+        "(FIELDOPS_PDF_LINK_SECONDS). Staff and the booking's customer; null for anyone else."))
+    def pdf_url(self, info: Info) -> str | None:
+        return job_sheet.download_url(actor_from_info(info), self)  # type: ignore[arg-type]
 
     @classmethod
     def get_queryset(cls, queryset, info: Info, **kwargs):

@@ -46,8 +46,13 @@ class FakeSentry:
         class Handler(BaseHTTPRequestHandler):
             def do_POST(self) -> None:
                 body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
-                if self.headers.get("Content-Encoding") == "gzip":
+                encoding = self.headers.get("Content-Encoding")
+                if encoding == "gzip":
                     body = gzip.decompress(body)
+                elif encoding == "br":  # the SDK compresses with brotli when it is installed (WeasyPrint's fonttools brings it)
+                    import brotli
+
+                    body = brotli.decompress(body)
                 with collector.lock:
                     collector.bodies.append(body)
                 self.send_response(200)
