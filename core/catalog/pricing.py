@@ -40,6 +40,11 @@ PERCENT, AMOUNT = "percent", "amount"  # zone adjustment kinds (core.catalog.mod
 POSTCODES, RADIUS = "postcodes", "radius"  # zone kinds (core.catalog.models.ZoneKind)
 
 
+def plain(number: Decimal) -> str:
+    """A quantity or percent as people write it: ``10``, ``12.5`` (money keeps its cents)."""
+    return format(Decimal(number).normalize(), "f")
+
+
 def normalise_postcode(value: str) -> str:
     """Postcodes compare upper case without spaces (``sw1a 1aa`` is ``SW1A1AA``)."""
     return "".join((value or "").split()).upper()
@@ -59,7 +64,8 @@ class Tier:
 
     @property
     def band(self) -> str:
-        return f"{self.min_quantity}+" if self.max_quantity is None else f"{self.min_quantity}-{self.max_quantity}"
+        low = plain(self.min_quantity)
+        return f"{low}+" if self.max_quantity is None else f"{low}-{plain(self.max_quantity)}"
 
 
 @dataclass(frozen=True)
@@ -222,7 +228,7 @@ def price_line(item: Item, quantity: object, *, place: Place | None = None, zone
     if tier is not None:
         if tier.kind == PERCENT_OFF:
             unit = _adjusted(unit, PERCENT, -tier.value)
-            rules.append(Rule(VOLUME_TIER, f"Quantity {tier.band}: {tier.value}% off", unit))
+            rules.append(Rule(VOLUME_TIER, f"Quantity {tier.band}: {plain(tier.value)}% off", unit))
         else:
             unit = round_money(tier.value)
             rules.append(Rule(VOLUME_TIER, f"Quantity {tier.band}: {unit} a unit", unit))
@@ -230,7 +236,8 @@ def price_line(item: Item, quantity: object, *, place: Place | None = None, zone
     if zone is not None:
         unit = _adjusted(unit, zone.adjustment_kind, zone.adjustment)
         sign = "+" if zone.adjustment >= 0 else ""
-        how = f"{sign}{zone.adjustment}%" if zone.adjustment_kind == PERCENT else f"{sign}{zone.adjustment} a unit"
+        how = (f"{sign}{plain(zone.adjustment)}%" if zone.adjustment_kind == PERCENT
+               else f"{sign}{round_money(zone.adjustment)} a unit")
         rules.append(Rule(ZONE, f"Zone {zone.name}: {how}", unit))
     list_unit = unit
     if override_unit_price is not None:
