@@ -152,14 +152,13 @@ def _build_lines(lines: Sequence[LineInput], *, prop: Property | None = None,
         description = _text(line.description or (obj.name if obj is not None else ""), f"{field}.description",
                             limit=200, required=True)
         if obj is None:  # a line typed by hand: its price is the price, no catalogue rule applies
-            item = pricing.Item(kind="custom", id=None, name=description, unit_price=line.unit_price,  # type: ignore[arg-type]
-                                tax_rate=tax)
+            item = pricing.Item(kind="custom", id=None, name=description, unit_price=price, tax_rate=tax)
             priced = pricer.price(item, quantity, field_name=f"{field}.quantity")  # type: ignore[union-attr]
         else:
             item = replace(quoting.as_item(obj), tax_rate=round_money(tax))
             priced = pricer.price(item, quantity, place=place, field_name=f"{field}.quantity")  # type: ignore[union-attr]
-            if line.unit_price is not None and round_money(line.unit_price) != priced.unit_price:
-                priced = pricer.price(item, quantity, place=place, override_unit_price=line.unit_price,  # type: ignore[union-attr]
+            if line.unit_price is not None and round_money(price) != priced.unit_price:
+                priced = pricer.price(item, quantity, place=place, override_unit_price=price,  # type: ignore[union-attr]
                                       field_name=f"{field}.quantity")
         overridden = priced.overridden and actor is not None
         built.append(BookingLine(

@@ -10,9 +10,9 @@ from strawberry.types import Info
 from core.catalog import quoting
 from core.errors import ValidationFailed
 
-from ..context import actor_from_info
 from ..ids import MAX_ID_LENGTH, decode_id, decode_optional
 from ..pagination import CappedConnection
+from ..permissions import require_authenticated
 from .types import (
     LinePriceType,
     PriceZoneNode,
@@ -54,7 +54,8 @@ class CatalogQuery:
                                   "of their own properties.")
     def price_quote(self, info: Info, service_id: strawberry.ID, quantity: Decimal = Decimal("1"),
                     property_id: strawberry.ID | None = None) -> LinePriceType:
+        actor = require_authenticated(info)
         ref = item_ref(service_id, "serviceId")
-        priced = quoting.quote(actor=actor_from_info(info), ref=ref, quantity=quantity,
+        priced = quoting.quote(actor=actor, ref=ref, quantity=quantity,
                                property_id=decode_optional(property_id, "Property", "propertyId"))
         return LinePriceType.of(priced)

@@ -57,7 +57,7 @@ def test_service_line_gets_tier_and_zone_with_its_explanation(world, staff_actor
 
 
 def test_products_and_packages_are_lines_too(world, staff_actor):
-    cust, inner, outer, service = world
+    cust, _inner, outer, service = world
     product = catalog.product_create(actor=staff_actor, channel=G, sku="BAG", name="Bags", price=D("2.50"),
                                      tax_rate=D("0"))
     package = catalog.package_create(actor=staff_actor, channel=G, name="Deep clean", price=D("150"),
@@ -75,7 +75,7 @@ def test_products_and_packages_are_lines_too(world, staff_actor):
 
 
 def test_a_line_names_one_item_and_inactive_items_are_refused(world, staff_actor, published):
-    cust, inner, outer, service = world
+    cust, inner, _outer, service = world
     product = catalog.product_create(actor=staff_actor, channel=G, sku="OLD", name="Old", price=D("1"), active=False)
     published.clear()
     assert_refused(lambda: _create(staff_actor, cust, inner, [LineInput(service_id=service.pk, product_id=product.pk)]),
@@ -87,7 +87,7 @@ def test_a_line_names_one_item_and_inactive_items_are_refused(world, staff_actor
 
 
 def test_tax_inclusive_company_prices_lines_with_tax_inside(world, staff_actor):
-    cust, inner, outer, service = world
+    cust, _inner, outer, service = world
     company = get_company()
     company.tax_mode = "inclusive"
     company.save()
@@ -101,7 +101,7 @@ def test_tax_inclusive_company_prices_lines_with_tax_inside(world, staff_actor):
 
 
 def test_many_lines_total_to_the_cent(world, staff_actor):
-    cust, inner, outer, service = world
+    cust, _inner, outer, _service = world
     lines = [LineInput(description=f"Part {n}", unit_price=D(n * 37 % 1000) / 100 + D("0.05"),
                        quantity=D(n % 7 + 1) / 4, tax_rate=D("12.5")) for n in range(100)]
     booking = _create(staff_actor, cust, outer, lines)
@@ -114,7 +114,7 @@ def test_many_lines_total_to_the_cent(world, staff_actor):
 
 
 def test_a_price_sent_with_an_item_is_an_override_kept_with_who_and_when(world, staff, staff_actor):
-    cust, inner, outer, service = world
+    cust, inner, _outer, service = world
     booking = _create(staff_actor, cust, inner, [LineInput(service_id=service.pk, unit_price=D("99.999"))])
     line = booking.lines.get()
     assert (line.unit_price, line.list_unit_price, line.price_overridden_by_id) == (D("100.00"), D("120.00"),
@@ -131,7 +131,7 @@ def test_a_price_sent_with_an_item_is_an_override_kept_with_who_and_when(world, 
 
 
 def test_line_price_set_and_reset_with_history(world, staff, staff_actor, published):
-    cust, inner, outer, service = world
+    cust, inner, _outer, service = world
     booking = _create(staff_actor, cust, inner, [LineInput(service_id=service.pk)])
     line = booking.lines.get()
     published.clear()
@@ -154,7 +154,7 @@ def test_line_price_set_and_reset_with_history(world, staff, staff_actor, publis
 
 
 def test_line_price_set_refusals(world, staff_actor, published):
-    cust, inner, outer, service = world
+    cust, inner, _outer, service = world
     booking = _create(staff_actor, cust, inner, [LineInput(service_id=service.pk),
                                                  LineInput(description="Call-out", unit_price=D("30"))])
     item_line, custom_line = booking.lines.all()

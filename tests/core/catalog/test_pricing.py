@@ -78,7 +78,7 @@ def test_zone_precedence_priority_first_then_postcode_then_smaller_radius():
     place = Place(postcode="2000", latitude=SYDNEY[0], longitude=SYDNEY[1])
     urgent = Zone(id=9, name="Urgent", kind="radius", adjustment_kind="percent", adjustment=D("50"),
                   latitude=SYDNEY[0], longitude=SYDNEY[1], radius_km=D("100"), priority=1)
-    assert choose_zone(place, ZONES + (urgent,)) == urgent
+    assert choose_zone(place, (*ZONES, urgent)) == urgent
     assert choose_zone(place, ZONES) == CBD  # equal priorities: a postcode list is more specific
     assert choose_zone(place, (METRO, NEAR)) == NEAR  # then the smaller radius
     twin = Zone(id=4, name="Twin", kind="postcodes", adjustment_kind="percent", adjustment=D("1"),
