@@ -134,10 +134,10 @@ WRITES = {
 }
 
 
-@pytest.mark.parametrize("role", ["customer", "fieldworker"])
+@pytest.mark.parametrize("role", ["customer", "fieldworker", "anonymous"])
 @pytest.mark.parametrize("name", sorted(WRITES))
 def test_only_staff_write_the_catalogue_over_http(priced, role, name):
-    user = priced.cust_a.user if role == "customer" else priced.fw_a.user
+    user = {"customer": priced.cust_a.user, "fieldworker": priced.fw_a.user, "anonymous": None}[role]
     query = WRITES[name]
     if query == "SET_TIERS":
         query = (f'mutation {{ setVolumeTiers(itemId: "{gid("Service", priced.service.pk)}", tiers: []) '
@@ -270,3 +270,18 @@ def test_booking_line_pricing_fields_add_no_query_per_line(world, django_assert_
     with django_assert_num_queries(2):  # the bookings, and every line of them at once
         result = run(world.staff, query)
     assert len(result["data"]["bookings"]["edges"]) == 5
+
+
+def test_who_sees_which_products_and_zones(priced):
+    for sku, active in (("ON", True), ("OFF", False)):
+        catalog.product_create(actor=priced.staff, channel=Channel.SYSTEM, sku=sku, name=sku, price=D("1"),
+                               active=active)
+    query = "{ products(first: 10) { edges { node { sku } } } priceZones { name } }"
+    seen = {}
+    for role, user in (("staff", priced.staff.user), ("customer", priced.cust_a.user),
+                       ("fieldworker", priced.fw_a.user), ("anonymous", None)):
+        data = post(user, query)["data"]
+        seen[role] = ([edge["node"]["sku"] for edge in data["products"]["edges"]],
+                      [zone["name"] for zone in data["priceZones"]])
+    assert seen == {"staff": (["OFF", "ON"], ["CBD"]), "customer": (["ON"], []), "fieldworker": (["ON"], []),
+                    "anonymous": ([], [])}
