@@ -168,7 +168,7 @@ class PriceZone(models.Model):
 
 class CatalogLog(models.Model):
     """Append-only history of the catalogue: what was created or changed, by whom, through what.
-    Written with its event by ``core.catalog.history.record`` only."""
+    Written with its event by ``core.catalog.catalog_log.record`` only."""
 
     at = models.DateTimeField(default=timezone.now)
     entity = models.CharField(max_length=20)  # service, category, product, package, tiers, zone

@@ -1,7 +1,7 @@
 """Writes for the catalogue: services, categories, products, packages, volume tiers, price zones.
 
 Each write checks first (``DomainError``), then changes, then appends a ``CatalogLog`` row whose
-``CatalogChanged`` event leaves after commit (``core.catalog.history``). Staff only."""
+``CatalogChanged`` event leaves after commit (``core.catalog.catalog_log``). Staff only."""
 
 from __future__ import annotations
 
@@ -17,7 +17,7 @@ from core.actors import Actor, Channel
 from core.errors import DomainError, NotFound, PermissionDenied, ValidationFailed
 from core.money import round_money
 
-from . import history
+from . import catalog_log
 from .models import (
     AdjustmentKind,
     PackageItem,
@@ -73,7 +73,7 @@ def service_create(*, actor: Actor, channel: Channel, name: str, price: Decimal,
                      "description": description, "category_id": category_id, "active": active})
     with transaction.atomic():
         service = Service.objects.create(**values)
-        history.record("service", service.pk, actor=actor, channel=channel, action="created")
+        catalog_log.record("service", service.pk, actor=actor, channel=channel, action="created")
     return service
 
 
@@ -101,7 +101,7 @@ def category_create(*, actor: Actor, channel: Channel, name: str, position: int 
         raise DomainError("duplicate", "A category with that name exists.", field="name")
     with transaction.atomic():
         category = ServiceCategory.objects.create(name=name, position=position)
-        history.record("category", category.pk, actor=actor, channel=channel, action="created")
+        catalog_log.record("category", category.pk, actor=actor, channel=channel, action="created")
     return category
 
 
@@ -139,7 +139,7 @@ def _save_changes(entity: str, obj: Any, values: dict[str, Any], *, actor: Actor
         obj.save(update_fields=[obj._meta.get_field(key).name for key in diff])
     diff.update(extra or {})
     if diff:
-        history.record(entity, obj.pk, actor=actor, channel=channel, action="updated", changes=diff)
+        catalog_log.record(entity, obj.pk, actor=actor, channel=channel, action="updated", changes=diff)
     return diff
 
 
@@ -201,7 +201,7 @@ def product_create(*, actor: Actor, channel: Channel, sku: str, name: str, price
                              "description": description, "active": active})
     with transaction.atomic():
         product = Product.objects.create(**values)
-        history.record("product", product.pk, actor=actor, channel=channel, action="created")
+        catalog_log.record("product", product.pk, actor=actor, channel=channel, action="created")
     return product
 
 
@@ -270,7 +270,7 @@ def package_create(*, actor: Actor, channel: Channel, name: str, price: Decimal,
         for item in built:
             item.package = package
         PackageItem.objects.bulk_create(built)
-        history.record("package", package.pk, actor=actor, channel=channel, action="created",
+        catalog_log.record("package", package.pk, actor=actor, channel=channel, action="created",
                        changes={"items": ([], [_item_summary(item) for item in built])})
     return package
 
@@ -363,7 +363,7 @@ def tiers_set(*, actor: Actor, channel: Channel, tiers: Sequence[TierInput], ser
         for row in rows:
             setattr(row, key, item)
         VolumeTier.objects.bulk_create(rows)
-        history.record(key, item.pk, actor=actor, channel=channel, action="tiers_set",
+        catalog_log.record(key, item.pk, actor=actor, channel=channel, action="tiers_set",
                        changes={"tiers": (before, after)})
     return rows
 
@@ -435,7 +435,7 @@ def zone_create(*, actor: Actor, channel: Channel, name: str, kind: str, adjustm
                           "adjustment": adjustment, "priority": priority, "active": active})
     with transaction.atomic():
         zone = PriceZone.objects.create(**values)
-        history.record("zone", zone.pk, actor=actor, channel=channel, action="created")
+        catalog_log.record("zone", zone.pk, actor=actor, channel=channel, action="created")
     return zone
 
 
@@ -460,6 +460,6 @@ def zone_delete(*, actor: Actor, channel: Channel, zone_id: int) -> None:
         zone = PriceZone.objects.select_for_update().filter(pk=zone_id).first()
         if zone is None:
             raise NotFound("zone")
-        history.record("zone", zone.pk, actor=actor, channel=channel, action="deleted",
+        catalog_log.record("zone", zone.pk, actor=actor, channel=channel, action="deleted",
                        changes={"name": (zone.name, None)})
         zone.delete()

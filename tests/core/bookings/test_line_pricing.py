@@ -6,6 +6,8 @@ from datetime import timedelta
 from decimal import Decimal as D
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from core.actors import Actor, Channel
@@ -176,3 +178,22 @@ def test_line_price_set_refusals(world, staff_actor, published):
     services.booking_cancel(actor=staff_actor, channel=G, booking_id=booking.pk, reason="gone", waive_fee=True)
     published.clear()
     assert_refused(call(), "not_open", published=published)
+
+
+def test_pricing_lines_costs_the_same_queries_for_one_line_or_a_hundred(world, staff_actor):
+    """The engine's inputs are read once per booking: the company, the zones, and each kind of item
+    with its tiers or contents. (Writes are not counted: SQLite splits a long bulk INSERT in batches.)"""
+    cust, inner, _outer, service = world
+    product = catalog.product_create(actor=staff_actor, channel=G, sku="BAG", name="Bags", price=D("2.50"))
+    package = catalog.package_create(actor=staff_actor, channel=G, name="Deep clean", price=D("150"),
+                                     items=[PackageItemInput(service_id=service.pk)])
+    kinds = [LineInput(service_id=service.pk), LineInput(product_id=product.pk), LineInput(package_id=package.pk)]
+    _create(staff_actor, cust, inner, kinds)  # first-use reads (the booking counter) are not the lines' cost
+    counts = []
+    for copies in (1, 33):
+        lines = kinds * copies
+        with CaptureQueriesContext(connection) as captured:
+            booking = _create(staff_actor, cust, inner, lines)
+        assert booking.lines.count() == len(lines)
+        counts.append(sum(query["sql"].lstrip().upper().startswith("SELECT") for query in captured.captured_queries))
+    assert counts[0] == counts[1], counts
