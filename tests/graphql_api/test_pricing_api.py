@@ -285,3 +285,18 @@ def test_who_sees_which_products_and_zones(priced):
                       [zone["name"] for zone in data["priceZones"]])
     assert seen == {"staff": (["OFF", "ON"], ["CBD"]), "customer": (["ON"], []), "fieldworker": (["ON"], []),
                     "anonymous": ([], [])}
+
+
+def test_tax_mode_is_a_company_setting_that_quotes_follow(priced):
+    staff = priced.staff.user
+    done = post(staff, f"""mutation {{ updateCompanySettings(input: {{taxMode: INCLUSIVE}}) {{
+        settings {{ taxMode }} {ERRORS} }} }}""")["data"]["updateCompanySettings"]
+    assert done == {"settings": {"taxMode": "INCLUSIVE"}, "errors": []}
+    quote = post(staff, QUOTE, s=gid("Service", priced.service.pk), q="1")["data"]["priceQuote"]
+    assert (quote["taxInclusive"], quote["amount"], quote["net"], quote["tax"], quote["total"]) == (
+        True, "120.00", "109.09", "10.91", "120.00")
+    before = db_state()
+    refused = post(priced.cust_a.user, """mutation { updateCompanySettings(input: {taxMode: EXCLUSIVE}) {
+        errors { code } } }""")["data"]["updateCompanySettings"]
+    assert refused["errors"] == [{"code": "forbidden"}]
+    assert db_state() == before
