@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import time, timedelta
 from decimal import Decimal as D
 
 import pytest
@@ -11,7 +11,7 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from core.actors import Actor, Channel
-from core.bookings import services
+from core.bookings import series, services
 from core.bookings.models import BookingEvent, BookingLine
 from core.bookings.services import LineInput
 from core.catalog import pricing
@@ -197,3 +197,20 @@ def test_pricing_lines_costs_the_same_queries_for_one_line_or_a_hundred(world, s
         assert booking.lines.count() == len(lines)
         counts.append(sum(query["sql"].lstrip().upper().startswith("SELECT") for query in captured.captured_queries))
     assert counts[0] == counts[1], counts
+
+
+def test_a_series_sells_products_and_packages_in_every_occurrence(world, staff_actor):
+    cust, inner, _outer, service = world
+    product = catalog.product_create(actor=staff_actor, channel=G, sku="BAG", name="Bags", price=D("2.50"))
+    package = catalog.package_create(actor=staff_actor, channel=G, name="Deep clean", price=D("150"),
+                                     items=[PackageItemInput(service_id=service.pk, quantity=D("2"))])
+    result = series.series_create(
+        actor=staff_actor, channel=G, customer_id=cust.pk, property_id=inner.pk, rule="FREQ=WEEKLY;COUNT=2",
+        start_date=(timezone.now() + timedelta(days=3)).date(), start_time=time(9),
+        lines=[LineInput(product_id=product.pk, quantity=D("2")), LineInput(package_id=package.pk)])
+    assert len(result.created) == 2
+    for booking in result.created:
+        lines = list(booking.lines.all())
+        assert [(line.product_id, line.package_id, line.unit_price) for line in lines] == [
+            (product.pk, None, D("3.00")), (None, package.pk, D("180.00"))]  # the CBD zone: +20 %
+        assert booking.scheduled_end - booking.scheduled_start == timedelta(minutes=120)  # the package's work
