@@ -10,7 +10,8 @@ from django.db import models
 from core.accounts.models import Role
 from core.actors import ActorKind, Channel
 from core.bookings.models import AssignmentStatus, BookingSource, BookingStatus
-from core.company.models import FeeType
+from core.catalog.models import AdjustmentKind, TierKind, ZoneKind
+from core.company.models import FeeType, TaxMode
 from core.crm.models import DeliveryStatus as ReplyDeliveryStatus
 from core.crm.models import InquiryAction, InquiryKind, InquiryStatus, LeadSourceDoor, LeadStatus
 from core.notifications.models import DeliveryChannel, DeliveryStatus
@@ -27,6 +28,10 @@ AssignmentStatusEnum = _mirror(AssignmentStatus, "AssignmentStatus", "A fieldwor
 BookingSourceEnum = _mirror(BookingSource, "BookingSource", "How a booking came in.")
 FieldworkerStatusEnum = _mirror(FieldworkerStatus, "FieldworkerStatus", "Whether a fieldworker can take jobs.")
 FeeTypeEnum = _mirror(FeeType, "CancellationFeeType", "How the cancellation fee is computed.")
+TaxModeEnum = _mirror(TaxMode, "TaxMode", "Whether prices include tax or have it added.")
+TierKindEnum = _mirror(TierKind, "VolumeTierKind", "How a volume tier changes the price.")
+ZoneKindEnum = _mirror(ZoneKind, "PriceZoneKind", "How a price zone is drawn.")
+AdjustmentKindEnum = _mirror(AdjustmentKind, "PriceAdjustmentKind", "How a price zone changes the price.")
 RoleEnum = _mirror(Role, "Role", "What a user account is for.")
 ChannelEnum = _mirror(Channel, "Channel", "Through what a change was made.")
 ActorKindEnum = _mirror(ActorKind, "ActorKind", "Who made a change.")

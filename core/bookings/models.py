@@ -10,7 +10,8 @@ from django.utils import timezone
 
 from core import rawsql
 from core.actors import ActorKind, Channel
-from core.money import ZERO, percent_of, round_money
+from core.catalog.pricing import LineAmounts, line_amounts
+from core.money import ZERO
 
 
 class BookingStatus(models.TextChoices):
@@ -166,6 +167,19 @@ class BookingLine(models.Model):
     unit_price = models.DecimalField(max_digits=10, decimal_places=2)
     tax_rate = models.DecimalField(max_digits=5, decimal_places=2, default=Decimal("0"))
     position = models.PositiveSmallIntegerField(default=0)
+    product = models.ForeignKey("catalog.Product", null=True, blank=True, on_delete=models.PROTECT,
+                                related_name="+")
+    package = models.ForeignKey("catalog.ServicePackage", null=True, blank=True, on_delete=models.PROTECT,
+                                related_name="+")
+    # how the line was priced (core.catalog.pricing): the tax mode it was priced in, the engine's unit
+    # price (null for a line with no catalogue item) and the rules that made it
+    tax_inclusive = models.BooleanField(default=False)
+    list_unit_price = models.DecimalField(max_digits=10, decimal_places=2, null=True, blank=True)
+    pricing = models.JSONField(default=list, blank=True)
+    # a staff override of the unit price: who and when (decision 0804); null when not overridden
+    price_overridden_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
+                                            on_delete=models.SET_NULL, related_name="+")
+    price_overridden_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["position", "id"]
@@ -178,16 +192,26 @@ class BookingLine(models.Model):
         return f"{self.quantity} x {self.description}"
 
     @property
+    def amounts(self) -> LineAmounts:
+        """Net, tax and total by the one rule of ``core.catalog.pricing`` (decisions 0121, 0800)."""
+        return line_amounts(self.quantity, self.unit_price, self.tax_rate, tax_inclusive=self.tax_inclusive)
+
+    @property
     def subtotal(self) -> Decimal:
-        return round_money(self.quantity * self.unit_price)
+        """Before tax."""
+        return self.amounts.net
 
     @property
     def tax(self) -> Decimal:
-        return percent_of(self.subtotal, self.tax_rate)
+        return self.amounts.tax
 
     @property
     def total(self) -> Decimal:
-        return self.subtotal + self.tax
+        return self.amounts.total
+
+    @property
+    def price_overridden(self) -> bool:
+        return self.price_overridden_at is not None
 
 
 class AssignmentStatus(models.TextChoices):

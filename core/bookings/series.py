@@ -158,6 +158,7 @@ def _lines(series: BookingSeries) -> list[booking_services.LineInput]:
             unit_price=Decimal(item["unit_price"]) if item.get("unit_price") is not None else None,
             description=item.get("description") or "",
             tax_rate=Decimal(item["tax_rate"]) if item.get("tax_rate") is not None else None,
+            product_id=item.get("product_id"), package_id=item.get("package_id"),
         ))
     return out
 
@@ -191,9 +192,8 @@ def series_create(*, actor: Actor, channel: Channel, customer_id: int, rule: str
     if not isinstance(start_time, time):
         raise ValidationFailed("startTime", "A time like 09:00 is required.", code="invalid_time")
     if duration_minutes is None:
-        built = booking_services._build_lines(lines)
-        duration_minutes = sum(int(line.service.duration_minutes * line.quantity) for line in built
-                               if line.service) or 60
+        built = booking_services._build_lines(lines, prop=prop)
+        duration_minutes = sum(booking_services.line_minutes(line) for line in built) or 60
     if not 5 <= duration_minutes <= 24 * 60:
         raise ValidationFailed("durationMinutes", "Between 5 minutes and 24 hours.", code="out_of_range")
     if len(set(fieldworker_ids)) > 20:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import zoneinfo
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -19,7 +19,7 @@ from django.utils import timezone
 from core import events, rawsql
 from core.accounts.models import User
 from core.actors import Actor, Channel
-from core.catalog.models import Service
+from core.catalog import pricing, quoting
 from core.company.selectors import get_company
 from core.company.services import next_number
 from core.crm.models import Customer, Property
@@ -48,11 +48,16 @@ MAX_QUANTITY = Decimal("10000")
 
 @dataclass(frozen=True)
 class LineInput:
+    """One line to price: a service, product or package (or none: then ``unit_price`` is required).
+    ``unit_price`` for a catalogue item overrides its list price (staff)."""
+
     service_id: int | None = None
     quantity: Decimal = Decimal("1")
     unit_price: Decimal | None = None
     description: str = ""
     tax_rate: Decimal | None = None
+    product_id: int | None = None
+    package_id: int | None = None
 
 
 # --- input cleaning -----------------------------------------------------------------------------
@@ -109,45 +114,105 @@ def _check_window(start: datetime, end: datetime) -> None:
         raise ValidationFailed("scheduledEnd", "A booking lasts at most 14 days.", code="too_long")
 
 
-def _build_lines(lines: Sequence[LineInput]) -> list[BookingLine]:
+def _build_lines(lines: Sequence[LineInput], *, prop: Property | None = None,
+                 actor: Actor | None = None) -> list[BookingLine]:
+    """Price each line with the catalogue's engine (``core.catalog.pricing``) at the booking's property.
+    A unit price sent for a catalogue item that differs from its list price is a staff override,
+    kept with ``actor`` and the time (decision 0804); a line without an item is priced as typed."""
     if len(lines) > MAX_LINES:
         raise ValidationFailed("lines", f"At most {MAX_LINES} lines.", code="too_many")
-    service_ids = {line.service_id for line in lines if line.service_id is not None}
-    services = {s.pk: s for s in Service.objects.filter(pk__in=service_ids)}
+    refs = [_item_ref(line, f"lines.{position}") for position, line in enumerate(lines)]
+    found = quoting.load_items(ref for ref in refs if ref is not None)
+    pricer = quoting.Pricer() if lines else None
+    place = quoting.place_of(prop)
+    now = timezone.now()
     built = []
-    for position, line in enumerate(lines):
+    for position, (line, ref) in enumerate(zip(lines, refs, strict=True)):
         field = f"lines.{position}"
-        service = None
-        if line.service_id is not None:
-            service = services.get(line.service_id)
-            if service is None:
-                raise NotFound("service", field=f"{field}.serviceId")
-            if not service.active:
-                raise DomainError("service_inactive", f"{service.name} is not offered.", field=f"{field}.serviceId")
+        obj = found.get(ref) if ref is not None else None
+        if ref is not None:
+            if obj is None:
+                raise NotFound(ref.kind, field=f"{field}.{ref.kind}Id")
+            if not obj.active:
+                raise DomainError(f"{ref.kind}_inactive", f"{obj.name} is not offered.", field=f"{field}.{ref.kind}Id")
         quantity = _decimal(line.quantity, f"{field}.quantity")
         if quantity <= 0 or quantity > MAX_QUANTITY:
             raise ValidationFailed(f"{field}.quantity", "Quantity must be above 0 and at most 10,000.",
                                    code="invalid_quantity")
-        if line.unit_price is None and service is None:
+        if line.unit_price is None and obj is None:
             raise ValidationFailed(f"{field}.unitPrice", "A line without a service needs a price.", code="required")
-        price = _decimal(line.unit_price if line.unit_price is not None else service.price, f"{field}.unitPrice")
-        if price < 0 or price > Decimal("99999999"):
-            raise ValidationFailed(f"{field}.unitPrice", "A price is not negative.", code="invalid_price")
-        tax = line.tax_rate if line.tax_rate is not None else (service.tax_rate if service else Decimal("0"))
+        if line.unit_price is not None:
+            price = _decimal(line.unit_price, f"{field}.unitPrice")
+            if price < 0 or price > Decimal("99999999"):
+                raise ValidationFailed(f"{field}.unitPrice", "A price is not negative.", code="invalid_price")
+        tax = line.tax_rate if line.tax_rate is not None else (obj.tax_rate if obj is not None else Decimal("0"))
         tax = _decimal(tax, f"{field}.taxRate")
         if not 0 <= tax <= 100:
             raise ValidationFailed(f"{field}.taxRate", "A tax rate is between 0 and 100.", code="out_of_range")
-        description = _text(line.description or (service.name if service else ""), f"{field}.description",
+        description = _text(line.description or (obj.name if obj is not None else ""), f"{field}.description",
                             limit=200, required=True)
-        built.append(BookingLine(service=service, description=description, quantity=round_money(quantity),
-                                 unit_price=round_money(price), tax_rate=round_money(tax),
-                                 position=position))
+        if obj is None:  # a line typed by hand: its price is the price, no catalogue rule applies
+            item = pricing.Item(kind="custom", id=None, name=description, unit_price=price, tax_rate=tax)
+            priced = pricer.price(item, quantity, field_name=f"{field}.quantity")  # type: ignore[union-attr]
+        else:
+            item = replace(quoting.as_item(obj), tax_rate=round_money(tax))
+            priced = pricer.price(item, quantity, place=place, field_name=f"{field}.quantity")  # type: ignore[union-attr]
+            if line.unit_price is not None and round_money(price) != priced.unit_price:
+                priced = pricer.price(item, quantity, place=place, override_unit_price=price,  # type: ignore[union-attr]
+                                      field_name=f"{field}.quantity")
+        overridden = priced.overridden and actor is not None
+        built.append(BookingLine(
+            service=obj if ref is not None and ref.kind == "service" else None,
+            product=obj if ref is not None and ref.kind == "product" else None,
+            package=obj if ref is not None and ref.kind == "package" else None,
+            description=description, quantity=priced.quantity, unit_price=priced.unit_price,
+            tax_rate=priced.tax_rate, tax_inclusive=priced.tax_inclusive, position=position,
+            list_unit_price=priced.list_unit_price if obj is not None else None,
+            pricing=priced.explanation() if obj is not None else [],
+            price_overridden_by=actor.user if overridden else None,  # type: ignore[union-attr]
+            price_overridden_at=now if overridden else None))
     return built
+
+
+def line_minutes(line: BookingLine) -> int:
+    """How long a line's work takes: its service's duration, or a package's services', times the quantity."""
+    if line.service is not None:
+        return int(line.service.duration_minutes * line.quantity)
+    if line.package is not None:
+        return int(sum(entry.service.duration_minutes * entry.quantity for entry in line.package.items.all()
+                       if entry.service is not None) * line.quantity)
+    return 0
+
+
+def _item_ref(line: LineInput, field: str) -> quoting.ItemRef | None:
+    given = [(kind, pk) for kind, pk in (("service", line.service_id), ("product", line.product_id),
+                                         ("package", line.package_id)) if pk is not None]
+    if len(given) > 1:
+        raise ValidationFailed(f"{field}.serviceId", "A line sells one service, product or package.",
+                               code="invalid")
+    return quoting.ItemRef(*given[0]) if given else None
+
+
+def _keep_overrides(current: Sequence[BookingLine], built: Sequence[BookingLine]) -> None:
+    """A resent line that still carries an earlier override keeps who made it and when."""
+    for old, new in zip(current, built, strict=False):
+        if (old.price_overridden_at is not None and new.price_overridden_at is not None
+                and _item_of(old) == _item_of(new) and old.unit_price == new.unit_price):
+            new.price_overridden_by_id, new.price_overridden_at = old.price_overridden_by_id, old.price_overridden_at
+
+
+def _item_of(line: BookingLine) -> tuple:
+    return (line.service_id, line.product_id, line.package_id)
 
 
 def _summary(line: BookingLine) -> str:
     """A line as the history shows it; every priced field is in it, so any change shows."""
-    return f"{line.quantity} x {line.description} @ {line.unit_price} +{line.tax_rate}% tax"
+    text = f"{line.quantity} x {line.description} @ {line.unit_price} +{line.tax_rate}% tax"
+    if line.tax_inclusive:
+        text = text.replace("% tax", "% tax included")
+    if line.price_overridden_at is not None:
+        text += f" (price set by staff, list {line.list_unit_price})"
+    return text
 
 
 def _locked(booking_id: int, actor: Actor) -> Booking:
@@ -180,9 +245,9 @@ def booking_create(*, actor: Actor, channel: Channel, customer_id: int, schedule
     tz_name = zones.zone_name(time_zone=time_zone, prop=prop, company=company)
     tz = _zone(tz_name)
     start = _aware(scheduled_start, tz, "scheduledStart")
-    built = _build_lines(lines)
+    built = _build_lines(lines, prop=prop, actor=actor)
     if scheduled_end is None:
-        minutes = sum(int(line.service.duration_minutes * line.quantity) for line in built if line.service) or 60
+        minutes = sum(line_minutes(line) for line in built) or 60
         end = start + timedelta(minutes=minutes)
     else:
         end = _aware(scheduled_end, tz, "scheduledEnd")
@@ -257,14 +322,20 @@ def booking_update(*, actor: Actor, channel: Channel, booking_id: int, lines: Se
             if not 1 <= changes["workers_required"] <= 20:
                 raise ValidationFailed("workersRequired", "Between 1 and 20 fieldworkers.", code="out_of_range")
             new["workers_required"] = changes["workers_required"]
-        built = _build_lines(lines) if lines is not None else None
+        if lines is not None:
+            place = booking.property if "property_id" not in new else (
+                Property.objects.filter(pk=new["property_id"]).first() if new["property_id"] else None)
+            built = _build_lines(lines, prop=place, actor=actor)
+        else:
+            built = None
 
         diff = {key: (getattr(booking, key), value) for key, value in new.items() if getattr(booking, key) != value}
         if built is not None:
             current = list(booking.lines.all())
+            _keep_overrides(current, built)
             before = [_summary(line) for line in current]
             after = [_summary(line) for line in built]
-            if before != after or [line.service_id for line in current] != [line.service_id for line in built]:
+            if before != after or [_item_of(line) for line in current] != [_item_of(line) for line in built]:
                 diff["lines"] = (before, after)
         if not diff:
             return booking
@@ -282,6 +353,46 @@ def booking_update(*, actor: Actor, channel: Channel, booking_id: int, lines: Se
         history.record(booking, actor=actor, channel=channel, action="updated", changes=diff,
                        event=events.BookingUpdated, changed=tuple(sorted(diff)))
     return booking
+
+
+def booking_line_price_set(*, actor: Actor, channel: Channel, booking_id: int, line_id: int,
+                           unit_price: Decimal | None) -> BookingLine:
+    """Staff set a line's unit price over its list price, or give it back (``unit_price=None``).
+    Who and when are kept on the line and the change goes on the timeline (decision 0804)."""
+    with transaction.atomic():
+        booking = _locked(booking_id, actor)
+        policy.ensure_staff(actor)
+        if not booking.is_open:
+            raise DomainError("not_open", "A closed booking cannot be edited.")
+        line = BookingLine.objects.select_for_update().filter(pk=line_id, booking=booking).first()
+        if line is None:
+            raise NotFound("line", field="lineId")
+        if line.list_unit_price is None:
+            raise DomainError("no_list_price", "A line typed by hand has no list price; edit the line instead.",
+                              field="lineId")
+        rules = [rule for rule in line.pricing if rule.get("code") != pricing.OVERRIDE]
+        if unit_price is None:
+            new_price, by, at = line.list_unit_price, None, None
+        else:
+            new_price = pricing.decimal_in(unit_price, "unitPrice", lo=Decimal("0"), hi=pricing.MAX_PRICE,
+                                           code="invalid_price")
+            by, at = actor.user, timezone.now()
+            rules.append(pricing.Rule(pricing.OVERRIDE, f"Price set by staff: {new_price} "
+                                      f"(list {line.list_unit_price})", new_price).as_dict())
+        if new_price == line.unit_price and (at is None) == (line.price_overridden_at is None):
+            return line
+        before = _summary(line)
+        old_price = line.unit_price
+        line.unit_price, line.price_overridden_by, line.price_overridden_at, line.pricing = new_price, by, at, rules
+        line.save(update_fields=["unit_price", "price_overridden_by", "price_overridden_at", "pricing"])
+        booking.save_columns()
+        history.record(booking, actor=actor, channel=channel,
+                       action="line_price_set" if unit_price is not None else "line_price_reset",
+                       changes={"lines": ([before], [_summary(line)]), f"lines.{line.position}.unit_price": (
+                           old_price, new_price)},
+                       data={"line_id": line.pk, "list_unit_price": line.list_unit_price},
+                       event=events.BookingUpdated, changed=("lines",))
+    return line
 
 
 # --- status -------------------------------------------------------------------------------------

@@ -1,10 +1,10 @@
 from django.contrib import admin
 from django.db.models import Count
 
-from core.service_admin import CHANNEL, ServiceAdmin
+from core.service_admin import CHANNEL, ReadOnlyAdmin, ReadOnlyInline, ServiceAdmin, service_action
 
 from . import services
-from .models import Service, ServiceCategory
+from .models import CatalogLog, PackageItem, PriceZone, Product, Service, ServiceCategory, ServicePackage, VolumeTier
 
 SERVICE_FIELDS = ["name", "category", "description", "duration_minutes", "price", "tax_rate", "active"]
 
@@ -30,6 +30,14 @@ class ServiceCategoryAdmin(ServiceAdmin):
                                         **{key: data[key] for key in changed if key in ("name", "position")})
 
 
+class TierInline(ReadOnlyInline):
+    """Volume tiers are set as a whole (``tiers_set``: no overlaps), through GraphQL ``setVolumeTiers``."""
+
+    model = VolumeTier
+    fields = ["min_quantity", "max_quantity", "kind", "value"]
+    readonly_fields = fields
+
+
 @admin.register(Service)
 class CatalogServiceAdmin(ServiceAdmin):
     list_display = ["name", "category", "duration_minutes", "price", "tax_rate", "active"]
@@ -37,6 +45,7 @@ class CatalogServiceAdmin(ServiceAdmin):
     search_fields = ["name", "description"]
     list_select_related = ["category"]
     fields = SERVICE_FIELDS
+    inlines = [TierInline]
 
     @staticmethod
     def _values(data: dict, keys) -> dict:
@@ -50,3 +59,86 @@ class CatalogServiceAdmin(ServiceAdmin):
             return services.service_create(actor=actor, channel=CHANNEL, **self._values(data, SERVICE_FIELDS))
         return services.service_update(actor=actor, channel=CHANNEL, service_id=pk,
                                        **self._values(data, [key for key in changed if key in SERVICE_FIELDS]))
+
+
+PRODUCT_FIELDS = ["sku", "name", "description", "price", "tax_rate", "active"]
+
+
+@admin.register(Product)
+class ProductAdmin(ServiceAdmin):
+    list_display = ["sku", "name", "price", "tax_rate", "active"]
+    list_filter = ["active"]
+    search_fields = ["sku", "name"]
+    fields = PRODUCT_FIELDS
+    inlines = [TierInline]
+
+    def write(self, request, *, actor, pk, data, changed):
+        if pk is None:
+            return services.product_create(actor=actor, channel=CHANNEL, **{key: data[key] for key in PRODUCT_FIELDS})
+        return services.product_update(actor=actor, channel=CHANNEL, product_id=pk,
+                                       **{key: data[key] for key in changed if key in PRODUCT_FIELDS})
+
+
+class PackageItemInline(ReadOnlyInline):
+    model = PackageItem
+    fields = ["service", "product", "quantity"]
+    readonly_fields = fields
+
+
+PACKAGE_FIELDS = ["name", "description", "price", "tax_rate", "active"]
+
+
+@admin.register(ServicePackage)
+class ServicePackageAdmin(ServiceAdmin):
+    """Name, price, tax and active here; a package's contents are given with it through GraphQL
+    (``createServicePackage`` / ``updateServicePackage``), so a package is not added here."""
+
+    list_display = ["name", "price", "tax_rate", "active"]
+    list_filter = ["active"]
+    search_fields = ["name"]
+    fields = PACKAGE_FIELDS
+    inlines = [PackageItemInline]
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def write(self, request, *, actor, pk, data, changed):
+        return services.package_update(actor=actor, channel=CHANNEL, package_id=pk,
+                                       **{key: data[key] for key in changed if key in PACKAGE_FIELDS})
+
+
+ZONE_FIELDS = ["name", "kind", "postcodes", "latitude", "longitude", "radius_km", "adjustment_kind", "adjustment",
+               "priority", "active"]
+
+
+@admin.register(PriceZone)
+class PriceZoneAdmin(ServiceAdmin):
+    list_display = ["name", "kind", "adjustment_kind", "adjustment", "priority", "active"]
+    list_filter = ["active", "kind"]
+    search_fields = ["name"]
+    fields = ZONE_FIELDS
+    actions = ["delete_zones"]
+
+    def write(self, request, *, actor, pk, data, changed):
+        values = {key: data[key] for key in ZONE_FIELDS}
+        values["postcodes"] = values["postcodes"] or []
+        if pk is None:
+            return services.zone_create(actor=actor, channel=CHANNEL, **values)
+        return services.zone_update(actor=actor, channel=CHANNEL, zone_id=pk,
+                                    **{key: values[key] for key in changed if key in ZONE_FIELDS})
+
+    def get_actions(self, request):
+        actions = super().get_actions(request)
+        actions.pop("delete_selected", None)
+        return actions
+
+    @admin.action(description="Delete the selected zones (lines already priced keep their prices)")
+    def delete_zones(self, request, queryset):
+        service_action(request, queryset, lambda actor, pk: services.zone_delete(
+            actor=actor, channel=CHANNEL, zone_id=pk), "zones deleted", admin_obj=self)
+
+
+@admin.register(CatalogLog)
+class CatalogLogAdmin(ReadOnlyAdmin):
+    list_display = ["at", "entity", "entity_id", "action", "actor_label", "channel"]
+    list_filter = ["entity", "action", "channel"]

@@ -17,6 +17,7 @@ class CompanyAdmin(ServiceAdmin):
         ("Financial settings: cancellation fee", {"fields": (
             "cancellation_fee_type", "cancellation_fee_amount", "cancellation_notice_hours",
             "reschedule_notice_hours")}),
+        ("Financial settings: tax", {"fields": ("tax_mode",)}),
         ("Fieldworker permissions", {"fields": ("fieldworkers_may_decline", "fieldworkers_may_cancel")}),
     )
     formfield_overrides = {models.URLField: {"assume_scheme": "https"}}

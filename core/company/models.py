@@ -24,6 +24,11 @@ class FeeType(models.TextChoices):
     PERCENT = "percent", "Percentage of the booking total"
 
 
+class TaxMode(models.TextChoices):
+    EXCLUSIVE = "exclusive", "Prices exclude tax: tax is added on top"
+    INCLUSIVE = "inclusive", "Prices include tax: tax is the part of the price"
+
+
 class Company(models.Model):
     """The business. There is exactly one row (pk=1); use :func:`core.company.selectors.get_company`."""
 
@@ -57,6 +62,9 @@ class Company(models.Model):
     )
     reschedule_notice_hours = models.PositiveIntegerField(
         default=24, help_text="Customers may move a booking until this many hours before it starts.")
+    tax_mode = models.CharField(
+        max_length=10, choices=TaxMode.choices, default=TaxMode.EXCLUSIVE,
+        help_text="Whether catalogue and line prices include tax. A line keeps the mode it was priced in.")
 
     # Fieldworker permissions
     fieldworkers_may_decline = models.BooleanField(default=True)

@@ -27,7 +27,7 @@ EDITABLE = {
     "name", "time_zone", "currency", "email", "phone", "website", "address",
     "customers_may_cancel", "customers_may_reschedule", "cancellation_fee_type", "cancellation_fee_amount",
     "cancellation_notice_hours", "reschedule_notice_hours",
-    "fieldworkers_may_decline", "fieldworkers_may_cancel",
+    "fieldworkers_may_decline", "fieldworkers_may_cancel", "tax_mode",
 }
 MAX_ADDRESS = 1000
 

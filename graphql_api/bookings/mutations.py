@@ -12,18 +12,23 @@ from ..enums import BookingSourceEnum, BookingStatusEnum
 from ..errors import UserError, attempt, user_errors
 from ..ids import decode_id, decode_optional
 from ..payloads import UNSET, given, who
-from .types import AssignmentNode, BookingNode, CommentNode
+from .types import AssignmentNode, BookingLineNode, BookingNode, CommentNode
 
 MAX_INPUT_LINES = services.MAX_LINES
 
 
-@strawberry.input(description="A priced line. Without a service, give a description and unit price.")
+@strawberry.input(description="A priced line: one service, product or package, priced by the catalogue (volume "
+                              "tiers, the property's zone). Without one, give a description and unit price.")
 class BookingLineInput:
     service_id: strawberry.ID | None = None
     quantity: Decimal = Decimal("1")
-    unit_price: Decimal | None = strawberry.field(default=None, description="Default: the service's price.")
+    unit_price: Decimal | None = strawberry.field(
+        default=None, description="Default: the catalogue's price. Another price for a catalogue item is a staff "
+                                  "override, kept with who set it.")
     description: str = ""
-    tax_rate: Decimal | None = strawberry.field(default=None, description="Percent. Default: the service's.")
+    tax_rate: Decimal | None = strawberry.field(default=None, description="Percent. Default: the item's.")
+    product_id: strawberry.ID | None = None
+    package_id: strawberry.ID | None = None
 
 
 @strawberry.input(description="Naive date-times are wall-clock time in the booking's time zone.")
@@ -145,6 +150,12 @@ def _cancel_payload(work) -> CancelBookingPayload:
 
 
 @strawberry.type
+class BookingLinePayload:
+    line: BookingLineNode | None = None
+    errors: list[UserError]
+
+
+@strawberry.type
 class AssignmentPayload:
     assignment: AssignmentNode | None = None
     errors: list[UserError]
@@ -164,6 +175,8 @@ def _lines(lines: list[BookingLineInput]) -> list[services.LineInput]:
             service_id=decode_optional(line.service_id, "Service", f"lines.{index}.serviceId"),
             quantity=line.quantity, unit_price=line.unit_price, description=line.description[:1000],
             tax_rate=line.tax_rate,
+            product_id=decode_optional(line.product_id, "Product", f"lines.{index}.productId"),
+            package_id=decode_optional(line.package_id, "ServicePackage", f"lines.{index}.packageId"),
         )
         for index, line in enumerate(lines)
     ]
@@ -206,6 +219,14 @@ class BookingsMutation:
     @strawberry_django.mutation(description="Reschedule or edit an open booking (staff).")
     def update_booking(self, info: Info, input: UpdateBookingInput) -> BookingPayload:
         return attempt(BookingPayload, "booking", lambda: _update(info, input))
+
+    @strawberry_django.mutation(description="Set a line's unit price over its list price, or null to go back to "
+                                            "the list price (staff, open bookings). Who and when are kept.")
+    def set_booking_line_price(self, info: Info, booking_id: strawberry.ID, line_id: strawberry.ID,
+                               unit_price: Decimal | None) -> BookingLinePayload:
+        return attempt(BookingLinePayload, "line", lambda: services.booking_line_price_set(
+            **who(info), booking_id=decode_id(booking_id, "Booking", "bookingId"),
+            line_id=decode_id(line_id, "BookingLine", "lineId"), unit_price=unit_price))
 
     @strawberry_django.mutation(description="Offer a booking to a fieldworker (staff). Outside their working hours "
                                             "or during their time off it is refused (outside_working_hours, "

@@ -16,7 +16,7 @@ from core.notifications.models import CommentDelivery
 from core.notifications.selectors import visible_comment_deliveries
 
 from ..accounts.types import UserNode
-from ..catalog.types import ServiceNode
+from ..catalog.types import PriceRuleType, ProductNode, ServiceNode, ServicePackageNode, rules_out
 from ..context import actor_from_info
 from ..crm.types import CustomerNode, PropertyNode
 from ..enums import (
@@ -49,6 +49,18 @@ class BookingLineNode(relay.Node):
     position: int
     service: ServiceNode | None = strawberry_django.field(
         description="Null when the line has no service or the service is hidden from you.")
+    product: ProductNode | None = strawberry_django.field(description="Null when the line sells no product.")
+    package: ServicePackageNode | None = strawberry_django.field(description="Null when the line sells no package.")
+    tax_inclusive: bool = strawberry_django.field(description="Whether unitPrice includes tax (as priced).")
+    list_unit_price: Decimal | None = strawberry_django.field(
+        description="The catalogue's price for this line before any override; null for a line typed by hand.")
+    price_overridden_at: datetime | None = strawberry_django.field(
+        description="When staff set the price over the list price; null when not overridden.")
+    price_overridden_by: UserNode | None = strawberry_django.field(description="Who set the price over the list.")
+
+    @strawberry_django.field(only=["pricing"], description="The pricing rules that made the unit price, in order.")
+    def pricing(self) -> list[PriceRuleType]:
+        return rules_out(self.pricing)  # type: ignore[attr-defined]
 
     @classmethod
     def get_queryset(cls, queryset, info: Info, **kwargs):
@@ -57,15 +69,16 @@ class BookingLineNode(relay.Node):
             return queryset
         return queryset.filter(booking_id__in=visible_bookings(actor).values("pk"))
 
-    @strawberry_django.field(only=["quantity", "unit_price"])
+    @strawberry_django.field(only=["quantity", "unit_price", "tax_rate", "tax_inclusive"],
+                             description="Before tax.")
     def subtotal(self) -> Decimal:
         return self.subtotal  # type: ignore[attr-defined]
 
-    @strawberry_django.field(only=["quantity", "unit_price", "tax_rate"])
+    @strawberry_django.field(only=["quantity", "unit_price", "tax_rate", "tax_inclusive"])
     def tax(self) -> Decimal:
         return self.tax  # type: ignore[attr-defined]
 
-    @strawberry_django.field(only=["quantity", "unit_price", "tax_rate"])
+    @strawberry_django.field(only=["quantity", "unit_price", "tax_rate", "tax_inclusive"])
     def total(self) -> Decimal:
         return self.total  # type: ignore[attr-defined]
 

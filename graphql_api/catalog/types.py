@@ -2,13 +2,16 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+import strawberry
 import strawberry_django
 from strawberry import relay
 from strawberry.types import Info
 
-from core.catalog.models import Service, ServiceCategory
+from core.catalog import pricing
+from core.catalog.models import PackageItem, PriceZone, Product, Service, ServiceCategory, ServicePackage, VolumeTier
 
 from ..context import actor_from_info
+from ..enums import AdjustmentKindEnum, TierKindEnum, ZoneKindEnum
 from ..nodes import PK
 
 
@@ -43,7 +46,116 @@ class ServiceNode(relay.Node):
     tax_rate: Decimal = strawberry_django.field(description="Percent.")
     active: bool
     category: ServiceCategoryNode | None
+    volume_tiers: list[VolumeTierNode] = strawberry_django.field(
+        field_name="tiers", description="Bulk discounts by quantity band, lowest band first.")
 
     @classmethod
     def get_queryset(cls, queryset, info: Info, **kwargs):
         return _active_unless_staff(queryset, info, active=True)
+
+
+@strawberry_django.type(VolumeTier, name="VolumeTier",
+                        description="A quantity band (both ends inclusive) and what it does to the price.")
+class VolumeTierNode:
+    min_quantity: Decimal
+    max_quantity: Decimal | None = strawberry_django.field(description="Null: no upper end.")
+    kind: TierKindEnum
+    value: Decimal = strawberry_django.field(description="Percent off, or the unit price, by kind.")
+
+
+@strawberry_django.type(Product, name="Product", description="Something sold by the unit beside the services.")
+class ProductNode(relay.Node):
+    _id_attr = PK
+    sku: str
+    name: str
+    description: str
+    price: Decimal
+    tax_rate: Decimal = strawberry_django.field(description="Percent.")
+    active: bool
+    volume_tiers: list[VolumeTierNode] = strawberry_django.field(
+        field_name="tiers", description="Bulk discounts by quantity band, lowest band first.")
+
+    @classmethod
+    def get_queryset(cls, queryset, info: Info, **kwargs):
+        return _active_unless_staff(queryset, info, active=True)
+
+
+@strawberry_django.type(PackageItem, name="PackageItem")
+class PackageItemNode:
+    quantity: Decimal
+    service: ServiceNode | None
+    product: ProductNode | None
+
+
+@strawberry_django.type(ServicePackage, name="ServicePackage",
+                        description="Services and products sold together at one package price.")
+class ServicePackageNode(relay.Node):
+    _id_attr = PK
+    name: str
+    description: str
+    price: Decimal
+    tax_rate: Decimal = strawberry_django.field(description="Percent.")
+    active: bool
+    items: list[PackageItemNode]
+
+    @classmethod
+    def get_queryset(cls, queryset, info: Info, **kwargs):
+        return _active_unless_staff(queryset, info, active=True)
+
+
+@strawberry_django.type(PriceZone, name="PriceZone",
+                        description="A geographical price adjustment (staff). Lowest priority wins on overlap.")
+class PriceZoneNode(relay.Node):
+    _id_attr = PK
+    name: str
+    kind: ZoneKindEnum
+    postcodes: list[str]
+    latitude: float | None
+    longitude: float | None
+    radius_km: Decimal | None
+    adjustment_kind: AdjustmentKindEnum
+    adjustment: Decimal = strawberry_django.field(description="Signed: negative lowers the price.")
+    priority: int
+    active: bool
+
+    @classmethod
+    def get_queryset(cls, queryset, info: Info, **kwargs):
+        return queryset if actor_from_info(info).is_staff else queryset.none()
+
+
+@strawberry.type(name="PriceRule", description="One pricing rule that applied, in order.")
+class PriceRuleType:
+    code: str = strawberry.field(description="base, package, volume_tier, zone or override.")
+    detail: str
+    unit_price: Decimal = strawberry.field(description="The unit price after this rule.")
+
+
+def rules_out(rules) -> list[PriceRuleType]:
+    """Rules as the engine returns them or as a line stores them (dicts)."""
+    out = []
+    for rule in rules:
+        if isinstance(rule, dict):
+            out.append(PriceRuleType(code=rule["code"], detail=rule["detail"], unit_price=Decimal(rule["unit_price"])))
+        else:
+            out.append(PriceRuleType(code=rule.code, detail=rule.detail, unit_price=rule.unit_price))
+    return out
+
+
+@strawberry.type(name="LinePrice", description="What a quantity costs, and the rules that made the price.")
+class LinePriceType:
+    quantity: Decimal
+    unit_price: Decimal
+    tax_rate: Decimal = strawberry.field(description="Percent.")
+    tax_inclusive: bool = strawberry.field(description="Whether the prices include tax (company setting).")
+    amount: Decimal = strawberry.field(description="quantity x unitPrice, rounded half up: the figure at the "
+                                                   "prices' face (total when tax is included, net when added).")
+    net: Decimal
+    tax: Decimal
+    total: Decimal
+    rules: list[PriceRuleType]
+
+    @classmethod
+    def of(cls, priced: pricing.LinePrice) -> LinePriceType:
+        return cls(quantity=priced.quantity, unit_price=priced.unit_price, tax_rate=priced.tax_rate,
+                   tax_inclusive=priced.tax_inclusive, amount=priced.amount, net=priced.net, tax=priced.tax,
+                   total=priced.total, rules=rules_out(priced.rules))

@@ -7,7 +7,7 @@ from strawberry.types import Info
 from core.company import services
 from core.company.selectors import get_company
 
-from ..enums import FeeTypeEnum
+from ..enums import FeeTypeEnum, TaxModeEnum
 from ..errors import UserError, attempt
 from ..payloads import UNSET, given, who
 from .types import CompanySettings
@@ -30,6 +30,7 @@ class UpdateCompanySettingsInput:
     reschedule_notice_hours: int | None = UNSET
     fieldworkers_may_decline: bool | None = UNSET
     fieldworkers_may_cancel: bool | None = UNSET
+    tax_mode: TaxModeEnum | None = UNSET
 
 
 @strawberry.type
@@ -44,7 +45,7 @@ def _changes(data: UpdateCompanySettingsInput) -> dict:
     for key, value in changes.items():
         if value is None:
             continue  # settings are never null; null means "leave as is"
-        out[key] = value.value if hasattr(value, "value") and key == "cancellation_fee_type" else value
+        out[key] = value.value if hasattr(value, "value") and key in ("cancellation_fee_type", "tax_mode") else value
     return out
 
 

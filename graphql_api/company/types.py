@@ -6,7 +6,7 @@ import strawberry_django
 
 from core.company.models import Company
 
-from ..enums import FeeTypeEnum
+from ..enums import FeeTypeEnum, TaxModeEnum
 
 
 @strawberry_django.type(Company, name="Company", description="The business: what anyone signed in may read.")
@@ -34,3 +34,5 @@ class CompanySettings(CompanyInfo):
         description="Customers may move a booking until this many hours before it starts.")
     fieldworkers_may_decline: bool
     fieldworkers_may_cancel: bool
+    tax_mode: TaxModeEnum = strawberry_django.field(
+        description="Whether catalogue and line prices include tax; a line keeps the mode it was priced in.")

@@ -153,7 +153,10 @@ def _series(work: Callable[[], series_services.SeriesResult]) -> BookingSeriesPa
 def _lines(lines: list[BookingLineInput]) -> list[LineInput]:
     return [LineInput(service_id=decode_optional(line.service_id, "Service", f"lines.{i}.serviceId"),
                       quantity=Decimal(line.quantity), unit_price=line.unit_price, description=line.description,
-                      tax_rate=line.tax_rate) for i, line in enumerate(lines)]
+                      tax_rate=line.tax_rate,
+                      product_id=decode_optional(line.product_id, "Product", f"lines.{i}.productId"),
+                      package_id=decode_optional(line.package_id, "ServicePackage", f"lines.{i}.packageId"))
+            for i, line in enumerate(lines)]
 
 
 @strawberry.type

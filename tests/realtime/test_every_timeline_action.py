@@ -12,6 +12,7 @@ import ast
 import pathlib
 from collections.abc import Callable
 from datetime import time, timedelta
+from decimal import Decimal
 from typing import Any
 
 import pytest
@@ -108,6 +109,15 @@ def _series_cancelled(w) -> None:
                                   reason="Customer moved")
 
 
+def _line_price(w, *, reset: bool = False) -> None:
+    line = w.booking.lines.first()
+    bookings.booking_line_price_set(actor=w.staff_actor, channel=S, booking_id=w.booking.pk, line_id=line.pk,
+                                    unit_price=Decimal("1"))
+    if reset:
+        bookings.booking_line_price_set(actor=w.staff_actor, channel=S, booking_id=w.booking.pk, line_id=line.pk,
+                                        unit_price=None)
+
+
 SCENARIOS: dict[str, Callable[[Any], Any]] = {
     "created": lambda w: factories.booking(cust=w.customer, actor=w.staff_actor),
     "updated": lambda w: bookings.booking_update(actor=w.staff_actor, channel=S, booking_id=w.booking.pk,
@@ -155,6 +165,8 @@ SCENARIOS: dict[str, Callable[[Any], Any]] = {
     "assignment_conflict": _series_conflict,
     "series_booked": _series,
     "series_cancelled": _series_cancelled,
+    "line_price_set": lambda w: _line_price(w),
+    "line_price_reset": lambda w: _line_price(w, reset=True),
 }
 
 
@@ -205,7 +217,7 @@ async def test_each_timeline_action_reaches_a_live_subscriber(app, world, action
     # status_changed, a pause an updated), and a row without an event class of its own keeps its action
     assert [event_id for event_id, _ in got] == [event_id for event_id, _ in board_rows]
     own = {"status_changed": {"confirmed", "started", "completed"},
-           "updated": {"updated", "automation_changed", "rescheduled"}}
+           "updated": {"updated", "automation_changed", "rescheduled", "line_price_set", "line_price_reset"}}
     for (_, live), (_, row) in zip(got, board_rows, strict=True):
         assert live == row or row in own.get(live, ()), (live, row)
     streams = {"comment_added": ("d", "bookingDiscussion"), "comment_delivery": ("c", "commentDeliveries")}
