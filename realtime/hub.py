@@ -10,7 +10,8 @@ routing. Fan-out cost per subscriber is then a queue put and get.
 The hub also watches the layer's Redis subscriber connections (:mod:`realtime.layer_watch`): when one
 comes back after a loss (Redis restarted, the connection was cut), broadcasts may have been missed
 in between, so every local stream receives ``RESYNC`` and ends with ``resync_required`` (decision
-0210); the client subscribes again and re-reads what it shows.
+0210); the client subscribes again and re-reads what it shows. A stream that cannot join its groups
+(Redis down) is refused with ``realtime_unavailable`` rather than started deaf.
 """
 
 from __future__ import annotations
@@ -24,12 +25,15 @@ from typing import Any
 
 from channels.layers import get_channel_layer
 
+from core.errors import DomainError
 from core.observability import GRAPHQL_SUBSCRIPTIONS, REALTIME_RESYNCS
 
 from . import layer_watch
 from .groups import KIND_RESYNC
 
 logger = logging.getLogger(__name__)
+
+UNAVAILABLE_MESSAGE = "Live updates are unavailable right now: try again in a few seconds."
 
 _hubs: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, Hub] = weakref.WeakKeyDictionary()
 
@@ -71,12 +75,17 @@ class Hub:
         joined: list[str] = []
         try:
             async with self.lock:
-                await self._start()
-                for group in groups:
-                    # Added on every join: memberships can expire in the layer (group_expiry).
-                    await self.layer.group_add(group, self.channel)
-                    self.listeners.setdefault(group, set()).add(queue)
-                    joined.append(group)
+                try:
+                    await self._start()
+                    for group in groups:
+                        # Added on every join: memberships can expire in the layer (group_expiry).
+                        await self.layer.group_add(group, self.channel)
+                        self.listeners.setdefault(group, set()).add(queue)
+                        joined.append(group)
+                except Exception as exc:
+                    # Redis is down (or refuses): a stream that started now would never hear anything
+                    logger.warning("realtime hub: joining %s failed: %r", ", ".join(groups), exc)
+                    raise DomainError("realtime_unavailable", UNAVAILABLE_MESSAGE) from exc
                 # the layer connects to Redis lazily (per shard): watch whatever it has connected by now
                 layer_watch.watch(self.layer, self._reconnected)
             stream = _drain(queue, tick)

@@ -19,12 +19,13 @@ from redis.exceptions import ConnectionError as RedisConnectionError
 
 from core.actors import Channel
 from core.bookings import services as bookings
+from core.errors import DomainError
 from graphql_api.ids import encode_id
 from realtime import layer_watch
 from realtime.hub import RESYNC, Hub
 
 from .private_redis import needs_redis_server, private_redis
-from .support import DISCUSSION, Client, assert_refused, wait_members
+from .support import DISCUSSION, Client, assert_refused, members, wait_members
 
 pytestmark = needs_redis_server
 
@@ -150,7 +151,7 @@ async def test_a_subscription_ends_with_resync_required_and_a_new_one_receives(a
     client = await Client(app).open(world.customer_token)
     try:
         await client.subscribe("d", DISCUSSION, {"id": encode_id("Booking", booking)})
-        await wait_members(f"booking.{booking}")
+        await wait_members(f"booking.{booking}", timeout=10)
 
         await asyncio.to_thread(redis_layer.restart)
 
@@ -158,7 +159,7 @@ async def test_a_subscription_ends_with_resync_required_and_a_new_one_receives(a
         assert "subscribe again" in error["message"]
         # the socket stays open and signed in: subscribing again works and hears what comes next
         await client.subscribe("d2", DISCUSSION, {"id": encode_id("Booking", booking)})
-        await wait_members(f"booking.{booking}")
+        await wait_members(f"booking.{booking}", timeout=10)
         await database_sync_to_async(bookings.comment_add)(
             actor=world.staff_actor, channel=Channel.GRAPHQL, booking_id=booking, body="after the restart",
             visible_to_customer=True)
@@ -167,3 +168,35 @@ async def test_a_subscription_ends_with_resync_required_and_a_new_one_receives(a
         assert message["payload"]["data"]["bookingDiscussion"]["body"] == "after the restart"
     finally:
         await client.close()
+
+
+async def test_a_subscription_started_while_redis_is_down_is_refused_not_left_deaf(app, world, redis_layer):
+    booking = world.booking.pk
+    client = await Client(app).open(world.customer_token)
+    try:
+        await asyncio.to_thread(redis_layer.kill)
+        await client.subscribe("d", DISCUSSION, {"id": encode_id("Booking", booking)})
+        error = await assert_refused(client, "realtime_unavailable", "d")
+        assert "try again" in error["message"]
+        assert await members(f"booking.{booking}") == 0  # nothing left joined in the hub
+
+        await asyncio.to_thread(redis_layer.start)
+        await client.subscribe("d2", DISCUSSION, {"id": encode_id("Booking", booking)})
+        await wait_members(f"booking.{booking}", timeout=10)
+        await database_sync_to_async(bookings.comment_add)(
+            actor=world.staff_actor, channel=Channel.GRAPHQL, booking_id=booking, body="Redis is back",
+            visible_to_customer=True)
+        message = await client.receive(timeout=5)
+        assert (message["id"], message["payload"]["data"]["bookingDiscussion"]["body"]) == ("d2", "Redis is back")
+    finally:
+        await client.close()
+
+
+async def test_the_hub_refuses_a_stream_it_cannot_join_with_a_typed_error(redis_server):
+    async with hub_on(redis_server.url) as (hub, _layer):
+        await asyncio.to_thread(redis_server.kill)
+        with pytest.raises(DomainError) as refused:
+            async with hub.listen("booking.3"):
+                raise AssertionError("joined a group with Redis down")
+        assert refused.value.code == "realtime_unavailable"
+        assert hub.listeners == {}
