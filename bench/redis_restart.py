@@ -18,6 +18,7 @@ import base64
 import json
 import sys
 import time
+import urllib.request
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -59,9 +60,27 @@ def is_resync(message: dict) -> bool:
     return message["type"] == "next" and any(e["extensions"]["code"] == "resync_required" for e in errors)
 
 
-async def both_processes_joined(redis: PrivateRedis, channel: str) -> None:
-    while await asyncio.to_thread(redis.numsub, channel) < 2:
-        await asyncio.sleep(0.02)
+METRICS_TOKEN = "bench-restart-metrics"
+
+
+def live_subscriptions(server) -> float:
+    request = urllib.request.Request(f"{server.http}/metrics", headers={"Authorization": f"Bearer {METRICS_TOKEN}"})
+    with urllib.request.urlopen(request, timeout=10) as response:
+        for line in response.read().decode().splitlines():
+            if line.startswith("fieldops_graphql_subscriptions "):
+                return float(line.split()[1])
+    return 0.0
+
+
+async def all_joined(stack, subscribers: int) -> None:
+    """Every client's current subscription has joined its group in its process (the gauge counts a
+    subscription once the hub has joined it, and no longer once it ended)."""
+    want = {0: (subscribers + 1) // 2, 1: subscribers // 2}
+    while True:
+        counts = [await asyncio.to_thread(live_subscriptions, server) for server in stack.servers]
+        if all(counts[i] == want[i] for i in want):
+            return
+        await asyncio.sleep(0.05)
 
 
 async def run(subscribers: int, outages: list[float], rounds: int) -> list[list]:
@@ -69,13 +88,12 @@ async def run(subscribers: int, outages: list[float], rounds: int) -> list[list]
     redis.start()
     rows = []
     try:
-        with live_stack(2, redis_url=redis.url) as stack:
+        with live_stack(2, redis_url=redis.url, extra_env={"METRICS_TOKEN": METRICS_TOKEN}) as stack:
             booking = gid("Booking", stack.data["booking_id"])
-            channel = f"{stack.prefix}__group__booking.{stack.data['booking_id']}"
             token = stack.data["customer_token"]
             clients = [await open_client(stack.servers[i % 2].ws, token) for i in range(subscribers)]
             await asyncio.gather(*(subscribe(ws, "d0", booking) for ws in clients))
-            await both_processes_joined(redis, channel)
+            await all_joined(stack, subscribers)
             op = 0
             for outage in outages:
                 for _ in range(rounds):
@@ -87,7 +105,7 @@ async def run(subscribers: int, outages: list[float], rounds: int) -> list[list]
                     waits = sorted((t - back) * 1000 for t in told)
                     op += 1
                     await asyncio.gather(*(subscribe(ws, f"d{op}", booking) for ws in clients))
-                    await both_processes_joined(redis, channel)
+                    await all_joined(stack, subscribers)
                     body = f"round {op}"
                     await asyncio.to_thread(graphql, stack.servers[0].http, ADD_COMMENT,
                                             {"input": {"bookingId": booking, "body": body, "visibleToCustomer": True}},

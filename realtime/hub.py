@@ -46,6 +46,7 @@ class Hub:
         self.task: asyncio.Task | None = None
         self.lock = asyncio.Lock()
         self.reconnects = 0  # times a subscriber connection of the layer came back (see _reconnected)
+        self.watched: dict[int, Any] = {}  # the layer's subscriber connections already watched, by id
 
     async def _start(self) -> None:
         if self.channel is None:
@@ -87,7 +88,7 @@ class Hub:
                     logger.warning("realtime hub: joining %s failed: %r", ", ".join(groups), exc)
                     raise DomainError("realtime_unavailable", UNAVAILABLE_MESSAGE) from exc
                 # the layer connects to Redis lazily (per shard): watch whatever it has connected by now
-                layer_watch.watch(self.layer, self._reconnected)
+                layer_watch.watch(self.layer, self._reconnected, self.watched)
             stream = _drain(queue, tick)
             GRAPHQL_SUBSCRIPTIONS.inc()
             try:

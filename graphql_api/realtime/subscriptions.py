@@ -115,9 +115,10 @@ async def _listen(info: Info, actor: Actor, *groups: str) -> AsyncIterator[Async
 
         async def checked() -> AsyncGenerator[dict[str, Any], None]:
             async for message in messages:
-                if message.get("kind") == KIND_RESYNC:
+                kind = message.get("kind")  # one look per message, as before the resync notice
+                if kind == KIND_RESYNC:
                     raise DomainError("resync_required", RESYNC_MESSAGE)
-                if message.get("kind") in (KIND_CREDENTIALS, TICK["kind"]):
+                if kind in (KIND_CREDENTIALS, TICK["kind"]):
                     if not await _still_signed_in(info, actor):
                         raise DomainError("unauthenticated", "Your sign-in has ended.")
                     continue

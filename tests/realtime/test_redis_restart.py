@@ -118,6 +118,7 @@ async def test_the_watch_reaches_the_connection_of_every_redis_host(redis_server
             groups = [f"booking.{n}" for n in range(12)]  # consistent hashing spreads them over both
             async with hub.listen(*groups):
                 assert len(layer_watch.subscriber_connections(layer)) == 2
+                assert len(hub.watched) == 2  # each registered once, however many streams start
                 await asyncio.to_thread(other.restart)
                 deadline = asyncio.get_running_loop().time() + 5
                 while hub.reconnects == 0:
