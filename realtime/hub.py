@@ -109,14 +109,18 @@ class Hub:
     def _reconnected(self, connection: Any = None) -> None:
         """A subscriber connection of the layer was established again (called by the Redis client
         inside its reconnect, after it re-subscribed the connection's channels). Whatever was
-        published while it was down is lost: every local stream is told to re-sync."""
-        self.reconnects += 1
-        queues = {queue for members in self.listeners.values() for queue in members}
-        logger.warning("realtime hub: the channel layer reconnected to Redis; %d live streams told to resync",
-                       len(queues))
-        REALTIME_RESYNCS.inc(len(queues))
-        for queue in queues:
-            queue.put_nowait(RESYNC)
+        published while it was down is lost: every local stream is told to re-sync. Never raises:
+        an exception here would fail the Redis client's reconnect itself."""
+        try:
+            self.reconnects += 1
+            queues = {queue for members in self.listeners.values() for queue in members}
+            logger.warning("realtime hub: the channel layer reconnected to Redis; %d live streams told to resync",
+                           len(queues))
+            REALTIME_RESYNCS.inc(len(queues))
+            for queue in queues:
+                queue.put_nowait(RESYNC)
+        except Exception:
+            logger.exception("realtime hub: telling live streams to resync failed")
 
     def count(self, group: str) -> int:
         return len(self.listeners.get(group, ()))
