@@ -162,6 +162,9 @@ WEBHOOKS = Counter("fieldops_webhooks_total", "Webhook calls by route and outcom
 TASK_FAILURES = Counter("fieldops_task_failures_total", "Tasks that raised, by task.", ["task"], registry=REGISTRY)
 WEBSOCKET_CONNECTIONS = Gauge("fieldops_websocket_connections", "Open GraphQL WebSocket connections.",
                               registry=REGISTRY, multiprocess_mode="livesum")
+REALTIME_RESYNCS = Counter("fieldops_realtime_resyncs_total",
+                           "Live subscriptions ended with resync_required after the channel layer reconnected.",
+                           registry=REGISTRY)
 GRAPHQL_SUBSCRIPTIONS = Gauge("fieldops_graphql_subscriptions", "Live GraphQL subscriptions.",
                               registry=REGISTRY, multiprocess_mode="livesum")
 

@@ -33,3 +33,8 @@ KIND_CREDENTIALS = "credentials_changed"
 
 def user_group(user_id: int) -> str:
     return f"user.{int(user_id)}"
+
+
+# A notice from the process's own hub: its channel-layer connection to Redis was lost and is back, so
+# broadcasts may have been missed; every running stream ends with ``resync_required`` (decision 0210).
+KIND_RESYNC = "resync"

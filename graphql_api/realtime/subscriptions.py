@@ -5,7 +5,9 @@ off the event loop), joins its channel-layer groups (through ``realtime.hub``) *
 check so nothing that happens in between is missed, then filters the broadcast messages in
 memory. A fieldworker's
 discussion stream ends with an ``access_revoked`` error when they are unassigned or decline, and
-any stream ends with ``unauthenticated`` when the sign-in behind it ends (realtime.credentials).
+any stream ends with ``unauthenticated`` when the sign-in behind it ends (realtime.credentials), and
+with ``resync_required`` when the process's channel layer lost Redis and got it back, so events may
+have been missed: subscribe again, then re-read (decision 0210).
 """
 
 from __future__ import annotations
@@ -37,6 +39,7 @@ from realtime.groups import (
     INBOX,
     KIND_CREDENTIALS,
     KIND_EVENT,
+    KIND_RESYNC,
     booking_group,
     fieldworker_group,
     user_group,
@@ -49,6 +52,8 @@ from ..ids import decode_id
 from .types import LiveBookingEvent, LiveComment, LiveCommentDelivery, LiveInquiryEvent, built
 
 logger = logging.getLogger("graphql_api")
+RESYNC_MESSAGE = ("Live updates were interrupted and some may have been missed: subscribe again, "
+                  "then re-read what you show.")
 T = TypeVar("T")
 
 
@@ -110,7 +115,10 @@ async def _listen(info: Info, actor: Actor, *groups: str) -> AsyncIterator[Async
 
         async def checked() -> AsyncGenerator[dict[str, Any], None]:
             async for message in messages:
-                if message.get("kind") in (KIND_CREDENTIALS, TICK["kind"]):
+                kind = message.get("kind")  # one look per message, as before the resync notice
+                if kind == KIND_RESYNC:
+                    raise DomainError("resync_required", RESYNC_MESSAGE)
+                if kind in (KIND_CREDENTIALS, TICK["kind"]):
                     if not await _still_signed_in(info, actor):
                         raise DomainError("unauthenticated", "Your sign-in has ended.")
                     continue
