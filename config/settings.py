@@ -65,6 +65,7 @@ INSTALLED_APPS = [
     "core.notifications",
     "core.chat",
     "core.outreach",
+    "core.jobdata",
     "realtime",
     "graphql_api",
     "web",
