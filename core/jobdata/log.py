@@ -3,6 +3,7 @@ mirrors it, published after commit from here and nowhere else."""
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 
 from django.core.serializers.json import DjangoJSONEncoder
@@ -34,6 +35,10 @@ def record(*, actor: Actor, channel: Channel | str, action: str, event: type[Job
         channel=str(channel), target=target, object_id=object_id, field_id=field_id, group_id=group_id,
         changes={key: [plain(before), plain(after)] for key, (before, after) in (changes or {}).items()},
     )
+    # the row's own references go into the event when it has fields of those names
+    own = {name for name in (item.name for item in dataclasses.fields(event))}
+    shared = {name: value for name, value in (("target", target), ("object_id", object_id), ("field_id", field_id),
+                                              ("group_id", group_id)) if name in own}
     events.publish(event(event_id=row.pk, channel=row.channel, actor_kind=row.actor_kind,  # type: ignore[arg-type]
-                         actor_user_id=row.actor_user_id, occurred_at=row.at.isoformat(), **event_fields))
+                         actor_user_id=row.actor_user_id, occurred_at=row.at.isoformat(), **shared, **event_fields))
     return row
