@@ -44,6 +44,8 @@ from .crm.mutations import CrmMutation
 from .crm.queries import CrmQuery
 from .errors import ErrorPolicy, expected_error
 from .fastpath import install_column_resolvers
+from .jobdata.mutations import JobDataMutation
+from .jobdata.queries import JobDataQuery
 from .metrics import OperationMetrics
 from .nodes import NodeQuery
 from .notifications.mutations import NotificationsMutation
@@ -73,6 +75,7 @@ QUERIES: tuple[type, ...] = (
     BookingsQuery,
     NotificationsQuery,
     OutreachQuery,
+    JobDataQuery,
 )
 MUTATIONS: tuple[type, ...] = (
     AccountsMutation,
@@ -88,6 +91,7 @@ MUTATIONS: tuple[type, ...] = (
     NotificationsMutation,
     OutreachMutation,
     ChatMutation,
+    JobDataMutation,
 )
 # Subscriptions (issue 3: graphql_api/realtime/): add the Subscription classes here.
 SUBSCRIPTIONS: tuple[type, ...] = (RealtimeSubscription,)

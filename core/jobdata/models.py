@@ -103,6 +103,10 @@ class CustomField(models.Model):
         return self.archived_at is None
 
 
+_READ_PATH = {"on_delete": models.DO_NOTHING, "from_fields": ["object_id"], "to_fields": ["id"], "null": True,
+              "blank": True, "editable": False, "related_name": "custom_values", "related_query_name": "+"}
+
+
 class CustomFieldValue(models.Model):
     """One object's value of one field, in the column of its kind (the others stay null).
 
@@ -124,6 +128,14 @@ class CustomFieldValue(models.Model):
     boolean = models.BooleanField(null=True, blank=True)
     choices = models.JSONField(null=True, blank=True)
     updated_at = models.DateTimeField(default=timezone.now)
+
+    # Read paths only, no columns: ``<object>.custom_values`` lets a page of bookings (customers...)
+    # prefetch its values in one query. The reverse relation does not know the target: always
+    # filter on it (the GraphQL prefetch and the selectors do).
+    booking = models.ForeignObject("bookings.Booking", **_READ_PATH)
+    customer = models.ForeignObject("crm.Customer", **_READ_PATH)
+    property = models.ForeignObject("crm.Property", **_READ_PATH)
+    fieldworker = models.ForeignObject("workforce.Fieldworker", **_READ_PATH)
 
     class Meta:
         ordering = ["field_id", "object_id"]

@@ -15,7 +15,7 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from django.db.models import Q, QuerySet
+from django.db.models import F, Q, QuerySet
 
 from core.actors import Actor
 from core.errors import ValidationFailed
@@ -31,6 +31,11 @@ from .models import (
     FieldType,
     Target,
 )
+
+# the unnamed group first on every database (PostgreSQL sorts NULL last, SQLite first)
+FORM_ORDER = (F("group__position").asc(nulls_first=True), F("group_id").asc(nulls_first=True), "position", "id")
+FORM_ORDER_OF_VALUES = (F("field__group__position").asc(nulls_first=True),
+                        F("field__group_id").asc(nulls_first=True), "field__position", "field_id")
 
 
 def readable_fields(actor: Actor, target: str | None = None) -> QuerySet[CustomField]:
@@ -111,7 +116,7 @@ def form_fields(actor: Actor, target: str, service_id: int | None = None) -> lis
     named is not what a form wants, so service-scoped fields appear only for their service."""
     qs = readable_fields(actor, target).filter(Q(service__isnull=True) | Q(service_id=service_id))
     qs = qs.filter(Q(group__isnull=True) | Q(group__archived_at__isnull=True))
-    return list(qs.select_related("group").order_by("group__position", "group_id", "position", "id"))
+    return list(qs.select_related("group").order_by(*FORM_ORDER))
 
 
 @dataclass(frozen=True)
@@ -130,7 +135,7 @@ def values_for(actor: Actor, target: str, object_ids: Iterable[int]) -> dict[int
     rows = (CustomFieldValue.objects.filter(target=target, object_id__in=ids,
                                             field__in=readable_fields(actor, target))
             .select_related("field", "field__group")
-            .order_by("object_id", "field__group__position", "field__group_id", "field__position", "field_id"))
+            .order_by("object_id", *FORM_ORDER_OF_VALUES))
     for row in rows:
         found[row.object_id].append(ShownValue(row.field, typed.read(row.field, row)))
     return found

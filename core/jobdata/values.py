@@ -236,11 +236,19 @@ def clean(field: CustomField, raw: Any, where: str | None = None) -> Typed:
     return Typed(column, value)
 
 
+def tidy(value: Decimal | None) -> Decimal | None:
+    """A stored number without the column's trailing zeros (3.0000 -> 3, 2.5000 -> 2.5)."""
+    if value is None:
+        return None
+    return value.quantize(Decimal(1)) if value == value.to_integral_value() else value.normalize()
+
+
 def read(field: CustomField, row: CustomFieldValue | None) -> Any:
     """The python value a stored row holds (``None`` when there is none)."""
     if row is None:
         return None
-    return getattr(row, column_of(field.field_type))
+    value = getattr(row, column_of(field.field_type))
+    return tidy(value) if isinstance(value, Decimal) else value
 
 
 def as_json(field: CustomField, value: Any) -> Any:

@@ -15,10 +15,12 @@ from core.bookings.models import ACTIVE_ASSIGNMENT, BookingEvent
 from core.bookings.selectors import visible_assignments, visible_bookings
 from core.company.selectors import get_company
 from core.errors import ValidationFailed
+from core.jobdata.selectors import filter_by_values
 
 from ..context import actor_from_info
 from ..enums import BookingStatusEnum, SortDirection
 from ..ids import decode_id
+from ..jobdata.types import CustomFieldFilter, conditions, values_prefetch
 from ..pagination import CappedConnection
 from ..permissions import require_authenticated
 from .types import BookingNode, CancellationQuote, HistoryEntryNode, RescheduleOptions, RescheduleSlot
@@ -33,6 +35,8 @@ class BookingFilter:
     customer_id: strawberry.ID | None = None
     fieldworker_id: strawberry.ID | None = strawberry.field(
         default=None, description="Bookings offered to or accepted by this fieldworker.")
+    custom_fields: list[CustomFieldFilter] | None = strawberry.field(
+        default=None, description="Bookings whose custom field values match all of these (fields you may read).")
 
 
 @strawberry.enum
@@ -78,6 +82,8 @@ def apply_booking_filter(qs, flt: BookingFilter | None, actor: Actor):
         fieldworker_pk = decode_id(flt.fieldworker_id, "Fieldworker", "filter.fieldworkerId")
         offered = visible_assignments(actor).filter(fieldworker_id=fieldworker_pk, status__in=ACTIVE_ASSIGNMENT)
         qs = qs.filter(pk__in=offered.values("booking_id"))
+    if flt.custom_fields:
+        qs = filter_by_values(qs, actor, "booking", conditions(flt.custom_fields))
     return qs
 
 
@@ -87,8 +93,18 @@ def apply_booking_order(qs, order: BookingOrder | None):
     return qs.order_by(f"{prefix}{order.field.value}", f"{prefix}id")
 
 
+def _asks(selections, wanted: str) -> bool:
+    """Whether ``wanted`` is selected directly in ``selections`` (fragments included)."""
+    for item in selections:
+        name = getattr(item, "name", None)
+        if name == wanted or (name is None and _asks(getattr(item, "selections", None) or [], wanted)):
+            return True
+    return False
+
+
 def _node_fields(info: Info) -> set[str]:
-    """Names of the fields selected on the connection's nodes (fragments included)."""
+    """Names of the fields selected on the connection's nodes (fragments included), and
+    ``<name>.customFields`` when a node's field selects its custom fields."""
     names: set[str] = set()
 
     def walk(selections, depth: int) -> None:
@@ -99,6 +115,8 @@ def _node_fields(info: Info) -> set[str]:
                 walk(children, depth)
             elif depth == 2:
                 names.add(name)
+                if _asks(children, "customFields"):
+                    names.add(f"{name}.customFields")
             elif (depth, name) in ((0, "edges"), (1, "node")):
                 walk(children, depth + 1)
 
@@ -123,6 +141,10 @@ class BookingsQuery:
             joins = [name for name in ("customer", "property") if name in wanted]
             if joins:
                 qs = qs.select_related(*joins)
+            # the optimiser's prefetch of a joined relation finds it cached and never runs, nor
+            # what is nested in it: a joined object's custom field values are prefetched here
+            qs = qs.prefetch_related(*(values_prefetch(name)(info, through=name) for name in joins
+                                       if f"{name}.customFields" in wanted))
         return apply_booking_order(qs, order_by)  # type: ignore[return-value]
 
     @strawberry_django.field(description="One booking; null when it does not exist or is not yours to see.")

@@ -28,6 +28,7 @@ from ..enums import (
     DeliveryChannelEnum,
     DeliveryStatusEnum,
 )
+from ..jobdata.types import custom_fields_field
 from ..nodes import PK
 from ..workforce.types import FieldworkerNode
 
@@ -186,6 +187,7 @@ class BookingNode(relay.Node):
         description="Staff see all; a fieldworker their own; a customer the accepted ones.")
     comments: list[CommentNode]
     history: list[HistoryEntryNode]
+    custom_fields = custom_fields_field("booking")
 
     @strawberry_django.field(prefetch_related=["lines"])
     def subtotal(self) -> Decimal:

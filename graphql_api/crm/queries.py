@@ -7,8 +7,10 @@ from strawberry.types import Info
 
 from core.crm.models import Customer, PropertyType
 from core.crm.selectors import visible_customers
+from core.jobdata.selectors import filter_by_values
 
 from ..context import actor_from_info
+from ..jobdata.types import CustomFieldFilter, conditions
 from ..pagination import CappedConnection
 from .types import CustomerNode, PropertyTypeNode
 
@@ -17,7 +19,8 @@ from .types import CustomerNode, PropertyTypeNode
 class CrmQuery:
     @strawberry_django.connection(CappedConnection[CustomerNode],
                                   description="Customers you may see, by name; `search` matches name or e-mail.")
-    def customers(self, info: Info, search: str | None = None) -> Iterable[CustomerNode]:
+    def customers(self, info: Info, search: str | None = None,
+                  custom_fields: list[CustomFieldFilter] | None = None) -> Iterable[CustomerNode]:
         actor = actor_from_info(info)
         qs = Customer.objects.all()
         if not actor.is_staff:
@@ -26,6 +29,8 @@ class CrmQuery:
         if search and search.strip():
             term = search.strip()[:100]
             qs = qs.filter(Q(name__icontains=term) | Q(email__icontains=term))
+        if custom_fields:
+            qs = filter_by_values(qs, actor, "customer", conditions(custom_fields), where="customFields")
         return qs.order_by("name", "id")  # type: ignore[return-value]
 
     @strawberry_django.field(description="The property type list.")

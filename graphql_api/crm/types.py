@@ -11,6 +11,7 @@ from core.crm.models import Customer, Property, PropertyType
 from core.crm.selectors import visible_customers, visible_properties
 
 from ..context import actor_from_info, request_cache
+from ..jobdata.types import custom_fields_field
 from ..nodes import PK
 
 
@@ -50,6 +51,7 @@ class PropertyNode(relay.Node):
     time_zone: str
     property_type: PropertyTypeNode | None
     customer: CustomerNode
+    custom_fields = custom_fields_field("property")
 
     @classmethod
     def get_queryset(cls, queryset, info: Info, **kwargs):
@@ -65,6 +67,7 @@ class CustomerNode(relay.Node):
     name: str
     created_at: datetime
     properties: list[PropertyNode]
+    custom_fields = custom_fields_field("customer")
 
     @strawberry_django.field(only=["email"], description="Null unless you may see this customer's contact details.")
     def email(self, info: Info) -> str | None:

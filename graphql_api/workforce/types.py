@@ -12,6 +12,7 @@ from core.workforce.selectors import visible_fieldworkers
 from ..catalog.types import ServiceNode
 from ..context import actor_from_info
 from ..enums import FieldworkerStatusEnum
+from ..jobdata.types import custom_fields_field
 from ..nodes import PK
 
 
@@ -22,6 +23,7 @@ class FieldworkerNode(relay.Node):
     mobile: str
     industry_label: str
     services: list[ServiceNode]
+    custom_fields = custom_fields_field("fieldworker")
 
     @strawberry_django.field(only=["status"], description="Staff and the fieldworker themself.")
     def status(self, info: Info) -> FieldworkerStatusEnum | None:
