@@ -50,10 +50,19 @@ def _clean_customer(values: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
+def _profile_rules(actor: Actor, values: dict[str, Any], customer: Customer | None) -> None:
+    """The company's customer profile settings: required built-ins, hidden ones (core.jobdata.profiles)."""
+    from core.jobdata.profiles import check_builtins  # job data reads crm, not the other way at import
+
+    check_builtins("customer", actor=actor, changes=values,
+                   current=None if customer is None else {"email": customer.email, "mobile": customer.mobile})
+
+
 def customer_create(*, actor: Actor, channel: Channel, name: str, email: str = "", mobile: str = "",
                     notes: str = "") -> Customer:
     _require_staff(actor)
     values = _clean_customer({"name": name, "email": email, "mobile": mobile, "notes": notes})
+    _profile_rules(actor, values, None)
     with transaction.atomic():
         customer = Customer.objects.create(**values)
         customer_log.record(customer.pk, actor=actor, channel=channel, action="created", event=CustomerCreated,
@@ -83,7 +92,9 @@ def customer_update(*, actor: Actor, channel: Channel, customer_id: int, **chang
         if actor.is_customer and set(changes) - {"email", "mobile", "automated_email_paused",
                                                   "automated_sms_paused"}:
             raise PermissionDenied()
-        diff = _apply(customer, _clean_customer(changes))
+        cleaned = _clean_customer(changes)
+        _profile_rules(actor, cleaned, customer)
+        diff = _apply(customer, cleaned)
         if diff:  # only the changed columns: a legacy unparsable mobile does not block a flag change
             customer.save(update_fields=sorted(diff))
             customer_log.record(customer.pk, actor=actor, channel=channel, action="updated", changes=diff,

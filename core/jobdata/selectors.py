@@ -29,6 +29,7 @@ from .models import (
     CustomFieldGroup,
     CustomFieldValue,
     FieldType,
+    ProfileField,
     Target,
 )
 
@@ -45,6 +46,8 @@ def readable_fields(actor: Actor, target: str | None = None) -> QuerySet[CustomF
         qs = qs.filter(target=target)
     if actor.is_staff:
         return qs
+    # a field the company hides on a profile is not shown to the profile's owner (nor to anyone but staff)
+    qs = qs.exclude(pk__in=ProfileField.objects.filter(shown=False, field__isnull=False).values("field_id"))
     if actor.is_customer:
         return qs.filter(visible_to_customer=True)
     if actor.is_fieldworker:

@@ -27,6 +27,7 @@ from .models import (
     FieldType,
     Target,
 )
+from .profiles import custom_overrides
 from .selectors import applies, booking_service_ids, readable_fields, visible_objects, writable_objects
 
 KEY_RE = re.compile(r"^[a-z][a-z0-9_]{0,59}$")
@@ -401,6 +402,7 @@ def values_set(*, actor: Actor, channel: Channel, target: str, object_id: int,
         obj = _locked_object(actor, target, object_id)
         services = booking_service_ids([object_id]).get(object_id, set()) if target == Target.BOOKING else None
         fields = {field.key: field for field in readable_fields(actor, target)}
+        overrides = custom_overrides(target)  # the company's profile settings (customers, fieldworkers)
         asked = {key: field for key, field in fields.items() if applies(field, services)}
         clean: dict[str, typed.Typed] = {}
         for key, raw in values.items():
@@ -414,7 +416,7 @@ def values_set(*, actor: Actor, channel: Channel, target: str, object_id: int,
         stored = {row.field_id: row for row in CustomFieldValue.objects.select_for_update().filter(
             target=target, object_id=object_id, field__in=list(asked.values()))}
         for key, field in asked.items():
-            if not field.required:
+            if not (overrides[field.pk].required if field.pk in overrides else field.required):
                 continue
             current = clean.get(key)
             if current is None and field.pk in stored:

@@ -65,6 +65,14 @@ def _clean(values: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
+def _profile_rules(actor: Actor, values: dict[str, Any], fieldworker: Fieldworker | None) -> None:
+    """The company's fieldworker profile settings: required built-ins, hidden ones (core.jobdata.profiles)."""
+    from core.jobdata.profiles import check_builtins  # job data reads the workforce, not the other way at import
+
+    check_builtins("fieldworker", actor=actor, changes=values, current=None if fieldworker is None else {
+        "mobile": fieldworker.mobile, "industry_label": fieldworker.industry_label})
+
+
 def fieldworker_create(*, actor: Actor, channel: Channel, name: str, email: str, mobile: str = "",
                        service_ids: list[int] | None = None, industry_label: str = "") -> Fieldworker:
     if not actor.is_staff:
@@ -76,6 +84,7 @@ def fieldworker_create(*, actor: Actor, channel: Channel, name: str, email: str,
         raise ValidationFailed("email", "That is not an e-mail address.", code="invalid_email")
     values = _clean({"name": name, "mobile": mobile, "service_ids": service_ids or [],
                      "industry_label": industry_label})
+    _profile_rules(actor, values, None)
     with transaction.atomic():
         if User.objects.filter(email__iexact=email).exists():
             raise DomainError("duplicate", "A user with that e-mail exists.", field="email")
@@ -104,6 +113,7 @@ def fieldworker_update(*, actor: Actor, channel: Channel, fieldworker_id: int, *
         fieldworker = Fieldworker.objects.select_for_update().filter(pk=fieldworker_id).first()
         if fieldworker is None:
             raise NotFound("fieldworker")
+        _profile_rules(actor, values, fieldworker)
         ids = values.pop("service_ids", None)
         diff: dict[str, list[Any]] = {}
         for key, value in values.items():

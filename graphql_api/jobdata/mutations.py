@@ -10,7 +10,7 @@ from strawberry import relay
 from strawberry.types import Info
 
 from core.errors import ValidationFailed
-from core.jobdata import services
+from core.jobdata import profiles, services
 from core.jobdata.selectors import values_for
 
 from ..errors import UserError, attempt
@@ -24,6 +24,8 @@ from .types import (
     CustomFieldTargetEnum,
     CustomFieldTypeEnum,
     CustomFieldValueType,
+    ProfileFieldSetting,
+    ProfileKindEnum,
 )
 
 
@@ -92,6 +94,20 @@ class CustomFieldValueInput:
 class SetCustomFieldValuesInput:
     object_id: strawberry.ID = strawberry.field(description="A Booking, Customer, Property or Fieldworker id.")
     values: list[CustomFieldValueInput]
+
+
+@strawberry.input
+class ProfileFieldInput:
+    builtin: str | None = strawberry.field(default=None, description="A built-in field's name (email, mobile...).")
+    field_id: strawberry.ID | None = strawberry.field(default=None, description="Or a custom field of the profile.")
+    shown: bool = True
+    required: bool = False
+
+
+@strawberry.type
+class ProfileFieldsPayload:
+    profile_fields: list[ProfileFieldSetting] | None = None
+    errors: list[UserError]
 
 
 @strawberry.type
@@ -167,6 +183,14 @@ def _update(info: Info, data: UpdateCustomFieldInput):
     if data.options is not UNSET:
         changes["options"] = _options(data.options)
     return services.field_update(**who(info), field_id=decode_id(data.id, "CustomField"), **changes)
+
+
+def _profile_fields(info: Info, profile: ProfileKindEnum, fields: list[ProfileFieldInput]):
+    entries = [{"builtin": item.builtin or "", "shown": item.shown, "required": item.required,
+                "field_id": decode_optional(item.field_id, "CustomField", f"fields.{index}.fieldId")}
+               for index, item in enumerate(fields)]
+    layout = profiles.profile_fields_set(**who(info), profile=profile.value, entries=entries)
+    return [ProfileFieldSetting.of(entry) for entry in layout]
 
 
 def _object(object_id: str) -> tuple[str, int]:
@@ -247,3 +271,9 @@ class JobDataMutation:
                                             "and profile. All or nothing.")
     def set_custom_field_values(self, info: Info, input: SetCustomFieldValuesInput) -> SetCustomFieldValuesPayload:
         return attempt(SetCustomFieldValuesPayload, "custom_fields", lambda: _set_values(info, input))
+
+    @strawberry_django.mutation(description="Set which built-in and custom fields a profile shows and requires "
+                                            "(staff). Fields not named keep their setting.")
+    def set_profile_fields(self, info: Info, profile: ProfileKindEnum,
+                           fields: list[ProfileFieldInput]) -> ProfileFieldsPayload:
+        return attempt(ProfileFieldsPayload, "profile_fields", lambda: _profile_fields(info, profile, fields))

@@ -4,7 +4,7 @@ import strawberry
 import strawberry_django
 from strawberry.types import Info
 
-from core.jobdata import selectors
+from core.jobdata import profiles, selectors
 from core.jobdata.models import CustomField
 from core.jobdata.selectors import FORM_ORDER
 
@@ -17,6 +17,8 @@ from .types import (
     CustomFieldTargetEnum,
     FormSchema,
     FormSchemaSection,
+    ProfileFieldSetting,
+    ProfileKindEnum,
 )
 
 
@@ -56,3 +58,12 @@ class JobDataQuery:
                                                   fields=[]))
             sections[-1].fields.append(field)  # type: ignore[arg-type]
         return FormSchema(target=target, service_id=service_id, sections=sections)
+
+    @strawberry.field(description="Which built-in and custom fields the company's customer or fieldworker "
+                                  "profile shows and requires (staff see hidden ones too).")
+    def profile_fields(self, info: Info, profile: ProfileKindEnum) -> list[ProfileFieldSetting]:
+        actor = require_authenticated(info)
+        readable = None if actor.is_staff else set(
+            selectors.readable_fields(actor, profiles.TARGET_OF_PROFILE[profile.value]).values_list("pk", flat=True))
+        return [ProfileFieldSetting.of(entry) for entry in profiles.layout(profile.value)
+                if actor.is_staff or (entry.shown and (entry.field is None or entry.field.pk in readable))]

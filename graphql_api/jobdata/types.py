@@ -217,3 +217,24 @@ class CustomFieldFilter:
 def conditions(filters: list[CustomFieldFilter] | None) -> list[selectors.Condition]:
     return [selectors.Condition(key=item.key, equals=item.equals, min=item.min, max=item.max,
                                 contains=item.contains) for item in filters or ()]
+
+
+@strawberry.enum(name="ProfileKind")
+class ProfileKindEnum(Enum):
+    CUSTOMER = "customer"
+    FIELDWORKER = "fieldworker"
+
+
+@strawberry.type(name="ProfileFieldSetting", description="How one field appears on a profile, for the company: "
+                                                          "a built-in (`builtin`) or a custom field (`field`).")
+class ProfileFieldSetting:
+    builtin: str | None
+    field: CustomFieldNode | None
+    label: str
+    shown: bool
+    required: bool
+
+    @classmethod
+    def of(cls, entry: Any) -> ProfileFieldSetting:
+        return cls(builtin=entry.builtin or None, field=entry.field, label=entry.label, shown=entry.shown,
+                   required=entry.required)

@@ -316,3 +316,31 @@ def test_a_page_of_bookings_with_custom_fields_costs_the_same_queries(world, fie
         assert all([v["key"] for v in node["customFields"]] == ["pets", "parking"] for node in seeded)
         assert seeded[0]["customer"]["customFields"] == []
     assert seeded[0]["property"]["customFields"] == [{"key": "floors", "value": {"number": "3"}}]
+
+
+PROFILE = """query($p: ProfileKind!) { profileFields(profile: $p) { builtin field { key } label shown required } }"""
+SET_PROFILE = """mutation($p: ProfileKind!, $f: [ProfileFieldInput!]!) { setProfileFields(profile: $p, fields: $f) {
+  profileFields { builtin shown required } errors { code field } } }"""
+UPDATE_CUSTOMER = """mutation($i: UpdateCustomerInput!) { updateCustomer(input: $i) { customer { mobile }
+  errors { code field } } }"""
+
+
+def test_profile_settings_over_http(world, fields):
+    staff, customer = world.staff.user, world.cust_a.user
+    hidden = ok(staff, SET_PROFILE, p="CUSTOMER", f=[
+        {"builtin": "mobile", "required": True},
+        {"fieldId": gid("CustomField", fields["birthday"].pk), "shown": False}])["setProfileFields"]
+    assert hidden["errors"] == []
+    assert ok(customer, SET_PROFILE, p="CUSTOMER", f=[{"builtin": "email"}])["setProfileFields"]["errors"] == [
+        {"code": "forbidden", "field": None}]
+    # the customer's profile: the built-ins and what is meant for them and shown
+    mine = ok(customer, PROFILE, p="CUSTOMER")["profileFields"]
+    assert [(row["builtin"], row["field"], row["required"]) for row in mine] == [
+        ("email", None, False), ("mobile", None, True)]
+    everything = ok(staff, PROFILE, p="CUSTOMER")["profileFields"]
+    assert [row["builtin"] or row["field"]["key"] for row in everything] == ["email", "mobile", "vip", "birthday"]
+    sign_in(customer)
+    before = db_state()
+    refused = ok(customer, UPDATE_CUSTOMER, i={"id": gid("Customer", world.cust_a.pk), "mobile": ""})
+    assert refused["updateCustomer"]["errors"] == [{"code": "required", "field": "mobile"}]
+    assert db_state() == before
