@@ -16,6 +16,7 @@ from datetime import datetime
 from decimal import Decimal, InvalidOperation
 
 from django import forms
+from django.db import transaction
 from django.http import HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import reverse
@@ -33,10 +34,12 @@ from core.crm import services as crm_services
 from core.crm.models import Customer
 from core.crm.selectors import own_inquiries
 from core.errors import DomainError
+from core.jobdata import services as jobdata
 from core.outreach import links
 from core.outreach import services as outreach
 from core.ratelimit import hit
 
+from . import custom_fields
 from .documents import booking_job_sheet
 from .ratelimit import client_ip
 
@@ -253,24 +256,31 @@ class RequestForm(forms.Form):
 
 def _request(request, actor: Actor, where: Where | None, follows_id: int | None):
     form = RequestForm(request.POST or None)
+    asked = custom_fields.attach(form, actor)
     if request.method == "POST":
         if not hit("request", f"{actor.customer_id}:{client_ip(request)}", limit=REQUEST_LIMIT[0],
                    window=REQUEST_LIMIT[1]):
             return _too_many(request)
         if form.is_valid():
             data = form.cleaned_data
+            channel = where.channel if where else Channel.PORTAL
+            service_id = data["service"].pk if data["service"] else None
             try:
-                outreach.booking_request_create(
-                    actor=actor, channel=where.channel if where else Channel.PORTAL,
-                    service_id=data["service"].pk if data["service"] else None,
-                    preferred_date=data["preferred_date"], preferred_time=data["preferred_time"],
-                    notes=data["notes"], follows_booking_id=follows_id)
+                with transaction.atomic():  # the request and its answers, or neither
+                    made = outreach.booking_request_create(
+                        actor=actor, channel=channel, service_id=service_id,
+                        preferred_date=data["preferred_date"], preferred_time=data["preferred_time"],
+                        notes=data["notes"], follows_booking_id=follows_id)
+                    if asked:
+                        jobdata.request_values_set(actor=actor, channel=channel, request_id=made.pk,
+                                                   values=custom_fields.answers(form, asked, service_id))
             except DomainError as exc:
-                form.add_error(exc.field if exc.field in form.fields else None, exc.message)
+                form.add_error(custom_fields.field_for(exc.field, form), exc.message)
             else:
                 return _page(request, "request_done.html", {
                     "back_url": where.url("booking") if where else reverse("portal-home")})
-    return _page(request, "request_form.html", {"form": form}, status=400 if form.errors else 200)
+    return _page(request, "request_form.html", {"form": form, "custom": [
+        (item.group, form[item.name]) for item in asked]}, status=400 if form.errors else 200)
 
 
 # --- signed e-mail links ------------------------------------------------------------------------------

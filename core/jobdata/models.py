@@ -22,7 +22,11 @@ class Target(models.TextChoices):
     CUSTOMER = "customer", "Customer"
     PROPERTY = "property", "Property"
     FIELDWORKER = "fieldworker", "Fieldworker"
+    # values only: the booking fields a customer answered when asking for an appointment
+    BOOKING_REQUEST = "booking_request", "Appointment request"
 
+
+VALUE_ONLY_TARGETS = frozenset({Target.BOOKING_REQUEST})
 
 class FieldType(models.TextChoices):
     SHORT_TEXT = "short_text", "Short text"

@@ -20,6 +20,7 @@ from . import values as typed
 from .events import CustomFieldChanged, CustomFieldGroupChanged, CustomFieldValuesSet
 from .models import (
     CHOICE_TYPES,
+    VALUE_ONLY_TARGETS,
     CustomField,
     CustomFieldChoice,
     CustomFieldGroup,
@@ -42,8 +43,12 @@ def _require_staff(actor: Actor) -> None:
         raise PermissionDenied("Only staff may change custom fields.")
 
 
+# what a portal form can ask without a script: every type but the signature (it needs a drawing pad)
+REQUEST_TYPES = frozenset(FieldType.values) - {FieldType.SIGNATURE}
+
+
 def _target(value: str) -> str:
-    if value not in Target.values:
+    if value not in Target.values or value in VALUE_ONLY_TARGETS:
         raise ValidationFailed("target", "Unknown target.", code="invalid_target")
     return value
 
@@ -402,41 +407,8 @@ def values_set(*, actor: Actor, channel: Channel, target: str, object_id: int,
         obj = _locked_object(actor, target, object_id)
         services = booking_service_ids([object_id]).get(object_id, set()) if target == Target.BOOKING else None
         fields = {field.key: field for field in readable_fields(actor, target)}
-        overrides = custom_overrides(target)  # the company's profile settings (customers, fieldworkers)
-        asked = {key: field for key, field in fields.items() if applies(field, services)}
-        clean: dict[str, typed.Typed] = {}
-        for key, raw in values.items():
-            field = fields.get(key)
-            if field is None:
-                raise ValidationFailed(f"values.{key}", "No such custom field.", code="unknown_field")
-            if key not in asked:
-                raise ValidationFailed(f"values.{key}", "This field is not asked for this booking's services.",
-                                       code="not_applicable")
-            clean[key] = typed.clean(field, raw, f"values.{key}")
-        stored = {row.field_id: row for row in CustomFieldValue.objects.select_for_update().filter(
-            target=target, object_id=object_id, field__in=list(asked.values()))}
-        for key, field in asked.items():
-            if not (overrides[field.pk].required if field.pk in overrides else field.required):
-                continue
-            current = clean.get(key)
-            if current is None and field.pk in stored:
-                continue
-            if current is None or current.empty:
-                if field.default is not None and current is None:
-                    clean[key] = typed.Typed(typed.column_of(field.field_type), typed.from_json(field, field.default))
-                    continue
-                raise ValidationFailed(f"values.{key}", f"{field.label} is required.", code="required")
-        changes: dict[str, tuple[Any, Any]] = {}
-        result: dict[str, Any] = {}
-        for key, value in clean.items():
-            field = asked[key]
-            row = stored.get(field.pk)
-            before = typed.read(field, row)
-            if before == value.value:
-                continue
-            _write(field, target, object_id, row, value)
-            changes[key] = (_shown(field, before), _shown(field, value.value))
-            result[key] = value.value
+        changes, result = _apply_values(target, object_id, fields, services, values,
+                                        overrides=custom_overrides(target))
         if changes:
             if target == Target.BOOKING:
                 from core.bookings import history
@@ -446,6 +418,70 @@ def values_set(*, actor: Actor, channel: Channel, target: str, object_id: int,
                 log.record(actor=actor, channel=channel, action="values_set", event=CustomFieldValuesSet,
                            target=target, object_id=object_id, changes=changes, keys=tuple(sorted(changes)))
     return result
+
+
+def request_values_set(*, actor: Actor, channel: Channel, request_id: int,
+                       values: Mapping[str, Any]) -> dict[str, Any]:
+    """The booking fields a customer answers when asking for an appointment (which is not a booking
+    yet, decision 0608): checked exactly like a booking's values, for the request's service, and
+    kept with the request (target ``booking_request``) until staff book it."""
+    from core.outreach.models import BookingRequest
+
+    with transaction.atomic():
+        request = BookingRequest.objects.select_for_update().filter(pk=request_id).first()
+        if request is None or not (actor.is_staff or (actor.is_customer and actor.customer_id == request.customer_id)):
+            raise NotFound("appointment request", field="requestId")
+        services = {request.service_id} if request.service_id else set()
+        fields = {field.key: field for field in readable_fields(actor, Target.BOOKING)
+                  if field.field_type in REQUEST_TYPES}
+        changes, result = _apply_values(Target.BOOKING_REQUEST, request.pk, fields, services, values, overrides={})
+        if changes:
+            log.record(actor=actor, channel=channel, action="values_set", event=CustomFieldValuesSet,
+                       target=Target.BOOKING_REQUEST, object_id=request.pk, changes=changes,
+                       keys=tuple(sorted(changes)))
+    return result
+
+
+def _apply_values(target: str, object_id: int, fields: dict[str, CustomField], services: set[int] | None,
+                  values: Mapping[str, Any], *, overrides: Mapping[int, Any]
+                  ) -> tuple[dict[str, tuple[Any, Any]], dict[str, Any]]:
+    """Check ``values`` against ``fields`` (the ones the actor may fill), then the required ones,
+    and write what changed: ({key: (before, after)} for the history row, {key: new value})."""
+    asked = {key: field for key, field in fields.items() if applies(field, services)}
+    clean: dict[str, typed.Typed] = {}
+    for key, raw in values.items():
+        field = fields.get(key)
+        if field is None:
+            raise ValidationFailed(f"values.{key}", "No such custom field.", code="unknown_field")
+        if key not in asked:
+            raise ValidationFailed(f"values.{key}", "This field is not asked for this booking's services.",
+                                   code="not_applicable")
+        clean[key] = typed.clean(field, raw, f"values.{key}")
+    stored = {row.field_id: row for row in CustomFieldValue.objects.select_for_update().filter(
+        target=target, object_id=object_id, field__in=list(asked.values()))}
+    for key, field in asked.items():
+        if not (overrides[field.pk].required if field.pk in overrides else field.required):
+            continue
+        current = clean.get(key)
+        if current is None and field.pk in stored:
+            continue
+        if current is None or current.empty:
+            if field.default is not None and current is None:
+                clean[key] = typed.Typed(typed.column_of(field.field_type), typed.from_json(field, field.default))
+                continue
+            raise ValidationFailed(f"values.{key}", f"{field.label} is required.", code="required")
+    changes: dict[str, tuple[Any, Any]] = {}
+    result: dict[str, Any] = {}
+    for key, value in clean.items():
+        field = asked[key]
+        row = stored.get(field.pk)
+        before = typed.read(field, row)
+        if before == value.value:
+            continue
+        _write(field, target, object_id, row, value)
+        changes[key] = (_shown(field, before), _shown(field, value.value))
+        result[key] = value.value
+    return changes, result
 
 
 def _write(field: CustomField, target: str, object_id: int, row: CustomFieldValue | None,
