@@ -79,7 +79,8 @@ def seed(scale: int) -> None:
     for offset in range(0, scale, batch):
         made = Booking.objects.bulk_create([
             Booking(number=top + offset + i + 1, customer=customer, property=place, time_zone="UTC",
-                    scheduled_start=start + timedelta(hours=offset + i), scheduled_end=start + timedelta(hours=offset + i, minutes=90))
+                    scheduled_start=start + timedelta(hours=offset + i),
+                    scheduled_end=start + timedelta(hours=offset + i, minutes=90))
             for i in range(min(batch, scale - offset))])
         values = []
         for booking in made:
