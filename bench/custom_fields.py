@@ -91,8 +91,9 @@ def seed(scale: int) -> None:
                                    choices=rng.sample(["dog", "cat", "bird", "fish"], rng.randint(1, 2)))
                   for b in made]
         CustomFieldValue.objects.bulk_create(chosen)
-        CustomFieldChoice.objects.bulk_create([CustomFieldChoice(value=v, field=pets, object_id=v.object_id, choice=c)
-                                               for v in chosen for c in v.choices])
+        CustomFieldChoice.objects.bulk_create([
+            CustomFieldChoice(value=v, field=pets, target="booking", object_id=v.object_id, choice=c)
+            for v in chosen for c in v.choices])
     with connection.cursor() as cursor:
         cursor.execute("ANALYZE")
 

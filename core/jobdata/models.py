@@ -144,7 +144,8 @@ class CustomFieldValue(models.Model):
     class Meta:
         ordering = ["field_id", "object_id"]
         constraints = [
-            models.UniqueConstraint(fields=["field", "object_id"], name="jobdata_one_value_per_object"),
+            # the target too: an appointment request holds values of booking fields (0905)
+            models.UniqueConstraint(fields=["field", "target", "object_id"], name="jobdata_one_value_per_object"),
         ]
         indexes = [
             models.Index(fields=["target", "object_id"], name="jobdata_value_object_idx"),
@@ -165,6 +166,7 @@ class CustomFieldChoice(models.Model):
     value = models.ForeignKey(CustomFieldValue, on_delete=models.CASCADE, related_name="chosen",
                               db_index=False)  # jobdata_choice_once_per_value leads with it
     field = models.ForeignKey(CustomField, on_delete=models.PROTECT, related_name="+", db_index=False)
+    target = models.CharField(max_length=16, choices=Target.choices)
     object_id = models.PositiveBigIntegerField()
     choice = models.CharField(max_length=100)
 
@@ -172,7 +174,7 @@ class CustomFieldChoice(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["value", "choice"], name="jobdata_choice_once_per_value"),
         ]
-        indexes = [models.Index(fields=["field", "choice", "object_id"], name="jobdata_choice_idx")]
+        indexes = [models.Index(fields=["field", "target", "choice", "object_id"], name="jobdata_choice_idx")]
 
     def __str__(self) -> str:
         return self.choice

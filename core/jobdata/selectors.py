@@ -182,10 +182,11 @@ def _matching(field: CustomField, condition: Condition, at: str) -> QuerySet:
     if kind in MULTI_CHOICE_TYPES:
         if given != ["contains"]:
             raise ValidationFailed(at, "Multi-choice fields are filtered with contains.", code="invalid_condition")
-        return CustomFieldChoice.objects.filter(field=field, choice=str(condition.contains)).values("object_id")
+        return CustomFieldChoice.objects.filter(field=field, target=field.target,
+                                                choice=str(condition.contains)).values("object_id")
     if "contains" in given:
         raise ValidationFailed(at, "Only multi-choice fields take contains.", code="invalid_condition")
-    rows = CustomFieldValue.objects.filter(field=field)
+    rows = CustomFieldValue.objects.filter(field=field, target=field.target)  # not an appointment request's
     column = typed.column_of(kind)
     if kind in (FieldType.INCREMENT, FieldType.DATE):
         parse = typed.parse_number if kind == FieldType.INCREMENT else _date

@@ -442,8 +442,37 @@ def request_values_set(*, actor: Actor, channel: Channel, request_id: int,
     return result
 
 
+def request_values_carry(*, actor: Actor, channel: Channel, request_id: int, booking_id: int) -> dict[str, Any]:
+    """When staff book an appointment request: the customer's answers go onto the booking, for the
+    fields that apply to its services and that the booking does not hold yet (its timeline says so).
+    Called by ``core.outreach.services.booking_request_resolve`` in its transaction."""
+    from core.bookings.models import Booking
+
+    if not actor.is_staff:
+        raise PermissionDenied()
+    booking = Booking.objects.select_for_update().filter(pk=booking_id).first()
+    if booking is None:
+        raise NotFound("booking", field="bookingId")
+    answers = {row.field.key: typed.read(row.field, row) for row in CustomFieldValue.objects.filter(
+        target=Target.BOOKING_REQUEST, object_id=request_id, field__archived_at__isnull=True).select_related("field")}
+    held = set(CustomFieldValue.objects.filter(target=Target.BOOKING, object_id=booking_id)
+               .values_list("field__key", flat=True))
+    services = booking_service_ids([booking_id]).get(booking_id, set())
+    fields = {field.key: field for field in readable_fields(actor, Target.BOOKING)}
+    values = {key: value for key, value in answers.items()
+              if key in fields and key not in held and applies(fields[key], services)}
+    changes, result = _apply_values(Target.BOOKING, booking_id, fields, services, values, overrides={},
+                                    check_required=False)
+    if changes:
+        from core.bookings import history
+
+        history.record(booking, actor=actor, channel=channel, action="custom_fields_set", changes=changes,
+                       data={"from_request_id": request_id})
+    return result
+
+
 def _apply_values(target: str, object_id: int, fields: dict[str, CustomField], services: set[int] | None,
-                  values: Mapping[str, Any], *, overrides: Mapping[int, Any]
+                  values: Mapping[str, Any], *, overrides: Mapping[int, Any], check_required: bool = True
                   ) -> tuple[dict[str, tuple[Any, Any]], dict[str, Any]]:
     """Check ``values`` against ``fields`` (the ones the actor may fill), then the required ones,
     and write what changed: ({key: (before, after)} for the history row, {key: new value})."""
@@ -459,7 +488,7 @@ def _apply_values(target: str, object_id: int, fields: dict[str, CustomField], s
         clean[key] = typed.clean(field, raw, f"values.{key}")
     stored = {row.field_id: row for row in CustomFieldValue.objects.select_for_update().filter(
         target=target, object_id=object_id, field__in=list(asked.values()))}
-    for key, field in asked.items():
+    for key, field in asked.items() if check_required else ():
         if not (overrides[field.pk].required if field.pk in overrides else field.required):
             continue
         current = clean.get(key)
@@ -500,5 +529,5 @@ def _write(field: CustomField, target: str, object_id: int, row: CustomFieldValu
         CustomFieldChoice.objects.filter(value=row).exclude(choice__in=value.value).delete()
         have = set(CustomFieldChoice.objects.filter(value=row).values_list("choice", flat=True))
         CustomFieldChoice.objects.bulk_create([
-            CustomFieldChoice(value=row, field=field, object_id=object_id, choice=choice)
+            CustomFieldChoice(value=row, field=field, target=target, object_id=object_id, choice=choice)
             for choice in value.value if choice not in have])

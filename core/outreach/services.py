@@ -327,6 +327,11 @@ def booking_request_resolve(*, actor: Actor, channel: Channel, request_id: int, 
         request.resolved_at = timezone.now()
         request.resolved_by = actor.user
         request.save(update_fields=["status", "booking", "resolved_at", "resolved_by"])
+        if request.booking_id is not None and status == BookingRequestStatus.BOOKED:
+            # the booking fields the customer answered with the request go onto the booking (0905)
+            from core.jobdata.services import request_values_carry  # job data reads outreach, not back
+
+            request_values_carry(actor=actor, channel=channel, request_id=request.pk, booking_id=request.booking_id)
     return request
 
 

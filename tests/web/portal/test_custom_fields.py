@@ -93,3 +93,27 @@ def test_a_bad_answer_is_a_form_error_and_nothing_is_kept(setup, answers, messag
     assert message in refused.content.decode()
     assert db_state() == before and domain_state() == domain_before
     assert not BookingRequest.objects.exists()
+
+
+def test_booking_the_request_carries_the_answers_onto_the_booking(setup):
+    from core.bookings.models import BookingEvent
+    from core.outreach import services as outreach
+
+    customer, carpets, _windows = setup
+    when = (timezone.localdate() + timedelta(days=5)).isoformat()
+    portal_client(customer).post("/portal/request/", {"service": carpets.pk, "preferred_date": when,
+                                                      "cf_parking": "drive", "cf_rooms": "3",
+                                                      "cf_carpet_colour": "Beige"})
+    request = BookingRequest.objects.get()
+    staff = Actor.from_user(factories.staff_user())
+    booking = factories.booking(cust=customer, svc=carpets)
+    services.values_set(actor=staff, channel=G, target="booking", object_id=booking.pk,
+                        values={"rooms": 5, "parking": "street"})  # staff already said: kept
+    outreach.booking_request_resolve(actor=staff, channel=G, request_id=request.pk, status="booked",
+                                     booking_id=booking.pk)
+    held = {row.field.key: row for row in CustomFieldValue.objects.filter(target="booking", object_id=booking.pk)}
+    assert (held["rooms"].number, held["parking"].text, held["carpet_colour"].text) == (5, "street", "Beige")
+    row = BookingEvent.objects.filter(booking=booking, action="custom_fields_set").last()
+    # an unticked toggle on the form is an answer too (no)
+    assert row.changes == {"carpet_colour": [None, "Beige"], "stairs": [None, False]}
+    assert row.data == {"from_request_id": request.pk}
