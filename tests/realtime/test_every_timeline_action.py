@@ -118,6 +118,14 @@ def _line_price(w, *, reset: bool = False) -> None:
                                         unit_price=None)
 
 
+def _custom_fields_set(w) -> None:
+    from core.jobdata import services as jobdata
+
+    jobdata.field_create(actor=w.staff_actor, channel=S, target="booking", label="Gate code", field_type="short_text")
+    jobdata.values_set(actor=w.staff_actor, channel=S, target="booking", object_id=w.booking.pk,
+                       values={"gate_code": "1234"})
+
+
 SCENARIOS: dict[str, Callable[[Any], Any]] = {
     "created": lambda w: factories.booking(cust=w.customer, actor=w.staff_actor),
     "updated": lambda w: bookings.booking_update(actor=w.staff_actor, channel=S, booking_id=w.booking.pk,
@@ -167,6 +175,7 @@ SCENARIOS: dict[str, Callable[[Any], Any]] = {
     "series_cancelled": _series_cancelled,
     "line_price_set": lambda w: _line_price(w),
     "line_price_reset": lambda w: _line_price(w, reset=True),
+    "custom_fields_set": _custom_fields_set,
 }
 
 
