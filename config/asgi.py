@@ -36,11 +36,13 @@ application = instrument(ProtocolTypeRouter({
     "websocket": websocket_application(schema),
 }))
 
-# Only a server imports this module, and it runs with lifespan events off (manage.py serve): the periodic jobs start
-# here (once per process; a no-op unless FIELDOPS_SCHEDULER is on, which it is not under tests).
-from config.schedules import start_in_background  # noqa: E402
+# Only a server imports this module, and it runs with lifespan events off (manage.py serve): a task
+# worker thread starts here when ``serve --worker thread`` asked for one (once per process; SQLite's
+# ``make serve`` default, docs/decisions/0036).
+if os.environ.get("FIELDOPS_SERVE_WORKER") == "thread":
+    from config.worker import start_thread_worker
 
-start_in_background()
+    start_thread_worker()
 
 # Everything loaded so far (Django, the schema, the URL map) lives as long as the process: move it
 # out of the collector's reach, so full collections walk only what requests allocate (decision 0012).

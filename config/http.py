@@ -41,7 +41,6 @@ from django.db import connections
 from django.http import FileResponse, HttpResponseBase
 from django.urls import Resolver404, get_resolver, set_script_prefix
 
-from config import tasks
 from realtime import broadcast
 
 
@@ -69,7 +68,6 @@ class HttpHandler(ASGIHandler):
         self._sync.load_middleware(is_async=False)
         self._size = settings.FIELDOPS_HTTP_THREADS
         self._threads = ThreadPoolExecutor(max_workers=self._size, thread_name_prefix="http")
-        tasks.lend_threads(self._threads)  # for a task pool without threads of its own (decision 0014)
 
     async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
         if scope["type"] != "http":
@@ -122,7 +120,6 @@ class HttpHandler(ASGIHandler):
 
     def close(self) -> None:
         """Close every pool thread's database connections and stop the pool (server shutdown, tests)."""
-        tasks.take_back(self._threads)  # tasks enqueued from now on run elsewhere
         everyone = threading.Barrier(self._size)
 
         def close_mine() -> None:
@@ -130,5 +127,5 @@ class HttpHandler(ASGIHandler):
             everyone.wait(timeout=10)  # hold this thread so each of the others takes one of these calls
 
         for _ in range(self._size):
-            self._threads.submit(close_mine)  # after the task turns already queued here
+            self._threads.submit(close_mine)
         self._threads.shutdown(wait=True)

@@ -22,7 +22,6 @@ from typing import Any
 
 from asgiref.sync import iscoroutinefunction, markcoroutinefunction
 from django.conf import settings
-from django.utils import timezone
 from django_tasks import TaskResultStatus
 from prometheus_client.core import GaugeMetricFamily
 
@@ -214,42 +213,21 @@ def connect_task_signals() -> None:
 
 
 class TaskQueueCollector:
-    """The default task backend's queue as this process sees it, read when /metrics is scraped.
-
-    The thread backend (``config.tasks``): tasks queued and running in this process, and the age of
-    the oldest queued one. The immediate backend never queues (all zeros). Any other backend (a
-    database one with its own workers) is not read here: nothing is reported rather than a guess."""
+    """The task queue, read when /metrics is scraped: for the database backend the table itself
+    (ready and running rows, the age of the oldest due one; the same figures from every process).
+    The other backends never queue (all zeros)."""
 
     def collect(self) -> Any:
-        from config import tasks
+        from config.tasks import queue_state
 
         backend = settings.TASKS.get("default", {}).get("BACKEND", "")
-        if backend == settings.TASK_BACKEND_ALIASES["immediate"]:
-            depth, running, oldest = 0, 0, 0.0
-        elif backend == settings.TASK_BACKEND_ALIASES["thread"]:
-            depth, running, oldest = _thread_pools(tasks)
+        if backend == settings.TASK_BACKEND_ALIASES["database"]:
+            state = queue_state()
+            depth, running, oldest = state["ready"], state["running"], state["oldest_age"]
         else:
-            return
-        yield GaugeMetricFamily("fieldops_task_queue_depth", "Tasks queued and not started (this process).",
+            depth, running, oldest = 0, 0, 0.0
+        yield GaugeMetricFamily("fieldops_task_queue_depth", "Tasks due and not started (all workers).",
                                 value=depth)
-        yield GaugeMetricFamily("fieldops_tasks_running", "Tasks running now (this process).", value=running)
+        yield GaugeMetricFamily("fieldops_tasks_running", "Tasks running now (all workers).", value=running)
         yield GaugeMetricFamily("fieldops_task_oldest_age_seconds",
-                                "Age of the oldest queued task (0 when none is queued; this process).", value=oldest)
-
-
-def _thread_pools(tasks: Any) -> tuple[int, int, float]:
-    with tasks._pools_lock:
-        pools = list(tasks._pools.values())
-    depth, running, enqueued = 0, 0, []
-    now = timezone.now()
-    for pool in pools:
-        with pool.queue.mutex:
-            items = list(pool.queue.queue)
-        for priority, _, _, result in items:
-            if priority == tasks._STOP:
-                continue
-            depth += 1
-            enqueued.append(result.enqueued_at)
-        running += pool.running
-    oldest = (now - min(enqueued)).total_seconds() if enqueued else 0.0
-    return depth, running, max(oldest, 0.0)
+                                "Age of the oldest due task (0 when none is due).", value=oldest)

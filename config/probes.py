@@ -10,6 +10,7 @@ import.
 from __future__ import annotations
 
 import hmac
+from datetime import timedelta
 from typing import Any
 
 from django.conf import settings
@@ -35,29 +36,29 @@ def _redis() -> None:
         client.close()
 
 
-def task_backend_state() -> dict[str, Any]:
-    """What the default task backend is and where its work runs, as far as this process can tell.
-
-    There is no separate worker process yet (the thread backend runs tasks in the served process),
-    so there is no worker heartbeat to check: the state is reported and never fails readiness. A
-    backend with workers of its own should add a heartbeat check here (docs/decisions/0023)."""
+def task_backend_state() -> tuple[dict[str, Any], bool]:
+    """The default task backend, and for the database backend its workers: ready only when one
+    beat within the last minute (``config/worker.py``; docs/decisions/0023, 0032). Returns the
+    state and whether it is fine."""
     path = settings.TASKS.get("default", {}).get("BACKEND", "")
     if path == settings.TASK_BACKEND_ALIASES["immediate"]:
-        return {"backend": "immediate", "runs_in": "the caller"}
-    if path == settings.TASK_BACKEND_ALIASES["thread"]:
-        from config import tasks
+        return {"backend": "immediate", "runs_in": "the caller"}, True
+    if path == settings.TASK_BACKEND_ALIASES["on-commit"]:
+        return {"backend": "on-commit", "runs_in": "the committing thread"}, True
+    if path != settings.TASK_BACKEND_ALIASES["database"]:
+        return {"backend": path, "workers": "not checked"}, True
+    from django.utils import timezone
 
-        workers = int(settings.TASKS["default"].get("OPTIONS", {}).get("WORKERS", tasks.DEFAULTS["WORKERS"]))
-        with tasks._pools_lock:
-            pools = list(tasks._pools.values())
-        return {
-            "backend": "thread",
-            "runs_in": "this process, " + ("turns on the view threads" if workers == 0 else f"{workers} threads"),
-            "started": bool(pools),
-            "queued": sum(pool.queue.qsize() for pool in pools),
-            "running": sum(pool.running for pool in pools),
-        }
-    return {"backend": path, "runs_in": "its own workers", "workers": "not checked (no heartbeat yet)"}
+    from config.models import WorkerHeartbeat
+    from config.tasks import queue_state
+
+    since = timezone.now() - timedelta(minutes=1)
+    live = WorkerHeartbeat.objects.filter(seen_at__gte=since, stopped_at__isnull=True)
+    count = live.count()
+    last = WorkerHeartbeat.objects.order_by("-seen_at").values_list("seen_at", flat=True).first()
+    state = {"backend": "database", "workers": count, "last_heartbeat": last.isoformat() if last else None,
+             **queue_state()}
+    return state, count > 0
 
 
 @never_cache
@@ -77,7 +78,12 @@ def readyz(request: HttpRequest) -> JsonResponse:
             failed.append(name)
         else:
             checks[name] = "ok"
-    checks["tasks"] = task_backend_state()
+    try:
+        checks["tasks"], tasks_ok = task_backend_state()
+    except Exception as exc:
+        checks["tasks"], tasks_ok = f"failed: {type(exc).__name__}", False
+    if not tasks_ok:
+        failed.append("tasks")
     body = {"ready": not failed, "checks": checks}
     if failed:
         body["failed"] = failed

@@ -54,6 +54,7 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "django_tasks",
+    "django_tasks_db",
     "strawberry_django",
     "channels",
     "core.accounts",
@@ -258,31 +259,38 @@ OUTREACH_LINK_MAX_DAYS = int(os.environ.get("OUTREACH_LINK_MAX_DAYS", "400"))
 OUTREACH_REMINDER_HOURS = int(os.environ.get("OUTREACH_REMINDER_HOURS", "24"))
 
 # --- background work ------------------------------------------------------------------------
-# FIELDOPS_TASK_BACKEND: "thread" (in the served process, config/tasks.py: worker threads, or turns
-# on the view threads, below; the default),
-# "immediate" (inline in the caller; the default under tests) or a django-tasks backend's dotted path.
-TASK_BACKEND_ALIASES = {"thread": "config.tasks.ThreadPoolBackend",
+# Tasks are rows of django-tasks-db's table, written in the transaction that asks for them, and run
+# by `manage.py worker` processes (db_worker plus a heartbeat, orphan recovery and the periodic
+# jobs; config/worker.py, docs/decisions/0030-0033). FIELDOPS_TASK_BACKEND: "database" (the default),
+# "on-commit" (the same rows, run by the committing thread right after commit with the worker's
+# own code: the default under tests, decision 0031) or a django-tasks backend's dotted path.
+TASK_BACKEND_ALIASES = {"database": "django_tasks_db.DatabaseBackend",
+                        "on-commit": "config.tasks.OnCommitDatabaseBackend",
                         "immediate": "django_tasks.backends.immediate.ImmediateBackend"}
-_task_backend = os.environ.get("FIELDOPS_TASK_BACKEND") or ("immediate" if TESTING else "thread")
+_task_backend = os.environ.get("FIELDOPS_TASK_BACKEND") or ("on-commit" if TESTING else "database")
 TASKS = {"default": {"BACKEND": TASK_BACKEND_ALIASES.get(_task_backend, _task_backend)}}
-# The thread backend's threads: FIELDOPS_TASK_WORKERS=0 runs tasks on the view threads (between
-# requests). That is the default on SQLite while every delivery backend is local (console, memory,
-# file), so no task waits on a network: there a task thread of its own, with a connection of its
-# own, cost an eighth to a sixth of the SMS webhook's CPU (docs/decisions/0014). Otherwise 4 threads.
-LOCAL_DELIVERY_BACKENDS = {
-    "core.notifications.backends.ConsoleSmsBackend", "core.notifications.backends.LocmemSmsBackend",
-    "core.chat.backends.ConsoleChatBackend", "core.chat.backends.LocmemChatBackend",
-    "django.core.mail.backends.console.EmailBackend", "django.core.mail.backends.locmem.EmailBackend",
-    "django.core.mail.backends.filebased.EmailBackend", "django.core.mail.backends.dummy.EmailBackend",
-}
-DELIVERY_IS_LOCAL = {SMS_BACKEND, CHAT_BACKEND, EMAIL_BACKEND} <= LOCAL_DELIVERY_BACKENDS
-if TASKS["default"]["BACKEND"] == TASK_BACKEND_ALIASES["thread"]:
-    _task_workers = os.environ.get("FIELDOPS_TASK_WORKERS", "0" if IS_SQLITE and DELIVERY_IS_LOCAL else "4")
-    TASKS["default"]["OPTIONS"] = {"WORKERS": int(_task_workers),
-                                   "QUEUE_SIZE": int(os.environ.get("FIELDOPS_TASK_QUEUE_SIZE", "1000"))}
-# The periodic jobs (config/schedules.py) in a thread of the served process; off: run
-# `manage.py run_schedules` somewhere instead. Daily jobs use the company's time zone.
+# A worker polls for due tasks this often when it found none (seconds), and writes its heartbeat
+# every FIELDOPS_WORKER_HEARTBEAT seconds; a worker silent for FIELDOPS_WORKER_LOST seconds is lost:
+# the tasks it was running are run again and /readyz fails when no worker is left.
+FIELDOPS_WORKER_INTERVAL = float(os.environ.get("FIELDOPS_WORKER_INTERVAL", "0.1"))
+FIELDOPS_WORKER_HEARTBEAT = float(os.environ.get("FIELDOPS_WORKER_HEARTBEAT", "5"))
+FIELDOPS_WORKER_LOST = float(os.environ.get("FIELDOPS_WORKER_LOST", "30"))
+# A task run by this many workers that each vanished while running it is failed, not run again.
+FIELDOPS_TASK_MAX_RUNS = int(os.environ.get("FIELDOPS_TASK_MAX_RUNS", "5"))
+# Deliveries (e-mail, SMS, chat) that fail for a transient reason are tried again after
+# FIELDOPS_RETRY_BASE * 2**(attempt-1) seconds, at most FIELDOPS_RETRY_CAP apart, and marked failed
+# after FIELDOPS_RETRY_ATTEMPTS attempts (decision 0034).
+FIELDOPS_RETRY_BASE = float(os.environ.get("FIELDOPS_RETRY_BASE", "30"))
+FIELDOPS_RETRY_CAP = float(os.environ.get("FIELDOPS_RETRY_CAP", "3600"))
+FIELDOPS_RETRY_ATTEMPTS = int(os.environ.get("FIELDOPS_RETRY_ATTEMPTS", "8"))
+# The periodic jobs (config/schedules.py) are enqueued by the workers, each job once per period
+# whatever the number of workers (a ledger row per job and period, decision 0035); off: no worker
+# of this deployment enqueues them. Daily jobs use the company's time zone.
 FIELDOPS_SCHEDULER = env_bool("FIELDOPS_SCHEDULER", not TESTING)
+# Where `manage.py serve` runs background tasks unless --worker says: "thread" (a worker thread in
+# each web process), "process" (one child `manage.py worker`) or "off" (workers run elsewhere, as
+# the Procfile does). Default: thread on SQLite (make serve, decision 0036), off on PostgreSQL.
+FIELDOPS_SERVE_WORKER = os.environ.get("FIELDOPS_SERVE_WORKER") or ("thread" if IS_SQLITE else "off")
 FIELDOPS_MORNING_LIST_HOUR = int(os.environ.get("FIELDOPS_MORNING_LIST_HOUR", "7"))
 
 # --- GraphQL --------------------------------------------------------------------------------

@@ -1,7 +1,9 @@
 """Domain events: small frozen dataclasses that leave after commit.
 
 Services call :func:`publish`; delivery is deferred with ``transaction.on_commit`` so no
-subscriber ever sees an event whose transaction rolled back. Subscribers (realtime broadcast,
+subscriber ever sees an event whose transaction rolled back, except for durable subscribers
+(``subscribe(..., durable=True)``), which record follow-up work (log rows and task rows) inside
+that very transaction, so it commits with the change or not at all (docs/decisions/0030). Subscribers (realtime broadcast,
 notifications, calendar push) register with :func:`subscribe` from their own ``AppConfig.ready``
 so that ``core`` imports none of them. A failing subscriber is logged and never breaks the
 others or the request that caused the event.
@@ -49,15 +51,26 @@ E = TypeVar("E", bound=DomainEvent)
 Handler = Callable[[Any], None]
 _subscribers: dict[type, list[Handler]] = defaultdict(list)
 _priority: dict[Handler, int] = {}
+_durable: set[Handler] = set()
 DEFAULT_PRIORITY = 100
 
 
-def subscribe(event_type: type[E], handler: Callable[[E], None], *, priority: int = DEFAULT_PRIORITY) -> None:
+def subscribe(event_type: type[E], handler: Callable[[E], None], *, priority: int = DEFAULT_PRIORITY,
+              durable: bool = False) -> None:
     """Register ``handler`` for ``event_type`` and its subclasses. Lower ``priority`` runs first
-    (live broadcast goes before slower notification work)."""
+    (live broadcast goes before slower notification work).
+
+    ``durable``: the handler runs when the event is published, inside the transaction of the change
+    (in a savepoint of its own), so what it records (log rows, task rows) commits with the change or
+    not at all, and survives any crash after the commit. It must only write rows and enqueue tasks,
+    never call out. The others (live broadcasts) run after commit."""
     if handler not in _subscribers[event_type]:
         _subscribers[event_type].append(handler)
     _priority[handler] = priority
+    if durable:
+        _durable.add(handler)
+    else:
+        _durable.discard(handler)
 
 
 def unsubscribe(event_type: type[E], handler: Callable[[E], None]) -> None:
@@ -73,9 +86,12 @@ def _handlers_for(event: DomainEvent) -> list[Handler]:
     return sorted(handlers, key=lambda h: _priority.get(h, DEFAULT_PRIORITY))
 
 
-def dispatch(event: DomainEvent) -> None:
-    """Deliver now. Used by ``publish`` after commit; call directly only in tests of handlers."""
+def dispatch(event: DomainEvent, *, durable: bool | None = None) -> None:
+    """Deliver now, to the durable handlers, the others, or (None) all. Used by ``publish``; call
+    directly only in tests of handlers."""
     for handler in _handlers_for(event):
+        if durable is not None and (handler in _durable) != durable:
+            continue
         try:
             # Inside an open transaction each handler gets a savepoint, so a database error in one
             # subscriber never poisons the others or the caller's transaction. After a real commit
@@ -90,7 +106,9 @@ def dispatch(event: DomainEvent) -> None:
 
 
 def publish(event: DomainEvent) -> None:
-    transaction.on_commit(lambda: dispatch(event), robust=True)
+    """Durable handlers now, in the caller's transaction; the others once it commits."""
+    dispatch(event, durable=True)
+    transaction.on_commit(lambda: dispatch(event, durable=False), robust=True)
 
 
 # --- booking events ---------------------------------------------------------------------------

@@ -198,7 +198,7 @@ class Conversation:
         customer = self.customer
         if bookings and customer is not None and customer.email:
             ids = [b.pk for b in bookings]
-            transaction.on_commit(lambda: email_cancellation_links.enqueue(customer.pk, ids))
+            email_cancellation_links.enqueue(customer.pk, ids)  # a task row in this transaction
         return self.out("", "opt_out_cancel", booking)
 
     def while_opted_out(self, parsed: Parsed) -> Outcome:

@@ -176,10 +176,10 @@ def _parse_day(value: str | None) -> date | None:
 
 
 def connect() -> None:
-    events.subscribe(events.BookingAssigned, on_assigned)
-    events.subscribe(events.BookingUpdated, on_updated)
-    events.subscribe(events.BookingCancelled, on_cancelled)
-    events.subscribe(events.BookingUnassigned, on_unassigned)
-    events.subscribe(events.AssignmentResponded, on_responded)
-    events.subscribe(events.CommentAdded, on_comment)
-    events.subscribe(ChangeRequestDecided, on_change_request_decided)
+    events.subscribe(events.BookingAssigned, on_assigned, durable=True)
+    events.subscribe(events.BookingUpdated, on_updated, durable=True)
+    events.subscribe(events.BookingCancelled, on_cancelled, durable=True)
+    events.subscribe(events.BookingUnassigned, on_unassigned, durable=True)
+    events.subscribe(events.AssignmentResponded, on_responded, durable=True)
+    events.subscribe(events.CommentAdded, on_comment, durable=True)
+    events.subscribe(ChangeRequestDecided, on_change_request_decided, durable=True)

@@ -76,7 +76,10 @@ def queue(*, chat_id: int | None, text: str = "", kind: str = MessageKind.REPLY,
             return None
     else:
         message = ChatMessage.objects.create(**fields)
-    transaction.on_commit(lambda: _schedule(message.pk), robust=True)
+    if _collector.get() is not None:
+        transaction.on_commit(lambda: _schedule(message.pk), robust=True)  # handed over after the webhook answered
+    else:
+        _schedule(message.pk)  # a task row in the caller's transaction: committed with the message row
     return message
 
 

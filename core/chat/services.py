@@ -244,12 +244,10 @@ def booking_on_my_way(*, actor: Actor, channel: Channel, booking_id: int) -> Boo
                        data={"fieldworker_id": actor.fieldworker_id})
         fieldworker_id = actor.fieldworker_id
 
-        def text_customer() -> None:
-            from .tasks import text_customer_on_my_way
+        from .tasks import text_customer_on_my_way
 
-            text_customer_on_my_way.enqueue(booking_id=booking_id, fieldworker_id=fieldworker_id)
-
-        transaction.on_commit(text_customer, robust=True)
+        # a task row in this transaction: it commits (and then runs) with the change, or not at all
+        text_customer_on_my_way.enqueue(booking_id=booking_id, fieldworker_id=fieldworker_id)
     return booking
 
 
@@ -334,12 +332,9 @@ def attachment_add(*, actor: Actor, channel: Channel, booking_id: int, telegram_
                        data={"attachment_id": attachment.pk, "caption": caption})
         attachment_id = attachment.pk
 
-        def fetch() -> None:
-            from .tasks import fetch_attachment
+        from .tasks import fetch_attachment
 
-            fetch_attachment.enqueue(attachment_id=attachment_id)
-
-        transaction.on_commit(fetch, robust=True)
+        fetch_attachment.enqueue(attachment_id=attachment_id)  # in this transaction, with the row
     return attachment
 
 

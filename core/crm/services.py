@@ -397,7 +397,7 @@ def inquiry_reply(*, actor: Actor, channel: Channel, inquiry_id: int, body: str)
         for booking in inquiry.bookings.all():
             history.record(booking, actor=actor, channel=channel, action="inquiry_replied",
                            data={"inquiry_id": inquiry.pk, "via": via, "body": body[:500]})
-        transaction.on_commit(lambda: deliver_inquiry_reply.enqueue(entry.pk))
+        deliver_inquiry_reply.enqueue(entry.pk)  # a task row in this transaction
     return entry
 
 

@@ -17,9 +17,9 @@ from .tasks import deliver_comment, send_booking_sms
 
 
 def _enqueue_after_commit(kind: str, booking_id: int) -> None:
-    # Handlers may run inside a transaction (core.events gives each its own); the send, a network
-    # call, must not hold it open, so the task is enqueued once that transaction is over.
-    transaction.on_commit(lambda: send_booking_sms.enqueue(kind, booking_id), robust=True)
+    # A task row in the transaction of the change (durable subscriber): the send itself, a network
+    # call, happens in a worker once it committed, and never if it rolled back.
+    send_booking_sms.enqueue(kind, booking_id)
 
 
 def on_booking_created(event: events.BookingCreated) -> None:
@@ -44,7 +44,7 @@ def on_comment_added(event: events.CommentAdded) -> None:
     if not event.visible_to_customer or event.actor_kind not in (ActorKind.STAFF, ActorKind.FIELDWORKER):
         return
     comment_id = event.comment_id
-    transaction.on_commit(lambda: deliver_comment.enqueue(comment_id), robust=True)
+    deliver_comment.enqueue(comment_id)
 
 
 def on_series_booked(event: events.SeriesBooked) -> None:
@@ -56,8 +56,9 @@ def on_series_cancelled(event: events.SeriesCancelled) -> None:
 
 
 def register() -> None:
-    events.subscribe(events.BookingCreated, on_booking_created)
-    events.subscribe(events.BookingCancelled, on_booking_cancelled)
-    events.subscribe(events.CommentAdded, on_comment_added)
-    events.subscribe(events.SeriesBooked, on_series_booked)
-    events.subscribe(events.SeriesCancelled, on_series_cancelled)
+    # durable: they run in the transaction of the change, so their task rows commit with it
+    events.subscribe(events.BookingCreated, on_booking_created, durable=True)
+    events.subscribe(events.BookingCancelled, on_booking_cancelled, durable=True)
+    events.subscribe(events.CommentAdded, on_comment_added, durable=True)
+    events.subscribe(events.SeriesBooked, on_series_booked, durable=True)
+    events.subscribe(events.SeriesCancelled, on_series_cancelled, durable=True)

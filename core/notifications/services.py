@@ -450,4 +450,4 @@ def _comment_sms_reported(message: SmsMessage, *, actor: Actor, channel: Channel
         from .tasks import deliver_comment
 
         comment_id = delivery.comment_id
-        transaction.on_commit(lambda: deliver_comment.enqueue(comment_id), robust=True)
+        deliver_comment.enqueue(comment_id)  # a task row in this transaction

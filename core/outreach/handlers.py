@@ -78,8 +78,9 @@ def _on_booking_cancelled(event: events.BookingCancelled) -> None:
 
 
 def register() -> None:
-    events.subscribe(events.BookingCreated, on_booking_created)
-    events.subscribe(events.BookingUpdated, on_booking_updated)
-    events.subscribe(events.BookingCancelled, on_booking_cancelled)
-    events.subscribe(events.SeriesBooked, on_series_booked)
-    events.subscribe(events.SeriesCancelled, on_series_cancelled)
+    # durable: the log rows and their task rows are written in the transaction of the change
+    events.subscribe(events.BookingCreated, on_booking_created, durable=True)
+    events.subscribe(events.BookingUpdated, on_booking_updated, durable=True)
+    events.subscribe(events.BookingCancelled, on_booking_cancelled, durable=True)
+    events.subscribe(events.SeriesBooked, on_series_booked, durable=True)
+    events.subscribe(events.SeriesCancelled, on_series_cancelled, durable=True)

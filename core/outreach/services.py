@@ -105,7 +105,7 @@ def email_queue(*, actor: Actor, channel: Channel, kind: str, booking_id: int | 
         from .tasks import deliver_email
 
         payload = {"subject": content.subject, "text": content.text, "html": content.html} if content else None
-        transaction.on_commit(lambda: deliver_email.enqueue(message.pk, payload))
+        deliver_email.enqueue(message.pk, payload)  # a task row in the same transaction as the log row
     return message
 
 
@@ -180,7 +180,7 @@ def email_retry(*, actor: Actor, channel: Channel, message_id: int) -> EmailMess
         message.save(update_fields=["status", "error", "updated_at"])
         from .tasks import deliver_email
 
-        transaction.on_commit(lambda: deliver_email.enqueue(message.pk, None))
+        deliver_email.enqueue(message.pk, None)
     return message
 
 

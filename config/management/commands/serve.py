@@ -7,11 +7,22 @@ The same server from a shell, for a deployment that starts it another way::
         --timeout-graceful-shutdown 30 [--no-access-log]
 
 Why uvicorn and not Daphne: docs/decisions/0016-uvicorn-serves.md.
+
+Background tasks (``--worker``): ``thread`` runs a task worker on a thread of each web process,
+``process`` starts one ``manage.py worker`` child process beside the server (stopped with it), ``off``
+leaves them to ``manage.py worker`` processes started elsewhere (the Procfile). Default: the
+``FIELDOPS_SERVE_WORKER`` setting (``make serve`` on SQLite: decision 0036).
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
+import ctypes
+import os
+import signal
+import subprocess
+import sys
 
 from django.conf import settings
 from django.core.management.base import BaseCommand
@@ -30,10 +41,29 @@ class Command(BaseCommand):
                             help="restart when a Python file of the project changes (development)")
         parser.add_argument("--log-level", default="info", choices=["critical", "error", "warning", "info", "debug"],
                             help="the server's own log level (Django's is LOG_LEVEL)")
+        parser.add_argument("--worker", choices=["thread", "process", "off"], default=settings.FIELDOPS_SERVE_WORKER,
+                            help="where background tasks run: a thread of each web process, one child worker "
+                                 "process, or elsewhere (default: %(default)s, FIELDOPS_SERVE_WORKER)")
+        parser.add_argument("--workers", type=int, default=1, help="web processes (uvicorn workers; default 1)")
 
     def handle(self, *args, **options) -> None:
         import uvicorn
 
+        worker = options["worker"]
+        child = None
+        if worker == "thread":
+            os.environ["FIELDOPS_SERVE_WORKER"] = "thread"  # config/asgi.py starts it in each web process
+        else:
+            os.environ.pop("FIELDOPS_SERVE_WORKER", None)
+            if worker == "process":
+                child = start_worker_process()
+        try:
+            self._serve(uvicorn, options)
+        finally:
+            if child is not None:
+                stop_worker_process(child)
+
+    def _serve(self, uvicorn, options) -> None:
         uvicorn.run(
             "config.asgi:application",
             host=options["host"],
@@ -55,4 +85,26 @@ class Command(BaseCommand):
             # SIGTERM: stop accepting, let requests in flight finish, close WebSockets (1012), then exit;
             # after this many seconds whatever is left is cut off.
             timeout_graceful_shutdown=30,
+            workers=options["workers"] if options["workers"] > 1 else None,
         )
+
+
+def _die_with_parent() -> None:
+    """In the child: SIGTERM when the server process dies, even by SIGKILL (Linux)."""
+    with contextlib.suppress(OSError):
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+
+
+def start_worker_process() -> subprocess.Popen:
+    manage = os.path.join(settings.BASE_DIR, "manage.py")
+    command = [sys.executable, manage, "worker", "--no-reload", "-v", "0"]
+    return subprocess.Popen(command, preexec_fn=_die_with_parent if sys.platform == "linux" else None)  # noqa: S603
+
+
+def stop_worker_process(child: subprocess.Popen) -> None:
+    if child.poll() is None:
+        child.terminate()  # db_worker finishes the task it is running, then exits
+        try:
+            child.wait(30)
+        except subprocess.TimeoutExpired:
+            child.kill()

@@ -10,5 +10,4 @@ class Command(BaseCommand):
         parser.add_argument("--date", help="YYYY-MM-DD instead of today")
 
     def handle(self, *args, **options) -> None:
-        result = send_morning_lists.enqueue(date=options.get("date"))
-        self.stdout.write(f"morning lists: {result.return_value if result.is_finished else 'enqueued'}")
+        self.stdout.write(f"morning lists: {send_morning_lists.call(date=options.get('date'))}")

@@ -6,12 +6,8 @@ from core.notifications.tasks import send_due_reminders
 
 
 class Command(BaseCommand):
-    help = "Enqueue the due SMS reminders (Tasks API) and report how many were sent or queued."
+    help = "Send the due SMS reminders now and report how many were sent."
 
     def handle(self, *args, **options):
-        result = send_due_reminders.enqueue()
-        sent = result.return_value if result.is_finished else None
-        if sent is None:
-            self.stdout.write("Reminder run queued.")
-        else:
-            self.stdout.write(f"{sent} reminder(s) sent.")
+        # run here and now (the workers run it every few minutes as a periodic job)
+        self.stdout.write(f"{send_due_reminders.call()} reminder(s) sent.")

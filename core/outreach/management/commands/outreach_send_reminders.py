@@ -7,5 +7,5 @@ class Command(BaseCommand):
     help = "Queue the booking reminder e-mails that are due (run every few minutes from a scheduler)."
 
     def handle(self, *args, **options) -> None:
-        result = send_due_reminders.enqueue()
-        self.stdout.write(f"reminders: {result.return_value if result.is_finished else 'enqueued'}")
+        # run here and now (the workers run it every few minutes as a periodic job)
+        self.stdout.write(f"reminders: {send_due_reminders.call()}")

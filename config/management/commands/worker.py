@@ -1,0 +1,35 @@
+"""``manage.py worker``: django-tasks-db's ``db_worker`` (same options, same loop), with the
+companion thread of ``config/worker.py`` beside it: a heartbeat for ``/readyz``, recovery of the
+tasks of lost workers, and the periodic jobs (``--no-schedules`` leaves them to other workers).
+
+Defaults differ from ``db_worker`` where production wants it: every queue (``*``), our polling
+interval (``FIELDOPS_WORKER_INTERVAL``), no auto-reload, a worker id naming host and pid.
+"""
+
+from __future__ import annotations
+
+import argparse
+
+from django.conf import settings
+from django_tasks_db.management.commands.db_worker import Command as DbWorkerCommand
+
+from config.worker import Companion, new_worker_id
+
+
+class Command(DbWorkerCommand):
+    help = "Run background tasks (db_worker), with a heartbeat, orphan recovery and the periodic jobs."
+
+    def add_arguments(self, parser) -> None:
+        super().add_arguments(parser)
+        parser.set_defaults(queue_name="*", interval=settings.FIELDOPS_WORKER_INTERVAL, reload=False,
+                            worker_id=new_worker_id("p"))
+        parser.add_argument("--schedules", action=argparse.BooleanOptionalAction, default=None,
+                            help="enqueue the periodic jobs when due (default: FIELDOPS_SCHEDULER)")
+
+    def handle(self, *args, **options) -> None:
+        schedules = options.pop("schedules")
+        companion = Companion(options["worker_id"], mode="process", schedules=schedules).start()
+        try:
+            super().handle(*args, **options)
+        finally:
+            companion.stop()
