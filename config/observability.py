@@ -171,6 +171,7 @@ class _TaskRequestIds:
     def __init__(self) -> None:
         self.waiting: OrderedDict[str, str] = OrderedDict()
         self.running: dict[str, Any] = {}  # result id -> contextvar token, reset when it finishes
+        self.claims: dict[str, Any] = {}  # result id -> core.delivery.CURRENT_TASK token
         self.lock = threading.Lock()
 
     def enqueued(self, sender: Any, task_result: Any, **kwargs: Any) -> None:
@@ -183,6 +184,11 @@ class _TaskRequestIds:
                 self.waiting.popitem(last=False)
 
     def started(self, sender: Any, task_result: Any, **kwargs: Any) -> None:
+        from core.delivery import CURRENT_TASK
+
+        token = CURRENT_TASK.set(str(task_result.id))  # the claim its deliveries take (core/delivery.py)
+        with self.lock:
+            self.claims[task_result.id] = token
         with self.lock:
             request_id = self.waiting.pop(task_result.id, None)
         if request_id is not None:
@@ -191,6 +197,13 @@ class _TaskRequestIds:
                 self.running[task_result.id] = token
 
     def finished(self, sender: Any, task_result: Any, **kwargs: Any) -> None:
+        from core.delivery import CURRENT_TASK
+
+        with self.lock:
+            claim = self.claims.pop(task_result.id, None)
+        if claim is not None:
+            with contextlib.suppress(ValueError):
+                CURRENT_TASK.reset(claim)
         with self.lock:
             token = self.running.pop(task_result.id, None)
         if token is not None:

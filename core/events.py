@@ -3,10 +3,10 @@
 Services call :func:`publish`; delivery is deferred with ``transaction.on_commit`` so no
 subscriber ever sees an event whose transaction rolled back, except for durable subscribers
 (``subscribe(..., durable=True)``), which record follow-up work (log rows and task rows) inside
-that very transaction, so it commits with the change or not at all (docs/decisions/0030). Subscribers (realtime broadcast,
-notifications, calendar push) register with :func:`subscribe` from their own ``AppConfig.ready``
-so that ``core`` imports none of them. A failing subscriber is logged and never breaks the
-others or the request that caused the event.
+that very transaction, so it commits with the change or not at all (docs/decisions/0030).
+Subscribers (realtime broadcast, notifications, calendar push) register with :func:`subscribe`
+from their own ``AppConfig.ready`` so that ``core`` imports none of them. A failing subscriber is
+logged and never breaks the others or the request that caused the event.
 """
 
 from __future__ import annotations

@@ -23,7 +23,6 @@ from datetime import datetime, timedelta
 from decimal import Decimal, InvalidOperation
 
 from django.conf import settings
-from django.db import transaction
 from django.utils import timezone
 
 from core.actors import Actor, Channel

@@ -35,8 +35,15 @@ class ChatBindingAdmin(ReadOnlyAdmin):
 
 @admin.register(ChatMessage)
 class ChatMessageAdmin(ReadOnlyAdmin):
-    list_display = ["created_at", "method", "kind", "chat_id", "status", "attempts", "sms_fallback"]
+    list_display = ["created_at", "method", "kind", "chat_id", "status", "attempts", "next_attempt_at", "last_error",
+                    "sms_fallback"]
     list_filter = ["status", "kind", "sms_fallback"]
+    actions = ["retry"]
+
+    @admin.action(description="Send the selected failed messages again")
+    def retry(self, request, queryset) -> None:
+        service_action(request, queryset, lambda actor, pk: services.chat_message_retry(
+            actor=actor, channel=CHANNEL, message_id=pk), "message(s) queued again", admin_obj=self)
 
 
 @admin.register(BookingAttachment)

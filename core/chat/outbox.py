@@ -20,6 +20,7 @@ from datetime import timedelta
 from typing import Any
 
 from django.apps import apps
+from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import F, Q
 from django.utils import timezone
@@ -154,9 +155,25 @@ def deliver(message_id: int) -> str:
 
 
 def _retry(message: ChatMessage, error: str, delay: timedelta) -> str:
+    """Back to pending (the outbox flush, every minute, takes it when due), or failed once its
+    attempts are used up (``FIELDOPS_RETRY_ATTEMPTS``; staff can retry it, decision 0034)."""
+    if message.attempts >= settings.FIELDOPS_RETRY_ATTEMPTS:
+        ChatMessage.objects.filter(pk=message.pk).update(status=MessageStatus.FAILED,
+                                                         last_error=f"gave up: {error}"[:300])
+        return MessageStatus.FAILED
     ChatMessage.objects.filter(pk=message.pk).update(
         status=MessageStatus.PENDING, next_attempt_at=timezone.now() + delay, last_error=error[:300])
     return MessageStatus.PENDING
+
+
+def retry(message_id: int) -> ChatMessage | None:
+    """A failed message back to pending, due now, with a fresh delivery task (in the caller's
+    transaction). None when it is not failed."""
+    if not ChatMessage.objects.filter(pk=message_id, status=MessageStatus.FAILED).update(
+            status=MessageStatus.PENDING, next_attempt_at=timezone.now(), attempts=0, last_error=""):
+        return None
+    _schedule(message_id)
+    return ChatMessage.objects.get(pk=message_id)
 
 
 def _unreachable(message: ChatMessage, error: str) -> str:

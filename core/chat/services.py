@@ -435,3 +435,19 @@ def update_claim(*, update_id: int, kind: str = "", chat_id: int | None = None) 
     except IntegrityError:
         return False
     return True
+
+
+def chat_message_retry(*, actor: Actor, channel: Channel, message_id: int) -> Any:
+    """Staff send a failed chat message again (its attempts were used up, or the Bot API refused it)."""
+    from . import outbox
+    from .models import ChatMessage
+
+    if not actor.is_staff:
+        raise PermissionDenied("Only staff may resend chat messages.")
+    with transaction.atomic():
+        if not ChatMessage.objects.filter(pk=message_id).exists():
+            raise NotFound("chat message")
+        message = outbox.retry(message_id)
+        if message is None:
+            raise DomainError("not_failed", "Only failed chat messages are resent.")
+    return message

@@ -12,10 +12,17 @@ class SmsMessageAdmin(ReadOnlyAdmin):
     """Read-only: the log is written by the services."""
 
     list_display = ["created_at", "direction", "kind", "from_number", "to_number", "status", "error_code",
-                    "customer", "booking"]
+                    "attempts", "next_attempt_at", "customer", "booking"]
     list_filter = ["direction", "kind", "status"]
     search_fields = ["from_number", "to_number", "sid", "body"]
     raw_id_fields = ["customer", "booking", "in_reply_to"]
+    actions = ["retry"]
+
+    @admin.action(description="Send the selected failed (or lost) texts again")
+    def retry(self, request, queryset) -> None:
+        service_action(request, queryset, lambda actor, pk: services.sms_retry(actor=actor, channel=CHANNEL,
+                                                                               message_id=pk),
+                       "text(s) queued again", admin_obj=self)
 
 
 class OptOutForm(ServiceForm):

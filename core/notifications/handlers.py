@@ -7,8 +7,6 @@ transport never touches the request that caused the event.
 
 from __future__ import annotations
 
-from django.db import transaction
-
 from core import events
 from core.actors import ActorKind, Channel
 

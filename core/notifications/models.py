@@ -89,6 +89,11 @@ class SmsMessage(models.Model):
     reply = models.TextField(blank=True, help_text="Inbound: the reply given (replayed for a duplicate).")
     replied = models.BooleanField(default=False)
     in_reply_to = models.ForeignKey("self", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    claim = models.CharField(max_length=64, blank=True,
+                             help_text="Outbound: the task that claimed it for sending (core/delivery.py).")
+    attempts = models.PositiveSmallIntegerField(default=0)
+    next_attempt_at = models.DateTimeField(null=True, blank=True,
+                                           help_text="Outbound, queued again after a transient failure: tried then.")
     created_at = models.DateTimeField(default=timezone.now, db_index=True)
     updated_at = models.DateTimeField(auto_now=True)
 

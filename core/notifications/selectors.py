@@ -34,9 +34,11 @@ def visible_sms(actor: Actor) -> QuerySet[SmsMessage]:
     return SmsMessage.objects.none()
 
 
-def sms_history(actor: Actor, *, customer_id: int | None = None, booking_id: int | None = None
-                ) -> QuerySet[SmsMessage]:
+def sms_history(actor: Actor, *, customer_id: int | None = None, booking_id: int | None = None,
+                status: str | None = None) -> QuerySet[SmsMessage]:
     qs = visible_sms(actor)
+    if status:
+        qs = qs.filter(status=status)
     if customer_id is not None:
         qs = qs.filter(customer_id=customer_id)
     if booking_id is not None:

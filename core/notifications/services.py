@@ -20,7 +20,8 @@ from django.utils import timezone
 from core import events, rawsql
 from core.actors import Actor, ActorKind, Channel
 from core.bookings import policy
-from core.errors import PermissionDenied, ValidationFailed
+from core.delivery import current_claim, next_attempt
+from core.errors import DomainError, NotFound, PermissionDenied, ValidationFailed
 from core.phones import normalise_phone
 
 from . import backends, messages, selectors
@@ -220,9 +221,10 @@ def status_callback_url(message_id: int) -> str:
 def sms_send(*, actor: Actor, channel: Channel, to: str, body: str, kind: str = SmsKind.MANUAL,
              customer_id: int | None = None, booking_id: int | None = None, prompt: bool = False,
              prompt_data: dict | None = None) -> SmsMessage:
-    """Send one SMS through the configured backend and log it. Call outside a transaction (the
-    Tasks API runs it after commit). ``prompt``: replies to this message answer for the booking
-    (``prompt_data``: what the conversation should know of it, e.g. the discussion message it carries)."""
+    """Log one SMS (claimed by the running task) and send it through the configured backend. Call
+    outside a transaction (a task runs it after commit). ``prompt``: replies to this message answer
+    for the booking (``prompt_data``: what the conversation should know of it, e.g. the discussion
+    message it carries)."""
     from core.bookings.models import Booking
     from core.crm.models import Customer
 
@@ -242,30 +244,116 @@ def sms_send(*, actor: Actor, channel: Channel, to: str, body: str, kind: str = 
     sender = settings.TWILIO_FROM_NUMBER
     message = SmsMessage.objects.create(
         direction=Direction.OUTBOUND, kind=kind, from_number=sender, to_number=to, body=body,
-        customer=customer, booking=booking,
+        customer=customer, booking=booking, claim=current_claim(),
     )
     reason = _skip_reason(kind=kind, to=to, customer=customer, booking=booking)
     if reason:
         SmsMessage.objects.filter(pk=message.pk).update(status=SmsStatus.SKIPPED, status_rank=0, error_message=reason)
         message.refresh_from_db()
         return message
+    return _transmit(message, actor=actor, channel=channel, prompt=prompt, prompt_data=prompt_data)
+
+
+# Automated texts are tried again after a transient failure (Twilio unreachable, rate limited); the
+# others (replies in a conversation, discussion messages, fallbacks) have callers that handle a
+# failure themselves (decision 0034).
+RETRIED_KINDS = frozenset({SmsKind.CONFIRMATION, SmsKind.REMINDER, SmsKind.CANCELLATION,
+                           SmsKind.SERIES_CONFIRMATION, SmsKind.SERIES_CANCELLATION})
+TRANSIENT_ERRORS = frozenset({20429, 20500, 20503})
+
+
+def _claim(message_id: int, claim: str) -> bool:
+    """Take a logged, unsent text for sending: queued (unclaimed, or ours) or, after our worker was
+    lost mid-send, ``sending`` under our own claim. Not yet accepted by Twilio: no sid."""
+    unsent = SmsMessage.objects.filter(pk=message_id, direction=Direction.OUTBOUND, sid__isnull=True)
+    now = timezone.now()
+    if unsent.filter(status=SmsStatus.QUEUED, claim__in=("", claim)).update(
+            status=SmsStatus.SENDING, claim=claim, updated_at=now):
+        return True
+    return bool(claim) and bool(unsent.filter(status=SmsStatus.SENDING, claim=claim).update(updated_at=now))
+
+
+def _transmit(message: SmsMessage, *, actor: Actor, channel: Channel, prompt: bool,
+              prompt_data: dict | None) -> SmsMessage:
+    if not _claim(message.pk, message.claim):
+        message.refresh_from_db()
+        return message
+    to, sender = message.to_number, message.from_number
+    attempts = message.attempts + 1
     try:
-        result = backends.get_backend().send(to=to, body=body, status_callback=status_callback_url(message.pk) or None)
+        result = backends.get_backend().send(to=to, body=message.body,
+                                             status_callback=status_callback_url(message.pk) or None)
     except backends.SmsSendError as exc:
-        SmsMessage.objects.filter(pk=message.pk).update(
-            status=SmsStatus.FAILED, status_rank=STATUS_RANK[SmsStatus.FAILED], error_code=exc.code,
-            error_message=exc.message[:255], permanent_failure=exc.permanent or exc.code in PERMANENT_ERRORS)
-        if exc.code == OPTED_OUT_ERROR:
-            _record_carrier_opt_out(to)
+        permanent = exc.permanent or exc.code in PERMANENT_ERRORS
+        retry_at = None
+        if message.kind in RETRIED_KINDS and not permanent and (exc.code is None or exc.code in TRANSIENT_ERRORS):
+            retry_at = next_attempt(attempts)
+        if retry_at is not None:
+            from .tasks import deliver_sms
+
+            with transaction.atomic():  # back in the queue, with its deferred retry
+                SmsMessage.objects.filter(pk=message.pk).update(
+                    status=SmsStatus.QUEUED, status_rank=STATUS_RANK[SmsStatus.QUEUED], claim="", attempts=attempts,
+                    next_attempt_at=retry_at, error_code=exc.code, error_message=exc.message[:255])
+                deliver_sms.using(run_after=retry_at).enqueue(message.pk)
+            logger.warning("SMS %s failed (attempt %s), again at %s: %s", message.pk, attempts, retry_at, exc.message)
+        else:
+            SmsMessage.objects.filter(pk=message.pk).update(
+                status=SmsStatus.FAILED, status_rank=STATUS_RANK[SmsStatus.FAILED], error_code=exc.code,
+                error_message=exc.message[:255], permanent_failure=permanent, attempts=attempts, next_attempt_at=None)
+            if exc.code == OPTED_OUT_ERROR:
+                _record_carrier_opt_out(to)
         message.refresh_from_db()
         return message
     status = result.status if result.status in STATUS_RANK else SmsStatus.QUEUED
     SmsMessage.objects.filter(pk=message.pk).update(
-        sid=result.sid, from_number=result.from_number or sender, status=status, status_rank=STATUS_RANK[status])
+        sid=result.sid, from_number=result.from_number or sender, status=status, status_rank=STATUS_RANK[status],
+        attempts=attempts, next_attempt_at=None, error_code=None, error_message="")
     message.refresh_from_db()
-    if prompt and booking is not None:
+    if prompt and message.booking_id is not None:
         prompt_open(actor=actor, channel=channel, customer_number=to, our_number=message.from_number,
-                    kind=PromptKind.BOOKING, booking_id=booking.pk, message_id=message.pk, data=prompt_data)
+                    kind=PromptKind.BOOKING, booking_id=message.booking_id, message_id=message.pk, data=prompt_data)
+    return message
+
+
+def sms_deliver(*, actor: Actor, channel: Channel, message_id: int, claim: str | None = None) -> SmsMessage | None:
+    """Send a logged text that is still unsent (a retry after a transient failure, a text whose
+    worker was lost, or one staff retried). None when the row is gone."""
+    message = SmsMessage.objects.filter(pk=message_id).first()
+    if message is None:
+        logger.info("SMS %s is gone; nothing to deliver", message_id)
+        return None
+    message.claim = current_claim() if claim is None else claim
+    prompt = message.kind in (SmsKind.CONFIRMATION, SmsKind.REMINDER)
+    return _transmit(message, actor=actor, channel=channel, prompt=prompt, prompt_data=None)
+
+
+def sms_retry(*, actor: Actor, channel: Channel, message_id: int) -> SmsMessage:
+    """Staff send a failed automated text again (or one lost: unsent, with no task left to send it)."""
+    from core.tasking import task_alive
+
+    if not actor.is_staff:
+        raise PermissionDenied("Only staff may resend texts.")
+    with transaction.atomic():
+        message = SmsMessage.objects.select_for_update().filter(pk=message_id, direction=Direction.OUTBOUND).first()
+        if message is None:
+            raise NotFound("text")
+        lost = (message.status in (SmsStatus.QUEUED, SmsStatus.SENDING) and message.sid is None
+                and not (message.claim and task_alive(message.claim))
+                and (message.next_attempt_at is None or message.next_attempt_at < timezone.now()))
+        if message.status != SmsStatus.FAILED and not lost:
+            raise DomainError("not_failed", f"Only failed texts are resent; this one is {message.status}.")
+        if message.kind not in RETRIED_KINDS:
+            raise DomainError("cannot_retry", "Only automated texts are resent; write a new message instead.")
+        if message.permanent_failure:
+            raise DomainError("cannot_retry", "The carrier refused this number for good.")
+        SmsMessage.objects.filter(pk=message.pk).update(
+            status=SmsStatus.QUEUED, status_rank=STATUS_RANK[SmsStatus.QUEUED], claim="", attempts=0,
+            next_attempt_at=None, error_code=None, error_message="", sid=None)
+        from .tasks import deliver_sms
+
+        deliver_sms.enqueue(message.pk)
+    message.refresh_from_db()
     return message
 
 

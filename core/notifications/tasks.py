@@ -19,6 +19,7 @@ from core.bookings import series as booking_series
 from core.bookings.models import OPEN_STATUSES, Booking
 from core.company.selectors import get_company
 from core.crm.models import Customer
+from core.delivery import current_claim
 
 from . import messages, services
 from .links import booking_cancel_url
@@ -57,6 +58,12 @@ def send_booking_sms(kind: str, booking_id: int) -> int | None:
         body, prompt = messages.series_cancellation(occurrences, company), False
     else:
         raise ValueError(f"not an automated SMS: {kind}")
+    # This very task, run again after its worker was lost: finish the text it logged (decision 0033).
+    claim = current_claim()
+    mine = SmsMessage.objects.filter(booking=booking, kind=kind, claim=claim).first() if claim else None
+    if mine is not None:
+        services.sms_deliver(actor=Actor.system(), channel=Channel.SYSTEM, message_id=mine.pk, claim=claim)
+        return mine.pk
     if kind != SmsKind.REMINDER:
         # A retried task (or a redelivered event) must not text the customer twice.
         earlier = (SmsMessage.objects.filter(booking=booking, kind=kind)
@@ -67,6 +74,13 @@ def send_booking_sms(kind: str, booking_id: int) -> int | None:
                                 body=body, kind=kind, customer_id=booking.customer_id, booking_id=booking.pk,
                                 prompt=prompt)
     return message.pk
+
+
+@task()
+def deliver_sms(message_id: int) -> str | None:
+    """Send a logged text that is still unsent (a retry after a transient failure, or staff's)."""
+    message = services.sms_deliver(actor=Actor.system(), channel=Channel.SYSTEM, message_id=message_id)
+    return None if message is None else message.status
 
 
 @task()
@@ -95,12 +109,37 @@ def due_reminder_ids(now=None) -> list[int]:
 
 @task()
 def send_due_reminders() -> int:
-    """Send the reminders that are due. Run it on a schedule (``manage.py sms_send_reminders``)."""
-    sent = 0
-    for booking_id in due_reminder_ids():
-        if send_booking_sms.call(SmsKind.REMINDER, booking_id) is not None:
-            sent += 1
-    return sent
+    """Enqueue one reminder task per booking that is due (the workers send them side by side);
+    returns how many. Run it on a schedule (``manage.py sms_send_reminders`` runs it now). A
+    reminder enqueued twice (two runs before the first was sent) sends once: the task skips a
+    booking that has a reminder already."""
+    ids = due_reminder_ids()
+    for booking_id in ids:
+        send_booking_sms.enqueue(SmsKind.REMINDER, booking_id)
+    return len(ids)
+
+
+def requeue_stuck(limit: int = 500) -> int:
+    """Automated texts logged but never sent (queued or sending, no sid) with no task left to send
+    them: a fresh delivery task each. Their claim is cleared so the new task may take them."""
+    from django.db import transaction
+
+    from core.tasking import task_alive
+
+    old = timezone.now() - timedelta(minutes=10)
+    rows = (SmsMessage.objects.filter(status__in=(SmsStatus.QUEUED, SmsStatus.SENDING), sid__isnull=True,
+                                      kind__in=services.RETRIED_KINDS, updated_at__lt=old)
+            .exclude(next_attempt_at__gt=old).order_by("pk")[:limit])
+    count = 0
+    for message in rows:
+        if message.claim and task_alive(message.claim):
+            continue
+        with transaction.atomic():
+            if SmsMessage.objects.filter(pk=message.pk, status=message.status, claim=message.claim,
+                                         sid__isnull=True).update(status=SmsStatus.QUEUED, claim=""):
+                deliver_sms.enqueue(message.pk)
+                count += 1
+    return count
 
 
 @task()

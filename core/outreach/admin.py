@@ -2,6 +2,7 @@ from django.contrib import admin, messages
 
 from core.actors import Actor, Channel
 from core.errors import DomainError
+from core.service_admin import service_action
 
 from . import services
 from .models import BookingRequest, EmailMessage, EmailReminder, FieldworkerNotification
@@ -22,9 +23,17 @@ class ReadOnly(admin.ModelAdmin):
 
 @admin.register(EmailMessage)
 class EmailMessageAdmin(ReadOnly):
-    list_display = ("created_at", "kind", "to_address", "status", "skip_reason", "booking")
+    list_display = ("created_at", "kind", "to_address", "status", "attempts", "next_attempt_at", "skip_reason",
+                    "booking")
     list_filter = ("kind", "status")
     search_fields = ("to_address", "subject")
+    actions = ("retry",)
+
+    @admin.action(description="Send the selected failed (or lost) e-mails again")
+    def retry(self, request, queryset) -> None:
+        service_action(request, queryset, lambda actor, pk: services.email_retry(actor=actor, channel=Channel.ADMIN,
+                                                                                 message_id=pk),
+                       "e-mail(s) queued again", admin_obj=self)
 
 
 @admin.register(FieldworkerNotification)

@@ -54,6 +54,10 @@ class EmailMessage(models.Model):
     skip_reason = models.CharField(max_length=40, blank=True)
     error = models.TextField(blank=True)
     attempts = models.PositiveSmallIntegerField(default=0)
+    claim = models.CharField(max_length=64, blank=True,
+                             help_text="The task that claimed it for sending (core/delivery.py).")
+    next_attempt_at = models.DateTimeField(null=True, blank=True,
+                                           help_text="Queued again after a transient failure: tried again then.")
     created_at = models.DateTimeField(default=timezone.now, db_index=True)
     sent_at = models.DateTimeField(null=True, blank=True)
     updated_at = models.DateTimeField(auto_now=True)

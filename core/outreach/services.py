@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import secrets
+import smtplib
 from contextlib import nullcontext
 from datetime import date, datetime, time, timedelta
 
@@ -26,6 +27,7 @@ from core.bookings.models import OPEN_STATUSES, Booking
 from core.catalog.models import Service
 from core.company.selectors import get_company
 from core.crm.models import Customer
+from core.delivery import current_claim, next_attempt
 from core.errors import DomainError, NotFound, PermissionDenied, ValidationFailed
 
 from . import emails, links
@@ -131,56 +133,116 @@ def _render(message: EmailMessage) -> emails.Rendered | None:
     return None
 
 
-def email_deliver(*, actor: Actor, channel: Channel, message_id: int, content: dict | None = None) -> EmailMessage:
-    """Send one logged e-mail through Django's e-mail API and record the outcome."""
+def _transient(exc: Exception) -> bool:
+    """An SMTP outage or a 4xx answer: worth trying again. A 5xx answer, or content that cannot be
+    rendered, is not."""
+    if isinstance(exc, smtplib.SMTPRecipientsRefused):
+        return all(400 <= code < 500 for code, _ in exc.recipients.values())
+    if isinstance(exc, smtplib.SMTPResponseException):
+        return 400 <= exc.smtp_code < 500
+    return isinstance(exc, OSError)  # refused, reset, timed out, disconnected (SMTPException is one)
+
+
+def email_deliver(*, actor: Actor, channel: Channel, message_id: int, content: dict | None = None,
+                  claim: str | None = None) -> EmailMessage:
+    """Send one logged e-mail through Django's e-mail API and record the outcome.
+
+    The row is claimed first (``queued -> sending``, with ``claim``, by default the running task's
+    id): a second task finds it taken and sends nothing; the same task run again after its worker
+    was lost takes it back (decision 0033). A transient failure puts it back in ``queued`` with a
+    retry task deferred by the back-off; after the last attempt, or a permanent failure, ``failed``
+    (decision 0034)."""
     _system_only(actor)
-    claimed = rawsql.update(EmailMessage, message_id, {"status": EmailStatus.SENDING, "updated_at": timezone.now()},
+    claim = current_claim() if claim is None else claim
+    now = timezone.now()
+    claimed = rawsql.update(EmailMessage, message_id, {"status": EmailStatus.SENDING, "claim": claim,
+                                                       "updated_at": now},
                             where={"status": EmailStatus.QUEUED})
+    if not claimed and claim:  # ours already: this task ran before and its worker was lost mid-send
+        claimed = rawsql.update(EmailMessage, message_id, {"updated_at": now},
+                                where={"status": EmailStatus.SENDING, "claim": claim})
     message = rawsql.get(EmailMessage, message_id)
     if message is None:
-        raise EmailMessage.DoesNotExist(message_id)
+        logger.info("e-mail %s is gone; nothing to deliver", message_id)
+        return EmailMessage(pk=message_id, status="missing")
     if not claimed:
-        return message  # sent, sending or skipped already: a replayed task sends nothing
+        return message  # sent, sending elsewhere or skipped already: a replayed task sends nothing
     message.attempts += 1
+    retry_at = None
     try:
         rendered = emails.Rendered(**content) if content else _render(message)
         if rendered is None:
             raise ValueError("nothing to render for this message")
         message.subject = rendered.subject[:255]
-        message.message_id = make_msgid(domain=getattr(settings, "OUTREACH_MESSAGE_ID_DOMAIN", "fieldops.local"))
+        # the same Message-ID on every attempt: a receiver that got an attempt we could not record
+        # can tell the next one is the same message
+        message.message_id = message.message_id or make_msgid(
+            domain=getattr(settings, "OUTREACH_MESSAGE_ID_DOMAIN", "fieldops.local"))
         mail = EmailMultiAlternatives(rendered.subject, rendered.text, None, [message.to_address],
                                       headers={"Message-ID": message.message_id})
         mail.attach_alternative(rendered.html, "text/html")
         mail.send()
     except Exception as exc:  # any transport failure is recorded on the row, never raised to the caller
-        logger.warning("e-mail %s failed: %s", message_id, exc)
-        message.status, message.error = EmailStatus.FAILED, f"{type(exc).__name__}: {exc}"[:2000]
+        retry_at = next_attempt(message.attempts, now=timezone.now()) if _transient(exc) else None
+        logger.warning("e-mail %s failed (attempt %s, %s): %s", message_id, message.attempts,
+                       f"again at {retry_at:%H:%M:%S}" if retry_at else "giving up", exc)
+        message.error = f"{type(exc).__name__}: {exc}"[:2000]
+        message.status = EmailStatus.QUEUED if retry_at else EmailStatus.FAILED
     else:
         message.status, message.sent_at, message.error = EmailStatus.SENT, timezone.now(), ""
     message.updated_at = timezone.now()
-    rawsql.update(EmailMessage, message.pk, {name: getattr(message, name) for name in (
-        "status", "subject", "message_id", "error", "attempts", "sent_at", "updated_at")})
+    message.next_attempt_at = retry_at
+    values = {name: getattr(message, name) for name in (
+        "status", "subject", "message_id", "error", "attempts", "sent_at", "updated_at", "next_attempt_at")}
+    if retry_at is None:
+        rawsql.update(EmailMessage, message.pk, values)
+        return message
+    from .tasks import deliver_email
+
+    with transaction.atomic():  # the row back in the queue and its deferred retry, together
+        rawsql.update(EmailMessage, message.pk, values)
+        deliver_email.using(run_after=retry_at).enqueue(message.pk, content)
     return message
 
 
+LOST_AFTER = timedelta(minutes=10)
+
+
+def email_lost(message: EmailMessage, *, now: datetime | None = None) -> bool:
+    """Queued or sending for a while with no live task to finish it: its task row was pruned or
+    never written (before this engine), or every worker that tried it was lost."""
+    from core.tasking import task_alive
+
+    if message.status not in (EmailStatus.QUEUED, EmailStatus.SENDING):
+        return False
+    now = now or timezone.now()
+    if message.status == EmailStatus.QUEUED and message.next_attempt_at is not None:
+        return message.next_attempt_at < now - LOST_AFTER
+    if message.status == EmailStatus.SENDING and message.claim and task_alive(message.claim):
+        return False
+    return message.updated_at < now - LOST_AFTER
+
+
 def email_retry(*, actor: Actor, channel: Channel, message_id: int) -> EmailMessage:
-    """Staff send a failed e-mail again (rendered afresh). Sign-in links cannot be retried: their
-    secret was never stored; the customer asks for a new one."""
+    """Staff send a failed (or lost: queued or sending with no task left to finish it) e-mail again,
+    rendered afresh. Sign-in links cannot be retried: their secret was never stored; the customer
+    asks for a new one."""
     if not actor.is_staff:
         raise PermissionDenied("Only staff may resend e-mails.")
     with transaction.atomic():
         message = EmailMessage.objects.select_for_update().filter(pk=message_id).first()
         if message is None:
             raise NotFound("e-mail")
-        if message.status != EmailStatus.FAILED:
+        if message.status != EmailStatus.FAILED and not email_lost(message):
             raise DomainError("not_failed", f"Only failed e-mails are resent; this one is {message.status}.")
         if message.kind not in AUTOMATED_EMAIL_KINDS or message.booking_id is None:
             raise DomainError("cannot_retry", "This e-mail cannot be sent again; the customer can ask for a new one.")
-        message.status, message.error = EmailStatus.QUEUED, ""
-        message.save(update_fields=["status", "error", "updated_at"])
+        message.status, message.error, message.claim, message.next_attempt_at = EmailStatus.QUEUED, "", "", None
+        message.attempts = 0
+        message.save(update_fields=["status", "error", "claim", "next_attempt_at", "attempts", "updated_at"])
         from .tasks import deliver_email
 
-        deliver_email.enqueue(message.pk, None)
+        deliver_email.enqueue(message.pk, None)  # a task row in this transaction
     return message
 
 

@@ -9,9 +9,10 @@ from core.errors import DomainError, ValidationFailed
 
 from ..bookings.types import BookingNode
 from ..crm.types import CustomerNode
-from ..errors import UserError, user_errors
+from ..errors import UserError, attempt, user_errors
 from ..ids import decode_id
 from ..payloads import who
+from .types import SmsMessageNode
 
 
 @strawberry.input(description="Pause (true) or resume (false) automated SMS for a booking or a customer.")
@@ -35,7 +36,24 @@ def _kind(value: str) -> str:
 
 
 @strawberry.type
+class SmsMessagePayload:
+    sms_message: SmsMessageNode | None = None
+    errors: list[UserError]
+
+
+@strawberry.type
 class NotificationsMutation:
+    @strawberry_django.mutation(description="Send a failed (or lost) automated text again (staff).")
+    def retry_sms(self, info: Info, id: strawberry.ID) -> SmsMessagePayload:
+        from core.notifications import services as sms_services
+
+        def work():
+            message = sms_services.sms_retry(**who(info), message_id=decode_id(id, "SmsMessage"))
+            message.refresh_from_db()  # a task run on commit may have sent it already
+            return message
+
+        return attempt(SmsMessagePayload, "sms_message", work)
+
     @strawberry_django.mutation(description="Pause or resume the confirmation, reminder and cancellation texts "
                                             "for one booking or for everything of one customer (staff).")
     def set_automated_sms(self, info: Info, input: SetAutomatedSmsInput) -> SetAutomatedSmsPayload:

@@ -16,10 +16,11 @@ from .types import SmsMessageNode
 class NotificationsQuery:
     @strawberry_django.connection(
         CappedConnection[SmsMessageNode],
-        description="SMS history, oldest first (staff): a customer's, a booking's, or both filters at once.")
+        description="SMS history, oldest first (staff): a customer's, a booking's, or both filters at once; "
+                    "`status` (e.g. `failed`) narrows it.")
     def sms_history(self, info: Info, customer_id: strawberry.ID | None = None,
-                    booking_id: strawberry.ID | None = None) -> Iterable[SmsMessageNode]:
+                    booking_id: strawberry.ID | None = None, status: str | None = None) -> Iterable[SmsMessageNode]:
         actor = require_staff(info)
         return sms_history(  # type: ignore[return-value]
             actor, customer_id=decode_optional(customer_id, "Customer", "customerId"),
-            booking_id=decode_optional(booking_id, "Booking", "bookingId"))
+            booking_id=decode_optional(booking_id, "Booking", "bookingId"), status=status)

@@ -27,6 +27,9 @@ class SmsMessageNode(relay.Node):
     error_code: int | None = strawberry_django.field(description="The provider's error code (21610: opted out).")
     error_message: str = strawberry_django.field(description="Why it failed, or why it was not sent.")
     permanent_failure: bool
+    attempts: int = strawberry_django.field(description="Outbound: sending attempts so far.")
+    next_attempt_at: datetime | None = strawberry_django.field(
+        description="Outbound, after a transient failure: when it is tried again (null: not waiting).")
     intent: str = strawberry_django.field(description="Inbound: what the message was read as.")
     created_at: datetime
     updated_at: datetime

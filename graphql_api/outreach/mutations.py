@@ -70,11 +70,12 @@ class OutreachMutation:
             **who(info), request_id=decode_id(input.id, "BookingRequest"), status=input.outcome.value,
             booking_id=decode_optional(input.booking_id, "Booking", "bookingId")))
 
-    @strawberry_django.mutation(description="Send a failed e-mail again (staff).")
+    @strawberry_django.mutation(description="Send a failed (or lost: queued or sending with no task left to "
+                                            "finish it) e-mail again (staff).")
     def retry_email(self, info: Info, id: strawberry.ID) -> EmailMessagePayload:
         def work():
             message = services.email_retry(**who(info), message_id=decode_id(id, "EmailMessage"))
-            message.refresh_from_db()  # the immediate task backend may have sent it already
+            message.refresh_from_db()  # a task run on commit may have sent it already
             return message
 
         return attempt(EmailMessagePayload, "email_message", work)

@@ -36,10 +36,14 @@ class OutreachQuery:
         return qs.order_by("-created_at", "-id")  # type: ignore[return-value]
 
     @strawberry_django.connection(CappedConnection[EmailMessageNode],
-                                  description="The e-mail log (staff), newest first; filter by booking.")
-    def email_log(self, info: Info, booking_id: strawberry.ID | None = None) -> Iterable[EmailMessageNode]:
+                                  description="The e-mail log (staff), newest first; filter by booking and by "
+                                              "status (e.g. `failed`: what needs a retry).")
+    def email_log(self, info: Info, booking_id: strawberry.ID | None = None,
+                  status: str | None = None) -> Iterable[EmailMessageNode]:
         qs = selectors.visible_emails(require_staff(info))
         pk = decode_optional(booking_id, "Booking", "bookingId")
         if pk is not None:
             qs = qs.filter(booking_id=pk)
+        if status:
+            qs = qs.filter(status=status)
         return qs.order_by("-created_at", "-id")  # type: ignore[return-value]

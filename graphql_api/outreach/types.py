@@ -64,6 +64,9 @@ class EmailMessageNode(relay.Node):
     subject: str
     skip_reason: str
     error: str
+    attempts: int = strawberry_django.field(description="Sending attempts so far.")
+    next_attempt_at: datetime | None = strawberry_django.field(
+        description="After a transient failure (status queued): when it is tried again (null: not waiting).")
     created_at: datetime
     sent_at: datetime | None
     booking: BookingNode | None

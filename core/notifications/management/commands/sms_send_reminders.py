@@ -2,7 +2,8 @@
 
 from django.core.management.base import BaseCommand
 
-from core.notifications.tasks import send_due_reminders
+from core.notifications.models import SmsKind
+from core.notifications.tasks import due_reminder_ids, send_booking_sms
 
 
 class Command(BaseCommand):
@@ -10,4 +11,5 @@ class Command(BaseCommand):
 
     def handle(self, *args, **options):
         # run here and now (the workers run it every few minutes as a periodic job)
-        self.stdout.write(f"{send_due_reminders.call()} reminder(s) sent.")
+        sent = sum(send_booking_sms.call(SmsKind.REMINDER, booking_id) is not None for booking_id in due_reminder_ids())
+        self.stdout.write(f"{sent} reminder(s) sent.")
