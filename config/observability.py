@@ -15,6 +15,7 @@
 from __future__ import annotations
 
 import contextlib
+import logging
 import threading
 import time
 from collections import OrderedDict
@@ -198,6 +199,12 @@ class _TaskRequestIds:
 
     def finished(self, sender: Any, task_result: Any, **kwargs: Any) -> None:
         from core.delivery import CURRENT_TASK
+
+        if task_result.status == TaskResultStatus.FAILED:
+            # (db_worker records the failure on the row but logs nothing; here with the request id)
+            error = task_result.errors[-1].traceback if task_result.errors else "?"
+            logging.getLogger("config.tasks").error("task %s (id=%s) failed\n%s", task_result.task.module_path,
+                                                    task_result.id, error)
 
         with self.lock:
             claim = self.claims.pop(task_result.id, None)

@@ -146,7 +146,11 @@ def tick(*, now: datetime | None = None, jobs: list[Job] | None = None, worker_i
         if JobRun.objects.filter(job=job.name, period=period).exists():
             _done[(job.name, period)] = True
             continue
-        result = claim_and_enqueue(job, period, worker_id=worker_id)
+        try:
+            result = claim_and_enqueue(job, period, worker_id=worker_id)
+        except Exception:  # its ledger row rolled back with it: the next tick tries again
+            logger.exception("periodic job %s could not be enqueued", job.name)
+            continue
         _done[(job.name, period)] = True
         if result is not None:
             enqueued.append(job.name)

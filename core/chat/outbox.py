@@ -128,6 +128,7 @@ def deliver(message_id: int) -> str:
         status=MessageStatus.SENDING, claimed_at=now, attempts=F("attempts") + 1)
     message = ChatMessage.objects.filter(pk=message_id).first()
     if message is None:
+        logger.info("chat message %s is gone; nothing to deliver", message_id)
         return "missing"
     if not claimed:
         return message.status

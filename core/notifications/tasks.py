@@ -7,6 +7,7 @@ Arguments are plain ids so any backend can serialise them.
 
 from __future__ import annotations
 
+import logging
 from datetime import timedelta
 
 from django.conf import settings
@@ -25,12 +26,15 @@ from . import messages, services
 from .links import booking_cancel_url
 from .models import SmsKind, SmsMessage, SmsOptOut, SmsStatus
 
+logger = logging.getLogger(__name__)
+
 
 @task()
 def send_booking_sms(kind: str, booking_id: int) -> int | None:
     """Send one automated SMS about a booking; returns the log row's id (None: nothing to send)."""
     booking = Booking.objects.select_related("customer").filter(pk=booking_id).first()
     if booking is None:
+        logger.info("booking %s is gone; no %s text to send", booking_id, kind)
         return None
     company = get_company()
     if kind == SmsKind.CONFIRMATION:

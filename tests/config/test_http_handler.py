@@ -17,14 +17,6 @@ from config.http import HttpHandler
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
-@pytest.fixture(autouse=True)
-def _lent_threads_restored(monkeypatch):
-    """Each HttpHandler lends its view threads to the task pools: not beyond this test."""
-    from config import tasks
-
-    monkeypatch.setattr(tasks, "_lent", tasks._lent)
-
-
 def _scope(method: str, path: str, headers: list | None = None) -> dict:
     return {
         "type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": method, "scheme": "http",

@@ -5,11 +5,10 @@ before with one after."""
 from __future__ import annotations
 
 import json
-import threading
 
 import pytest
-from django.test import Client, override_settings
-from django_tasks import task, task_backends
+from django.test import Client
+from django_tasks import task
 
 from core.observability import BoundedLabels
 from tests import factories
@@ -154,62 +153,48 @@ def test_webhooks_by_outcome(db, company, client, settings, scrape):
 
 # --- tasks ------------------------------------------------------------------------------------------
 
-gate = threading.Event()
-started = threading.Event()
-
-
-@task()
-def hold_the_worker() -> None:
-    started.set()
-    gate.wait(10)
-
 
 @task()
 def fail_on_purpose() -> None:
     raise RuntimeError("on purpose")
 
 
-@pytest.fixture
-def one_worker():
-    with override_settings(TASKS={"default": {"BACKEND": "config.tasks.ThreadPoolBackend",
-                                              "OPTIONS": {"WORKERS": 1}}}):
-        backend = task_backends["default"]
-        yield backend
-        gate.set()
-        assert backend.shutdown(timeout=10)
-    gate.clear()
-    started.clear()
+@task()
+def fine() -> None:
+    return None
 
 
-@pytest.mark.django_db(transaction=True)
-def test_the_thread_backends_queue_is_read_at_scrape_time(one_worker, scrape):
+def test_the_task_table_is_read_at_scrape_time(db, scrape, settings):
+    from django_tasks_db.models import DBTaskResult
+
+    from config.tasks import run_one
+
+    settings.TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
     idle = scrape()
     assert value(idle, "fieldops_task_queue_depth") == 0 and value(idle, "fieldops_tasks_running") == 0
-    hold_the_worker.enqueue()
-    assert started.wait(10)
-    for _ in range(3):
-        fail_on_purpose.enqueue()
+    held = fine.enqueue()
+    DBTaskResult.objects.filter(pk=held.id).update(status="RUNNING")  # a worker is on it
+    failing = [fail_on_purpose.enqueue() for _ in range(3)]
     busy = scrape()
     assert value(busy, "fieldops_task_queue_depth") == 3
     assert value(busy, "fieldops_tasks_running") == 1
     assert value(busy, "fieldops_task_oldest_age_seconds") >= 0
-    assert ("fieldops_task_oldest_age_seconds", frozenset()) in busy
-
-    gate.set()
-    assert one_worker.shutdown(timeout=10)
+    for result in failing:
+        run_one(result.id)
     done = scrape()
     failures = "tests.config.test_metrics.fail_on_purpose"
+    assert value(done, "fieldops_task_queue_depth") == 0
     assert value(done, "fieldops_task_failures_total", task=failures) == \
         value(busy, "fieldops_task_failures_total", task=failures) + 3
 
 
-def test_the_immediate_backend_never_queues(db, scrape):
+def test_the_on_commit_backend_never_queues(db, scrape):
     page = scrape()
     assert value(page, "fieldops_task_queue_depth") == 0
     assert ("fieldops_task_oldest_age_seconds", frozenset()) in page
 
 
-def test_a_backend_that_is_not_read_reports_no_queue(db, scrape, settings):
+def test_a_backend_without_a_table_reports_an_empty_queue(db, scrape, settings):
     settings.TASKS = {"default": {"BACKEND": "django_tasks.backends.dummy.DummyBackend"}}
     page = scrape()
-    assert not [name for name, _ in page if name.startswith("fieldops_task_queue")]
+    assert value(page, "fieldops_task_queue_depth") == 0

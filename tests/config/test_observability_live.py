@@ -1,4 +1,4 @@
-"""A production-like server process (``manage.py serve``, DEBUG off, the thread task backend) with
+"""A production-like server process (``manage.py serve``, DEBUG off, a task worker thread) with
 ``SENTRY_DSN`` pointing at a fake collector on 127.0.0.1 and ``METRICS_TOKEN`` set: error reports
 arrive without customers' phone numbers or e-mail addresses, the JSON log lines of a request and of
 the task it enqueued share its request id, and /metrics counts what happened, WebSockets included."""
@@ -35,7 +35,8 @@ def sentry():
 @pytest.fixture(scope="module")
 def server(sentry):
     env = {"DJANGO_SETTINGS_MODULE": "tests.config.observed_settings", "SENTRY_DSN": sentry.dsn,
-           "METRICS_TOKEN": TOKEN, "LOG_LEVEL": "INFO", "FIELDOPS_TASK_BACKEND": "thread"}
+           "METRICS_TOKEN": TOKEN, "LOG_LEVEL": "INFO", "FIELDOPS_TASK_BACKEND": "database",
+           "FIELDOPS_SERVE_WORKER": "thread"}
     with live_stack(1, debug=False, extra_env=env) as stack:
         yield stack
 
@@ -148,7 +149,7 @@ def test_metrics_count_requests_and_task_failures(server):
                          ("fieldops_http_responses_total", {"route": "healthz", "status": "200"}),
                          ("fieldops_http_request_duration_seconds_count", {"route": "healthz", "method": "GET"})]:
         assert value(after, name, **labels) == value(before, name, **labels) + 1, (name, labels)
-    assert value(after, "fieldops_task_queue_depth") >= 0  # the thread backend's queue is read
+    assert value(after, "fieldops_task_queue_depth") >= 0  # the task table is read
     assert ("fieldops_task_oldest_age_seconds", frozenset()) in after
     assert ("process_cpu_seconds_total", frozenset()) in after
 
@@ -174,12 +175,13 @@ async def test_websocket_connections_and_subscriptions_are_gauged(server):
 
 
 def test_readyz_reports_the_database_and_the_task_backend(server):
+    wait_until(lambda: get(f"{server.servers[0].http}/readyz")[0] == 200, what="the worker thread's first heartbeat")
     status, body = get(f"{server.servers[0].http}/readyz")
     assert status == 200
     report = json.loads(body)
     assert report["ready"] is True
     assert report["checks"]["database"] == "ok" and report["checks"]["redis"] == "not configured"
-    assert report["checks"]["tasks"]["backend"] == "thread"
+    assert report["checks"]["tasks"]["backend"] == "database" and report["checks"]["tasks"]["workers"] == 1
 
 
 def test_with_a_multiprocess_directory_any_process_answers_for_all(tmp_path):

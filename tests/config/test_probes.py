@@ -7,8 +7,7 @@ import socket
 
 import pytest
 import redis
-from django.test import Client, override_settings
-from django_tasks import task_backends
+from django.test import Client
 
 
 def _free_port() -> int:
@@ -32,7 +31,7 @@ def test_ready_without_redis_configured(db, settings):
     assert response.status_code == 200
     assert response["Cache-Control"].startswith("max-age=0")
     assert response.json() == {"ready": True, "checks": {
-        "database": "ok", "redis": "not configured", "tasks": {"backend": "immediate", "runs_in": "the caller"}}}
+        "database": "ok", "redis": "not configured", "tasks": {"backend": "on-commit", "runs_in": "the committing thread"}}}
 
 
 def test_ready_with_redis_reachable(db, settings):
@@ -60,21 +59,33 @@ def test_not_ready_when_the_database_refuses(settings):
     assert "Database access not allowed" not in response.content.decode()  # the class, never the message
 
 
-@pytest.mark.django_db(transaction=True)
-def test_the_thread_backend_is_described(settings):
+DATABASE = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+
+
+def test_the_database_backend_is_ready_only_with_a_worker_seen_within_a_minute(db, settings):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from config.models import WorkerHeartbeat
+
     settings.REDIS_URL = ""
-    with override_settings(TASKS={"default": {"BACKEND": "config.tasks.ThreadPoolBackend",
-                                              "OPTIONS": {"WORKERS": 0}}}):
-        backend = task_backends["default"]
-        try:
-            before = Client().get("/readyz").json()["checks"]["tasks"]
-            backend.pool()  # started by the first enqueue
-            after = Client().get("/readyz").json()["checks"]["tasks"]
-        finally:
-            backend.shutdown(timeout=10)
-    assert before == {"backend": "thread", "runs_in": "this process, turns on the view threads", "started": False,
-                      "queued": 0, "running": 0}
-    assert after["started"] is True
+    settings.TASKS = DATABASE
+    none = Client().get("/readyz")
+    assert none.status_code == 503 and none.json()["failed"] == ["tasks"]
+    assert none.json()["checks"]["tasks"]["workers"] == 0
+    now = timezone.now()
+    beat = WorkerHeartbeat.objects.create(worker_id="w-1", started_at=now, seen_at=now - timedelta(seconds=61))
+    assert Client().get("/readyz").status_code == 503  # too old
+    beat.seen_at = now - timedelta(seconds=5)
+    beat.save()
+    fine = Client().get("/readyz")
+    assert fine.status_code == 200
+    tasks = fine.json()["checks"]["tasks"]
+    assert tasks["backend"] == "database" and tasks["workers"] == 1 and tasks["ready"] == 0
+    beat.stopped_at = now  # signed off: no longer counts
+    beat.save()
+    assert Client().get("/readyz").status_code == 503
 
 
 def test_another_backend_is_named_and_not_guessed_at(db, settings):
@@ -83,7 +94,7 @@ def test_another_backend_is_named_and_not_guessed_at(db, settings):
     body = Client().get("/readyz").json()
     assert body["ready"] is True
     assert body["checks"]["tasks"] == {"backend": "django_tasks.backends.dummy.DummyBackend",
-                                       "runs_in": "its own workers", "workers": "not checked (no heartbeat yet)"}
+                                       "workers": "not checked"}
 
 
 def test_healthz_is_unchanged(db):

@@ -111,10 +111,7 @@ async def _asgi(app, method: str, path: str, body: bytes, headers: list) -> tupl
 
 
 @pytest.fixture
-def served(monkeypatch):
-    from config import tasks
-
-    monkeypatch.setattr(tasks, "_lent", tasks._lent)  # the handler lends its threads: not beyond this test
+def served():
     handler = HttpHandler()
     yield instrument(handler)
     handler.close()
@@ -160,56 +157,63 @@ def test_telegram_updates_are_logged_with_their_update_id(db, settings, captured
 
 # --- tasks ------------------------------------------------------------------------------------------
 
-THREADS = {"default": {"BACKEND": "config.tasks.ThreadPoolBackend", "OPTIONS": {"WORKERS": 1}}}
+DATABASE = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
 
 
 @pytest.fixture
-def thread_backend():
-    """The thread backend as the default, with one worker thread of its own; drained afterwards."""
-    with override_settings(TASKS=THREADS, ROOT_URLCONF="tests.config.observed_app"):
-        backend = task_backends["default"]
-        yield backend
-        assert backend.shutdown(timeout=10)
+def db_backend():
+    """The database backend as the default: rows wait until a worker (here: another thread) runs them."""
+    with override_settings(TASKS=DATABASE, ROOT_URLCONF="tests.config.observed_app"):
+        yield task_backends["default"]
 
 
-def _finished(backend, result_id: str):
-    for _ in range(1000):
-        result = backend.get_result(result_id)
-        if result.is_finished:
-            return result
-        threading.Event().wait(0.01)
-    raise AssertionError("the task did not finish")
+def _run_on_another_thread(result_id: str):
+    from django.db import connections
+
+    from config.tasks import run_one
+
+    def work() -> None:
+        try:
+            assert run_one(result_id, worker_id="other-thread")
+        finally:
+            connections.close_all()
+
+    thread = threading.Thread(target=work)
+    thread.start()
+    thread.join(30)
+    return task_backends["default"].get_result(result_id)
 
 
 @pytest.mark.django_db(transaction=True)
-def test_a_task_on_a_worker_thread_logs_with_the_id_of_the_request_that_enqueued_it(thread_backend, captured):
+def test_a_task_on_a_worker_thread_logs_with_the_id_of_the_request_that_enqueued_it(db_backend, captured):
     response = Client().post("/test/enqueue", {"phone": "+61400000001"}, headers={"X-Request-ID": "req-into-task"})
-    result = _finished(thread_backend, response.json()["task"])
+    result = _run_on_another_thread(response.json()["task"])
     assert result.status == TaskResultStatus.SUCCESSFUL
-    assert result.worker_ids[0].startswith("tasks-default")  # ran on the pool's thread, not the request's
+    assert result.worker_ids == ["other-thread"]  # not the request's thread
     [line] = [line for line in captured.lines() if line["message"].startswith("task working")]
     assert line["request_id"] == "req-into-task"
 
     # the worker thread keeps no id: a task enqueued outside any request logs none
     later = note_and_maybe_fail.enqueue(phone="+61400000002", email="", fail=False)
-    _finished(thread_backend, later.id)
+    _run_on_another_thread(later.id)
     last = [line for line in captured.lines() if line["message"].startswith("task working")][-1]
     assert "+61400000002" in last["message"] and last["request_id"] is None
 
 
 @pytest.mark.django_db(transaction=True)
-def test_a_failing_task_is_logged_with_the_request_id(thread_backend, captured):
+def test_a_failing_task_is_logged_with_the_request_id(db_backend, captured):
     response = Client().post("/test/enqueue", {"phone": "+61400000003", "fail": "1"},
                              headers={"X-Request-ID": "req-task-fails"})
-    assert _finished(thread_backend, response.json()["task"]).status == TaskResultStatus.FAILED
+    assert _run_on_another_thread(response.json()["task"]).status == TaskResultStatus.FAILED
     [failure] = [line for line in captured.lines() if line["logger"] == "config.tasks"]
     assert failure["level"] == "ERROR" and failure["request_id"] == "req-task-fails"
-    assert "ValueError: task failed for +61400000003" in failure["exc_info"]
+    assert "ValueError: task failed for +61400000003" in failure["message"]
 
 
 @override_settings(ROOT_URLCONF="tests.config.observed_app")
-def test_an_inline_task_logs_with_the_request_id_too(db, captured):
-    Client().post("/test/enqueue", {"phone": "+61400000004"}, headers={"X-Request-ID": "req-inline"})
+def test_a_task_run_on_commit_logs_with_the_request_id_too(db, captured, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True):  # the test's "commit": the task runs here
+        Client().post("/test/enqueue", {"phone": "+61400000004"}, headers={"X-Request-ID": "req-inline"})
     [line] = [line for line in captured.lines() if line["message"].startswith("task working")]
     assert line["request_id"] == "req-inline"
     assert REQUEST_ID.get() is None  # nothing left behind in the test's own context

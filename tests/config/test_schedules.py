@@ -1,18 +1,23 @@
-"""Periodic jobs (config/schedules.py) and ``manage.py run_schedules``."""
+"""Periodic jobs (config/schedules.py): periods from dateutil.rrule, each enqueued once per period
+by whoever inserts its ledger row first; ``manage.py run_schedules``."""
 
 from __future__ import annotations
 
+import threading
 import zoneinfo
 from datetime import UTC, datetime, time, timedelta
 
 import pytest
 from django.core.management import call_command
-from django.core.management.base import CommandError
+from django.db import connection, transaction
 from django.utils import timezone
 from django_tasks import task
+from django_tasks_db.models import DBTaskResult
 
 from config import schedules
-from config.schedules import Job, LeaderLock, Scheduler, next_daily
+from config.models import JobRun
+from config.schedules import Job, next_daily
+from config.tasks import run_ready
 from core.notifications import backends as sms_backends
 from core.notifications.models import SmsKind, SmsMessage
 from tests import factories
@@ -36,16 +41,19 @@ def tick_daily() -> str:
 @pytest.fixture(autouse=True)
 def _clear():
     calls.clear()
+    schedules._done.clear()
     yield
     calls.clear()
+    schedules._done.clear()
 
 
-class Clock:
-    def __init__(self, now: datetime) -> None:
-        self.now = now
+EVERY_FIVE = Job("every five", "tests.config.test_schedules.tick_a", every=timedelta(minutes=5))
+MORNING = Job("morning", "tests.config.test_schedules.tick_daily", daily_at=time(7), grace=timedelta(hours=1))
+SERIES = Job("catch up", "tests.config.test_schedules.tick_daily", daily_at=time(3))
 
-    def __call__(self) -> datetime:
-        return self.now
+
+def tick(now: datetime, jobs=None) -> list[str]:
+    return schedules.tick(now=now, jobs=jobs or [EVERY_FIVE, MORNING], zone=lambda: BERLIN)
 
 
 def test_daily_times_are_wall_clock_across_daylight_saving():
@@ -56,66 +64,82 @@ def test_daily_times_are_wall_clock_across_daylight_saving():
     assert after.astimezone(BERLIN).hour == 7
     assert next_daily(time(7), datetime(2026, 3, 28, 6, 59, tzinfo=BERLIN), BERLIN) == datetime(
         2026, 3, 28, 6, 0, tzinfo=UTC)
+    # the period a daily job is in, on both sides of the change
+    assert MORNING.period(datetime(2026, 3, 28, 12, 0, tzinfo=UTC), BERLIN) == datetime(2026, 3, 28, 6, 0, tzinfo=UTC)
+    assert MORNING.period(datetime(2026, 3, 29, 12, 0, tzinfo=UTC), BERLIN) == datetime(2026, 3, 29, 5, 0, tzinfo=UTC)
 
 
-def make(clock: Clock, report: list[str]) -> Scheduler:
-    jobs = [Job("every five", "tests.config.test_schedules.tick_a", every=timedelta(minutes=5)),
-            Job("morning", "tests.config.test_schedules.tick_daily", daily_at=time(7))]
-    return Scheduler(jobs, clock=clock, zone=lambda: BERLIN, report=report.append)
+def test_interval_periods_are_aligned_to_the_clock():
+    assert EVERY_FIVE.period(datetime(2026, 6, 1, 4, 58, 59, tzinfo=UTC), BERLIN) == datetime(
+        2026, 6, 1, 4, 55, tzinfo=UTC)
+    assert EVERY_FIVE.period(datetime(2026, 6, 1, 5, 0, tzinfo=UTC), BERLIN) == datetime(2026, 6, 1, 5, 0, tzinfo=UTC)
+    assert EVERY_FIVE.period(datetime(2026, 6, 1, 0, 0, 1, tzinfo=UTC), BERLIN) == datetime(2026, 6, 1, tzinfo=UTC)
 
 
-def test_interval_jobs_run_at_start_then_every_interval_and_daily_jobs_at_their_local_hour(db):
-    clock = Clock(datetime(2026, 6, 1, 4, 58, tzinfo=UTC))  # 06:58 in Berlin (summer, UTC+2)
-    lines: list[str] = []
-    scheduler = make(clock, lines)
-    try:
-        assert scheduler.tick() == ["every five"]
-        assert calls == ["a"]
-        assert any("every five: done -> a" in line for line in lines)
-        clock.now += timedelta(minutes=1)
-        assert scheduler.tick() == []
-        clock.now += timedelta(minutes=1)  # 07:00 local
-        assert scheduler.tick() == ["morning"]
-        clock.now += timedelta(minutes=3)  # five minutes after the first run
-        assert scheduler.tick() == ["every five"]
-        clock.now += timedelta(hours=23, minutes=54)  # 06:57 the next day
-        assert "morning" not in scheduler.tick()
-        clock.now += timedelta(minutes=3)  # 07:00 the next day
-        assert "morning" in scheduler.tick()
-        assert calls.count("daily") == 2
-        assert 0.5 <= scheduler.seconds_to_next() <= schedules.MAX_SLEEP
-    finally:
-        scheduler.lock.release()
+def test_each_period_is_enqueued_once_and_the_task_runs(db, django_capture_on_commit_callbacks):
+    now = datetime(2026, 6, 1, 4, 58, tzinfo=UTC)  # 06:58 in Berlin (summer, UTC+2)
+    with django_capture_on_commit_callbacks(execute=True):
+        assert tick(now) == ["every five"]  # the morning's period began yesterday 07:00: past its grace
+        assert tick(now + timedelta(minutes=1)) == []  # same five-minute period
+        assert tick(now + timedelta(minutes=2)) == ["every five", "morning"]  # 07:00 local, and 05:00 UTC
+    assert calls == ["a", "a", "daily"]
+    assert list(JobRun.objects.order_by("period", "job").values_list("job", "period")) == [
+        ("every five", datetime(2026, 6, 1, 4, 55, tzinfo=UTC)),
+        ("every five", datetime(2026, 6, 1, 5, 0, tzinfo=UTC)),
+        ("morning", datetime(2026, 6, 1, 5, 0, tzinfo=UTC)),
+    ]
+    # each ledger row names the task row enqueued with it
+    assert set(JobRun.objects.values_list("task_id", flat=True)) == {
+        str(pk) for pk in DBTaskResult.objects.values_list("pk", flat=True)}
 
 
-def test_a_catch_up_job_also_runs_at_start(db):
-    clock = Clock(datetime(2026, 6, 1, 12, 0, tzinfo=UTC))
-    scheduler = Scheduler([Job("series", "tests.config.test_schedules.tick_daily", daily_at=time(3), catch_up=True),
-                           Job("morning", "tests.config.test_schedules.tick_a", daily_at=time(7))],
-                          clock=clock, zone=lambda: BERLIN, report=lambda line: None)
-    try:
-        assert scheduler.tick() == ["series"]  # the morning list is not sent at 14:00
-        assert scheduler.jobs[0].next_run == datetime(2026, 6, 2, 1, 0, tzinfo=UTC)
-        assert scheduler.jobs[1].next_run == datetime(2026, 6, 2, 5, 0, tzinfo=UTC)
-    finally:
-        scheduler.lock.release()
+def test_another_process_that_ran_the_period_is_respected(db):
+    now = datetime(2026, 6, 1, 4, 58, tzinfo=UTC)
+    JobRun.objects.create(job="every five", period=datetime(2026, 6, 1, 4, 55, tzinfo=UTC), worker_id="elsewhere")
+    assert tick(now) == []
+    assert DBTaskResult.objects.count() == 0
 
 
-def test_only_one_scheduler_leads(db, tmp_path):
-    first, second = LeaderLock(path=tmp_path / "s.lock"), LeaderLock(path=tmp_path / "s.lock")
-    try:
-        assert first.acquire()
-        assert not second.acquire()
-        follower = Scheduler([Job("every five", "tests.config.test_schedules.tick_a", every=timedelta(minutes=5))],
-                             report=lambda line: None)
-        follower.lock = second
-        assert follower.tick() == [] and calls == []  # a follower enqueues nothing
-        assert follower.seconds_to_next() == schedules.LEADER_RETRY.total_seconds()
-        first.release()
-        assert follower.tick() == ["every five"] and calls == ["a"]  # and takes over when the leader goes
-    finally:
-        first.release()
-        second.release()
+def test_a_job_without_grace_catches_up_on_its_latest_period(db):
+    # a worker that comes back at 10:00 still runs the 03:00 job (once), and not yesterday's as well
+    now = datetime(2026, 6, 1, 8, 0, tzinfo=UTC)
+    assert tick(now, [SERIES]) == ["catch up"]
+    assert tick(now + timedelta(hours=1), [SERIES]) == []
+    assert list(JobRun.objects.values_list("period", flat=True)) == [datetime(2026, 6, 1, 1, 0, tzinfo=UTC)]
+
+
+def test_a_job_that_cannot_be_enqueued_leaves_no_ledger_row_and_blocks_no_other(db, caplog):
+    broken = Job("broken", "tests.config.test_schedules.no_such_task", every=timedelta(minutes=5))
+    assert tick(datetime(2026, 6, 1, 4, 58, tzinfo=UTC), [broken, EVERY_FIVE]) == ["every five"]
+    assert list(JobRun.objects.values_list("job", flat=True)) == ["every five"]  # the next tick tries again
+    assert "periodic job broken could not be enqueued" in caplog.text
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="concurrent writers: meaningful on PostgreSQL")
+@pytest.mark.django_db(transaction=True)
+def test_many_threads_ticking_at_once_enqueue_each_period_once():
+    now = datetime(2026, 6, 1, 4, 58, tzinfo=UTC)
+    start = threading.Barrier(8)
+    results: list[list[str]] = []
+
+    def run() -> None:
+        from django.db import connections
+
+        try:
+            start.wait()
+            results.append(schedules.tick(now=now, jobs=[EVERY_FIVE], zone=lambda: BERLIN))
+        finally:
+            connections.close_all()
+
+    schedules._done.clear()
+    threads = [threading.Thread(target=run) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(len(r) for r in results) == [0] * 7 + [1]
+    assert JobRun.objects.count() == 1
+    assert DBTaskResult.objects.filter(task_path="tests.config.test_schedules.tick_a").count() == 1
 
 
 def test_the_default_schedule_covers_the_periodic_jobs(settings):
@@ -123,7 +147,8 @@ def test_the_default_schedule_covers_the_periodic_jobs(settings):
     jobs = {job.task_path: job for job in schedules.default_jobs()}
     assert set(jobs) == {"core.notifications.tasks.send_due_reminders", "core.outreach.tasks.send_due_reminders",
                          "core.chat.tasks.flush_outbox", "core.chat.tasks.send_morning_lists",
-                         "core.bookings.tasks.extend_booking_series"}
+                         "core.bookings.tasks.extend_booking_series", "config.jobs.sweep_deliveries",
+                         "config.jobs.prune_task_results"}
     assert jobs["core.chat.tasks.flush_outbox"].every == timedelta(minutes=1)
     assert jobs["core.notifications.tasks.send_due_reminders"].every == timedelta(minutes=5)
     assert jobs["core.chat.tasks.send_morning_lists"].daily_at == time(6)
@@ -131,37 +156,24 @@ def test_the_default_schedule_covers_the_periodic_jobs(settings):
         assert callable(job.task().enqueue)  # every path names a real task
 
 
-def test_no_scheduler_thread_unless_switched_on(settings):
-    settings.FIELDOPS_SCHEDULER = False
-    assert schedules.start_in_background() is None
-
-
-def test_run_schedules_once_runs_every_job_and_reports(db, settings, capsys):
+def test_run_schedules_enqueues_what_is_due_and_a_worker_runs_it(db, settings, capsys):
     settings.SMS_BACKEND = "core.notifications.backends.LocmemSmsBackend"
     settings.TWILIO_FROM_NUMBER = "+61400999999"
     settings.SMS_REMINDER_HOURS = 24
     booking = factories.booking(start=timezone.now() + timedelta(hours=20))
+    run_ready()  # the booking's own confirmation texts and e-mails
     sms_backends.outbox.clear()
-    call_command("run_schedules", "--once")
+    with transaction.atomic():
+        call_command("run_schedules")
     out = capsys.readouterr().out
-    for name in ("sms reminders", "e-mail reminders", "chat outbox flush", "chat morning list", "series extension"):
-        assert f"{name}: enqueued" in out and f"{name}: done" in out, out
-    assert "sms reminders: done -> 1" in out
+    for name in ("sms reminders", "e-mail reminders", "chat outbox flush", "series extension", "deliveries sweep"):
+        assert f"{name}: enqueued" in out, out
+    assert run_ready() >= 5
     assert SmsMessage.objects.filter(booking=booking, kind=SmsKind.REMINDER).count() == 1
     assert [sms.to for sms in sms_backends.outbox] == [booking.customer.mobile]
+    call_command("run_schedules")
+    assert "nothing due" in capsys.readouterr().out
     sms_backends.outbox.clear()
-
-
-def test_run_schedules_once_refuses_while_another_scheduler_leads(db, monkeypatch, tmp_path):
-    holder = LeaderLock(path=tmp_path / "s.lock")
-    monkeypatch.setattr(schedules, "LeaderLock", lambda: LeaderLock(path=tmp_path / "s.lock"))
-    try:
-        assert holder.acquire()
-        with pytest.raises(CommandError, match="Another scheduler leads"):
-            call_command("run_schedules", "--once")
-        assert SmsMessage.objects.count() == 0
-    finally:
-        holder.release()
 
 
 def test_run_schedules_lists_the_jobs(db, capsys):

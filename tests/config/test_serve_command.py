@@ -50,3 +50,33 @@ def test_forwarded_headers_are_believed_only_from_the_listed_proxies(started, se
     call_command("serve")
     assert started[0][1]["proxy_headers"] is True
     assert started[0][1]["forwarded_allow_ips"] == "10.1.2.3,10.1.2.4"
+
+
+def test_worker_thread_asks_the_served_processes_for_a_worker_thread(started, monkeypatch):
+    import os
+
+    monkeypatch.delenv("FIELDOPS_SERVE_WORKER", raising=False)
+    call_command("serve", "--worker", "thread", "--workers", "2")
+    assert os.environ["FIELDOPS_SERVE_WORKER"] == "thread"  # config/asgi.py starts one in each web process
+    assert started[0][1]["workers"] == 2
+    call_command("serve", "--worker", "off")
+    assert "FIELDOPS_SERVE_WORKER" not in os.environ
+    assert started[1][1]["workers"] is None  # one process: uvicorn's own default
+
+
+def test_worker_process_starts_a_worker_child_and_stops_it_with_the_server(started, monkeypatch):
+    from config.management.commands import serve
+
+    children = []
+    real_start = serve.start_worker_process
+
+    def start_and_remember():
+        child = real_start()
+        children.append(child)
+        return child
+
+    monkeypatch.setattr(serve, "start_worker_process", start_and_remember)
+    call_command("serve", "--worker", "process")
+    [child] = children
+    assert child.args[-4:] == ["worker", "--no-reload", "-v", "0"]
+    assert child.poll() is not None  # the server returned: the child was stopped

@@ -128,7 +128,11 @@ def test_the_task_extends_series(sydney, staff_actor, svc):
     result = make(staff_actor, svc, "FREQ=WEEKLY;BYDAY=MO", start=first_monday_after(1))
     before = Booking.objects.filter(series=result.series).count()
     workforce_services.scheduling_settings_update(actor=staff_actor, channel=Channel.GRAPHQL, series_horizon_days=42)
+    from config.tasks import run_ready
+
     outcome = extend_booking_series.enqueue()
+    assert run_ready() >= 1  # a worker's turn, in this thread (also the confirmations still due)
+    outcome.refresh()
     assert outcome.return_value["created"] >= 3
     assert Booking.objects.filter(series=result.series).count() == before + outcome.return_value["created"]
 
