@@ -2,7 +2,7 @@
 ``make serve`` runs it), with the same server's plain health view as the floor.
 
     .venv/bin/python bench/sms_webhook.py [--postgres] [--requests 1200] [--concurrency 8] [--processes 1]
-                                          [--task-backends immediate,thread]
+                                          [--task-backends thread,process]
 
 Seeds one customer per request, each with a booking whose confirmation SMS went out (so every
 reply answers an open prompt), then posts Twilio-signed, form-encoded webhooks: a third
@@ -12,11 +12,11 @@ Prints requests/s and p50/p99 latency for the webhook and for GET /healthz on th
 the server process's CPU time per request, also as a multiple of the floor's in the same round:
 on this shared machine CPU per request itself moves by a quarter between stretches of the day,
 the multiple much less.
-Each Tasks API backend named in --task-backends is measured in the same run (before/after: the
-immediate backend runs the after-commit tasks inside the request, the thread backend of
-config/tasks.py after it, in the same process: on the view thread, between requests, where the
-database is SQLite and delivery local, as here (decision 0014), else on worker threads of its own).
-The in-process breakdown below still shows what tasks on a thread of their own cost.
+Each worker placement named in --task-backends is measured in the same run: ``thread`` (``serve
+--worker thread``: the task rows the request wrote are run by a worker thread of the same process,
+the SQLite default of ``make serve``) and ``process`` (``serve --worker process``: one child
+``manage.py worker``; its CPU is counted with the server's). The in-process breakdown below shows
+what the subscribers and their tasks cost, inline or as task rows run afterwards.
 A run ends when the last response arrived AND the background work it caused is done (no e-mail or
 chat message left queued), so work pushed off the request is still paid for in "req/s incl.
 background" and in the CPU per request.
@@ -193,7 +193,7 @@ def server(env: dict[str, str], port: int):
         [sys.executable, "manage.py", "serve", "--port", str(port)],
         cwd=ROOT, env={**os.environ, **env}, stdout=subprocess.DEVNULL, stderr=log)
     try:
-        deadline = time.monotonic() + 30
+        deadline = time.monotonic() + 180
         while True:
             try:
                 with socket.create_connection(("127.0.0.1", port), timeout=0.5):
@@ -212,6 +212,20 @@ def server(env: dict[str, str], port: int):
         log.close()
         if Path(log.name).stat().st_size == 0:
             Path(log.name).unlink()  # keep only logs that say something (errors of the served requests)
+
+
+def family(pid: int) -> list[int]:
+    """The process and its children (the worker child of ``serve --worker process``)."""
+    pids = [pid]
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            if int(fields[1]) == pid:
+                pids.append(int(entry.name))
+    return pids
 
 
 def cpu_seconds(pid: int) -> float:
@@ -275,18 +289,19 @@ async def get_health(conn: Connection, _job) -> int:
 
 
 IN_PROCESS = 100  # requests per kind and mode in the in-process breakdown
-THREAD_TASKS = {"default": {"BACKEND": "config.tasks.ThreadPoolBackend", "OPTIONS": {"WORKERS": 4}}}
+DATABASE_TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
 
 
 def in_process(jobs: list[tuple[bytes, str, str]]) -> list[tuple]:
     """CPU per webhook, in this process through Django's handler (no server), per kind of message:
-    with every after-commit subscriber and their tasks run inline (immediate backend), with the
-    tasks on worker threads (thread backend: the request thread's CPU drops, the process's does
-    not), and with no subscriber at all (the SMS front and the core service alone). CPU of the
-    request thread (what the client waits for) and of the whole process (the pool drained first)."""
+    with every subscriber and their tasks run inline (immediate backend), with the tasks written as
+    rows and run afterwards by the worker's code in this thread (database backend: the request's CPU
+    drops, the whole does not), and with no subscriber at all (the SMS front and the core service
+    alone). CPU of the request thread (what the client waits for) and of the whole process (the
+    task rows run first)."""
     from django.test import Client, override_settings
-    from django_tasks import task_backends
 
+    from config.tasks import run_ready
     from core import events
 
     client = Client()
@@ -299,7 +314,7 @@ def in_process(jobs: list[tuple[bytes, str, str]]) -> list[tuple]:
     rows.append(("GET /healthz (floor)", "-", IN_PROCESS, (time.thread_time() - th0) * 1000 / IN_PROCESS,
                  (time.process_time() - t0) * 1000 / IN_PROCESS))
     by = {kind: [job for job in jobs if job[2] == kind] for kind in ("cancel", "confirm", "text")}
-    modes = ("all, tasks inline (immediate)", "all, tasks on threads (thread)", "none")
+    modes = ("all, tasks inline (immediate)", "all, task rows (database)", "none")
     for kind, kind_jobs in by.items():
         per_mode = len(kind_jobs) // len(modes)
         for index, label in enumerate(modes):
@@ -307,7 +322,7 @@ def in_process(jobs: list[tuple[bytes, str, str]]) -> list[tuple]:
             saved = {key: list(value) for key, value in events._subscribers.items()}
             if label == "none":
                 events._subscribers.clear()
-            override = override_settings(TASKS=THREAD_TASKS) if "thread" in label else override_settings()
+            override = override_settings(TASKS=DATABASE_TASKS) if "database" in label else override_settings()
             try:
                 with override:
                     t0, th0 = time.process_time(), time.thread_time()
@@ -316,8 +331,8 @@ def in_process(jobs: list[tuple[bytes, str, str]]) -> list[tuple]:
                                                headers={"X-Twilio-Signature": signature}, SERVER_NAME="127.0.0.1")
                         assert response.status_code == 200, response.status_code
                     request_thread = time.thread_time() - th0
-                    if "thread" in label:
-                        assert task_backends["default"].shutdown(timeout=60), "the task pool did not drain"
+                    if "database" in label:
+                        run_ready(worker_id="bench")
                     rows.append((kind, label, len(batch), request_thread * 1000 / len(batch),
                                  (time.process_time() - t0) * 1000 / len(batch)))
             finally:
@@ -334,8 +349,8 @@ def main() -> None:
     parser.add_argument("--warmup", type=int, default=90)
     parser.add_argument("--processes", type=int, default=1,
                         help="also measure this many server processes (the single process is always measured)")
-    parser.add_argument("--task-backends", default="immediate,thread",
-                        help="Tasks API backends to serve with, in this order (FIELDOPS_TASK_BACKEND values)")
+    parser.add_argument("--task-backends", default="thread,process",
+                        help="where the served process runs its tasks, in this order (serve --worker values)")
     args = parser.parse_args()
     backends = [name.strip() for name in args.task_backends.split(",") if name.strip()]
 
@@ -359,10 +374,11 @@ def main() -> None:
     for backend, processes in rounds:
         batch, requests = requests[:args.requests + args.warmup], requests[args.requests + args.warmup:]
         warm, measured = batch[:args.warmup], batch[args.warmup:]
-        round_env = {**env, "FIELDOPS_TASK_BACKEND": backend}
+        round_env = {**env, "FIELDOPS_TASK_BACKEND": "database", "FIELDOPS_SERVE_WORKER": backend}
         with ExitStack() as stack:
             servers = [stack.enter_context(server(round_env, free_port())) for _ in range(processes)]
-            bases, pids = [base for base, _ in servers], [pid for _, pid in servers]
+            bases = [base for base, _ in servers]
+            pids = [pid for _, server_pid in servers for pid in family(server_pid)]
             asyncio.run(_run(bases, warm, args.concurrency, post_webhook))
             asyncio.run(_run(bases, warm, args.concurrency, get_health))
             wait_drained()
