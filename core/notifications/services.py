@@ -348,7 +348,7 @@ def sms_retry(*, actor: Actor, channel: Channel, message_id: int) -> SmsMessage:
         if message.permanent_failure:
             raise DomainError("cannot_retry", "The carrier refused this number for good.")
         SmsMessage.objects.filter(pk=message.pk).update(
-            status=SmsStatus.QUEUED, status_rank=STATUS_RANK[SmsStatus.QUEUED], claim="", attempts=0,
+            status=SmsStatus.QUEUED, status_rank=STATUS_RANK[SmsStatus.QUEUED], claim="",
             next_attempt_at=None, error_code=None, error_message="", sid=None)
         from .tasks import deliver_sms
 

@@ -237,9 +237,10 @@ def email_retry(*, actor: Actor, channel: Channel, message_id: int) -> EmailMess
             raise DomainError("not_failed", f"Only failed e-mails are resent; this one is {message.status}.")
         if message.kind not in AUTOMATED_EMAIL_KINDS or message.booking_id is None:
             raise DomainError("cannot_retry", "This e-mail cannot be sent again; the customer can ask for a new one.")
+        # attempts keep counting: a retried message that fails again with its attempts used up is
+        # failed at once (one more try per retry), not retried for hours
         message.status, message.error, message.claim, message.next_attempt_at = EmailStatus.QUEUED, "", "", None
-        message.attempts = 0
-        message.save(update_fields=["status", "error", "claim", "next_attempt_at", "attempts", "updated_at"])
+        message.save(update_fields=["status", "error", "claim", "next_attempt_at", "updated_at"])
         from .tasks import deliver_email
 
         deliver_email.enqueue(message.pk, None)  # a task row in this transaction

@@ -65,14 +65,19 @@ class Sink:
     async def handle_DATA(self, server, session, envelope):
         parsed = email.message_from_bytes(envelope.original_content or envelope.content, policy=policy.default)
         message_id, subject = str(parsed["Message-ID"]), str(parsed["Subject"])
-        if self.hold is not None and not self.held.is_set() and self.hold(subject):
-            self.held_subject = subject
-            self.held.set()
-            while not self._release.is_set():
-                await asyncio.sleep(0.02)
-            await asyncio.sleep(0.2)  # a killed client's connection is surely seen closed by now
-        if self.delay:
-            await asyncio.sleep(self.delay)
+        try:
+            if self.hold is not None and not self.held.is_set() and self.hold(subject):
+                self.held_subject = subject
+                self.held.set()
+                while not self._release.is_set():
+                    await asyncio.sleep(0.02)
+                await asyncio.sleep(0.2)  # a killed client's connection is surely seen closed by now
+            if self.delay:
+                await asyncio.sleep(self.delay)
+        except asyncio.CancelledError:  # aiosmtpd cancels the handler when the client goes away
+            with self.lock:
+                self.dropped.append(message_id)
+            raise
         if self._gone(server):
             with self.lock:
                 self.dropped.append(message_id)
