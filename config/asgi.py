@@ -37,8 +37,7 @@ application = instrument(ProtocolTypeRouter({
 }))
 
 # Only a server imports this module, and it runs with lifespan events off (manage.py serve): a task
-# worker thread starts here when ``serve --worker thread`` asked for one (once per process; SQLite's
-# ``make serve`` default, docs/decisions/0036).
+# worker thread starts here when ``serve --worker thread`` asked for one (once per process; decision 0036).
 if os.environ.get("FIELDOPS_SERVE_WORKER") == "thread":
     from config.worker import start_thread_worker
 

@@ -289,8 +289,8 @@ FIELDOPS_RETRY_ATTEMPTS = int(os.environ.get("FIELDOPS_RETRY_ATTEMPTS", "8"))
 FIELDOPS_SCHEDULER = env_bool("FIELDOPS_SCHEDULER", not TESTING)
 # Where `manage.py serve` runs background tasks unless --worker says: "thread" (a worker thread in
 # each web process), "process" (one child `manage.py worker`) or "off" (workers run elsewhere, as
-# the Procfile does). Default: thread on SQLite (make serve, decision 0036), off on PostgreSQL.
-FIELDOPS_SERVE_WORKER = os.environ.get("FIELDOPS_SERVE_WORKER") or ("thread" if IS_SQLITE else "off")
+# the Procfile does). Default: process on SQLite (make serve: measured, decision 0036), off on PostgreSQL.
+FIELDOPS_SERVE_WORKER = os.environ.get("FIELDOPS_SERVE_WORKER") or ("process" if IS_SQLITE else "off")
 FIELDOPS_MORNING_LIST_HOUR = int(os.environ.get("FIELDOPS_MORNING_LIST_HOUR", "7"))
 
 # --- GraphQL --------------------------------------------------------------------------------
