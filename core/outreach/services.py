@@ -216,10 +216,10 @@ def email_lost(message: EmailMessage, *, now: datetime | None = None) -> bool:
     if message.status not in (EmailStatus.QUEUED, EmailStatus.SENDING):
         return False
     now = now or timezone.now()
+    if message.status == EmailStatus.SENDING and message.claim:
+        return not task_alive(message.claim)  # its task's worker is gone (or the task row is)
     if message.status == EmailStatus.QUEUED and message.next_attempt_at is not None:
         return message.next_attempt_at < now - LOST_AFTER
-    if message.status == EmailStatus.SENDING and message.claim and task_alive(message.claim):
-        return False
     return message.updated_at < now - LOST_AFTER
 
 

@@ -9,9 +9,12 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import re
+import signal
 import subprocess
 import sys
+import time
 
 import pytest
 from django.conf import settings
@@ -160,5 +163,99 @@ def test_200_due_reminders_are_sent_once_each_even_when_a_worker_dies_mid_batch(
             assert stack.sql("SELECT count(*) FROM django_tasks_database_dbtaskresult"
                              " WHERE status <> 'SUCCESSFUL'")[0][0] == 0
             assert survivor.process.poll() is None
+    finally:
+        sink.stop()
+
+
+SEED_PEOPLE = """
+import json
+from bench.sms_webhook import seed
+print("PEOPLE " + json.dumps(seed(200)))
+"""
+
+
+def test_sigkill_of_every_process_during_a_burst_of_sms_loses_no_cancellation_email():
+    import random
+    import urllib.request
+
+    from bench.sms_webhook import OUR_NUMBER, TOKEN, signed_requests
+
+    public_url = "https://fieldops.live.example"
+    sink = Sink(delay=0.01)
+    sink.hold = lambda subject: "cancelled" in subject.lower()
+    sink.start()
+    env = {**FAST_RECOVERY, **sink.env(), "TWILIO_AUTH_TOKEN": TOKEN, "TWILIO_FROM_NUMBER": OUR_NUMBER,
+           "FIELDOPS_PUBLIC_URL": public_url, "SMS_BACKEND": "core.notifications.backends.LocmemSmsBackend"}
+    try:
+        with pg_stack(extra_env=env) as stack:
+            seeding = dict(stack.env, FIELDOPS_TASK_BACKEND="immediate", EMAIL_BACKEND=
+                           "django.core.mail.backends.locmem.EmailBackend")
+            done = subprocess.run([sys.executable, "manage.py", "shell", "-v", "0", "-c", SEED_PEOPLE], cwd=ROOT,
+                                  env=seeding, capture_output=True, text=True, timeout=600)
+            assert done.returncode == 0, done.stderr[-3000:]
+            people = json.loads(next(line for line in done.stdout.splitlines() if line.startswith("PEOPLE "))[7:])
+            # 60 CANCEL <n>, the rest YES or free text, in a shuffled order
+            # (signed_requests picks CANCEL, YES, text by position: each person three times, one of each)
+            triples = signed_requests(public_url, [person for person in people for _ in range(3)])
+            cancels = [triples[3 * i] for i in range(60)]
+            others = [triples[3 * i + 1 + i % 2] for i in range(60, 200)]
+            assert {job[2] for job in cancels} == {"cancel"} and "cancel" not in {job[2] for job in others}
+            jobs = cancels + others
+            random.Random(16).shuffle(jobs)
+            stack.start_servers(2)
+            worker = stack.start_worker()
+            stack.wait_for_heartbeats([worker.worker_id])
+
+            def post(server, job) -> int:
+                body, signature, _ = job
+                request = urllib.request.Request(f"{server.http}/webhooks/twilio/sms/", data=body, headers={
+                    "X-Twilio-Signature": signature, "Content-Type": "application/x-www-form-urlencoded"})
+                try:
+                    with urllib.request.urlopen(request, timeout=10) as response:
+                        return response.status
+                except OSError:
+                    return 0
+
+            answered = []
+            for index, job in enumerate(jobs):
+                if sink.held.is_set():
+                    break  # a cancellation e-mail is mid-send: every process dies now
+                answered.append((job, post(stack.servers[index % 2], job)))
+            assert sink.held.wait(60), stack.logs()
+            for process in [s.process for s in stack.servers] + [worker.process]:
+                os.killpg(process.pid, signal.SIGKILL)
+            for process in [s.process for s in stack.servers] + [worker.process]:
+                process.wait(10)
+            sink.release()
+            stack.servers.clear()
+            stack.workers.clear()
+
+            # restarted: the held e-mail's task is orphaned; staff may send it again (not "not_failed")
+            [web] = stack.start_servers(1)
+            time.sleep(float(FAST_RECOVERY["FIELDOPS_WORKER_LOST"]) + 1)
+            [(lost_id,)] = stack.sql("SELECT id FROM outreach_emailmessage WHERE kind = 'cancellation'"
+                                     " AND status = 'sending'")
+            staff = stack.data["staff_token"]
+            retry = graphql(web.http, "mutation($id: ID!) { retryEmail(id: $id) { errors { code } } }",
+                            {"id": gid("EmailMessage", lost_id)}, staff)
+            assert retry["data"]["retryEmail"]["errors"] == [], retry
+            stack.start_servers(1)
+            stack.start_worker()
+            # what was not answered before the kill, Twilio sends again (the same MessageSid)
+            rest = [job for job, status in answered if status != 200] + jobs[len(answered):]
+            for index, job in enumerate(rest):
+                assert post(stack.servers[index % 2], job) == 200
+
+            cancelled = {row[0] for row in stack.sql("SELECT number FROM bookings_booking WHERE status = 'cancelled'")}
+            assert len(cancelled) == 60
+
+            def all_sent():
+                return stack.sql("SELECT count(*) FROM outreach_emailmessage WHERE kind = 'cancellation'"
+                                 " AND status = 'sent'")[0][0] == 60
+
+            wait_until(all_sent, timeout=120, what="60 cancellation e-mails", stack=stack)
+            subjects = [subject for _, subject in sink.delivered if "cancelled" in subject.lower()]
+            assert len(subjects) == 60 and len(set(subjects)) == 60, "a cancellation e-mail was lost or sent twice"
+            assert {re.search(r"#(\S+)", s).group(1) for s in subjects} == {str(n) for n in cancelled}
     finally:
         sink.stop()
