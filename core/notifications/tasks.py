@@ -68,12 +68,12 @@ def send_booking_sms(kind: str, booking_id: int) -> int | None:
     if mine is not None:
         services.sms_deliver(actor=Actor.system(), channel=Channel.SYSTEM, message_id=mine.pk, claim=claim)
         return mine.pk
-    if kind != SmsKind.REMINDER:
-        # A retried task (or a redelivered event) must not text the customer twice.
-        earlier = (SmsMessage.objects.filter(booking=booking, kind=kind)
-                   .exclude(status__in=(SmsStatus.SKIPPED, SmsStatus.FAILED)).values_list("pk", flat=True).first())
-        if earlier is not None:
-            return earlier
+    # A retried task, a redelivered event or a reminder enqueued by two runs of the schedule before
+    # either was sent must not text the customer twice.
+    earlier = (SmsMessage.objects.filter(booking=booking, kind=kind)
+               .exclude(status__in=(SmsStatus.SKIPPED, SmsStatus.FAILED)).values_list("pk", flat=True).first())
+    if earlier is not None:
+        return earlier
     message = services.sms_send(actor=Actor.system(), channel=Channel.SYSTEM, to=booking.customer.mobile,
                                 body=body, kind=kind, customer_id=booking.customer_id, booking_id=booking.pk,
                                 prompt=prompt)

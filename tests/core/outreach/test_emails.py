@@ -141,7 +141,8 @@ def test_transport_failure_is_recorded_on_the_row(settings):
     settings.EMAIL_HOST, settings.EMAIL_PORT, settings.EMAIL_TIMEOUT = "127.0.0.1", 9, 2  # nothing listens
     booking = make_booking()
     row = EmailMessage.objects.get(booking=booking)
-    assert row.status == EmailStatus.FAILED and row.error and row.sent_at is None
+    assert row.status == EmailStatus.QUEUED and row.error and row.sent_at is None  # to be tried again
+    assert row.next_attempt_at is not None and row.attempts == 1  # (retries: tests/core/test_delivery_retries.py)
 
 
 def test_only_the_system_queues_email(customer_actor):
