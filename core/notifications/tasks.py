@@ -140,7 +140,8 @@ def requeue_stuck(limit: int = 500) -> int:
             continue
         with transaction.atomic():
             if SmsMessage.objects.filter(pk=message.pk, status=message.status, claim=message.claim,
-                                         sid__isnull=True).update(status=SmsStatus.QUEUED, claim=""):
+                                         sid__isnull=True).update(status=SmsStatus.QUEUED, claim="",
+                                                                  updated_at=timezone.now()):
                 deliver_sms.enqueue(message.pk)
                 count += 1
     return count

@@ -229,3 +229,30 @@ class DownChat:
         from core.chat.backends import ChatSendError
 
         raise ChatSendError("Bot API down", retry_after=None)
+
+
+def test_the_sweep_sends_messages_whose_task_is_gone_once(smtp, settings, twilio):
+    from config.jobs import sweep_deliveries
+
+    settings.EMAIL_PORT = smtp.port
+    settings.TWILIO_API_BASE_URL = twilio.url
+    sms_backends._backend.cache_clear()
+    booking = factories.booking()
+    send_booking_sms.enqueue(SmsKind.REMINDER, booking.pk)
+    run_ready()
+    email = confirmation(booking)
+    [text] = SmsMessage.objects.filter(booking=booking, kind=SmsKind.REMINDER)
+    # as if written before this engine, or their task rows pruned: queued for an hour, no task
+    long_ago = timezone.now() - timedelta(hours=1)
+    EmailMessage.objects.filter(pk=email.pk).update(status=EmailStatus.QUEUED, updated_at=long_ago, sent_at=None)
+    SmsMessage.objects.filter(pk=text.pk).update(status=SmsStatus.QUEUED, sid=None, claim="", updated_at=long_ago)
+    DBTaskResult.objects.all().delete()
+    smtp.delivered.clear()
+    twilio.received.clear()
+    assert sweep_deliveries.call() == {"email": 1, "sms": 1}
+    assert sweep_deliveries.call() == {"email": 0, "sms": 0}  # their tasks are queued now: nothing twice
+    run_ready()
+    email.refresh_from_db()
+    text.refresh_from_db()
+    assert email.status == EmailStatus.SENT and len(smtp.delivered) == 1
+    assert text.sid.startswith("SMfake") and len(twilio.received) == 1
