@@ -106,9 +106,11 @@ def dispatch(event: DomainEvent, *, durable: bool | None = None) -> None:
 
 
 def publish(event: DomainEvent) -> None:
-    """Durable handlers now, in the caller's transaction; the others once it commits."""
-    dispatch(event, durable=True)
+    """Durable handlers now, in the caller's transaction; the others once it commits. The after-commit
+    delivery is registered first, so at commit the broadcast goes out before any task that a durable
+    handler enqueued can run (with a worker it runs later anyway)."""
     transaction.on_commit(lambda: dispatch(event, durable=False), robust=True)
+    dispatch(event, durable=True)
 
 
 # --- booking events ---------------------------------------------------------------------------

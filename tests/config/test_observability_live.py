@@ -189,6 +189,8 @@ def test_with_a_multiprocess_directory_any_process_answers_for_all(tmp_path):
     env = {"PROMETHEUS_MULTIPROC_DIR": str(tmp_path), "METRICS_TOKEN": TOKEN}
     with live_stack(2, debug=False, extra_env=env) as stack:
         first, second = stack.servers
+        # each server's worker process beats once it is up (decision 0036): ready from then on
+        wait_until(lambda: get(f"{first.http}/readyz")[0] == 200, what="a task worker's heartbeat")
         before = scrape(first)
         for process in (first, second, second):
             assert get(f"{process.http}/readyz")[0] == 200
