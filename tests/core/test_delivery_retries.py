@@ -17,6 +17,7 @@ from django_tasks_db.models import DBTaskResult
 from config.models import WorkerHeartbeat
 from config.tasks import recover_orphans, run_ready
 from core.chat import outbox
+from core.chat.backends import BaseChatBackend
 from core.chat.models import ChatMessage, MessageStatus
 from core.notifications import backends as sms_backends
 from core.notifications.models import SmsKind, SmsMessage, SmsStatus
@@ -222,7 +223,7 @@ def test_a_chat_message_stops_retrying_after_its_attempts_and_can_be_sent_again(
     assert retried.status == MessageStatus.PENDING and retried.attempts == 0
 
 
-class DownChat:
+class DownChat(BaseChatBackend):
     """A Bot API that is down (a transport stand-in, as the console and in-memory ones are)."""
 
     def call(self, *, method, params):
