@@ -218,7 +218,7 @@ def _summary(line: BookingLine) -> str:
 def _locked(booking_id: int, actor: Actor) -> Booking:
     # every service starts here: the statement is built once (docs/decisions/0409)
     booking = rawsql.get(Booking, booking_id, for_update=True)
-    return policy.ensure_visible(booking, actor)
+    return policy.ensure_visible(booking, actor, booking_id=booking_id)
 
 
 # --- create / update --------------------------------------------------------------------------
@@ -461,7 +461,7 @@ class CancellationQuote:
 
 
 def booking_cancellation_quote(*, actor: Actor, channel: Channel, booking_id: int) -> CancellationQuote:
-    booking = policy.ensure_visible(Booking.objects.filter(pk=booking_id).first(), actor)
+    booking = policy.ensure_visible(Booking.objects.filter(pk=booking_id).first(), actor, booking_id=booking_id)
     company, now = get_company(), timezone.now()
     try:
         policy.ensure_can_cancel(booking, actor=actor, channel=channel, company=company, now=now)
@@ -570,7 +570,7 @@ def booking_set_status(*, actor: Actor, channel: Channel, booking_id: int, statu
         BookingStatus.COMPLETED: booking_complete,
     }
     if status not in handlers:
-        booking = policy.ensure_visible(Booking.objects.filter(pk=booking_id).first(), actor)
+        booking = policy.ensure_visible(Booking.objects.filter(pk=booking_id).first(), actor, booking_id=booking_id)
         policy.ensure_transition(booking, status)
     return handlers[status](actor=actor, channel=channel, booking_id=booking_id)
 
@@ -712,7 +712,7 @@ def booking_reschedule_options(*, actor: Actor, channel: Channel, booking_id: in
     """Whether the actor may move the booking now and, for customers, the free times to pick from
     (staff get the same list as a suggestion; they may move it anywhere). ``with_slots=False``
     answers only whether (a page deciding to show a link)."""
-    booking = policy.ensure_visible(Booking.objects.filter(pk=booking_id).first(), actor)
+    booking = policy.ensure_visible(Booking.objects.filter(pk=booking_id).first(), actor, booking_id=booking_id)
     return reschedule.options(booking, actor=actor, channel=channel, company=get_company(), now=timezone.now(),
                               limit=limit, with_slots=with_slots)
 
