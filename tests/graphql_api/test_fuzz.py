@@ -68,7 +68,16 @@ def _moments() -> st.SearchStrategy[graphql.StringValueNode]:
     return _string(st.one_of(aware, aware, NASTY))
 
 
+PLAUSIBLE = st.sampled_from(["Australia/Sydney", "Mars/Olympus_Mons", "FREQ=WEEKLY;COUNT=3", "FREQ=DAILY",
+                             "ann@example.com", "+61400000001", "0400 000 001", "2000", "leave", "pending",
+                             "percent", "09:00", "AUD", "https://example.com"])
+# strings a form or a client could send, with NUL characters among them (PostgreSQL refuses those)
+STRINGS = _string(st.one_of(NASTY, TEXT, PLAUSIBLE,
+                            st.tuples(PLAUSIBLE, st.sampled_from(["\x00", "\x00\x00", "\u202e", "\ud7ff"]))
+                            .map("".join)))
+
 CUSTOM_SCALARS = {
+    "String": STRINGS,
     "ID": _ids(),
     "Decimal": _decimals(),
     "DateTime": _moments(),
