@@ -192,8 +192,8 @@ def series_create(*, actor: Actor, channel: Channel, customer_id: int, rule: str
     booking_services._zone(tz_name)
     if not isinstance(start_time, time):
         raise ValidationFailed("startTime", "A time like 09:00 is required.", code="invalid_time")
+    built = booking_services._build_lines(lines, prop=prop)  # refused now, not when an occurrence is booked
     if duration_minutes is None:
-        built = booking_services._build_lines(lines, prop=prop)
         duration_minutes = sum(booking_services.line_minutes(line) for line in built) or 60
     if not 5 <= duration_minutes <= 24 * 60:
         raise ValidationFailed("durationMinutes", "Between 5 minutes and 24 hours.", code="out_of_range")

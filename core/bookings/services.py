@@ -25,6 +25,7 @@ from core.company.services import next_number
 from core.crm.models import Customer, Property
 from core.errors import DomainError, NotFound, ValidationFailed
 from core.money import round_money
+from core.text import refuse_nul
 from core.workforce import availability
 from core.workforce.models import Fieldworker, FieldworkerStatus
 
@@ -88,7 +89,7 @@ def _aware(value: datetime, tz: zoneinfo.ZoneInfo, field: str) -> datetime:
 
 
 def _text(value: str, field: str, *, limit: int = MAX_TEXT, required: bool = False) -> str:
-    value = (value or "").strip()
+    value = refuse_nul((value or "").strip(), field)
     if required and not value:
         code = "reason_required" if field == "reason" else "required"
         raise ValidationFailed(field, "This is required.", code=code)
@@ -135,7 +136,9 @@ def _build_lines(lines: Sequence[LineInput], *, prop: Property | None = None,
                 raise NotFound(ref.kind, field=f"{field}.{ref.kind}Id")
             if not obj.active:
                 raise DomainError(f"{ref.kind}_inactive", f"{obj.name} is not offered.", field=f"{field}.{ref.kind}Id")
-        quantity = _decimal(line.quantity, f"{field}.quantity")
+        # kept to the cent like every amount (decision 0121): checked as it will be stored, so 0.001
+        # is refused here rather than by the database's positive-quantity constraint
+        quantity = round_money(_decimal(line.quantity, f"{field}.quantity"))
         if quantity <= 0 or quantity > MAX_QUANTITY:
             raise ValidationFailed(f"{field}.quantity", "Quantity must be above 0 and at most 10,000.",
                                    code="invalid_quantity")
