@@ -28,7 +28,7 @@ from .conftest import gid
 from .over_http import URL
 
 # documents per operation and caller; FIELDOPS_FUZZ_EXAMPLES raises it for a longer hunt
-EXAMPLES = int(os.environ.get("FIELDOPS_FUZZ_EXAMPLES", "2"))
+EXAMPLES = int(os.environ.get("FIELDOPS_FUZZ_EXAMPLES", "3"))
 SEED = 20261207
 TYPES = ("Booking", "Customer", "Property", "Fieldworker", "Service", "ServiceCategory", "PropertyType", "User",
          "ApiToken", "BookingComment", "Inquiry", "TimeOff", "ServiceArea", "ChangeRequest", "Notification",
