@@ -97,3 +97,18 @@ def test_someone_elses_booking_costs_a_fieldworker_the_same_queries_as_a_missing
     assert bodies[0] == bodies[1]
     assert bodies[0]["data"]["startBooking"]["errors"][0]["code"] == "not_found"
     assert counts[0] == counts[1], counts
+
+
+def test_a_retired_service_costs_a_customer_asking_for_a_price_what_a_missing_one_does(walk):
+    """priceQuote read a retired service's volume tiers before refusing it: one query more than for
+    an id of no row."""
+    customer = walk.roles["customer"]
+    query = "query($s: ID!, $p: ID) { priceQuote(serviceId: $s, propertyId: $p) { unitPrice } }"
+    counts, bodies = [], []
+    for pk in (customer.hidden["Service"][0], 987_654_321):
+        with CaptureQueriesContext(connection) as queries:
+            bodies.append(_post(customer.user, query, s=gid("Service", pk), p=gid("Property", customer.own["Property"])))
+        counts.append(len(queries))
+    assert bodies[0] == bodies[1]
+    assert bodies[0]["errors"][0]["extensions"]["code"] == "not_found"
+    assert counts[0] == counts[1], counts
