@@ -77,7 +77,10 @@ def test_denied_is_identical_to_missing(walk, role_name):
         missing = _post(role, query, missing_vars)
         hidden_rows = role.hidden.get(type_name, [])
         for pk in hidden_rows:
-            denied = _post(role, query, fill(args, path, gid(type_name, pk), own))
+            sent = gid(type_name, pk)
+            denied = _post(role, query, fill(args, path, sent, own))
+            # an answer may echo the id the caller sent (formSchema's serviceId): that tells nothing
+            denied = (denied[0], denied[1].replace(sent.encode(), gid(type_name, MISSING_PK).encode()), denied[2])
             label = f"{op}({path}={type_name}:{pk})"
             if denied[0] != missing[0] or denied[1] != missing[1]:
                 differences.append(f"{label}: denied {denied[0]} {denied[1][:400]!r}\n"

@@ -235,6 +235,22 @@ CASES: list[tuple[str, dict[str, Any]]] = [
     ("setDefaultTradingName", {"id": Ref("TradingName")}),
     ("publishTerms", {"input": {"tradingNameId": Ref("TradingName"), "text": "Our terms"}}),
     ("updateLabel", {"input": {"id": Ref("Label"), "name": "VIP"}}),
+    # custom fields (no rows of these types in the world yet: only the id of no row is tried for them)
+    ("formSchema", {"target": "BOOKING", "serviceId": S}),
+    ("createCustomField", {"input": {"target": "BOOKING", "label": "Gate code", "fieldType": "SHORT_TEXT",
+                                     "groupId": Ref("CustomFieldGroup"), "serviceId": S}}),
+    ("updateCustomField", {"input": {"id": Ref("CustomField"), "label": "Gate", "groupId": Ref("CustomFieldGroup"),
+                                     "serviceId": S}}),
+    ("archiveCustomField", {"id": Ref("CustomField")}),
+    ("reorderCustomFields", {"target": "BOOKING", "groupId": Ref("CustomFieldGroup"),
+                             "fieldIds": [Ref("CustomField")]}),
+    ("updateCustomFieldGroup", {"id": Ref("CustomFieldGroup"), "name": "Access"}),
+    ("archiveCustomFieldGroup", {"id": Ref("CustomFieldGroup")}),
+    ("reorderCustomFieldGroups", {"target": "BOOKING", "groupIds": [Ref("CustomFieldGroup")]}),
+    *[("setCustomFieldValues", {"input": {"objectId": Ref(type_name),
+                                          "values": [{"key": "gate_code", "value": {"text": "4411"}}]}})
+      for type_name in ("Booking", "Customer", "Property", "Fieldworker")],
+    ("setProfileFields", {"profile": "CUSTOMER", "fields": [{"fieldId": Ref("CustomField")}]}),
     ("unlinkTelegram", {"fieldworkerId": F}),
 ]
 
