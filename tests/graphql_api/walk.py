@@ -209,6 +209,7 @@ CASES: list[tuple[str, dict[str, Any]]] = [
     ("markNotificationsRead", {"input": {"ids": [Ref("Notification")]}}),
     ("resolveBookingRequest", {"input": {"id": Ref("BookingRequest"), "outcome": "BOOKED", "bookingId": B}}),
     ("retryEmail", {"id": Ref("EmailMessage")}),
+    ("retrySms", {"id": Ref("SmsMessage")}),  # no SMS rows in the world yet: only the id of no row
     ("createTelegramLink", {"fieldworkerId": F}),
     # leads, catalogue items, price zones, branding (rows of these types are not in the walk's world
     # yet: only the id of no row is tried for them; see decision 0150)
