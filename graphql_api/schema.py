@@ -35,6 +35,7 @@ from .branding.mutations import BrandingMutation
 from .branding.queries import BrandingQuery
 from .catalog.mutations import CatalogMutation
 from .catalog.queries import CatalogQuery
+from .characters import RefuseNulCharacters
 from .chat.mutations import ChatMutation
 from .company.mutations import CompanyMutation
 from .company.queries import CompanyQuery
@@ -168,6 +169,7 @@ def build_extensions() -> list:
         _introspection_rule,
         lambda: ParserCache(maxsize=RememberValidDocuments.SIZE),  # keyed by text and token limit
         RememberValidDocuments,
+        RefuseNulCharacters,  # after RememberValidDocuments: a refusal here wins over "known valid"
     ]
 
 

@@ -188,7 +188,7 @@ def _cancel(request, booking, actor: Actor, where: Where):
             return _disabled(request)
         if exc.code == "not_found":
             return _not_found(request)
-        if exc.code in ("reason_required", "too_long"):
+        if exc.code in ("reason_required", "too_long", "invalid_characters"):
             msg = "Please tell us why you are cancelling." if exc.code == "reason_required" else exc.message
             return _confirm_page(request, booking, quote, where, error=msg, reason=reason, status=400)
         if exc.code in ("fee_changed", "fee_not_accepted"):

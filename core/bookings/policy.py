@@ -11,30 +11,39 @@ from core.company.models import Company, FeeType
 from core.errors import DomainError, NotFound
 from core.money import ZERO, percent_of, round_money
 
-from .models import AssignmentStatus, Booking, BookingStatus
+from .models import AssignmentStatus, Booking, BookingAssignment, BookingStatus
 
 CUSTOMER_CANCEL_CHANNELS = frozenset({Channel.PORTAL, Channel.EMAIL_LINK, Channel.SMS, Channel.GRAPHQL})
+
+
+def _assigned(booking_id: int, actor: Actor, *, accepted_only: bool = False) -> bool:
+    statuses = [AssignmentStatus.ACCEPTED]
+    if not accepted_only:
+        statuses.append(AssignmentStatus.OFFERED)
+    return BookingAssignment.objects.filter(booking_id=booking_id, fieldworker_id=actor.fieldworker_id,
+                                            status__in=statuses).exists()
 
 
 def is_assigned(booking: Booking, actor: Actor, *, accepted_only: bool = False) -> bool:
     if not actor.is_fieldworker:
         return False
-    statuses = [AssignmentStatus.ACCEPTED]
-    if not accepted_only:
-        statuses.append(AssignmentStatus.OFFERED)
-    return booking.assignments.filter(fieldworker_id=actor.fieldworker_id, status__in=statuses).exists()
+    return _assigned(booking.pk, actor, accepted_only=accepted_only)
 
 
-def ensure_visible(booking: Booking | None, actor: Actor) -> Booking:
-    """Denied rows look exactly like missing ones."""
-    if booking is None:
-        raise NotFound("booking")
+def ensure_visible(booking: Booking | None, actor: Actor, *, booking_id: int | None = None) -> Booking:
+    """Denied rows look exactly like missing ones, in the answer and in the work done to reach it:
+    a fieldworker's assignment is looked up by the id asked for (``booking_id``) whether or not a
+    booking has it, so a row that exists costs the same queries as one that does not (decision 0150)."""
     if actor.is_staff or actor.is_system:
+        if booking is None:
+            raise NotFound("booking")
         return booking
-    if actor.is_customer and booking.customer_id == actor.customer_id:
+    if actor.is_customer and booking is not None and booking.customer_id == actor.customer_id:
         return booking
-    if actor.is_fieldworker and is_assigned(booking, actor):
-        return booking
+    if actor.is_fieldworker:
+        asked = booking.pk if booking is not None else booking_id
+        if asked is not None and _assigned(asked, actor) and booking is not None:
+            return booking
     raise NotFound("booking")
 
 

@@ -28,6 +28,7 @@ from core import events
 from core.actors import Actor, Channel
 from core.crm.models import Customer, Property
 from core.errors import DomainError, NotFound, ValidationFailed
+from core.workforce.models import Fieldworker
 from core.workforce.selectors import scheduling_settings
 
 from . import history, policy, zones
@@ -191,13 +192,14 @@ def series_create(*, actor: Actor, channel: Channel, customer_id: int, rule: str
     booking_services._zone(tz_name)
     if not isinstance(start_time, time):
         raise ValidationFailed("startTime", "A time like 09:00 is required.", code="invalid_time")
+    built = booking_services._build_lines(lines, prop=prop)  # refused now, not when an occurrence is booked
     if duration_minutes is None:
-        built = booking_services._build_lines(lines, prop=prop)
         duration_minutes = sum(booking_services.line_minutes(line) for line in built) or 60
     if not 5 <= duration_minutes <= 24 * 60:
         raise ValidationFailed("durationMinutes", "Between 5 minutes and 24 hours.", code="out_of_range")
-    if len(set(fieldworker_ids)) > 20:
-        raise ValidationFailed("fieldworkerIds", "At most 20 fieldworkers.", code="too_many")
+    if not 1 <= workers_required <= 20:
+        raise ValidationFailed("workersRequired", "Between 1 and 20 fieldworkers.", code="out_of_range")
+    _check_fieldworkers(fieldworker_ids)
     with transaction.atomic():
         series = BookingSeries.objects.create(
             customer=customer, property=prop, rule=canonical, start_date=start_date,
@@ -210,6 +212,17 @@ def series_create(*, actor: Actor, channel: Channel, customer_id: int, rule: str
             raise ValidationFailed("rule", "The rule gives no occurrence.", code="no_occurrences")
         result = _materialise(series, actor=actor, channel=channel)
     return result
+
+
+def _check_fieldworkers(fieldworker_ids: Sequence[int]) -> None:
+    """Every fieldworker named exists, before anything is written: an unknown id is the caller's
+    mistake (``not_found`` on its position), not an assignment conflict on each occurrence."""
+    if len(set(fieldworker_ids)) > 20:
+        raise ValidationFailed("fieldworkerIds", "At most 20 fieldworkers.", code="too_many")
+    known = set(Fieldworker.objects.filter(pk__in=set(fieldworker_ids)).values_list("pk", flat=True))
+    for index, fieldworker_id in enumerate(fieldworker_ids):
+        if fieldworker_id not in known:
+            raise NotFound("fieldworker", field=f"fieldworkerIds.{index}")
 
 
 def _horizon() -> date:
@@ -317,7 +330,7 @@ def series_extend_all(*, actor: Actor | None = None, channel: Channel = Channel.
 
 def _occurrence(booking_id: int, actor: Actor) -> tuple[Booking, BookingSeries]:
     booking = Booking.objects.select_related("series").filter(pk=booking_id).first()
-    booking = policy.ensure_visible(booking, actor)
+    booking = policy.ensure_visible(booking, actor, booking_id=booking_id)
     policy.ensure_staff(actor)
     if booking.series is None:
         raise DomainError("not_in_series", "This booking is not part of a series.", field="bookingId")
@@ -380,6 +393,8 @@ def series_update(*, actor: Actor, channel: Channel, booking_id: int, scope: str
         start_time = start_time.replace(second=0, microsecond=0, tzinfo=None)
     with transaction.atomic():
         booking, series = _occurrence(booking_id, actor)
+        if fieldworker_ids is not None:
+            _check_fieldworkers(fieldworker_ids)
         series = BookingSeries.objects.select_for_update().get(pk=series.pk)
         result = SeriesResult(series)
         if scope == "this":

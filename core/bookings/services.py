@@ -25,6 +25,7 @@ from core.company.services import next_number
 from core.crm.models import Customer, Property
 from core.errors import DomainError, NotFound, ValidationFailed
 from core.money import round_money
+from core.text import refuse_nul
 from core.workforce import availability
 from core.workforce.models import Fieldworker, FieldworkerStatus
 
@@ -88,7 +89,7 @@ def _aware(value: datetime, tz: zoneinfo.ZoneInfo, field: str) -> datetime:
 
 
 def _text(value: str, field: str, *, limit: int = MAX_TEXT, required: bool = False) -> str:
-    value = (value or "").strip()
+    value = refuse_nul((value or "").strip(), field)
     if required and not value:
         code = "reason_required" if field == "reason" else "required"
         raise ValidationFailed(field, "This is required.", code=code)
@@ -135,7 +136,9 @@ def _build_lines(lines: Sequence[LineInput], *, prop: Property | None = None,
                 raise NotFound(ref.kind, field=f"{field}.{ref.kind}Id")
             if not obj.active:
                 raise DomainError(f"{ref.kind}_inactive", f"{obj.name} is not offered.", field=f"{field}.{ref.kind}Id")
-        quantity = _decimal(line.quantity, f"{field}.quantity")
+        # kept to the cent like every amount (decision 0121): checked as it will be stored, so 0.001
+        # is refused here rather than by the database's positive-quantity constraint
+        quantity = round_money(_decimal(line.quantity, f"{field}.quantity"))
         if quantity <= 0 or quantity > MAX_QUANTITY:
             raise ValidationFailed(f"{field}.quantity", "Quantity must be above 0 and at most 10,000.",
                                    code="invalid_quantity")
@@ -218,7 +221,7 @@ def _summary(line: BookingLine) -> str:
 def _locked(booking_id: int, actor: Actor) -> Booking:
     # every service starts here: the statement is built once (docs/decisions/0409)
     booking = rawsql.get(Booking, booking_id, for_update=True)
-    return policy.ensure_visible(booking, actor)
+    return policy.ensure_visible(booking, actor, booking_id=booking_id)
 
 
 # --- create / update --------------------------------------------------------------------------
@@ -461,7 +464,7 @@ class CancellationQuote:
 
 
 def booking_cancellation_quote(*, actor: Actor, channel: Channel, booking_id: int) -> CancellationQuote:
-    booking = policy.ensure_visible(Booking.objects.filter(pk=booking_id).first(), actor)
+    booking = policy.ensure_visible(Booking.objects.filter(pk=booking_id).first(), actor, booking_id=booking_id)
     company, now = get_company(), timezone.now()
     try:
         policy.ensure_can_cancel(booking, actor=actor, channel=channel, company=company, now=now)
@@ -570,7 +573,7 @@ def booking_set_status(*, actor: Actor, channel: Channel, booking_id: int, statu
         BookingStatus.COMPLETED: booking_complete,
     }
     if status not in handlers:
-        booking = policy.ensure_visible(Booking.objects.filter(pk=booking_id).first(), actor)
+        booking = policy.ensure_visible(Booking.objects.filter(pk=booking_id).first(), actor, booking_id=booking_id)
         policy.ensure_transition(booking, status)
     return handlers[status](actor=actor, channel=channel, booking_id=booking_id)
 
@@ -712,7 +715,7 @@ def booking_reschedule_options(*, actor: Actor, channel: Channel, booking_id: in
     """Whether the actor may move the booking now and, for customers, the free times to pick from
     (staff get the same list as a suggestion; they may move it anywhere). ``with_slots=False``
     answers only whether (a page deciding to show a link)."""
-    booking = policy.ensure_visible(Booking.objects.filter(pk=booking_id).first(), actor)
+    booking = policy.ensure_visible(Booking.objects.filter(pk=booking_id).first(), actor, booking_id=booking_id)
     return reschedule.options(booking, actor=actor, channel=channel, company=get_company(), now=timezone.now(),
                               limit=limit, with_slots=with_slots)
 

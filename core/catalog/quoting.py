@@ -65,21 +65,25 @@ def place_of(prop) -> pricing.Place | None:  # a core.crm Property, or None
     return pricing.Place(postcode=prop.postcode, latitude=prop.latitude, longitude=prop.longitude)
 
 
-def load_items(refs: Iterable[ItemRef]) -> dict[ItemRef, Service | Product | ServicePackage]:
-    """The catalogue rows behind ``refs``, one query per kind (plus one for tiers or package items)."""
+def load_items(refs: Iterable[ItemRef], *, active_only: bool = False
+               ) -> dict[ItemRef, Service | Product | ServicePackage]:
+    """The catalogue rows behind ``refs``, one query per kind (plus one for tiers or package items).
+    ``active_only`` leaves out items no longer offered in the query itself, so one of those costs
+    the same queries as an id of no row (decision 0150)."""
     wanted: dict[str, set[int]] = {kind: set() for kind in KINDS}
     for ref in refs:
         wanted[ref.kind].add(ref.id)
     found: dict[ItemRef, Service | Product | ServicePackage] = {}
+    offered = {"active": True} if active_only else {}
     if wanted["service"]:
-        for row in Service.objects.filter(pk__in=wanted["service"]).prefetch_related("tiers"):
+        for row in Service.objects.filter(pk__in=wanted["service"], **offered).prefetch_related("tiers"):
             found[ItemRef("service", row.pk)] = row
     if wanted["product"]:
-        for row in Product.objects.filter(pk__in=wanted["product"]).prefetch_related("tiers"):
+        for row in Product.objects.filter(pk__in=wanted["product"], **offered).prefetch_related("tiers"):
             found[ItemRef("product", row.pk)] = row
     if wanted["package"]:
         items = Prefetch("items", PackageItem.objects.select_related("service", "product"))
-        for row in ServicePackage.objects.filter(pk__in=wanted["package"]).prefetch_related(items):
+        for row in ServicePackage.objects.filter(pk__in=wanted["package"], **offered).prefetch_related(items):
             found[ItemRef("package", row.pk)] = row
     return found
 
@@ -104,8 +108,8 @@ def quote(*, actor: Actor, ref: ItemRef, quantity: Decimal, property_id: int | N
     """What ``quantity`` of an item costs at a property, with the rules that made the price."""
     if not (actor.is_staff or actor.is_customer):
         raise PermissionDenied()
-    obj = load_items([ref]).get(ref)
-    if obj is None or (not actor.is_staff and not obj.active):
+    obj = load_items([ref], active_only=not actor.is_staff).get(ref)
+    if obj is None:
         raise NotFound(ref.kind, field="serviceId")
     prop = None
     if property_id is not None:

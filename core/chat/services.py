@@ -233,7 +233,8 @@ def decline_reason_save(*, actor: Actor, channel: Channel, label: str, position:
 def booking_on_my_way(*, actor: Actor, channel: Channel, booking_id: int) -> Booking:
     """The assigned fieldworker is on the way: a timeline row, and the customer gets a text."""
     with transaction.atomic():
-        booking = policy.ensure_visible(Booking.objects.select_for_update().filter(pk=booking_id).first(), actor)
+        booking = policy.ensure_visible(Booking.objects.select_for_update().filter(pk=booking_id).first(), actor,
+                                         booking_id=booking_id)
         if actor.is_fieldworker and not policy.is_assigned(booking, actor, accepted_only=True):
             raise DomainError("not_accepted", "Accept the job first.")
         if not actor.is_fieldworker:
@@ -313,7 +314,8 @@ def attachment_add(*, actor: Actor, channel: Channel, booking_id: int, telegram_
     if len(caption) > 1024:
         raise ValidationFailed("caption", "At most 1024 characters.", code="too_long")
     with transaction.atomic():
-        booking = policy.ensure_visible(Booking.objects.select_for_update().filter(pk=booking_id).first(), actor)
+        booking = policy.ensure_visible(Booking.objects.select_for_update().filter(pk=booking_id).first(), actor,
+                                         booking_id=booking_id)
         if actor.is_fieldworker and not policy.is_assigned(booking, actor, accepted_only=True):
             raise DomainError("not_accepted", "Accept the job first.")
         existing = BookingAttachment.objects.filter(telegram_file_unique_id=telegram_file_unique_id).first()
@@ -402,7 +404,8 @@ def booking_change_request(*, actor: Actor, channel: Channel, booking_id: int, k
     if len(reason) > 2000:
         raise ValidationFailed("reason", "At most 2000 characters.", code="too_long")
     with transaction.atomic():
-        booking = policy.ensure_visible(Booking.objects.select_for_update().filter(pk=booking_id).first(), actor)
+        booking = policy.ensure_visible(Booking.objects.select_for_update().filter(pk=booking_id).first(), actor,
+                                         booking_id=booking_id)
         if not booking.is_open:
             raise DomainError("not_open", "This job is no longer open.")
         pending = ChangeRequest.objects.filter(fieldworker_id=actor.fieldworker_id, booking=booking, kind=kind,

@@ -23,6 +23,7 @@ from core.bookings import policy
 from core.delivery import current_claim, next_attempt
 from core.errors import DomainError, NotFound, PermissionDenied, ValidationFailed
 from core.phones import normalise_phone
+from core.text import NUL, without_nul
 
 from . import backends, messages, selectors
 from .models import (
@@ -118,6 +119,10 @@ def sms_inbound_record(*, actor: Actor, channel: Channel, sid: str, from_number:
     deliveries cannot both win. Call inside the caller's transaction."""
     if not sid or len(sid) > 64:
         raise ValidationFailed("MessageSid", "A message id is required.")
+    for name, value in (("MessageSid", sid), ("From", from_number), ("To", to_number)):
+        if NUL in value:  # PostgreSQL cannot store it; no carrier sends one in an address
+            raise ValidationFailed(name, "Not a valid value.", code="invalid_characters")
+    body = without_nul(body)  # the text is the sender's: keep it, without what cannot be stored
     try:
         with transaction.atomic():
             message = rawsql.insert(SmsMessage(  # every inbound SMS: compiled once (decision 0409)
@@ -162,6 +167,9 @@ def sms_status_update(*, actor: Actor, channel: Channel, sid: str, status: str, 
     if status not in STATUS_RANK:
         raise ValidationFailed("MessageStatus", "Unknown message status.")
     rank = STATUS_RANK[status]
+    if NUL in (sid or ""):
+        raise ValidationFailed("MessageSid", "Not a valid value.", code="invalid_characters")
+    error_message = without_nul(error_message or "")
     with transaction.atomic():
         message = SmsMessage.objects.filter(sid=sid).first() if sid else None
         # A TwiML reply learns its sid from its first status report.

@@ -29,6 +29,7 @@ from core.company.selectors import get_company
 from core.crm.models import Customer
 from core.delivery import current_claim, next_attempt
 from core.errors import DomainError, NotFound, PermissionDenied, ValidationFailed
+from core.text import NUL
 
 from . import emails, links
 from .models import (
@@ -295,7 +296,7 @@ def portal_link_request(*, actor: Actor, channel: Channel, email: str) -> int:
     """E-mail a one-time sign-in link to each customer with this address. Returns how many were
     sent; the front must answer the same way whatever the count (no address probing)."""
     email = (email or "").strip()
-    if not email or "@" not in email or len(email) > 254:
+    if not email or "@" not in email or len(email) > 254 or NUL in email:
         raise ValidationFailed("email", "Enter your e-mail address.", code="invalid_email")
     customers = list(Customer.objects.filter(email__iexact=email).order_by("pk")[:5])
     company = get_company()

@@ -108,9 +108,11 @@ def _check_location(location: Location | None) -> Location:
     return location
 
 
-def _service(service_id: int) -> Service:
+def _service(service_id: int, actor: Actor | None = None) -> Service:
+    """The service asked for. Only staff see a service that is no longer offered; to anyone else
+    it is missing, like in the service list (decision 0150)."""
     service = Service.objects.filter(pk=service_id).first()
-    if service is None:
+    if service is None or (not service.active and actor is not None and not (actor.is_staff or actor.is_system)):
         raise NotFound("service", field="serviceId")
     if not service.active:
         raise DomainError("service_inactive", f"{service.name} is not offered.", field="serviceId")
@@ -584,7 +586,7 @@ def available_slots(*, actor: Actor, service_id: int | None, location: Location 
     location = _check_location(location)
     if service_id is None and (fieldworker_ids is None or duration is None):
         raise ValidationFailed("serviceId", "A service is required.", code="required")
-    service = _service(service_id) if service_id is not None else None
+    service = _service(service_id, actor) if service_id is not None else None
     company = get_company()
     shown_in = _asked_zone(time_zone) if time_zone else company.tz
     rules = scheduling_settings()

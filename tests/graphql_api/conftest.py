@@ -82,3 +82,7 @@ def world(db, company) -> World:
         fw_actor_a=Actor.from_user(fw_a.user), fw_actor_b=Actor.from_user(fw_b.user),
         booking_a=booking_a, booking_b=booking_b, service=svc,
     )
+
+
+
+from .walk import walk  # noqa: E402, F401  the world of two of everything the walk and the fuzz use
