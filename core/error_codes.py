@@ -1,0 +1,116 @@
+"""Every ``DomainError`` code, by area: the one list that the GraphQL enums (``BookingErrorCode``,
+``AccountErrorCode``, ...) are made from (docs/decisions/0108).
+
+A code belongs to exactly one area. A code that one area's services alone raise is that area's; a
+code that several areas raise (``required``, ``too_long``) or that the API itself raises
+(``invalid_id``, ``unauthenticated``) is ``Common``. ``tests/core/test_error_codes.py`` reads the
+source of every ``DomainError`` (and its subclasses) and fails on a code raised that is listed
+nowhere, and on a code listed that nothing raises. A new code is added here, with what it means.
+"""
+
+from __future__ import annotations
+
+AREAS: dict[str, dict[str, str]] = {
+    "Common": {
+        "not_found": "No such object, or none the caller may see.",
+        "forbidden": "The caller may not do that.",
+        "unauthenticated": "Sign in first.",
+        "access_revoked": "The caller lost access to what they were watching.",
+        "invalid": "The value is malformed.",
+        "invalid_id": "Not an id of the expected type.",
+        "invalid_cursor": "Not a cursor of this list.",
+        "page_size": "Too many rows asked for in one page.",
+        "required": "A value is required.",
+        "too_long": "The text is too long.",
+        "too_many": "Too many items.",
+        "out_of_range": "The number is outside the allowed range.",
+        "duplicate": "Such a record exists already.",
+        "ambiguous": "Two inputs that exclude each other, or more than one record matches.",
+        "end_before_start": "The end is not after the start.",
+        "invalid_datetime": "Not a date and time.",
+        "invalid_time": "Not a time of day.",
+        "invalid_time_zone": "Not a known time zone.",
+        "invalid_email": "Not an e-mail address.",
+        "invalid_phone": "Not a phone number.",
+        "illegal_transition": "The record cannot move to that status from its current one.",
+        "not_open": "The job is no longer open.",
+        "not_accepted": "The fieldworker has not accepted the job.",
+        "already_resolved": "The inquiry or request was resolved already.",
+        "reason_required": "A reason is required.",
+        "service_inactive": "The service is no longer offered.",
+        "fieldworker_inactive": "The fieldworker is inactive.",
+    },
+    "Account": {
+        "invalid_credentials": "Wrong e-mail address or password.",
+        "invalid_role": "Not a role.",
+        "own_access": "Users cannot take away their own access.",
+        "role_locked": "A fieldworker's or a customer's account keeps its role.",
+        "weak_password": "The password is too weak.",
+        "rate_limited": "Too many sign-in attempts; try again later.",
+    },
+    "Booking": {
+        "already_assigned": "The fieldworker is on the job already.",
+        "already_cancelled": "The booking is cancelled already.",
+        "already_confirmed": "The booking is confirmed already.",
+        "already_responded": "The offer was answered already.",
+        "cancellation_disabled": "The company does not let customers cancel online.",
+        "decline_not_allowed": "Declining jobs is switched off.",
+        "fee_changed": "The cancellation fee changed since it was quoted.",
+        "fee_not_accepted": "Cancelling now costs a fee that was not accepted.",
+        "fieldworker_blocked": "The fieldworker is blocked.",
+        "fieldworker_conflict": "The fieldworker is on another job then.",
+        "invalid_fee": "Not a cancellation fee.",
+        "invalid_price": "Not a price.",
+        "invalid_quantity": "Not a quantity.",
+        "invalid_rule": "Not a recurrence rule.",
+        "job_taken": "Enough fieldworkers accepted the job already.",
+        "no_location": "The place has no coordinates.",
+        "no_occurrences": "The series gives no dates.",
+        "nonexistent_time": "That local time does not exist (clocks change).",
+        "not_in_series": "The booking is not part of that series.",
+        "on_time_off": "The fieldworker is on time off then.",
+        "outside_working_hours": "The fieldworker does not work then.",
+        "reschedule_disabled": "The company does not let customers move bookings.",
+        "same_time": "The booking is at that time already.",
+        "slot_unavailable": "That time is no longer free.",
+        "too_late": "The booking has started or is too close to change.",
+    },
+    "Chat": {
+        "already_requested": "The fieldworker asked the office about this job already.",
+        "link_expired": "The chat link expired.",
+        "link_unknown": "No such chat link.",
+        "link_used": "The chat link was used already.",
+    },
+    "Crm": {
+        "inquiry_resolved": "The inquiry is resolved.",
+        "no_contact": "No phone number or e-mail address to answer the sender.",
+        "not_resolved": "The inquiry is not resolved.",
+        "not_staff": "Only a staff member can answer an inquiry.",
+        "other_customer": "The bookings belong to another customer.",
+    },
+    "Outreach": {
+        "cannot_retry": "This e-mail cannot be sent again.",
+        "in_past": "The date is in the past.",
+        "invalid_link": "The sign-in link is used, expired or not valid.",
+        "invalid_status": "Not a status the booking request can be given.",
+        "not_failed": "Only a failed e-mail can be sent again.",
+        "too_far": "The date is more than a year ahead.",
+    },
+    "Workforce": {
+        "already_decided": "The change request was decided already.",
+        "overlapping_ranges": "Working-hour ranges of one day overlap.",
+    },
+}
+
+
+def _area_of() -> dict[str, str]:
+    out: dict[str, str] = {}
+    for area, codes in AREAS.items():
+        for code in codes:
+            if code in out:
+                raise ValueError(f"error code {code!r} is listed in {out[code]} and {area}")
+            out[code] = area
+    return out
+
+
+AREA_OF: dict[str, str] = _area_of()  # code -> area
