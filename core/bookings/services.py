@@ -822,11 +822,11 @@ def comment_add(*, actor: Actor, channel: Channel, booking_id: int, body: str,
                 raise NotFound("comment", field="replyToId")
         author_name = actor.label
         if actor.is_customer and actor.user is None:  # a customer by SMS or e-mail link: their name
-            author_name = rawsql.get(Customer, booking.customer_id).name
-        comment = rawsql.insert(BookingComment(
+            author_name = Customer.objects.filter(pk=booking.customer_id).values_list("name", flat=True).get()
+        comment = BookingComment.objects.create(
             booking=booking, author_user=actor.user, author_kind=actor.kind, author_name=author_name[:150],
             channel=channel, body=body, visible_to_customer=visible, reply_to=reply_to,
-        ))
+        )
         history.record(booking, actor=actor, channel=channel, action="comment_added",
                        data={"comment_id": comment.pk, "visible_to_customer": visible},
                        event=events.CommentAdded, comment_id=comment.pk, author_name=comment.author_name, body=body,
