@@ -173,10 +173,8 @@ def test_update_is_the_querysets_update_of_one_row():
     message = EmailMessage.objects.create(kind="cancellation", to_address="a@example.com", status="queued")
     other = EmailMessage.objects.create(kind="cancellation", to_address="b@example.com", status="queued")
     at = timezone.now() + timedelta(minutes=1)
-    with CaptureQueriesContext(connection) as ours:
-        assert rawsql.update(EmailMessage, message.pk, {"status": "sending", "updated_at": at}) == 1
-        assert rawsql.update(EmailMessage, message.pk + 1000, {"status": "sending", "updated_at": at}) == 0
-    assert ours[0]["sql"] == ours[1]["sql"]  # built once
+    assert rawsql.update(EmailMessage, message.pk, {"status": "sending", "updated_at": at}) == 1
+    assert rawsql.update(EmailMessage, message.pk + 1000, {"status": "sending", "updated_at": at}) == 0
     stored = EmailMessage.objects.get(pk=message.pk)
     assert (stored.status, stored.updated_at) == ("sending", at)
     assert EmailMessage.objects.get(pk=other.pk).status == "queued"
