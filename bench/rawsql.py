@@ -134,7 +134,8 @@ FUNCTION_SITES: dict[tuple[str, str, Callable], str] = {
     ("core.notifications.selectors", "is_opted_out", orm_is_opted_out): "is_opted_out",
     ("realtime.payloads", "booking_snapshot", orm_booking_snapshot): "booking_snapshot",
 }
-# Returned to the ORM after the run of decision 0409 (bench/rawsql.py at 6077c3d measured them):
+# Returned to the ORM after the run of decision 0409 (measured by bench/rawsql.py as first committed,
+# f28be75 on branch rawsql):
 # get_company, history.record's INSERT, booking_comment_add's customer read and INSERT, the SMS
 # log's INSERT and UPDATE, the e-mail log's INSERT, claim, read and outcome UPDATE, the reminders'
 # withdrawal, on_booking_cancelled's read and conflicts.holders.
