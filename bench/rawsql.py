@@ -20,7 +20,7 @@ wall clock), its median over the rounds. A statement's saving is
 that writing it out saves. Decision 0409 keeps a statement only where that is at least 10%.
 "calls" is how often the statement ran per request of that kind (0: the kind does not run it).
 A statement whose call site no longer goes through a switch below (returned to the ORM) is not
-listed; bench/rawsql.py at the commit named in decision 0409 measured those.
+listed; this file as first committed measured those (decision 0409).
 """
 
 from __future__ import annotations
@@ -134,8 +134,8 @@ FUNCTION_SITES: dict[tuple[str, str, Callable], str] = {
     ("core.notifications.selectors", "is_opted_out", orm_is_opted_out): "is_opted_out",
     ("realtime.payloads", "booking_snapshot", orm_booking_snapshot): "booking_snapshot",
 }
-# Returned to the ORM after the run of decision 0409 (measured by bench/rawsql.py as first committed,
-# f28be75 on branch rawsql):
+# Returned to the ORM after the run of decision 0409 (measured by this file as first committed, in the
+# commit before the one that returned them):
 # get_company, history.record's INSERT, booking_comment_add's customer read and INSERT, the SMS
 # log's INSERT and UPDATE, the e-mail log's INSERT, claim, read and outcome UPDATE, the reminders'
 # withdrawal, on_booking_cancelled's read and conflicts.holders.

@@ -16,6 +16,8 @@ AREAS: dict[str, dict[str, str]] = {
         "forbidden": "The caller may not do that.",
         "unauthenticated": "Sign in first.",
         "access_revoked": "The caller lost access to what they were watching.",
+        "resync_required": "The live stream missed changes (a Redis reconnect): read again and subscribe anew.",
+        "realtime_unavailable": "Live updates are unavailable for now (Redis is down); try again shortly.",
         "invalid": "The value is malformed.",
         "invalid_id": "Not an id of the expected type.",
         "invalid_cursor": "Not a cursor of this list.",
@@ -65,6 +67,9 @@ AREAS: dict[str, dict[str, str]] = {
         "invalid_quantity": "Not a quantity.",
         "invalid_rule": "Not a recurrence rule.",
         "job_taken": "Enough fieldworkers accepted the job already.",
+        "no_list_price": "A line typed by hand has no list price to return to.",
+        "package_inactive": "The package is no longer offered.",
+        "product_inactive": "The product is no longer offered.",
         "no_location": "The place has no coordinates.",
         "no_occurrences": "The series gives no dates.",
         "nonexistent_time": "That local time does not exist (clocks change).",
@@ -75,6 +80,9 @@ AREAS: dict[str, dict[str, str]] = {
         "same_time": "The booking is at that time already.",
         "slot_unavailable": "That time is no longer free.",
         "too_late": "The booking has started or is too close to change.",
+    },
+    "Catalog": {
+        "tiers_overlap": "Two volume tiers of a product overlap.",
     },
     "Chat": {
         "already_requested": "The fieldworker asked the office about this job already.",

@@ -134,7 +134,7 @@ def _build_lines(lines: Sequence[LineInput], *, prop: Property | None = None,
             if obj is None:
                 raise NotFound(ref.kind, field=f"{field}.{ref.kind}Id")
             if not obj.active:
-                raise DomainError(f"{ref.kind}_inactive", f"{obj.name} is not offered.", field=f"{field}.{ref.kind}Id")
+                raise DomainError(ITEM_INACTIVE[ref.kind], f"{obj.name} is not offered.", field=f"{field}.{ref.kind}Id")
         quantity = _decimal(line.quantity, f"{field}.quantity")
         if quantity <= 0 or quantity > MAX_QUANTITY:
             raise ValidationFailed(f"{field}.quantity", "Quantity must be above 0 and at most 10,000.",
@@ -203,6 +203,10 @@ def _keep_overrides(current: Sequence[BookingLine], built: Sequence[BookingLine]
 
 def _item_of(line: BookingLine) -> tuple:
     return (line.service_id, line.product_id, line.package_id)
+
+
+# the refusal of an item no longer offered, by kind of item (each code listed in core/error_codes.py)
+ITEM_INACTIVE = {"service": "service_inactive", "product": "product_inactive", "package": "package_inactive"}
 
 
 def _summary(line: BookingLine) -> str:
