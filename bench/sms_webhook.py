@@ -52,11 +52,13 @@ OUR_NUMBER = "+61400999999"
 PATH = "/webhooks/twilio/sms/"
 
 
-def configure(postgres: bool, public_url: str) -> dict[str, str]:
+def configure(postgres: bool, public_url: str, name: str = "bench_sms") -> dict[str, str]:
+    """Settings for this process and the servers; a fresh database ``fieldops_<name>`` (or
+    ``var/<name>.sqlite3``), migrated."""
     if postgres:
-        url = "postgres://postgres@127.0.0.1:5432/fieldops_bench_sms"
+        url = f"postgres://postgres@127.0.0.1:5432/fieldops_{name}"
     else:
-        db = ROOT / "var" / "bench_sms.sqlite3"
+        db = ROOT / "var" / f"{name}.sqlite3"
         db.parent.mkdir(exist_ok=True)
         for suffix in ("", "-wal", "-shm"):
             Path(f"{db}{suffix}").unlink(missing_ok=True)
@@ -77,8 +79,8 @@ def configure(postgres: bool, public_url: str) -> dict[str, str]:
         import psycopg
 
         with psycopg.connect("postgresql://postgres@127.0.0.1:5432/postgres", autocommit=True) as conn:
-            conn.execute("DROP DATABASE IF EXISTS fieldops_bench_sms")
-            conn.execute("CREATE DATABASE fieldops_bench_sms")
+            conn.execute(f"DROP DATABASE IF EXISTS fieldops_{name}")
+            conn.execute(f"CREATE DATABASE fieldops_{name}")
     import django
 
     django.setup()
@@ -88,8 +90,9 @@ def configure(postgres: bool, public_url: str) -> dict[str, str]:
     return env
 
 
-def seed(count: int) -> list[tuple[str, int]]:
-    """``count`` customers, each with one booking three days out and its confirmation SMS sent."""
+def seed(count: int, first: int = 0) -> list[tuple[str, int]]:
+    """``count`` customers, each with one booking three days out and its confirmation SMS sent;
+    ``first``: the number of the first (seeding again after ``first`` customers)."""
     from datetime import timedelta
     from decimal import Decimal
 
@@ -99,8 +102,9 @@ def seed(count: int) -> list[tuple[str, int]]:
     from core.company.selectors import get_company
 
     get_company()
-    category = ServiceCategory.objects.create(name="Cleaning")
-    service = Service.objects.create(category=category, name="Clean", price=Decimal("120"), duration_minutes=120)
+    category, _ = ServiceCategory.objects.get_or_create(name="Cleaning")
+    service = Service.objects.filter(category=category, name="Clean").first() or Service.objects.create(
+        category=category, name="Clean", price=Decimal("120"), duration_minutes=120)
     start = timezone.now().replace(microsecond=0) + timedelta(days=3)
     # Seeding needs only our own subscriber (the confirmation SMS opens the prompt); the others
     # (e-mails, chat, broadcast) would only slow the set-up down. The server keeps them all.
@@ -111,17 +115,17 @@ def seed(count: int) -> list[tuple[str, int]]:
     events._subscribers.clear()
     handlers.register()
     try:
-        people = _create(count, start, service)
+        people = _create(range(first, first + count), start, service)
     finally:
         events._subscribers.clear()
         events._subscribers.update(saved)
     from core.notifications.models import SmsPrompt
 
-    assert SmsPrompt.objects.count() >= count, "confirmation SMS (and their prompts) were not sent"
+    assert SmsPrompt.objects.count() >= first + count, "confirmation SMS (and their prompts) were not sent"
     return people
 
 
-def _create(count, start, service) -> list[tuple[str, int]]:
+def _create(numbers, start, service) -> list[tuple[str, int]]:
     from datetime import timedelta
 
     from core.actors import Actor, Channel
@@ -129,7 +133,7 @@ def _create(count, start, service) -> list[tuple[str, int]]:
     from core.crm.models import Customer, Property
 
     out = []
-    for i in range(count):
+    for i in numbers:
         customer = Customer.objects.create(name=f"Bench {i}", mobile=f"+6141{i:07d}", email=f"b{i}@example.com")
         prop = Property.objects.create(customer=customer, address=f"{i} Bench St")
         booking = booking_create(actor=Actor.system(), channel=Channel.SYSTEM, customer_id=customer.pk,

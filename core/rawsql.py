@@ -1,11 +1,12 @@
-"""Hand-written reads that still give what the ORM gives.
+"""Hand-written statements that still give what the ORM gives.
 
-A few reads run on every webhook or event, and there the ORM spends more CPU building the
-statement than the database spends answering it (docs/decisions/0409). Those reads are written
-as SQL over the models' table and column names, and their rows are turned back into ORM values
-here: each column through the same converters the ORM applies (SQLite's datetimes, JSON), each
-model through ``Model.from_db`` (unread fields stay deferred and load on access, as with
-``.only()``).
+A few statements run on every webhook or event, and there the ORM spends more CPU building them
+than the database spends answering them. Only those that save at least a tenth of their request's
+CPU on PostgreSQL are written out (docs/decisions/0409, measured by bench/rawsql.py); the rest are
+ORM queries. The reads are SQL over the models' table and column names, their rows turned back
+into ORM values here: each column through the same converters the ORM applies (SQLite's
+datetimes, JSON), each model through ``Model.from_db`` (unread fields stay deferred and load on
+access, as with ``.only()``).
 """
 
 from __future__ import annotations
@@ -180,75 +181,14 @@ def prefetch(obj: Model, name: str, conn: Any = connection) -> list[Any]:
 
 # --- writes ------------------------------------------------------------------------------------
 
-
-class _Insert:
-    """One model's single-row INSERT, as the ORM writes it, compiled once per database vendor."""
-
-    def __init__(self, model: type[Model], conn: Any) -> None:
-        from django.db.models.sql import InsertQuery
-
-        meta = model._meta
-        self.fields = [f for f in meta.local_concrete_fields if f is not meta.auto_field]
-        self.returning = meta.db_returning_fields
-        query = InsertQuery(model)
-        query.insert_values(self.fields, [model()])
-        compiler = query.get_compiler(connection=conn)
-        compiler.returning_fields = self.returning
-        ((self.sql, _params),) = compiler.as_sql()
-        self.returning_params = compiler.returning_params
-        self.table, self.model = meta.db_table, model
-
-    def run(self, obj: Model, conn: Any) -> None:
-        # the values exactly as SQLInsertCompiler prepares them (defaults, auto_now_add, JSON, dates)
-        params = [field.get_db_prep_save(field.pre_save(obj, True), connection=conn)  # type: ignore[union-attr]
-                  for field in self.fields]
-        with conn.cursor() as cursor:
-            cursor.execute(self.sql, params)
-            if not self.returning:
-                row: Sequence[Any] = ()
-            elif conn.features.can_return_columns_from_insert:
-                row = conn.ops.fetch_returned_insert_columns(cursor, self.returning_params)
-            else:
-                field = self.returning[0]
-                row = (conn.ops.last_insert_id(cursor, self.table, field.column),)
-        for field, value in zip(self.returning, row, strict=True):
-            setattr(obj, field.attname, value)
-        obj._state.adding = False
-        obj._state.db = conn.alias
-
-
-_inserts: dict[tuple[type[Model], str], _Insert] = {}
-
-
-def insert(obj: Model, conn: Any = connection) -> Model:
-    """``obj.save()`` for a new row of a model with no ``save`` override and no signal receivers
-    (tests check both for every model written this way): the INSERT the ORM would run, with the
-    statement compiled once. Database errors (a unique key, say) are raised as by ``save``."""
-    obj._prepare_related_fields_for_save(operation_name="save")
-    conn = _wrapper(conn)
-    key = (type(obj), conn.vendor)
-    statement = _inserts.get(key)
-    if statement is None:
-        statement = _inserts[key] = _Insert(type(obj), conn)
-    statement.run(obj, conn)
-    return obj
-
-
 _UPDATE = 'UPDATE "{table}" SET {columns} WHERE {conditions}'
 _updates: dict[tuple[type[Model], tuple[str, ...], tuple[str, ...]], str] = {}
 
 
-def update(model: type[Model], pk: Any, values: dict[str, Any], *, where: dict[str, Any] | None = None,
-           conn: Any = connection) -> int:
-    """``model.objects.filter(pk=pk, **where).update(**values)``: :func:`update_where` by primary key."""
-    return update_where(model, {"pk": pk, **(where or {})}, values, conn=conn)
-
-
-def update_where(model: type[Model], where: dict[str, Any], values: dict[str, Any], *,
-                 conn: Any = connection) -> int:
-    """``model.objects.filter(**where).update(**values)`` for plain column values and equality
-    conditions (field names, ``pk`` or a foreign key's ``_id``), with the statement built once.
-    Returns the number of rows changed."""
+def update(model: type[Model], pk: Any, values: dict[str, Any], *, conn: Any = connection) -> int:
+    """``model.objects.filter(pk=pk).update(**values)`` for plain column values, with the statement
+    built once (``Booking.save_columns``). Returns the number of rows changed."""
+    where = {"pk": pk}
     meta = model._meta
     conn = _wrapper(conn)
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterator
+from enum import Enum
 from typing import Any, TypeVar
 
 import strawberry
@@ -19,6 +20,7 @@ from django.conf import settings
 from graphql import GraphQLError
 from strawberry.extensions import SchemaExtension
 
+from core.error_codes import AREA_OF, AREAS
 from core.errors import DomainError
 
 from .context import InvalidToken
@@ -26,15 +28,32 @@ from .context import InvalidToken
 P = TypeVar("P")
 
 
-@strawberry.type(description="Why a mutation did not happen. `code` is stable; `field` names the input.")
+@strawberry.interface(description="Why a mutation did not happen. Each area's type (`BookingError`, "
+                                  "`CommonError`, ...) gives the reason as `errorCode`, an enum of its "
+                                  "area's codes; `field` names the input.")
 class UserError:
-    code: str
+    code: str = strawberry.field(deprecation_reason=(
+        "Use errorCode (an enum); code stays for one release, the same value in lower case."))
     message: str
     field: str | None = None
 
 
+def _area_type(area: str, codes: dict[str, str]) -> tuple[type, type[Enum]]:
+    """``<Area>ErrorCode`` (one value per code, its meaning as the description) and ``<Area>Error``."""
+    values = {code.upper(): strawberry.enum_value(code, description=meaning) for code, meaning in codes.items()}
+    enum = strawberry.enum(Enum(f"{area}ErrorCode", values),  # type: ignore[misc]
+                           description=f"Codes of the {area.lower()} area's refusals (core/error_codes.py).")
+    error = type(f"{area}Error", (UserError,), {"__annotations__": {"error_code": enum}})
+    return strawberry.type(error, description=f"A refusal with one of the {area.lower()} area's codes."), enum
+
+
+ERROR_TYPES: dict[str, tuple[type, type[Enum]]] = {area: _area_type(area, codes) for area, codes in AREAS.items()}
+
+
 def user_errors(exc: DomainError) -> list[UserError]:
-    return [UserError(code=exc.code, message=exc.message, field=exc.field)]
+    """The error entry of the code's area (core/error_codes.py lists every code; a test keeps it so)."""
+    error, enum = ERROR_TYPES[AREA_OF[exc.code]]
+    return [error(code=exc.code, message=exc.message, field=exc.field, error_code=enum(exc.code))]
 
 
 def attempt(payload: Callable[..., P], key: str, work: Callable[[], Any]) -> P:

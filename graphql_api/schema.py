@@ -43,7 +43,7 @@ from .crm.inbox import InboxMutation, InboxQuery
 from .crm.leads import LeadsMutation, LeadsQuery
 from .crm.mutations import CrmMutation
 from .crm.queries import CrmQuery
-from .errors import ErrorPolicy, expected_error
+from .errors import ERROR_TYPES, ErrorPolicy, expected_error
 from .fastpath import install_column_resolvers
 from .jobdata.mutations import JobDataMutation
 from .jobdata.queries import JobDataQuery
@@ -186,6 +186,7 @@ def build_schema() -> strawberry.Schema:
         query=Query,
         mutation=Mutation,
         subscription=Subscription,
+        types=[error for error, _enum in ERROR_TYPES.values()],  # each area's UserError (decision 0108)
         extensions=build_extensions(),
         config=StrawberryConfig(relay_max_results=settings.GRAPHQL_MAX_PAGE_SIZE),
         scalar_overrides=SCALAR_OVERRIDES,  # dates and times in years 1900-2999 only

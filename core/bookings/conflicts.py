@@ -22,7 +22,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from django.db import IntegrityError, connection, transaction
+from django.db import IntegrityError, transaction
 
 from core.errors import DomainError
 from core.workforce.selectors import travel_buffer
@@ -128,17 +128,12 @@ def resync(booking: Booking) -> None:
             BookingAssignment.objects.filter(pk=assignment.pk).update(busy_from=lo, busy_until=hi)
 
 
-_HOLDERS = ("SELECT fieldworker_id, status, busy_from IS NOT NULL FROM {table} WHERE booking_id = %s "
-            "ORDER BY offered_at, id")
-
-
 def holders(booking_id: int) -> list[tuple[int, str, bool]]:
     """(fieldworker, assignment status, holds their time) of each assignment of the booking, oldest
-    offer first, in one statement written out: every cancel and every comment asks it
-    (docs/decisions/0409)."""
-    with connection.cursor() as cursor:
-        cursor.execute(_HOLDERS.format(table=BookingAssignment._meta.db_table), [booking_id])
-        return [(fieldworker_id, status, bool(busy)) for fieldworker_id, status, busy in cursor.fetchall()]
+    offer first: every cancel and every comment asks it, in one query."""
+    return [(fieldworker_id, status, busy_from is not None) for fieldworker_id, status, busy_from in
+            BookingAssignment.objects.filter(booking_id=booking_id).order_by("offered_at", "id")
+            .values_list("fieldworker_id", "status", "busy_from")]
 
 
 def release(booking: Booking) -> None:

@@ -12,7 +12,7 @@ from typing import Any
 from django.core.serializers.json import DjangoJSONEncoder
 from django.utils import timezone
 
-from core import events, rawsql
+from core import events
 from core.actors import Actor, Channel
 
 from .models import Booking, BookingEvent
@@ -30,9 +30,7 @@ def record(booking: Booking, *, actor: Actor, channel: Channel | str, action: st
            changes: dict[str, tuple[Any, Any]] | None = None, data: dict[str, Any] | None = None,
            event: type[events.DomainEvent] = events.TimelineNoted, **event_fields: Any) -> BookingEvent:
     """Append the row and publish its event (after commit). ``event_fields``: the event's own fields."""
-    # every change writes one: the INSERT is compiled once (decision 0409); the row is new, so the
-    # append-only check of BookingEvent.save has nothing to refuse
-    row = rawsql.insert(BookingEvent(
+    row = BookingEvent.objects.create(
         booking=booking,
         at=timezone.now(),
         action=action,
@@ -42,7 +40,7 @@ def record(booking: Booking, *, actor: Actor, channel: Channel | str, action: st
         channel=str(channel),
         changes={key: [_plain(before), _plain(after)] for key, (before, after) in (changes or {}).items()},
         data={key: _plain(value) for key, value in (data or {}).items()},
-    ))
+    )
     if event is events.TimelineNoted:
         event_fields = {"action": action, "data": row.data, **event_fields}
     events.publish(event(**event_base(row), **event_fields))

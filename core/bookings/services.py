@@ -135,7 +135,7 @@ def _build_lines(lines: Sequence[LineInput], *, prop: Property | None = None,
             if obj is None:
                 raise NotFound(ref.kind, field=f"{field}.{ref.kind}Id")
             if not obj.active:
-                raise DomainError(f"{ref.kind}_inactive", f"{obj.name} is not offered.", field=f"{field}.{ref.kind}Id")
+                raise DomainError(ITEM_INACTIVE[ref.kind], f"{obj.name} is not offered.", field=f"{field}.{ref.kind}Id")
         # kept to the cent like every amount (decision 0121): checked as it will be stored, so 0.001
         # is refused here rather than by the database's positive-quantity constraint
         quantity = round_money(_decimal(line.quantity, f"{field}.quantity"))
@@ -206,6 +206,10 @@ def _keep_overrides(current: Sequence[BookingLine], built: Sequence[BookingLine]
 
 def _item_of(line: BookingLine) -> tuple:
     return (line.service_id, line.product_id, line.package_id)
+
+
+# the refusal of an item no longer offered, by kind of item (each code listed in core/error_codes.py)
+ITEM_INACTIVE = {"service": "service_inactive", "product": "product_inactive", "package": "package_inactive"}
 
 
 def _summary(line: BookingLine) -> str:
@@ -825,11 +829,11 @@ def comment_add(*, actor: Actor, channel: Channel, booking_id: int, body: str,
                 raise NotFound("comment", field="replyToId")
         author_name = actor.label
         if actor.is_customer and actor.user is None:  # a customer by SMS or e-mail link: their name
-            author_name = rawsql.get(Customer, booking.customer_id).name
-        comment = rawsql.insert(BookingComment(
+            author_name = Customer.objects.filter(pk=booking.customer_id).values_list("name", flat=True).get()
+        comment = BookingComment.objects.create(
             booking=booking, author_user=actor.user, author_kind=actor.kind, author_name=author_name[:150],
             channel=channel, body=body, visible_to_customer=visible, reply_to=reply_to,
-        ))
+        )
         history.record(booking, actor=actor, channel=channel, action="comment_added",
                        data={"comment_id": comment.pk, "visible_to_customer": visible},
                        event=events.CommentAdded, comment_id=comment.pk, author_name=comment.author_name, body=body,

@@ -17,7 +17,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from core import events, rawsql
+from core import events
 from core.actors import Actor, ActorKind, Channel
 from core.bookings import policy
 from core.delivery import current_claim, next_attempt
@@ -125,11 +125,11 @@ def sms_inbound_record(*, actor: Actor, channel: Channel, sid: str, from_number:
     body = without_nul(body)  # the text is the sender's: keep it, without what cannot be stored
     try:
         with transaction.atomic():
-            message = rawsql.insert(SmsMessage(  # every inbound SMS: compiled once (decision 0409)
+            message = SmsMessage.objects.create(
                 direction=Direction.INBOUND, kind=SmsKind.INBOUND, sid=sid, from_number=from_number[:20],
                 to_number=to_number[:20], body=body[:1600], customer_id=customer_id,
                 status=SmsStatus.RECEIVED, status_rank=STATUS_RANK[SmsStatus.RECEIVED],
-            ))
+            )
         return Inbound(message, True)
     except IntegrityError:
         return Inbound(SmsMessage.objects.get(sid=sid), False)
@@ -144,16 +144,16 @@ def sms_inbound_answer(*, actor: Actor, channel: Channel, message: SmsMessage, i
         fields["booking_id"] = booking_id
     if customer_id is not None:
         fields["customer_id"] = customer_id
-    rawsql.update(SmsMessage, message.pk, fields)
+    SmsMessage.objects.filter(pk=message.pk).update(**fields)
     for key, value in fields.items():
         setattr(message, key, value)
     if not reply:
         return None
-    return rawsql.insert(SmsMessage(
+    return SmsMessage.objects.create(
         direction=Direction.OUTBOUND, kind=SmsKind.REPLY, from_number=message.to_number,
         to_number=message.from_number, body=reply, customer_id=message.customer_id, booking_id=message.booking_id,
         status=SmsStatus.QUEUED, status_rank=STATUS_RANK[SmsStatus.QUEUED], in_reply_to=message,
-    ))
+    )
 
 
 # --- delivery status --------------------------------------------------------------------------

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from django.db import transaction
 
-from core import events, rawsql
+from core import events
 from core.actors import Actor, Channel
 from core.bookings import series as booking_series
 from core.bookings.models import Booking
@@ -55,7 +55,7 @@ def on_booking_cancelled(event: events.BookingCancelled) -> None:
 def _on_booking_cancelled(event: events.BookingCancelled) -> None:
     system = Actor.system()
     services.reminders_withdraw(actor=system, channel=SYSTEM, booking_id=event.booking_id, reason="cancelled")
-    booking = rawsql.get(Booking, event.booking_id)  # on every cancellation: built once (decision 0409)
+    booking = Booking.objects.filter(pk=event.booking_id).first()
     if booking is None:
         return
     # an occurrence cancelled with its series: the series' one notice (SeriesCancelled) lists its date

@@ -95,11 +95,11 @@ def email_queue(*, actor: Actor, channel: Channel, kind: str, booking_id: int | 
         # a savepoint only when a caller's transaction is open (a failed insert must not poison it);
         # after commit, in autocommit, the one INSERT is its own transaction already
         with transaction.atomic() if connection.in_atomic_block else nullcontext():
-            message = rawsql.insert(EmailMessage(
+            message = EmailMessage.objects.create(
                 kind=kind, to_address=to, booking=booking, customer=customer, dedupe_key=dedupe_key,
                 subject=content.subject if content else "",
                 status=EmailStatus.SKIPPED if reason else EmailStatus.QUEUED, skip_reason=reason,
-            ))
+            )
     except IntegrityError:
         if dedupe_key and EmailMessage.objects.filter(dedupe_key=dedupe_key).exists():
             return None
@@ -156,13 +156,12 @@ def email_deliver(*, actor: Actor, channel: Channel, message_id: int, content: d
     _system_only(actor)
     claim = current_claim() if claim is None else claim
     now = timezone.now()
-    claimed = rawsql.update(EmailMessage, message_id, {"status": EmailStatus.SENDING, "claim": claim,
-                                                       "updated_at": now},
-                            where={"status": EmailStatus.QUEUED})
+    claimed = EmailMessage.objects.filter(pk=message_id, status=EmailStatus.QUEUED).update(
+        status=EmailStatus.SENDING, claim=claim, updated_at=now)
     if not claimed and claim:  # ours already: this task ran before and its worker was lost mid-send
-        claimed = rawsql.update(EmailMessage, message_id, {"updated_at": now},
-                                where={"status": EmailStatus.SENDING, "claim": claim})
-    message = rawsql.get(EmailMessage, message_id)
+        claimed = EmailMessage.objects.filter(pk=message_id, status=EmailStatus.SENDING, claim=claim).update(
+            updated_at=now)
+    message = EmailMessage.objects.filter(pk=message_id).first()
     if message is None:
         logger.info("e-mail %s is gone; nothing to deliver", message_id)
         return EmailMessage(pk=message_id, status="missing")
@@ -196,12 +195,12 @@ def email_deliver(*, actor: Actor, channel: Channel, message_id: int, content: d
     values = {name: getattr(message, name) for name in (
         "status", "subject", "message_id", "error", "attempts", "sent_at", "updated_at", "next_attempt_at")}
     if retry_at is None:
-        rawsql.update(EmailMessage, message.pk, values)
+        EmailMessage.objects.filter(pk=message.pk).update(**values)
         return message
     from .tasks import deliver_email
 
     with transaction.atomic():  # the row back in the queue and its deferred retry, together
-        rawsql.update(EmailMessage, message.pk, values)
+        EmailMessage.objects.filter(pk=message.pk).update(**values)
         deliver_email.using(run_after=retry_at).enqueue(message.pk, content)
     return message
 
@@ -430,9 +429,8 @@ def reminder_schedule(*, actor: Actor, channel: Channel, booking_id: int) -> Ema
 
 def reminders_withdraw(*, actor: Actor, channel: Channel, booking_id: int, reason: str) -> int:
     _system_only(actor)
-    # on every cancellation: the statement is built once (decision 0409)
-    return rawsql.update_where(EmailReminder, {"booking_id": booking_id, "status": ReminderStatus.PENDING}, {
-        "status": ReminderStatus.WITHDRAWN, "withdrawn_reason": reason[:40], "updated_at": timezone.now()})
+    return EmailReminder.objects.filter(booking_id=booking_id, status=ReminderStatus.PENDING).update(
+        status=ReminderStatus.WITHDRAWN, withdrawn_reason=reason[:40], updated_at=timezone.now())
 
 
 def reminders_send_due(*, actor: Actor, channel: Channel, now: datetime | None = None) -> int:

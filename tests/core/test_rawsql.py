@@ -14,11 +14,11 @@ from django.utils import timezone
 from core import rawsql
 from core.actors import Actor, Channel
 from core.bookings import services as booking_services
-from core.bookings.models import Booking, BookingComment, BookingEvent
+from core.bookings.models import Booking
 from core.company.models import Company
 from core.company.selectors import get_company
 from core.notifications import selectors
-from core.notifications.models import Direction, PromptKind, SmsKind, SmsMessage, SmsPrompt
+from core.notifications.models import PromptKind, SmsPrompt
 from core.outreach.models import EmailMessage
 from realtime import payloads
 from tests import factories
@@ -169,96 +169,16 @@ def test_prefetch_fills_the_cache_prefetch_related_fills():
     assert rawsql.prefetch(fresh, "lines") == [] and list(fresh.lines.all()) == []
 
 
-WRITTEN_OUT = (SmsMessage, BookingComment, BookingEvent, EmailMessage)
-
-
-def test_models_inserted_this_way_have_no_receivers_and_no_save_logic_beyond_append_only():
-    from django.db.models import Model, signals
-
-    for model in WRITTEN_OUT:
-        for signal in (signals.pre_save, signals.post_save):
-            assert not signal.has_listeners(model), f"{model.__name__} has {signal} receivers: use save()"
-        assert model.save is Model.save or model is BookingEvent, f"{model.__name__} overrides save()"
-
-
-def _row(model, pk) -> dict:
-    values = model.objects.filter(pk=pk).values().get()
-    values.pop("id")
-    return values
-
-
-def test_insert_writes_the_row_the_orm_writes():
-    booking = factories.booking()
-    now = timezone.now()
-    made = dict(booking=booking, author_kind="customer", author_name="Ann", channel="sms", body="Gate code 4411",
-                visible_to_customer=True, created_at=now)
-    orm = BookingComment.objects.create(**made)
-    raw = rawsql.insert(BookingComment(**made))
-    assert raw.pk and raw.pk != orm.pk and not raw._state.adding
-    assert _row(BookingComment, raw.pk) == _row(BookingComment, orm.pk)
-    event_made = dict(booking=booking, at=now, action="x", actor_kind="system", channel="sms",
-                      changes={"status": ["a", "b"]}, data={"fee": "40.00", "n": [1, 2]})
-    orm_event = BookingEvent.objects.create(**event_made)
-    raw_event = rawsql.insert(BookingEvent(**event_made))
-    assert _row(BookingEvent, raw_event.pk) == _row(BookingEvent, orm_event.pk)
-    assert BookingEvent.objects.get(pk=raw_event.pk).data == {"fee": "40.00", "n": [1, 2]}
-    # defaults filled in as the ORM fills them (status rank, created_at/updated_at)
-    sms = rawsql.insert(SmsMessage(direction=Direction.INBOUND, kind=SmsKind.INBOUND, sid="SMraw1", from_number="+61411111111",
-                                   to_number=OURS, body="hi", status="received"))
-    stored = SmsMessage.objects.get(pk=sms.pk)
-    assert stored.created_at is not None and stored.created_at == sms.created_at and stored.sid == "SMraw1"
-
-
-def test_insert_refuses_a_duplicate_key_and_changes_nothing():
-    from django.db import IntegrityError, transaction
-
-    rawsql.insert(SmsMessage(direction=Direction.INBOUND, kind=SmsKind.INBOUND, sid="SMdup", from_number="+61411111111",
-                             to_number=OURS, body="first", status="received"))
-    before = list(SmsMessage.objects.values_list("pk", "sid", "body"))
-    with pytest.raises(IntegrityError), transaction.atomic():
-        rawsql.insert(SmsMessage(direction=Direction.INBOUND, kind=SmsKind.INBOUND, sid="SMdup", from_number="+61411111111",
-                                 to_number=OURS, body="second", status="received"))
-    assert list(SmsMessage.objects.values_list("pk", "sid", "body")) == before
-    with pytest.raises(ValueError):
-        rawsql.insert(BookingComment(booking=Booking(), author_kind="system", author_name="x", channel="sms",
-                                     body="unsaved booking"))
-
-
-def test_update_is_the_querysets_update_with_its_conditions():
+def test_update_is_the_querysets_update_of_one_row():
     message = EmailMessage.objects.create(kind="cancellation", to_address="a@example.com", status="queued")
+    other = EmailMessage.objects.create(kind="cancellation", to_address="b@example.com", status="queued")
     at = timezone.now() + timedelta(minutes=1)
-    assert rawsql.update(EmailMessage, message.pk, {"status": "sending", "updated_at": at},
-                         where={"status": "queued"}) == 1
-    assert rawsql.update(EmailMessage, message.pk, {"status": "sending", "updated_at": at},
-                         where={"status": "queued"}) == 0  # claimed already: nothing changes
+    assert rawsql.update(EmailMessage, message.pk, {"status": "sending", "updated_at": at}) == 1
+    assert rawsql.update(EmailMessage, message.pk + 1000, {"status": "sending", "updated_at": at}) == 0
     stored = EmailMessage.objects.get(pk=message.pk)
     assert (stored.status, stored.updated_at) == ("sending", at)
-    assert rawsql.update(EmailMessage, message.pk + 1000, {"status": "sent"}) == 0
-    assert EmailMessage.objects.get(pk=message.pk).status == "sending"
-
-
-def test_update_where_is_the_querysets_update_and_compiles_the_same_statement_once():
-    """By foreign key and status, as the reminder withdrawal on every cancellation runs it: the same
-    rows change as with the ORM's update, and only those."""
-    from core.outreach.models import EmailReminder, ReminderStatus
-
-    first, second = factories.booking(), factories.booking()
-    EmailReminder.objects.filter(booking__in=[first, second]).delete()
-    due = timezone.now() + timedelta(days=1)
-    pending = EmailReminder.objects.create(booking=first, due_at=due)
-    sent = EmailReminder.objects.create(booking=first, due_at=due - timedelta(hours=1), status=ReminderStatus.SENT)
-    other = EmailReminder.objects.create(booking=second, due_at=due)
-    at = timezone.now() + timedelta(minutes=1)
-    values = {"status": ReminderStatus.WITHDRAWN, "withdrawn_reason": "cancelled", "updated_at": at}
-    where = {"booking_id": first.pk, "status": ReminderStatus.PENDING}
-    with CaptureQueriesContext(connection) as ours:
-        assert rawsql.update_where(EmailReminder, where, values) == 1
-        assert rawsql.update_where(EmailReminder, where, values) == 0  # withdrawn already
-    rows = {r.pk: (r.status, r.withdrawn_reason, r.updated_at) for r in EmailReminder.objects.all()}
-    assert rows[pending.pk] == (ReminderStatus.WITHDRAWN, "cancelled", at)
-    assert rows[sent.pk][0] == ReminderStatus.SENT and rows[other.pk][0] == ReminderStatus.PENDING
-    assert ours[0]["sql"] == ours[1]["sql"]
-    # the ORM's update of the other booking's reminder leaves it as ours left the first one
-    assert EmailReminder.objects.filter(booking_id=second.pk, status=ReminderStatus.PENDING).update(**values) == 1
-    stored = EmailReminder.objects.get(pk=other.pk)
-    assert (stored.status, stored.withdrawn_reason, stored.updated_at) == rows[pending.pk]
+    assert EmailMessage.objects.get(pk=other.pk).status == "queued"
+    # the ORM's update of the other row leaves it as ours left the first one
+    assert EmailMessage.objects.filter(pk=other.pk).update(status="sending", updated_at=at) == 1
+    assert EmailMessage.objects.filter(pk=other.pk).values("status", "updated_at").get() == \
+        EmailMessage.objects.filter(pk=message.pk).values("status", "updated_at").get()

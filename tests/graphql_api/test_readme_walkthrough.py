@@ -58,12 +58,13 @@ def test_the_walkthrough_as_written():
     assert bare != cancel
     refused = post(bare, token)["cancelBooking"]
     assert (refused["booking"], refused["fee"], refused["errors"][0]["code"]) == (None, "40.00", "fee_not_accepted")
+    assert refused["errors"][0]["errorCode"] == "FEE_NOT_ACCEPTED"  # the enum the README shows
 
     done = post(cancel.replace("<fee from the quote>", quotes[charged]["fee"]), token)["cancelBooking"]
     assert done["errors"] == [] and done["booking"]["status"] == "CANCELLED"
     assert done["fee"] == done["booking"]["cancellationFee"] == "40.00"
     again = post(cancel.replace("<fee from the quote>", quotes[charged]["fee"]), token)["cancelBooking"]
-    assert again["errors"][0]["code"] == "already_cancelled"
+    assert (again["errors"][0]["code"], again["errors"][0]["errorCode"]) == ("already_cancelled", "ALREADY_CANCELLED")
 
     history = post(blocks["bookingHistory"].replace("<id>", charged), token)["bookingHistory"]
     assert history[-1]["action"] == "cancelled" and history[-1]["channel"] == "GRAPHQL"
