@@ -37,8 +37,9 @@ from core.notifications import selectors as sms_selectors
 from core.notifications import services as sms_services
 from core.notifications.messages import when
 from core.notifications.models import PromptKind, SmsMessage, SmsPrompt
-from core.notifications.tasks import email_cancellation_links
 from core.notifications.text import fit
+from core.outreach import services as outreach_services
+from core.outreach.models import EmailKind
 
 from .intents import Carrier, Intent, Parsed, parse
 
@@ -196,8 +197,10 @@ class Conversation:
                      note=f"Replied a bare CANCEL by SMS (carrier opt-out word). Bookings: {numbers}.")
         customer = self.customer
         if bookings and customer is not None and customer.email:
-            ids = [b.pk for b in bookings]
-            email_cancellation_links.enqueue(customer.pk, ids)  # a task row in this transaction
+            # logged and claimed like every customer e-mail (its task row in this transaction, ids
+            # only; rendered when sent: the one booking, or the customer's open upcoming ones)
+            outreach_services.email_queue(actor=self.system, channel=SMS, kind=EmailKind.CANCEL_LINKS,
+                                          customer_id=customer.pk, booking_id=booking.pk if booking else None)
         return self.out("", "opt_out_cancel", booking)
 
     def while_opted_out(self, parsed: Parsed) -> Outcome:

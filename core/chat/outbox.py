@@ -1,7 +1,8 @@
 """The chat outbox: every outbound call is a ``ChatMessage`` row first, delivered after commit.
 
-``queue`` writes the row inside the caller's transaction and, once it commits, hands the id to
-the Tasks API (``tasks.deliver_message``). Inside a webhook request the ids are collected instead
+``queue`` writes the row inside the caller's transaction with its delivery task
+(:func:`deliver_message`, defined here beside the code it runs: this module is the bottom of the
+app's import order, contract "Inside chat ..." in pyproject). Inside a webhook request the ids are collected instead
 (:func:`collecting`) and handed over after the webhook answered, so a slow Bot API never holds
 the webhook. ``deliver`` claims a row with one conditional UPDATE (two workers never send the
 same row), calls the backend outside any transaction and records the outcome: sent; retried
@@ -24,11 +25,22 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import F, Q
 from django.utils import timezone
+from django_tasks import task
 
 from core.actors import Actor, Channel
+from core.bookings.models import Booking
+from core.workforce.models import Fieldworker
 
-from . import backends
-from .models import ChatBinding, ChatMessage, MessageKind, MessageMethod, MessageStatus, SmsFallback
+from . import backends, texts
+from .models import (
+    ChatBinding,
+    ChatMessage,
+    MessageKind,
+    MessageMethod,
+    MessageStatus,
+    ProcessedUpdate,
+    SmsFallback,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -55,8 +67,6 @@ def _schedule(message_id: int) -> None:
     if ids is not None:
         ids.append(message_id)
         return
-    from .tasks import deliver_message
-
     deliver_message.enqueue(message_id=message_id)
 
 
@@ -191,11 +201,7 @@ def _sms_fallback(message: ChatMessage) -> str:
     otherwise the row says the fallback is still needed (staff see it)."""
     if not apps.is_installed("core.notifications"):
         return SmsFallback.NEEDED
-    from core.bookings.models import Booking
-    from core.notifications.services import sms_send
-    from core.workforce.models import Fieldworker
-
-    from . import texts
+    from core.notifications.services import sms_send  # an optional app: imported only when installed
 
     fieldworker = Fieldworker.objects.filter(pk=message.fieldworker_id).first()
     booking = Booking.objects.filter(pk=message.booking_id).first()
@@ -245,7 +251,10 @@ UPDATE_MEMORY = timedelta(days=7)
 
 def forget_old_updates() -> int:
     """Telegram redelivers an update for at most a day; a week of ids is plenty for de-duplication."""
-    from .models import ProcessedUpdate
-
     deleted, _ = ProcessedUpdate.objects.filter(received_at__lt=timezone.now() - UPDATE_MEMORY).delete()
     return deleted
+
+
+@task()
+def deliver_message(message_id: int) -> str:
+    return deliver(message_id)

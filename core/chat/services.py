@@ -20,6 +20,7 @@ from django.conf import settings
 from django.core.files.base import ContentFile
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django_tasks import task
 
 from core.actors import Actor, ActorKind, Channel
 from core.bookings import history, policy
@@ -36,6 +37,7 @@ from .models import (
     BookingAttachment,
     ChatBinding,
     ChatLinkToken,
+    ChatMessage,
     DeclineReason,
     MessageKind,
     ProcessedUpdate,
@@ -244,9 +246,6 @@ def booking_on_my_way(*, actor: Actor, channel: Channel, booking_id: int) -> Boo
         history.record(booking, actor=actor, channel=channel, action="on_my_way",
                        data={"fieldworker_id": actor.fieldworker_id})
         fieldworker_id = actor.fieldworker_id
-
-        from .tasks import text_customer_on_my_way
-
         # a task row in this transaction: it commits (and then runs) with the change, or not at all
         text_customer_on_my_way.enqueue(booking_id=booking_id, fieldworker_id=fieldworker_id)
     return booking
@@ -333,9 +332,6 @@ def attachment_add(*, actor: Actor, channel: Channel, booking_id: int, telegram_
         history.record(booking, actor=actor, channel=channel, action="attachment_added",
                        data={"attachment_id": attachment.pk, "caption": caption})
         attachment_id = attachment.pk
-
-        from .tasks import fetch_attachment
-
         fetch_attachment.enqueue(attachment_id=attachment_id)  # in this transaction, with the row
     return attachment
 
@@ -442,9 +438,6 @@ def update_claim(*, update_id: int, kind: str = "", chat_id: int | None = None) 
 
 def chat_message_retry(*, actor: Actor, channel: Channel, message_id: int) -> Any:
     """Staff send a failed chat message again (its attempts were used up, or the Bot API refused it)."""
-    from . import outbox
-    from .models import ChatMessage
-
     if not actor.is_staff:
         raise PermissionDenied("Only staff may resend chat messages.")
     with transaction.atomic():
@@ -454,3 +447,17 @@ def chat_message_retry(*, actor: Actor, channel: Channel, message_id: int) -> An
         if message is None:
             raise DomainError("not_failed", "Only failed chat messages are resent.")
     return message
+
+
+# --- tasks the services enqueue (defined here, beside what they run: ``tasks`` imports this module,
+# never the reverse; ids only, decision 0037) ---------------------------------------------------
+
+
+@task()
+def fetch_attachment(attachment_id: int) -> str:
+    return attachment_fetch(attachment_id=attachment_id)
+
+
+@task()
+def text_customer_on_my_way(booking_id: int, fieldworker_id: int) -> str:
+    return on_my_way_sms(booking_id=booking_id, fieldworker_id=fieldworker_id)

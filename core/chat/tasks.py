@@ -1,15 +1,22 @@
-"""Background work of the chat area, through the Tasks API (``django_tasks``)."""
+"""Background work of the chat area, through the Tasks API (``django_tasks``). Ids only (0037).
+
+The top of the app's import order (contract "Inside chat ..." in pyproject): this module imports
+``notify``, ``services`` and ``outbox`` at top level and none of them imports it. A task that a
+lower module enqueues is defined in that module, beside the code it runs (``outbox.deliver_message``,
+``services.fetch_attachment``, ``services.text_customer_on_my_way``); their names here keep task
+rows written before under ``core.chat.tasks.*`` runnable.
+"""
 
 from __future__ import annotations
 
 from django_tasks import task
 
-from . import outbox
+from . import notify, outbox
+from .outbox import deliver_message
+from .services import fetch_attachment, text_customer_on_my_way
 
-
-@task()
-def deliver_message(message_id: int) -> str:
-    return outbox.deliver(message_id)
+__all__ = ["deliver_message", "deliver_messages", "fetch_attachment", "flush_outbox", "send_morning_lists",
+           "text_customer_on_my_way"]
 
 
 @task()
@@ -28,20 +35,4 @@ def flush_outbox() -> dict[str, int]:
 
 @task()
 def send_morning_lists(date: str | None = None) -> int:
-    from . import notify
-
     return notify.morning_lists(date=date)
-
-
-@task()
-def fetch_attachment(attachment_id: int) -> str:
-    from . import services
-
-    return services.attachment_fetch(attachment_id=attachment_id)
-
-
-@task()
-def text_customer_on_my_way(booking_id: int, fieldworker_id: int) -> str:
-    from . import services
-
-    return services.on_my_way_sms(booking_id=booking_id, fieldworker_id=fieldworker_id)

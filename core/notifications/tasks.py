@@ -11,7 +11,6 @@ import logging
 from datetime import timedelta
 
 from django.conf import settings
-from django.core.mail import send_mail
 from django.utils import timezone
 from django_tasks import task
 
@@ -21,9 +20,10 @@ from core.bookings.models import OPEN_STATUSES, Booking
 from core.company.selectors import get_company
 from core.crm.models import Customer
 from core.delivery import current_claim
+from core.outreach import services as outreach
+from core.outreach.models import EmailKind
 
 from . import messages, services
-from .links import booking_cancel_url
 from .models import SmsKind, SmsMessage, SmsOptOut, SmsStatus
 
 logger = logging.getLogger(__name__)
@@ -149,23 +149,18 @@ def requeue_stuck(limit: int = 500) -> int:
 
 @task()
 def email_cancellation_links(customer_id: int, booking_ids: list[int]) -> bool:
-    """E-mail the customer a link per booking to cancel it (after a bare CANCEL by SMS opted them
-    out at the carrier, so SMS can no longer carry the answer)."""
+    """Rows written before cancellation links went through the e-mail log: queue that e-mail now,
+    once per task row (its id is the log row's dedupe key, so a rerun after a lost worker finds it
+    and sends nothing more), and let the logged, claimed delivery send it (decision 0038)."""
     customer = Customer.objects.filter(pk=customer_id).first()
     if customer is None or not customer.email:
         return False
-    bookings = list(Booking.objects.filter(pk__in=booking_ids, customer_id=customer_id, status__in=OPEN_STATUSES))
-    if not bookings:
+    open_ids = list(Booking.objects.filter(pk__in=booking_ids, customer_id=customer_id, status__in=OPEN_STATUSES)
+                    .values_list("pk", flat=True)[:2])
+    if not open_ids:
         return False
-    company = get_company()
-    lines = [f"- Booking #{b.number} on {messages.when(b)}: {booking_cancel_url(b)}" for b in bookings]
-    contact = f"\nOr call us on {company.phone}." if company.phone else ""
-    body = (
-        f"Hello {customer.name},\n\n"
-        "You replied CANCEL to our text message. Your carrier treats that word as 'stop texting me', "
-        "so you will get no more texts from us (reply START to get them again).\n\n"
-        "Your booking is not cancelled yet. To cancel it, open the link and confirm:\n"
-        + "\n".join(lines) + "\n" + contact + f"\n\n{company.name}\n"
-    )
-    send_mail(f"{company.name}: cancel your booking?", body, None, [customer.email])
-    return True
+    claim = current_claim()
+    message = outreach.email_queue(actor=Actor.system(), channel=Channel.SYSTEM, kind=EmailKind.CANCEL_LINKS,
+                                   customer_id=customer_id, booking_id=open_ids[0] if len(open_ids) == 1 else None,
+                                   dedupe_key=f"cancel-links:{claim}" if claim else None)
+    return message is not None

@@ -151,3 +151,10 @@ def series_cancellation(first: Booking, company: Company) -> Rendered:
 def portal_link(customer, company: Company, url: str, minutes: int) -> Rendered:
     return _render("portal_link", f"{company.name}: your sign-in link",
                    {**_brand(company), "customer": customer, "login_url": url, "minutes": minutes})
+
+
+def cancel_links(customer, bookings: Sequence[Booking], company: Company) -> Rendered:
+    """After a bare CANCEL by SMS (a carrier opt-out word): a link per open booking to cancel it."""
+    items = [{"booking": b, "when": when(b), "cancel_url": links.booking_cancel_url(b)} for b in bookings]
+    return _render("cancel_links", f"{company.name}: cancel your booking?",
+                   {**_brand(company), "customer": customer, "items": items})

@@ -21,6 +21,7 @@ class EmailKind(models.TextChoices):
     SERIES_CANCELLATION = "series_canc", "Series cancellation notice (its dates)"
     PORTAL_LINK = "portal_link", "Portal sign-in link"
     COMMENT = "comment", "Booking discussion message"
+    CANCEL_LINKS = "cancel_links", "Links to cancel (after a bare CANCEL by SMS)"
 
 
 AUTOMATED_EMAIL_KINDS = frozenset({EmailKind.CONFIRMATION, EmailKind.REMINDER, EmailKind.CANCELLATION,

@@ -1,22 +1,18 @@
 """The only writers of outreach records. Keyword-only, with ``actor`` and ``channel``.
 
-E-mails are written to the log first (queued or skipped, with the reason) and handed to the
-Tasks API after commit; :func:`email_deliver` then claims the row (queued -> sending) with one
-conditional UPDATE, so a task run twice still sends once.
+E-mails are written to the log first (queued or skipped, with the reason) with their delivery
+task (``sending.deliver_email``, ids only) in the same transaction; :func:`email_deliver` then
+claims the row (queued -> sending) with one conditional UPDATE, so a task run twice still sends
+once. The sending side lives in ``sending`` (below this module: it never imports it back).
 """
 
 from __future__ import annotations
 
-import hashlib
 import logging
-import secrets
-import smtplib
 from contextlib import nullcontext
 from datetime import date, datetime, time, timedelta
 
 from django.conf import settings
-from django.core.mail import EmailMultiAlternatives
-from django.core.mail.message import make_msgid
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
@@ -27,11 +23,11 @@ from core.bookings.models import OPEN_STATUSES, Booking
 from core.catalog.models import Service
 from core.company.selectors import get_company
 from core.crm.models import Customer
-from core.delivery import current_claim, next_attempt
 from core.errors import DomainError, NotFound, PermissionDenied, ValidationFailed
+from core.tasking import task_alive
 from core.text import NUL
 
-from . import emails, links
+from . import emails
 from .models import (
     AUTOMATED_EMAIL_KINDS,
     BookingRequest,
@@ -45,10 +41,12 @@ from .models import (
     PortalLoginToken,
     ReminderStatus,
 )
+from .sending import PORTAL_LINK_MINUTES as PORTAL_LINK_MINUTES  # printed by the portal
+from .sending import deliver_email, token_hash
+from .sending import email_deliver as email_deliver  # the callers' entry to sending, kept here
 
 logger = logging.getLogger(__name__)
 
-PORTAL_LINK_MINUTES = 20
 MAX_NOTES = 2000
 
 
@@ -79,8 +77,8 @@ def email_queue(*, actor: Actor, channel: Channel, kind: str, booking_id: int | 
     """Log an e-mail and, after commit, hand it to the Tasks API.
 
     Returns None when a row with the same ``dedupe_key`` exists (the event was handled before).
-    ``content``: pre-rendered content for messages that cannot be rendered later (sign-in links,
-    whose secret is never stored). ``enqueue=False``: the caller, already a task, sends it itself
+    ``content``: a subject to log now (the caller renders it itself); the delivery task renders the
+    message again from its ids (decision 0037). ``enqueue=False``: the caller, already a task, sends it itself
     with :func:`email_deliver` and reads the outcome (the delivery of a discussion message)."""
     _system_only(actor)
     if kind not in EmailKind.values:
@@ -105,103 +103,7 @@ def email_queue(*, actor: Actor, channel: Channel, kind: str, booking_id: int | 
             return None
         raise
     if not reason and enqueue:
-        from .tasks import deliver_email
-
-        payload = {"subject": content.subject, "text": content.text, "html": content.html} if content else None
-        deliver_email.enqueue(message.pk, payload)  # a task row in the same transaction as the log row
-    return message
-
-
-def _render(message: EmailMessage) -> emails.Rendered | None:
-    if message.booking_id is None:
-        return None
-    # One read of everything the templates print: the totals walk the lines several times.
-    booking = rawsql.get(Booking, message.booking_id, "customer", "property")
-    if booking is None:
-        return None
-    rawsql.prefetch(booking, "lines")
-    company = get_company()
-    if message.kind == EmailKind.CONFIRMATION:
-        return emails.confirmation(booking, company)
-    if message.kind == EmailKind.REMINDER:
-        return emails.reminder(booking, company)
-    if message.kind == EmailKind.CANCELLATION:
-        return emails.cancellation(booking, company)
-    if message.kind == EmailKind.SERIES_CONFIRMATION:
-        return emails.series_confirmation(booking, company)
-    if message.kind == EmailKind.SERIES_CANCELLATION:
-        return emails.series_cancellation(booking, company)
-    return None
-
-
-def _transient(exc: Exception) -> bool:
-    """An SMTP outage or a 4xx answer: worth trying again. A 5xx answer, or content that cannot be
-    rendered, is not."""
-    if isinstance(exc, smtplib.SMTPRecipientsRefused):
-        return all(400 <= code < 500 for code, _ in exc.recipients.values())
-    if isinstance(exc, smtplib.SMTPResponseException):
-        return 400 <= exc.smtp_code < 500
-    return isinstance(exc, OSError)  # refused, reset, timed out, disconnected (SMTPException is one)
-
-
-def email_deliver(*, actor: Actor, channel: Channel, message_id: int, content: dict | None = None,
-                  claim: str | None = None) -> EmailMessage:
-    """Send one logged e-mail through Django's e-mail API and record the outcome.
-
-    The row is claimed first (``queued -> sending``, with ``claim``, by default the running task's
-    id): a second task finds it taken and sends nothing; the same task run again after its worker
-    was lost takes it back (decision 0033). A transient failure puts it back in ``queued`` with a
-    retry task deferred by the back-off; after the last attempt, or a permanent failure, ``failed``
-    (decision 0034)."""
-    _system_only(actor)
-    claim = current_claim() if claim is None else claim
-    now = timezone.now()
-    claimed = EmailMessage.objects.filter(pk=message_id, status=EmailStatus.QUEUED).update(
-        status=EmailStatus.SENDING, claim=claim, updated_at=now)
-    if not claimed and claim:  # ours already: this task ran before and its worker was lost mid-send
-        claimed = EmailMessage.objects.filter(pk=message_id, status=EmailStatus.SENDING, claim=claim).update(
-            updated_at=now)
-    message = EmailMessage.objects.filter(pk=message_id).first()
-    if message is None:
-        logger.info("e-mail %s is gone; nothing to deliver", message_id)
-        return EmailMessage(pk=message_id, status="missing")
-    if not claimed:
-        return message  # sent, sending elsewhere or skipped already: a replayed task sends nothing
-    message.attempts += 1
-    retry_at = None
-    try:
-        rendered = emails.Rendered(**content) if content else _render(message)
-        if rendered is None:
-            raise ValueError("nothing to render for this message")
-        message.subject = rendered.subject[:255]
-        # the same Message-ID on every attempt: a receiver that got an attempt we could not record
-        # can tell the next one is the same message
-        message.message_id = message.message_id or make_msgid(
-            domain=getattr(settings, "OUTREACH_MESSAGE_ID_DOMAIN", "fieldops.local"))
-        mail = EmailMultiAlternatives(rendered.subject, rendered.text, None, [message.to_address],
-                                      headers={"Message-ID": message.message_id})
-        mail.attach_alternative(rendered.html, "text/html")
-        mail.send()
-    except Exception as exc:  # any transport failure is recorded on the row, never raised to the caller
-        retry_at = next_attempt(message.attempts, now=timezone.now()) if _transient(exc) else None
-        logger.warning("e-mail %s failed (attempt %s, %s): %s", message_id, message.attempts,
-                       f"again at {retry_at:%H:%M:%S}" if retry_at else "giving up", exc)
-        message.error = f"{type(exc).__name__}: {exc}"[:2000]
-        message.status = EmailStatus.QUEUED if retry_at else EmailStatus.FAILED
-    else:
-        message.status, message.sent_at, message.error = EmailStatus.SENT, timezone.now(), ""
-    message.updated_at = timezone.now()
-    message.next_attempt_at = retry_at
-    values = {name: getattr(message, name) for name in (
-        "status", "subject", "message_id", "error", "attempts", "sent_at", "updated_at", "next_attempt_at")}
-    if retry_at is None:
-        EmailMessage.objects.filter(pk=message.pk).update(**values)
-        return message
-    from .tasks import deliver_email
-
-    with transaction.atomic():  # the row back in the queue and its deferred retry, together
-        EmailMessage.objects.filter(pk=message.pk).update(**values)
-        deliver_email.using(run_after=retry_at).enqueue(message.pk, content)
+        deliver_email.enqueue(message.pk)  # ids only (0037), a task row in the same transaction as the log row
     return message
 
 
@@ -211,8 +113,6 @@ LOST_AFTER = timedelta(minutes=10)
 def email_lost(message: EmailMessage, *, now: datetime | None = None) -> bool:
     """Queued or sending for a while with no live task to finish it: its task row was pruned or
     never written (before this engine), or every worker that tried it was lost."""
-    from core.tasking import task_alive
-
     if message.status not in (EmailStatus.QUEUED, EmailStatus.SENDING):
         return False
     now = now or timezone.now()
@@ -241,9 +141,7 @@ def email_retry(*, actor: Actor, channel: Channel, message_id: int) -> EmailMess
         # failed at once (one more try per retry), not retried for hours
         message.status, message.error, message.claim, message.next_attempt_at = EmailStatus.QUEUED, "", "", None
         message.save(update_fields=["status", "error", "claim", "next_attempt_at", "updated_at"])
-        from .tasks import deliver_email
-
-        deliver_email.enqueue(message.pk, None)  # a task row in this transaction
+        deliver_email.enqueue(message.pk)  # a task row in this transaction
     return message
 
 
@@ -287,27 +185,22 @@ def notifications_mark_read(*, actor: Actor, channel: Channel, ids: list[int] | 
 # --- portal sign-in -----------------------------------------------------------------------------
 
 
-def _hash(raw: str) -> str:
-    return hashlib.sha256(raw.encode()).hexdigest()
+_hash = token_hash
 
 
 def portal_link_request(*, actor: Actor, channel: Channel, email: str) -> int:
     """E-mail a one-time sign-in link to each customer with this address. Returns how many were
-    sent; the front must answer the same way whatever the count (no address probing)."""
+    sent; the front must answer the same way whatever the count (no address probing). The link's
+    secret is made by the delivery task when it sends (``sending``): never stored, never a task
+    argument (decision 0037)."""
     email = (email or "").strip()
     if not email or "@" not in email or len(email) > 254 or NUL in email:
         raise ValidationFailed("email", "Enter your e-mail address.", code="invalid_email")
     customers = list(Customer.objects.filter(email__iexact=email).order_by("pk")[:5])
-    company = get_company()
     sent = 0
     for customer in customers:
-        raw = secrets.token_urlsafe(32)
         with transaction.atomic():
-            PortalLoginToken.objects.create(customer=customer, token_hash=_hash(raw),
-                                            expires_at=timezone.now() + timedelta(minutes=PORTAL_LINK_MINUTES))
-            content = emails.portal_link(customer, company, links.portal_login_url(raw), PORTAL_LINK_MINUTES)
-            email_queue(actor=Actor.system(), channel=channel, kind=EmailKind.PORTAL_LINK,
-                        customer_id=customer.pk, content=content)
+            email_queue(actor=Actor.system(), channel=channel, kind=EmailKind.PORTAL_LINK, customer_id=customer.pk)
         sent += 1
     return sent
 

@@ -69,7 +69,7 @@ def test_an_smtp_outage_delays_the_email_with_backoff_until_the_server_is_back(s
     assert (row.status, row.attempts) == (EmailStatus.QUEUED, 1)
     assert "ConnectionRefusedError" in row.error
     waits = [row.next_attempt_at - row.updated_at]
-    retry = DBTaskResult.objects.get(status=TaskResultStatus.READY, task_path="core.outreach.tasks.deliver_email")
+    retry = DBTaskResult.objects.get(status=TaskResultStatus.READY, task_path="core.outreach.sending.deliver_email")
     assert retry.run_after == row.next_attempt_at  # a deferred task, not a poll
     assert run_ready() == 0  # not due yet
     time_passes()
@@ -111,7 +111,7 @@ def test_a_task_whose_worker_was_lost_mid_send_finishes_its_own_email_once(smtp,
     settings.EMAIL_PORT = smtp.port
     booking = factories.booking()  # the test never commits: the delivery task waits in its row
     row = confirmation(booking)
-    task = DBTaskResult.objects.get(task_path="core.outreach.tasks.deliver_email", status=TaskResultStatus.READY)
+    task = DBTaskResult.objects.get(task_path="core.outreach.sending.deliver_email", status=TaskResultStatus.READY)
     # a worker claimed the task and the e-mail, then died before the SMTP server answered
     long_ago = timezone.now() - timedelta(minutes=5)
     DBTaskResult.objects.filter(pk=task.pk).update(status=TaskResultStatus.RUNNING, started_at=long_ago,
@@ -134,7 +134,7 @@ def test_a_lost_email_can_be_retried_and_still_goes_out_once(smtp, settings, dja
     settings.EMAIL_PORT = smtp.port
     booking = factories.booking()
     row = confirmation(booking)
-    task = DBTaskResult.objects.get(task_path="core.outreach.tasks.deliver_email", status=TaskResultStatus.READY)
+    task = DBTaskResult.objects.get(task_path="core.outreach.sending.deliver_email", status=TaskResultStatus.READY)
     long_ago = timezone.now() - timedelta(minutes=30)
     DBTaskResult.objects.filter(pk=task.pk).update(status=TaskResultStatus.RUNNING, started_at=long_ago,
                                                    worker_ids=["w-gone"])
