@@ -8,8 +8,8 @@
   set it (Django's test client, ``runserver``), answers with it in ``X-Request-ID``, and records
   the request's latency by URL pattern, its status and, for ``webhooks/`` routes, the outcome.
 - :func:`connect_task_signals` carries the id of the request that enqueued a task into the thread
-  that runs it (the Tasks API's enqueued/started/finished signals, so no task signature changes)
-  and counts failures; :class:`TaskQueueCollector` reads the thread backend's queue at scrape time.
+  that runs it, in this process or a worker's (stored beside the row's arguments at enqueue, set
+  around the run; no task signature changes) and counts failures; :class:`TaskQueueCollector` reads the thread backend's queue at scrape time.
 """
 
 from __future__ import annotations
@@ -161,11 +161,37 @@ class RequestMiddleware:
 
 # --- tasks --------------------------------------------------------------------------------------
 
+STORED_KEY = "request_id"  # beside "args" and "kwargs" in a task row's ``args_kwargs`` (0020, 0037)
+
+
+def stamp_task_row(sender: Any, instance: Any, raw: bool = False, **kwargs: Any) -> None:
+    """``pre_save`` of django-tasks-db's row: a row being written for the first time while a request
+    (or a task that carries one) is being served stores that request's id beside its arguments, so
+    a worker in any process can restore it around the run. The library reads only ``args`` and
+    ``kwargs`` from that field; the task function never sees it."""
+    if raw or not instance._state.adding:
+        return
+    request_id = obs.REQUEST_ID.get()
+    stored = instance.args_kwargs
+    if request_id is not None and isinstance(stored, dict) and STORED_KEY not in stored:
+        instance.args_kwargs = {**stored, STORED_KEY: request_id}
+
+
+def stored_request_id(result_id: Any) -> str | None:
+    """The request id stored with a task row (one read by primary key, in the worker's process)."""
+    from django_tasks_db.models import DBTaskResult
+
+    stored = DBTaskResult.objects.filter(pk=result_id).values_list("args_kwargs", flat=True).first()
+    request_id = stored.get(STORED_KEY) if isinstance(stored, dict) else None
+    return request_id if isinstance(request_id, str) and obs.request_id_from(request_id) == request_id else None
+
+
 class _TaskRequestIds:
     """Task result id -> the id of the request that enqueued it, until a worker starts it.
 
-    Bounded: a task enqueued in a transaction that rolls back never starts, and its entry goes
-    once ``LIMIT`` newer ones are waiting."""
+    In the enqueuing process a map answers without a query; a worker in another process reads the
+    id stored with the row (:func:`stamp_task_row`). The map is bounded: a task enqueued in a
+    transaction that rolls back never starts, and its entry goes once ``LIMIT`` newer ones wait."""
 
     LIMIT = 10_000
 
@@ -192,6 +218,8 @@ class _TaskRequestIds:
             self.claims[task_result.id] = token
         with self.lock:
             request_id = self.waiting.pop(task_result.id, None)
+        if request_id is None and _is_database_backend(sender):
+            request_id = stored_request_id(task_result.id)  # enqueued by another process
         if request_id is not None:
             token = obs.REQUEST_ID.set(request_id)
             with self.lock:
@@ -224,9 +252,19 @@ class _TaskRequestIds:
 task_request_ids = _TaskRequestIds()
 
 
-def connect_task_signals() -> None:
-    from django_tasks.signals import task_enqueued, task_finished, task_started
+def _is_database_backend(sender: Any) -> bool:
+    from django_tasks_db.backend import DatabaseBackend
 
+    # (db_worker sends ``task_started`` with the backend instance, ``task_finished`` with its class)
+    return isinstance(sender, DatabaseBackend) or (isinstance(sender, type) and issubclass(sender, DatabaseBackend))
+
+
+def connect_task_signals() -> None:
+    from django.db.models.signals import pre_save
+    from django_tasks.signals import task_enqueued, task_finished, task_started
+    from django_tasks_db.models import DBTaskResult
+
+    pre_save.connect(stamp_task_row, sender=DBTaskResult, dispatch_uid="fieldops-stamp-task-row")
     task_enqueued.connect(task_request_ids.enqueued, dispatch_uid="fieldops-observe-enqueued")
     task_started.connect(task_request_ids.started, dispatch_uid="fieldops-observe-started")
     task_finished.connect(task_request_ids.finished, dispatch_uid="fieldops-observe-finished")
