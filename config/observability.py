@@ -9,7 +9,8 @@
   the request's latency by URL pattern, its status and, for ``webhooks/`` routes, the outcome.
 - :func:`connect_task_signals` carries the id of the request that enqueued a task into the thread
   that runs it, in this process or a worker's (stored beside the row's arguments at enqueue, set
-  around the run; no task signature changes) and counts failures; :class:`TaskQueueCollector` reads the thread backend's queue at scrape time.
+  around the run; no task signature changes) and counts failures; :class:`TaskQueueCollector`
+  reads the thread backend's queue at scrape time.
 """
 
 from __future__ import annotations
