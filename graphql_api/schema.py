@@ -41,6 +41,7 @@ from .company.mutations import CompanyMutation
 from .company.queries import CompanyQuery
 from .crm.inbox import InboxMutation, InboxQuery
 from .crm.leads import LeadsMutation, LeadsQuery
+from .crm.lists import ListsMutation, ListsQuery
 from .crm.mutations import CrmMutation
 from .crm.queries import CrmQuery
 from .errors import ERROR_TYPES, ErrorPolicy, expected_error
@@ -70,6 +71,7 @@ QUERIES: tuple[type, ...] = (
     CrmQuery,
     InboxQuery,
     LeadsQuery,
+    ListsQuery,
     CatalogQuery,
     WorkforceQuery,
     SchedulingQuery,
@@ -85,6 +87,7 @@ MUTATIONS: tuple[type, ...] = (
     CrmMutation,
     InboxMutation,
     LeadsMutation,
+    ListsMutation,
     CatalogMutation,
     WorkforceMutation,
     SchedulingMutation,

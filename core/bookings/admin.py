@@ -1,8 +1,9 @@
 from django.contrib import admin
 
-from core.service_admin import PhoneSearch, ReadOnlyAdmin, ReadOnlyInline
+from core.service_admin import CHANNEL, PhoneSearch, ReadOnlyAdmin, ReadOnlyInline, ServiceAdmin
 
-from .models import Booking, BookingAssignment, BookingComment, BookingEvent, BookingLine
+from . import services
+from .models import Booking, BookingAssignment, BookingComment, BookingEvent, BookingLine, LocationType
 
 
 class LineInline(ReadOnlyInline):
@@ -34,7 +35,7 @@ class CommentInline(ReadOnlyInline):
 class BookingAdmin(PhoneSearch, ReadOnlyAdmin):
     """Back-office list. Changes go through the services (GraphQL, the dashboard); the admin only reads."""
 
-    list_display = ["number", "customer", "scheduled_start", "status", "owner", "source"]
+    list_display = ["number", "customer", "scheduled_start", "status", "owner", "source", "location_type"]
     list_filter = ["status", "source", "scheduled_start"]
     search_fields = ["number", "customer__name", "customer__email", "customer__mobile"]
     date_hierarchy = "scheduled_start"
@@ -49,3 +50,20 @@ class BookingEventAdmin(ReadOnlyAdmin):
     list_filter = ["action", "channel", "actor_kind"]
     search_fields = ["booking__number", "actor_label"]
     list_select_related = ["booking"]
+
+
+@admin.register(LocationType)
+class LocationTypeAdmin(ServiceAdmin):
+    """Settings > Booking Location Types; written by the services."""
+
+    list_display = ["name", "active", "position"]
+    list_filter = ["active"]
+    search_fields = ["name"]
+    fields = ["name", "active", "position"]
+
+    def write(self, request, *, actor, pk, data, changed):
+        if pk is None:
+            return services.location_type_create(actor=actor, channel=CHANNEL, name=data["name"],
+                                                 active=data["active"], position=data["position"])
+        return services.location_type_update(actor=actor, channel=CHANNEL, location_type_id=pk,
+                                             **{key: data[key] for key in changed if key in self.fields})

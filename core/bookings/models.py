@@ -46,6 +46,21 @@ class BookingSource(models.TextChoices):
 _UNKNOWN = object()
 
 
+class LocationType(models.Model):
+    """Managed list (Settings > Booking Location Types): where at the place the work is done
+    (on site, in the workshop, remote ...). Inactive entries stay on old bookings."""
+
+    name = models.CharField(max_length=60, unique=True)
+    active = models.BooleanField(default=True)
+    position = models.PositiveSmallIntegerField(default=0, help_text="Lists show lower first, then by name.")
+
+    class Meta:
+        ordering = ["position", "name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
 class Booking(models.Model):
     number = models.PositiveIntegerField(unique=True, editable=False)
     customer = models.ForeignKey("crm.Customer", on_delete=models.PROTECT, related_name="bookings")
@@ -60,6 +75,8 @@ class Booking(models.Model):
     owner = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
                               related_name="owned_bookings")
     source = models.CharField(max_length=10, choices=BookingSource.choices, default=BookingSource.STAFF)
+    location_type = models.ForeignKey(LocationType, null=True, blank=True, on_delete=models.PROTECT,
+                                      related_name="bookings")
     notes = models.TextField(blank=True)
     automated_email_paused = models.BooleanField(default=False)
     automated_sms_paused = models.BooleanField(default=False)

@@ -6,7 +6,7 @@ from django.db.models import Q, QuerySet
 
 from core.actors import Actor
 
-from .models import ACTIVE_ASSIGNMENT, Booking, BookingAssignment, BookingComment, BookingEvent
+from .models import ACTIVE_ASSIGNMENT, Booking, BookingAssignment, BookingComment, BookingEvent, LocationType
 
 
 def visible_bookings(actor: Actor) -> QuerySet[Booking]:
@@ -59,3 +59,9 @@ def visible_history(actor: Actor) -> QuerySet[BookingEvent]:
 
 def booking_for(actor: Actor, booking_id: int) -> Booking | None:
     return visible_bookings(actor).filter(pk=booking_id).first()
+
+
+def location_types(actor: Actor, *, active_only: bool = False) -> QuerySet[LocationType]:
+    """The booking location type list, for anyone signed in."""
+    qs = LocationType.objects.all() if actor.is_authenticated else LocationType.objects.none()
+    return qs.filter(active=True) if active_only else qs

@@ -39,6 +39,7 @@ from .models import (
     BookingLine,
     BookingSource,
     BookingStatus,
+    LocationType,
 )
 
 MAX_BOOKING_LENGTH = timedelta(days=14)
@@ -235,7 +236,8 @@ def booking_create(*, actor: Actor, channel: Channel, customer_id: int, schedule
                    scheduled_end: datetime | None = None, property_id: int | None = None,
                    lines: Sequence[LineInput] = (), time_zone: str | None = None, owner_id: int | None = None,
                    source: str = BookingSource.STAFF, notes: str = "", workers_required: int = 1,
-                   series_id: int | None = None, series_date: date | None = None) -> Booking:
+                   series_id: int | None = None, series_date: date | None = None,
+                   location_type_id: int | None = None) -> Booking:
     """``series_id`` / ``series_date``: the occurrence of a series this booking is (set by
     ``core.bookings.series`` only); ``BookingCreated`` carries the series so that subscribers can
     tell an occurrence from a booking of its own (the series is confirmed once, decision 0621)."""
@@ -265,13 +267,14 @@ def booking_create(*, actor: Actor, channel: Channel, customer_id: int, schedule
         raise ValidationFailed("workersRequired", "Between 1 and 20 fieldworkers.", code="out_of_range")
     owner = _owner(owner_id) if owner_id is not None else (actor.user if actor.is_staff else None)
     notes = _text(notes, "notes")
+    _check_location_type(location_type_id)
 
     with transaction.atomic():
         booking = Booking.objects.create(
             number=next_number("booking", company.booking_number_start),
             customer=customer, property=prop, scheduled_start=start, scheduled_end=end, time_zone=tz_name,
             owner=owner, source=source, notes=notes, workers_required=workers_required,
-            series_id=series_id, series_date=series_date,
+            series_id=series_id, series_date=series_date, location_type_id=location_type_id,
         )
         for line in built:
             line.booking = booking
@@ -292,7 +295,40 @@ def _owner(owner_id: int) -> User:
     return owner
 
 
-UPDATABLE = ("scheduled_start", "scheduled_end", "property_id", "notes", "time_zone", "workers_required")
+UPDATABLE = ("scheduled_start", "scheduled_end", "property_id", "notes", "time_zone", "workers_required",
+             "location_type_id")
+
+
+def _check_location_type(location_type_id: int | None, current: int | None = None) -> None:
+    """The entry must exist; an inactive one stays where it is set but is not newly chosen."""
+    if location_type_id is None or location_type_id == current:
+        return
+    if not LocationType.objects.filter(pk=location_type_id, active=True).exists():
+        raise NotFound("location type", field="locationTypeId")
+
+
+def location_type_create(*, actor: Actor, channel: Channel, name: str, active: bool = True,
+                         position: int = 0) -> LocationType:
+    """Add an entry to the booking location type list (staff)."""
+    from core.crm.services import list_entry_write
+
+    return list_entry_write(LocationType, actor=actor, entry_id=None, label="location type", name=name,
+                            active=active, position=position)
+
+
+def location_type_update(*, actor: Actor, channel: Channel, location_type_id: int, **changes: Any) -> LocationType:
+    """Rename, reorder or (de)activate an entry (staff)."""
+    from core.crm.services import list_entry_write
+
+    return list_entry_write(LocationType, actor=actor, entry_id=location_type_id, label="location type", **changes)
+
+
+def location_type_delete(*, actor: Actor, channel: Channel, location_type_id: int) -> None:
+    """Remove an unused entry; one bookings carry is deactivated instead (``in_use``)."""
+    from core.crm.services import list_entry_delete
+
+    list_entry_delete(LocationType, actor=actor, entry_id=location_type_id, label="location type",
+                      used_by="bookings")
 
 
 def booking_update(*, actor: Actor, channel: Channel, booking_id: int, lines: Sequence[LineInput] | None = None,
@@ -323,6 +359,9 @@ def booking_update(*, actor: Actor, channel: Channel, booking_id: int, lines: Se
             if pid is not None and not Property.objects.filter(pk=pid, customer_id=booking.customer_id).exists():
                 raise NotFound("property", field="propertyId")
             new["property_id"] = pid
+        if "location_type_id" in changes:
+            _check_location_type(changes["location_type_id"], current=booking.location_type_id)
+            new["location_type_id"] = changes["location_type_id"]
         if changes.get("notes") is not None:
             new["notes"] = _text(changes["notes"], "notes")
         if changes.get("workers_required") is not None:

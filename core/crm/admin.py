@@ -6,15 +6,24 @@ from core.errors import DomainError
 from core.service_admin import CHANNEL, PhoneSearch, ReadOnlyInline, ServiceAdmin
 
 from . import services
-from .models import Customer, CustomerLog, Inquiry, InquiryEntry, LeadSource, Property, PropertyType
+from .models import Customer, CustomerLog, Dependent, Inquiry, InquiryEntry, LeadSource, Property, PropertyType
 
 CUSTOMER_FIELDS = ["name", "email", "mobile", "notes", "automated_email_paused", "automated_sms_paused"]
-PROPERTY_FIELDS = ["label", "address", "postcode", "city", "latitude", "longitude", "property_type", "time_zone"]
+PROPERTY_FIELDS = ["label", "address", "postcode", "city", "latitude", "longitude", "property_type", "time_zone",
+                   "access_notes"]
+DEPENDENT_FIELDS = ["name", "relationship", "mobile", "email", "notes"]
+LIST_FIELDS = ("name", "active", "position")
 
 
 class PropertyInline(ReadOnlyInline):
     model = Property
     fields = ["label", "address", "postcode", "city", "property_type", "time_zone"]
+    show_change_link = True
+
+
+class DependentInline(ReadOnlyInline):
+    model = Dependent
+    fields = ["name", "relationship", "mobile", "email", "archived_at"]
     show_change_link = True
 
 
@@ -35,7 +44,7 @@ class CustomerAdmin(PhoneSearch, ServiceAdmin):
     list_filter = ["automated_email_paused", "automated_sms_paused", "created_at"]
     fields = [*CUSTOMER_FIELDS, "user", "created_at"]
     readonly_fields = ["user", "created_at"]
-    inlines = [PropertyInline, CustomerLogInline]
+    inlines = [PropertyInline, DependentInline, CustomerLogInline]
 
     def get_queryset(self, request):
         return super().get_queryset(request).annotate(bookings_count=Count("bookings"))
@@ -58,13 +67,57 @@ class CustomerAdmin(PhoneSearch, ServiceAdmin):
 
 @admin.register(PropertyType)
 class PropertyTypeAdmin(ServiceAdmin):
+    """Settings > Property Type List."""
+
+    list_display = ["name", "active", "position"]
+    list_filter = ["active"]
     search_fields = ["name"]
-    fields = ["name"]
+    fields = ["name", "active", "position"]
 
     def write(self, request, *, actor, pk, data, changed):
         if pk is None:
-            return services.property_type_create(actor=actor, channel=CHANNEL, name=data["name"])
-        return services.property_type_update(actor=actor, channel=CHANNEL, property_type_id=pk, name=data["name"])
+            return services.property_type_create(actor=actor, channel=CHANNEL, name=data["name"],
+                                                 active=data["active"], position=data["position"])
+        return services.property_type_update(actor=actor, channel=CHANNEL, property_type_id=pk,
+                                             **{key: data[key] for key in changed if key in LIST_FIELDS})
+
+
+@admin.register(Dependent)
+class DependentAdmin(PhoneSearch, ServiceAdmin):
+    """People under a customer; added, changed and archived through the services."""
+
+    phone_search_fields = ("mobile",)
+    list_display = ["name", "customer", "relationship", "mobile", "email", "archived_at"]
+    list_filter = [("archived_at", admin.EmptyFieldListFilter)]
+    search_fields = ["name", "email", "mobile", "customer__name"]
+    list_select_related = ["customer"]
+    autocomplete_fields = ["customer"]
+    fields = ["customer", *DEPENDENT_FIELDS, "archived_at"]
+    actions = ["archive"]
+
+    def get_readonly_fields(self, request, obj=None):
+        return ["customer", "archived_at"] if obj is not None else ["archived_at"]
+
+    def write(self, request, *, actor, pk, data, changed):
+        if pk is None:
+            return services.dependent_add(actor=actor, channel=CHANNEL, customer_id=data["customer"].pk,
+                                          **{key: data[key] for key in DEPENDENT_FIELDS})
+        return services.dependent_update(actor=actor, channel=CHANNEL, dependent_id=pk,
+                                         **{key: data[key] for key in changed if key in DEPENDENT_FIELDS})
+
+    @admin.action(description="Archive the selected dependents (kept in the customer's history)")
+    def archive(self, request, queryset) -> None:
+        actor = Actor.from_user(request.user)
+        count = 0
+        for pk in queryset.values_list("pk", flat=True):
+            try:
+                services.dependent_archive(actor=actor, channel=Channel.ADMIN, dependent_id=pk)
+            except DomainError as exc:
+                self.message_user(request, f"Dependent {pk}: {exc.message}", level=messages.ERROR)
+            else:
+                count += 1
+        if count:
+            self.message_user(request, f"{count} dependent(s) archived.")
 
 
 @admin.register(Property)

@@ -92,6 +92,22 @@ class PropertyUpdated(CustomerEvent):
     changed: tuple[str, ...] = ()
 
 
+@dataclass(frozen=True, kw_only=True)
+class DependentAdded(CustomerEvent):
+    dependent_id: int
+
+
+@dataclass(frozen=True, kw_only=True)
+class DependentUpdated(CustomerEvent):
+    dependent_id: int
+    changed: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, kw_only=True)
+class DependentArchived(CustomerEvent):
+    dependent_id: int
+
+
 # --- leads (decision 0160) -----------------------------------------------------------------------
 
 

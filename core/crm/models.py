@@ -59,12 +59,15 @@ class CustomerLog(models.Model):
 
 
 class PropertyType(models.Model):
-    """Configurable list (Settings > Property Type List)."""
+    """Managed list (Settings > Property Type List). Inactive entries stay on the properties that
+    have them and are not offered for new ones."""
 
     name = models.CharField(max_length=60, unique=True)
+    active = models.BooleanField(default=True)
+    position = models.PositiveSmallIntegerField(default=0, help_text="Lists show lower first, then by name.")
 
     class Meta:
-        ordering = ["name"]
+        ordering = ["position", "name"]
 
     def __str__(self) -> str:
         return self.name
@@ -86,6 +89,7 @@ class Property(models.Model):
     )
     property_type = models.ForeignKey(PropertyType, null=True, blank=True, on_delete=models.SET_NULL)
     time_zone = models.CharField(max_length=64, blank=True, help_text="Blank: the company's time zone.")
+    access_notes = models.TextField(blank=True, help_text="How to get in: gate codes, keys, pets, parking.")
 
     class Meta:
         ordering = ["customer_id", "id"]
@@ -94,6 +98,26 @@ class Property(models.Model):
 
     def __str__(self) -> str:
         return self.label or self.address
+
+
+class Dependent(models.Model):
+    """A person under a customer (a child, a parent in care, a tenant): who they are to the customer
+    and how to reach them. Written by ``core.crm.services`` only; archived, never deleted, so the
+    customer's history keeps naming them."""
+
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="dependents")
+    name = models.CharField(max_length=150)
+    relationship = models.CharField(max_length=60, blank=True, help_text="What they are to the customer.")
+    mobile = PhoneField(blank=True, help_text="E.164.")
+    email = models.EmailField(blank=True)
+    notes = models.TextField(blank=True)
+    archived_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["customer_id", "name", "id"]
+
+    def __str__(self) -> str:
+        return self.name
 
 
 class InquiryKind(models.TextChoices):

@@ -6,7 +6,7 @@ from django.db.models import QuerySet
 
 from core.actors import Actor
 
-from .models import Customer, Inquiry, InquiryStatus, LeadSource, Property
+from .models import Customer, Dependent, Inquiry, InquiryStatus, LeadSource, Property, PropertyType
 
 
 def visible_customers(actor: Actor) -> QuerySet[Customer]:
@@ -35,6 +35,24 @@ def visible_properties(actor: Actor) -> QuerySet[Property]:
             bookings__assignments__status__in=("offered", "accepted"),
         ).distinct()
     return qs.none()
+
+
+def visible_dependents(actor: Actor, *, archived: bool | None = False) -> QuerySet[Dependent]:
+    """The people under a customer: staff see everyone's, a customer their own, nobody else any
+    (decision 0170). ``archived``: False active only, True archived only, None both."""
+    if actor.is_staff:
+        qs = Dependent.objects.all()
+    elif actor.is_customer and actor.customer_id is not None:
+        qs = Dependent.objects.filter(customer_id=actor.customer_id)
+    else:
+        return Dependent.objects.none()
+    return qs if archived is None else qs.filter(archived_at__isnull=not archived)
+
+
+def property_types(actor: Actor, *, active_only: bool = False) -> QuerySet[PropertyType]:
+    """The property type list, for anyone signed in (a customer picks one for their own property)."""
+    qs = PropertyType.objects.all() if actor.is_authenticated else PropertyType.objects.none()
+    return qs.filter(active=True) if active_only else qs
 
 
 def may_see_contact_details(actor: Actor, customer: Customer) -> bool:

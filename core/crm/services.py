@@ -16,11 +16,21 @@ from core.phones import normalise_phone
 
 from . import customer_log
 from . import history as inquiry_history
-from .events import CustomerCreated, CustomerUpdated, PropertyAdded, PropertyUpdated
-from .models import Customer, Inquiry, InquiryEntry, Property, PropertyType
+from .events import (
+    CustomerCreated,
+    CustomerUpdated,
+    DependentAdded,
+    DependentArchived,
+    DependentUpdated,
+    PropertyAdded,
+    PropertyUpdated,
+)
+from .models import Customer, Dependent, Inquiry, InquiryEntry, Property, PropertyType
 
 CUSTOMER_FIELDS = {"name", "email", "mobile", "notes", "automated_email_paused", "automated_sms_paused"}
-PROPERTY_FIELDS = {"label", "address", "postcode", "city", "latitude", "longitude", "property_type_id", "time_zone"}
+PROPERTY_FIELDS = {"label", "address", "postcode", "city", "latitude", "longitude", "property_type_id", "time_zone",
+                   "access_notes"}
+DEPENDENT_FIELDS = {"name", "relationship", "mobile", "email", "notes"}
 
 
 def _require_staff(actor: Actor) -> None:
@@ -138,15 +148,26 @@ def _clean_property(values: dict[str, Any]) -> dict[str, Any]:
             validate_time_zone(out["time_zone"])
         except ValidationError:
             raise ValidationFailed("timeZone", "Unknown time zone.", code="invalid_time_zone")
-    if out.get("property_type_id") is not None and not PropertyType.objects.filter(pk=out["property_type_id"]).exists():
-        raise NotFound("property type", field="propertyType")
+    if "access_notes" in out:
+        out["access_notes"] = _no_nul((out["access_notes"] or "").strip(), "accessNotes")
+        if len(out["access_notes"]) > 2000:
+            raise ValidationFailed("accessNotes", "At most 2,000 characters.", code="too_long")
     return out
+
+
+def _check_property_type(values: dict[str, Any], current: int | None = None) -> None:
+    """The type must exist; an inactive one is kept where it is set, never newly chosen."""
+    chosen = values.get("property_type_id")
+    if chosen is None or chosen == current:
+        return
+    if not PropertyType.objects.filter(pk=chosen, active=True).exists():
+        raise NotFound("property type", field="propertyType")
 
 
 def property_create(*, actor: Actor, channel: Channel, customer_id: int, address: str, label: str = "",
                     postcode: str = "", city: str = "", latitude: float | None = None,
                     longitude: float | None = None, property_type_id: int | None = None,
-                    time_zone: str = "") -> Property:
+                    time_zone: str = "", access_notes: str = "") -> Property:
     if not (actor.is_staff or (actor.is_customer and actor.customer_id == customer_id)):
         raise NotFound("customer", field="customerId")
     if not Customer.objects.filter(pk=customer_id).exists():
@@ -154,7 +175,9 @@ def property_create(*, actor: Actor, channel: Channel, customer_id: int, address
     values = _clean_property({
         "address": address, "label": label, "postcode": postcode, "city": city, "latitude": latitude,
         "longitude": longitude, "property_type_id": property_type_id, "time_zone": time_zone,
+        "access_notes": access_notes,
     })
+    _check_property_type(values)
     with transaction.atomic():
         prop = Property.objects.create(customer_id=customer_id, **values)
         customer_log.record(customer_id, actor=actor, channel=channel, action="property_added",
@@ -173,7 +196,9 @@ def property_update(*, actor: Actor, channel: Channel, property_id: int, **chang
         if prop is None or not (actor.is_staff or (actor.is_customer and actor.customer_id == prop.customer_id)):
             raise NotFound("property")
         merged = {"latitude": prop.latitude, "longitude": prop.longitude, **changes}
-        diff = _apply(prop, _clean_property(merged))
+        cleaned = _clean_property(merged)
+        _check_property_type(cleaned, current=prop.property_type_id)
+        diff = _apply(prop, cleaned)
         if diff:
             prop.save(update_fields=sorted(diff))
             if {"latitude", "longitude"} & set(diff):
@@ -186,31 +211,181 @@ def property_update(*, actor: Actor, channel: Channel, property_id: int, **chang
     return prop
 
 
-def property_type_create(*, actor: Actor, channel: Channel, name: str) -> PropertyType:
-    _require_staff(actor)
-    name = (name or "").strip()
-    if not name or len(name) > 60:
-        raise ValidationFailed("name", "A name of 1 to 60 characters is required.")
-    obj, _ = PropertyType.objects.get_or_create(name=name)
-    return obj
+# --- managed lists: property types (here) and booking location types (core.bookings) -----------
+# A list entry is configuration, not a customer's story: no history rows (like lead sources,
+# decision 0171). Names are unique whatever their case; entries in use are deactivated, not deleted.
 
 
-def property_type_update(*, actor: Actor, channel: Channel, property_type_id: int, name: str) -> PropertyType:
-    """Rename an entry of the property type list."""
+def clean_list_entry(values: dict[str, Any], *, limit: int = 60) -> dict[str, Any]:
+    """Shared by the managed lists: ``name`` 1..limit characters, ``position`` 0..32767."""
+    out = dict(values)
+    if "name" in out:
+        out["name"] = _no_nul((out["name"] or "").strip(), "name")
+        if not out["name"]:
+            raise ValidationFailed("name", "A name is required.")
+        if len(out["name"]) > limit:
+            raise ValidationFailed("name", f"At most {limit} characters.")
+    if out.get("position") is not None and not 0 <= out["position"] <= 32767:
+        raise ValidationFailed("position", "Between 0 and 32767.", code="out_of_range")
+    if "active" in out and out["active"] is None:
+        out.pop("active")
+    if "position" in out and out["position"] is None:
+        out.pop("position")
+    return out
+
+
+def list_entry_write(model: Any, *, actor: Actor, entry_id: int | None, label: str, **values: Any) -> Any:
+    """Create (``entry_id`` None) or change an entry of a managed list ``model``; staff only."""
     _require_staff(actor)
-    name = (name or "").strip()
-    if not name or len(name) > 60:
-        raise ValidationFailed("name", "A name of 1 to 60 characters is required.")
+    unknown = set(values) - {"name", "active", "position"}
+    if unknown:
+        raise DomainError("invalid", "Unknown field.", field=sorted(unknown)[0])
+    cleaned = clean_list_entry(values)
     with transaction.atomic():
-        obj = PropertyType.objects.select_for_update().filter(pk=property_type_id).first()
-        if obj is None:
-            raise NotFound("property type")
-        if PropertyType.objects.filter(name__iexact=name).exclude(pk=obj.pk).exists():
-            raise DomainError("duplicate", "A property type with that name exists.", field="name")
-        if obj.name != name:
-            obj.name = name
-            obj.save(update_fields=["name"])
-    return obj
+        if entry_id is None:
+            row = model()
+            if "name" not in cleaned:
+                raise ValidationFailed("name", "A name is required.")
+        else:
+            row = model.objects.select_for_update().filter(pk=entry_id).first()
+            if row is None:
+                raise NotFound(label)
+        if "name" in cleaned and model.objects.filter(name__iexact=cleaned["name"]).exclude(pk=row.pk).exists():
+            raise DomainError("duplicate", f"A {label} with that name exists.", field="name")
+        diff = _apply(row, cleaned)
+        if row.pk is None:
+            row.save()
+        elif diff:
+            row.save(update_fields=sorted(diff))
+    return row
+
+
+def list_entry_delete(model: Any, *, actor: Actor, entry_id: int, label: str, used_by: str) -> None:
+    """Remove an unused entry; one in use is deactivated instead (``in_use``)."""
+    _require_staff(actor)
+    with transaction.atomic():
+        row = model.objects.select_for_update().filter(pk=entry_id).first()
+        if row is None:
+            raise NotFound(label)
+        if getattr(row, used_by).exists():
+            raise DomainError("in_use", f"This {label} is in use; deactivate it instead.")
+        row.delete()
+
+
+def property_type_create(*, actor: Actor, channel: Channel, name: str, active: bool = True,
+                         position: int = 0) -> PropertyType:
+    """Add an entry; asking again for a name already on the list returns that entry unchanged."""
+    _require_staff(actor)
+    existing = PropertyType.objects.filter(name=clean_list_entry({"name": name})["name"]).first()
+    if existing is not None:
+        return existing
+    return list_entry_write(PropertyType, actor=actor, entry_id=None, label="property type", name=name,
+                            active=active, position=position)
+
+
+def property_type_update(*, actor: Actor, channel: Channel, property_type_id: int, **changes: Any) -> PropertyType:
+    """Rename, reorder or (de)activate an entry of the property type list."""
+    return list_entry_write(PropertyType, actor=actor, entry_id=property_type_id, label="property type", **changes)
+
+
+def property_type_delete(*, actor: Actor, channel: Channel, property_type_id: int) -> None:
+    list_entry_delete(PropertyType, actor=actor, entry_id=property_type_id, label="property type",
+                      used_by="property_set")
+
+
+# --- dependents: people under a customer (decision 0170) ------------------------------------------
+
+
+def _clean_dependent(values: dict[str, Any]) -> dict[str, Any]:
+    out = dict(values)
+    if "name" in out:
+        out["name"] = _no_nul((out["name"] or "").strip(), "name")
+        if not out["name"]:
+            raise ValidationFailed("name", "A name is required.", code="required")
+        if len(out["name"]) > 150:
+            raise ValidationFailed("name", "At most 150 characters.", code="too_long")
+    if "relationship" in out:
+        out["relationship"] = _no_nul((out["relationship"] or "").strip(), "relationship")
+        if len(out["relationship"]) > 60:
+            raise ValidationFailed("relationship", "At most 60 characters.", code="too_long")
+    if "email" in out:
+        out["email"] = _email_or_invalid(out["email"])
+    if "mobile" in out:
+        out["mobile"] = normalise_phone(out["mobile"] or "")
+    if "notes" in out:
+        out["notes"] = _no_nul(out["notes"] or "", "notes")
+        if len(out["notes"]) > 10_000:
+            raise ValidationFailed("notes", "At most 10,000 characters.", code="too_long")
+    return out
+
+
+def _email_or_invalid(value: str | None) -> str:
+    value = (value or "").strip().lower()
+    if value:
+        try:
+            validate_email(value)
+        except ValidationError:
+            raise ValidationFailed("email", "That is not an e-mail address.", code="invalid_email")
+    return value
+
+
+def _may_manage_dependents(actor: Actor, customer_id: int) -> bool:
+    return actor.is_staff or (actor.is_customer and actor.customer_id == customer_id)
+
+
+def dependent_add(*, actor: Actor, channel: Channel, customer_id: int, name: str, relationship: str = "",
+                  mobile: str = "", email: str = "", notes: str = "") -> Dependent:
+    """Staff, or the customer for themself; for anyone else the customer does not exist."""
+    if not _may_manage_dependents(actor, customer_id) or not Customer.objects.filter(pk=customer_id).exists():
+        raise NotFound("customer", field="customerId")
+    values = _clean_dependent({"name": name, "relationship": relationship, "mobile": mobile, "email": email,
+                               "notes": notes})
+    with transaction.atomic():
+        dependent = Dependent.objects.create(customer_id=customer_id, **values)
+        customer_log.record(customer_id, actor=actor, channel=channel, action="dependent_added",
+                            event=DependentAdded, dependent_id=dependent.pk, data={"dependent_id": dependent.pk},
+                            changes={key: ("", value) for key, value in values.items() if value})
+    return dependent
+
+
+def _locked_dependent(actor: Actor, dependent_id: int) -> Dependent:
+    dependent = Dependent.objects.select_for_update().filter(pk=dependent_id).first()
+    if dependent is None or not _may_manage_dependents(actor, dependent.customer_id):
+        raise NotFound("dependent")
+    return dependent
+
+
+def dependent_update(*, actor: Actor, channel: Channel, dependent_id: int, **changes: Any) -> Dependent:
+    """Change the fields given; an archived dependent is not edited (``archived``)."""
+    unknown = set(changes) - DEPENDENT_FIELDS
+    if unknown:
+        raise DomainError("invalid", "Unknown field.", field=sorted(unknown)[0])
+    with transaction.atomic():
+        dependent = _locked_dependent(actor, dependent_id)
+        if dependent.archived_at is not None:
+            raise DomainError("archived", "An archived dependent cannot be edited.")
+        diff = _apply(dependent, _clean_dependent(changes))
+        if diff:
+            dependent.save(update_fields=sorted(diff))
+            customer_log.record(dependent.customer_id, actor=actor, channel=channel, action="dependent_updated",
+                                event=DependentUpdated, dependent_id=dependent.pk, changed=tuple(sorted(diff)),
+                                changes=diff, data={"dependent_id": dependent.pk})
+    return dependent
+
+
+def dependent_archive(*, actor: Actor, channel: Channel, dependent_id: int) -> Dependent:
+    """Take a dependent off the customer's list; kept for the history. Archiving twice changes nothing."""
+    from django.utils import timezone
+
+    with transaction.atomic():
+        dependent = _locked_dependent(actor, dependent_id)
+        if dependent.archived_at is None:
+            dependent.archived_at = timezone.now()
+            dependent.save(update_fields=["archived_at"])
+            customer_log.record(dependent.customer_id, actor=actor, channel=channel, action="dependent_archived",
+                                event=DependentArchived, dependent_id=dependent.pk,
+                                data={"dependent_id": dependent.pk, "name": dependent.name})
+    return dependent
 
 
 # --- the staff inbox ----------------------------------------------------------------------------

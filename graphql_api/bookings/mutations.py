@@ -43,6 +43,7 @@ class CreateBookingInput:
     source: BookingSourceEnum = BookingSourceEnum.STAFF  # type: ignore[attr-defined]
     notes: str = ""
     workers_required: int = 1
+    location_type_id: strawberry.ID | None = strawberry.field(default=None, description="An active entry.")
 
 
 @strawberry.input(description="Change only the fields you send. `lines`, when sent, replaces all lines.")
@@ -55,6 +56,7 @@ class UpdateBookingInput:
     time_zone: str | None = UNSET
     workers_required: int | None = UNSET
     lines: list[BookingLineInput] | None = UNSET
+    location_type_id: strawberry.ID | None = UNSET
 
 
 @strawberry.input
@@ -195,6 +197,7 @@ def _create(info: Info, data: CreateBookingInput):
         property_id=decode_optional(data.property_id, "Property", "propertyId"), lines=_lines(data.lines),
         time_zone=data.time_zone, owner_id=decode_optional(data.owner_id, "User", "ownerId"),
         source=data.source.value, notes=data.notes, workers_required=data.workers_required,
+        location_type_id=decode_optional(data.location_type_id, "LocationType", "locationTypeId"),
     ))
 
 
@@ -206,6 +209,8 @@ def _update(info: Info, data: UpdateBookingInput):
         changes["notes"] = ""
     if data.property_id is not UNSET:
         changes["property_id"] = decode_optional(data.property_id, "Property", "propertyId")
+    if data.location_type_id is not UNSET:
+        changes["location_type_id"] = decode_optional(data.location_type_id, "LocationType", "locationTypeId")
     lines = None if data.lines in (UNSET, None) else _lines(data.lines)  # type: ignore[arg-type]
     return _as_stored(services.booking_update(**who(info), booking_id=booking_id, lines=lines, **changes))
 

@@ -10,7 +10,7 @@ from strawberry.scalars import JSON
 from strawberry.types import Info
 
 from core.bookings import job_sheet
-from core.bookings.models import Booking, BookingAssignment, BookingComment, BookingEvent, BookingLine
+from core.bookings.models import Booking, BookingAssignment, BookingComment, BookingEvent, BookingLine, LocationType
 from core.bookings.selectors import visible_assignments, visible_bookings, visible_comments, visible_history
 from core.notifications.models import CommentDelivery
 from core.notifications.selectors import visible_comment_deliveries
@@ -38,6 +38,19 @@ def _scoped(queryset, info: Info, visible):
     if actor.is_staff:
         return queryset
     return queryset.filter(pk__in=visible(actor).values("pk"))
+
+
+@strawberry_django.type(LocationType, name="LocationType",
+                        description="Where at the place the work is done (managed list).")
+class LocationTypeNode(relay.Node):
+    _id_attr = PK  # the model's primary key (skips a per-row annotation scan)
+    name: str
+    active: bool = strawberry_django.field(description="Inactive: kept where set, not offered for new.")
+    position: int = strawberry_django.field(description="Lists show lower first, then by name.")
+
+    @classmethod
+    def get_queryset(cls, queryset, info: Info, **kwargs):
+        return queryset if actor_from_info(info).is_authenticated else queryset.none()
 
 
 @strawberry_django.type(BookingLine, name="BookingLine")
@@ -181,6 +194,7 @@ class BookingNode(relay.Node):
     updated_at: datetime
     customer: CustomerNode
     property: PropertyNode | None
+    location_type: LocationTypeNode | None
     owner: UserNode | None
     lines: list[BookingLineNode]
     assignments: list[AssignmentNode] = strawberry_django.field(

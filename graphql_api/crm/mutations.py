@@ -7,7 +7,7 @@ from core.crm import services
 from ..errors import UserError, attempt
 from ..ids import decode_id, decode_optional
 from ..payloads import UNSET, given, who
-from .types import CustomerNode, PropertyNode, PropertyTypeNode
+from .types import CustomerNode, DependentNode, PropertyNode
 
 
 @strawberry.input
@@ -38,8 +38,9 @@ class CreatePropertyInput:
     city: str = ""
     latitude: float | None = None
     longitude: float | None = None
-    property_type_id: strawberry.ID | None = None
+    property_type_id: strawberry.ID | None = strawberry.field(default=None, description="An active entry.")
     time_zone: str = strawberry.field(default="", description="IANA name; blank means the company's.")
+    access_notes: str = ""
 
 
 @strawberry.input(description="Change only the fields you send.")
@@ -53,6 +54,27 @@ class UpdatePropertyInput:
     longitude: float | None = UNSET
     property_type_id: strawberry.ID | None = UNSET
     time_zone: str | None = UNSET
+    access_notes: str | None = UNSET
+
+
+@strawberry.input
+class AddDependentInput:
+    customer_id: strawberry.ID
+    name: str
+    relationship: str = strawberry.field(default="", description="What they are to the customer.")
+    mobile: str = strawberry.field(default="", description="Any common format; stored as E.164.")
+    email: str = ""
+    notes: str = ""
+
+
+@strawberry.input(description="Change only the fields you send.")
+class UpdateDependentInput:
+    id: strawberry.ID
+    name: str | None = UNSET
+    relationship: str | None = UNSET
+    mobile: str | None = UNSET
+    email: str | None = UNSET
+    notes: str | None = UNSET
 
 
 @strawberry.type
@@ -68,12 +90,13 @@ class PropertyPayload:
 
 
 @strawberry.type
-class PropertyTypePayload:
-    property_type: PropertyTypeNode | None = None
+class DependentPayload:
+    dependent: DependentNode | None = None
     errors: list[UserError]
 
 
-NOT_NULL_TEXT = {"name", "email", "mobile", "notes", "address", "label", "postcode", "city", "time_zone"}
+NOT_NULL_TEXT = {"name", "email", "mobile", "notes", "address", "label", "postcode", "city", "time_zone",
+                 "access_notes", "relationship"}
 
 
 def _clean(changes: dict) -> dict:
@@ -95,20 +118,47 @@ def _create_property(info: Info, data: CreatePropertyInput):
     return services.property_create(
         **who(info), customer_id=decode_id(data.customer_id, "Customer", "customerId"), address=data.address,
         label=data.label, postcode=data.postcode, city=data.city, latitude=data.latitude,
-        longitude=data.longitude, time_zone=data.time_zone,
+        longitude=data.longitude, time_zone=data.time_zone, access_notes=data.access_notes,
         property_type_id=decode_optional(data.property_type_id, "PropertyType", "propertyTypeId"))
 
 
 def _update_property(info: Info, data: UpdatePropertyInput):
     changes = _clean(given(address=data.address, label=data.label, postcode=data.postcode, city=data.city,
-                           latitude=data.latitude, longitude=data.longitude, time_zone=data.time_zone))
+                           latitude=data.latitude, longitude=data.longitude, time_zone=data.time_zone,
+                           access_notes=data.access_notes))
     if data.property_type_id is not UNSET:
         changes["property_type_id"] = decode_optional(data.property_type_id, "PropertyType", "propertyTypeId")
     return services.property_update(**who(info), property_id=decode_id(data.id, "Property"), **changes)
 
 
+def _add_dependent(info: Info, data: AddDependentInput):
+    return services.dependent_add(
+        **who(info), customer_id=decode_id(data.customer_id, "Customer", "customerId"), name=data.name,
+        relationship=data.relationship, mobile=data.mobile, email=data.email, notes=data.notes)
+
+
+def _update_dependent(info: Info, data: UpdateDependentInput):
+    changes = _clean(given(name=data.name, relationship=data.relationship, mobile=data.mobile, email=data.email,
+                           notes=data.notes))
+    return services.dependent_update(**who(info), dependent_id=decode_id(data.id, "Dependent"), **changes)
+
+
 @strawberry.type
 class CrmMutation:
+    @strawberry_django.mutation(description="Add a person under a customer (staff, or the customer themself).")
+    def add_dependent(self, info: Info, input: AddDependentInput) -> DependentPayload:
+        return attempt(DependentPayload, "dependent", lambda: _add_dependent(info, input))
+
+    @strawberry_django.mutation(description="Edit a dependent (staff, or their customer).")
+    def update_dependent(self, info: Info, input: UpdateDependentInput) -> DependentPayload:
+        return attempt(DependentPayload, "dependent", lambda: _update_dependent(info, input))
+
+    @strawberry_django.mutation(description="Take a dependent off the customer's list; kept in the history "
+                                            "(staff, or their customer).")
+    def archive_dependent(self, info: Info, id: strawberry.ID) -> DependentPayload:
+        return attempt(DependentPayload, "dependent", lambda: services.dependent_archive(
+            **who(info), dependent_id=decode_id(id, "Dependent")))
+
     @strawberry_django.mutation(description="Add a customer (staff).")
     def create_customer(self, info: Info, input: CreateCustomerInput) -> CustomerPayload:
         return attempt(CustomerPayload, "customer", lambda: services.customer_create(
@@ -125,8 +175,3 @@ class CrmMutation:
     @strawberry_django.mutation(description="Edit a property (staff, or its customer).")
     def update_property(self, info: Info, input: UpdatePropertyInput) -> PropertyPayload:
         return attempt(PropertyPayload, "property", lambda: _update_property(info, input))
-
-    @strawberry_django.mutation(description="Add an entry to the property type list (staff).")
-    def create_property_type(self, info: Info, name: str) -> PropertyTypePayload:
-        return attempt(PropertyTypePayload, "property_type",
-                       lambda: services.property_type_create(**who(info), name=name))

@@ -5,14 +5,14 @@ import strawberry_django
 from django.db.models import Q
 from strawberry.types import Info
 
-from core.crm.models import Customer, PropertyType
+from core.crm.models import Customer
 from core.crm.selectors import visible_customers
 from core.jobdata.selectors import filter_by_values
 
 from ..context import actor_from_info
 from ..jobdata.types import CustomFieldFilter, conditions
 from ..pagination import CappedConnection
-from .types import CustomerNode, PropertyTypeNode
+from .types import CustomerNode
 
 
 @strawberry.type
@@ -32,10 +32,3 @@ class CrmQuery:
         if custom_fields:
             qs = filter_by_values(qs, actor, "customer", conditions(custom_fields), where="customFields")
         return qs.order_by("name", "id")  # type: ignore[return-value]
-
-    @strawberry_django.field(description="The property type list.")
-    def property_types(self, info: Info) -> list[PropertyTypeNode]:
-        actor = actor_from_info(info)
-        qs = PropertyType.objects.all()
-        return qs if actor.is_authenticated else qs.none()  # type: ignore[return-value]
-

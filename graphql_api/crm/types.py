@@ -3,12 +3,13 @@ from __future__ import annotations
 from datetime import datetime
 
 import strawberry_django
+from django.db.models import Prefetch
 from strawberry import relay
 from strawberry.types import Info
 
 from core.actors import Actor
-from core.crm.models import Customer, Property, PropertyType
-from core.crm.selectors import visible_customers, visible_properties
+from core.crm.models import Customer, Dependent, Property, PropertyType
+from core.crm.selectors import visible_customers, visible_dependents, visible_properties
 
 from ..context import actor_from_info, request_cache
 from ..jobdata.types import custom_fields_field
@@ -29,10 +30,12 @@ def may_see_contact(info: Info, customer_id: int) -> bool:
     return False
 
 
-@strawberry_django.type(PropertyType, name="PropertyType", description="A kind of property (configurable list).")
+@strawberry_django.type(PropertyType, name="PropertyType", description="A kind of property (managed list).")
 class PropertyTypeNode(relay.Node):
     _id_attr = PK  # the model's primary key (skips a per-row annotation scan)
     name: str
+    active: bool = strawberry_django.field(description="Inactive: kept where set, not offered for new.")
+    position: int = strawberry_django.field(description="Lists show lower first, then by name.")
 
     @classmethod
     def get_queryset(cls, queryset, info: Info, **kwargs):
@@ -49,6 +52,7 @@ class PropertyNode(relay.Node):
     latitude: float | None
     longitude: float | None
     time_zone: str
+    access_notes: str = strawberry_django.field(description="How to get in: gate codes, keys, pets, parking.")
     property_type: PropertyTypeNode | None
     customer: CustomerNode
     custom_fields = custom_fields_field("property")
@@ -61,6 +65,28 @@ class PropertyNode(relay.Node):
         return queryset.filter(pk__in=visible_properties(actor).values("pk"))
 
 
+@strawberry_django.type(Dependent, name="Dependent",
+                        description="A person under a customer (seen by staff and the customer only).")
+class DependentNode(relay.Node):
+    _id_attr = PK  # the model's primary key (skips a per-row annotation scan)
+    name: str
+    relationship: str
+    mobile: str = strawberry_django.field(description="E.164, or empty.")
+    email: str
+    notes: str
+    archived_at: datetime | None
+
+    @classmethod
+    def get_queryset(cls, queryset, info: Info, **kwargs):
+        return queryset.filter(pk__in=visible_dependents(actor_from_info(info), archived=None).values("pk"))
+
+
+def _dependents_prefetch(info: Info, through: str = "") -> Prefetch:
+    """One query for the dependents of a whole page of customers, already scoped to the viewer."""
+    rows = visible_dependents(actor_from_info(info)).order_by("name", "id")
+    return Prefetch(f"{through}__dependents" if through else "dependents", queryset=rows, to_attr="shown_dependents")
+
+
 @strawberry_django.type(Customer, name="Customer", description="Someone the business works for.")
 class CustomerNode(relay.Node):
     _id_attr = PK  # the model's primary key (skips a per-row annotation scan)
@@ -68,6 +94,16 @@ class CustomerNode(relay.Node):
     created_at: datetime
     properties: list[PropertyNode]
     custom_fields = custom_fields_field("customer")
+
+    @strawberry_django.field(prefetch_related=[_dependents_prefetch],
+                             description="People under this customer, not archived, by name. Empty unless you "
+                                         "are staff or this customer.")
+    def dependents(self, info: Info) -> list[DependentNode]:
+        rows = getattr(self, "shown_dependents", None)
+        if rows is None:  # not reached through the optimiser (a mutation's payload)
+            rows = list(visible_dependents(actor_from_info(info)).filter(customer_id=self.pk)  # type: ignore[attr-defined]
+                        .order_by("name", "id"))
+        return rows  # type: ignore[return-value]
 
     @strawberry_django.field(only=["email"], description="Null unless you may see this customer's contact details.")
     def email(self, info: Info) -> str | None:

@@ -74,6 +74,10 @@ class Command(BaseCommand):
                 workforce.working_hours_set(actor=system, channel=ch, fieldworker_id=fw.pk, ranges=[
                     workforce.HoursRange(day, time(7), time(21)) for day in range(7)])
                 workers.append(fw)
+            kinds = [crm.property_type_create(actor=system, channel=ch, name=name, position=i)
+                     for i, name in enumerate(("House", "Apartment", "Office"))]
+            on_site, _ = [bookings.location_type_create(actor=system, channel=ch, name=name, position=i)
+                          for i, name in enumerate(("On site", "Workshop"))]
             tz = company.tz
             today = timezone.now().astimezone(tz).date()
             count = 0
@@ -82,7 +86,13 @@ class Command(BaseCommand):
                     if day == -1:
                         customer = crm.customer_create(actor=system, channel=ch, name=name, email=email, mobile=mobile)
                         crm.property_create(actor=system, channel=ch, customer_id=customer.pk, address=address,
-                                            postcode=postcode, city="Sydney", latitude=lat, longitude=lng)
+                                            postcode=postcode, city="Sydney", latitude=lat, longitude=lng,
+                                            property_type_id=kinds[i % 2].pk,
+                                            access_notes="Side gate code 1234; the dog is friendly." if i == 0 else "")
+                        if i == 0:
+                            crm.dependent_add(actor=system, channel=ch, customer_id=customer.pk, name="May Chen",
+                                              relationship="Mother", mobile="+61412345101",
+                                              notes="Usually home on weekday mornings.")
                         continue
                     if (day + i) % 2:
                         continue
@@ -92,7 +102,7 @@ class Command(BaseCommand):
                     service = services[(day + i) % 3]
                     booking = bookings.booking_create(
                         actor=system, channel=ch, customer_id=customer.pk, property_id=prop.pk, scheduled_start=start,
-                        lines=[bookings.LineInput(service_id=service.pk)],
+                        lines=[bookings.LineInput(service_id=service.pk)], location_type_id=on_site.pk,
                     )
                     worker = workers[(day + i) % len(workers)]
                     bookings.booking_assign(actor=system, channel=ch, booking_id=booking.pk, fieldworker_id=worker.pk)
