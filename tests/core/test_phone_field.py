@@ -34,6 +34,7 @@ def test_every_phone_column_of_the_domain_is_a_phone_field():
                for model in config.get_models() for field in model._meta.concrete_fields
                if field.name in ("mobile", "phone") or field.name.endswith(("_mobile", "_phone"))]
     assert sorted(columns) == [("company.Company", "phone"), ("company.TradingName", "phone"), ("crm.Customer", "mobile"),
+                               ("crm.Dependent", "mobile"),
                                ("crm.Inquiry", "prospect_mobile"), ("workforce.Fieldworker", "mobile")]
     assert all(isinstance(apps.get_model(label)._meta.get_field(name), PhoneField) for label, name in columns)
 
