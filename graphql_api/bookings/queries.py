@@ -18,6 +18,7 @@ from core.errors import ValidationFailed
 from core.jobdata.selectors import filter_by_values
 
 from ..context import actor_from_info
+from ..crm.types import dependents_prefetch
 from ..enums import BookingStatusEnum, SortDirection
 from ..ids import decode_id
 from ..jobdata.types import CustomFieldFilter, conditions, values_prefetch
@@ -117,6 +118,8 @@ def _node_fields(info: Info) -> set[str]:
                 names.add(name)
                 if _asks(children, "customFields"):
                     names.add(f"{name}.customFields")
+                if _asks(children, "dependents"):
+                    names.add(f"{name}.dependents")
             elif (depth, name) in ((0, "edges"), (1, "node")):
                 walk(children, depth + 1)
 
@@ -145,6 +148,8 @@ class BookingsQuery:
             # what is nested in it: a joined object's custom field values are prefetched here
             qs = qs.prefetch_related(*(values_prefetch(name)(info, through=name) for name in joins
                                        if f"{name}.customFields" in wanted))
+            if "customer.dependents" in wanted:  # likewise the joined customers' dependents
+                qs = qs.prefetch_related(dependents_prefetch(info, through="customer"))
         return apply_booking_order(qs, order_by)  # type: ignore[return-value]
 
     @strawberry_django.field(description="One booking; null when it does not exist or is not yours to see.")

@@ -81,7 +81,7 @@ class DependentNode(relay.Node):
         return queryset.filter(pk__in=visible_dependents(actor_from_info(info), archived=None).values("pk"))
 
 
-def _dependents_prefetch(info: Info, through: str = "") -> Prefetch:
+def dependents_prefetch(info: Info, through: str = "") -> Prefetch:
     """One query for the dependents of a whole page of customers, already scoped to the viewer."""
     rows = visible_dependents(actor_from_info(info)).order_by("name", "id")
     return Prefetch(f"{through}__dependents" if through else "dependents", queryset=rows, to_attr="shown_dependents")
@@ -95,7 +95,7 @@ class CustomerNode(relay.Node):
     properties: list[PropertyNode]
     custom_fields = custom_fields_field("customer")
 
-    @strawberry_django.field(prefetch_related=[_dependents_prefetch],
+    @strawberry_django.field(prefetch_related=[dependents_prefetch],
                              description="People under this customer, not archived, by name. Empty unless you "
                                          "are staff or this customer.")
     def dependents(self, info: Info) -> list[DependentNode]:

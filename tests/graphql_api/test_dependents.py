@@ -13,7 +13,7 @@ import pytest
 from django.test import Client
 
 from core import events
-from core.actors import Channel
+from core.actors import Actor, Channel
 from core.bookings import services as booking_services
 from core.bookings.models import Booking, LocationType
 from core.crm import services
@@ -294,3 +294,34 @@ def test_access_notes_and_types_on_properties_and_bookings(world, users):
                                                 "propertyTypeId": gid("PropertyType", flat.pk)})["updateProperty"]
     assert kept["errors"] == [] and Property.objects.get(label="Home").property_type_id == flat.pk
     assert Booking.objects.get(pk=world.booking_a.pk).location_type_id == site.pk
+
+
+def test_dependents_under_the_bookings_page_cost_one_query_too(db, company, django_assert_num_queries):
+    """Reached through ``bookings { customer }`` (a join), the dependents are still one query."""
+    staff = factories.staff_actor()
+    query = "{ bookings(first: 50) { edges { node { id customer { name dependents { name } } } } } }"
+    for count in (2, 6):
+        for _ in range(count - Booking.objects.count()):
+            booking = factories.booking()
+            Dependent.objects.create(customer=booking.customer, name="Kim")  # test data, not behaviour
+        with django_assert_num_queries(2):  # the page (customers joined), the dependents
+            result = run(staff, query)
+        edges = result["data"]["bookings"]["edges"]
+        assert len(edges) == count and all(edge["node"]["customer"]["dependents"] == [{"name": "Kim"}]
+                                           for edge in edges)
+
+
+def test_a_customer_reading_their_bookings_gets_their_dependents_in_one_query(db, company,
+                                                                               django_assert_num_queries):
+    customer = factories.customer(with_login=True)
+    actor = Actor.from_user(customer.user)
+    Dependent.objects.create(customer=customer, name="Kim")  # test data, not behaviour
+    query = "{ bookings(first: 50) { edges { node { id customer { name dependents { name } } } } } }"
+    for count in (2, 6):
+        for _ in range(count - Booking.objects.count()):
+            factories.booking(cust=customer)
+        with django_assert_num_queries(3):  # the page, its customers, their dependents
+            result = run(actor, query)
+        edges = result["data"]["bookings"]["edges"]
+        assert len(edges) == count and all(edge["node"]["customer"]["dependents"] == [{"name": "Kim"}]
+                                           for edge in edges)
