@@ -105,10 +105,11 @@ AREAS: dict[str, dict[str, str]] = {
     },
     "Crm": {
         "already_converted": "The inquiry is converted; its booking carries on.",
+        "archived": "The dependent is archived; it is no longer edited.",
         "convert_instead": "Convert the inquiry into a customer and booking instead.",
         "door_source": "The lead source a door files with stays active.",
         "duplicate_customer": "Customers with this e-mail or mobile exist: merge or choose to create one.",
-        "in_use": "Inquiries came from this lead source; deactivate it instead.",
+        "in_use": "The lead source, property type or location type is in use; deactivate it instead.",
         "invalid_characters": "The text contains a NUL character.",
         "invalid_date": "Not a date (YYYY-MM-DD).",
         "invalid_move": "The lead cannot move to that stage from its current one.",
