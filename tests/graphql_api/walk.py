@@ -30,6 +30,7 @@ from graphql import (
 from core.accounts.models import ApiToken
 from core.actors import Actor, Channel
 from core.bookings import services as booking_services
+from core.bookings.models import LocationType
 from core.catalog.models import ServiceCategory
 from core.crm import services as crm_services
 from core.crm.models import PropertyType
@@ -187,9 +188,10 @@ CASES: list[tuple[str, dict[str, Any]]] = [
     ("updateBookingSeries", {"input": {"bookingId": B, "scope": "ALL", "notes": "x", "fieldworkerIds": [F]}}),
     ("cancelBookingSeries", {"input": {"bookingId": B, "scope": "ALL", "reason": "x"}}),
     ("createBooking", {"input": {"customerId": C, "propertyId": P, "scheduledStart": WHEN, "ownerId": U,
+                                 "locationTypeId": Ref("LocationType"),
                                  "lines": [{"serviceId": S}, {"productId": Ref("Product")},
                                            {"packageId": Ref("ServicePackage")}]}}),
-    ("updateBooking", {"input": {"id": B, "propertyId": P, "notes": "changed",
+    ("updateBooking", {"input": {"id": B, "propertyId": P, "notes": "changed", "locationTypeId": Ref("LocationType"),
                                  "lines": [{"serviceId": S}, {"productId": Ref("Product")},
                                            {"packageId": Ref("ServicePackage")}]}}),
     ("assignFieldworker", {"input": {"bookingId": B, "fieldworkerId": F}}),
@@ -223,6 +225,13 @@ CASES: list[tuple[str, dict[str, Any]]] = [
     ("restoreInquiry", {"id": Ref("Inquiry")}),
     ("updateLeadSource", {"input": {"id": Ref("LeadSource"), "name": "Flyers"}}),
     ("deleteLeadSource", {"id": Ref("LeadSource")}),
+    ("addDependent", {"input": {"customerId": C, "name": "May"}}),
+    ("updateDependent", {"input": {"id": Ref("Dependent"), "name": "May Chen"}}),
+    ("archiveDependent", {"id": Ref("Dependent")}),
+    ("updatePropertyType", {"input": {"id": Ref("PropertyType"), "name": "Cottage"}}),
+    ("deletePropertyType", {"id": Ref("PropertyType")}),
+    ("updateLocationType", {"input": {"id": Ref("LocationType"), "name": "Remote"}}),
+    ("deleteLocationType", {"id": Ref("LocationType")}),
     ("updateProduct", {"input": {"id": Ref("Product"), "price": "5"}}),
     ("createServicePackage", {"input": {"name": "Bundle", "price": "100", "items": [
         {"serviceId": S}, {"productId": Ref("Product")}]}}),
@@ -311,6 +320,7 @@ def walk(world) -> Walk:
     staff_b = factories.staff_user()
     category = ServiceCategory.objects.get(name="Cleaning")
     property_type = PropertyType.objects.create(name="House")
+    location_type = LocationType.objects.create(name="On site")
     inactive = factories.service(active=False, name="Retired service")
     soon = timezone.now() + timedelta(days=40)
     extra: dict[str, dict[str, int]] = {}
@@ -344,7 +354,9 @@ def walk(world) -> Walk:
             "BookingComment": comment.pk, "InternalComment": internal.pk, "Inquiry": inquiry.pk,
             "TimeOff": time_off.pk, "ServiceArea": area.pk, "ChangeRequest": request.pk,
             "Notification": notification.pk, "BookingRequest": booking_request.pk, "EmailMessage": email.pk,
-            "ServiceCategory": category.pk, "PropertyType": property_type.pk,
+            "ServiceCategory": category.pk, "PropertyType": property_type.pk, "LocationType": location_type.pk,
+            "Dependent": crm_services.dependent_add(actor=staff, channel=Channel.SYSTEM, customer_id=cust.pk,
+                                                    name=f"Dependent {letter}").pk,
         }
     users = {
         "customer": world.cust_a.user, "another customer": world.cust_b.user,
@@ -359,7 +371,8 @@ def walk(world) -> Walk:
     def non_staff(name: str, mine: str, theirs: str, token_owner: str, user) -> Role:
         own = {**side[mine], "ApiToken": token.get(name, 0)}
         hidden = {type_name: [pk] for type_name, pk in side[theirs].items()
-                  if type_name not in ("ServiceCategory", "PropertyType", "Service", "InternalComment")}
+                  if type_name not in ("ServiceCategory", "PropertyType", "LocationType", "Service",
+                                       "InternalComment")}
         hidden["ApiToken"] = [token[token_owner]]
         hidden["Service"] = [inactive.pk]
         if name in ("customer", "another customer"):
