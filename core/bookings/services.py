@@ -24,6 +24,7 @@ from core.company.selectors import get_company
 from core.company.services import next_number
 from core.crm.models import Customer, Property
 from core.errors import DomainError, NotFound, ValidationFailed
+from core.managed_lists import list_entry_delete, list_entry_write
 from core.money import round_money
 from core.text import refuse_nul
 from core.workforce import availability
@@ -310,23 +311,17 @@ def _check_location_type(location_type_id: int | None, current: int | None = Non
 def location_type_create(*, actor: Actor, channel: Channel, name: str, active: bool = True,
                          position: int = 0) -> LocationType:
     """Add an entry to the booking location type list (staff)."""
-    from core.crm.services import list_entry_write
-
     return list_entry_write(LocationType, actor=actor, entry_id=None, label="location type", name=name,
                             active=active, position=position)
 
 
 def location_type_update(*, actor: Actor, channel: Channel, location_type_id: int, **changes: Any) -> LocationType:
     """Rename, reorder or (de)activate an entry (staff)."""
-    from core.crm.services import list_entry_write
-
     return list_entry_write(LocationType, actor=actor, entry_id=location_type_id, label="location type", **changes)
 
 
 def location_type_delete(*, actor: Actor, channel: Channel, location_type_id: int) -> None:
     """Remove an unused entry; one bookings carry is deactivated instead (``in_use``)."""
-    from core.crm.services import list_entry_delete
-
     list_entry_delete(LocationType, actor=actor, entry_id=location_type_id, label="location type",
                       used_by="bookings")
 

@@ -12,6 +12,7 @@ from django.db import transaction
 
 from core.actors import Actor, Channel
 from core.errors import DomainError, NotFound, PermissionDenied, ValidationFailed
+from core.managed_lists import clean_list_entry, list_entry_delete, list_entry_write
 from core.phones import normalise_phone
 
 from . import customer_log
@@ -211,65 +212,7 @@ def property_update(*, actor: Actor, channel: Channel, property_id: int, **chang
     return prop
 
 
-# --- managed lists: property types (here) and booking location types (core.bookings) -----------
-# A list entry is configuration, not a customer's story: no history rows (like lead sources,
-# decision 0171). Names are unique whatever their case; entries in use are deactivated, not deleted.
-
-
-def clean_list_entry(values: dict[str, Any], *, limit: int = 60) -> dict[str, Any]:
-    """Shared by the managed lists: ``name`` 1..limit characters, ``position`` 0..32767."""
-    out = dict(values)
-    if "name" in out:
-        out["name"] = _no_nul((out["name"] or "").strip(), "name")
-        if not out["name"]:
-            raise ValidationFailed("name", "A name is required.")
-        if len(out["name"]) > limit:
-            raise ValidationFailed("name", f"At most {limit} characters.")
-    if out.get("position") is not None and not 0 <= out["position"] <= 32767:
-        raise ValidationFailed("position", "Between 0 and 32767.", code="out_of_range")
-    if "active" in out and out["active"] is None:
-        out.pop("active")
-    if "position" in out and out["position"] is None:
-        out.pop("position")
-    return out
-
-
-def list_entry_write(model: Any, *, actor: Actor, entry_id: int | None, label: str, **values: Any) -> Any:
-    """Create (``entry_id`` None) or change an entry of a managed list ``model``; staff only."""
-    _require_staff(actor)
-    unknown = set(values) - {"name", "active", "position"}
-    if unknown:
-        raise DomainError("invalid", "Unknown field.", field=sorted(unknown)[0])
-    cleaned = clean_list_entry(values)
-    with transaction.atomic():
-        if entry_id is None:
-            row = model()
-            if "name" not in cleaned:
-                raise ValidationFailed("name", "A name is required.")
-        else:
-            row = model.objects.select_for_update().filter(pk=entry_id).first()
-            if row is None:
-                raise NotFound(label)
-        if "name" in cleaned and model.objects.filter(name__iexact=cleaned["name"]).exclude(pk=row.pk).exists():
-            raise DomainError("duplicate", f"A {label} with that name exists.", field="name")
-        diff = _apply(row, cleaned)
-        if row.pk is None:
-            row.save()
-        elif diff:
-            row.save(update_fields=sorted(diff))
-    return row
-
-
-def list_entry_delete(model: Any, *, actor: Actor, entry_id: int, label: str, used_by: str) -> None:
-    """Remove an unused entry; one in use is deactivated instead (``in_use``)."""
-    _require_staff(actor)
-    with transaction.atomic():
-        row = model.objects.select_for_update().filter(pk=entry_id).first()
-        if row is None:
-            raise NotFound(label)
-        if getattr(row, used_by).exists():
-            raise DomainError("in_use", f"This {label} is in use; deactivate it instead.")
-        row.delete()
+# --- the property type list (core.managed_lists, decision 0171) ---------------------------------
 
 
 def property_type_create(*, actor: Actor, channel: Channel, name: str, active: bool = True,
