@@ -10,6 +10,7 @@ from django.utils import timezone
 
 from core import rawsql
 from core.actors import ActorKind, Channel
+from core.append_only import AppendOnly
 from core.catalog.pricing import LineAmounts, line_amounts
 from core.money import ZERO
 
@@ -269,7 +270,7 @@ class BookingAssignment(models.Model):
         return f"{self.fieldworker} on {self.booking} ({self.status})"
 
 
-class BookingEvent(models.Model):
+class BookingEvent(AppendOnly):
     """Append-only history: the booking timeline. One row per change, with actor and channel."""
 
     booking = models.ForeignKey(Booking, on_delete=models.CASCADE, related_name="history")
@@ -289,10 +290,7 @@ class BookingEvent(models.Model):
     def __str__(self) -> str:
         return f"{self.booking} {self.action} by {self.actor_label or self.actor_kind} via {self.channel}"
 
-    def save(self, *args, **kwargs):
-        if self.pk is not None:
-            raise RuntimeError("Booking history is append-only.")
-        super().save(*args, **kwargs)
+    refused = "Booking history is append-only."
 
 
 class BookingComment(models.Model):

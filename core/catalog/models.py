@@ -8,6 +8,8 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
+from core.append_only import AppendOnly
+
 
 class ServiceCategory(models.Model):
     name = models.CharField(max_length=80, unique=True)
@@ -166,7 +168,7 @@ class PriceZone(models.Model):
         return self.name
 
 
-class CatalogLog(models.Model):
+class CatalogLog(AppendOnly):
     """Append-only history of the catalogue: what was created or changed, by whom, through what.
     Written with its event by ``core.catalog.catalog_log.record`` only."""
 
@@ -188,7 +190,4 @@ class CatalogLog(models.Model):
     def __str__(self) -> str:
         return f"{self.entity} {self.entity_id} {self.action} via {self.channel}"
 
-    def save(self, *args, **kwargs):
-        if self.pk is not None:
-            raise RuntimeError("The catalogue log is append-only.")
-        super().save(*args, **kwargs)
+    refused = "The catalogue log is append-only."

@@ -10,6 +10,7 @@ from django.db import models
 from django.db.models.functions import Lower
 from django.utils import timezone
 
+from core.append_only import AppendOnly
 from core.phones import PhoneField
 
 
@@ -140,7 +141,7 @@ class TradingName(models.Model):
         return {DocumentKind.QUOTE: self.quote_prefix, DocumentKind.INVOICE: self.invoice_prefix}[kind]
 
 
-class TermsVersion(models.Model):
+class TermsVersion(AppendOnly):
     """One version of a trading name's terms and conditions. Never changed once written: the version
     in force at a moment is the latest whose ``in_force_from`` had passed (``selectors.terms_in_force``)."""
 
@@ -158,10 +159,7 @@ class TermsVersion(models.Model):
     def __str__(self) -> str:
         return f"{self.trading_name_id} v{self.version}"
 
-    def save(self, *args, **kwargs):
-        if self.pk is not None:
-            raise RuntimeError("A terms version is never changed: publish a new one.")
-        super().save(*args, **kwargs)
+    refused = "A terms version is never changed: publish a new one."
 
 
 class NumberStatus(models.TextChoices):
@@ -208,7 +206,7 @@ class Label(models.Model):
         return self.name
 
 
-class CompanyLog(models.Model):
+class CompanyLog(AppendOnly):
     """Append-only history of the company's trading names, terms and labels, written with its event by
     ``core.company.log.record`` only."""
 
@@ -231,7 +229,4 @@ class CompanyLog(models.Model):
     def __str__(self) -> str:
         return f"{self.subject} {self.subject_id} {self.action} via {self.channel}"
 
-    def save(self, *args, **kwargs):
-        if self.pk is not None:
-            raise RuntimeError("The company log is append-only.")
-        super().save(*args, **kwargs)
+    refused = "The company log is append-only."

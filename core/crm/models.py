@@ -6,6 +6,7 @@ from django.db import models
 from django.utils import timezone
 
 from core.actors import Channel
+from core.append_only import AppendOnly
 from core.phones import PhoneField
 
 
@@ -29,7 +30,7 @@ class Customer(models.Model):
         return self.name
 
 
-class CustomerLog(models.Model):
+class CustomerLog(AppendOnly):
     """Append-only history of a customer: details changed, properties added or changed. Written with
     its event by ``core.crm.customer_log.record`` only."""
 
@@ -52,10 +53,7 @@ class CustomerLog(models.Model):
     def __str__(self) -> str:
         return f"{self.customer_id} {self.action} via {self.channel}"
 
-    def save(self, *args, **kwargs):
-        if self.pk is not None:
-            raise RuntimeError("The customer log is append-only.")
-        super().save(*args, **kwargs)
+    refused = "The customer log is append-only."
 
 
 class PropertyType(models.Model):

@@ -14,6 +14,8 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
+from core.append_only import AppendOnly
+
 
 class Target(models.TextChoices):
     """What a custom field can be attached to. Quotes will be added here when they exist."""
@@ -212,7 +214,7 @@ class ProfileField(models.Model):
         return f"{self.profile}: {self.builtin or self.field_id}"
 
 
-class JobDataLog(models.Model):
+class JobDataLog(AppendOnly):
     """Append-only history of custom field definitions, groups, profile settings, and values of
     objects other than bookings (a booking's values go to its own timeline). Written with its event
     by ``core.jobdata.log.record`` only."""
@@ -237,7 +239,4 @@ class JobDataLog(models.Model):
     def __str__(self) -> str:
         return f"{self.action} via {self.channel}"
 
-    def save(self, *args, **kwargs):
-        if self.pk is not None:
-            raise RuntimeError("The job data log is append-only.")
-        super().save(*args, **kwargs)
+    refused = "The job data log is append-only."

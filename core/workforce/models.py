@@ -5,6 +5,7 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils import timezone
 
+from core.append_only import AppendOnly
 from core.phones import PhoneField
 
 
@@ -205,7 +206,7 @@ class ChangeRequest(models.Model):
         return f"{self.kind} for {self.fieldworker_id} ({self.status})"
 
 
-class FieldworkerLog(models.Model):
+class FieldworkerLog(AppendOnly):
     """Append-only history of schedule changes to a fieldworker (hours, time off, areas, requests)."""
 
     fieldworker = models.ForeignKey(Fieldworker, on_delete=models.CASCADE, related_name="log")
@@ -223,7 +224,4 @@ class FieldworkerLog(models.Model):
     def __str__(self) -> str:
         return f"{self.fieldworker_id} {self.action} via {self.channel}"
 
-    def save(self, *args, **kwargs):
-        if self.pk is not None:
-            raise RuntimeError("The fieldworker log is append-only.")
-        super().save(*args, **kwargs)
+    refused = "The fieldworker log is append-only."
