@@ -27,7 +27,8 @@ pytestmark = [
 
 def test_a_customer_fills_the_fields_meant_for_them(site, browser):  # noqa: F811
     from selenium.webdriver.common.by import By
-    from selenium.webdriver.support.ui import Select
+    from selenium.webdriver.support import expected_conditions
+    from selenium.webdriver.support.ui import Select, WebDriverWait
 
     staff = Actor.from_user(factories.staff_user())
     carpets = factories.service(name="Carpets")
@@ -51,7 +52,10 @@ def test_a_customer_fills_the_fields_meant_for_them(site, browser):  # noqa: F81
     # first without the required field: the page says so and keeps what was typed
     browser.find_element(By.NAME, "cf_rooms").send_keys("4")
     browser.find_element(By.CSS_SELECTOR, "input[name=cf_pets][value=cat]").click()
+    form = browser.find_element(By.ID, "request-form")
     browser.find_element(By.CSS_SELECTOR, "#request-form button[type=submit]").click()
+    # the answer is a new page with the same form in it: wait until the old one is gone
+    WebDriverWait(browser, 20).until(expected_conditions.staleness_of(form))
     assert "Parking is required." in browser.find_element(By.ID, "custom-cf_parking").text
     assert not BookingRequest.objects.exists()
 
