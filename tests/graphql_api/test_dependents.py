@@ -144,16 +144,19 @@ def test_others_see_no_dependents_and_change_nothing(world, users):
 ])
 def test_bad_dependent_input_is_a_typed_error_and_writes_nothing(world, users, values, code, field):
     staff_user, cust_a_user, *_ = users
-    refused(cust_a_user, ADD, code, field, v={"customerId": gid("Customer", world.cust_a.pk), **values})
+    added = refused(cust_a_user, ADD, code, field, v={"customerId": gid("Customer", world.cust_a.pk), **values})
     may = services.dependent_add(actor=world.staff, channel=Channel.ADMIN, customer_id=world.cust_a.pk, name="May")
-    refused(staff_user, UPDATE, code, field, v={"id": gid("Dependent", may.pk), **values})
+    updated = refused(staff_user, UPDATE, code, field, v={"id": gid("Dependent", may.pk), **values})
+    assert added["dependent"] is None and updated["dependent"] is None
+    assert Dependent.objects.get(pk=may.pk).name == "May"
 
 
 def test_an_archived_dependent_is_not_edited(world, users):
     staff_user, *_ = users
     may = services.dependent_add(actor=world.staff, channel=Channel.ADMIN, customer_id=world.cust_a.pk, name="May")
     services.dependent_archive(actor=world.staff, channel=Channel.ADMIN, dependent_id=may.pk)
-    refused(staff_user, UPDATE, "archived", v={"id": gid("Dependent", may.pk), "name": "May Chen"})
+    payload = refused(staff_user, UPDATE, "archived", v={"id": gid("Dependent", may.pk), "name": "May Chen"})
+    assert payload["dependent"] is None and Dependent.objects.get(pk=may.pk).name == "May"
 
 
 def test_the_customers_page_reads_dependents_in_one_query(db, company, django_assert_num_queries):
@@ -242,6 +245,8 @@ def test_only_staff_change_the_lists_and_bad_entries_are_refused(world, users):
     refused(staff_user, UPDATE_PT, "invalid", "name", v={"id": gid("PropertyType", flat.pk), "name": None})
     refused(staff_user, UPDATE_PT, "out_of_range", "position", v={"id": gid("PropertyType", flat.pk), "position": 40000})
     refused(staff_user, UPDATE_LT, "not_found", v={"id": gid("LocationType", 987654), "name": "X"})
+    assert list(PropertyType.objects.values_list("name", "position")) == [("Flat", flat.position)]
+    assert list(LocationType.objects.values_list("name", "active")) == [("On site", True)]
 
 
 PROPERTY = "id accessNotes propertyType { name }"

@@ -23,7 +23,7 @@ def _post(user, query: str, **variables) -> dict:
     return response.json()
 
 
-def _refused(walk, role: str, query: str, code: str, field: str, **variables) -> None:
+def _refused(walk, role: str, query: str, code: str, field: str, **variables) -> dict:
     tables = domain_tables()
     before = db_state(tables)
     body = _post(walk.roles[role].user, query, **variables)
@@ -31,6 +31,7 @@ def _refused(walk, role: str, query: str, code: str, field: str, **variables) ->
     (payload,) = body["data"].values()
     assert [(error["code"], error["field"]) for error in payload["errors"]] == [(code, field)], payload
     assert db_state(tables) == before
+    return payload
 
 
 CREATE = f"mutation($v: CreateBookingInput!) {{ createBooking(input: $v) {{ booking {{ id }} {ERRORS} }} }}"
@@ -49,26 +50,30 @@ def test_a_quantity_that_rounds_to_zero_is_refused(walk):
     """0.004 passed the "above 0" check and was stored as 0.00, which the database's positive-
     quantity constraint refused: internal_error on both databases."""
     own = walk.roles["staff"].own
-    _refused(walk, "staff", CREATE, "invalid_quantity", "lines.0.quantity", v={
+    booking = _refused(walk, "staff", CREATE, "invalid_quantity", "lines.0.quantity", v={
         "customerId": gid("Customer", own["Customer"]), "propertyId": gid("Property", own["Property"]),
         "scheduledStart": "2031-03-03T09:00:00+00:00",
         "lines": [{"serviceId": gid("Service", own["Service"]), "quantity": "0.004"}]})
-    _refused(walk, "staff", SERIES, "invalid_quantity", "lines.0.quantity",
-             v=_series(walk, lines=[{"description": "Odd job", "unitPrice": "10", "quantity": "0.001"}],
-                       durationMinutes=60))
+    series = _refused(walk, "staff", SERIES, "invalid_quantity", "lines.0.quantity",
+                      v=_series(walk, lines=[{"description": "Odd job", "unitPrice": "10", "quantity": "0.001"}],
+                                durationMinutes=60))
+    assert booking["booking"] is None and series["series"] is None
 
 
 def test_a_series_needs_between_one_and_twenty_workers(walk):
     """A negative workersRequired reached the series row's positive column: internal_error on PostgreSQL."""
     for workers in (-3, 0, 21):
-        _refused(walk, "staff", SERIES, "out_of_range", "workersRequired", v=_series(walk, workersRequired=workers))
+        payload = _refused(walk, "staff", SERIES, "out_of_range", "workersRequired",
+                           v=_series(walk, workersRequired=workers))
+        assert payload["series"] is None
 
 
 def test_a_series_with_an_unknown_fieldworker_is_refused_not_booked_with_conflicts(walk):
     """The series was created and each occurrence recorded a not_found conflict for the missing id."""
     own = walk.roles["staff"].own
-    _refused(walk, "staff", SERIES, "not_found", "fieldworkerIds.1", v=_series(
+    payload = _refused(walk, "staff", SERIES, "not_found", "fieldworkerIds.1", v=_series(
         walk, fieldworkerIds=[gid("Fieldworker", own["Fieldworker"]), gid("Fieldworker", 987_654_321)]))
+    assert payload["series"] is None
 
 
 def test_a_retired_service_looks_missing_to_a_customer_asking_for_slots(walk):
