@@ -11,17 +11,12 @@ from django.db import transaction
 
 from core.actors import Actor
 from core.errors import DomainError, NotFound, PermissionDenied, ValidationFailed
+from core.text import refuse_nul
 
 
 def _require_staff(actor: Actor) -> None:
     if not actor.is_staff:
         raise PermissionDenied()
-
-
-def _no_nul(value: str, field: str) -> str:
-    if "\x00" in value:
-        raise ValidationFailed(field, "The text contains a NUL character.", code="invalid_characters")
-    return value
 
 
 def _apply(row: Any, values: dict[str, Any]) -> dict[str, tuple[Any, Any]]:
@@ -38,7 +33,7 @@ def clean_list_entry(values: dict[str, Any], *, limit: int = 60) -> dict[str, An
     """Shared by the managed lists: ``name`` 1..limit characters, ``position`` 0..32767."""
     out = dict(values)
     if "name" in out:
-        out["name"] = _no_nul((out["name"] or "").strip(), "name")
+        out["name"] = refuse_nul((out["name"] or "").strip(), "name")
         if not out["name"]:
             raise ValidationFailed("name", "A name is required.")
         if len(out["name"]) > limit:

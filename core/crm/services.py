@@ -14,6 +14,7 @@ from core.actors import Actor, Channel
 from core.errors import DomainError, NotFound, PermissionDenied, ValidationFailed
 from core.managed_lists import clean_list_entry, list_entry_delete, list_entry_write
 from core.phones import normalise_phone
+from core.text import refuse_nul
 
 from . import customer_log
 from . import history as inquiry_history
@@ -150,7 +151,7 @@ def _clean_property(values: dict[str, Any]) -> dict[str, Any]:
         except ValidationError:
             raise ValidationFailed("timeZone", "Unknown time zone.", code="invalid_time_zone")
     if "access_notes" in out:
-        out["access_notes"] = _no_nul((out["access_notes"] or "").strip(), "accessNotes")
+        out["access_notes"] = refuse_nul((out["access_notes"] or "").strip(), "accessNotes")
         if len(out["access_notes"]) > 2000:
             raise ValidationFailed("accessNotes", "At most 2,000 characters.", code="too_long")
     return out
@@ -242,13 +243,13 @@ def property_type_delete(*, actor: Actor, channel: Channel, property_type_id: in
 def _clean_dependent(values: dict[str, Any]) -> dict[str, Any]:
     out = dict(values)
     if "name" in out:
-        out["name"] = _no_nul((out["name"] or "").strip(), "name")
+        out["name"] = refuse_nul((out["name"] or "").strip(), "name")
         if not out["name"]:
             raise ValidationFailed("name", "A name is required.", code="required")
         if len(out["name"]) > 150:
             raise ValidationFailed("name", "At most 150 characters.", code="too_long")
     if "relationship" in out:
-        out["relationship"] = _no_nul((out["relationship"] or "").strip(), "relationship")
+        out["relationship"] = refuse_nul((out["relationship"] or "").strip(), "relationship")
         if len(out["relationship"]) > 60:
             raise ValidationFailed("relationship", "At most 60 characters.", code="too_long")
     if "email" in out:
@@ -256,7 +257,7 @@ def _clean_dependent(values: dict[str, Any]) -> dict[str, Any]:
     if "mobile" in out:
         out["mobile"] = normalise_phone(out["mobile"] or "")
     if "notes" in out:
-        out["notes"] = _no_nul(out["notes"] or "", "notes")
+        out["notes"] = refuse_nul(out["notes"] or "", "notes")
         if len(out["notes"]) > 10_000:
             raise ValidationFailed("notes", "At most 10,000 characters.", code="too_long")
     return out
@@ -693,12 +694,6 @@ def door_source(door: str) -> Any:
     return source
 
 
-def _no_nul(value: str, field: str) -> str:
-    if "\x00" in value:
-        raise ValidationFailed(field, "The text contains a NUL character.", code="invalid_characters")
-    return value
-
-
 def _clean_dates(values: Sequence[Any]) -> list[str]:
     from datetime import date, datetime, timedelta
 
@@ -737,11 +732,11 @@ def _clean_lead(values: dict[str, Any], *, staff: bool, new: bool = False) -> di
     for key, limit, field in (("prospect_name", 150, "prospectName"), ("address", 255, "address"),
                               ("postcode", 12, "postcode"), ("city", 80, "city"), ("body", MAX_BODY, "body")):
         if key in out:
-            out[key] = _no_nul((out[key] or "").strip(), field)
+            out[key] = refuse_nul((out[key] or "").strip(), field)
             if len(out[key]) > limit:
                 raise ValidationFailed(field, f"At most {limit} characters.", code="too_long")
     if "prospect_email" in out:
-        out["prospect_email"] = _no_nul((out["prospect_email"] or "").strip().lower(), "prospectEmail")
+        out["prospect_email"] = refuse_nul((out["prospect_email"] or "").strip().lower(), "prospectEmail")
         if out["prospect_email"]:
             if len(out["prospect_email"]) > 254:
                 raise ValidationFailed("prospectEmail", "At most 254 characters.", code="too_long")
@@ -750,7 +745,7 @@ def _clean_lead(values: dict[str, Any], *, staff: bool, new: bool = False) -> di
             except ValidationError:
                 raise ValidationFailed("prospectEmail", "That is not an e-mail address.", code="invalid_email")
     if "prospect_mobile" in out:
-        out["prospect_mobile"] = normalise_phone(_no_nul(out["prospect_mobile"] or "", "prospectMobile"),
+        out["prospect_mobile"] = normalise_phone(refuse_nul(out["prospect_mobile"] or "", "prospectMobile"),
                                                  field="prospectMobile")
     if "preferred_dates" in out:
         out["preferred_dates"] = _clean_dates(out["preferred_dates"])
@@ -890,7 +885,7 @@ def inquiry_move(*, actor: Actor, channel: Channel, inquiry_id: int, lead_status
 
     if lead_status not in LeadStatus.values:
         raise ValidationFailed("leadStatus", "Unknown lead status.")
-    lost_reason = _no_nul((lost_reason or "").strip(), "lostReason")
+    lost_reason = refuse_nul((lost_reason or "").strip(), "lostReason")
     with transaction.atomic():
         inquiry = _inquiry_for_staff(actor, inquiry_id)
         before = inquiry.lead_status
@@ -939,7 +934,7 @@ def inquiry_delete(*, actor: Actor, channel: Channel, inquiry_id: int, reason: s
     from .events import InquiryDeleted
     from .models import InquiryAction
 
-    reason = _no_nul((reason or "").strip(), "reason")
+    reason = refuse_nul((reason or "").strip(), "reason")
     if len(reason) > MAX_NOTE:
         raise ValidationFailed("reason", f"At most {MAX_NOTE} characters.", code="too_long")
     with transaction.atomic():
@@ -1070,7 +1065,7 @@ def _booking_source(inquiry: Inquiry, choices: Any) -> str:
 
 
 def _clean_source_name(name: str) -> str:
-    name = _no_nul((name or "").strip(), "name")
+    name = refuse_nul((name or "").strip(), "name")
     if not name:
         raise ValidationFailed("name", "A name is required.", code="required")
     if len(name) > 80:
