@@ -74,7 +74,7 @@ def orm_open_prompts(customer_number: str, our_number: str) -> list:
     from django.db.models import Q
     from django.utils import timezone
 
-    from core.notifications.models import SmsPrompt
+    from core.sms.models import SmsPrompt
 
     return list(
         SmsPrompt.objects.filter(customer_number=customer_number, closed_at__isnull=True)
@@ -88,7 +88,7 @@ def orm_open_prompts(customer_number: str, our_number: str) -> list:
 
 
 def orm_is_opted_out(number: str) -> bool:
-    from core.notifications.models import SmsOptOut
+    from core.sms.models import SmsOptOut
 
     return SmsOptOut.objects.filter(number=number, opted_out=True).exists()
 
@@ -130,8 +130,8 @@ RAWSQL_SITES: dict[tuple[str, str, str, tuple[str, ...]], str] = {
 }
 # (module, attribute, ORM form) -> name: functions whose body is the written-out statement
 FUNCTION_SITES: dict[tuple[str, str, Callable], str] = {
-    ("core.notifications.selectors", "open_prompts", orm_open_prompts): "open_prompts",
-    ("core.notifications.selectors", "is_opted_out", orm_is_opted_out): "is_opted_out",
+    ("core.sms.selectors", "open_prompts", orm_open_prompts): "open_prompts",
+    ("core.sms.selectors", "is_opted_out", orm_is_opted_out): "is_opted_out",
     ("realtime.payloads", "booking_snapshot", orm_booking_snapshot): "booking_snapshot",
 }
 # Returned to the ORM after the run of decision 0409 (measured by this file as first committed, in the

@@ -67,7 +67,7 @@ def configure(postgres: bool, public_url: str, name: str = "bench_sms") -> dict[
         "DATABASE_URL": url, "DEBUG": "0", "SECRET_KEY": secrets.token_urlsafe(40), "SECURE_SSL_REDIRECT": "0",
         "ALLOWED_HOSTS": "127.0.0.1,localhost", "LOG_LEVEL": "ERROR", "TWILIO_AUTH_TOKEN": TOKEN,
         "TWILIO_FROM_NUMBER": OUR_NUMBER, "FIELDOPS_PUBLIC_URL": public_url,
-        "SMS_BACKEND": "core.notifications.backends.LocmemSmsBackend",
+        "SMS_BACKEND": "core.sms.backends.LocmemSmsBackend",
         "EMAIL_BACKEND": "django.core.mail.backends.locmem.EmailBackend",
         # This process (seeding, the in-process breakdown) runs tasks inline; each server round
         # sets its own backend.
@@ -109,7 +109,7 @@ def seed(count: int, first: int = 0) -> list[tuple[str, int]]:
     # Seeding needs only our own subscriber (the confirmation SMS opens the prompt); the others
     # (e-mails, chat, broadcast) would only slow the set-up down. The server keeps them all.
     from core import events
-    from core.notifications import handlers
+    from core.sms import handlers
 
     saved = {key: list(value) for key, value in events._subscribers.items()}
     events._subscribers.clear()
@@ -119,7 +119,7 @@ def seed(count: int, first: int = 0) -> list[tuple[str, int]]:
     finally:
         events._subscribers.clear()
         events._subscribers.update(saved)
-    from core.notifications.models import SmsPrompt
+    from core.sms.models import SmsPrompt
 
     assert SmsPrompt.objects.count() >= first + count, "confirmation SMS (and their prompts) were not sent"
     return people

@@ -267,7 +267,15 @@ def connect_task_signals() -> None:
 
     pre_save.connect(stamp_task_row, sender=DBTaskResult, dispatch_uid="fieldops-stamp-task-row")
     task_enqueued.connect(task_request_ids.enqueued, dispatch_uid="fieldops-observe-enqueued")
+    # django-tasks writes its own "Task id=... state=RUNNING" line from a ``task_started`` receiver
+    # connected at its import; receivers run in the order they were connected, so ours is put before
+    # it and that line carries the request id too (the "finished" line already runs before ours resets
+    # it). A rename in the library fails here at start-up, and tests/config/test_pinned_internals.py.
+    from django_tasks import signals as library_signals
+
+    task_started.disconnect(library_signals.log_task_started)
     task_started.connect(task_request_ids.started, dispatch_uid="fieldops-observe-started")
+    task_started.connect(library_signals.log_task_started)
     task_finished.connect(task_request_ids.finished, dispatch_uid="fieldops-observe-finished")
 
 

@@ -78,7 +78,7 @@ class Job:
 def default_jobs() -> list[Job]:
     morning = time(hour=settings.FIELDOPS_MORNING_LIST_HOUR)
     return [
-        Job("sms reminders", "core.notifications.tasks.send_due_reminders", every=timedelta(minutes=5)),
+        Job("sms reminders", "core.sms.tasks.send_due_reminders", every=timedelta(minutes=5)),
         Job("e-mail reminders", "core.outreach.tasks.send_due_reminders", every=timedelta(minutes=5)),
         Job("chat outbox flush", "core.chat.tasks.flush_outbox", every=timedelta(minutes=1)),
         # rows whose delivery task is gone (a lost enqueue before this engine) or stuck: picked up again

@@ -63,7 +63,7 @@ INSTALLED_APPS = [
     "core.catalog",
     "core.workforce",
     "core.bookings",
-    "core.notifications",
+    "core.sms",
     "core.chat",
     "core.outreach",
     "core.jobdata",
@@ -204,7 +204,7 @@ TWILIO_MESSAGING_SERVICE_SID = os.environ.get("TWILIO_MESSAGING_SERVICE_SID", ""
 TWILIO_API_BASE_URL = os.environ.get("TWILIO_API_BASE_URL", "")  # blank: Twilio itself (tests: a fake)
 SMS_BACKEND = os.environ.get(
     "SMS_BACKEND",
-    "core.notifications.backends.LocmemSmsBackend" if TESTING else "core.notifications.backends.ConsoleSmsBackend",
+    "core.sms.backends.LocmemSmsBackend" if TESTING else "core.sms.backends.ConsoleSmsBackend",
 )
 SMS_STATUS_CALLBACK_URL = os.environ.get("SMS_STATUS_CALLBACK_URL", f"{FIELDOPS_PUBLIC_URL}/webhooks/twilio/status/")
 # (a) default carrier behaviour: a bare CANCEL is a carrier opt-out word; (b) the business removed

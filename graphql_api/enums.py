@@ -14,7 +14,7 @@ from core.catalog.models import AdjustmentKind, TierKind, ZoneKind
 from core.company.models import FeeType, TaxMode
 from core.crm.models import DeliveryStatus as ReplyDeliveryStatus
 from core.crm.models import InquiryAction, InquiryKind, InquiryStatus, LeadSourceDoor, LeadStatus
-from core.notifications.models import DeliveryChannel, DeliveryStatus
+from core.sms.models import DeliveryChannel, DeliveryStatus
 from core.workforce.models import FieldworkerStatus
 
 

@@ -50,8 +50,6 @@ from .jobdata.mutations import JobDataMutation
 from .jobdata.queries import JobDataQuery
 from .metrics import OperationMetrics
 from .nodes import NodeQuery
-from .notifications.mutations import NotificationsMutation
-from .notifications.queries import NotificationsQuery
 from .outreach.mutations import OutreachMutation
 from .outreach.queries import OutreachQuery
 from .realtime.execution import SharedEventExecutionContext
@@ -59,6 +57,8 @@ from .realtime.subscriptions import RealtimeSubscription
 from .scalars import SCALAR_OVERRIDES
 from .scheduling.mutations import SchedulingMutation
 from .scheduling.queries import SchedulingQuery
+from .sms.mutations import SmsMutation
+from .sms.queries import SmsQuery
 from .workforce.mutations import WorkforceMutation
 from .workforce.queries import WorkforceQuery
 
@@ -76,7 +76,7 @@ QUERIES: tuple[type, ...] = (
     WorkforceQuery,
     SchedulingQuery,
     BookingsQuery,
-    NotificationsQuery,
+    SmsQuery,
     OutreachQuery,
     JobDataQuery,
 )
@@ -92,7 +92,7 @@ MUTATIONS: tuple[type, ...] = (
     WorkforceMutation,
     SchedulingMutation,
     BookingsMutation,
-    NotificationsMutation,
+    SmsMutation,
     OutreachMutation,
     ChatMutation,
     JobDataMutation,

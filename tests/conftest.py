@@ -42,11 +42,11 @@ OUR_NUMBER = "+61400999999"  # the business's Twilio number in the tests
 @pytest.fixture
 def twilio_sms(settings):
     """Twilio settings for signed webhooks, and texts kept in the in-memory outbox (cleared around)."""
-    from core.notifications import backends
+    from core.sms import backends
 
     settings.TWILIO_FROM_NUMBER = OUR_NUMBER
     settings.TWILIO_AUTH_TOKEN = "test-auth-token-0123456789"
-    settings.SMS_BACKEND = "core.notifications.backends.LocmemSmsBackend"
+    settings.SMS_BACKEND = "core.sms.backends.LocmemSmsBackend"
     settings.SMS_CANCEL_IS_CARRIER_OPT_OUT = True
     backends.outbox.clear()
     backends.blocked.clear()

@@ -5,7 +5,7 @@ class SmsConfig(AppConfig):
     """The SMS front as an app: its management command (``sms_simulate``) and system checks."""
 
     name = "conversations.sms"
-    label = "sms"
+    label = "sms_front"
     verbose_name = "SMS front"
 
     def ready(self) -> None:

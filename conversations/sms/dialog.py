@@ -33,13 +33,13 @@ from core.company.selectors import get_company
 from core.crm import services as crm_services
 from core.crm.models import Customer, InquiryKind
 from core.errors import DomainError
-from core.notifications import selectors as sms_selectors
-from core.notifications import services as sms_services
-from core.notifications.messages import when
-from core.notifications.models import PromptKind, SmsMessage, SmsPrompt
-from core.notifications.text import fit
 from core.outreach import services as outreach_services
 from core.outreach.models import EmailKind
+from core.sms import selectors as sms_selectors
+from core.sms import services as sms_services
+from core.sms.messages import when
+from core.sms.models import PromptKind, SmsMessage, SmsPrompt
+from core.sms.text import fit
 
 from .intents import Carrier, Intent, Parsed, parse
 

@@ -14,8 +14,8 @@ from twilio.base.exceptions import TwilioException, TwilioRestException
 from twilio.http.http_client import TwilioHttpClient
 from twilio.rest import Client
 
-from core.notifications.backends import BaseSmsBackend, SendResult, SmsSendError
-from core.notifications.models import PERMANENT_ERRORS
+from core.sms.backends import BaseSmsBackend, SendResult, SmsSendError
+from core.sms.models import PERMANENT_ERRORS
 
 TWILIO_API_ROOT = "https://api.twilio.com"
 

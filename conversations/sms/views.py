@@ -13,8 +13,8 @@ from twilio.twiml.messaging_response import MessagingResponse
 from core.actors import Actor, Channel
 from core.company import selectors as company_selectors
 from core.errors import DomainError
-from core.notifications import services as sms_services
-from core.notifications.models import SmsKind, SmsMessage
+from core.sms import services as sms_services
+from core.sms.models import SmsKind, SmsMessage
 
 from . import dialog
 from .signing import SIGNATURE_HEADER, is_valid, public_url

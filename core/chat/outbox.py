@@ -199,9 +199,9 @@ def _unreachable(message: ChatMessage, error: str) -> str:
 def _sms_fallback(message: ChatMessage) -> str:
     """A job offer that cannot reach the chat goes out by SMS when the SMS layer is installed;
     otherwise the row says the fallback is still needed (staff see it)."""
-    if not apps.is_installed("core.notifications"):
+    if not apps.is_installed("core.sms"):
         return SmsFallback.NEEDED
-    from core.notifications.services import sms_send  # an optional app: imported only when installed
+    from core.sms.services import sms_send  # an optional app: imported only when installed
 
     fieldworker = Fieldworker.objects.filter(pk=message.fieldworker_id).first()
     booking = Booking.objects.filter(pk=message.booking_id).first()

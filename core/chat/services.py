@@ -255,9 +255,9 @@ def on_my_way_sms(*, booking_id: int, fieldworker_id: int) -> str:
     """Text the customer (task, after commit). Returns the SMS status, or why nothing was sent."""
     from django.apps import apps
 
-    if not apps.is_installed("core.notifications"):
+    if not apps.is_installed("core.sms"):
         return "no_sms_layer"
-    from core.notifications.services import sms_send
+    from core.sms.services import sms_send
 
     booking = Booking.objects.select_related("customer").filter(pk=booking_id).first()
     fieldworker = Fieldworker.objects.filter(pk=fieldworker_id).first()

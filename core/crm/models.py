@@ -262,7 +262,7 @@ class InquiryEntry(models.Model):
     data = models.JSONField(default=dict, blank=True)
     delivery_status = models.CharField(max_length=8, choices=DeliveryStatus.choices, blank=True)
     delivery_error = models.CharField(max_length=255, blank=True)
-    sms_message = models.ForeignKey("notifications.SmsMessage", null=True, blank=True, on_delete=models.SET_NULL,
+    sms_message = models.ForeignKey("sms.SmsMessage", null=True, blank=True, on_delete=models.SET_NULL,
                                     related_name="+")
 
     class Meta:

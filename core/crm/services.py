@@ -472,7 +472,7 @@ def _reply_route(inquiry: Inquiry) -> tuple[str, str]:
     """How a reply reaches the sender: ``("sms", number)`` while the contact is a phone number that
     has not opted out, else ``("email", address)`` (the customer's, or the contact's own); none at
     all is ``no_contact``."""
-    from core.notifications.selectors import is_opted_out
+    from core.sms.selectors import is_opted_out
 
     phone = _phone_or_blank(inquiry.contact)
     if phone and not is_opted_out(phone):
@@ -488,10 +488,10 @@ def _reply_route(inquiry: Inquiry) -> tuple[str, str]:
 
 
 def inquiry_reply(*, actor: Actor, channel: Channel, inquiry_id: int, body: str) -> InquiryEntry:
-    """Answer the sender: by SMS (core.notifications) or by e-mail, sent after commit by a task.
+    """Answer the sender: by SMS (core.sms) or by e-mail, sent after commit by a task.
     The reply is kept on the inquiry, and on the timeline of each booking it concerns."""
     from core.bookings import history
-    from core.notifications.text import MAX_SEGMENTS, segments, to_gsm7
+    from core.sms.text import MAX_SEGMENTS, segments, to_gsm7
 
     from .events import InquiryReplied
     from .models import DeliveryStatus, InquiryAction
@@ -536,8 +536,8 @@ def _reply_email(inquiry: Inquiry, entry: InquiryEntry) -> Any:
 def inquiry_reply_deliver(*, actor: Actor, channel: Channel, entry_id: int) -> InquiryEntry:
     """Send a recorded reply (the task after commit; never inside the staff member's transaction).
     The entry is claimed first (queued -> sending), so a task run twice sends once."""
-    from core.notifications.models import SmsKind, SmsStatus
-    from core.notifications.services import sms_send
+    from core.sms.models import SmsKind, SmsStatus
+    from core.sms.services import sms_send
 
     from .models import DeliveryStatus
 

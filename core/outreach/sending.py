@@ -89,7 +89,7 @@ def _cancel_links(message: EmailMessage) -> emails.Rendered | None:
 def _comment(message: EmailMessage) -> emails.Rendered | None:
     """A discussion message e-mailed again (a retry): the comment its delivery names. The delivery
     model is the notifications app's, which imports this app: read through the app registry."""
-    delivery_model = apps.get_model("notifications", "CommentDelivery")
+    delivery_model = apps.get_model("sms", "CommentDelivery")
     delivery = delivery_model.objects.filter(email_message_id=message.pk).select_related("comment").first()
     if delivery is None:
         return None

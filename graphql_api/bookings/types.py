@@ -12,8 +12,8 @@ from strawberry.types import Info
 from core.bookings import job_sheet
 from core.bookings.models import Booking, BookingAssignment, BookingComment, BookingEvent, BookingLine, LocationType
 from core.bookings.selectors import visible_assignments, visible_bookings, visible_comments, visible_history
-from core.notifications.models import CommentDelivery
-from core.notifications.selectors import visible_comment_deliveries
+from core.sms.models import CommentDelivery
+from core.sms.selectors import visible_comment_deliveries
 
 from ..accounts.types import UserNode
 from ..catalog.types import PriceRuleType, ProductNode, ServiceNode, ServicePackageNode, rules_out

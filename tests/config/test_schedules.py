@@ -18,8 +18,8 @@ from config import schedules
 from config.models import JobRun
 from config.schedules import Job, next_daily
 from config.tasks import run_ready
-from core.notifications import backends as sms_backends
-from core.notifications.models import SmsKind, SmsMessage
+from core.sms import backends as sms_backends
+from core.sms.models import SmsKind, SmsMessage
 from tests import factories
 
 BERLIN = zoneinfo.ZoneInfo("Europe/Berlin")
@@ -145,19 +145,19 @@ def test_many_threads_ticking_at_once_enqueue_each_period_once():
 def test_the_default_schedule_covers_the_periodic_jobs(settings):
     settings.FIELDOPS_MORNING_LIST_HOUR = 6
     jobs = {job.task_path: job for job in schedules.default_jobs()}
-    assert set(jobs) == {"core.notifications.tasks.send_due_reminders", "core.outreach.tasks.send_due_reminders",
+    assert set(jobs) == {"core.sms.tasks.send_due_reminders", "core.outreach.tasks.send_due_reminders",
                          "core.chat.tasks.flush_outbox", "core.chat.tasks.send_morning_lists",
                          "core.bookings.tasks.extend_booking_series", "config.jobs.sweep_deliveries",
                          "config.jobs.prune_task_results"}
     assert jobs["core.chat.tasks.flush_outbox"].every == timedelta(minutes=1)
-    assert jobs["core.notifications.tasks.send_due_reminders"].every == timedelta(minutes=5)
+    assert jobs["core.sms.tasks.send_due_reminders"].every == timedelta(minutes=5)
     assert jobs["core.chat.tasks.send_morning_lists"].daily_at == time(6)
     for job in jobs.values():
         assert callable(job.task().enqueue)  # every path names a real task
 
 
 def test_run_schedules_enqueues_what_is_due_and_a_worker_runs_it(db, settings, capsys):
-    settings.SMS_BACKEND = "core.notifications.backends.LocmemSmsBackend"
+    settings.SMS_BACKEND = "core.sms.backends.LocmemSmsBackend"
     settings.TWILIO_FROM_NUMBER = "+61400999999"
     settings.SMS_REMINDER_HOURS = 24
     booking = factories.booking(start=timezone.now() + timedelta(hours=20))

@@ -22,8 +22,8 @@ from config.models import WorkerHeartbeat
 from config.tasks import recover_orphans, run_ready
 from config.worker import Companion
 from core.chat.tasks import deliver_message
-from core.notifications.tasks import send_booking_sms
 from core.outreach.tasks import deliver_email
+from core.sms.tasks import send_booking_sms
 
 ROOT = Path(__file__).resolve().parents[2]
 ran: list[str] = []

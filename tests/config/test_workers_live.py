@@ -187,7 +187,7 @@ def test_sigkill_of_every_process_during_a_burst_of_sms_loses_no_cancellation_em
     sink.hold = lambda subject: "cancelled" in subject.lower()
     sink.start()
     env = {**FAST_RECOVERY, **sink.env(), "TWILIO_AUTH_TOKEN": TOKEN, "TWILIO_FROM_NUMBER": OUR_NUMBER,
-           "FIELDOPS_PUBLIC_URL": public_url, "SMS_BACKEND": "core.notifications.backends.LocmemSmsBackend"}
+           "FIELDOPS_PUBLIC_URL": public_url, "SMS_BACKEND": "core.sms.backends.LocmemSmsBackend"}
     try:
         with pg_stack(extra_env=env) as stack:
             seeding = dict(stack.env, FIELDOPS_TASK_BACKEND="immediate", EMAIL_BACKEND=

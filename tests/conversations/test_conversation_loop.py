@@ -17,8 +17,8 @@ from django.test import Client
 
 from core.bookings.models import BookingComment
 from core.chat.models import ChatMessage
-from core.notifications import backends as sms_backends
-from core.notifications.models import CommentDelivery
+from core.sms import backends as sms_backends
+from core.sms.models import CommentDelivery
 from graphql_api.ids import encode_id
 from tests import factories
 from tests.conversations.sms.conftest import SMS_PATH, inbound_params, parse_reply, post_signed

@@ -19,13 +19,13 @@ from config.tasks import recover_orphans, run_ready
 from core.chat import outbox
 from core.chat.backends import BaseChatBackend
 from core.chat.models import ChatMessage, MessageStatus
-from core.notifications import backends as sms_backends
-from core.notifications.models import SmsKind, SmsMessage, SmsStatus
-from core.notifications.tasks import send_booking_sms
 from core.outreach.models import EmailKind, EmailMessage, EmailStatus
+from core.sms import backends as sms_backends
+from core.sms.models import SmsKind, SmsMessage, SmsStatus
+from core.sms.tasks import send_booking_sms
 from tests import factories
 from tests.config.smtp_sink import Sink
-from tests.core.notifications import fake_twilio
+from tests.core.sms import fake_twilio
 from tests.graphql_api.conftest import bearer, gid
 
 pytestmark = pytest.mark.django_db

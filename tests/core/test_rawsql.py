@@ -17,9 +17,9 @@ from core.bookings import services as booking_services
 from core.bookings.models import Booking
 from core.company.models import Company
 from core.company.selectors import get_company
-from core.notifications import selectors
-from core.notifications.models import PromptKind, SmsPrompt
 from core.outreach.models import EmailMessage
+from core.sms import selectors
+from core.sms.models import PromptKind, SmsPrompt
 from realtime import payloads
 from tests import factories
 

@@ -95,7 +95,7 @@ def test_no_task_argument_holds_personal_data_after_the_typical_flows(client, tw
     rows = list(DBTaskResult.objects.values_list("task_path", "args_kwargs"))
     paths = {path for path, _ in rows}
     # the flows above did enqueue the kinds of task this test is about
-    assert {"core.outreach.sending.deliver_email", "core.notifications.tasks.deliver_comment",
+    assert {"core.outreach.sending.deliver_email", "core.sms.tasks.deliver_comment",
             "core.chat.outbox.deliver_message"} <= paths, paths
     personal = ["annabel", "quist", "staff", "felix", "bertram", "@", "+614", "61412", *secret_words]
     for path, stored in rows:

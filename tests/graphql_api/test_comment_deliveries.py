@@ -14,9 +14,9 @@ from django.test.utils import CaptureQueriesContext
 
 from core.actors import Actor, Channel
 from core.bookings import services as booking_services
-from core.notifications import backends
-from core.notifications.models import CommentDelivery, SmsOptOut
 from core.outreach.models import EmailMessage
+from core.sms import backends
+from core.sms.models import CommentDelivery, SmsOptOut
 from tests import factories
 from tests.core.outreach.support import deliver
 
@@ -37,7 +37,7 @@ pytestmark = pytest.mark.django_db
 def _outboxes(settings):
     settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
     settings.FIELDOPS_PUBLIC_URL = "https://fieldops.example"
-    settings.SMS_BACKEND = "core.notifications.backends.LocmemSmsBackend"
+    settings.SMS_BACKEND = "core.sms.backends.LocmemSmsBackend"
     backends.outbox.clear()
     yield
     backends.outbox.clear()

@@ -15,8 +15,8 @@ from core.bookings.models import BookingEvent
 from core.company.selectors import get_company
 from core.crm import services
 from core.crm.models import Inquiry, InquiryEntry, InquiryKind
-from core.notifications import backends
-from core.notifications.models import SmsMessage
+from core.sms import backends
+from core.sms.models import SmsMessage
 from tests import factories
 
 from .conftest import gid, run

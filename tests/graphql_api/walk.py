@@ -268,7 +268,7 @@ CASES: list[tuple[str, dict[str, Any]]] = [
 # --- the world the walk and the fuzz run in ----------------------------------------------------
 
 # every app of the domain, the logs and outboxes included: a refusal writes nothing anywhere
-_APPS = ("accounts", "company", "crm", "catalog", "workforce", "bookings", "notifications", "chat", "outreach")
+_APPS = ("accounts", "company", "crm", "catalog", "workforce", "bookings", "sms", "chat", "outreach")
 
 
 def domain_tables() -> list[str]:

@@ -9,8 +9,8 @@ from django.test import Client as HttpClient
 
 from core.actors import Channel
 from core.bookings import services as bookings
-from core.notifications import backends
-from core.notifications.models import CommentDelivery
+from core.sms import backends
+from core.sms.models import CommentDelivery
 from graphql_api.ids import encode_id
 from tests.conversations.sms.conftest import STATUS_PATH, post_signed
 
@@ -23,7 +23,7 @@ comment = database_sync_to_async(bookings.comment_add)
 
 @pytest.fixture(autouse=True)
 def _sms(settings):
-    settings.SMS_BACKEND = "core.notifications.backends.LocmemSmsBackend"
+    settings.SMS_BACKEND = "core.sms.backends.LocmemSmsBackend"
     backends.outbox.clear()
     yield
     backends.outbox.clear()

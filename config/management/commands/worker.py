@@ -26,6 +26,11 @@ class Command(DbWorkerCommand):
         parser.add_argument("--schedules", action=argparse.BooleanOptionalAction, default=None,
                             help="enqueue the periodic jobs when due (default: FIELDOPS_SCHEDULER)")
 
+    def configure_logging(self, verbosity: int) -> None:
+        """Levels come from ``settings.LOGGING`` (``TASKS_LOG_LEVEL`` for the task library's state lines),
+        as in the web process; db_worker would set them from ``-v`` and add a plain handler without
+        the request id or the JSON format."""
+
     def handle(self, *args, **options) -> None:
         schedules = options.pop("schedules")
         companion = Companion(options["worker_id"], mode="process", schedules=schedules).start()

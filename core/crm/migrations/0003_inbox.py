@@ -29,7 +29,7 @@ class Migration(migrations.Migration):
     dependencies = [
         ('bookings', '0004_drop_indexes_covered_by_composites'),
         ('crm', '0002_inquiry'),
-        ('notifications', '0002_drop_indexes_covered_by_composites'),
+        ('sms', '0002_drop_indexes_covered_by_composites'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
@@ -89,7 +89,7 @@ class Migration(migrations.Migration):
                 ('delivery_error', models.CharField(blank=True, max_length=255)),
                 ('actor_user', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
                 ('inquiry', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='entries', to='crm.inquiry')),
-                ('sms_message', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='notifications.smsmessage')),
+                ('sms_message', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='sms.smsmessage')),
             ],
             options={
                 'verbose_name_plural': 'inquiry entries',

@@ -13,8 +13,8 @@ from django.test import Client
 from django.utils import timezone
 
 from conversations.sms.signing import SIGNATURE_HEADER, sign
-from core.notifications.models import SmsKind
-from core.notifications.tasks import send_booking_sms
+from core.sms.models import SmsKind
+from core.sms.tasks import send_booking_sms
 from tests import factories
 from tests.conftest import OUR_NUMBER
 

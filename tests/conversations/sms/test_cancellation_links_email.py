@@ -8,8 +8,8 @@ from django_tasks import TaskResultStatus
 from django_tasks_db.models import DBTaskResult
 
 from config.tasks import run_ready
-from core.notifications.tasks import email_cancellation_links
 from core.outreach.models import EmailKind, EmailMessage, EmailStatus
+from core.sms.tasks import email_cancellation_links
 from tests import factories
 from tests.core.outreach.support import deliver
 
@@ -53,7 +53,7 @@ def test_a_task_row_written_before_the_log_sends_once_when_run_twice(db, mailout
     email_cancellation_links.enqueue(customer.pk, [booking.pk])
     deliver()
     assert [m.subject for m in mailoutbox if "cancel your booking?" in m.subject]
-    assert _run_again("core.notifications.tasks.email_cancellation_links") >= 1
+    assert _run_again("core.sms.tasks.email_cancellation_links") >= 1
     assert _run_again("core.outreach.sending.deliver_email") >= 1
     assert len([m for m in mailoutbox if "cancel your booking?" in m.subject]) == 1
     [logged] = EmailMessage.objects.filter(kind=EmailKind.CANCEL_LINKS)

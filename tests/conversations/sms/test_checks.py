@@ -19,6 +19,6 @@ def test_the_twilio_backend_needs_credentials_and_a_sender(settings):
 
 
 def test_the_local_backends_need_no_twilio_settings(settings):
-    settings.SMS_BACKEND = "core.notifications.backends.ConsoleSmsBackend"
+    settings.SMS_BACKEND = "core.sms.backends.ConsoleSmsBackend"
     settings.TWILIO_ACCOUNT_SID = settings.TWILIO_AUTH_TOKEN = settings.TWILIO_FROM_NUMBER = ""
     assert ids(settings) == []

@@ -19,9 +19,9 @@ from core.bookings.models import Booking, BookingComment, BookingEvent, BookingS
 from core.company.models import FeeType
 from core.company.selectors import get_company
 from core.crm.models import Inquiry, InquiryKind
-from core.notifications import services as sms_services
-from core.notifications.models import PromptKind, SmsOptOut, SmsPrompt
-from core.notifications.text import is_gsm7, segments
+from core.sms import services as sms_services
+from core.sms.models import PromptKind, SmsOptOut, SmsPrompt
+from core.sms.text import is_gsm7, segments
 from tests import factories
 
 from .conftest import prompted_booking

@@ -13,8 +13,8 @@ from core.bookings import services as booking_services
 from core.bookings.models import BookingComment
 from core.chat import backends as chat_backends
 from core.chat.models import ChatBinding
-from core.notifications import backends
-from core.notifications.models import CommentDelivery, Direction, SmsKind, SmsMessage
+from core.sms import backends
+from core.sms.models import CommentDelivery, Direction, SmsKind, SmsMessage
 from tests import factories
 from tests.graphql_api.conftest import gid, run
 

@@ -13,9 +13,9 @@ from core.bookings.models import Booking, BookingEvent, BookingStatus
 from core.company.models import FeeType
 from core.company.selectors import get_company
 from core.crm.models import Inquiry, InquiryKind
-from core.notifications import backends
-from core.notifications.links import read_booking_cancel_token
-from core.notifications.models import SmsKind, SmsMessage, SmsOptOut
+from core.sms import backends
+from core.sms.links import read_booking_cancel_token
+from core.sms.models import SmsKind, SmsMessage, SmsOptOut
 from tests import factories
 
 from .conftest import prompted_booking
@@ -52,7 +52,7 @@ def test_bare_cancel_under_default_carrier_rules_opts_out_files_a_request_and_em
 def test_after_a_bare_cancel_automated_texts_stop(customer_with_email, sms):
     booking = prompted_booking(customer_with_email)
     sms("Cancel", customer_with_email.mobile)
-    from core.notifications.tasks import send_booking_sms
+    from core.sms.tasks import send_booking_sms
 
     backends.outbox.clear()
     message = SmsMessage.objects.get(pk=send_booking_sms.call(SmsKind.REMINDER, booking.pk))

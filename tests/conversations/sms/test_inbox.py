@@ -11,8 +11,8 @@ from django.test import Client
 from core.actors import Actor, Channel
 from core.bookings.models import BookingEvent
 from core.crm.models import Inquiry
-from core.notifications import backends
-from core.notifications.services import sms_opt_out
+from core.sms import backends
+from core.sms.services import sms_opt_out
 from tests import factories
 from tests.graphql_api.conftest import bearer, gid
 

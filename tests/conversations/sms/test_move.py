@@ -13,9 +13,9 @@ from django.utils import timezone
 from core.actors import Actor, Channel
 from core.bookings import services as booking_services
 from core.bookings.models import Booking, BookingEvent
-from core.notifications.messages import when
-from core.notifications.models import SmsKind
-from core.notifications.tasks import send_booking_sms
+from core.sms.messages import when
+from core.sms.models import SmsKind
+from core.sms.tasks import send_booking_sms
 from tests import factories
 from tests.core.outreach.support import set_company
 from tests.core.support import db_state

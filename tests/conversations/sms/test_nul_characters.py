@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from core.notifications.models import Direction, SmsMessage
+from core.sms.models import Direction, SmsMessage
 from tests import factories
 
 from .conftest import SMS_PATH, STATUS_PATH, inbound_params, new_sid, post_signed

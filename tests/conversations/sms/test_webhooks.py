@@ -10,7 +10,7 @@ from django.db import connection
 
 from core.bookings.models import Booking, BookingComment, BookingStatus
 from core.crm.models import Inquiry
-from core.notifications.models import Direction, SmsKind, SmsMessage, SmsOptOut, SmsPrompt, SmsStatus
+from core.sms.models import Direction, SmsKind, SmsMessage, SmsOptOut, SmsPrompt, SmsStatus
 from tests import factories
 
 from .conftest import SMS_PATH, STATUS_PATH, inbound_params, parse_reply, post_signed, prompted_booking

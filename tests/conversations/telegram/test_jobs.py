@@ -240,7 +240,7 @@ def test_start_and_complete_through_buttons(webhook, linked, offered, staff_acto
 
 
 def test_on_my_way_texts_the_customer(webhook, linked, offered):
-    from core.notifications import backends as sms_backends
+    from core.sms import backends as sms_backends
 
     sms_backends.outbox.clear()
     binding = linked(5014)

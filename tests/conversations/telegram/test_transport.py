@@ -19,8 +19,8 @@ from .conftest import SECRET, URL
 
 
 def test_blocked_bot_marks_the_fieldworker_unreachable_and_offers_fall_back_to_sms(webhook, linked, offered):
-    from core.notifications import backends as sms_backends
-    from core.notifications.models import SmsMessage
+    from core.sms import backends as sms_backends
+    from core.sms.models import SmsMessage
 
     sms_backends.outbox.clear()
     binding = linked(6001)

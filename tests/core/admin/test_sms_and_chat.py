@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from core.notifications.models import SmsOptOut
+from core.sms.models import SmsOptOut
 
 from .support import errors_of, submit
 
@@ -12,14 +12,14 @@ pytestmark = pytest.mark.django_db
 
 
 def test_staff_opt_a_number_out_as_typed_and_back_in_with_the_action(browser):
-    response = submit(browser, "/admin/notifications/smsoptout/add/", "smsoptout_form", number="0412 345 001")
+    response = submit(browser, "/admin/sms/smsoptout/add/", "smsoptout_form", number="0412 345 001")
     assert response.status_code == 302
     row = SmsOptOut.objects.get()
     assert (row.number, row.opted_out, row.source) == ("+61412345001", True, "staff")
-    response = browser.post("/admin/notifications/smsoptout/", {"action": "opt_in", "_selected_action": [row.pk]})
+    response = browser.post("/admin/sms/smsoptout/", {"action": "opt_in", "_selected_action": [row.pk]})
     assert response.status_code == 302
     assert SmsOptOut.objects.get().opted_out is False
-    response = submit(browser, "/admin/notifications/smsoptout/add/", "smsoptout_form", number="not a number")
+    response = submit(browser, "/admin/sms/smsoptout/add/", "smsoptout_form", number="not a number")
     assert errors_of(response) == {"number": ["That is not a phone number."]}
     assert SmsOptOut.objects.count() == 1
 

@@ -41,7 +41,7 @@ def test_an_event_handled_twice_sends_once(bound, published):
 
 
 def test_blocked_chat_is_unreachable_and_offers_fall_back_to_sms(bound):
-    from core.notifications import backends as sms_backends
+    from core.sms import backends as sms_backends
 
     sms_backends.outbox.clear()
     binding = bound(103)

@@ -13,9 +13,9 @@ from core.bookings.models import BookingEvent
 from core.crm import events as inbox_events
 from core.crm import services
 from core.crm.models import DeliveryStatus, Inquiry, InquiryKind
-from core.notifications import backends
-from core.notifications.models import SmsKind, SmsMessage
-from core.notifications.services import sms_opt_out
+from core.sms import backends
+from core.sms.models import SmsKind, SmsMessage
+from core.sms.services import sms_opt_out
 from tests import factories
 from tests.core.support import assert_refused
 
@@ -24,7 +24,7 @@ STRANGER = "+61499888777"
 
 @pytest.fixture(autouse=True)
 def _outboxes(settings):
-    settings.SMS_BACKEND = "core.notifications.backends.LocmemSmsBackend"
+    settings.SMS_BACKEND = "core.sms.backends.LocmemSmsBackend"
     backends.outbox.clear()
     yield
     backends.outbox.clear()

@@ -11,7 +11,7 @@ from django.db import connection
 from core.company.selectors import get_company
 
 # The tables a refusal must leave alone, including every notice and log any front would write.
-LABELS = ("accounts", "company", "crm", "catalog", "workforce", "bookings", "outreach", "notifications", "chat")
+LABELS = ("accounts", "company", "crm", "catalog", "workforce", "bookings", "outreach", "sms", "chat")
 
 
 def set_company(**values):

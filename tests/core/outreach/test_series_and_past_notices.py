@@ -20,10 +20,10 @@ from core.bookings import services as booking_services
 from core.bookings.models import Booking, BookingSeries
 from core.bookings.services import LineInput
 from core.company.services import company_update
-from core.notifications import backends as sms_backends
-from core.notifications.models import SmsKind, SmsMessage, SmsStatus
-from core.notifications.tasks import send_booking_sms
 from core.outreach.models import EmailKind, EmailMessage, EmailReminder, FieldworkerNotification, ReminderStatus
+from core.sms import backends as sms_backends
+from core.sms.models import SmsKind, SmsMessage, SmsStatus
+from core.sms.tasks import send_booking_sms
 from core.workforce import services as workforce_services
 from tests import factories
 
@@ -35,7 +35,7 @@ SYDNEY = zoneinfo.ZoneInfo("Australia/Sydney")
 
 @pytest.fixture(autouse=True)
 def _sms(settings):
-    settings.SMS_BACKEND = "core.notifications.backends.LocmemSmsBackend"
+    settings.SMS_BACKEND = "core.sms.backends.LocmemSmsBackend"
     settings.TWILIO_FROM_NUMBER = "+61400999999"
     sms_backends.outbox.clear()
     yield

@@ -15,7 +15,7 @@ from django.test import Client
 from django.utils import timezone
 
 from core.bookings.models import Booking, BookingSeries
-from core.notifications import backends as sms_backends
+from core.sms import backends as sms_backends
 from tests import factories
 from tests.core.outreach.support import cancel_links_to, db_state, deliver, set_company
 from tests.graphql_api.conftest import bearer, gid
@@ -34,7 +34,7 @@ CREATE_BOOKING = """mutation($v: CreateBookingInput!) { createBooking(input: $v)
 def _transports(settings):
     settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
     settings.FIELDOPS_PUBLIC_URL = "https://fieldops.example"
-    settings.SMS_BACKEND = "core.notifications.backends.LocmemSmsBackend"
+    settings.SMS_BACKEND = "core.sms.backends.LocmemSmsBackend"
     settings.TWILIO_FROM_NUMBER = "+61400999999"
     mail.outbox = []
     sms_backends.outbox.clear()

@@ -21,7 +21,7 @@ from core.actors import Actor, Channel
 from core.bookings import services as booking_services
 from core.bookings.models import Booking, BookingStatus
 from core.company.models import FeeType
-from core.notifications import backends as sms_backends
+from core.sms import backends as sms_backends
 from tests import factories
 from tests.conversations.sms.conftest import OUR_NUMBER, SMS_PATH, inbound_params, parse_reply, post_signed
 from tests.core.outreach.support import db_state, deliver, set_company
@@ -44,7 +44,7 @@ CANCEL = """mutation($input: CancelBookingInput!) {
 def _sms(settings):
     settings.TWILIO_FROM_NUMBER = OUR_NUMBER
     settings.TWILIO_AUTH_TOKEN = "test-auth-token-0123456789"
-    settings.SMS_BACKEND = "core.notifications.backends.LocmemSmsBackend"
+    settings.SMS_BACKEND = "core.sms.backends.LocmemSmsBackend"
     settings.SMS_CANCEL_IS_CARRIER_OPT_OUT = True
     sms_backends.outbox.clear()
     yield
@@ -117,8 +117,8 @@ def test_cancel_matrix(flag, channel, timing, state):
     booking.refresh_from_db()
     if expected is None:
         if channel == "sms":  # the SMS front logs the exchange itself; nothing else may change
-            before = {k: v for k, v in before.items() if not k.startswith("notifications.")}
-            after = {k: v for k, v in after.items() if not k.startswith("notifications.")}
+            before = {k: v for k, v in before.items() if not k.startswith("sms.")}
+            after = {k: v for k, v in after.items() if not k.startswith("sms.")}
         assert after == before
         assert mail.outbox == []
         return

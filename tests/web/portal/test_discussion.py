@@ -16,8 +16,8 @@ from django.utils import dateformat, timezone
 from core.actors import Channel
 from core.bookings import services as booking_services
 from core.bookings.models import BookingComment
-from core.notifications import backends
-from core.notifications.models import CommentDelivery, SmsOptOut
+from core.sms import backends
+from core.sms.models import CommentDelivery, SmsOptOut
 from tests import factories
 from tests.core.outreach.support import db_state, deliver
 
@@ -29,7 +29,7 @@ ZONE = "America/New_York"  # never the server's UTC: a time printed in UTC would
 
 @pytest.fixture(autouse=True)
 def _sms(settings):
-    settings.SMS_BACKEND = "core.notifications.backends.LocmemSmsBackend"
+    settings.SMS_BACKEND = "core.sms.backends.LocmemSmsBackend"
     backends.outbox.clear()
     yield
     backends.outbox.clear()

@@ -16,8 +16,8 @@ from core import events
 from core.actors import Actor, Channel
 from core.bookings import services as booking_services
 from core.chat.models import ChatBinding, ChatMessage, MessageKind
-from core.notifications.models import Direction, SmsKind, SmsMessage
 from core.outreach.models import EmailKind, EmailMessage, EmailReminder, FieldworkerNotification
+from core.sms.models import Direction, SmsKind, SmsMessage
 from tests import factories
 from tests.conversations.sms.conftest import SMS_PATH, inbound_params, post_signed
 from tests.core.outreach.support import db_state, deliver
@@ -86,7 +86,7 @@ def test_one_cancel_everyone_hears_once(front, published):
         cancel_via(other, booking, staff)
         after = db_state()
         if other == "sms":  # the SMS front logs the inbound text and its reply, nothing else
-            before = {k: v for k, v in before.items() if not k.startswith("notifications.")}
-            after = {k: v for k, v in after.items() if not k.startswith("notifications.")}
+            before = {k: v for k, v in before.items() if not k.startswith("sms.")}
+            after = {k: v for k, v in after.items() if not k.startswith("sms.")}
         assert after == before, other
         assert published.names == [] and mail.outbox == []

@@ -27,10 +27,10 @@ from core.bookings import services as booking_services
 from core.bookings.services import LineInput
 from core.chat import backends as chat_backends
 from core.chat.models import ChatBinding
-from core.notifications import backends as sms_backends
-from core.notifications.models import SmsKind
-from core.notifications.tasks import send_booking_sms
 from core.outreach import services as outreach_services
+from core.sms import backends as sms_backends
+from core.sms.models import SmsKind
+from core.sms.tasks import send_booking_sms
 from tests import factories
 from tests.conversations.sms.conftest import OUR_NUMBER, SMS_PATH, inbound_params, parse_reply, post_signed
 from tests.core.outreach.support import deliver, set_company
@@ -49,7 +49,7 @@ UTC_TIMES = re.compile(r"\b(0?[46]:00 ?[Aa][Mm]|0[46]:00)\b")
 def _transports(settings):
     settings.TWILIO_FROM_NUMBER = OUR_NUMBER
     settings.TWILIO_AUTH_TOKEN = "test-auth-token-0123456789"
-    settings.SMS_BACKEND = "core.notifications.backends.LocmemSmsBackend"
+    settings.SMS_BACKEND = "core.sms.backends.LocmemSmsBackend"
     settings.SMS_CANCEL_IS_CARRIER_OPT_OUT = True
     settings.CHAT_BACKEND = "core.chat.backends.LocmemChatBackend"
     sms_backends.outbox.clear()
@@ -100,7 +100,7 @@ def _mails(kind_in_subject: str = "") -> list[str]:
 
 def _sms(kind: str, job: Job) -> list[str]:
     deliver()
-    from core.notifications.models import SmsMessage
+    from core.sms.models import SmsMessage
 
     bodies = list(SmsMessage.objects.filter(booking=job.booking, kind=kind).values_list("body", flat=True))
     sent = [entry.body for entry in sms_backends.outbox if entry.body in bodies]

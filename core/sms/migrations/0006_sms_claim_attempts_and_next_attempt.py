@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('notifications', '0005_prompt_kind_move'),
+        ('sms', '0005_prompt_kind_move'),
     ]
 
     operations = [

@@ -7,9 +7,9 @@ import pytest
 from core.actors import Actor, Channel
 from core.bookings.models import Booking
 from core.crm.models import Customer
-from core.notifications import services as sms_services
-from core.notifications.models import SmsKind
-from core.notifications.tasks import send_booking_sms
+from core.sms import services as sms_services
+from core.sms.models import SmsKind
+from core.sms.tasks import send_booking_sms
 from tests import factories
 from tests.graphql_api.conftest import gid, run
 

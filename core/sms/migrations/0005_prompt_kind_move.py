@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('notifications', '0004_sms_series_notice_kinds'),
+        ('sms', '0004_sms_series_notice_kinds'),
     ]
 
     operations = [

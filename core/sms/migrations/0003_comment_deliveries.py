@@ -9,7 +9,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('bookings', '0004_drop_indexes_covered_by_composites'),
-        ('notifications', '0002_drop_indexes_covered_by_composites'),
+        ('sms', '0002_drop_indexes_covered_by_composites'),
         ('outreach', '0004_email_kind_comment'),
     ]
 
@@ -32,7 +32,7 @@ class Migration(migrations.Migration):
                 ('updated_at', models.DateTimeField(default=django.utils.timezone.now)),
                 ('comment', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='deliveries', to='bookings.bookingcomment')),
                 ('email_message', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='outreach.emailmessage')),
-                ('sms_message', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='notifications.smsmessage')),
+                ('sms_message', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='sms.smsmessage')),
             ],
             options={
                 'ordering': ['created_at', 'id'],

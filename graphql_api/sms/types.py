@@ -6,8 +6,8 @@ import strawberry_django
 from strawberry import relay
 from strawberry.types import Info
 
-from core.notifications.models import SmsMessage
-from core.notifications.selectors import visible_sms
+from core.sms.models import SmsMessage
+from core.sms.selectors import visible_sms
 
 from ..bookings.types import BookingNode
 from ..context import actor_from_info
@@ -38,5 +38,5 @@ class SmsMessageNode(relay.Node):
 
     @classmethod
     def get_queryset(cls, queryset, info: Info, **kwargs):
-        # core.notifications.selectors.visible_sms, applied to the optimizer's queryset
+        # core.sms.selectors.visible_sms, applied to the optimizer's queryset
         return queryset.filter(pk__in=visible_sms(actor_from_info(info)).values("pk"))

@@ -1,5 +1,5 @@
 """Domain event subscribers: automated SMS, and the booking discussion brought to the customer.
-Registered in ``NotificationsConfig.ready``.
+Registered in ``SmsConfig.ready``.
 
 They run after commit (``core.events.publish``) and only enqueue tasks, so a slow or failing
 transport never touches the request that caused the event.

@@ -4,7 +4,7 @@ import strawberry
 import strawberry_django
 from strawberry.types import Info
 
-from core.notifications.selectors import sms_history
+from core.sms.selectors import sms_history
 
 from ..ids import decode_optional
 from ..pagination import CappedConnection
@@ -13,7 +13,7 @@ from .types import SmsMessageNode
 
 
 @strawberry.type
-class NotificationsQuery:
+class SmsQuery:
     @strawberry_django.connection(
         CappedConnection[SmsMessageNode],
         description="SMS history, oldest first (staff): a customer's, a booking's, or both filters at once; "

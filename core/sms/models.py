@@ -191,7 +191,7 @@ SMS_TO_DELIVERY: dict[str, str] = {
 
 class CommentDelivery(models.Model):
     """One attempt to bring a customer-visible comment to the customer, by SMS or e-mail, and
-    what became of it. Written by ``core.notifications.services.comment_deliver`` (a task after the
+    what became of it. Written by ``core.sms.services.comment_deliver`` (a task after the
     ``CommentAdded`` event) and kept in step with the SMS status webhook and the e-mail's send
     result. ``dedupe_key`` (``comment:<id>``, ``comment:<id>:fallback``) makes a retried task a no-op."""
 

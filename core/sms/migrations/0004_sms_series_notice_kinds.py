@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('notifications', '0003_comment_deliveries'),
+        ('sms', '0003_comment_deliveries'),
     ]
 
     operations = [

@@ -2,8 +2,8 @@
 
 from django.core.management.base import BaseCommand
 
-from core.notifications.models import SmsKind
-from core.notifications.tasks import due_reminder_ids, send_booking_sms
+from core.sms.models import SmsKind
+from core.sms.tasks import due_reminder_ids, send_booking_sms
 
 
 class Command(BaseCommand):

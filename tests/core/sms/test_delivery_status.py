@@ -7,8 +7,8 @@ import pytest
 
 from core.actors import Actor, Channel
 from core.errors import ValidationFailed
-from core.notifications import services as sms_services
-from core.notifications.models import SmsMessage, SmsOptOut, SmsStatus
+from core.sms import services as sms_services
+from core.sms.models import SmsMessage, SmsOptOut, SmsStatus
 from tests import factories
 from tests.conversations.sms.conftest import STATUS_PATH, post_signed
 

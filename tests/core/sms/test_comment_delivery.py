@@ -15,12 +15,12 @@ from core.bookings import services as booking_services
 from core.bookings.models import BookingEvent
 from core.crm.models import Customer
 from core.errors import DomainError
-from core.notifications import backends
-from core.notifications import services as sms_services
-from core.notifications.models import CommentDelivery, SmsKind, SmsMessage, SmsOptOut, SmsStatus
-from core.notifications.tasks import deliver_comment
 from core.outreach import links
 from core.outreach.models import EmailKind, EmailMessage
+from core.sms import backends
+from core.sms import services as sms_services
+from core.sms.models import CommentDelivery, SmsKind, SmsMessage, SmsOptOut, SmsStatus
+from core.sms.tasks import deliver_comment
 from tests import factories
 from tests.conversations.sms.conftest import STATUS_PATH, post_signed
 from tests.core.outreach.support import db_state, deliver
@@ -80,7 +80,7 @@ def test_a_customer_visible_staff_comment_is_texted_to_the_customer_and_the_repl
     assert delivery.sms_message.kind == SmsKind.COMMENT and delivery.sms_message.sid == text.sid
     # the customer's answer to this text is read as being about this booking
     assert delivery.sms_message.booking_id == booking.pk
-    from core.notifications.models import SmsPrompt
+    from core.sms.models import SmsPrompt
 
     assert SmsPrompt.objects.filter(booking=booking, message=delivery.sms_message, closed_at__isnull=True).exists()
     # the timeline row and the live event of the delivery
@@ -200,7 +200,7 @@ def test_a_long_message_is_cut_to_two_segments_with_the_link_to_the_whole_thread
     body = "Please note: " + "the side gate sticks, lift it before pushing. " * 12
     say(booking, body)
     text = backends.outbox[0].body
-    from core.notifications.text import segments
+    from core.sms.text import segments
 
     assert segments(text) <= 2
     assert f"booking #{booking.number}" in text and "Please note: the side gate sticks" in text

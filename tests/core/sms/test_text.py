@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from core.notifications.text import fit, is_gsm7, segments, septets, to_gsm7
+from core.sms.text import fit, is_gsm7, segments, septets, to_gsm7
 
 
 def test_curly_quotes_dashes_and_foreign_accents_become_gsm7():

@@ -9,7 +9,7 @@ class Migration(migrations.Migration):
     dependencies = [
         ('bookings', '0004_drop_indexes_covered_by_composites'),
         ('crm', '0002_inquiry'),
-        ('notifications', '0001_initial'),
+        ('sms', '0001_initial'),
     ]
 
     operations = [

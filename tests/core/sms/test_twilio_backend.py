@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 
 from core.actors import Actor, Channel
-from core.notifications import backends
-from core.notifications import services as sms_services
-from core.notifications.models import SmsKind, SmsMessage, SmsOptOut, SmsStatus
+from core.sms import backends
+from core.sms import services as sms_services
+from core.sms.models import SmsKind, SmsMessage, SmsOptOut, SmsStatus
 from tests import factories
 
 from . import fake_twilio
@@ -95,7 +95,7 @@ def test_twilio_unreachable_is_a_temporary_failure(db, twilio, settings, fake):
 
 
 def test_the_console_backend_prints_and_keeps_the_message(db, settings, capsys):
-    settings.SMS_BACKEND = "core.notifications.backends.ConsoleSmsBackend"
+    settings.SMS_BACKEND = "core.sms.backends.ConsoleSmsBackend"
     customer = factories.customer()
     row = sms_services.sms_send(actor=Actor.system(), channel=Channel.SYSTEM, to=customer.mobile, body="Hi there")
     assert f"SMS {row.sid} to {customer.mobile}" in capsys.readouterr().out

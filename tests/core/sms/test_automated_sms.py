@@ -11,12 +11,12 @@ from django.utils import timezone
 from core.actors import Actor, Channel
 from core.bookings import services as booking_services
 from core.crm import services as crm_services
-from core.notifications import backends
-from core.notifications import services as sms_services
-from core.notifications.models import PromptKind, SmsKind, SmsMessage, SmsPrompt, SmsStatus
-from core.notifications.selectors import prompted_open_booking_ids
-from core.notifications.tasks import due_reminder_ids, send_booking_sms, send_due_reminders
-from core.notifications.text import is_gsm7, segments
+from core.sms import backends
+from core.sms import services as sms_services
+from core.sms.models import PromptKind, SmsKind, SmsMessage, SmsPrompt, SmsStatus
+from core.sms.selectors import prompted_open_booking_ids
+from core.sms.tasks import due_reminder_ids, send_booking_sms, send_due_reminders
+from core.sms.text import is_gsm7, segments
 from tests import factories
 
 from .conftest import OUR_NUMBER

@@ -42,10 +42,10 @@ class SmsMessagePayload:
 
 
 @strawberry.type
-class NotificationsMutation:
+class SmsMutation:
     @strawberry_django.mutation(description="Send a failed (or lost) automated text again (staff).")
     def retry_sms(self, info: Info, id: strawberry.ID) -> SmsMessagePayload:
-        from core.notifications import services as sms_services
+        from core.sms import services as sms_services
 
         def work():
             message = sms_services.sms_retry(**who(info), message_id=decode_id(id, "SmsMessage"))

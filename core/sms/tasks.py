@@ -1,4 +1,4 @@
-"""Background work for notifications, run through the Tasks API (``django_tasks``).
+"""Background work for text messages, run through the Tasks API (``django_tasks``).
 
 Handlers of domain events enqueue these after commit; on the embedded default the immediate
 backend runs them in the served process, in production a database backend hands them to workers.
