@@ -11,6 +11,8 @@ from core.bookings import services as bookings
 from core.bookings.models import Booking
 from tests import factories
 
+from .private_redis import PrivateRedis
+
 
 def token_for(user: Any) -> str:
     return token_create(actor=Actor.from_user(user), channel=Channel.GRAPHQL).raw
@@ -84,3 +86,22 @@ def world_db(db) -> dict:
     bookings.booking_assign(actor=staff, channel=Channel.GRAPHQL, booking_id=booking.pk, fieldworker_id=fieldworker.pk)
     return {"staff": staff, "customer": customer, "fieldworker": fieldworker,
             "other_fieldworker": factories.fieldworker(), "booking": booking}
+
+
+@pytest.fixture(scope="module")
+def module_redis():
+    """A Redis server of the module's own (tests/realtime/private_redis.py), for the restart tests."""
+    server = PrivateRedis()
+    server.start()
+    try:
+        yield server
+    finally:
+        server.kill()
+
+
+@pytest.fixture
+def module_redis_up(module_redis):
+    """``module_redis`` is up when a test starts: one that failed mid-outage leaves it down."""
+    if module_redis.process is None:
+        module_redis.start()
+    return module_redis

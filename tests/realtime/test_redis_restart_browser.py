@@ -5,44 +5,24 @@ page opened during the outage retries until it can subscribe, then re-reads."""
 
 from __future__ import annotations
 
-import base64
-
 import pytest
+
+from tests.graphql_api.conftest import gid
 
 from .browser import Browser, chromium_binary
 from .live import ADD_COMMENT, graphql, live_stack
-from .private_redis import PrivateRedis, needs_redis_server
+from .private_redis import needs_redis_server
 from .test_dashboard_browser import sign_in
 
-pytestmark = [needs_redis_server,
+pytestmark = [needs_redis_server, pytest.mark.usefixtures("module_redis_up"),
               pytest.mark.skipif(chromium_binary() is None,
                                  reason="chromium is not installed (apt-get install chromium chromium-driver)")]
 
 
-def gid(type_name: str, pk: int) -> str:
-    return base64.b64encode(f"{type_name}:{pk}".encode()).decode()
-
-
 @pytest.fixture(scope="module")
-def redis_server():
-    server = PrivateRedis()
-    server.start()
-    try:
-        yield server
-    finally:
-        server.kill()
-
-
-@pytest.fixture(scope="module")
-def stack(redis_server):
-    with live_stack(1, redis_url=redis_server.url) as running:
+def stack(module_redis):
+    with live_stack(1, redis_url=module_redis.url) as running:
         yield running
-
-
-@pytest.fixture(autouse=True)
-def redis_is_up(redis_server):
-    if redis_server.process is None:  # a test that failed mid-outage leaves it down
-        redis_server.start()
 
 
 @pytest.fixture
@@ -54,7 +34,7 @@ def browser():
         chromium.close()
 
 
-def test_changes_made_during_an_outage_appear_after_redis_is_back(stack, redis_server, browser):
+def test_changes_made_during_an_outage_appear_after_redis_is_back(stack, module_redis, browser):
     server = stack.servers[0]
     sign_in(browser, stack)
     booking = gid("Booking", stack.data["booking_id"])
@@ -62,7 +42,7 @@ def test_changes_made_during_an_outage_appear_after_redis_is_back(stack, redis_s
     assert browser.evaluate(f"{row}.querySelector('.status').textContent") == "pending"
     browser.evaluate("window.__sameDocument = 'yes'")
 
-    redis_server.kill()
+    module_redis.kill()
     # made elsewhere while the page cannot hear of them
     result = graphql(server.http, "mutation($id: ID!) { confirmBooking(id: $id) { errors { code } } }",
                      {"id": booking}, stack.data["staff_token"])
@@ -73,7 +53,7 @@ def test_changes_made_during_an_outage_appear_after_redis_is_back(stack, redis_s
     assert result["data"]["addBookingComment"]["errors"] == [], result
     assert browser.evaluate(f"{row}.querySelector('.status').textContent") == "pending"
 
-    redis_server.start()
+    module_redis.start()
     browser.wait_for(f"{row}.querySelector('.status').textContent === 'confirmed'", timeout=15)
     browser.wait_for("[...document.querySelectorAll('#comments li .body')]"
                      ".some((b) => b.textContent === 'Sent during the outage')")
@@ -90,12 +70,12 @@ def test_changes_made_during_an_outage_appear_after_redis_is_back(stack, redis_s
                      ".some((b) => b.textContent === 'After the outage')")
 
 
-def test_a_page_opened_while_redis_is_down_says_so_and_catches_up_when_it_is_back(stack, redis_server, browser):
+def test_a_page_opened_while_redis_is_down_says_so_and_catches_up_when_it_is_back(stack, module_redis, browser):
     server = stack.servers[0]
     sign_in(browser, stack)
     booking = gid("Booking", stack.data["booking_id"])
 
-    redis_server.kill()
+    module_redis.kill()
     # the page renders from the database; its socket cannot open (Channels gives every connection a
     # layer channel, which needs Redis), so it says so and retries
     browser.navigate(f"{server.http}/dashboard/")
@@ -106,7 +86,7 @@ def test_a_page_opened_while_redis_is_down_says_so_and_catches_up_when_it_is_bac
     assert result["data"]["addBookingComment"]["errors"] == [], result
     browser.evaluate("window.__sameDocument = 'yes'")
 
-    redis_server.start()
+    module_redis.start()
     # the page retries (1, 2, 4... s apart), subscribes, re-reads, and is live again
     browser.wait_for("document.getElementById('live').dataset.state === 'live'"
                      " && document.body.dataset.live === 'ready'", timeout=20)

@@ -9,46 +9,27 @@ hears what happens next, and re-reading over HTTP finds what happened during the
 from __future__ import annotations
 
 import asyncio
-import base64
 import json
 import time
 
 import pytest
 from websockets.asyncio.client import connect
 
+from tests.graphql_api.conftest import gid
+
 from .live import ADD_COMMENT, graphql, live_stack
 from .private_redis import PrivateRedis, needs_redis_server
 from .support import DISCUSSION, EVENTS
 
-pytestmark = needs_redis_server
+pytestmark = [needs_redis_server, pytest.mark.usefixtures("module_redis_up")]
 
 BACK_WITHIN = 5.0  # seconds from Redis answering again to the client being told (the task's bound)
 
 
-def gid(type_name: str, pk: int) -> str:
-    return base64.b64encode(f"{type_name}:{pk}".encode()).decode()
-
-
 @pytest.fixture(scope="module")
-def redis_server():
-    server = PrivateRedis()
-    server.start()
-    try:
-        yield server
-    finally:
-        server.kill()
-
-
-@pytest.fixture(scope="module")
-def stack(redis_server):
-    with live_stack(2, redis_url=redis_server.url) as running:
+def stack(module_redis):
+    with live_stack(2, redis_url=module_redis.url) as running:
         yield running
-
-
-@pytest.fixture(autouse=True)
-def redis_is_up(redis_server):
-    if redis_server.process is None:  # a test that failed mid-outage leaves it down
-        redis_server.start()
 
 
 class Socket:
@@ -78,9 +59,9 @@ class Socket:
         await self.ws.close()
 
 
-async def wait_for_group(redis_server: PrivateRedis, stack, group: str, count: int = 1) -> None:
+async def wait_for_group(module_redis: PrivateRedis, stack, group: str, count: int = 1) -> None:
     deadline = time.monotonic() + 10
-    while await asyncio.to_thread(redis_server.numsub, f"{stack.prefix}__group__{group}") < count:
+    while await asyncio.to_thread(module_redis.numsub, f"{stack.prefix}__group__{group}") < count:
         assert time.monotonic() < deadline, f"no process joined {group}\n{stack.logs()}"
         await asyncio.sleep(0.02)
 
@@ -112,7 +93,7 @@ async def told_to_resync(socket: Socket, op_ids: set[str]) -> None:
             pending.discard(message["id"])
 
 
-async def test_a_restart_tells_open_subscriptions_and_a_new_subscription_hears_changes(stack, redis_server):
+async def test_a_restart_tells_open_subscriptions_and_a_new_subscription_hears_changes(stack, module_redis):
     writer, reader = stack.servers
     booking = stack.data["booking_id"]
     customer = await Socket.open(reader.ws, stack.data["customer_token"])
@@ -120,12 +101,12 @@ async def test_a_restart_tells_open_subscriptions_and_a_new_subscription_hears_c
     try:
         await customer.subscribe("d", DISCUSSION, {"id": gid("Booking", booking)})
         await staff.subscribe("b", EVENTS, {"filter": None})
-        await wait_for_group(redis_server, stack, f"booking.{booking}")
-        await wait_for_group(redis_server, stack, "bookings")
+        await wait_for_group(module_redis, stack, f"booking.{booking}")
+        await wait_for_group(module_redis, stack, "bookings")
         before = await add_comment(writer, stack, "before the restart")
         assert (await customer.receive())["payload"]["data"]["bookingDiscussion"]["commentId"] == before["id"]
 
-        await asyncio.to_thread(redis_server.restart)
+        await asyncio.to_thread(module_redis.restart)
         back = time.monotonic()
 
         await told_to_resync(customer, {"d"})
@@ -134,7 +115,7 @@ async def test_a_restart_tells_open_subscriptions_and_a_new_subscription_hears_c
 
         # the same socket subscribes again and hears a comment made through the other process
         await customer.subscribe("d2", DISCUSSION, {"id": gid("Booking", booking)})
-        await wait_for_group(redis_server, stack, f"booking.{booking}")
+        await wait_for_group(module_redis, stack, f"booking.{booking}")
         after = await add_comment(writer, stack, "after the restart")
         message = await customer.receive()
         assert message["id"] == "d2"
@@ -144,19 +125,19 @@ async def test_a_restart_tells_open_subscriptions_and_a_new_subscription_hears_c
         await staff.close()
 
 
-async def test_changes_made_while_redis_is_down_are_found_by_the_re_read(stack, redis_server):
+async def test_changes_made_while_redis_is_down_are_found_by_the_re_read(stack, module_redis):
     writer, reader = stack.servers
     booking = stack.data["booking_id"]
     customer = await Socket.open(reader.ws, stack.data["customer_token"])
     try:
         await customer.subscribe("d", DISCUSSION, {"id": gid("Booking", booking)})
-        await wait_for_group(redis_server, stack, f"booking.{booking}")
+        await wait_for_group(module_redis, stack, f"booking.{booking}")
 
-        await asyncio.to_thread(redis_server.kill)
+        await asyncio.to_thread(module_redis.kill)
         # the write path does not need Redis for the change itself: the mutation answers and commits
         during = await add_comment(writer, stack, "while Redis was down")
         await asyncio.sleep(3)  # an outage of a few seconds: several reconnect attempts fail meanwhile
-        await asyncio.to_thread(redis_server.start)
+        await asyncio.to_thread(module_redis.start)
         back = time.monotonic()
 
         await told_to_resync(customer, {"d"})
@@ -164,7 +145,7 @@ async def test_changes_made_while_redis_is_down_are_found_by_the_re_read(stack, 
 
         # what a told client does: subscribe again first, then re-read; the re-read has the comment
         await customer.subscribe("d2", DISCUSSION, {"id": gid("Booking", booking)})
-        await wait_for_group(redis_server, stack, f"booking.{booking}")
+        await wait_for_group(module_redis, stack, f"booking.{booking}")
         read = await asyncio.to_thread(
             graphql, reader.http, "query($id: ID!) { booking(id: $id) { comments { id body } } }",
             {"id": gid("Booking", booking)}, stack.data["customer_token"])
