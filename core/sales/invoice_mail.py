@@ -6,7 +6,10 @@ the customer and of the invoice's booking hold them back (logged as skipped, dec
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from django.template.loader import render_to_string
+from django.utils import timezone
 
 from core.actors import Actor, Channel
 from core.outreach import services as outreach
@@ -21,13 +24,13 @@ from .invoice_selectors import paid_of
 KINDS = {InvoiceEmailKind.ISSUED: EmailKind.INVOICE, InvoiceEmailKind.REMINDER: EmailKind.INVOICE_REMINDER}
 
 
-def queue(invoice: Invoice, kind: str, *, dedupe_key: str) -> EmailMessage | None:
+def queue(invoice: Invoice, kind: str, *, dedupe_key: str, at: datetime | None = None) -> EmailMessage | None:
     """Log the e-mail (or its skip) and tie it to the invoice; None when ``dedupe_key`` was used."""
     message = outreach.email_queue(actor=Actor.system(), channel=Channel.SYSTEM, kind=KINDS[kind],
                                    booking_id=invoice.booking_id, customer_id=invoice.customer_id,
                                    dedupe_key=dedupe_key)
     if message is not None:
-        InvoiceEmail.objects.create(invoice=invoice, email_message=message, kind=kind)
+        InvoiceEmail.objects.create(invoice=invoice, email_message=message, kind=kind, created_at=at or timezone.now())
     return message
 
 

@@ -8,27 +8,29 @@ pause does not pile reminders up for the day it is lifted (decision 0834)."""
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from django.db.models import Count, Max, Q
+from django.utils import timezone
 from django_tasks import task
 
 from core.company.selectors import get_company
 
 from . import invoice_mail
 from .invoice_models import InvoiceEmailKind
-from .invoice_selectors import get_settings, overdue, today, visible_invoices, with_paid
+from .invoice_selectors import get_settings, overdue, visible_invoices, with_paid
 
 BATCH = 500
 
 
-def send_overdue_reminders_now() -> int:
+def send_overdue_reminders_now(*, now: datetime | None = None) -> int:
     from core.actors import Actor
 
     settings = get_settings()
     if settings.reminder_limit == 0:
         return 0
-    on = today()
+    now = now or timezone.now()
+    on = now.astimezone(get_company().tz).date()
     interval = timedelta(days=max(settings.reminder_interval_days, 1))
     reminders = Q(emails__kind=InvoiceEmailKind.REMINDER)
     candidates = (overdue(with_paid(visible_invoices(Actor.system())), on=on)
@@ -40,7 +42,7 @@ def send_overdue_reminders_now() -> int:
         if invoice.last is not None and invoice.last.astimezone(zone).date() > on - interval:
             continue
         if invoice_mail.queue(invoice, InvoiceEmailKind.REMINDER,
-                              dedupe_key=f"invoice_reminder:{invoice.pk}:{invoice.sent + 1}") is not None:
+                              dedupe_key=f"invoice_reminder:{invoice.pk}:{invoice.sent + 1}", at=now) is not None:
             count += 1
     return count
 
