@@ -16,7 +16,7 @@ from django.utils import timezone
 from core.actors import Actor
 from core.bookings.models import BookingAssignment
 from core.company.selectors import get_company
-from core.money import ZERO
+from core.money import ZERO, round_money
 
 from .invoice_models import Invoice, InvoiceEvent, InvoiceSettings, InvoiceStatus, Payment
 
@@ -81,7 +81,7 @@ def paid_of(invoice: Invoice):
     """What was paid on ``invoice``: its annotation when read with :func:`with_paid`, else a sum."""
     paid = getattr(invoice, "paid_amount", None)
     if paid is not None:
-        return paid
+        return round_money(paid)  # SQLite's sum drops the scale: 100 is 100.00
     prefetched = getattr(invoice, "_prefetched_objects_cache", {}).get("payments")
     if prefetched is not None:
         return sum((payment.amount for payment in prefetched), ZERO)
