@@ -73,4 +73,4 @@ def register() -> None:
     events.subscribe(InvoiceIssued, on_invoice_issued, durable=True)
 
 
-__all__ = ["register", "InvoiceSource"]
+__all__ = ["InvoiceSource", "register"]

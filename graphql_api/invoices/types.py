@@ -7,7 +7,6 @@ from __future__ import annotations
 from datetime import date, datetime
 from decimal import Decimal
 
-import strawberry
 import strawberry_django
 from strawberry import relay
 from strawberry.scalars import JSON
@@ -43,7 +42,8 @@ InvoiceSourceEnum = _mirror(InvoiceSource, "InvoiceSource", "What an invoice was
 PaymentStatusEnum = _mirror(PaymentStatus, "PaymentStatus", "Derived from the total and the payments.")
 PaymentMethodEnum = _mirror(PaymentMethod, "PaymentMethod", "How a payment was made.")
 InvoiceLineKindEnum = _mirror(LineKind, "InvoiceLineKind", "An item, a fee, or a discount (counted against).")
-AutoInvoiceEnum = _mirror(AutoInvoice, "AutoInvoice", "What happens on its own: nothing, a draft, or an issued invoice.")
+AutoInvoiceEnum = _mirror(AutoInvoice, "AutoInvoice",
+                          "What happens on its own: nothing, a draft, or an issued invoice.")
 
 
 def _scoped(queryset, info: Info, visible):

@@ -111,7 +111,7 @@ def test_breakdown_prices_items_by_the_engine_keeps_overrides_and_adds_fees_and_
         Line(kind="discount", description="Loyalty", unit_price="5.55", tax_rate="10"),
     ])
     invoice.refresh_from_db()
-    first, second, fee, discount = invoice.lines.all()
+    first, second, _fee, discount = invoice.lines.all()
     assert first.unit_price == Decimal("50.00") and first.pricing[0]["code"] == "base"
     assert first.price_overridden_at is None
     assert second.unit_price == Decimal("40.00") and second.price_overridden_by == staff.user
@@ -138,7 +138,7 @@ def test_breakdown_prices_items_by_the_engine_keeps_overrides_and_adds_fees_and_
 ])
 def test_bad_lines_are_refused_and_change_nothing(staff, line, code, field):
     invoice = draft(staff)
-    lines = [Line(description="Work", unit_price="100")] + [line] if code == "negative_total" else [line]
+    lines = [Line(description="Work", unit_price="100"), line] if code == "negative_total" else [line]
     refused(lambda: invoices.invoice_set_lines(actor=staff, channel=G, invoice_id=invoice.pk, lines=lines),
             code, field)
 

@@ -61,7 +61,7 @@ def test_the_staff_flow_over_http(world):
         {serviceId: $s, quantity: "2", unitPrice: "100", discountPercent: "10"},
         {kind: FEE, description: "Call-out", unitPrice: "20", taxRate: "10"},
         {kind: DISCOUNT, description: "Voucher", unitPrice: "11"}]}) {
-        invoice { %s } errors { code } } }""" % FIELDS, i=invoice["id"], s=gid("Service", world.service.pk))
+        invoice { FIELDS } errors { code } } }""".replace("FIELDS", FIELDS), i=invoice["id"], s=gid("Service", world.service.pk))
     body = lines["setInvoiceLines"]["invoice"]
     assert [line["net"] for line in body["lines"]] == ["180.00", "20.00", "-11.00"]
     assert body["lines"][0]["listUnitPrice"] == "120.00" and body["lines"][0]["pricing"][-1]["code"] == "override"
@@ -73,7 +73,7 @@ def test_the_staff_flow_over_http(world):
     paid = gql(staff, """mutation($i: ID!) { recordPayment(input: {invoiceId: $i, amount: "100.00", method: CARD,
         reference: "POS 17"}) { payment { amount method } errors { code } } }""", i=invoice["id"])
     assert paid["recordPayment"]["payment"] == {"amount": "100.00", "method": "CARD"}
-    read = gql(staff, "query($i: ID!) { invoice(id: $i) { %s } }" % FIELDS, i=invoice["id"])["invoice"]
+    read = gql(staff, "query($i: ID!) { invoice(id: $i) { " + FIELDS + " } }", i=invoice["id"])["invoice"]
     assert (read["paid"], read["balance"], read["paymentStatus"]) == ("100.00", "109.00", "PART_PAID")
     assert read["pdfUrl"].startswith("http") and read["owner"]["id"] == gid("User", staff.pk)
     refusal = gql(staff, """mutation($i: ID!) { voidInvoice(input: {id: $i, reason: "x"}) {
@@ -144,7 +144,6 @@ def test_the_list_costs_the_same_queries_for_three_or_nine_invoices(world, djang
         invoices.invoice_create(actor=world.staff, channel=SYSTEM, customer_id=world.cust_a.pk, lines=[
             invoices.InvoiceLineInput(description="Work", unit_price="10")])
     import django.db
-
     from django.test.utils import CaptureQueriesContext
 
     with CaptureQueriesContext(django.db.connection) as three:
