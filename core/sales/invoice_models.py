@@ -80,7 +80,8 @@ class Invoice(models.Model):
     trading_name = models.ForeignKey("company.TradingName", on_delete=models.PROTECT, related_name="invoices")
     issued_number = models.OneToOneField("company.IssuedNumber", on_delete=models.PROTECT, related_name="+")
     number = models.CharField(max_length=40, unique=True, help_text="As printed: prefix and number (INV-1042).")
-    customer = models.ForeignKey("crm.Customer", on_delete=models.PROTECT, related_name="invoices")
+    customer = models.ForeignKey("crm.Customer", on_delete=models.PROTECT, related_name="invoices",
+                                 db_index=False)  # sales_invoice_customer leads with it
     booking = models.ForeignKey("bookings.Booking", null=True, blank=True, on_delete=models.PROTECT,
                                 related_name="invoices")
     source = models.CharField(max_length=20, choices=InvoiceSource.choices, default=InvoiceSource.MANUAL)
