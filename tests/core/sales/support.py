@@ -17,7 +17,7 @@ from core.company.selectors import get_company
 from core.sales.invoice_selectors import get_settings
 from tests import factories
 
-LABELS = ("accounts", "company", "crm", "catalog", "workforce", "bookings", "outreach", "notifications", "chat",
+LABELS = ("accounts", "company", "crm", "catalog", "workforce", "bookings", "outreach", "sms", "chat",
           "sales")
 
 
