@@ -347,3 +347,37 @@ def test_update_a_draft_due_date_and_notes_and_refuse_bad_dates(staff):
 
     refused(lambda: invoices.invoice_update(actor=staff, channel=G, invoice_id=invoice.pk, due_date=date(1999, 1, 1)),
             "invalid_date", "dueDate")
+
+
+def test_a_failed_invoice_email_is_sent_again_by_staff_with_its_pdf(staff):
+    from core.outreach import services as outreach
+    from core.outreach.models import EmailMessage
+
+    invoice = invoices.invoice_create(actor=staff, channel=G, customer_id=factories.customer().pk,
+                                      lines=[Line(description="Work", unit_price="10")])
+    invoices.invoice_issue(actor=staff, channel=G, invoice_id=invoice.pk)
+    row = EmailMessage.objects.get(kind="invoice")
+    assert row.booking_id is None
+    deliver()
+    EmailMessage.objects.filter(pk=row.pk).update(status="failed", error="SMTPServerDisconnected")
+    mail.outbox = []
+    outreach.email_retry(actor=staff, channel=G, message_id=row.pk)
+    deliver()
+    assert len(mail.outbox) == 1 and mail.outbox[0].attachments[0][0] == f"invoice-{invoice.number}.pdf"
+    assert EmailMessage.objects.get(pk=row.pk).status == "sent"
+
+
+def test_an_invoice_voided_before_its_email_went_is_not_sent(staff):
+    from core.outreach.models import EmailMessage
+
+    invoice = invoices.invoice_create(actor=staff, channel=G, customer_id=factories.customer().pk,
+                                      lines=[Line(description="Work", unit_price="10")])
+    # issued and voided in one transaction: the e-mail's task runs after, and finds it void
+    from django.db import transaction
+
+    with transaction.atomic():
+        invoices.invoice_issue(actor=staff, channel=G, invoice_id=invoice.pk)
+        invoices.invoice_void(actor=staff, channel=G, invoice_id=invoice.pk, reason="wrong customer")
+    deliver()
+    assert mail.outbox == []
+    assert EmailMessage.objects.get(kind="invoice").status == "failed"
