@@ -381,3 +381,36 @@ def test_an_invoice_voided_before_its_email_went_is_not_sent(staff):
     deliver()
     assert mail.outbox == []
     assert EmailMessage.objects.get(kind="invoice").status == "failed"
+
+
+def test_the_pdf_is_branded_and_prints_the_terms_version_it_was_issued_under(staff):
+    brand = company_services.trading_name_create(actor=staff, channel=G, name="Harbour Windows", invoice_prefix="HW-",
+                                                 quote_prefix="HQ-", tax_number="ABN 12 345 678 901")
+    company_services.terms_publish(actor=staff, channel=G, trading_name_id=brand.pk, text="Pay within 14 days.")
+    invoice = invoices.invoice_create(actor=staff, channel=G, customer_id=factories.customer().pk,
+                                      trading_name_id=brand.pk, lines=[Line(description="Glass", unit_price="300")])
+    invoices.invoice_issue(actor=staff, channel=G, invoice_id=invoice.pk, send_email=False)
+    later = timezone.now() + timedelta(seconds=1)
+    company_services.terms_publish(actor=staff, channel=G, trading_name_id=brand.pk, text="Pay within 7 days.",
+                                   in_force_from=later)
+    from core.sales import invoice_pdf
+
+    text = pdf_text(invoice_pdf.render(invoice_pdf.loaded(invoice.pk, staff)))
+    assert "Harbour Windows" in text and "ABN 12 345 678 901" in text and invoice.number in text
+    assert "Terms and conditions (version 1)" in text and "Pay within 14 days." in text
+    assert pdf_amount(text, "Total") == Decimal("300.00")
+    invoices.invoice_void(actor=staff, channel=G, invoice_id=invoice.pk, reason="glass broke")
+    assert "VOID Invoice" in pdf_text(invoice_pdf.render(invoice_pdf.loaded(invoice.pk, staff)))
+
+
+def test_moving_a_draft_to_another_trading_name_renumbers_it_and_retires_the_old_number(staff):
+    invoice = draft(staff)
+    old_issued = invoice.issued_number_id
+    brand = company_services.trading_name_create(actor=staff, channel=G, name="Other Co", invoice_prefix="OC-",
+                                                 quote_prefix="OQ-", number_start=500)
+    invoices.invoice_update(actor=staff, channel=G, invoice_id=invoice.pk, trading_name_id=brand.pk)
+    invoice.refresh_from_db()
+    assert invoice.number == "OC-500" and invoice.trading_name == brand
+    assert IssuedNumber.objects.get(pk=old_issued).status == "retired"
+    row = InvoiceEvent.objects.get(invoice_id=invoice.pk, action="updated")
+    assert row.changes["number"][1] == "OC-500"
