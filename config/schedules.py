@@ -88,6 +88,8 @@ def default_jobs() -> list[Job]:
         Job("chat morning list", "core.chat.tasks.send_morning_lists", daily_at=morning, grace=timedelta(hours=1)),
         # Idempotent and useful whenever it runs: always the latest day's run, however late.
         Job("series extension", "core.bookings.tasks.extend_booking_series", daily_at=time(hour=3)),
+        # Overdue invoices: a reminder in office hours, caught up whenever the worker is back that day.
+        Job("invoice reminders", "core.sales.invoice_tasks.send_overdue_reminders", daily_at=time(hour=9)),
     ]
 
 

@@ -67,6 +67,7 @@ INSTALLED_APPS = [
     "core.chat",
     "core.outreach",
     "core.jobdata",
+    "core.sales",
     "realtime",
     "graphql_api",
     "web",

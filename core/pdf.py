@@ -27,6 +27,7 @@ MAX_TOKEN_CHARS = 300
 # kind -> dotted path of ``build(pk, check) -> Document | None``; quotes and invoices add theirs here
 DOCUMENTS: dict[str, str] = {
     "booking": "core.bookings.job_sheet.build",
+    "invoice": "core.sales.invoice_pdf.build",
 }
 
 

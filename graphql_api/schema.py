@@ -46,6 +46,8 @@ from .crm.mutations import CrmMutation
 from .crm.queries import CrmQuery
 from .errors import ERROR_TYPES, ErrorPolicy, expected_error
 from .fastpath import install_column_resolvers
+from .invoices.mutations import InvoicesMutation
+from .invoices.queries import InvoicesQuery
 from .jobdata.mutations import JobDataMutation
 from .jobdata.queries import JobDataQuery
 from .metrics import OperationMetrics
@@ -79,6 +81,7 @@ QUERIES: tuple[type, ...] = (
     SmsQuery,
     OutreachQuery,
     JobDataQuery,
+    InvoicesQuery,
 )
 MUTATIONS: tuple[type, ...] = (
     AccountsMutation,
@@ -96,6 +99,7 @@ MUTATIONS: tuple[type, ...] = (
     OutreachMutation,
     ChatMutation,
     JobDataMutation,
+    InvoicesMutation,
 )
 # Subscriptions (issue 3: graphql_api/realtime/): add the Subscription classes here.
 SUBSCRIPTIONS: tuple[type, ...] = (RealtimeSubscription,)

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import dashboard, documents, leads, portal, views
+from . import dashboard, documents, invoices, leads, portal, views
 
 urlpatterns = [
     path("healthz", views.health, name="health"),
@@ -26,6 +26,12 @@ urlpatterns = [
     # short-lived signed PDF links (GraphQL Booking.pdfUrl; quotes and invoices later)
     path("documents/<str:token>/", documents.document, name="document"),
     path("portal/request/", portal.portal_request, name="portal-request"),
+    # invoices (issue 18): the portal's pages and the signed link an invoice e-mail carries
+    path("portal/invoices/", invoices.portal_invoices, name="portal-invoices"),
+    path("portal/invoices/<int:invoice_id>/", invoices.portal_invoice, name="portal-invoice"),
+    path("portal/invoices/<int:invoice_id>/pdf", invoices.portal_invoice_pdf, name="portal-invoice-pdf"),
+    path("i/<str:token>/", invoices.link_invoice, name="link-invoice"),
+    path("i/<str:token>/pdf", invoices.link_invoice_pdf, name="link-invoice-pdf"),
     path("portal/inquiry/", portal.portal_inquiry, name="portal-inquiry"),
     # website lead capture (issue 20)
     path("leads/form/", leads.lead_form, name="lead-form"),

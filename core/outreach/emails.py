@@ -29,6 +29,7 @@ class Rendered:
     subject: str
     text: str
     html: str
+    attachments: tuple[tuple[str, bytes, str], ...] = ()  # (file name, content, MIME type)
 
 
 def when(booking: Booking) -> str:

@@ -22,10 +22,19 @@ class EmailKind(models.TextChoices):
     PORTAL_LINK = "portal_link", "Portal sign-in link"
     COMMENT = "comment", "Booking discussion message"
     CANCEL_LINKS = "cancel_links", "Links to cancel (after a bare CANCEL by SMS)"
+    INVOICE = "invoice", "Invoice (issued, with its PDF)"
+    INVOICE_REMINDER = "invoice_reminder", "Overdue invoice reminder"
 
 
 AUTOMATED_EMAIL_KINDS = frozenset({EmailKind.CONFIRMATION, EmailKind.REMINDER, EmailKind.CANCELLATION,
-                                   EmailKind.SERIES_CONFIRMATION, EmailKind.SERIES_CANCELLATION})
+                                   EmailKind.SERIES_CONFIRMATION, EmailKind.SERIES_CANCELLATION,
+                                   EmailKind.INVOICE, EmailKind.INVOICE_REMINDER})
+# kinds about a document of another app, rendered by it: kind -> dotted path of ``render(message)``
+# returning ``emails.Rendered`` or None (an app above outreach renders its own; outreach imports none)
+DOCUMENT_EMAIL_RENDERERS = {
+    EmailKind.INVOICE: "core.sales.invoice_mail.render",
+    EmailKind.INVOICE_REMINDER: "core.sales.invoice_mail.render",
+}
 
 
 class EmailStatus(models.TextChoices):

@@ -23,6 +23,7 @@ from django.core.mail import EmailMultiAlternatives
 from django.core.mail.message import make_msgid
 from django.db import transaction
 from django.utils import timezone
+from django.utils.module_loading import import_string
 from django_tasks import task
 
 from core import rawsql
@@ -34,7 +35,7 @@ from core.delivery import current_claim, next_attempt
 from core.errors import PermissionDenied
 
 from . import emails, links
-from .models import EmailKind, EmailMessage, EmailStatus, PortalLoginToken
+from .models import DOCUMENT_EMAIL_RENDERERS, EmailKind, EmailMessage, EmailStatus, PortalLoginToken
 
 logger = logging.getLogger(__name__)
 
@@ -102,6 +103,8 @@ def _render(message: EmailMessage) -> emails.Rendered | None:
         return _portal_link(message)
     if message.kind == EmailKind.CANCEL_LINKS:
         return _cancel_links(message)
+    if message.kind in DOCUMENT_EMAIL_RENDERERS:  # an invoice: its app renders it, PDF attached
+        return import_string(DOCUMENT_EMAIL_RENDERERS[message.kind])(message)
     if message.booking_id is None:
         return None
     if message.kind == EmailKind.COMMENT:
@@ -172,6 +175,8 @@ def email_deliver(*, actor: Actor, channel: Channel, message_id: int, content: d
         mail = EmailMultiAlternatives(rendered.subject, rendered.text, None, [message.to_address],
                                       headers={"Message-ID": message.message_id})
         mail.attach_alternative(rendered.html, "text/html")
+        for filename, data, mimetype in rendered.attachments:
+            mail.attach(filename, data, mimetype)
         mail.send()
     except Exception as exc:  # any transport failure is recorded on the row, never raised to the caller
         retry_at = next_attempt(message.attempts, now=timezone.now()) if _transient(exc) else None

@@ -30,6 +30,7 @@ from core.text import NUL
 from . import emails
 from .models import (
     AUTOMATED_EMAIL_KINDS,
+    DOCUMENT_EMAIL_RENDERERS,
     BookingRequest,
     BookingRequestStatus,
     EmailKind,
@@ -135,7 +136,8 @@ def email_retry(*, actor: Actor, channel: Channel, message_id: int) -> EmailMess
             raise NotFound("e-mail")
         if message.status != EmailStatus.FAILED and not email_lost(message):
             raise DomainError("not_failed", f"Only failed e-mails are resent; this one is {message.status}.")
-        if message.kind not in AUTOMATED_EMAIL_KINDS or message.booking_id is None:
+        if message.kind not in AUTOMATED_EMAIL_KINDS or (message.booking_id is None
+                                                         and message.kind not in DOCUMENT_EMAIL_RENDERERS):
             raise DomainError("cannot_retry", "This e-mail cannot be sent again; the customer can ask for a new one.")
         # attempts keep counting: a retried message that fails again with its attempts used up is
         # failed at once (one more try per retry), not retried for hours

@@ -36,6 +36,8 @@ from core.crm import services as crm_services
 from core.crm.models import PropertyType
 from core.outreach import services as outreach_services
 from core.outreach.models import EmailMessage
+from core.sales import invoices as invoice_services
+from core.sales import payments as payment_services
 from core.workforce import services as workforce_services
 from graphql_api.schema import schema
 from tests import factories
@@ -262,13 +264,34 @@ CASES: list[tuple[str, dict[str, Any]]] = [
       for type_name in ("Booking", "Customer", "Property", "Fieldworker")],
     ("setProfileFields", {"profile": "CUSTOMER", "fields": [{"fieldId": Ref("CustomField")}]}),
     ("unlinkTelegram", {"fieldworkerId": F}),
+    # invoices and payments (an issued invoice with a payment on each side)
+    ("node", {"id": Ref("Invoice")}),
+    ("invoices", {"filter": {"customerId": C, "ownerId": U, "bookingId": B}}),
+    ("invoice", {"id": Ref("Invoice")}),
+    ("invoiceHistory", {"invoiceId": Ref("Invoice")}),
+    ("createInvoice", {"input": {"customerId": C, "bookingId": B, "tradingNameId": Ref("TradingName"),
+                                 "lines": [{"serviceId": S}, {"productId": Ref("Product")},
+                                           {"packageId": Ref("ServicePackage")}]}}),
+    ("createInvoiceFromBooking", {"input": {"bookingId": B, "tradingNameId": Ref("TradingName")}}),
+    ("createInvoiceForCancellationFee", {"input": {"bookingId": B, "tradingNameId": Ref("TradingName")}}),
+    ("updateInvoice", {"input": {"id": Ref("Invoice"), "notes": "x", "tradingNameId": Ref("TradingName")}}),
+    ("setInvoiceLines", {"input": {"invoiceId": Ref("Invoice"), "lines": [
+        {"serviceId": S}, {"productId": Ref("Product")}, {"packageId": Ref("ServicePackage")}]}}),
+    ("issueInvoice", {"input": {"id": Ref("Invoice"), "sendEmail": False}}),
+    ("convertInvoiceToDraft", {"input": {"id": Ref("Invoice"), "reason": "fix"}}),
+    ("voidInvoice", {"input": {"id": Ref("Invoice"), "reason": "wrong"}}),
+    ("deleteInvoice", {"id": Ref("Invoice")}),
+    ("changeInvoiceNumber", {"input": {"id": Ref("Invoice"), "number": 424242}}),
+    ("claimInvoice", {"id": Ref("Invoice")}),
+    ("recordPayment", {"input": {"invoiceId": Ref("Invoice"), "amount": "1.00", "method": "CASH"}}),
+    ("removePayment", {"input": {"id": Ref("Payment"), "reason": "refunded"}}),
 ]
 
 
 # --- the world the walk and the fuzz run in ----------------------------------------------------
 
 # every app of the domain, the logs and outboxes included: a refusal writes nothing anywhere
-_APPS = ("accounts", "company", "crm", "catalog", "workforce", "bookings", "sms", "chat", "outreach")
+_APPS = ("accounts", "company", "crm", "catalog", "workforce", "bookings", "sms", "chat", "outreach", "sales")
 
 
 def domain_tables() -> list[str]:
@@ -350,7 +373,14 @@ def walk(world) -> Walk:
             actor=Actor.for_customer(cust), channel=Channel.PORTAL, preferred_date=(soon + timedelta(days=9)).date())
         email = EmailMessage.objects.create(kind="confirmation", status="failed", to_address=cust.email,
                                             customer=cust, booking=booking, subject="Your booking")
+        invoice = invoice_services.invoice_create(
+            actor=staff, channel=Channel.SYSTEM, customer_id=cust.pk, booking_id=booking.pk,
+            lines=[invoice_services.InvoiceLineInput(description="Work", unit_price="50")])
+        invoice_services.invoice_issue(actor=staff, channel=Channel.SYSTEM, invoice_id=invoice.pk, send_email=False)
+        payment = payment_services.payment_record(actor=staff, channel=Channel.SYSTEM, invoice_id=invoice.pk,
+                                                  amount="10", method="cash")
         extra[letter] = {
+            "Invoice": invoice.pk, "Payment": payment.pk,
             "BookingComment": comment.pk, "InternalComment": internal.pk, "Inquiry": inquiry.pk,
             "TimeOff": time_off.pk, "ServiceArea": area.pk, "ChangeRequest": request.pk,
             "Notification": notification.pk, "BookingRequest": booking_request.pk, "EmailMessage": email.pk,
