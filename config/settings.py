@@ -258,6 +258,14 @@ OUTREACH_LOGO_URL = os.environ.get("OUTREACH_LOGO_URL", "")  # absolute URL of t
 OUTREACH_LINK_GRACE_HOURS = int(os.environ.get("OUTREACH_LINK_GRACE_HOURS", "72"))  # links live past the end
 OUTREACH_LINK_MAX_DAYS = int(os.environ.get("OUTREACH_LINK_MAX_DAYS", "400"))
 OUTREACH_REMINDER_HOURS = int(os.environ.get("OUTREACH_REMINDER_HOURS", "24"))
+# Answers by e-mail (decision 0614): a booking's e-mails say Reply-To reply+<id>.<mac>@INBOUND_EMAIL_DOMAIN;
+# the provider routes that domain to POST /webhooks/email/inbound/, signed with INBOUND_EMAIL_SIGNING_KEY.
+# Either left empty in production: no Reply-To, and the webhook answers 404.
+INBOUND_EMAIL_DOMAIN = os.environ.get("INBOUND_EMAIL_DOMAIN", "reply.fieldops.local" if DEBUG or TESTING else "")
+INBOUND_EMAIL_SIGNING_KEY = os.environ.get("INBOUND_EMAIL_SIGNING_KEY",
+                                           "dev-inbound-email-key" if DEBUG or TESTING else "")
+INBOUND_EMAIL_MAX_AGE_SECONDS = int(os.environ.get("INBOUND_EMAIL_MAX_AGE_SECONDS", "900"))
+INBOUND_EMAIL_MAX_BYTES = int(os.environ.get("INBOUND_EMAIL_MAX_BYTES", str(10 * 1024 * 1024)))
 
 # --- background work ------------------------------------------------------------------------
 # Tasks are rows of django-tasks-db's table, written in the transaction that asks for them, and run

@@ -20,6 +20,7 @@ class Channel(models.TextChoices):
     TELEGRAM = "telegram", "Telegram"
     PORTAL = "portal", "Customer portal"
     EMAIL_LINK = "email_link", "E-mail link"
+    EMAIL = "email", "E-mail reply"
     ADMIN = "admin", "Admin"
     SYSTEM = "system", "System"
 

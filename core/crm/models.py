@@ -147,6 +147,7 @@ class LeadSourceDoor(models.TextChoices):
     WEBSITE = "website", "Website form"
     PORTAL = "portal", "Customer portal"
     SMS = "sms", "SMS"
+    EMAIL = "email", "E-mail"
     STAFF = "staff", "Entered by staff"
 
 

@@ -421,8 +421,8 @@ def inquiry_open(*, actor: Actor, channel: Channel, body: str, kind: str = "inqu
 
 def _source_of_channel(channel: Channel | str) -> Any:
     """The lead source of a message filed by ``inquiry_open``: the door of the channel it came through."""
-    door = {"sms": "sms", "portal": "portal", "email_link": "portal", "graphql": "staff", "admin": "staff"}.get(
-        str(channel))
+    door = {"sms": "sms", "email": "email", "portal": "portal", "email_link": "portal", "graphql": "staff",
+            "admin": "staff"}.get(str(channel))
     return door_source(door) if door else None
 
 

@@ -5,7 +5,7 @@ from core.errors import DomainError
 from core.service_admin import service_action
 
 from . import services
-from .models import BookingRequest, EmailMessage, EmailReminder, FieldworkerNotification
+from .models import BookingRequest, EmailMessage, EmailReminder, FieldworkerNotification, InboundEmail
 
 
 class ReadOnly(admin.ModelAdmin):
@@ -34,6 +34,16 @@ class EmailMessageAdmin(ReadOnly):
         service_action(request, queryset, lambda actor, pk: services.email_retry(actor=actor, channel=Channel.ADMIN,
                                                                                  message_id=pk),
                        "e-mail(s) queued again", admin_obj=self)
+
+
+@admin.register(InboundEmail)
+class InboundEmailAdmin(ReadOnly):
+    """E-mails customers sent us, and where each went (the discussion or the inbox)."""
+
+    list_display = ("received_at", "sender", "subject", "outcome", "booking", "comment", "inquiry")
+    list_filter = ("outcome",)
+    search_fields = ("sender", "subject", "body")
+    raw_id_fields = ("booking", "customer", "comment", "inquiry")
 
 
 @admin.register(FieldworkerNotification)

@@ -181,3 +181,38 @@ class EmailReminder(models.Model):
 
     def __str__(self) -> str:
         return f"reminder for booking {self.booking_id} at {self.due_at:%Y-%m-%d %H:%M} ({self.status})"
+
+
+class InboundOutcome(models.TextChoices):
+    COMMENT = "comment", "Added to the booking's discussion"
+    INQUIRY = "inquiry", "Filed in the inbox"
+    EMPTY = "empty", "Nothing to file (no words after the quoted text)"
+
+
+class InboundEmail(models.Model):
+    """One e-mail a customer sent us through the mail provider's inbound webhook, and where it went.
+
+    ``provider_id`` is the provider's one-time token of the webhook call, unique: a replayed call finds
+    its row and changes nothing (decision 0614)."""
+
+    provider_id = models.CharField(max_length=128, unique=True)
+    message_id = models.CharField(max_length=255, blank=True, help_text="The Message-ID header of the e-mail.")
+    sender = models.CharField(max_length=254)
+    recipient = models.CharField(max_length=254)
+    subject = models.CharField(max_length=255, blank=True)
+    body = models.TextField(blank=True, help_text="The words of the reply, without the quoted e-mail.")
+    outcome = models.CharField(max_length=8, choices=InboundOutcome.choices)
+    booking = models.ForeignKey("bookings.Booking", null=True, blank=True, on_delete=models.SET_NULL,
+                                related_name="inbound_emails")
+    customer = models.ForeignKey("crm.Customer", null=True, blank=True, on_delete=models.SET_NULL,
+                                 related_name="inbound_emails")
+    comment = models.ForeignKey("bookings.BookingComment", null=True, blank=True, on_delete=models.SET_NULL,
+                                related_name="+")
+    inquiry = models.ForeignKey("crm.Inquiry", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    received_at = models.DateTimeField(default=timezone.now, db_index=True)
+
+    class Meta:
+        ordering = ["-received_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"E-mail from {self.sender} ({self.get_outcome_display()})"

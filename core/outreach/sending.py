@@ -34,7 +34,7 @@ from core.crm.models import Customer
 from core.delivery import current_claim, next_attempt
 from core.errors import PermissionDenied
 
-from . import emails, links
+from . import emails, links, replies
 from .models import DOCUMENT_EMAIL_RENDERERS, EmailKind, EmailMessage, EmailStatus, PortalLoginToken
 
 logger = logging.getLogger(__name__)
@@ -172,8 +172,11 @@ def email_deliver(*, actor: Actor, channel: Channel, message_id: int, content: d
         # can tell the next one is the same message
         message.message_id = message.message_id or make_msgid(
             domain=getattr(settings, "OUTREACH_MESSAGE_ID_DOMAIN", "fieldops.local"))
+        # a booking's e-mail can be answered: the answer joins its discussion (decision 0614)
+        reply_to = replies.reply_address(message.booking_id) if message.booking_id else None
         mail = EmailMultiAlternatives(rendered.subject, rendered.text, None, [message.to_address],
-                                      headers={"Message-ID": message.message_id})
+                                      headers={"Message-ID": message.message_id},
+                                      reply_to=[reply_to] if reply_to else None)
         mail.attach_alternative(rendered.html, "text/html")
         for filename, data, mimetype in rendered.attachments:
             mail.attach(filename, data, mimetype)

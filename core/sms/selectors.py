@@ -118,11 +118,11 @@ def visible_comment_deliveries(actor: Actor) -> QuerySet[CommentDelivery]:
 
 def last_used_channel(customer_id: int) -> str | None:
     """Through what the customer last wrote to us: ``sms`` (an inbound text), ``email`` (a message
-    in the portal or on the page of an e-mail link), or None if they never did."""
+    in the portal, on the page of an e-mail link or a reply to an e-mail), or None if they never did."""
     texted = (SmsMessage.objects.filter(customer_id=customer_id, direction=Direction.INBOUND)
               .order_by("-created_at").values_list("created_at", flat=True).first())
     wrote = (BookingComment.objects.filter(booking__customer_id=customer_id, author_kind=ActorKind.CUSTOMER,
-                                           channel__in=(Channel.PORTAL, Channel.EMAIL_LINK))
+                                           channel__in=(Channel.PORTAL, Channel.EMAIL_LINK, Channel.EMAIL))
              .order_by("-created_at").values_list("created_at", flat=True).first())
     if texted is None and wrote is None:
         return None

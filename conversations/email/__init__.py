@@ -1,0 +1,1 @@
+"""The e-mail front: the mail provider's inbound webhook (decision 0614)."""
