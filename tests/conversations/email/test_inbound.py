@@ -14,13 +14,13 @@ import pytest
 from django.core import mail
 from django.test import Client
 
+from conversations.email.signing import sign
 from core.bookings.models import BookingComment, BookingEvent
 from core.crm.models import Inquiry
 from core.outreach import replies
 from core.outreach.inbound import reply_text
 from core.outreach.models import InboundEmail
 from core.sms.models import CommentDelivery
-from conversations.email.signing import sign
 from graphql_api.ids import encode_id
 from tests import factories
 from tests.graphql_api import conftest as _graphql_conftest  # noqa: F401  (loads before over_http)
