@@ -420,6 +420,18 @@ def values_set(*, actor: Actor, channel: Channel, target: str, object_id: int,
     return result
 
 
+def booking_create_with_values(*, actor: Actor, channel: Channel, values: Mapping[str, Any],
+                               **booking: Any) -> Any:
+    """Create a booking (``core.bookings.services.booking_create`` with ``booking``) and set its custom
+    field values (``values_set``) in one transaction: a refused value leaves no booking behind."""
+    from core.bookings import services as booking_services
+
+    with transaction.atomic():
+        created = booking_services.booking_create(actor=actor, channel=channel, **booking)
+        values_set(actor=actor, channel=channel, target=Target.BOOKING, object_id=created.pk, values=values)
+    return created
+
+
 def request_values_set(*, actor: Actor, channel: Channel, request_id: int,
                        values: Mapping[str, Any]) -> dict[str, Any]:
     """The booking fields a customer answers when asking for an appointment (which is not a booking

@@ -7,10 +7,12 @@ from strawberry.types import Info
 
 from core.bookings import services
 from core.errors import DomainError, ValidationFailed
+from core.jobdata import services as jobdata_services
 
 from ..enums import BookingSourceEnum, BookingStatusEnum
 from ..errors import UserError, attempt, user_errors
 from ..ids import decode_id, decode_optional
+from ..jobdata.mutations import CustomFieldValueInput, values_given
 from ..payloads import UNSET, given, who
 from .types import AssignmentNode, BookingLineNode, BookingNode, CommentNode
 
@@ -44,6 +46,10 @@ class CreateBookingInput:
     notes: str = ""
     workers_required: int = 1
     location_type_id: strawberry.ID | None = strawberry.field(default=None, description="An active entry.")
+    custom_fields: list[CustomFieldValueInput] | None = strawberry.field(
+        default=None, description="Custom field values of the booking, checked like setCustomFieldValues; with "
+                                  "them, the booking's required fields must be filled. A refused value creates "
+                                  "nothing.")
 
 
 @strawberry.input(description="Change only the fields you send. `lines`, when sent, replaces all lines.")
@@ -191,14 +197,27 @@ def _as_stored(booking):
 
 
 def _create(info: Info, data: CreateBookingInput):
-    return _as_stored(services.booking_create(
-        **who(info), customer_id=decode_id(data.customer_id, "Customer", "customerId"),
+    if data.custom_fields is None:
+        return _as_stored(_create_with(services.booking_create, info, data))
+    # the booking and its values in one transaction (core.jobdata); the values' errors name this input
+    values = values_given(data.custom_fields, "customFields")
+    try:
+        return _as_stored(_create_with(jobdata_services.booking_create_with_values, info, data, values=values))
+    except DomainError as exc:
+        if exc.field and exc.field.startswith("values."):
+            exc.field = "customFields." + exc.field.removeprefix("values.")
+        raise
+
+
+def _create_with(create, info: Info, data: CreateBookingInput, **extra):
+    return create(
+        **who(info), **extra, customer_id=decode_id(data.customer_id, "Customer", "customerId"),
         scheduled_start=data.scheduled_start, scheduled_end=data.scheduled_end,
         property_id=decode_optional(data.property_id, "Property", "propertyId"), lines=_lines(data.lines),
         time_zone=data.time_zone, owner_id=decode_optional(data.owner_id, "User", "ownerId"),
         source=data.source.value, notes=data.notes, workers_required=data.workers_required,
         location_type_id=decode_optional(data.location_type_id, "LocationType", "locationTypeId"),
-    ))
+    )
 
 
 def _update(info: Info, data: UpdateBookingInput):

@@ -205,13 +205,19 @@ def _object(object_id: str) -> tuple[str, int]:
     return target, decode_id(object_id, type_name, "objectId")
 
 
+def values_given(items: list[CustomFieldValueInput], field: str = "values") -> dict[str, Any]:
+    """key -> raw value of a list of ``CustomFieldValueInput`` (a key given twice is refused)."""
+    values: dict[str, Any] = {}
+    for index, item in enumerate(items):
+        if item.key in values:
+            raise ValidationFailed(f"{field}.{index}.key", "A key is given twice.", code="duplicate")
+        values[item.key] = raw_value(item.value, f"{field}.{index}.value")
+    return values
+
+
 def _set_values(info: Info, data: SetCustomFieldValuesInput) -> list[CustomFieldValueType]:
     target, pk = _object(data.object_id)
-    values: dict[str, Any] = {}
-    for index, item in enumerate(data.values):
-        if item.key in values:
-            raise ValidationFailed(f"values.{index}.key", "A key is given twice.", code="duplicate")
-        values[item.key] = raw_value(item.value, f"values.{index}.value")
+    values = values_given(data.values)
     context = who(info)
     services.values_set(**context, target=target, object_id=pk, values=values)
     shown = values_for(context["actor"], target, [pk]).get(pk, [])

@@ -13,7 +13,7 @@ from django.test import Client
 from django.utils import timezone
 
 from core.actors import Channel
-from core.bookings.models import Booking, BookingLine
+from core.bookings.models import Booking, BookingEvent, BookingLine
 from core.jobdata import services
 from core.jobdata.models import CustomFieldValue
 from tests import factories
@@ -344,3 +344,54 @@ def test_profile_settings_over_http(world, fields):
     refused = ok(customer, UPDATE_CUSTOMER, i={"id": gid("Customer", world.cust_a.pk), "mobile": ""})
     assert refused["updateCustomer"]["errors"] == [{"code": "required", "field": "mobile"}]
     assert db_state() == before
+
+
+CREATE_BOOKING = """mutation($i: CreateBookingInput!) { createBooking(input: $i) {
+  booking { id customFields { key value { text number } } } errors { code field message } } }"""
+
+
+def _new_booking(world, custom_fields) -> dict:
+    start = (timezone.now() + timedelta(days=5)).replace(microsecond=0)
+    booking_input = {"customerId": gid("Customer", world.cust_a.pk), "propertyId": gid("Property", world.prop_a.pk),
+                     "scheduledStart": start.isoformat(),
+                     "lines": [{"serviceId": gid("Service", world.service.pk), "quantity": "1"}]}
+    if custom_fields is not None:
+        booking_input["customFields"] = custom_fields
+    return ok(world.staff.user, CREATE_BOOKING, i=booking_input)["createBooking"]
+
+
+def test_create_booking_takes_its_custom_field_values_in_the_same_call(world, fields):
+    made = _new_booking(world, [{"key": "rooms", "value": {"number": "4"}},
+                                {"key": "carpet_colour", "value": {"text": "Blue"}}])
+    assert made["errors"] == []
+    assert {v["key"]: v["value"] for v in made["booking"]["customFields"]} == {
+        "rooms": {"text": None, "number": "4"}, "carpet_colour": {"text": "Blue", "number": None}}
+    assert made["booking"]["id"] == gid("Booking", Booking.objects.latest("pk").pk)
+    assert BookingEvent.objects.filter(booking=Booking.objects.latest("pk"), action="custom_fields_set").count() == 1
+
+
+@pytest.mark.parametrize(("custom_fields", "code", "field"), [
+    ([{"key": "rooms", "value": {"number": "21"}}], "out_of_range", "customFields.rooms"),
+    ([{"key": "nothing", "value": {"text": "x"}}], "unknown_field", "customFields.nothing"),
+    ([{"key": "rooms", "value": {"number": "1"}}, {"key": "rooms", "value": {"number": "2"}}], "duplicate",
+     "customFields.1.key"),
+    ([], "required", "customFields.access_code"),
+])
+def test_a_refused_custom_field_value_creates_no_booking(world, fields, custom_fields, code, field):
+    services.field_create(actor=world.staff, channel=G, target="booking", label="Access code",
+                          field_type="short_text", required=True)
+    sign_in(world.staff.user)
+    before = db_state()
+    bookings = Booking.objects.count()
+    made = _new_booking(world, custom_fields)
+    assert made["booking"] is None
+    assert [(e["code"], e["field"]) for e in made["errors"]] == [(code, field)]
+    assert Booking.objects.count() == bookings
+    assert db_state() == before
+
+
+def test_without_custom_fields_create_booking_leaves_them_for_later(world, fields):
+    services.field_create(actor=world.staff, channel=G, target="booking", label="Access code",
+                          field_type="short_text", required=True)
+    made = _new_booking(world, None)
+    assert made["errors"] == [] and made["booking"]["customFields"] == []
