@@ -78,6 +78,9 @@ class Booking(models.Model):
     source = models.CharField(max_length=10, choices=BookingSource.choices, default=BookingSource.STAFF)
     location_type = models.ForeignKey(LocationType, null=True, blank=True, on_delete=models.PROTECT,
                                       related_name="bookings")
+    dependent = models.ForeignKey("crm.Dependent", null=True, blank=True, on_delete=models.PROTECT,
+                                  related_name="bookings",
+                                  help_text="The person under the customer the job is for (\"the visit is for Mum\").")
     notes = models.TextField(blank=True)
     automated_email_paused = models.BooleanField(default=False)
     automated_sms_paused = models.BooleanField(default=False)

@@ -22,7 +22,7 @@ from core.actors import Actor, Channel
 from core.catalog import pricing, quoting
 from core.company.selectors import get_company
 from core.company.services import next_number
-from core.crm.models import Customer, Property
+from core.crm.models import Customer, Dependent, Property
 from core.errors import DomainError, NotFound, ValidationFailed
 from core.managed_lists import list_entry_delete, list_entry_write
 from core.money import round_money
@@ -238,7 +238,7 @@ def booking_create(*, actor: Actor, channel: Channel, customer_id: int, schedule
                    lines: Sequence[LineInput] = (), time_zone: str | None = None, owner_id: int | None = None,
                    source: str = BookingSource.STAFF, notes: str = "", workers_required: int = 1,
                    series_id: int | None = None, series_date: date | None = None,
-                   location_type_id: int | None = None) -> Booking:
+                   location_type_id: int | None = None, dependent_id: int | None = None) -> Booking:
     """``series_id`` / ``series_date``: the occurrence of a series this booking is (set by
     ``core.bookings.series`` only); ``BookingCreated`` carries the series so that subscribers can
     tell an occurrence from a booking of its own (the series is confirmed once, decision 0621)."""
@@ -269,6 +269,7 @@ def booking_create(*, actor: Actor, channel: Channel, customer_id: int, schedule
     owner = _owner(owner_id) if owner_id is not None else (actor.user if actor.is_staff else None)
     notes = _text(notes, "notes")
     _check_location_type(location_type_id)
+    _check_dependent(dependent_id, customer.pk)
 
     with transaction.atomic():
         booking = Booking.objects.create(
@@ -276,6 +277,7 @@ def booking_create(*, actor: Actor, channel: Channel, customer_id: int, schedule
             customer=customer, property=prop, scheduled_start=start, scheduled_end=end, time_zone=tz_name,
             owner=owner, source=source, notes=notes, workers_required=workers_required,
             series_id=series_id, series_date=series_date, location_type_id=location_type_id,
+            dependent_id=dependent_id,
         )
         for line in built:
             line.booking = booking
@@ -297,7 +299,16 @@ def _owner(owner_id: int) -> User:
 
 
 UPDATABLE = ("scheduled_start", "scheduled_end", "property_id", "notes", "time_zone", "workers_required",
-             "location_type_id")
+             "location_type_id", "dependent_id")
+
+
+def _check_dependent(dependent_id: int | None, customer_id: int, current: int | None = None) -> None:
+    """The booking's customer's own dependent; an archived one stays where it is set but is not newly
+    chosen. Anyone else's answers like a missing one (decision 0172)."""
+    if dependent_id is None or dependent_id == current:
+        return
+    if not Dependent.objects.filter(pk=dependent_id, customer_id=customer_id, archived_at__isnull=True).exists():
+        raise NotFound("dependent", field="dependentId")
 
 
 def _check_location_type(location_type_id: int | None, current: int | None = None) -> None:
@@ -357,6 +368,9 @@ def booking_update(*, actor: Actor, channel: Channel, booking_id: int, lines: Se
         if "location_type_id" in changes:
             _check_location_type(changes["location_type_id"], current=booking.location_type_id)
             new["location_type_id"] = changes["location_type_id"]
+        if "dependent_id" in changes:
+            _check_dependent(changes["dependent_id"], booking.customer_id, current=booking.dependent_id)
+            new["dependent_id"] = changes["dependent_id"]
         if changes.get("notes") is not None:
             new["notes"] = _text(changes["notes"], "notes")
         if changes.get("workers_required") is not None:

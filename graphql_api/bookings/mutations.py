@@ -46,6 +46,8 @@ class CreateBookingInput:
     notes: str = ""
     workers_required: int = 1
     location_type_id: strawberry.ID | None = strawberry.field(default=None, description="An active entry.")
+    dependent_id: strawberry.ID | None = strawberry.field(
+        default=None, description="The customer's dependent the job is for (not archived).")
     custom_fields: list[CustomFieldValueInput] | None = strawberry.field(
         default=None, description="Custom field values of the booking, checked like setCustomFieldValues; with "
                                   "them, the booking's required fields must be filled. A refused value creates "
@@ -63,6 +65,8 @@ class UpdateBookingInput:
     workers_required: int | None = UNSET
     lines: list[BookingLineInput] | None = UNSET
     location_type_id: strawberry.ID | None = UNSET
+    dependent_id: strawberry.ID | None = strawberry.field(
+        default=UNSET, description="The customer's dependent the job is for; null: nobody in particular.")
 
 
 @strawberry.input
@@ -217,6 +221,7 @@ def _create_with(create, info: Info, data: CreateBookingInput, **extra):
         time_zone=data.time_zone, owner_id=decode_optional(data.owner_id, "User", "ownerId"),
         source=data.source.value, notes=data.notes, workers_required=data.workers_required,
         location_type_id=decode_optional(data.location_type_id, "LocationType", "locationTypeId"),
+        dependent_id=decode_optional(data.dependent_id, "Dependent", "dependentId"),
     )
 
 
@@ -230,6 +235,8 @@ def _update(info: Info, data: UpdateBookingInput):
         changes["property_id"] = decode_optional(data.property_id, "Property", "propertyId")
     if data.location_type_id is not UNSET:
         changes["location_type_id"] = decode_optional(data.location_type_id, "LocationType", "locationTypeId")
+    if data.dependent_id is not UNSET:
+        changes["dependent_id"] = decode_optional(data.dependent_id, "Dependent", "dependentId")
     lines = None if data.lines in (UNSET, None) else _lines(data.lines)  # type: ignore[arg-type]
     return _as_stored(services.booking_update(**who(info), booking_id=booking_id, lines=lines, **changes))
 

@@ -18,7 +18,7 @@ from core.sms.selectors import visible_comment_deliveries
 from ..accounts.types import UserNode
 from ..catalog.types import PriceRuleType, ProductNode, ServiceNode, ServicePackageNode, rules_out
 from ..context import actor_from_info
-from ..crm.types import CustomerNode, PropertyNode
+from ..crm.types import CustomerNode, DependentNode, PropertyNode, may_see_contact
 from ..enums import (
     ActorKindEnum,
     AssignmentStatusEnum,
@@ -214,6 +214,14 @@ class BookingNode(relay.Node):
     @strawberry_django.field(prefetch_related=["lines"])
     def total(self) -> Decimal:
         return self.total  # type: ignore[attr-defined]
+
+    @strawberry_django.field(select_related=["dependent"], only=["customer_id", "dependent_id"], description=(
+        "The customer's dependent the job is for. Staff, the customer and the fieldworkers of the customer's "
+        "jobs see this one dependent (decision 0172); null for anyone else."))
+    def dependent(self, info: Info) -> DependentNode | None:
+        if self.dependent_id is None or not may_see_contact(info, self.customer_id):  # type: ignore[attr-defined]
+            return None
+        return self.dependent  # type: ignore[attr-defined, return-value]
 
     @strawberry_django.field(only=["number", "customer_id"], description=(
         "A download link of the booking's job sheet (PDF) that works for a few minutes "

@@ -15,7 +15,7 @@ from django.test import Client
 from core import events
 from core.actors import Actor, Channel
 from core.bookings import services as booking_services
-from core.bookings.models import Booking, LocationType
+from core.bookings.models import Booking, BookingEvent, LocationType
 from core.crm import services
 from core.crm.events import CustomerEvent, DependentAdded, DependentArchived, DependentUpdated
 from core.crm.models import CustomerLog, Dependent, Property, PropertyType
@@ -329,3 +329,70 @@ def test_a_customer_reading_their_bookings_gets_their_dependents_in_one_query(db
         edges = result["data"]["bookings"]["edges"]
         assert len(edges) == count and all(edge["node"]["customer"]["dependents"] == [{"name": "Kim"}]
                                            for edge in edges)
+
+
+FOR_WHOM = "query($id: ID!) { node(id: $id) { ... on Booking { dependent { name relationship } } } }"
+CREATE_BOOKING = f"""mutation($v: CreateBookingInput!) {{ createBooking(input: $v) {{
+  booking {{ id dependent {{ name }} }} {ERRORS} }} }}"""
+SET_DEPENDENT = f"""mutation($v: UpdateBookingInput!) {{ updateBooking(input: $v) {{
+  booking {{ dependent {{ name }} }} {ERRORS} }} }}"""
+
+
+def test_a_booking_names_the_dependent_it_is_for(world, users):
+    staff_user, cust_a_user, cust_b_user, fw_user = users
+    mum = services.dependent_add(actor=world.staff, channel=Channel.ADMIN, customer_id=world.cust_a.pk, name="Mum",
+                                 relationship="mother")
+    kid = services.dependent_add(actor=world.staff, channel=Channel.ADMIN, customer_id=world.cust_a.pk, name="Sam")
+    theirs = services.dependent_add(actor=world.staff, channel=Channel.ADMIN, customer_id=world.cust_b.pk,
+                                    name="Not yours")
+    made = gql(staff_user, CREATE_BOOKING, v={
+        "customerId": gid("Customer", world.cust_a.pk), "propertyId": gid("Property", world.prop_a.pk),
+        "scheduledStart": "2031-03-03T09:00:00+00:00", "dependentId": gid("Dependent", mum.pk),
+        "lines": [{"serviceId": gid("Service", world.service.pk), "quantity": "1"}]})["createBooking"]
+    assert made["errors"] == [] and made["booking"]["dependent"] == {"name": "Mum"}
+    assert Booking.objects.get(pk=Booking.objects.latest("pk").pk).dependent_id == mum.pk
+
+    booking_id = gid("Booking", world.booking_a.pk)
+    moved = gql(staff_user, SET_DEPENDENT, v={"id": booking_id, "dependentId": gid("Dependent", kid.pk)})
+    assert moved["updateBooking"] == {"booking": {"dependent": {"name": "Sam"}}, "errors": []}
+    updated = BookingEvent.objects.filter(booking=world.booking_a, action="updated").latest("pk")
+    assert updated.changes["dependent_id"] == [None, kid.pk]
+    # who sees the booking's customer sees whom it is for: staff, the customer, the fieldworker of the job
+    for user in (staff_user, cust_a_user, fw_user):
+        assert gql(user, FOR_WHOM, id=booking_id)["node"] == {"dependent": {"name": "Sam", "relationship": ""}}
+    assert gql(cust_b_user, FOR_WHOM, id=booking_id)["node"] is None  # not their booking at all
+
+    # another customer's dependent, an archived one, a made-up id: not found, nothing written
+    services.dependent_archive(actor=world.staff, channel=Channel.ADMIN, dependent_id=mum.pk)
+    for dependent in (theirs.pk, mum.pk, 10**9):
+        refused(staff_user, SET_DEPENDENT, "not_found", "dependentId",
+                v={"id": booking_id, "dependentId": gid("Dependent", dependent)})
+    refused(cust_a_user, SET_DEPENDENT, "forbidden", v={"id": booking_id, "dependentId": None})
+    # nobody in particular again
+    cleared = gql(staff_user, SET_DEPENDENT, v={"id": booking_id, "dependentId": None})["updateBooking"]
+    assert cleared == {"booking": {"dependent": None}, "errors": []}
+
+
+def test_the_portal_booking_page_says_whom_the_visit_is_for(world):
+    from tests.web.portal.support import portal_client
+
+    mum = services.dependent_add(actor=world.staff, channel=Channel.ADMIN, customer_id=world.cust_a.pk, name="Mum",
+                                 relationship="mother")
+    booking_services.booking_update(actor=world.staff, channel=Channel.ADMIN, booking_id=world.booking_a.pk,
+                                    dependent_id=mum.pk)
+    page = portal_client(world.cust_a).get(f"/portal/bookings/{world.booking_a.pk}/").content.decode()
+    assert "<td>For</td><td>Mum (mother)</td>" in page
+
+
+def test_whom_each_booking_is_for_costs_no_query_per_row(db, company, django_assert_num_queries):
+    staff = factories.staff_actor()
+    query = "{ bookings(first: 50) { edges { node { id dependent { name } } } } }"
+    for count in (2, 6):
+        for _ in range(count - Booking.objects.count()):
+            customer = factories.customer()
+            kim = Dependent.objects.create(customer=customer, name="Kim")  # test data, not behaviour
+            factories.booking(cust=customer, dependent_id=kim.pk)
+        with django_assert_num_queries(1):  # the page, its dependents joined
+            result = run(staff, query)
+        edges = result["data"]["bookings"]["edges"]
+        assert len(edges) == count and all(edge["node"]["dependent"] == {"name": "Kim"} for edge in edges)
