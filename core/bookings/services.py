@@ -198,6 +198,21 @@ def _item_ref(line: LineInput, field: str) -> quoting.ItemRef | None:
     return quoting.ItemRef(*given[0]) if given else None
 
 
+def _repriceable(booking: Booking) -> list[LineInput] | None:
+    """The booking's lines as inputs to price again at another property: catalogue items at their list
+    price (the zone decides), staff overrides and hand-typed lines at their price, descriptions and tax
+    rates as they are. None (keep the lines) when an item is no longer offered: moving the booking is
+    not the moment to refuse it, and its price stays as agreed."""
+    current = list(booking.lines.select_related("service", "product", "package").order_by("position", "pk"))
+    items = [line.service or line.product or line.package for line in current]
+    if any(item is not None and not item.active for item in items):
+        return None
+    return [LineInput(service_id=line.service_id, product_id=line.product_id, package_id=line.package_id,
+                      quantity=line.quantity, description=line.description, tax_rate=line.tax_rate,
+                      unit_price=line.unit_price if item is None or line.price_overridden_at is not None else None)
+            for line, item in zip(current, items, strict=True)]
+
+
 def _keep_overrides(current: Sequence[BookingLine], built: Sequence[BookingLine]) -> None:
     """A resent line that still carries an earlier override keeps who made it and when."""
     for old, new in zip(current, built, strict=False):
@@ -377,6 +392,9 @@ def booking_update(*, actor: Actor, channel: Channel, booking_id: int, lines: Se
             if not 1 <= changes["workers_required"] <= 20:
                 raise ValidationFailed("workersRequired", "Between 1 and 20 fieldworkers.", code="out_of_range")
             new["workers_required"] = changes["workers_required"]
+        moved = "property_id" in new and new["property_id"] != booking.property_id
+        if lines is None and moved:  # another place may have another price (zones, decision 0803)
+            lines = _repriceable(booking)
         if lines is not None:
             place = booking.property if "property_id" not in new else (
                 Property.objects.filter(pk=new["property_id"]).first() if new["property_id"] else None)

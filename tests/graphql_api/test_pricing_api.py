@@ -300,3 +300,24 @@ def test_tax_mode_is_a_company_setting_that_quotes_follow(priced):
         errors { code } } }""")["data"]["updateCompanySettings"]
     assert refused["errors"] == [{"code": "forbidden"}]
     assert db_state() == before
+
+
+def test_moving_a_booking_over_http_prices_it_at_the_new_property(priced):
+    staff = priced.staff.user
+    new_home = Property.objects.create(customer=priced.cust_a, address="7 Far Rd", postcode="2750")
+    booking_id = gid("Booking", priced.booking_a.pk)
+    base = D(priced.service.price)
+    moved = post(staff, f"""mutation($v: UpdateBookingInput!) {{ updateBooking(input: $v) {{
+      booking {{ lines {{ unitPrice pricing {{ code }} }} }} {ERRORS} }} }}""",
+                 v={"id": booking_id, "propertyId": gid("Property", new_home.pk)})["data"]["updateBooking"]
+    assert moved["errors"] == []
+    assert [line["unitPrice"] for line in moved["booking"]["lines"]] == [f"{base:.2f}"]
+    assert [rule["code"] for rule in moved["booking"]["lines"][0]["pricing"]] == ["base"]
+    # back in the CBD zone (+20 %), as priceQuote says it costs there
+    back = post(staff, f"""mutation($v: UpdateBookingInput!) {{ updateBooking(input: $v) {{
+      booking {{ lines {{ unitPrice }} }} {ERRORS} }} }}""",
+                v={"id": booking_id, "propertyId": gid("Property", priced.prop_a.pk)})["data"]["updateBooking"]
+    quote = post(staff, QUOTE, s=gid("Service", priced.service.pk), q="1", p=gid("Property", priced.prop_a.pk))
+    assert back["errors"] == []
+    assert [line["unitPrice"] for line in back["booking"]["lines"]] == [quote["data"]["priceQuote"]["unitPrice"]]
+    assert quote["data"]["priceQuote"]["unitPrice"] == f"{base * D('1.2'):.2f}"

@@ -214,3 +214,35 @@ def test_a_series_sells_products_and_packages_in_every_occurrence(world, staff_a
         assert [(line.product_id, line.package_id, line.unit_price) for line in lines] == [
             (product.pk, None, D("3.00")), (None, package.pk, D("180.00"))]  # the CBD zone: +20 %
         assert booking.scheduled_end - booking.scheduled_start == timedelta(minutes=120)  # the package's work
+
+
+def test_moving_a_booking_to_another_property_prices_it_there(world, staff_actor):
+    cust, inner, outer, service = world
+    other = staff_actor.__class__.from_user(factories.staff_user())
+    booking = _create(staff_actor, cust, outer, [
+        LineInput(service_id=service.pk, quantity=D("1")),
+        LineInput(service_id=service.pk, quantity=D("1"), unit_price=D("90")),  # a staff override
+        LineInput(description="Ladder hire", unit_price=D("15"), tax_rate=D("0"))])
+    overridden_at = booking.lines.get(position=1).price_overridden_at
+    services.booking_update(actor=other, channel=G, booking_id=booking.pk, property_id=inner.pk)
+    lines = list(booking.lines.order_by("position"))
+    # the list price now carries the CBD zone; the override and the hand-typed line keep their price
+    assert [(line.unit_price, line.list_unit_price) for line in lines] == [
+        (D("120.00"), D("120.00")), (D("90.00"), D("120.00")), (D("15.00"), None)]
+    assert [rule["code"] for rule in lines[0].pricing] == ["base", "zone"]
+    # the override is still the one staff made, by whom and when
+    assert (lines[1].price_overridden_by_id, lines[1].price_overridden_at) == (staff_actor.user.pk, overridden_at)
+    event = BookingEvent.objects.filter(booking=booking, action="updated").latest("pk")
+    assert set(event.changes) == {"property_id", "lines"}
+    assert event.changes["lines"][0][0].startswith("1.00 x") and "@ 100.00" in event.changes["lines"][0][0]
+    assert "@ 120.00" in event.changes["lines"][1][0]
+
+
+def test_moving_a_booking_keeps_the_price_of_an_item_no_longer_offered(world, staff_actor):
+    cust, inner, outer, service = world
+    booking = _create(staff_actor, cust, outer, [LineInput(service_id=service.pk, quantity=D("1"))])
+    catalog.service_update(actor=staff_actor, channel=G, service_id=service.pk, active=False)
+    services.booking_update(actor=staff_actor, channel=G, booking_id=booking.pk, property_id=inner.pk)
+    booking.refresh_from_db()
+    assert booking.property_id == inner.pk
+    assert booking.lines.get().unit_price == D("100.00")
