@@ -30,6 +30,8 @@ class Rendered:
     text: str
     html: str
     attachments: tuple[tuple[str, bytes, str], ...] = ()  # (file name, content, MIME type)
+    sender_name: str = ""  # the display name of From (a trading name's); the address stays DEFAULT_FROM_EMAIL's
+    reply_to: str = ""  # where an answer goes when the e-mail is about no booking (a trading name's address)
 
 
 def when(booking: Booking) -> str:

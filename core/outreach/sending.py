@@ -16,6 +16,7 @@ import logging
 import secrets
 import smtplib
 from datetime import timedelta
+from email.utils import formataddr, parseaddr
 
 from django.apps import apps
 from django.conf import settings
@@ -128,6 +129,14 @@ def _render(message: EmailMessage) -> emails.Rendered | None:
     return None
 
 
+def _sender(rendered: emails.Rendered) -> str | None:
+    """From: the trading name's display name on the business's sending address (the address itself is
+    the one the mail is authorised to leave from); None: ``DEFAULT_FROM_EMAIL`` as it is."""
+    if not rendered.sender_name:
+        return None
+    return formataddr((rendered.sender_name, parseaddr(settings.DEFAULT_FROM_EMAIL)[1]))
+
+
 def _transient(exc: Exception) -> bool:
     """An SMTP outage or a 4xx answer: worth trying again. A 5xx answer, or content that cannot be
     rendered, is not."""
@@ -173,8 +182,8 @@ def email_deliver(*, actor: Actor, channel: Channel, message_id: int, content: d
         message.message_id = message.message_id or make_msgid(
             domain=getattr(settings, "OUTREACH_MESSAGE_ID_DOMAIN", "fieldops.local"))
         # a booking's e-mail can be answered: the answer joins its discussion (decision 0614)
-        reply_to = replies.reply_address(message.booking_id) if message.booking_id else None
-        mail = EmailMultiAlternatives(rendered.subject, rendered.text, None, [message.to_address],
+        reply_to = (replies.reply_address(message.booking_id) if message.booking_id else None) or rendered.reply_to
+        mail = EmailMultiAlternatives(rendered.subject, rendered.text, _sender(rendered), [message.to_address],
                                       headers={"Message-ID": message.message_id},
                                       reply_to=[reply_to] if reply_to else None)
         mail.attach_alternative(rendered.html, "text/html")

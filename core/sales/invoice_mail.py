@@ -51,4 +51,5 @@ def render(message: EmailMessage) -> Rendered | None:
                "link_url": invoice_pdf.link_url(invoice), "portal_url": portal_url()}
     return Rendered(subject=subject, text=render_to_string("sales/email/invoice.txt", context),
                     html=render_to_string("sales/email/invoice.html", context),
-                    attachments=((f"invoice-{invoice.number}.pdf", invoice_pdf.render(invoice), "application/pdf"),))
+                    attachments=((f"invoice-{invoice.number}.pdf", invoice_pdf.render(invoice), "application/pdf"),),
+                    sender_name=trading_name.sender_name or trading_name.name, reply_to=trading_name.email)

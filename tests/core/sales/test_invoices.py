@@ -15,8 +15,11 @@ from core.bookings import services as booking_services
 from core.company import services as company_services
 from core.company.models import FeeType, IssuedNumber
 from core.errors import DomainError
+from core.outreach import replies
+from core.outreach import services as outreach
+from core.outreach.models import EmailMessage
 from core.sales import invoices, payments
-from core.sales.invoice_models import Invoice, InvoiceEvent, InvoiceSettings, InvoiceStatus
+from core.sales.invoice_models import Invoice, InvoiceEmail, InvoiceEvent, InvoiceSettings, InvoiceStatus
 from core.sales.invoice_selectors import visible_invoices
 from core.sales.invoices import InvoiceLineInput as Line
 from tests import factories
@@ -294,6 +297,29 @@ def test_issuing_emails_the_invoice_with_its_pdf_and_a_signed_link(staff):
     text = pdf_text(data)
     assert invoice.number in text and pdf_amount(text, "Total") == invoice.total == Decimal("88.00")
     assert "https://fieldops.example/i/" in message.body
+
+
+def test_the_invoice_email_comes_from_its_trading_name(staff, settings):
+    from core.company.models import TradingName
+
+    settings.DEFAULT_FROM_EMAIL = "Fieldops <billing@fieldops.example>"
+    invoice = draft(staff, price="80.00")
+    TradingName.objects.filter(pk=invoice.trading_name_id).update(sender_name="SparkleCo", email="accounts@sparkle.example")
+    deliver()
+    mail.outbox = []
+    invoices.invoice_issue(actor=staff, channel=G, invoice_id=invoice.pk)
+    deliver()
+    [message] = mail.outbox
+    # its display name on the business's own sending address; an answer about the booking's invoice
+    # joins the booking's discussion (decision 0614)
+    assert message.from_email == "SparkleCo <billing@fieldops.example>"
+    assert message.reply_to == [replies.reply_address(invoice.booking_id)]
+    # an invoice about no booking: answers go to the trading name's own address
+    Invoice.objects.filter(pk=invoice.pk).update(booking=None)  # test set-up: an invoice made by hand
+    message = EmailMessage.objects.create(kind="invoice", to_address="jo@example.com", customer=invoice.customer)
+    InvoiceEmail.objects.create(invoice=invoice, email_message=message, kind="issued")
+    outreach.email_deliver(actor=Actor.system(), channel=Channel.SYSTEM, message_id=message.pk, claim="test")
+    assert mail.outbox[-1].reply_to == ["accounts@sparkle.example"]
 
 
 def test_issuing_to_a_paused_customer_logs_the_email_as_skipped(staff):
