@@ -40,6 +40,7 @@ from core.outreach import services as outreach
 from core.ratelimit import hit
 
 from . import custom_fields
+from .calendar import booking_ics
 from .documents import booking_job_sheet
 from .ratelimit import client_ip
 
@@ -123,6 +124,7 @@ def _booking_page(request, booking, actor: Actor, where: Where, *, notice: str =
                        .only("author_name", "author_kind", "body", "created_at")),
         "discussion_url": where.url("discussion"), "message": message, "message_error": message_error,
         "pdf_url": where.url("pdf"),
+        "calendar_url": where.url("ics"),
         "zone": _zone(booking),
     }, status=status)
 
@@ -326,6 +328,7 @@ link_move = require_http_methods(["GET", "HEAD", "POST"])(_by_token(_move))
 link_request = require_http_methods(["GET", "HEAD", "POST"])(_by_token(_request_after))
 link_discussion = require_POST(_by_token(_discussion))
 link_pdf = require_http_methods(["GET", "HEAD"])(_by_token(booking_job_sheet))
+link_ics = require_http_methods(["GET", "HEAD"])(_by_token(booking_ics))
 
 
 # --- portal: sign-in -------------------------------------------------------------------------------
@@ -423,6 +426,7 @@ portal_cancel = require_http_methods(["GET", "HEAD", "POST"])(_by_portal_booking
 portal_move = require_http_methods(["GET", "HEAD", "POST"])(_by_portal_booking(_move))
 portal_discussion = require_POST(_by_portal_booking(_discussion))
 portal_pdf = require_http_methods(["GET", "HEAD"])(_by_portal_booking(booking_job_sheet))
+portal_ics = require_http_methods(["GET", "HEAD"])(_by_portal_booking(booking_ics))
 
 
 @require_http_methods(["GET", "HEAD", "POST"])

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import dashboard, documents, invoices, leads, portal, views
+from . import calendar, dashboard, documents, invoices, leads, portal, views
 
 urlpatterns = [
     path("healthz", views.health, name="health"),
@@ -14,6 +14,7 @@ urlpatterns = [
     path("b/<str:token>/request", portal.link_request, name="link-request"),
     path("b/<str:token>/discussion", portal.link_discussion, name="link-discussion"),
     path("b/<str:token>/pdf", portal.link_pdf, name="link-pdf"),
+    path("b/<str:token>/calendar.ics", portal.link_ics, name="link-ics"),
     path("portal/", portal.portal_home, name="portal-home"),
     path("portal/login/", portal.portal_login, name="portal-login"),
     path("portal/login/<str:token>/", portal.portal_login_token, name="portal-login-token"),
@@ -23,6 +24,9 @@ urlpatterns = [
     path("portal/bookings/<int:booking_id>/discussion", portal.portal_discussion, name="portal-discussion"),
     path("portal/bookings/<int:booking_id>/move", portal.portal_move, name="portal-move"),
     path("portal/bookings/<int:booking_id>/pdf", portal.portal_pdf, name="portal-pdf"),
+    path("portal/bookings/<int:booking_id>/calendar.ics", portal.portal_ics, name="portal-ics"),
+    # a fieldworker's calendar subscription (decision 0143)
+    path("calendar/<str:secret>.ics", calendar.feed, name="calendar-feed"),
     # short-lived signed PDF links (GraphQL Booking.pdfUrl; quotes and invoices later)
     path("documents/<str:token>/", documents.document, name="document"),
     path("portal/request/", portal.portal_request, name="portal-request"),

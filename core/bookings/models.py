@@ -361,3 +361,22 @@ class BookingSeries(models.Model):
 
     def __str__(self) -> str:
         return f"Series {self.pk}: {self.rule}"
+
+
+class CalendarFeed(models.Model):
+    """A fieldworker's calendar subscription (an iCalendar feed a calendar app polls). The URL's secret is
+    shown once; only its SHA-256 is kept. One live feed per fieldworker: a new one retires the last
+    (decision 0143)."""
+
+    fieldworker = models.ForeignKey("workforce.Fieldworker", on_delete=models.CASCADE, related_name="calendar_feeds")
+    token_hash = models.CharField(max_length=64, unique=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                                   related_name="+")
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"Calendar feed of fieldworker #{self.fieldworker_id}"

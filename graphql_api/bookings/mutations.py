@@ -5,7 +5,7 @@ import strawberry
 import strawberry_django
 from strawberry.types import Info
 
-from core.bookings import services
+from core.bookings import calendar, services
 from core.errors import DomainError, ValidationFailed
 from core.jobdata import services as jobdata_services
 
@@ -135,6 +135,18 @@ class SetBookingAutomationInput:
     booking_id: strawberry.ID
     email_paused: bool | None = None
     sms_paused: bool | None = None
+
+
+@strawberry.type(description="A fieldworker's calendar subscription: `url` is shown this once (it is the secret).")
+class CalendarFeedPayload:
+    url: str | None = None
+    errors: list[UserError]
+
+
+@strawberry.type
+class RevokeCalendarFeedPayload:
+    revoked: int | None = strawberry.field(default=None, description="How many live feeds were retired (0 or 1).")
+    errors: list[UserError]
 
 
 @strawberry.type
@@ -269,6 +281,20 @@ class BookingsMutation:
             **who(info), booking_id=decode_id(input.booking_id, "Booking", "bookingId"),
             fieldworker_id=decode_id(input.fieldworker_id, "Fieldworker", "fieldworkerId"),
             override_availability=override_availability))
+
+    @strawberry_django.mutation(description=(
+        "A new calendar subscription URL (iCalendar) with the fieldworker's accepted jobs, for Google Calendar's "
+        "'From URL', Apple Calendar or Outlook. A fieldworker for themself (fieldworkerId left out), staff for any. "
+        "The last URL stops working."))
+    def create_calendar_feed(self, info: Info, fieldworker_id: strawberry.ID | None = None) -> CalendarFeedPayload:
+        return attempt(CalendarFeedPayload, "url", lambda: calendar.calendar_feed_create(
+            **who(info), fieldworker_id=decode_optional(fieldworker_id, "Fieldworker", "fieldworkerId"))[1])
+
+    @strawberry_django.mutation(description="Stop the fieldworker's calendar subscription URL (themself, or staff).")
+    def revoke_calendar_feed(self, info: Info,
+                             fieldworker_id: strawberry.ID | None = None) -> RevokeCalendarFeedPayload:
+        return attempt(RevokeCalendarFeedPayload, "revoked", lambda: calendar.calendar_feed_revoke(
+            **who(info), fieldworker_id=decode_optional(fieldworker_id, "Fieldworker", "fieldworkerId")))
 
     @strawberry_django.mutation(description="Take a fieldworker off a booking (staff).")
     def unassign_fieldworker(self, info: Info, input: AssignmentInput) -> BookingPayload:

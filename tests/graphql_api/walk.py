@@ -197,6 +197,8 @@ CASES: list[tuple[str, dict[str, Any]]] = [
                                  "dependentId": Ref("Dependent"),
                                  "lines": [{"serviceId": S}, {"productId": Ref("Product")},
                                            {"packageId": Ref("ServicePackage")}]}}),
+    ("createCalendarFeed", {"fieldworkerId": F}),
+    ("revokeCalendarFeed", {"fieldworkerId": F}),
     ("assignFieldworker", {"input": {"bookingId": B, "fieldworkerId": F}}),
     ("unassignFieldworker", {"input": {"bookingId": B, "fieldworkerId": F}}),
     ("respondToAssignment", {"input": {"bookingId": B, "accept": False, "reason": "busy", "fieldworkerId": F}}),
