@@ -1,9 +1,9 @@
 from django.contrib import admin
 
-from core.service_admin import CHANNEL, PhoneSearch, ReadOnlyAdmin, ReadOnlyInline, ServiceAdmin
+from core.service_admin import CHANNEL, PhoneSearch, ReadOnlyAdmin, ReadOnlyInline, ServiceAdmin, service_action
 
-from . import services
-from .models import Booking, BookingAssignment, BookingComment, BookingEvent, BookingLine, LocationType
+from . import calendar, services
+from .models import Booking, BookingAssignment, BookingComment, BookingEvent, BookingLine, CalendarFeed, LocationType
 
 
 class LineInline(ReadOnlyInline):
@@ -50,6 +50,25 @@ class BookingEventAdmin(ReadOnlyAdmin):
     list_filter = ["action", "channel", "actor_kind"]
     search_fields = ["booking__number", "actor_label"]
     list_select_related = ["booking"]
+
+
+@admin.register(CalendarFeed)
+class CalendarFeedAdmin(ReadOnlyAdmin):
+    """Fieldworkers' calendar subscriptions (decision 0143): the secret is never shown again; staff
+    retire a live one here."""
+
+    list_display = ["fieldworker", "created_at", "created_by", "revoked_at"]
+    list_filter = ["revoked_at"]
+    search_fields = ["fieldworker__name"]
+    list_select_related = ["fieldworker", "created_by"]
+    actions = ["revoke"]
+
+    @admin.action(description="Stop the selected fieldworkers' calendar feeds")
+    def revoke(self, request, queryset) -> None:
+        fieldworkers = CalendarFeed.objects.filter(pk__in=queryset.values("pk"), revoked_at__isnull=True)
+        service_action(request, fieldworkers, lambda actor, pk: calendar.calendar_feed_revoke(
+            actor=actor, channel=CHANNEL, fieldworker_id=CalendarFeed.objects.get(pk=pk).fieldworker_id),
+                       "feed(s) stopped", admin_obj=self)
 
 
 @admin.register(LocationType)

@@ -38,3 +38,22 @@ def test_bookings_are_found_by_the_customers_number_as_typed(browser):
     factories.booking()
     page = browser.get("/admin/bookings/booking/", {"q": "0412 345 001"})
     assert [b.pk for b in page.context["cl"].result_list] == [mine.pk]
+
+
+def test_staff_stop_a_fieldworkers_calendar_feed_in_the_admin(browser):
+    from django.test import Client
+
+    from core.actors import Actor, Channel
+    from core.bookings import calendar
+    from core.bookings.models import CalendarFeed
+
+    fieldworker = factories.fieldworker()
+    feed, url = calendar.calendar_feed_create(actor=Actor.for_fieldworker(fieldworker), channel=Channel.SYSTEM)
+    path = url.split("127.0.0.1:8000", 1)[-1]
+    assert Client().get(path).status_code == 200
+    listing = browser.get("/admin/bookings/calendarfeed/").content.decode()
+    assert fieldworker.name in listing and path not in listing  # the secret is never shown again
+    response = browser.post("/admin/bookings/calendarfeed/", {"action": "revoke", "_selected_action": [feed.pk]})
+    assert response.status_code == 302
+    assert CalendarFeed.objects.get().revoked_at is not None
+    assert Client().get(path).status_code == 404
