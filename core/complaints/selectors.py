@@ -11,6 +11,7 @@ from django.db.models import QuerySet
 from core.actors import Actor
 from core.bookings.models import AssignmentStatus, BookingAssignment
 
+from .defaults import ensure_lists
 from .models import Complaint, ComplaintEvent, ComplaintStatus, ComplaintType
 
 
@@ -40,10 +41,12 @@ def open_complaints(actor: Actor, *, limit: int = 100) -> list[Complaint]:
 
 
 def complaint_types(actor: Actor, *, active_only: bool = False) -> QuerySet[ComplaintType]:
+    ensure_lists()
     qs = ComplaintType.objects.all() if actor.is_authenticated or actor.is_system else ComplaintType.objects.none()
     return qs.filter(active=True) if active_only else qs
 
 
 def complaint_statuses(actor: Actor, *, active_only: bool = False) -> QuerySet[ComplaintStatus]:
+    ensure_lists()
     qs = ComplaintStatus.objects.all() if actor.is_authenticated or actor.is_system else ComplaintStatus.objects.none()
     return qs.filter(active=True) if active_only else qs

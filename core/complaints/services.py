@@ -21,6 +21,7 @@ from core.managed_lists import clean_list_entry, list_entry_delete, list_entry_w
 from core.text import refuse_nul
 
 from . import history
+from .defaults import ensure_lists
 from .events import ComplaintRaised, ComplaintReopened, ComplaintResolved
 from .models import Complaint, ComplaintStatus, ComplaintType
 
@@ -65,6 +66,7 @@ def _status(status_id: int, *, current: int | None = None, field: str = "statusI
 
 
 def _first_status(*, resolved: bool) -> ComplaintStatus:
+    ensure_lists()
     row = ComplaintStatus.objects.filter(active=True, is_resolved=resolved).order_by("position", "name").first()
     if row is None:
         code = "no_resolved_status" if resolved else "no_open_status"

@@ -33,6 +33,7 @@ from core.bookings import services as booking_services
 from core.bookings.models import LocationType
 from core.catalog.models import ServiceCategory
 from core.complaints import services as complaint_services
+from core.complaints.defaults import ensure_lists
 from core.complaints.models import ComplaintStatus, ComplaintType
 from core.crm import services as crm_services
 from core.crm.models import PropertyType
@@ -367,6 +368,7 @@ def walk(world) -> Walk:
     property_type = PropertyType.objects.create(name="House")
     location_type = LocationType.objects.create(name="On site")
     inactive = factories.service(active=False, name="Retired service")
+    ensure_lists()  # a transactional test may have emptied them
     complaint_type = ComplaintType.objects.get(name="Other")
     complaint_status = ComplaintStatus.objects.get(name="In progress")
     soon = timezone.now() + timedelta(days=40)

@@ -2,17 +2,11 @@
 
 from django.db import migrations
 
-TYPES = ["Quality of work", "Damage", "Late or missed visit", "Staff conduct", "Billing", "Other"]
-STATUSES = [("Open", False), ("In progress", False), ("Resolved", True), ("Closed without action", True)]
-
 
 def seed(apps, schema_editor):
-    ComplaintType = apps.get_model("complaints", "ComplaintType")
-    ComplaintStatus = apps.get_model("complaints", "ComplaintStatus")
-    for position, name in enumerate(TYPES):
-        ComplaintType.objects.get_or_create(name=name, defaults={"position": position})
-    for position, (name, resolved) in enumerate(STATUSES):
-        ComplaintStatus.objects.get_or_create(name=name, defaults={"position": position, "is_resolved": resolved})
+    from core.complaints.defaults import seed as seed_lists
+
+    seed_lists(apps.get_model("complaints", "ComplaintType"), apps.get_model("complaints", "ComplaintStatus"))
 
 
 class Migration(migrations.Migration):

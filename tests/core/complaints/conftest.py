@@ -26,6 +26,14 @@ class ComplaintEvents:
         return [event.action for event in self.all()]
 
 
+@pytest.fixture(autouse=True)
+def _lists(db) -> None:
+    """The lists as the migration made them (a transactional test elsewhere may have emptied them)."""
+    from core.complaints.defaults import ensure_lists
+
+    ensure_lists()
+
+
 @pytest.fixture
 def complaint_events(db) -> Iterator[ComplaintEvents]:
     recorder = ComplaintEvents()
