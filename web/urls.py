@@ -13,6 +13,7 @@ urlpatterns = [
     path("b/<str:token>/move", portal.link_move, name="link-move"),
     path("b/<str:token>/request", portal.link_request, name="link-request"),
     path("b/<str:token>/discussion", portal.link_discussion, name="link-discussion"),
+    path("b/<str:token>/complaint", portal.link_complaint, name="link-complaint"),
     path("b/<str:token>/pdf", portal.link_pdf, name="link-pdf"),
     path("portal/", portal.portal_home, name="portal-home"),
     path("portal/login/", portal.portal_login, name="portal-login"),
@@ -21,6 +22,7 @@ urlpatterns = [
     path("portal/bookings/<int:booking_id>/", portal.portal_booking, name="portal-booking"),
     path("portal/bookings/<int:booking_id>/cancel", portal.portal_cancel, name="portal-cancel"),
     path("portal/bookings/<int:booking_id>/discussion", portal.portal_discussion, name="portal-discussion"),
+    path("portal/bookings/<int:booking_id>/complaint", portal.portal_complaint, name="portal-complaint"),
     path("portal/bookings/<int:booking_id>/move", portal.portal_move, name="portal-move"),
     path("portal/bookings/<int:booking_id>/pdf", portal.portal_pdf, name="portal-pdf"),
     # short-lived signed PDF links (GraphQL Booking.pdfUrl; quotes and invoices later)
