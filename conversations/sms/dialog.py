@@ -226,7 +226,8 @@ class Conversation:
         ) if part)
         move = " MOVE and the number to change the time," if company.customers_may_reschedule else ""
         return self.out(f"{company.name}: {details or 'Reply with a message and our team will answer.'} "
-                        f"Reply YES to confirm, CANCEL and the booking number to cancel,{move} STOP to opt out.",
+                        f"Reply YES to confirm, CANCEL and the booking number to cancel,{move} COMPLAINT and what "
+                        "went wrong to report a problem, STOP to opt out.",
                         Intent.HELP)
 
     # -- questions we asked ----------------------------------------------------------------------

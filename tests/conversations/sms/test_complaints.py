@@ -41,6 +41,11 @@ def test_complaining_in_a_sentence_is_not_the_keyword():
     assert parse("I want to make a complaint").intent == Intent.TEXT
 
 
+def test_help_tells_how_to_complain(sms):
+    reply = sms("HELP", factories.customer().mobile)
+    assert "COMPLAINT and what went wrong to report a problem" in reply.text and not reply.text.endswith("...")
+
+
 def test_a_complaint_by_sms_files_against_the_job_just_finished(sms, published):
     customer = factories.customer()
     older = factories.booking(cust=customer)
