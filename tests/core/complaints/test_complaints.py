@@ -153,6 +153,13 @@ def test_state_changes_are_refused_without_changing_anything(staff_actor, custom
             resolution="Done", status_id=status("In progress").pk)
     refused("forbidden", services.complaint_resolve, actor=customer_actor, channel=G, complaint_id=pk,
             resolution="Done")
+    closing = list(ComplaintStatus.objects.filter(is_resolved=True, active=True).values_list("pk", flat=True))
+    ComplaintStatus.objects.filter(pk__in=closing).update(active=False)
+    refused("no_resolved_status", services.complaint_resolve, actor=staff_actor, channel=G, complaint_id=pk,
+            resolution="Done")
+    refused("inactive", services.complaint_resolve, actor=staff_actor, channel=G, complaint_id=pk,
+            resolution="Done", status_id=closing[0])
+    ComplaintStatus.objects.filter(pk__in=closing).update(active=True)
     refused("forbidden", services.complaint_update, actor=customer_actor, channel=G, complaint_id=pk,
             description="mine now")
     refused("not_found", services.complaint_assign, actor=staff_actor, channel=G, complaint_id=10**9,

@@ -89,6 +89,12 @@ def test_who_reads_which_complaint(world):
     for user, pk in ((world.cust_a.user, b.pk), (world.cust_a.user, internal.pk), (world.fw_b.user, a.pk)):
         assert gql(user, one, id=gid("Complaint", pk)) == {"complaint": None}
     assert gql(world.cust_a.user, one, id=gid("Complaint", 987654321)) == {"complaint": None}
+    full = """query($id: ID!) { complaint(id: $id) { booking { number } customer { name } status { name }
+              type { name } owner { id } } }"""
+    for user in (world.fw_a.user, world.cust_a.user):
+        seen_by = gql(user, full, id=gid("Complaint", a.pk))["complaint"]
+        assert seen_by["booking"] == {"number": world.booking_a.number} and seen_by["owner"] is None
+        assert seen_by["customer"]["name"] == world.cust_a.name and seen_by["status"] == {"name": "Open"}
 
 
 def test_the_filters(world):
