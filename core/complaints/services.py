@@ -86,7 +86,7 @@ def _owner(owner_id: int | None) -> Any:
     return user
 
 
-def _locked(actor: Actor, complaint_id: int) -> Complaint:
+def _locked(complaint_id: int) -> Complaint:
     row = Complaint.objects.select_for_update().filter(pk=complaint_id).first()
     if row is None:
         raise NotFound("complaint")
@@ -149,7 +149,7 @@ def complaint_update(*, actor: Actor, channel: Channel | str, complaint_id: int,
     unknown = set(changes) - UPDATABLE
     if unknown:
         raise DomainError("invalid", "Unknown field.", field=sorted(unknown)[0])
-    complaint = _locked(actor, complaint_id)
+    complaint = _locked(complaint_id)
     values: dict[str, Any] = {}
     if "description" in changes:
         values["description"] = _text(changes["description"], "description", DESCRIPTION_LIMIT, required=True)
@@ -175,7 +175,7 @@ def complaint_update(*, actor: Actor, channel: Channel | str, complaint_id: int,
 def complaint_assign(*, actor: Actor, channel: Channel | str, complaint_id: int, owner_id: int | None) -> Complaint:
     """Give the complaint an owner (an active staff member), or none (staff)."""
     _require_staff(actor)
-    complaint = _locked(actor, complaint_id)
+    complaint = _locked(complaint_id)
     owner = _owner(owner_id)
     new = owner.pk if owner is not None else None
     if complaint.owner_id != new:
@@ -192,7 +192,7 @@ def complaint_resolve(*, actor: Actor, channel: Channel | str, complaint_id: int
     """Close it with what was done (staff): a status that closes (the first such when not given),
     the resolution and the time."""
     _require_staff(actor)
-    complaint = _locked(actor, complaint_id)
+    complaint = _locked(complaint_id)
     if complaint.is_resolved:
         raise DomainError("already_resolved", "The complaint is resolved already.")
     text = _text(resolution, "resolution", RESOLUTION_LIMIT, required=True)
@@ -215,7 +215,7 @@ def complaint_reopen(*, actor: Actor, channel: Channel | str, complaint_id: int,
     """Open a resolved complaint again (staff), with why; its status is an open one (the first such
     when not given). The last resolution stays in the history."""
     _require_staff(actor)
-    complaint = _locked(actor, complaint_id)
+    complaint = _locked(complaint_id)
     if not complaint.is_resolved:
         raise DomainError("already_open", "The complaint is open already.")
     why = _text(reason, "reason", RESOLUTION_LIMIT, required=True)
