@@ -1,4 +1,4 @@
-"""Complaint events: published after commit by ``history.record``, one per history row
+"""Complaint events: published after commit by ``complaint_history.record``, one per history row
 (``event_id`` is the row's id). Not booking ``DomainEvent`` s (a complaint may name a quote only):
 subscribe to ``ComplaintChanged`` or a type."""
 

@@ -86,7 +86,7 @@ class Complaint(models.Model):
 
 
 class ComplaintEvent(AppendOnly):
-    """A complaint's history, written with its event by ``history.record`` only."""
+    """A complaint's history, written with its event by ``complaint_history.record`` only."""
 
     complaint = models.ForeignKey(Complaint, on_delete=models.PROTECT, related_name="history")
     at = models.DateTimeField(default=timezone.now)

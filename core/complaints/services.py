@@ -1,6 +1,6 @@
 """The one write path of complaints (issue 19): raise, update, assign, resolve, reopen, and the two
 managed lists (types, statuses). Each writer checks first, then writes, then records a history row
-with its event (``history.record``); a refusal changes nothing.
+with its event (``complaint_history.record``); a refusal changes nothing.
 
 Who may do what (decision 0932): staff everything; a customer raises a complaint on their own
 booking (always customer-visible) from the portal or by SMS; fieldworkers only read.
@@ -20,7 +20,7 @@ from core.errors import DomainError, NotFound, PermissionDenied, ValidationFaile
 from core.managed_lists import clean_list_entry, list_entry_delete, list_entry_write
 from core.text import refuse_nul
 
-from . import history
+from . import complaint_history
 from .defaults import ensure_lists
 from .events import ComplaintRaised, ComplaintReopened, ComplaintResolved
 from .models import Complaint, ComplaintStatus, ComplaintType
@@ -132,7 +132,7 @@ def complaint_raise(*, actor: Actor, channel: Channel | str, booking_id: int, de
         booking=booking, customer_id=booking.customer_id, type=kind, status=status, is_resolved=False,
         description=text, visible_to_customer=visible_to_customer, owner=owner, raised_by=actor.user,
         raised_by_kind=actor.kind, channel=str(channel))
-    history.record(complaint, actor=actor, channel=channel, action="raised", event=ComplaintRaised,
+    complaint_history.record(complaint, actor=actor, channel=channel, action="raised", event=ComplaintRaised,
                    data={"booking_id": booking.pk, "type_id": kind.pk if kind else None, "status_id": status.pk,
                          "visible_to_customer": visible_to_customer})
     return complaint
@@ -167,7 +167,7 @@ def complaint_update(*, actor: Actor, channel: Channel | str, complaint_id: int,
     diff = _apply(complaint, values)
     if diff:
         complaint.save(update_fields=[*sorted(diff), "updated_at"])
-        history.record(complaint, actor=actor, channel=channel, action="updated", changes=diff)
+        complaint_history.record(complaint, actor=actor, channel=channel, action="updated", changes=diff)
     return complaint
 
 
@@ -182,7 +182,8 @@ def complaint_assign(*, actor: Actor, channel: Channel | str, complaint_id: int,
         old = complaint.owner_id
         complaint.owner = owner
         complaint.save(update_fields=["owner", "updated_at"])
-        history.record(complaint, actor=actor, channel=channel, action="assigned", changes={"owner_id": (old, new)})
+        complaint_history.record(complaint, actor=actor, channel=channel, action="assigned",
+                                 changes={"owner_id": (old, new)})
     return complaint
 
 
@@ -203,7 +204,7 @@ def complaint_resolve(*, actor: Actor, channel: Channel | str, complaint_id: int
     complaint.status, complaint.is_resolved = status, True
     complaint.resolution, complaint.resolved_at = text, timezone.now()
     complaint.save(update_fields=["status", "is_resolved", "resolution", "resolved_at", "updated_at"])
-    history.record(complaint, actor=actor, channel=channel, action="resolved", event=ComplaintResolved,
+    complaint_history.record(complaint, actor=actor, channel=channel, action="resolved", event=ComplaintResolved,
                    changes={key: (value, getattr(complaint, key)) for key, value in before.items()
                             if value != getattr(complaint, key)})
     return complaint
@@ -226,7 +227,7 @@ def complaint_reopen(*, actor: Actor, channel: Channel | str, complaint_id: int,
     complaint.status, complaint.is_resolved = status, False
     complaint.resolution, complaint.resolved_at = "", None
     complaint.save(update_fields=["status", "is_resolved", "resolution", "resolved_at", "updated_at"])
-    history.record(complaint, actor=actor, channel=channel, action="reopened", event=ComplaintReopened,
+    complaint_history.record(complaint, actor=actor, channel=channel, action="reopened", event=ComplaintReopened,
                    changes={key: (value, getattr(complaint, key)) for key, value in before.items()
                             if value != getattr(complaint, key)}, data={"reason": why})
     return complaint
