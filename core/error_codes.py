@@ -103,6 +103,13 @@ AREAS: dict[str, dict[str, str]] = {
         "numbers_exhausted": "The number sequence has no numbers left.",
         "unsupported_image": "A logo is a PNG, JPEG or WebP image.",
     },
+    "Complaint": {
+        "no_open_status": "No active complaint status keeps a complaint open: add one to the status list.",
+        "no_resolved_status": "No active complaint status closes a complaint: add one to the status list.",
+        "already_open": "The complaint is open; only a resolved one is reopened.",
+        "owner_not_staff": "A complaint is owned by an active staff member.",
+        "status_changes_state": "That status would open or close the complaint: resolve or reopen it instead.",
+    },
     "Crm": {
         "already_converted": "The inquiry is converted; its booking carries on.",
         "archived": "The dependent is archived; it is no longer edited.",

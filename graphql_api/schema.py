@@ -39,6 +39,8 @@ from .characters import RefuseNulCharacters
 from .chat.mutations import ChatMutation
 from .company.mutations import CompanyMutation
 from .company.queries import CompanyQuery
+from .complaints.mutations import ComplaintsMutation
+from .complaints.queries import ComplaintsQuery
 from .crm.inbox import InboxMutation, InboxQuery
 from .crm.leads import LeadsMutation, LeadsQuery
 from .crm.lists import ListsMutation, ListsQuery
@@ -82,6 +84,7 @@ QUERIES: tuple[type, ...] = (
     OutreachQuery,
     JobDataQuery,
     InvoicesQuery,
+    ComplaintsQuery,
 )
 MUTATIONS: tuple[type, ...] = (
     AccountsMutation,
@@ -100,6 +103,7 @@ MUTATIONS: tuple[type, ...] = (
     ChatMutation,
     JobDataMutation,
     InvoicesMutation,
+    ComplaintsMutation,
 )
 # Subscriptions (issue 3: graphql_api/realtime/): add the Subscription classes here.
 SUBSCRIPTIONS: tuple[type, ...] = (RealtimeSubscription,)

@@ -10,6 +10,7 @@ loop without waiting for them (:class:`_Outbox`). Routing:
 - ``bookings``: every change to any booking except comments and deliveries (staff boards).
 - ``fieldworker.<id>``: changes to the jobs of that fieldworker, offers included.
 - ``inbox``: every change to any inquiry (``core.crm.events``), for the staff inbox.
+- ``complaints``: every change to any complaint (``core.complaints.events``), for staff.
 """
 
 from __future__ import annotations
@@ -25,10 +26,11 @@ from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
 
 from core import events
+from core.complaints.events import ComplaintChanged
 from core.crm.events import InquiryEvent
 
 from . import payloads
-from .groups import ALL_BOOKINGS, INBOX, booking_group, fieldworker_group
+from .groups import ALL_BOOKINGS, COMPLAINTS, INBOX, booking_group, fieldworker_group
 
 logger = logging.getLogger(__name__)
 
@@ -65,6 +67,11 @@ def messages_for(event: events.DomainEvent) -> list[tuple[str, dict[str, Any]]]:
 def messages_for_inquiry(event: InquiryEvent) -> list[tuple[str, dict[str, Any]]]:
     """An inquiry event goes to the inbox only, with the inquiry as it stands (one read per event)."""
     return [(INBOX, payloads.inquiry_message(event, payloads.inquiry_snapshot(event.inquiry_id)))]
+
+
+def messages_for_complaint(event: ComplaintChanged) -> list[tuple[str, dict[str, Any]]]:
+    """A complaint event goes to the staff's complaints group, with the complaint as it stands."""
+    return [(COMPLAINTS, payloads.complaint_message(event, payloads.complaint_snapshot(event.complaint_id)))]
 
 
 def send_all(pairs: list[tuple[str, dict[str, Any]]]) -> None:
@@ -186,12 +193,18 @@ def on_inquiry_event(event: InquiryEvent) -> None:
     send_all(messages_for_inquiry(event))
 
 
+def on_complaint_event(event: ComplaintChanged) -> None:
+    send_all(messages_for_complaint(event))
+
+
 def connect() -> None:
     # first: dashboards hear of a change before notification work runs
     events.subscribe(events.DomainEvent, on_domain_event, priority=0)
     events.subscribe(InquiryEvent, on_inquiry_event, priority=0)
+    events.subscribe(ComplaintChanged, on_complaint_event, priority=0)
 
 
 def disconnect() -> None:
     events.unsubscribe(events.DomainEvent, on_domain_event)
     events.unsubscribe(InquiryEvent, on_inquiry_event)
+    events.unsubscribe(ComplaintChanged, on_complaint_event)

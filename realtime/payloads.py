@@ -225,3 +225,53 @@ def inquiry_message(event: Any, snapshot: dict[str, Any] | None) -> dict[str, An
         "details": {key: _plain(value) for key, value in asdict(event).items() if key not in base},
         "inquiry": snapshot,
     }
+
+
+# --- open complaints (the dashboard's panel) -----------------------------------------------------
+
+
+def complaint_snapshot(complaint_id: int) -> dict[str, Any] | None:
+    """What the complaints panel shows of one complaint, read once per event (one query)."""
+    from core.complaints.models import Complaint
+
+    complaint = (Complaint.objects.select_related("booking", "customer", "type", "status", "owner")
+                 .only("description", "visible_to_customer", "is_resolved", "created_at", "resolved_at", "channel",
+                       "booking__number", "booking__time_zone", "customer__name", "type__name", "status__name",
+                       "owner__full_name", "owner__email")
+                 .filter(pk=complaint_id).first())
+    if complaint is None:
+        return None
+    booking = complaint.booking
+    return {
+        "id": complaint.pk,
+        "description": complaint.description[:1000],
+        "visible_to_customer": complaint.visible_to_customer,
+        "is_resolved": complaint.is_resolved,
+        "created_at": complaint.created_at.isoformat(),
+        "resolved_at": complaint.resolved_at.isoformat() if complaint.resolved_at else None,
+        "channel": complaint.channel,
+        "booking_id": complaint.booking_id,
+        "booking_number": booking.number if booking is not None else None,
+        "time_zone": booking.time_zone if booking is not None else "",
+        "customer_id": complaint.customer_id,
+        "customer_name": complaint.customer.name,
+        "type": complaint.type.name if complaint.type is not None else "",
+        "status": complaint.status.name,
+        "owner_id": complaint.owner_id,
+        "owner_name": complaint.owner.display_name if complaint.owner is not None else "",
+    }
+
+
+def complaint_message(event: Any, snapshot: dict[str, Any] | None) -> dict[str, Any]:
+    return {
+        "type": MESSAGE_TYPE,
+        "kind": KIND_EVENT,
+        "event_id": event.event_id,
+        "event_type": event.name,
+        "action": event.action,
+        "complaint_id": event.complaint_id,
+        "channel": event.channel,
+        "actor_kind": event.actor_kind,
+        "occurred_at": event.occurred_at,
+        "complaint": snapshot,
+    }

@@ -1,7 +1,8 @@
-"""The live staff dashboard: today's bookings board, one booking's discussion and the inbox.
+"""The live staff dashboard: today's bookings board, one booking's discussion, the inbox and the open
+complaints.
 
 The page is rendered from the selectors, then kept current by the same GraphQL subscriptions
-any client uses (``bookingEvents``, ``bookingDiscussion``, ``inboxEvents``) over the session
+any client uses (``bookingEvents``, ``bookingDiscussion``, ``inboxEvents``, ``complaintEvents``) over the session
 cookie; the comment box and the inbox buttons post mutations (``addBookingComment``,
 ``resolveInquiry``, ``assignInquiry``) over HTTP. No build step: one template, one inline script.
 """
@@ -25,6 +26,8 @@ from core.bookings import zones
 from core.bookings.models import ACTIVE_ASSIGNMENT
 from core.bookings.selectors import booking_for, visible_bookings, visible_comments
 from core.company.selectors import get_company
+from core.complaints.models import Complaint
+from core.complaints.selectors import open_complaints
 from core.crm.models import Inquiry, InquiryKind
 from core.crm.selectors import inquiry_time_zone, open_inquiries
 
@@ -73,6 +76,22 @@ def inbox_rows(inquiries: list[Inquiry], company_zone: str) -> list[dict]:
             "assignee_gid": global_id("User", inquiry.assignee_id) if inquiry.assignee_id else "",
         })
     return rows
+
+
+def complaint_rows(complaints: list[Complaint], company_zone: str) -> list[dict]:
+    """What the complaints panel shows of each open complaint; times in its booking's zone, else the company's."""
+    return [{
+        "gid": global_id("Complaint", c.pk),
+        "type": c.type.name if c.type is not None else "Complaint",
+        "customer": c.customer.name,
+        "booking": f"#{c.booking.number}" if c.booking is not None else "",
+        "at": local_time(c.created_at, (c.booking.time_zone if c.booking is not None else "") or company_zone),
+        "created_at": c.created_at.isoformat(),
+        "status": c.status.name,
+        "owner": c.owner.display_name if c.owner is not None else "",
+        "description": c.description,
+        "internal": not c.visible_to_customer,
+    } for c in complaints]
 
 
 class DashboardLoginView(LoginView):
@@ -156,4 +175,5 @@ def dashboard(request: HttpRequest) -> HttpResponse:
                 for c in comments
             ],
             "inquiries": inbox_rows(open_inquiries(actor), company.time_zone),
+            "complaints": complaint_rows(open_complaints(actor), company.time_zone),
         })

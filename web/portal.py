@@ -30,6 +30,8 @@ from core.bookings.models import BookingStatus
 from core.bookings.selectors import booking_for, visible_bookings, visible_comments
 from core.catalog.models import Service
 from core.company.selectors import get_company
+from core.complaints import services as complaint_services
+from core.complaints.selectors import complaint_types, visible_complaints
 from core.crm import services as crm_services
 from core.crm.models import Customer
 from core.crm.selectors import own_inquiries
@@ -52,6 +54,7 @@ MOVE_LIMIT = (10, 10 * 60)  # move POSTs per booking and client IP
 REQUEST_LIMIT = (10, 60 * 60)
 INQUIRY_LIMIT = (10, 60 * 60)  # inquiry form POSTs per customer and client IP
 MESSAGE_LIMIT = (10, 10 * 60)  # discussion messages per booking and client IP
+COMPLAINT_LIMIT = (5, 60 * 60)  # complaint form POSTs per booking and client IP
 
 
 def _page(request, template: str, context: dict | None = None, status: int = 200):
@@ -107,10 +110,13 @@ class Where:
 
 
 def _booking_page(request, booking, actor: Actor, where: Where, *, notice: str = "", status: int = 200,
-                  message: str = "", message_error: str = ""):
+                  message: str = "", message_error: str = "", complaint: dict | None = None):
     quote = booking_services.booking_cancellation_quote(actor=actor, channel=where.channel, booking_id=booking.pk)
     if not notice and request.GET.get("sent"):
         notice = "Your message is sent. We will answer here."
+    if not notice and request.GET.get("complained"):
+        notice = "Thank you for telling us. We will look into it and get back to you."
+    complaint = complaint or {}
     return _page(request, "booking.html", {
         "booking": booking, "lines": list(booking.lines.all()),
         "cancelled": booking.status == BookingStatus.CANCELLED,
@@ -126,7 +132,36 @@ def _booking_page(request, booking, actor: Actor, where: Where, *, notice: str =
         "pdf_url": where.url("pdf"),
         "calendar_url": where.url("ics"),
         "zone": _zone(booking),
+        # complaints (decision 0935): the customer's own on this booking, and the form to raise one
+        "complaints": list(visible_complaints(actor).filter(booking_id=booking.pk).select_related("type", "status")
+                           .order_by("created_at", "id")),
+        "complaint_types": list(complaint_types(actor, active_only=True)),
+        "complaint_url": where.url("complaint"), "complaint_text": complaint.get("text", ""),
+        "complaint_type": complaint.get("type", ""), "complaint_error": complaint.get("error", ""),
     }, status=status)
+
+
+def _complaint(request, booking, actor: Actor, where: Where):
+    """The customer raises a complaint about this booking (POST only: the booking page shows the form)."""
+    if not hit("complaint", f"{booking.pk}:{client_ip(request)}", limit=COMPLAINT_LIMIT[0],
+               window=COMPLAINT_LIMIT[1]):
+        return _too_many(request)
+    text, raw_type = request.POST.get("description", ""), request.POST.get("type", "")
+    type_id = int(raw_type) if raw_type.isdigit() and len(raw_type) < 10 else None
+    try:
+        if raw_type and type_id is None:
+            raise DomainError("invalid", "Please choose a kind of problem from the list.", field="typeId")
+        complaint_services.complaint_raise(actor=actor, channel=where.channel, booking_id=booking.pk,
+                                           description=text, type_id=type_id)
+    except DomainError as exc:
+        if exc.code == "not_found" and exc.field == "bookingId":
+            return _not_found(request)
+        errors = {"required": "Please tell us what went wrong.",
+                  "not_found": "Please choose a kind of problem from the list.",
+                  "inactive": "Please choose a kind of problem from the list."}
+        return _booking_page(request, booking, actor, where, status=400, complaint={
+            "text": text, "type": raw_type, "error": errors.get(exc.code, exc.message)})
+    return HttpResponseRedirect(where.url("booking") + "?complained=1#complaints", status=303)
 
 
 def _discussion(request, booking, actor: Actor, where: Where):
@@ -327,6 +362,7 @@ link_cancel = require_http_methods(["GET", "HEAD", "POST"])(_by_token(_cancel))
 link_move = require_http_methods(["GET", "HEAD", "POST"])(_by_token(_move))
 link_request = require_http_methods(["GET", "HEAD", "POST"])(_by_token(_request_after))
 link_discussion = require_POST(_by_token(_discussion))
+link_complaint = require_POST(_by_token(_complaint))
 link_pdf = require_http_methods(["GET", "HEAD"])(_by_token(booking_job_sheet))
 link_ics = require_http_methods(["GET", "HEAD"])(_by_token(booking_ics))
 
@@ -425,6 +461,7 @@ portal_booking = require_http_methods(["GET", "HEAD"])(_by_portal_booking(_show)
 portal_cancel = require_http_methods(["GET", "HEAD", "POST"])(_by_portal_booking(_cancel))
 portal_move = require_http_methods(["GET", "HEAD", "POST"])(_by_portal_booking(_move))
 portal_discussion = require_POST(_by_portal_booking(_discussion))
+portal_complaint = require_POST(_by_portal_booking(_complaint))
 portal_pdf = require_http_methods(["GET", "HEAD"])(_by_portal_booking(booking_job_sheet))
 portal_ics = require_http_methods(["GET", "HEAD"])(_by_portal_booking(booking_ics))
 

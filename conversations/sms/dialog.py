@@ -27,9 +27,10 @@ from django.utils import timezone
 
 from core.actors import Actor, Channel
 from core.bookings import services as booking_services
-from core.bookings.models import OPEN_STATUSES, Booking
+from core.bookings.models import OPEN_STATUSES, Booking, BookingStatus
 from core.company.models import Company
 from core.company.selectors import get_company
+from core.complaints import services as complaint_services
 from core.crm import services as crm_services
 from core.crm.models import Customer, InquiryKind
 from core.errors import DomainError
@@ -47,6 +48,7 @@ SMS = Channel.SMS
 DIALOG_TTL = timedelta(hours=2)
 MAX_LISTED = 4
 MOVE_CHOICES = 3  # free times offered in one text
+COMPLAINT_WINDOW = timedelta(days=14)  # "COMPLAINT ..." without a number: a job finished this recently (0936)
 # What the conversation reads of a booking (the services load the rest under their lock).
 BOOKING_FIELDS = ("number", "status", "scheduled_start", "time_zone", "customer_id", "automated_sms_paused",
                   "customer__name", "customer__mobile", "customer__user_id", "customer__email")
@@ -172,6 +174,8 @@ class Conversation:
             sms_services.sms_opt_in(actor=self.system, channel=SMS, number=self.sender)
             return self.out("You will get our texts again.", Intent.OPT_IN)
 
+        if parsed.intent == Intent.COMPLAINT:
+            return self.complaint(parsed)
         dialog = self.open_dialog()
         if dialog is not None:
             answered = self.answer_dialog(dialog, parsed)
@@ -222,7 +226,8 @@ class Conversation:
         ) if part)
         move = " MOVE and the number to change the time," if company.customers_may_reschedule else ""
         return self.out(f"{company.name}: {details or 'Reply with a message and our team will answer.'} "
-                        f"Reply YES to confirm, CANCEL and the booking number to cancel,{move} STOP to opt out.",
+                        f"Reply YES to confirm, CANCEL and the booking number to cancel,{move} COMPLAINT and what "
+                        "went wrong to report a problem, STOP to opt out.",
                         Intent.HELP)
 
     # -- questions we asked ----------------------------------------------------------------------
@@ -421,6 +426,39 @@ class Conversation:
             return self.refused(exc, booking, "comment")
         return self.out(f"Thanks, we passed your message on to the team looking after booking #{booking.number}.",
                         "comment", booking)
+
+    # -- complaints (decision 0936) ----------------------------------------------------------------
+    def complaint_booking(self, number: int | None) -> Booking | None:
+        """The booking named, else the sender's job finished most recently within ``COMPLAINT_WINDOW``."""
+        mine = Booking.objects.filter(customer__mobile=self.sender).select_related("customer").only(*BOOKING_FIELDS)
+        if number is not None:
+            return mine.filter(number=number).order_by().first()
+        return (mine.filter(status=BookingStatus.COMPLETED, completed_at__gte=timezone.now() - COMPLAINT_WINDOW)
+                .order_by("-completed_at", "-id").first())
+
+    def complaint(self, parsed: Parsed) -> Outcome:
+        if not parsed.text:
+            return self.out("Sorry to hear something went wrong. Please reply COMPLAINT followed by what happened.",
+                            "complaint_empty")
+        booking = self.complaint_booking(parsed.number)
+        if booking is None:
+            if parsed.number is not None:
+                return self.out(f"We could not find booking #{parsed.number} for this number. Please check the "
+                                f"number, or {self.contact_line()}.", "unknown_booking")
+            self.inquiry(note=f"A complaint by SMS, with no job finished in the last {COMPLAINT_WINDOW.days} days "
+                              "to file it against.")
+            return self.out("Thank you for telling us. We passed your message to our team, who will get back to you.",
+                            "complaint_no_booking")
+        try:
+            complaint_services.complaint_raise(actor=self.actor_for(booking), channel=SMS, booking_id=booking.pk,
+                                               description=parsed.text)
+        except DomainError as exc:
+            if exc.code == "too_many":
+                return self.out(f"Thank you. We already have your complaints about booking #{booking.number} and "
+                                "will be in touch.", "complaint_refused", booking)
+            return self.refused(exc, booking, "complaint")
+        return self.out(f"Thank you for telling us, and we are sorry. Your complaint about booking #{booking.number} "
+                        "is with our team, who will get back to you.", "complaint", booking)
 
 
 def handle(inbound: SmsMessage) -> Outcome:

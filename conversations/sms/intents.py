@@ -25,6 +25,7 @@ class Intent(enum.StrEnum):
     OPT_IN = "opt_in"
     CHOICE = "choice"  # a bare number: an answer to "which booking?" or "which time?"
     MOVE = "move"  # move a booking to another time ("MOVE 1042")
+    COMPLAINT = "complaint"  # "COMPLAINT <what went wrong>", optionally with a booking number (decision 0936)
     TEXT = "text"
 
 
@@ -60,6 +61,9 @@ FILLERS = frozenset({
 })
 
 _SPLIT = re.compile(r"[^A-Z0-9]+")
+# The keyword first, then an optional booking number, then the customer's words (kept as written).
+_COMPLAINT = re.compile(r"^\s*complain(?:t|ts)?\b[\s:,.!-]*(?:#?(\d{1,9})\b)?[\s:,.!-]*(.*)$",
+                        re.IGNORECASE | re.DOTALL)
 
 
 @dataclass(frozen=True)
@@ -128,6 +132,11 @@ def parse(body: str, *, cancel_is_carrier_opt_out: bool = True) -> Parsed:
         return Parsed(Intent.OPT_IN, carrier=Carrier.OPT_IN, carrier_word=word, text=text)
     if word in CARRIER_HELP:
         return Parsed(Intent.HELP, carrier=Carrier.HELP, carrier_word=word, text=text)
+
+    complaint = _COMPLAINT.match(text)
+    if complaint is not None:
+        number = complaint.group(1)
+        return Parsed(Intent.COMPLAINT, number=int(number) if number else None, text=complaint.group(2).strip())
 
     upper = text.upper().replace("OPT OUT", "OPTOUT").replace("OPT-OUT", "OPTOUT")
     tokens = [token for token in _SPLIT.split(upper) if token and token not in FILLERS]

@@ -36,6 +36,7 @@ from realtime import auth, hub
 from realtime.filters import BoardFilter, comment_visible_to, concerns_fieldworker, is_delivery_change, revokes
 from realtime.groups import (
     ALL_BOOKINGS,
+    COMPLAINTS,
     INBOX,
     KIND_CREDENTIALS,
     KIND_EVENT,
@@ -49,7 +50,7 @@ from realtime.hub import TICK
 from ..bookings.queries import BookingFilter
 from ..context import aactor_from_context
 from ..ids import decode_id
-from .types import LiveBookingEvent, LiveComment, LiveCommentDelivery, LiveInquiryEvent, built
+from .types import LiveBookingEvent, LiveComment, LiveCommentDelivery, LiveComplaintEvent, LiveInquiryEvent, built
 
 logger = logging.getLogger("graphql_api")
 RESYNC_MESSAGE = ("Live updates were interrupted and some may have been missed: subscribe again, "
@@ -227,3 +228,15 @@ class RealtimeSubscription:
             async for message in messages:
                 if message.get("kind") == KIND_EVENT:
                     yield built(LiveInquiryEvent, message, LiveInquiryEvent.from_message)
+
+    @strawberry.subscription(description="Staff: complaints raised and every change to one (updated, assigned, "
+                                         "resolved, reopened), for the open complaints list.")
+    @_guarded
+    async def complaint_events(self, info: Info) -> AsyncGenerator[LiveComplaintEvent, None]:
+        actor = await _subscriber(info)
+        if not actor.is_staff:
+            raise PermissionDenied("Only staff may watch complaints.")
+        async with _listen(info, actor, COMPLAINTS) as messages:
+            async for message in messages:
+                if message.get("kind") == KIND_EVENT:
+                    yield built(LiveComplaintEvent, message, LiveComplaintEvent.from_message)

@@ -306,3 +306,73 @@ class LiveInquiryEvent:
             occurred_at=_when(message.get("occurred_at")),
             inquiry=LiveInquiry.from_snapshot(snap) if snap else None,
         )
+
+
+@strawberry.type(description="A complaint as the open complaints panel shows it.")
+class LiveComplaint:
+    id: strawberry.ID
+    description: str = strawberry.field(description="The first 1,000 characters.")
+    visible_to_customer: bool
+    is_resolved: bool
+    created_at: datetime
+    resolved_at: datetime | None
+    channel: ChannelEnum | None
+    booking_id: strawberry.ID | None
+    booking_number: int | None
+    time_zone: str = strawberry.field(description="Its booking's zone (empty: the company's).")
+    customer_id: strawberry.ID
+    customer_name: str
+    type: str = strawberry.field(description="The type's name (empty: none).")
+    status: str = strawberry.field(description="The status's name.")
+    owner_id: strawberry.ID | None = strawberry.field(description="A User id.")
+    owner_name: str
+
+    @classmethod
+    def from_snapshot(cls, snap: dict[str, Any]) -> LiveComplaint:
+        return cls(
+            id=strawberry.ID(encode_id("Complaint", snap["id"])),
+            description=snap.get("description", ""),
+            visible_to_customer=bool(snap.get("visible_to_customer")),
+            is_resolved=bool(snap.get("is_resolved")),
+            created_at=_when(snap["created_at"]),  # type: ignore[arg-type]
+            resolved_at=_when(snap.get("resolved_at")),
+            channel=_enum(ChannelEnum, snap.get("channel")),
+            booking_id=strawberry.ID(encode_id("Booking", snap["booking_id"])) if snap.get("booking_id") else None,
+            booking_number=snap.get("booking_number"),
+            time_zone=snap.get("time_zone", ""),
+            customer_id=strawberry.ID(encode_id("Customer", snap["customer_id"])),
+            customer_name=snap.get("customer_name", ""),
+            type=snap.get("type", ""),
+            status=snap.get("status", ""),
+            owner_id=strawberry.ID(encode_id("User", snap["owner_id"])) if snap.get("owner_id") else None,
+            owner_name=snap.get("owner_name", ""),
+        )
+
+
+@strawberry.type(description="A change to a complaint: raised, updated, assigned, resolved or reopened.")
+class LiveComplaintEvent:
+    __shared_execution__ = True  # plain fields only: see execution.py
+
+    event_id: strawberry.ID = strawberry.field(
+        description="Stable: the id of the ComplaintHistoryEntry this change wrote.")
+    complaint_id: strawberry.ID
+    action: str
+    type: str = strawberry.field(description="The event's name, e.g. ComplaintRaised.")
+    channel: ChannelEnum | None
+    actor_kind: ActorKindEnum | None
+    occurred_at: datetime | None
+    complaint: LiveComplaint | None = strawberry.field(description="Null if the complaint no longer exists.")
+
+    @classmethod
+    def from_message(cls, message: dict[str, Any]) -> LiveComplaintEvent:
+        snap = message.get("complaint")
+        return cls(
+            event_id=strawberry.ID(encode_id("ComplaintHistoryEntry", message["event_id"])),
+            complaint_id=strawberry.ID(encode_id("Complaint", message["complaint_id"])),
+            action=message["action"],
+            type=message.get("event_type", ""),
+            channel=_enum(ChannelEnum, message.get("channel")),
+            actor_kind=_enum(ActorKindEnum, message.get("actor_kind")),
+            occurred_at=_when(message.get("occurred_at")),
+            complaint=LiveComplaint.from_snapshot(snap) if snap else None,
+        )

@@ -32,6 +32,9 @@ from core.actors import Actor, Channel
 from core.bookings import services as booking_services
 from core.bookings.models import LocationType
 from core.catalog.models import ServiceCategory
+from core.complaints import services as complaint_services
+from core.complaints.defaults import ensure_lists
+from core.complaints.models import ComplaintStatus, ComplaintType
 from core.crm import services as crm_services
 from core.crm.models import PropertyType
 from core.outreach import services as outreach_services
@@ -288,13 +291,32 @@ CASES: list[tuple[str, dict[str, Any]]] = [
     ("claimInvoice", {"id": Ref("Invoice")}),
     ("recordPayment", {"input": {"invoiceId": Ref("Invoice"), "amount": "1.00", "method": "CASH"}}),
     ("removePayment", {"input": {"id": Ref("Payment"), "reason": "refunded"}}),
+    # complaints (a customer-visible complaint on each side's booking)
+    ("node", {"id": Ref("Complaint")}),
+    ("complaints", {"filter": {"statusIds": [Ref("ComplaintStatus")], "typeIds": [Ref("ComplaintType")],
+                               "ownerId": U, "bookingId": B, "customerId": C}}),
+    ("complaint", {"id": Ref("Complaint")}),
+    ("complaintHistory", {"complaintId": Ref("Complaint")}),
+    ("raiseComplaint", {"input": {"bookingId": B, "description": "x", "typeId": Ref("ComplaintType"),
+                                  "ownerId": U}}),
+    ("updateComplaint", {"input": {"id": Ref("Complaint"), "typeId": Ref("ComplaintType"),
+                                   "statusId": Ref("ComplaintStatus")}}),
+    ("assignComplaint", {"input": {"id": Ref("Complaint"), "ownerId": U}}),
+    ("resolveComplaint", {"input": {"id": Ref("Complaint"), "resolution": "done",
+                                    "statusId": Ref("ComplaintStatus")}}),
+    ("reopenComplaint", {"input": {"id": Ref("Complaint"), "reason": "again", "statusId": Ref("ComplaintStatus")}}),
+    ("updateComplaintType", {"input": {"id": Ref("ComplaintType"), "name": "Noise"}}),
+    ("deleteComplaintType", {"id": Ref("ComplaintType")}),
+    ("updateComplaintStatus", {"input": {"id": Ref("ComplaintStatus"), "name": "Waiting"}}),
+    ("deleteComplaintStatus", {"id": Ref("ComplaintStatus")}),
 ]
 
 
 # --- the world the walk and the fuzz run in ----------------------------------------------------
 
 # every app of the domain, the logs and outboxes included: a refusal writes nothing anywhere
-_APPS = ("accounts", "company", "crm", "catalog", "workforce", "bookings", "sms", "chat", "outreach", "sales")
+_APPS = ("accounts", "company", "crm", "catalog", "workforce", "bookings", "sms", "chat", "outreach", "sales",
+         "complaints")
 
 
 def domain_tables() -> list[str]:
@@ -348,6 +370,9 @@ def walk(world) -> Walk:
     property_type = PropertyType.objects.create(name="House")
     location_type = LocationType.objects.create(name="On site")
     inactive = factories.service(active=False, name="Retired service")
+    ensure_lists()  # a transactional test may have emptied them
+    complaint_type = ComplaintType.objects.get(name="Other")
+    complaint_status = ComplaintStatus.objects.get(name="In progress")
     soon = timezone.now() + timedelta(days=40)
     extra: dict[str, dict[str, int]] = {}
     for letter in "ab":
@@ -382,8 +407,11 @@ def walk(world) -> Walk:
         invoice_services.invoice_issue(actor=staff, channel=Channel.SYSTEM, invoice_id=invoice.pk, send_email=False)
         payment = payment_services.payment_record(actor=staff, channel=Channel.SYSTEM, invoice_id=invoice.pk,
                                                   amount="10", method="cash")
+        complaint = complaint_services.complaint_raise(actor=Actor.for_customer(cust), channel=Channel.SYSTEM,
+                                                       booking_id=booking.pk, description=f"Complaint {letter}")
         extra[letter] = {
-            "Invoice": invoice.pk, "Payment": payment.pk,
+            "Invoice": invoice.pk, "Payment": payment.pk, "Complaint": complaint.pk,
+            "ComplaintType": complaint_type.pk, "ComplaintStatus": complaint_status.pk,
             "BookingComment": comment.pk, "InternalComment": internal.pk, "Inquiry": inquiry.pk,
             "TimeOff": time_off.pk, "ServiceArea": area.pk, "ChangeRequest": request.pk,
             "Notification": notification.pk, "BookingRequest": booking_request.pk, "EmailMessage": email.pk,
@@ -405,6 +433,7 @@ def walk(world) -> Walk:
         own = {**side[mine], "ApiToken": token.get(name, 0)}
         hidden = {type_name: [pk] for type_name, pk in side[theirs].items()
                   if type_name not in ("ServiceCategory", "PropertyType", "LocationType", "Service",
+                                       "ComplaintType", "ComplaintStatus",
                                        "InternalComment")}
         hidden["ApiToken"] = [token[token_owner]]
         hidden["Service"] = [inactive.pk]

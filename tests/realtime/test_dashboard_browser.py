@@ -126,3 +126,29 @@ def test_a_text_from_an_unknown_number_appears_in_the_inbox_and_the_buttons_answ
                                             "assignee { displayName } } } } }", token=stack.data["staff_token"])
     assert stored["data"]["inquiries"]["edges"][0]["node"] == {
         "status": "RESOLVED", "contact": "+61499777666", "assignee": {"displayName": "Olive Office"}}
+
+
+def test_a_complaint_a_customer_raises_appears_in_the_open_complaints_and_leaves_when_resolved(stack, browser):
+    sign_in(browser, stack)
+    browser.evaluate("window.__sameDocument = 'complaints'")
+    raised = graphql(stack.servers[0].http, """mutation($b: ID!) { raiseComplaint(input: {bookingId: $b,
+        description: "Muddy footprints <hall>"}) { complaint { id } errors { code } } }""",
+                     {"b": gid("Booking", stack.data["booking_id"])}, stack.data["customer_token"])
+    assert raised["data"]["raiseComplaint"]["errors"] == []
+    complaint = raised["data"]["raiseComplaint"]["complaint"]["id"]
+    row = f"document.querySelector('#complaint-list li[data-complaint=\"{complaint}\"]')"
+    browser.wait_for(f"!!{row}")
+    assert browser.evaluate(f"{row}.querySelector('.body').textContent") == "Muddy footprints <hall>"
+    assert browser.evaluate(f"{row}.querySelector('.who').textContent") == "Carla Customer"
+    assert browser.evaluate(f"{row}.querySelector('.booking').textContent") == f"#{stack.data['booking_number']}"
+    assert browser.evaluate(f"{row}.querySelector('.status').textContent") == "Open"
+
+    staff = stack.data["staff_token"]
+    done = graphql(stack.servers[0].http, """mutation($id: ID!) { assignComplaint(input: {id: $id,
+        ownerId: null}) { errors { code } } }""", {"id": complaint}, staff)
+    assert done["data"]["assignComplaint"]["errors"] == []
+    done = graphql(stack.servers[0].http, """mutation($id: ID!) { resolveComplaint(input: {id: $id,
+        resolution: "Cleaned"}) { errors { code } } }""", {"id": complaint}, staff)
+    assert done["data"]["resolveComplaint"]["errors"] == []
+    browser.wait_for(f"!{row}")
+    assert browser.evaluate("window.__sameDocument") == "complaints"  # never reloaded
