@@ -55,9 +55,11 @@ def cap(kind: str) -> int:
     return int(settings.FIELDOPS_FILE_MAX_BYTES[kind])
 
 
-def read_upload(upload: IO[bytes] | bytes, limit: int) -> bytes:
+def read_upload(upload: IO[bytes] | bytes, limit: int, *, field: str = "file") -> bytes:
     if isinstance(upload, (bytes, bytearray)):
         return bytes(upload[: limit + 1])
+    if not hasattr(upload, "read"):  # a GraphQL variable given as JSON, not as a multipart file
+        raise DomainError("required", "Send the file in a multipart request.", field=field)
     if hasattr(upload, "seek"):
         upload.seek(0)
     return upload.read(limit + 1)
@@ -100,7 +102,7 @@ def _open_image(data: bytes, field: str) -> tuple[str, int, int]:
 
 
 def inspect(upload: IO[bytes] | bytes, *, field: str = "file") -> Checked:
-    data = read_upload(upload, max(cap(FileKind.IMAGE), cap(FileKind.PDF)))
+    data = read_upload(upload, max(cap(FileKind.IMAGE), cap(FileKind.PDF)), field=field)
     if not data:
         raise DomainError("file_empty", "The file is empty.", field=field)
     if data.startswith(b"%PDF-"):
