@@ -74,7 +74,7 @@ def _delete_quietly(*names: str) -> None:
 
 def _store(*, actor: Actor, channel: Channel | str, owner_kind: str, owner_id: int, checked: checks.Checked,
            data: bytes, thumbnail: bytes | None, name: str, customer_visible: bool,
-           signer_name: str = "") -> StoredFile:
+           signer_name: str = "", recorded: bool = True) -> StoredFile:
     """Write the bytes, then the row and its history in one transaction (the bytes go if it fails)."""
     file_name, thumb_name = _storage_names(owner_kind, owner_id, checked.extension)
     saved = _save(file_name, data)
@@ -93,7 +93,9 @@ def _store(*, actor: Actor, channel: Channel | str, owner_kind: str, owner_id: i
                 Signature.objects.create(file=stored, signer_name=signer_name, signer_kind=actor.kind,
                                          signed_at=stored.created_at)
                 facts = {"file_id": stored.pk, "signer_name": signer_name}
-            if owner_kind == "booking":
+            if not recorded:
+                pass  # the caller's own history row stands for it (a chat photo: attachment_added)
+            elif owner_kind == "booking":
                 booking = Booking.objects.get(pk=owner_id)
                 history.record(booking, actor=actor, channel=channel,
                                action="signed" if checked.kind == FileKind.SIGNATURE else "file_added", data=facts)
@@ -107,7 +109,7 @@ def _store(*, actor: Actor, channel: Channel | str, owner_kind: str, owner_id: i
 
 
 def _upload(*, actor: Actor, channel: Channel | str, owner_kind: str, owner_id: int, upload: IO[bytes] | bytes,
-            name: str | None, customer_visible: bool) -> StoredFile:
+            name: str | None, customer_visible: bool, recorded: bool = True) -> StoredFile:
     name = checks.clean_name(name)
     checked = checks.inspect(upload)
     data, thumbnail = checked.data, None
@@ -115,7 +117,7 @@ def _upload(*, actor: Actor, channel: Channel | str, owner_kind: str, owner_id: 
         prepared = checks.prepare_image(checked, keep_metadata=file_settings().keep_image_metadata)
         data, thumbnail = prepared.data, prepared.thumbnail
     return _store(actor=actor, channel=channel, owner_kind=owner_kind, owner_id=owner_id, checked=checked,
-                  data=data, thumbnail=thumbnail, name=name, customer_visible=customer_visible)
+                  data=data, thumbnail=thumbnail, name=name, customer_visible=customer_visible, recorded=recorded)
 
 
 def file_upload_to_booking(*, actor: Actor, channel: Channel | str, booking_id: int, upload: IO[bytes] | bytes,
@@ -193,6 +195,7 @@ def file_settings_update(*, actor: Actor, channel: Channel | str, keep_image_met
 def file_store_from_chat(*, actor: Actor, channel: Channel | str, booking_id: int, content: bytes,
                          name: str) -> StoredFile:
     """A photo a fieldworker sent from the chat, fetched by the worker: the same checks and storage as an
-    upload (``actor`` is who sent it; the right to send was checked when the photo arrived)."""
+    upload (``actor`` is who sent it; the right to send, and the timeline row, came when the photo
+    arrived: ``core.chat.services.attachment_add``)."""
     return _upload(actor=actor, channel=channel, owner_kind="booking", owner_id=booking_id, upload=content,
-                   name=name, customer_visible=False)
+                   name=name, customer_visible=False, recorded=False)
