@@ -229,7 +229,8 @@ def test_start_and_complete_through_buttons(webhook, linked, offered, staff_acto
     webhook.post(updates.press(5013, f"s:{booking.pk}"))
     booking.refresh_from_db()
     assert booking.status == "in_progress"
-    assert webhook.api.of("editMessageText")[-1].buttons == [[("Complete", f"c:{booking.pk}")],
+    assert webhook.api.of("editMessageText")[-1].buttons == [[("Complete", f"c:{booking.pk}"),
+                                                              ("Signature", f"g:{booking.pk}")],
                                                              [("Note", f"n:{booking.pk}"),
                                                               ("Photo", f"p:{booking.pk}"),
                                                               ("Discussion", f"t:{booking.pk}")],
@@ -239,6 +240,23 @@ def test_start_and_complete_through_buttons(webhook, linked, offered, staff_acto
     assert booking.status == "completed"
     actions = list(BookingEvent.objects.filter(booking=booking, channel="telegram").values_list("action", flat=True))
     assert actions == ["accepted", "started", "completed"] or actions == ["started", "completed"]
+
+
+def test_the_signature_button_sends_a_signing_link_for_the_customer(webhook, linked, offered, settings):
+    from django.test import Client
+
+    binding = linked(5021)
+    booking = offered(binding.fieldworker)
+    webhook.post(updates.press(5021, f"g:{booking.pk}"))
+    assert webhook.api.of("answerCallbackQuery")[-1].params["text"] == "Accept the job first."
+    accept(binding.fieldworker, booking)
+    webhook.post(updates.press(5021, f"g:{booking.pk}"))
+    text = webhook.api.texts(5021)[-1]
+    assert text.startswith(f"Hand the phone to the customer to sign for job #{booking.number}:")
+    url = text.split("\n")[-1]
+    assert url.startswith(f"{settings.FIELDOPS_PUBLIC_URL}/sign/")
+    page = Client().get(url[len(settings.FIELDOPS_PUBLIC_URL):])
+    assert page.status_code == 200 and b'id="signature-pad"' in page.content
 
 
 def test_on_my_way_texts_the_customer(webhook, linked, offered):
