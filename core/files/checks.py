@@ -97,6 +97,8 @@ def _open_image(data: bytes, field: str) -> tuple[str, int, int]:
                                   field=field, data={"width": width, "height": height})
             image.verify()
         with Image.open(io.BytesIO(data)) as image:
+            if kind == "JPEG":  # every coefficient is still read; the inverse DCT runs at 1/8 scale
+                image.draft(image.mode, (max(1, width // 8), max(1, height // 8)))
             image.load()  # a truncated or corrupt body fails here
     return kind, width, height
 
@@ -155,10 +157,55 @@ def has_metadata(data: bytes) -> bool:
         return bool(image.getexif()) or any(key in image.info for key in ("exif", "xmp", "XML:com.adobe.xmp"))
 
 
+# JPEG segments kept when metadata goes: JFIF (APP0), the colour profile (APP2 "ICC_PROFILE") and Adobe's
+# colour transform (APP14). EXIF and XMP (APP1), IPTC (APP13), comments and every other APPn go.
+_ICC = b"ICC_PROFILE\x00"
+
+
+def strip_jpeg(data: bytes) -> bytes:
+    """The JPEG without its metadata segments, the compressed image copied as it is (no re-encoding)."""
+    if data[:2] != b"\xff\xd8":
+        raise ValueError("not a JPEG")
+    out, i = bytearray(b"\xff\xd8"), 2
+    while i + 4 <= len(data):
+        if data[i] != 0xFF:
+            raise ValueError("bad JPEG marker")
+        marker = data[i + 1]
+        if marker == 0xFF:  # fill byte
+            i += 1
+            continue
+        if marker == 0xDA:  # start of scan: the rest is the image
+            out += data[i:]
+            return bytes(out)
+        length = int.from_bytes(data[i + 2:i + 4], "big")
+        segment = data[i:i + 2 + length]
+        keep = not (0xE0 <= marker <= 0xEF or marker == 0xFE) or marker in (0xE0, 0xEE) or (
+            marker == 0xE2 and segment[4:4 + len(_ICC)] == _ICC)
+        if keep:
+            out += segment
+        i += 2 + length
+    raise ValueError("no image data")
+
+
+def _orientation(image: Image.Image) -> int:
+    try:
+        return int(image.getexif().get(0x0112) or 1)
+    except (ValueError, TypeError, OSError):
+        return 1
+
+
 def prepare_image(checked: Checked, *, keep_metadata: bool) -> Prepared:
-    """The bytes to store (EXIF, XMP and text chunks dropped unless ``keep_metadata``) and a thumbnail."""
+    """The bytes to store and a thumbnail. Unless ``keep_metadata``, EXIF (GPS included), XMP and text
+    chunks go: a JPEG loses its metadata segments without being re-encoded, unless its EXIF turns it (it
+    is then turned upright and encoded once); PNG and WebP are encoded again from their pixels."""
     image_format = {"png": "PNG", "jpg": "JPEG", "webp": "WEBP"}[checked.extension]
     with Image.open(io.BytesIO(checked.data)) as image:
+        orientation = _orientation(image)
+        if image_format == "JPEG" and (keep_metadata or orientation == 1):
+            side = int(settings.FIELDOPS_THUMBNAIL_SIDE)
+            image.draft("RGB", (side, side))  # decode at the smallest scale still at least the thumbnail's size
+            thumbnail = thumbnail_of(ImageOps.exif_transpose(image))
+            return Prepared(data=checked.data if keep_metadata else strip_jpeg(checked.data), thumbnail=thumbnail)
         image.load()
         upright = ImageOps.exif_transpose(image)
         thumbnail = thumbnail_of(upright)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import io
+
 import pytest
 from django.core.files.storage import default_storage
 from PIL import Image
@@ -37,7 +39,11 @@ def test_staff_upload_a_photo_it_is_stored_under_our_name_without_gps_with_a_thu
         FileKind.IMAGE, "image/jpeg", "kitchen.jpg", 400, 300)
     assert stored_files(media) == sorted([stored.file.name, stored.thumbnail.name])
     assert "kitchen" not in stored.file.name and stored.file.name.startswith(f"files/bookings/{booking.pk}/")
-    with default_storage.open(stored.file.name) as handle, Image.open(handle) as image:
+    with default_storage.open(stored.file.name) as handle:
+        kept = handle.read()
+    original = jpeg_with_gps()
+    assert kept.endswith(original[original.index(b"\xff\xda"):])  # the compressed image itself, not re-encoded
+    with Image.open(io.BytesIO(kept)) as image:
         assert not image.getexif() and "exif" not in image.info
         assert image.size == (400, 300)
     with default_storage.open(stored.thumbnail.name) as handle, Image.open(handle) as thumb:
