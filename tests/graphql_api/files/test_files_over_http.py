@@ -261,3 +261,44 @@ def test_a_page_of_bookings_with_their_files_costs_the_same_queries_for_more_row
         data = gql(staff, BOOKINGS_WITH_FILES)
     assert len(first["bookings"]["edges"]) == 2
     assert [len(edge["node"]["files"]) for edge in data["bookings"]["edges"]] == [2] * 5
+
+
+CUSTOMER_FILES = "query ($id: ID!) { node(id: $id) { ... on Customer { files { name customerVisible } } } }"
+FILE_NODE = "query ($id: ID!) { node(id: $id) { ... on File { name kind } } }"
+
+
+def test_who_may_add_and_remove_over_http(media, db):
+    booking, fieldworker = accepted_job(cust=factories.customer(with_login=True))
+    customer, worker = booking.customer.user, fieldworker.user
+    sign_in(customer, worker)
+    booking_gid, customer_gid = encode_id("Booking", booking.pk), encode_id("Customer", booking.customer_id)
+    # a customer adds nothing; a fieldworker adds to the job's booking, not to its customer
+    response = unchanged(media, lambda: multipart(customer, UPLOAD, {"bookingId": booking_gid}, "file", "a.pdf",
+                                                  pdf_bytes()))
+    assert response.json()["data"]["uploadBookingFile"]["errors"][0]["code"] == "forbidden"
+    response = unchanged(media, lambda: multipart(worker, UPLOAD_CUSTOMER, {"customerId": customer_gid}, "file",
+                                                  "a.pdf", pdf_bytes()))
+    assert response.json()["data"]["uploadCustomerFile"]["errors"][0]["code"] == "forbidden"
+    made = multipart(worker, UPLOAD, {"bookingId": booking_gid}, "file", "meter.jpg", jpeg_with_gps())
+    file_gid = made.json()["data"]["uploadBookingFile"]["file"]["id"]
+    # the customer does not see an internal file, by any path; the fieldworker removes their own
+    assert gql(customer, FILE_NODE, id=file_gid) == {"node": None}
+    assert gql(worker, FILE_NODE, id=file_gid) == {"node": {"name": "meter.jpg", "kind": "IMAGE"}}
+    failed = unchanged(media, lambda: gql(customer, DELETE, id=file_gid))
+    assert failed["deleteFile"]["errors"] == [{"code": "not_found", "field": "id"}]
+    assert gql(worker, DELETE, id=file_gid)["deleteFile"]["errors"] == []
+    assert StoredFile.objects.count() == 0
+
+
+def test_a_customer_sees_the_files_on_their_record_marked_for_them(media, db):
+    customer = factories.customer(with_login=True)
+    staff = factories.staff_actor()
+    services.file_upload_to_customer(actor=staff, channel=Channel.GRAPHQL, customer_id=customer.pk,
+                                     upload=pdf_bytes(), name="contract.pdf", customer_visible=True)
+    services.file_upload_to_customer(actor=staff, channel=Channel.GRAPHQL, customer_id=customer.pk,
+                                     upload=pdf_bytes(), name="credit-check.pdf")
+    gid = encode_id("Customer", customer.pk)
+    assert gql(customer.user, CUSTOMER_FILES, id=gid)["node"]["files"] == [
+        {"name": "contract.pdf", "customerVisible": True}]
+    assert [row["name"] for row in gql(staff.user, CUSTOMER_FILES, id=gid)["node"]["files"]] == [
+        "contract.pdf", "credit-check.pdf"]
