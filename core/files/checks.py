@@ -49,6 +49,8 @@ class Checked:
 class Prepared:
     data: bytes
     thumbnail: bytes | None
+    width: int | None = None  # as stored: a photo turned upright swaps its sides
+    height: int | None = None
 
 
 def cap(kind: str) -> int:
@@ -205,18 +207,19 @@ def prepare_image(checked: Checked, *, keep_metadata: bool) -> Prepared:
             side = int(settings.FIELDOPS_THUMBNAIL_SIDE)
             image.draft("RGB", (side, side))  # decode at the smallest scale still at least the thumbnail's size
             thumbnail = thumbnail_of(ImageOps.exif_transpose(image))
-            return Prepared(data=checked.data if keep_metadata else strip_jpeg(checked.data), thumbnail=thumbnail)
+            return Prepared(data=checked.data if keep_metadata else strip_jpeg(checked.data), thumbnail=thumbnail,
+                            width=checked.width, height=checked.height)
         image.load()
         upright = ImageOps.exif_transpose(image)
         thumbnail = thumbnail_of(upright)
         if keep_metadata or not has_metadata(checked.data):
-            return Prepared(data=checked.data, thumbnail=thumbnail)
+            return Prepared(data=checked.data, thumbnail=thumbnail, width=checked.width, height=checked.height)
         clean = Image.frombytes(upright.mode, upright.size, upright.tobytes())  # pixels only, no info
         if "icc_profile" in image.info:
             clean.info["icc_profile"] = image.info["icc_profile"]
         if upright.mode == "P":
             clean.putpalette(upright.getpalette())
-        return Prepared(data=_encode(clean, image_format), thumbnail=thumbnail)
+        return Prepared(data=_encode(clean, image_format), thumbnail=thumbnail, width=clean.width, height=clean.height)
 
 
 def check_signature(data: bytes, *, field: str = "signature") -> Checked:

@@ -10,6 +10,7 @@ leaves the database and the storage as they were (decision 0921).
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import secrets
 from typing import IO
 
@@ -116,6 +117,7 @@ def _upload(*, actor: Actor, channel: Channel | str, owner_kind: str, owner_id: 
     if checked.kind == FileKind.IMAGE:
         prepared = checks.prepare_image(checked, keep_metadata=file_settings().keep_image_metadata)
         data, thumbnail = prepared.data, prepared.thumbnail
+        checked = dataclasses.replace(checked, width=prepared.width, height=prepared.height)
     return _store(actor=actor, channel=channel, owner_kind=owner_kind, owner_id=owner_id, checked=checked,
                   data=data, thumbnail=thumbnail, name=name, customer_visible=customer_visible, recorded=recorded)
 

@@ -69,6 +69,7 @@ def test_a_sideways_photo_is_turned_upright_when_its_exif_goes(db, media):
                                              upload=jpeg_with_gps(400, 300, orientation=6), name="side.jpg")
     with default_storage.open(stored.file.name) as handle, Image.open(handle) as image:
         assert image.size == (300, 400) and not image.getexif()
+    assert (stored.width, stored.height) == (300, 400)
 
 
 def test_a_pdf_is_found_by_content_whatever_its_name(db, media):
