@@ -67,6 +67,7 @@ INSTALLED_APPS = [
     "core.chat",
     "core.outreach",
     "core.jobdata",
+    "core.files",
     "core.sales",
     "core.complaints",
     "realtime",
@@ -159,8 +160,46 @@ USE_TZ = True
 
 STATIC_URL = "static/"
 STATIC_ROOT = BASE_DIR / "static"
+# Uploaded files (core/files): private. The default storage makes no URL; files are served only through
+# short-lived signed links checked per viewer (/files/<token>/, decision 0922). FIELDOPS_STORAGE=s3 keeps
+# them in an S3-compatible bucket through django-storages (the optional "s3" extra, decision 0923).
 MEDIA_ROOT = VAR_DIR / "media"
-MEDIA_URL = "media/"
+FIELDOPS_STORAGE = os.environ.get("FIELDOPS_STORAGE", "filesystem")
+if FIELDOPS_STORAGE == "s3":
+    _default_storage = {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {
+            "bucket_name": os.environ.get("FIELDOPS_S3_BUCKET", ""),
+            "endpoint_url": os.environ.get("FIELDOPS_S3_ENDPOINT_URL") or None,
+            "region_name": os.environ.get("FIELDOPS_S3_REGION") or None,
+            "access_key": os.environ.get("FIELDOPS_S3_ACCESS_KEY_ID") or None,
+            "secret_key": os.environ.get("FIELDOPS_S3_SECRET_ACCESS_KEY") or None,
+            "default_acl": "private",
+            "querystring_auth": True,
+            "file_overwrite": False,
+        },
+    }
+elif FIELDOPS_STORAGE == "filesystem":
+    _default_storage = {"BACKEND": "core.files.storage.PrivateFileSystemStorage"}
+else:
+    raise ImproperlyConfigured("FIELDOPS_STORAGE is 'filesystem' or 's3'.")
+STORAGES = {
+    "default": _default_storage,
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}
+# The largest file accepted per detected type (bytes), and the most pixels an image may have: an image
+# claiming more is refused from its header, before decoding (a decompression bomb, decision 0921).
+FIELDOPS_FILE_MAX_BYTES = {
+    "image": int(os.environ.get("FIELDOPS_FILE_MAX_IMAGE_BYTES", str(12 * 1024 * 1024))),
+    "pdf": int(os.environ.get("FIELDOPS_FILE_MAX_PDF_BYTES", str(20 * 1024 * 1024))),
+    "signature": 200 * 1024,
+}
+FIELDOPS_IMAGE_MAX_PIXELS = int(os.environ.get("FIELDOPS_IMAGE_MAX_PIXELS", str(50_000_000)))
+FIELDOPS_THUMBNAIL_SIDE = 320
+# A file's download link works for this many seconds (GraphQL File.url / thumbnailUrl).
+FIELDOPS_FILE_LINK_SECONDS = int(os.environ.get("FIELDOPS_FILE_LINK_SECONDS", "300"))
+# A fieldworker's signing link (sent by the bot) works for this many seconds.
+FIELDOPS_SIGNING_LINK_SECONDS = int(os.environ.get("FIELDOPS_SIGNING_LINK_SECONDS", str(2 * 3600)))
 
 # --- channels (subscriptions) ---------------------------------------------------------------
 REDIS_URL = os.environ.get("REDIS_URL", "")

@@ -127,6 +127,14 @@ AREAS: dict[str, dict[str, str]] = {
         "not_staff": "Only a staff member can answer an inquiry.",
         "other_customer": "The bookings belong to another customer.",
     },
+    "File": {
+        "file_empty": "The file is empty.",
+        "file_name_invalid": "The file name carries a path or control characters, or is too long.",
+        "file_over_cap": "The file is over the size cap of its type.",
+        "file_type_refused": "The content is not a PNG, JPEG or WebP image or a PDF (names are not trusted).",
+        "image_too_many_pixels": "The image has more pixels than allowed (refused before decoding).",
+        "signature_blank": "The signature is empty: draw it first.",
+    },
     "Invoice": {
         "already_invoiced": "The booking has a live invoice already (void it to invoice again).",
         "due_before_issue": "The due date is before the issue date.",

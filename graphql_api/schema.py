@@ -48,6 +48,7 @@ from .crm.mutations import CrmMutation
 from .crm.queries import CrmQuery
 from .errors import ERROR_TYPES, ErrorPolicy, expected_error
 from .fastpath import install_column_resolvers
+from .files.mutations import FilesMutation
 from .invoices.mutations import InvoicesMutation
 from .invoices.queries import InvoicesQuery
 from .jobdata.mutations import JobDataMutation
@@ -104,6 +105,7 @@ MUTATIONS: tuple[type, ...] = (
     JobDataMutation,
     InvoicesMutation,
     ComplaintsMutation,
+    FilesMutation,
 )
 # Subscriptions (issue 3: graphql_api/realtime/): add the Subscription classes here.
 SUBSCRIPTIONS: tuple[type, ...] = (RealtimeSubscription,)

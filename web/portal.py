@@ -45,6 +45,7 @@ from . import custom_fields
 from .calendar import booking_ics
 from .documents import booking_job_sheet
 from .ratelimit import client_ip
+from .signing import booking_files
 
 SESSION_KEY = "portal_customer_id"
 SIGNIN_LIMIT = (5, 15 * 60)  # per address and per client IP: attempts per window (seconds)
@@ -138,6 +139,10 @@ def _booking_page(request, booking, actor: Actor, where: Where, *, notice: str =
         "complaint_types": list(complaint_types(actor, active_only=True)),
         "complaint_url": where.url("complaint"), "complaint_text": complaint.get("text", ""),
         "complaint_type": complaint.get("type", ""), "complaint_error": complaint.get("error", ""),
+        # signatures and the files marked for the customer, each behind a link made for this viewer
+        "files": booking_files(actor, booking.pk),
+        "sign_url": reverse("portal-sign", args=[booking.pk])
+        if where.token is None and booking.status != BookingStatus.CANCELLED else "",
     }, status=status)
 
 

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import calendar, dashboard, documents, invoices, leads, portal, views
+from . import calendar, dashboard, documents, files, invoices, leads, portal, signing, views
 
 urlpatterns = [
     path("healthz", views.health, name="health"),
@@ -31,6 +31,10 @@ urlpatterns = [
     path("calendar/<str:secret>.ics", calendar.feed, name="calendar-feed"),
     # short-lived signed PDF links (GraphQL Booking.pdfUrl; quotes and invoices later)
     path("documents/<str:token>/", documents.document, name="document"),
+    # stored files behind short-lived links made per viewer; signatures drawn on a canvas (issue 19)
+    path("files/<str:token>/", files.download, name="file-download"),
+    path("portal/bookings/<int:booking_id>/sign", signing.portal_sign, name="portal-sign"),
+    path("sign/<str:token>/", signing.link_sign, name="link-sign"),
     path("portal/request/", portal.portal_request, name="portal-request"),
     # invoices (issue 18): the portal's pages and the signed link an invoice e-mail carries
     path("portal/invoices/", invoices.portal_invoices, name="portal-invoices"),

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from django.db import transaction
 
 from core.actors import Actor, Channel
+from core.bookings import policy as booking_policy
 from core.bookings import services as booking_services
 from core.bookings.models import Booking
 from core.bookings.selectors import booking_for
@@ -23,6 +24,7 @@ from core.chat import outbox, selectors, services, texts
 from core.chat.models import ChatBinding, ChatMessage, MessageKind
 from core.company.selectors import get_company
 from core.errors import DomainError
+from core.files import links as file_links
 
 logger = logging.getLogger(__name__)
 
@@ -308,6 +310,16 @@ def _cancel(inc: Incoming, binding: ChatBinding, actor: Actor, booking: Booking,
     return ""
 
 
+def _signing_link(inc: Incoming, binding: ChatBinding, actor: Actor, booking: Booking, press: Press) -> str:
+    """A link to a signing page for this job, to hand the phone to the customer (it works for a few hours)."""
+    if not booking_policy.is_assigned(booking, actor, accepted_only=True):
+        return texts.error("not_accepted", "Accept the job first.")
+    url = file_links.signing_url(fieldworker_id=actor.fieldworker_id, booking_id=booking.pk)
+    _reply(inc, f"Hand the phone to the customer to sign for job #{booking.number}:\n{url}", binding=binding,
+           booking=booking)
+    return ""
+
+
 def _thread_press(inc: Incoming, binding: ChatBinding, actor: Actor, booking: Booking, press: Press) -> str:
     return _show_thread(inc, binding, actor, booking)
 
@@ -324,6 +336,7 @@ _PRESSES = {
     texts.PHOTO: _ask("photo", "Send the photo for job #{number}."),
     texts.CANCEL: _cancel,
     texts.THREAD: _thread_press,
+    texts.SIGN: _signing_link,
 }
 
 

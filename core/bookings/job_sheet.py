@@ -44,7 +44,17 @@ def context_for(booking: Booking) -> dict:
                     if assignment.status == AssignmentStatus.ACCEPTED],
         "terms": terms_in_force(trading_name),
         "printed_at": timezone.now().astimezone(zone).strftime("%d %b %Y %H:%M"),
+        "signatures": _signatures(booking, zone),
     }
+
+
+def _signatures(booking: Booking, zone) -> list[dict]:
+    """The signatures drawn on the booking, each as a ``data:`` image with who signed and when (core.files)."""
+    from core.files.selectors import booking_signatures
+
+    return [{"signer_name": item.signer_name, "image": image_data_uri(item.file.file, "image/png"),
+             "signed_at": item.signed_at.astimezone(zone).strftime("%d %b %Y %H:%M")}
+            for item in booking_signatures(booking.pk)]
 
 
 def job_sheet(booking: Booking) -> Document:

@@ -178,15 +178,18 @@ class AttachmentStatus(models.TextChoices):
 
 
 def attachment_path(instance: BookingAttachment, filename: str) -> str:
+    """Where attachments were stored before they became ``files.StoredFile`` rows (migration 0001 names it)."""
     return f"bookings/{instance.booking_id}/{filename}"
 
 
 class BookingAttachment(models.Model):
-    """A file (a photo) on a booking, sent from a chat. The bytes are fetched after the webhook
-    answered; ``telegram_file_unique_id`` keeps a redelivered photo from being stored twice."""
+    """A photo on a booking, sent from a chat. The bytes are fetched after the webhook answered and
+    stored as the booking's ``files.StoredFile`` (checked, without EXIF, served by signed links like any
+    upload; decision 0926); ``telegram_file_unique_id`` keeps a redelivered photo from being stored twice."""
 
     booking = models.ForeignKey("bookings.Booking", on_delete=models.CASCADE, related_name="chat_attachments")
-    file = models.FileField(upload_to=attachment_path, blank=True)
+    stored_file = models.OneToOneField("files.StoredFile", null=True, blank=True, on_delete=models.SET_NULL,
+                                       related_name="chat_attachment")
     content_type = models.CharField(max_length=100, blank=True)
     size = models.PositiveIntegerField(default=0)
     caption = models.CharField(max_length=1024, blank=True)

@@ -17,7 +17,6 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from django.conf import settings
-from django.core.files.base import ContentFile
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django_tasks import task
@@ -27,6 +26,7 @@ from core.bookings import history, policy
 from core.bookings import services as booking_services
 from core.bookings.models import Booking, BookingComment, BookingStatus
 from core.errors import DomainError, NotFound, PermissionDenied, ValidationFailed
+from core.files import services as file_services
 from core.workforce import change_requests
 from core.workforce import services as workforce_services
 from core.workforce.models import ChangeRequest, ChangeRequestStatus, Fieldworker, FieldworkerStatus
@@ -337,8 +337,10 @@ def attachment_add(*, actor: Actor, channel: Channel, booking_id: int, telegram_
 
 
 def attachment_fetch(*, attachment_id: int) -> str:
-    """Download the bytes of a pending attachment through the chat backend (task)."""
-    attachment = BookingAttachment.objects.filter(pk=attachment_id, status=AttachmentStatus.PENDING).first()
+    """Download the bytes of a pending attachment through the chat backend (task) and store them as the
+    booking's file, checked like any upload: what is not an image we accept is ``failed``, nothing kept."""
+    attachment = (BookingAttachment.objects.select_related("uploaded_by")
+                  .filter(pk=attachment_id, status=AttachmentStatus.PENDING).first())
     if attachment is None:
         return "nothing_to_do"
     try:
@@ -348,11 +350,17 @@ def attachment_fetch(*, attachment_id: int) -> str:
             BookingAttachment.objects.filter(pk=attachment.pk).update(status=AttachmentStatus.FAILED)
             return AttachmentStatus.FAILED
         return AttachmentStatus.PENDING
-    filename = f"{attachment.telegram_file_unique_id}{_extension(name)}"
-    attachment.file.save(filename, ContentFile(content), save=False)
+    actor = Actor.from_user(attachment.uploaded_by) if attachment.uploaded_by else Actor.system()
+    try:
+        stored = file_services.file_store_from_chat(
+            actor=actor, channel=attachment.channel, booking_id=attachment.booking_id, content=content,
+            name=f"{attachment.telegram_file_unique_id}{_extension(name)}")
+    except DomainError as exc:
+        logger.info("chat attachment %s refused: %s", attachment.pk, exc.code)
+        BookingAttachment.objects.filter(pk=attachment.pk).update(status=AttachmentStatus.FAILED)
+        return AttachmentStatus.FAILED
     BookingAttachment.objects.filter(pk=attachment.pk).update(
-        file=attachment.file.name, size=len(content), status=AttachmentStatus.STORED,
-        content_type="image/jpeg" if filename.endswith((".jpg", ".jpeg")) else "application/octet-stream")
+        stored_file=stored, size=stored.size, status=AttachmentStatus.STORED, content_type=stored.content_type)
     return AttachmentStatus.STORED
 
 

@@ -16,8 +16,9 @@ Buttons = list[list[list[str]]]  # rows of [label, callback data]
 # callback actions (the part before the first ':')
 ACCEPT, DECLINE, DECLINE_REASON, DECLINE_OTHER = "a", "d", "dr", "do"
 ON_MY_WAY, START, COMPLETE, NOTE, PHOTO, CANCEL, THREAD = "w", "s", "c", "n", "p", "x", "t"
+SIGN = "g"  # a signing link for the customer (core.files, decision 0925)
 ACTIONS = frozenset({ACCEPT, DECLINE, DECLINE_REASON, DECLINE_OTHER, ON_MY_WAY, START, COMPLETE, NOTE, PHOTO,
-                     CANCEL, THREAD})
+                     CANCEL, THREAD, SIGN})
 
 
 def data(action: str, booking_id: int, extra: int | None = None) -> str:
@@ -89,7 +90,7 @@ def job_buttons(booking: Booking, *, may_cancel: bool = True) -> Buttons:
     elif booking.status == BookingStatus.PENDING:  # not confirmed yet: it cannot start
         rows.append([["On my way", data(ON_MY_WAY, booking.pk)]])
     elif booking.status == BookingStatus.IN_PROGRESS:
-        rows.append([["Complete", data(COMPLETE, booking.pk)]])
+        rows.append([["Complete", data(COMPLETE, booking.pk)], ["Signature", data(SIGN, booking.pk)]])
     if booking.is_open:
         rows.append([["Note", data(NOTE, booking.pk)], ["Photo", data(PHOTO, booking.pk)],
                      ["Discussion", data(THREAD, booking.pk)]])

@@ -35,12 +35,17 @@ class CompanyAdmin(ServiceAdmin):
 class TradingNameAdmin(ServiceAdmin):
     list_display = ("name", "is_default", "quote_prefix", "invoice_prefix", "active")
     fields = ("name", "email", "phone", "website", "address", "tax_number", "sender_name", "quote_prefix",
-              "invoice_prefix", "number_start", "active", "is_default", "logo")
+              "invoice_prefix", "number_start", "active", "is_default", "logo_file")
     # The logo is uploaded through GraphQL (updateTradingName): the admin checks a form by running the
-    # service in a rolled-back savepoint, and a file stored there would outlive it (decision 0811).
-    readonly_fields = ("is_default", "logo")
+    # service in a rolled-back savepoint, and a file stored there would outlive it (decision 0811). Its
+    # name only: stored files have no public URL (decision 0922).
+    readonly_fields = ("is_default", "logo_file")
     formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
     actions = ["make_default"]
+
+    @admin.display(description="logo")
+    def logo_file(self, obj) -> str:
+        return obj.logo.name if obj is not None and obj.logo else "-"
 
     def write(self, request, *, actor, pk, data, changed):
         values = {key: data[key] for key in changed if key in services.TRADING_NAME_FIELDS}

@@ -12,6 +12,7 @@ from core.crm.models import Customer, Dependent, Property, PropertyType
 from core.crm.selectors import visible_customers, visible_dependents, visible_properties
 
 from ..context import actor_from_info, request_cache
+from ..files.types import files_field
 from ..jobdata.types import custom_fields_field
 from ..nodes import PK
 
@@ -94,6 +95,7 @@ class CustomerNode(relay.Node):
     created_at: datetime
     properties: list[PropertyNode]
     custom_fields = custom_fields_field("customer")
+    files = files_field()
 
     @strawberry_django.field(prefetch_related=[dependents_prefetch],
                              description="People under this customer, not archived, by name. Empty unless you "

@@ -170,7 +170,8 @@ class LiveBooking:
     name="LiveBookingEvent",
     description="Something happened to a booking: created, updated, status_changed, assigned, unassigned, "
                 "accepted, declined, cancelled, owner_changed, or any other timeline action (for instance "
-                "cancellation_requested, on_my_way, attachment_added, assignment_conflict) with its data.",
+                "cancellation_requested, on_my_way, attachment_added, file_added, file_removed, signed, "
+                "assignment_conflict) with its data.",
 )
 class LiveBookingEvent:
     __shared_execution__ = True  # plain fields only: see execution.py

@@ -84,6 +84,8 @@ CUSTOM_SCALARS = {
     "Date": _string(st.one_of(st.dates().map(str), NASTY)),
     "Time": _string(st.one_of(st.times().map(lambda t: t.isoformat()), NASTY)),
     "JSON": _string(TEXT),
+    # a file is a multipart part; in a JSON document it can only be some other value, which is refused
+    "Upload": _string(TEXT),
 }
 
 

@@ -13,8 +13,10 @@ from core.bookings import services as booking_services
 from core.bookings.models import BookingComment, BookingEvent
 from core.chat.models import AttachmentStatus, BookingAttachment, ChatMessage, DeclineReason, MessageStatus
 from core.company.services import company_update
+from core.files.models import StoredFile
 from core.workforce.models import ChangeRequest
 from tests import factories
+from tests.core.files.conftest import jpeg_with_gps
 
 from . import updates
 from .conftest import accept
@@ -227,7 +229,8 @@ def test_start_and_complete_through_buttons(webhook, linked, offered, staff_acto
     webhook.post(updates.press(5013, f"s:{booking.pk}"))
     booking.refresh_from_db()
     assert booking.status == "in_progress"
-    assert webhook.api.of("editMessageText")[-1].buttons == [[("Complete", f"c:{booking.pk}")],
+    assert webhook.api.of("editMessageText")[-1].buttons == [[("Complete", f"c:{booking.pk}"),
+                                                              ("Signature", f"g:{booking.pk}")],
                                                              [("Note", f"n:{booking.pk}"),
                                                               ("Photo", f"p:{booking.pk}"),
                                                               ("Discussion", f"t:{booking.pk}")],
@@ -237,6 +240,23 @@ def test_start_and_complete_through_buttons(webhook, linked, offered, staff_acto
     assert booking.status == "completed"
     actions = list(BookingEvent.objects.filter(booking=booking, channel="telegram").values_list("action", flat=True))
     assert actions == ["accepted", "started", "completed"] or actions == ["started", "completed"]
+
+
+def test_the_signature_button_sends_a_signing_link_for_the_customer(webhook, linked, offered, settings):
+    from django.test import Client
+
+    binding = linked(5021)
+    booking = offered(binding.fieldworker)
+    webhook.post(updates.press(5021, f"g:{booking.pk}"))
+    assert webhook.api.of("answerCallbackQuery")[-1].params["text"] == "Accept the job first."
+    accept(binding.fieldworker, booking)
+    webhook.post(updates.press(5021, f"g:{booking.pk}"))
+    text = webhook.api.texts(5021)[-1]
+    assert text.startswith(f"Hand the phone to the customer to sign for job #{booking.number}:")
+    url = text.split("\n")[-1]
+    assert url.startswith(f"{settings.FIELDOPS_PUBLIC_URL}/sign/")
+    page = Client().get(url[len(settings.FIELDOPS_PUBLIC_URL):])
+    assert page.status_code == 200 and b'id="signature-pad"' in page.content
 
 
 def test_on_my_way_texts_the_customer(webhook, linked, offered):
@@ -294,15 +314,20 @@ def test_photo_is_stored_as_a_booking_attachment(webhook, linked, offered):
     binding = linked(5018)
     booking = offered(binding.fieldworker)
     accept(binding.fieldworker, booking)
-    webhook.api.files["PHOTO1"] = b"\xff\xd8\xff fake jpeg bytes"
+    photo = jpeg_with_gps()
+    webhook.api.files["PHOTO1"] = photo
     webhook.post(updates.press(5018, f"p:{booking.pk}"))
     update = updates.photo(5018, file_id="PHOTO1", unique_id="UNIQ1", caption="Before")
     webhook.post(update)
     attachment = BookingAttachment.objects.get()
     assert (attachment.booking_id, attachment.caption, attachment.channel) == (booking.pk, "Before", "telegram")
     assert attachment.status == AttachmentStatus.STORED
-    with attachment.file.open("rb") as handle:
-        assert handle.read() == b"\xff\xd8\xff fake jpeg bytes"
+    stored = attachment.stored_file  # the booking's file, checked and without its GPS position (core.files)
+    assert (stored.booking_id, stored.kind, stored.content_type, stored.customer_visible) == (
+        booking.pk, "image", "image/jpeg", False)
+    with stored.file.open("rb") as handle:
+        data = handle.read()
+    assert data[:3] == b"\xff\xd8\xff" and b"FieldPhone" in photo and b"FieldPhone" not in data
     assert BookingEvent.objects.filter(booking=booking, action="attachment_added").count() == 1
     assert webhook.api.texts(5018)[-1] == f"Photo saved to job #{booking.number}."
     # the same photo again (replied to the job message) is not stored twice
@@ -310,6 +335,18 @@ def test_photo_is_stored_as_a_booking_attachment(webhook, linked, offered):
     webhook.post(updates.photo(5018, file_id="PHOTO1", unique_id="UNIQ1",
                                reply_to=updates.bot_message(5018, job_message.telegram_message_id)))
     assert BookingAttachment.objects.count() == 1
+
+
+def test_a_photo_that_is_not_an_image_is_not_kept(webhook, linked, offered):
+    binding = linked(5020)
+    booking = offered(binding.fieldworker)
+    accept(binding.fieldworker, booking)
+    webhook.api.files["PHOTO9"] = b"\xff\xd8\xff<script>not a jpeg</script>"
+    webhook.post(updates.press(5020, f"p:{booking.pk}"))
+    webhook.post(updates.photo(5020, file_id="PHOTO9", unique_id="UNIQ9"))
+    attachment = BookingAttachment.objects.get()
+    assert (attachment.status, attachment.stored_file) == (AttachmentStatus.FAILED, None)
+    assert StoredFile.objects.count() == 0
 
 
 def test_photo_without_a_job_is_refused(webhook, linked):

@@ -12,6 +12,7 @@ from core.chat.selectors import decline_reasons
 from core.errors import DomainError
 from core.workforce.models import ChangeRequest
 from tests import factories
+from tests.core.files.conftest import jpeg_with_gps
 from tests.core.support import assert_refused
 
 from .conftest import chat_state, commit, offer
@@ -46,12 +47,13 @@ def test_attachment_rules(bound):
                                              telegram_file_unique_id="u"), "required")
     _assert_refused(lambda: services.attachment_add(actor=actor, channel=TG, booking_id=booking.pk, telegram_file_id="f",
                                              telegram_file_unique_id="u", caption="x" * 1025), "too_long")
-    backends.files["f1"] = b"jpeg"
+    backends.files["f1"] = photo = jpeg_with_gps()
     attachment = services.attachment_add(actor=actor, channel=TG, booking_id=booking.pk, telegram_file_id="f1",
                                          telegram_file_unique_id="u1")
     commit()
     attachment.refresh_from_db()
-    assert attachment.status == AttachmentStatus.STORED and attachment.size == 4
+    assert attachment.status == AttachmentStatus.STORED and attachment.size == attachment.stored_file.size
+    assert attachment.stored_file.booking_id == booking.pk and len(photo) > 0
     missing = services.attachment_add(actor=actor, channel=TG, booking_id=booking.pk, telegram_file_id="gone",
                                       telegram_file_unique_id="u2")
     commit()
