@@ -241,9 +241,9 @@ def quote_update(*, actor: Actor, channel: Channel, quote_id: int, **changes: An
             _ensure_draft(quote)
         if set(changes) & WHILE_OPEN and quote.status not in (QuoteStatus.DRAFT, QuoteStatus.SENT):
             raise DomainError("illegal_transition", f"Quote {quote.number} is {quote.status}; its validity is over.")
-        if quote.status == QuoteStatus.SENT and "valid_until" in clean:
-            if clean["valid_until"] is None or clean["valid_until"] < today():
-                raise ValidationFailed("validUntil", "A sent quote is valid until today or later.", code="in_past")
+        if quote.status == QuoteStatus.SENT and "valid_until" in clean and (
+                clean["valid_until"] is None or clean["valid_until"] < today()):
+            raise ValidationFailed("validUntil", "A sent quote is valid until today or later.", code="in_past")
         diff: dict[str, tuple[Any, Any]] = {}
         if "property_id" in changes:
             prop = _property(quote.customer_id, changes["property_id"])
@@ -356,8 +356,8 @@ def quote_accept(*, actor: Actor, channel: Channel, quote_id: int) -> Quote:
                 quantity=line.quantity, unit_price=line.unit_price, description=line.description,
                 tax_rate=line.tax_rate) for line in lines if line.kind == "item"]
             booking = booking_services.booking_create(
-                actor=Actor.system(), channel=channel, customer_id=quote.customer_id, scheduled_start=quote.agreed_start,
-                property_id=quote.property_id, lines=items, owner_id=quote.owner_id,
+                actor=Actor.system(), channel=channel, customer_id=quote.customer_id,
+                scheduled_start=quote.agreed_start, property_id=quote.property_id, lines=items, owner_id=quote.owner_id,
                 notes=f"From quote {quote.number}.")
             quote.booking = booking
             data["booking_id"], data["booking_number"] = booking.pk, booking.number

@@ -32,12 +32,14 @@ from core.actors import Actor, Channel
 from core.bookings import services as booking_services
 from core.bookings.models import LocationType
 from core.catalog.models import ServiceCategory
+from core.company import services as company_services
 from core.crm import services as crm_services
 from core.crm.models import PropertyType
 from core.outreach import services as outreach_services
 from core.outreach.models import EmailMessage
 from core.sales import invoices as invoice_services
 from core.sales import payments as payment_services
+from core.sales import quotes as quote_services
 from core.workforce import services as workforce_services
 from graphql_api.schema import schema
 from tests import factories
@@ -288,6 +290,26 @@ CASES: list[tuple[str, dict[str, Any]]] = [
     ("claimInvoice", {"id": Ref("Invoice")}),
     ("recordPayment", {"input": {"invoiceId": Ref("Invoice"), "amount": "1.00", "method": "CASH"}}),
     ("removePayment", {"input": {"id": Ref("Payment"), "reason": "refunded"}}),
+    # quotes (a sent quote with a label on each side)
+    ("node", {"id": Ref("Quote")}),
+    ("quotes", {"filter": {"customerId": C, "ownerId": U, "labelId": Ref("Label")}}),
+    ("quote", {"id": Ref("Quote")}),
+    ("quoteHistory", {"quoteId": Ref("Quote")}),
+    ("createQuote", {"input": {"customerId": C, "propertyId": Ref("Property"), "tradingNameId": Ref("TradingName"),
+                               "labelIds": [Ref("Label")], "lines": [{"serviceId": S}, {"productId": Ref("Product")},
+                                                                     {"packageId": Ref("ServicePackage")}]}}),
+    ("createQuoteFromInquiry", {"input": {"inquiryId": Ref("Inquiry"), "tradingNameId": Ref("TradingName")}}),
+    ("updateQuote", {"input": {"id": Ref("Quote"), "followUpDate": "2999-01-01", "labelIds": [Ref("Label")],
+                               "propertyId": Ref("Property"), "tradingNameId": Ref("TradingName")}}),
+    ("setQuoteLines", {"input": {"quoteId": Ref("Quote"), "lines": [
+        {"serviceId": S}, {"productId": Ref("Product")}, {"packageId": Ref("ServicePackage")}]}}),
+    ("sendQuote", {"input": {"id": Ref("Quote"), "sendEmail": False}}),
+    ("acceptQuote", {"id": Ref("Quote")}),
+    ("declineQuote", {"input": {"id": Ref("Quote"), "reason": "no"}}),
+    ("deleteQuote", {"id": Ref("Quote")}),
+    ("changeQuoteNumber", {"input": {"id": Ref("Quote"), "number": 434343}}),
+    ("claimQuote", {"id": Ref("Quote")}),
+    ("createInvoiceFromQuote", {"quoteId": Ref("Quote")}),
 ]
 
 
@@ -382,8 +404,14 @@ def walk(world) -> Walk:
         invoice_services.invoice_issue(actor=staff, channel=Channel.SYSTEM, invoice_id=invoice.pk, send_email=False)
         payment = payment_services.payment_record(actor=staff, channel=Channel.SYSTEM, invoice_id=invoice.pk,
                                                   amount="10", method="cash")
+        label = company_services.label_create(actor=staff, channel=Channel.SYSTEM, name=f"Label {letter}",
+                                              applies_to=["quote"])
+        quote = quote_services.quote_create(
+            actor=staff, channel=Channel.SYSTEM, customer_id=cust.pk, label_ids=[label.pk],
+            lines=[invoice_services.InvoiceLineInput(description="Work", unit_price="70")])
+        quote_services.quote_send(actor=staff, channel=Channel.SYSTEM, quote_id=quote.pk, send_email=False)
         extra[letter] = {
-            "Invoice": invoice.pk, "Payment": payment.pk,
+            "Invoice": invoice.pk, "Payment": payment.pk, "Quote": quote.pk, "Label": label.pk,
             "BookingComment": comment.pk, "InternalComment": internal.pk, "Inquiry": inquiry.pk,
             "TimeOff": time_off.pk, "ServiceArea": area.pk, "ChangeRequest": request.pk,
             "Notification": notification.pk, "BookingRequest": booking_request.pk, "EmailMessage": email.pk,
