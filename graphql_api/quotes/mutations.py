@@ -22,7 +22,8 @@ from .types import QuoteNode
 class CreateQuoteInput:
     customer_id: strawberry.ID
     trading_name_id: strawberry.ID | None = strawberry.field(default=None, description="The default when not given.")
-    property_id: strawberry.ID | None = strawberry.field(default=None, description="Where the work is (prices by zone).")
+    property_id: strawberry.ID | None = strawberry.field(default=None,
+                                                         description="Where the work is (prices by zone).")
     lines: list[InvoiceLineInputType] = strawberry.field(default_factory=list)
     valid_until: date | None = strawberry.field(default=None, description="30 days from sending when not given.")
     follow_up_date: date | None = None
