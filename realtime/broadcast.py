@@ -10,6 +10,7 @@ loop without waiting for them (:class:`_Outbox`). Routing:
 - ``bookings``: every change to any booking except comments and deliveries (staff boards).
 - ``fieldworker.<id>``: changes to the jobs of that fieldworker, offers included.
 - ``inbox``: every change to any inquiry (``core.crm.events``), for the staff inbox.
+- ``quotes``: every change to any quote (``core.sales.quote_events``), for staff.
 """
 
 from __future__ import annotations
@@ -26,9 +27,10 @@ from channels.layers import get_channel_layer
 
 from core import events
 from core.crm.events import InquiryEvent
+from core.sales.quote_events import QuoteChanged
 
 from . import payloads
-from .groups import ALL_BOOKINGS, INBOX, booking_group, fieldworker_group
+from .groups import ALL_BOOKINGS, INBOX, QUOTES, booking_group, fieldworker_group
 
 logger = logging.getLogger(__name__)
 
@@ -186,12 +188,18 @@ def on_inquiry_event(event: InquiryEvent) -> None:
     send_all(messages_for_inquiry(event))
 
 
+def on_quote_event(event: QuoteChanged) -> None:
+    send_all([(QUOTES, payloads.quote_message(event))])
+
+
 def connect() -> None:
     # first: dashboards hear of a change before notification work runs
     events.subscribe(events.DomainEvent, on_domain_event, priority=0)
     events.subscribe(InquiryEvent, on_inquiry_event, priority=0)
+    events.subscribe(QuoteChanged, on_quote_event, priority=0)
 
 
 def disconnect() -> None:
     events.unsubscribe(events.DomainEvent, on_domain_event)
     events.unsubscribe(InquiryEvent, on_inquiry_event)
+    events.unsubscribe(QuoteChanged, on_quote_event)
