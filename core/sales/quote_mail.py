@@ -39,7 +39,8 @@ def render(message: EmailMessage) -> Rendered | None:
                "link_url": quote_pdf.link_url(quote)}
     return Rendered(subject=subject, text=render_to_string("sales/email/quote.txt", context),
                     html=render_to_string("sales/email/quote.html", context),
-                    attachments=((f"quote-{quote.number}.pdf", quote_pdf.render(quote), "application/pdf"),))
+                    attachments=((f"quote-{quote.number}.pdf", quote_pdf.render(quote), "application/pdf"),),
+                    sender_name=trading_name.sender_name or trading_name.name, reply_to=trading_name.email)
 
 
 def sms_body(quote: Quote) -> str:

@@ -14,7 +14,7 @@ class Migration(migrations.Migration):
         ('catalog', '0002_products_packages_tiers_zones_log'),
         ('company', '0006_company_tax_mode'),
         ('crm', '0007_dependents_property_access_notes_type_order'),
-        ('outreach', '0009_email_quote_kind'),
+        ('outreach', '0009_inbound_email'),
         ('sales', '0001_invoices'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]

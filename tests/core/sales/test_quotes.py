@@ -218,6 +218,21 @@ def test_sending_emails_the_quote_with_its_pdf_and_a_signed_link(staff):
     assert EmailMessage.objects.get(kind="quote").status == "sent"
 
 
+def test_the_quote_email_comes_from_its_trading_name(staff, settings):
+    from core.company.models import TradingName
+
+    settings.DEFAULT_FROM_EMAIL = "Fieldops <sales@fieldops.example>"
+    quote = draft(staff)
+    TradingName.objects.filter(pk=quote.trading_name_id).update(sender_name="SparkleCo", email="quotes@sparkle.example")
+    deliver()
+    mail.outbox = []
+    quotes.quote_send(actor=staff, channel=G, quote_id=quote.pk)
+    deliver()
+    [message] = mail.outbox
+    assert message.from_email == "SparkleCo <sales@fieldops.example>"
+    assert message.reply_to == ["quotes@sparkle.example"]  # a quote is about no booking yet
+
+
 def test_the_pdf_prints_every_figure_the_database_holds(staff):
     svc = factories.service(price=Decimal("33.33"), tax_rate=Decimal("10"))
     quote = quotes.quote_create(actor=staff, channel=G, customer_id=factories.customer().pk, lines=[
