@@ -340,6 +340,14 @@ def _decide(quote_id: int, actor: Actor, channel: Channel, status: str) -> Quote
     return quote
 
 
+def _active_owner(quote: Quote) -> int | None:
+    """The quote's owner, to own the booking too, while they are active staff."""
+    from core.accounts.models import User
+
+    owner = User.objects.filter(pk=quote.owner_id, is_active=True).first() if quote.owner_id else None
+    return owner.pk if owner is not None and owner.is_staff_member else None
+
+
 def quote_accept(*, actor: Actor, channel: Channel, quote_id: int) -> Quote:
     """Sent -> accepted, with the terms version the customer accepted (the one printed on the quote),
     and in the same transaction the job: a booking at the agreed time with the quote's item lines
@@ -357,7 +365,8 @@ def quote_accept(*, actor: Actor, channel: Channel, quote_id: int) -> Quote:
                 tax_rate=line.tax_rate) for line in lines if line.kind == "item"]
             booking = booking_services.booking_create(
                 actor=Actor.system(), channel=channel, customer_id=quote.customer_id,
-                scheduled_start=quote.agreed_start, property_id=quote.property_id, lines=items, owner_id=quote.owner_id,
+                scheduled_start=quote.agreed_start, property_id=quote.property_id, lines=items,
+                owner_id=_active_owner(quote),
                 notes=f"From quote {quote.number}.")
             quote.booking = booking
             data["booking_id"], data["booking_number"] = booking.pk, booking.number

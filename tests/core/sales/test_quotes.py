@@ -172,6 +172,7 @@ def test_accepting_with_an_agreed_time_books_the_job_with_the_quotes_lines(staff
     line = booking.lines.get()
     assert (line.quantity, line.unit_price) == (Decimal("3.00"), Decimal("50.00"))
     assert booking.total == quote.total
+    assert booking.owner_id == staff.user_id
     assert quote.accepted_terms_version is not None and quote.accepted_terms_version.version == 1
     assert QuoteEvent.objects.get(quote_id=quote.pk, action="accepted").data["terms_version"] == 1
     assert BookingRequest.objects.count() == 0
@@ -185,6 +186,16 @@ def test_accepting_without_a_time_files_an_appointment_request_with_the_lines(st
     assert request.customer_id == quote.customer_id and request.channel == "sms"
     assert quote.number in request.notes and "2 x " in request.notes
     assert quote.booking_id is None and Booking.objects.count() == 0
+
+
+def test_a_departed_owner_does_not_stop_the_booking(staff):
+    quote = draft(staff, agreed_start=timezone.now() + timedelta(days=2))
+    quotes.quote_send(actor=staff, channel=G, quote_id=quote.pk, send_email=False)
+    staff.user.is_active = False
+    staff.user.save()
+    quotes.quote_accept(actor=Actor.for_customer(quote.customer), channel=Channel.PORTAL, quote_id=quote.pk)
+    quote.refresh_from_db()
+    assert quote.status == "accepted" and Booking.objects.get(pk=quote.booking_id).owner_id is None
 
 
 def test_a_failing_booking_leaves_the_quote_sent(staff):
