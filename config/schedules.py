@@ -90,6 +90,9 @@ def default_jobs() -> list[Job]:
         Job("series extension", "core.bookings.tasks.extend_booking_series", daily_at=time(hour=3)),
         # Overdue invoices: a reminder in office hours, caught up whenever the worker is back that day.
         Job("invoice reminders", "core.sales.invoice_tasks.send_overdue_reminders", daily_at=time(hour=9)),
+        # Quotes past their validity: expired once a day, the first thing in the company's morning.
+        Job("quote expiry", "core.sales.quote_tasks.expire_quotes", daily_at=time(hour=0, minute=5)),
+        Job("quote follow-ups", "core.sales.quote_tasks.send_follow_up_reminders", daily_at=time(hour=8)),
     ]
 
 

@@ -181,6 +181,16 @@ AREAS: dict[str, dict[str, str]] = {
         "not_failed": "Only a failed e-mail can be sent again.",
         "too_far": "The date is more than a year ahead.",
     },
+    "Quote": {
+        "already_quoted": "The inquiry has a quote already.",
+        "label_not_for_quotes": "The label is inactive or does not tag quotes.",
+        "no_customer": "The inquiry has no customer yet: link or convert it first.",
+        "no_mobile": "The customer has no mobile number to text.",
+        "quote_expired": "The quote's validity has ended.",
+        "quote_invoiced": "The quote has a live invoice already.",
+        "quote_not_accepted": "Only an accepted quote is invoiced.",
+        "quote_not_draft": "Only a draft quote is changed or deleted.",
+    },
     "Workforce": {
         "already_decided": "The change request was decided already.",
         "overlapping_ranges": "Working-hour ranges of one day overlap.",

@@ -57,6 +57,8 @@ from .metrics import OperationMetrics
 from .nodes import NodeQuery
 from .outreach.mutations import OutreachMutation
 from .outreach.queries import OutreachQuery
+from .quotes.mutations import QuotesMutation
+from .quotes.queries import QuotesQuery
 from .realtime.execution import SharedEventExecutionContext
 from .realtime.subscriptions import RealtimeSubscription
 from .scalars import SCALAR_OVERRIDES
@@ -86,6 +88,7 @@ QUERIES: tuple[type, ...] = (
     JobDataQuery,
     InvoicesQuery,
     ComplaintsQuery,
+    QuotesQuery,
 )
 MUTATIONS: tuple[type, ...] = (
     AccountsMutation,
@@ -106,6 +109,7 @@ MUTATIONS: tuple[type, ...] = (
     InvoicesMutation,
     ComplaintsMutation,
     FilesMutation,
+    QuotesMutation,
 )
 # Subscriptions (issue 3: graphql_api/realtime/): add the Subscription classes here.
 SUBSCRIPTIONS: tuple[type, ...] = (RealtimeSubscription,)

@@ -11,6 +11,7 @@ loop without waiting for them (:class:`_Outbox`). Routing:
 - ``fieldworker.<id>``: changes to the jobs of that fieldworker, offers included.
 - ``inbox``: every change to any inquiry (``core.crm.events``), for the staff inbox.
 - ``complaints``: every change to any complaint (``core.complaints.events``), for staff.
+- ``quotes``: every change to any quote (``core.sales.quote_events``), for staff.
 """
 
 from __future__ import annotations
@@ -28,9 +29,10 @@ from channels.layers import get_channel_layer
 from core import events
 from core.complaints.events import ComplaintChanged
 from core.crm.events import InquiryEvent
+from core.sales.quote_events import QuoteChanged
 
 from . import payloads
-from .groups import ALL_BOOKINGS, COMPLAINTS, INBOX, booking_group, fieldworker_group
+from .groups import ALL_BOOKINGS, COMPLAINTS, INBOX, QUOTES, booking_group, fieldworker_group
 
 logger = logging.getLogger(__name__)
 
@@ -197,14 +199,20 @@ def on_complaint_event(event: ComplaintChanged) -> None:
     send_all(messages_for_complaint(event))
 
 
+def on_quote_event(event: QuoteChanged) -> None:
+    send_all([(QUOTES, payloads.quote_message(event))])
+
+
 def connect() -> None:
     # first: dashboards hear of a change before notification work runs
     events.subscribe(events.DomainEvent, on_domain_event, priority=0)
     events.subscribe(InquiryEvent, on_inquiry_event, priority=0)
     events.subscribe(ComplaintChanged, on_complaint_event, priority=0)
+    events.subscribe(QuoteChanged, on_quote_event, priority=0)
 
 
 def disconnect() -> None:
     events.unsubscribe(events.DomainEvent, on_domain_event)
     events.unsubscribe(InquiryEvent, on_inquiry_event)
     events.unsubscribe(ComplaintChanged, on_complaint_event)
+    events.unsubscribe(QuoteChanged, on_quote_event)

@@ -17,6 +17,7 @@ KIND_ACCESS_REVOKED = "access_revoked"
 ALL_BOOKINGS = "bookings"
 INBOX = "inbox"  # every change to any inquiry (the staff inbox)
 COMPLAINTS = "complaints"  # every change to any complaint (the staff dashboard's panel)
+QUOTES = "quotes"  # every change to any quote (staff)
 
 
 def booking_group(booking_id: int) -> str:

@@ -275,3 +275,26 @@ def complaint_message(event: Any, snapshot: dict[str, Any] | None) -> dict[str, 
         "occurred_at": event.occurred_at,
         "complaint": snapshot,
     }
+
+
+# --- quotes -------------------------------------------------------------------------------------
+
+
+def quote_message(event: Any) -> dict[str, Any]:
+    """A quote event as it travels: its own plain fields (the event carries what a list shows)."""
+    return {
+        "type": MESSAGE_TYPE,
+        "kind": KIND_EVENT,
+        "event_id": event.event_id,
+        "event_type": event.name,
+        "action": event.action,
+        "quote_id": event.quote_id,
+        "number": event.number,
+        "status": event.status,
+        "customer_id": event.customer_id,
+        "channel": event.channel,
+        "actor_kind": event.actor_kind,
+        "actor_user_id": event.actor_user_id,
+        "occurred_at": event.occurred_at,
+        "changed": list(event.changed),
+    }

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import calendar, dashboard, documents, files, invoices, leads, portal, signing, views
+from . import calendar, dashboard, documents, files, invoices, leads, portal, quotes, signing, views
 
 urlpatterns = [
     path("healthz", views.health, name="health"),
@@ -42,6 +42,12 @@ urlpatterns = [
     path("portal/invoices/<int:invoice_id>/pdf", invoices.portal_invoice_pdf, name="portal-invoice-pdf"),
     path("i/<str:token>/", invoices.link_invoice, name="link-invoice"),
     path("i/<str:token>/pdf", invoices.link_invoice_pdf, name="link-invoice-pdf"),
+    # quotes (issue 18): the signed link a quote e-mail or text carries (GET shows, POST answers) and the portal's
+    path("q/<str:token>/", quotes.link_quote, name="link-quote"),
+    path("q/<str:token>/pdf", quotes.link_quote_pdf, name="link-quote-pdf"),
+    path("portal/quotes/", quotes.portal_quotes, name="portal-quotes"),
+    path("portal/quotes/<int:quote_id>/", quotes.portal_quote, name="portal-quote"),
+    path("portal/quotes/<int:quote_id>/pdf", quotes.portal_quote_pdf, name="portal-quote-pdf"),
     path("portal/inquiry/", portal.portal_inquiry, name="portal-inquiry"),
     # website lead capture (issue 20)
     path("leads/form/", leads.lead_form, name="lead-form"),

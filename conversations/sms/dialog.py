@@ -42,7 +42,7 @@ from core.sms.messages import when
 from core.sms.models import PromptKind, SmsMessage, SmsPrompt
 from core.sms.text import fit
 
-from .intents import Carrier, Intent, Parsed, parse
+from .intents import Carrier, Intent, Parsed, QuoteAnswer, parse, parse_quote_answer
 
 SMS = Channel.SMS
 DIALOG_TTL = timedelta(hours=2)
@@ -162,6 +162,9 @@ class Conversation:
             return self.while_opted_out(parsed)
         if parsed.carrier == Carrier.HELP or parsed.intent == Intent.HELP:
             return self.help()
+        quote_answer = parse_quote_answer(self.body)
+        if quote_answer is not None:
+            return self.answer_quote(quote_answer)
         if not self.customers:
             self.inquiry(note="SMS from a number that matches no customer.")
             return self.out(f"Thanks for your message. We could not match this number to a booking, so we "
@@ -182,6 +185,42 @@ class Conversation:
             if answered is not None:
                 return answered
         return self.act(parsed)
+
+    # -- quotes sent by text ----------------------------------------------------------------------
+    def answer_quote(self, answer: QuoteAnswer) -> Outcome:
+        """ACCEPT / DECLINE and a quote number: only from the number the quote was texted to
+        (decision 0827); any other number, or a quote not texted, reads as no such quote."""
+        from django.db.models import Q
+
+        from core.sales import quotes
+        from core.sales.quote_models import Quote
+
+        verb = "accept" if answer.accept else "decline"
+        named = Q(number__iexact=answer.number)
+        if answer.number.isdigit():  # the number without its prefix ("ACCEPT 1042")
+            named |= Q(issued_number__number=int(answer.number))
+        quote = (Quote.objects.select_related("customer").filter(named, sms_to=self.sender).exclude(sms_to="")
+                 .order_by("-sent_at", "-pk").first())
+        if quote is None:
+            return self.out(f"We could not find quote {answer.number} for this number. Please check the number, "
+                            f"or {self.contact_line()}.", "unknown_quote")
+        actor = Actor.for_customer(quote.customer)
+        try:
+            if answer.accept:
+                quotes.quote_accept(actor=actor, channel=SMS, quote_id=quote.pk)
+            else:
+                quotes.quote_decline(actor=actor, channel=SMS, quote_id=quote.pk, reason="Declined by text.")
+        except DomainError as exc:
+            quote.refresh_from_db(fields=["status"])
+            replies = {
+                "illegal_transition": f"Quote {quote.number} is {quote.status} already.",
+                "quote_expired": f"Quote {quote.number} has expired. To go ahead, {self.contact_line()}.",
+            }
+            return Outcome(fit(replies.get(exc.code, f"We could not {verb} quote {quote.number}: {exc.message}")),
+                           f"quote_{verb}_refused", None, quote.customer_id)
+        reply = (f"Thank you: quote {quote.number} is accepted. We will be in touch about the job." if answer.accept
+                 else f"OK, quote {quote.number} is declined. Thank you for letting us know.")
+        return Outcome(fit(reply), f"quote_{verb}", None, quote.customer_id)
 
     # -- carrier keywords and opt-out ------------------------------------------------------------
     def opt_out(self, parsed: Parsed) -> Outcome:

@@ -122,6 +122,26 @@ def carrier_word(body: str) -> str:
     return word if word and " " not in word else ""
 
 
+@dataclass(frozen=True)
+class QuoteAnswer:
+    accept: bool
+    number: str  # as typed, prefix and all ("Q-1042"); matched without regard to case
+
+
+# "ACCEPT Q-1042", "decline q-1042.", "Accept #Q-1042 please": the word, then a quote number that has
+# at least one digit. A bare "ACCEPT" names nothing and is left to the booking intents.
+_QUOTE_ANSWER = re.compile(r"^\s*(ACCEPT|DECLINE)\s+#?([A-Z0-9][A-Z0-9/_-]{0,39})[\s.!]*(?:PLEASE|PLS|THANKS)?[\s.!]*$",
+                           re.IGNORECASE)
+
+
+def parse_quote_answer(body: str) -> QuoteAnswer | None:
+    """The answer to a quote sent by text, or None when the message is not one."""
+    found = _QUOTE_ANSWER.match(body or "")
+    if found is None or not any(char.isdigit() for char in found.group(2)):
+        return None
+    return QuoteAnswer(accept=found.group(1).upper() == "ACCEPT", number=found.group(2).upper())
+
+
 def parse(body: str, *, cancel_is_carrier_opt_out: bool = True) -> Parsed:
     text = (body or "").strip()
     word = carrier_word(text)

@@ -24,6 +24,7 @@ class EmailKind(models.TextChoices):
     CANCEL_LINKS = "cancel_links", "Links to cancel (after a bare CANCEL by SMS)"
     INVOICE = "invoice", "Invoice (issued, with its PDF)"
     INVOICE_REMINDER = "invoice_reminder", "Overdue invoice reminder"
+    QUOTE = "quote", "Quote (sent, with its PDF)"
 
 
 AUTOMATED_EMAIL_KINDS = frozenset({EmailKind.CONFIRMATION, EmailKind.REMINDER, EmailKind.CANCELLATION,
@@ -34,6 +35,7 @@ AUTOMATED_EMAIL_KINDS = frozenset({EmailKind.CONFIRMATION, EmailKind.REMINDER, E
 DOCUMENT_EMAIL_RENDERERS = {
     EmailKind.INVOICE: "core.sales.invoice_mail.render",
     EmailKind.INVOICE_REMINDER: "core.sales.invoice_mail.render",
+    EmailKind.QUOTE: "core.sales.quote_mail.render",
 }
 
 

@@ -7,6 +7,7 @@ class SalesConfig(AppConfig):
     verbose_name = "Sales (quotes, invoices, payments)"
 
     def ready(self) -> None:
-        from . import invoice_handlers
+        from . import invoice_handlers, quote_handlers
 
         invoice_handlers.register()
+        quote_handlers.register()

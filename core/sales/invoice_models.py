@@ -85,8 +85,8 @@ class Invoice(models.Model):
     booking = models.ForeignKey("bookings.Booking", null=True, blank=True, on_delete=models.PROTECT,
                                 related_name="invoices")
     source = models.CharField(max_length=20, choices=InvoiceSource.choices, default=InvoiceSource.MANUAL)
-    quote_id = models.PositiveBigIntegerField(null=True, blank=True,
-                                              help_text="The accepted quote it was made from (quotes app).")
+    quote = models.ForeignKey("sales.Quote", null=True, blank=True, on_delete=models.PROTECT, related_name="invoices",
+                              help_text="The accepted quote it was made from.")
     status = models.CharField(max_length=8, choices=InvoiceStatus.choices, default=InvoiceStatus.DRAFT)
     owner = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
                               related_name="+")

@@ -1,4 +1,4 @@
-"""The sales app's models. Invoices and payments live in ``invoice_models`` (quotes beside them)."""
+"""The sales app's models. Invoices and payments live in ``invoice_models``, quotes in ``quote_models``."""
 
 from .invoice_models import (  # noqa: F401
     Invoice,
@@ -8,3 +8,4 @@ from .invoice_models import (  # noqa: F401
     InvoiceSettings,
     Payment,
 )
+from .quote_models import Quote, QuoteEmail, QuoteEvent, QuoteLine  # noqa: F401

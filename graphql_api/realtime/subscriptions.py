@@ -41,6 +41,7 @@ from realtime.groups import (
     KIND_CREDENTIALS,
     KIND_EVENT,
     KIND_RESYNC,
+    QUOTES,
     booking_group,
     fieldworker_group,
     user_group,
@@ -50,7 +51,15 @@ from realtime.hub import TICK
 from ..bookings.queries import BookingFilter
 from ..context import aactor_from_context
 from ..ids import decode_id
-from .types import LiveBookingEvent, LiveComment, LiveCommentDelivery, LiveComplaintEvent, LiveInquiryEvent, built
+from .types import (
+    LiveBookingEvent,
+    LiveComment,
+    LiveCommentDelivery,
+    LiveComplaintEvent,
+    LiveInquiryEvent,
+    LiveQuoteEvent,
+    built,
+)
 
 logger = logging.getLogger("graphql_api")
 RESYNC_MESSAGE = ("Live updates were interrupted and some may have been missed: subscribe again, "
@@ -240,3 +249,15 @@ class RealtimeSubscription:
             async for message in messages:
                 if message.get("kind") == KIND_EVENT:
                     yield built(LiveComplaintEvent, message, LiveComplaintEvent.from_message)
+
+    @strawberry.subscription(description="Staff: every change to any quote (sent, accepted by the customer, "
+                                         "expired, ...).")
+    @_guarded
+    async def quote_events(self, info: Info) -> AsyncGenerator[LiveQuoteEvent, None]:
+        actor = await _subscriber(info)
+        if not actor.is_staff:
+            raise PermissionDenied("Only staff may watch quotes.")
+        async with _listen(info, actor, QUOTES) as messages:
+            async for message in messages:
+                if message.get("kind") == KIND_EVENT:
+                    yield built(LiveQuoteEvent, message, LiveQuoteEvent.from_message)

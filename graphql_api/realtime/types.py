@@ -377,3 +377,42 @@ class LiveComplaintEvent:
             occurred_at=_when(message.get("occurred_at")),
             complaint=LiveComplaint.from_snapshot(snap) if snap else None,
         )
+
+
+# --- quotes -------------------------------------------------------------------------------------
+
+
+@strawberry.type(name="LiveQuoteEvent",
+                 description="A quote changed: created, lines_set, updated, sent, accepted, declined, expired, "
+                             "deleted, renumbered, claimed, invoiced, follow_up_reminded.")
+class LiveQuoteEvent:
+    __shared_execution__ = True  # plain fields only: see execution.py
+
+    event_id: strawberry.ID = strawberry.field(description="Stable: the id of the QuoteHistoryEntry this change "
+                                                           "wrote.")
+    quote_id: strawberry.ID
+    number: str
+    status: str = strawberry.field(description="draft, sent, accepted, declined or expired, after the change.")
+    customer_id: strawberry.ID
+    action: str
+    type: str = strawberry.field(description="The event's name, e.g. QuoteSent.")
+    channel: ChannelEnum | None
+    actor_kind: ActorKindEnum | None
+    occurred_at: datetime | None
+    changed: list[str]
+
+    @classmethod
+    def from_message(cls, message: dict[str, Any]) -> LiveQuoteEvent:
+        return cls(
+            event_id=strawberry.ID(encode_id("QuoteHistoryEntry", message["event_id"])),
+            quote_id=strawberry.ID(encode_id("Quote", message["quote_id"])),
+            number=message.get("number", ""),
+            status=message.get("status", ""),
+            customer_id=strawberry.ID(encode_id("Customer", message["customer_id"])),
+            action=message["action"],
+            type=message.get("event_type", ""),
+            channel=_enum(ChannelEnum, message.get("channel")),
+            actor_kind=_enum(ActorKindEnum, message.get("actor_kind")),
+            occurred_at=_when(message.get("occurred_at")),
+            changed=[str(name) for name in message.get("changed") or ()],
+        )

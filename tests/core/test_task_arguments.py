@@ -92,11 +92,25 @@ def test_no_task_argument_holds_personal_data_after_the_typical_flows(client, tw
                             fieldworker_id=felix.pk)
     deliver()
 
+    # a quote sent by e-mail and text over GraphQL, with its owner's follow-up reminder due today
+    from core.sales import quote_tasks, quotes
+
+    quote = quotes.quote_create(actor=Actor.from_user(staff), channel=Channel.GRAPHQL, customer_id=ann.pk,
+                                follow_up_date=quotes.today(),
+                                lines=[quotes.QuoteLineInput(description="Gutters for Annabel", unit_price="90")])
+    sent = client.post("/graphql/", json.dumps({"query": """mutation($i: ID!) { sendQuote(input: {id: $i,
+        sendSms: true}) { errors { code } } }""", "variables": {"i": relay.to_base64("Quote", quote.pk)}}),
+        content_type="application/json", headers={"Authorization": f"Bearer {token}"})
+    assert sent.json()["data"]["sendQuote"]["errors"] == [], sent.json()
+    assert quote_tasks.send_follow_up_reminders_now() == 1
+    deliver()
+
     rows = list(DBTaskResult.objects.values_list("task_path", "args_kwargs"))
     paths = {path for path, _ in rows}
     # the flows above did enqueue the kinds of task this test is about
     assert {"core.outreach.sending.deliver_email", "core.sms.tasks.deliver_comment",
-            "core.chat.outbox.deliver_message"} <= paths, paths
+            "core.chat.outbox.deliver_message", "core.sales.quote_tasks.send_quote_sms",
+            "core.sales.quote_tasks.send_follow_up"} <= paths, paths
     personal = ["annabel", "quist", "staff", "felix", "bertram", "@", "+614", "61412", *secret_words]
     for path, stored in rows:
         arguments = {"args": stored["args"], "kwargs": stored["kwargs"]}  # (the request id is no argument)

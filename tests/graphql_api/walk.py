@@ -32,6 +32,7 @@ from core.actors import Actor, Channel
 from core.bookings import services as booking_services
 from core.bookings.models import LocationType
 from core.catalog.models import ServiceCategory
+from core.company import services as company_services
 from core.complaints import services as complaint_services
 from core.complaints.defaults import ensure_lists
 from core.complaints.models import ComplaintStatus, ComplaintType
@@ -42,6 +43,7 @@ from core.outreach import services as outreach_services
 from core.outreach.models import EmailMessage
 from core.sales import invoices as invoice_services
 from core.sales import payments as payment_services
+from core.sales import quotes as quote_services
 from core.workforce import services as workforce_services
 from graphql_api.schema import schema
 from tests import factories
@@ -315,6 +317,26 @@ CASES: list[tuple[str, dict[str, Any]]] = [
     ("uploadBookingFile", {"bookingId": B, "file": "not a multipart file"}),
     ("uploadCustomerFile", {"customerId": C, "file": "not a multipart file"}),
     ("deleteFile", {"id": Ref("File")}),
+    # quotes (a sent quote with a label on each side)
+    ("node", {"id": Ref("Quote")}),
+    ("quotes", {"filter": {"customerId": C, "ownerId": U, "labelId": Ref("Label")}}),
+    ("quote", {"id": Ref("Quote")}),
+    ("quoteHistory", {"quoteId": Ref("Quote")}),
+    ("createQuote", {"input": {"customerId": C, "propertyId": Ref("Property"), "tradingNameId": Ref("TradingName"),
+                               "labelIds": [Ref("Label")], "lines": [{"serviceId": S}, {"productId": Ref("Product")},
+                                                                     {"packageId": Ref("ServicePackage")}]}}),
+    ("createQuoteFromInquiry", {"input": {"inquiryId": Ref("Inquiry"), "tradingNameId": Ref("TradingName")}}),
+    ("updateQuote", {"input": {"id": Ref("Quote"), "followUpDate": "2999-01-01", "labelIds": [Ref("Label")],
+                               "propertyId": Ref("Property"), "tradingNameId": Ref("TradingName")}}),
+    ("setQuoteLines", {"input": {"quoteId": Ref("Quote"), "lines": [
+        {"serviceId": S}, {"productId": Ref("Product")}, {"packageId": Ref("ServicePackage")}]}}),
+    ("sendQuote", {"input": {"id": Ref("Quote"), "sendEmail": False}}),
+    ("acceptQuote", {"id": Ref("Quote")}),
+    ("declineQuote", {"input": {"id": Ref("Quote"), "reason": "no"}}),
+    ("deleteQuote", {"id": Ref("Quote")}),
+    ("changeQuoteNumber", {"input": {"id": Ref("Quote"), "number": 434343}}),
+    ("claimQuote", {"id": Ref("Quote")}),
+    ("createInvoiceFromQuote", {"quoteId": Ref("Quote")}),
 ]
 
 
@@ -414,13 +436,19 @@ def walk(world, settings, tmp_path) -> Walk:
         invoice_services.invoice_issue(actor=staff, channel=Channel.SYSTEM, invoice_id=invoice.pk, send_email=False)
         payment = payment_services.payment_record(actor=staff, channel=Channel.SYSTEM, invoice_id=invoice.pk,
                                                   amount="10", method="cash")
+        label = company_services.label_create(actor=staff, channel=Channel.SYSTEM, name=f"Label {letter}",
+                                              applies_to=["quote"])
+        quote = quote_services.quote_create(
+            actor=staff, channel=Channel.SYSTEM, customer_id=cust.pk, label_ids=[label.pk],
+            lines=[invoice_services.InvoiceLineInput(description="Work", unit_price="70")])
+        quote_services.quote_send(actor=staff, channel=Channel.SYSTEM, quote_id=quote.pk, send_email=False)
         complaint = complaint_services.complaint_raise(actor=Actor.for_customer(cust), channel=Channel.SYSTEM,
                                                        booking_id=booking.pk, description=f"Complaint {letter}")
         stored = file_services.file_upload_to_booking(actor=staff, channel=Channel.SYSTEM, booking_id=booking.pk,
                                                       upload=b"%PDF-1.4\n%%EOF\n", name="a.pdf", customer_visible=True)
         extra[letter] = {
             "Invoice": invoice.pk, "Payment": payment.pk, "Complaint": complaint.pk,
-            "ComplaintType": complaint_type.pk, "ComplaintStatus": complaint_status.pk, "File": stored.pk,
+            "ComplaintType": complaint_type.pk, "ComplaintStatus": complaint_status.pk, "File": stored.pk, "Quote": quote.pk, "Label": label.pk,
             "BookingComment": comment.pk, "InternalComment": internal.pk, "Inquiry": inquiry.pk,
             "TimeOff": time_off.pk, "ServiceArea": area.pk, "ChangeRequest": request.pk,
             "Notification": notification.pk, "BookingRequest": booking_request.pk, "EmailMessage": email.pk,

@@ -40,3 +40,29 @@ def invoice_events(db) -> Iterator[InvoiceEvents]:
         yield recorder
     finally:
         events.unsubscribe(InvoiceChanged, recorder.seen.append)
+
+
+class QuoteEvents:
+    def __init__(self) -> None:
+        from core.sales.quote_events import QuoteChanged
+
+        self.seen: list[QuoteChanged] = []
+
+    @property
+    def actions(self) -> list[str]:
+        from tests.core.outreach.support import deliver
+
+        deliver()
+        return [event.action for event in self.seen]
+
+
+@pytest.fixture
+def quote_events(db) -> Iterator[QuoteEvents]:
+    from core.sales.quote_events import QuoteChanged
+
+    recorder = QuoteEvents()
+    events.subscribe(QuoteChanged, recorder.seen.append)
+    try:
+        yield recorder
+    finally:
+        events.unsubscribe(QuoteChanged, recorder.seen.append)

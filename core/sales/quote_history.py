@@ -1,0 +1,42 @@
+"""The quote history writer: one append-only ``QuoteEvent`` row per change, with who and through
+what, and the event that mirrors it, published from here only (as bookings do, decision 0018)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.serializers.json import DjangoJSONEncoder
+
+from core import events
+from core.actors import Actor, Channel
+
+from .quote_events import QuoteChanged
+from .quote_models import Quote, QuoteEvent
+
+_encoder = DjangoJSONEncoder()
+
+
+def _plain(value: Any) -> Any:
+    if value is None or isinstance(value, (str, int, float, bool)):
+        return value
+    if isinstance(value, (list, tuple)):
+        return [_plain(item) for item in value]
+    if isinstance(value, dict):
+        return {str(key): _plain(item) for key, item in value.items()}
+    return _encoder.default(value)
+
+
+def record(quote: Quote, *, actor: Actor, channel: Channel | str, action: str,
+           changes: dict[str, tuple[Any, Any]] | None = None, data: dict[str, Any] | None = None,
+           event: type[QuoteChanged] = QuoteChanged, **event_fields: Any) -> QuoteEvent:
+    row = QuoteEvent.objects.create(
+        quote_id=quote.pk, number=quote.number, action=action, actor_kind=actor.kind, actor_user=actor.user,
+        actor_label=actor.label[:150], channel=str(channel),
+        changes={key: [_plain(before), _plain(after)] for key, (before, after) in (changes or {}).items()},
+        data={key: _plain(value) for key, value in (data or {}).items()},
+    )
+    events.publish(event(event_id=row.pk, quote_id=quote.pk, number=quote.number, action=action,  # type: ignore[arg-type]
+                         status=quote.status, customer_id=quote.customer_id, channel=row.channel,
+                         actor_kind=row.actor_kind, actor_user_id=row.actor_user_id,
+                         occurred_at=row.at.isoformat(), changed=tuple(changes or ()), **event_fields))
+    return row
