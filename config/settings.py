@@ -68,6 +68,7 @@ INSTALLED_APPS = [
     "core.outreach",
     "core.jobdata",
     "core.sales",
+    "core.payroll",
     "realtime",
     "graphql_api",
     "web",

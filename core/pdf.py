@@ -28,6 +28,7 @@ MAX_TOKEN_CHARS = 300
 DOCUMENTS: dict[str, str] = {
     "booking": "core.bookings.job_sheet.build",
     "invoice": "core.sales.invoice_pdf.build",
+    "payroll_statement": "core.payroll.statements.build",
 }
 
 
