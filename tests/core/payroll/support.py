@@ -3,12 +3,14 @@ snapshot of every table a refusal must leave alone (decision 0124)."""
 
 from __future__ import annotations
 
-from datetime import date
+import itertools
+from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
 
 from django.apps import apps
 from django.db import connection
+from django.utils import timezone
 
 from core.actors import Actor, Channel
 from core.bookings import services as booking_services
@@ -20,6 +22,7 @@ from tests import factories
 LABELS = ("accounts", "company", "crm", "catalog", "workforce", "bookings", "outreach", "sms", "chat", "sales",
           "payroll")
 SYSTEM = Channel.SYSTEM
+_slots = itertools.count(1)
 
 
 def db_state() -> dict[str, list[dict[str, Any]]]:
@@ -38,7 +41,8 @@ def staffed_booking(workers, *, lines: list[tuple[Any, str]] | None = None, comp
     completed unless ``complete`` is false."""
     system = Actor.system()
     first_service = lines[0][0] if lines else factories.service()
-    booking = factories.booking(svc=first_service, cust=cust, workers_required=max(len(workers), 1))
+    start = timezone.now() + timedelta(days=3, hours=3 * next(_slots))  # no two at once: fieldworkers are free
+    booking = factories.booking(svc=first_service, cust=cust, start=start, workers_required=max(len(workers), 1))
     if lines and (len(lines) > 1 or lines[0][1] != "1"):
         booking_services.booking_update(actor=system, channel=SYSTEM, booking_id=booking.pk, lines=[
             booking_services.LineInput(service_id=svc.pk, quantity=Decimal(qty)) for svc, qty in lines])
