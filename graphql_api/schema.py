@@ -54,6 +54,8 @@ from .metrics import OperationMetrics
 from .nodes import NodeQuery
 from .outreach.mutations import OutreachMutation
 from .outreach.queries import OutreachQuery
+from .payroll.mutations import PayrollMutation
+from .payroll.queries import PayrollQuery
 from .realtime.execution import SharedEventExecutionContext
 from .realtime.subscriptions import RealtimeSubscription
 from .scalars import SCALAR_OVERRIDES
@@ -82,6 +84,7 @@ QUERIES: tuple[type, ...] = (
     OutreachQuery,
     JobDataQuery,
     InvoicesQuery,
+    PayrollQuery,
 )
 MUTATIONS: tuple[type, ...] = (
     AccountsMutation,
@@ -100,6 +103,7 @@ MUTATIONS: tuple[type, ...] = (
     ChatMutation,
     JobDataMutation,
     InvoicesMutation,
+    PayrollMutation,
 )
 # Subscriptions (issue 3: graphql_api/realtime/): add the Subscription classes here.
 SUBSCRIPTIONS: tuple[type, ...] = (RealtimeSubscription,)

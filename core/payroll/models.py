@@ -34,7 +34,8 @@ class PayBasis(models.TextChoices):
 
 class PaymentAgreement(models.Model):
     fieldworker = models.ForeignKey("workforce.Fieldworker", on_delete=models.PROTECT,
-                                    related_name="payment_agreements")
+                                    related_name="payment_agreements",
+                                    db_index=False)  # payroll_agreement_fw_from leads with it
     basis = models.CharField(max_length=12, choices=PayBasis.choices)
     fixed_amount = models.DecimalField(**MONEY, null=True, blank=True,
                                        help_text="Fixed basis: paid per booking (split among its fieldworkers).")
@@ -48,8 +49,9 @@ class PaymentAgreement(models.Model):
         ordering = ["fieldworker_id", "-effective_from", "-id"]
         indexes = [models.Index(fields=["fieldworker", "effective_from"], name="payroll_agreement_fw_from")]
         constraints = [
-            models.CheckConstraint(condition=Q(effective_to__isnull=True) | Q(effective_to__gte=models.F("effective_from")),
-                                   name="payroll_agreement_dates_in_order"),
+            models.CheckConstraint(
+                condition=Q(effective_to__isnull=True) | Q(effective_to__gte=models.F("effective_from")),
+                name="payroll_agreement_dates_in_order"),
             models.CheckConstraint(condition=Q(fixed_amount__isnull=True) | Q(fixed_amount__gte=0),
                                    name="payroll_agreement_fixed_not_negative"),
         ]
@@ -76,6 +78,9 @@ class PaymentRate(models.Model):
             models.CheckConstraint(condition=Q(percent__isnull=True) | (Q(percent__gte=0) & Q(percent__lte=100)),
                                    name="payroll_rate_percent_in_range"),
         ]
+
+    def __str__(self) -> str:
+        return f"{self.service_id}: {self.amount if self.amount is not None else f'{self.percent}%'}"
 
 
 class EntryKind(models.TextChoices):
@@ -185,6 +190,9 @@ class PayrollRunItem(models.Model):
 
     class Meta:
         ordering = ["id"]
+
+    def __str__(self) -> str:
+        return f"Entry {self.entry_id} in run {self.run_id}"
 
 
 class PayrollEvent(AppendOnly):

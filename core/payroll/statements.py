@@ -16,8 +16,7 @@ from core.company.selectors import default_trading_name, get_company
 from core.money import ZERO
 from core.pdf import Document, document_path, document_url, image_data_uri
 
-from .models import EntryKind, PayEntry, PayrollRun, PayrollStatement
-from .selectors import visible_statements
+from .models import EntryKind, PayEntry, PayrollRun, PayrollStatement, RunStatus
 
 
 @dataclass
@@ -98,8 +97,17 @@ def _check(statement: PayrollStatement) -> str:
     return f"{statement.run_id}:{statement.fieldworker_id}:{statement.total}"
 
 
+def may_download(actor: Actor, statement: PayrollStatement) -> bool:
+    """What ``visible_statements`` says of one statement, read from the row and its run (no query
+    when the run is loaded with it)."""
+    if actor.is_staff or actor.is_system:
+        return True
+    return (actor.is_fieldworker and statement.fieldworker_id == actor.fieldworker_id
+            and statement.run.status in (RunStatus.FINALISED, RunStatus.PAID))
+
+
 def download_url(actor: Actor, statement: PayrollStatement) -> str | None:
-    if not visible_statements(actor).filter(pk=statement.pk).exists():
+    if not may_download(actor, statement):
         return None
     return document_url("payroll_statement", statement.pk, _check(statement))
 

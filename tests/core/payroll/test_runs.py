@@ -57,7 +57,7 @@ def refused(call, code: str, field: str | None = None):
 
 
 def test_a_run_has_a_statement_per_fieldworker_with_bookings_amounts_and_adjustments(staff, paid_work):
-    a, b, alone, together = paid_work
+    a, b, _alone, _together = paid_work
     start, end = this_period()
     run = pay.payroll_run_create(actor=staff, channel=G, period_start=start, period_end=end)
     assert run.status == RunStatus.DRAFT
@@ -131,7 +131,7 @@ def test_run_refusals_change_nothing(staff):
 
 
 def test_the_csv_has_a_row_per_entry_and_totals_and_never_starts_a_formula(staff, paid_work):
-    a, b, alone, together = paid_work
+    a, b, _alone, _together = paid_work
     start, end = this_period()
     run = pay.payroll_run_create(actor=staff, channel=G, period_start=start, period_end=end)
     rows = list(csv.reader(io.StringIO(statements.run_csv(run))))
@@ -165,6 +165,7 @@ def test_the_statement_pdf_prints_the_bookings_adjustments_and_total(staff, paid
     # a fieldworker's link only to their own statement, once the run is final
     assert statements.download_url(Actor.for_fieldworker(a), statement) is None
     pay.payroll_run_finalise(actor=staff, channel=G, run_id=run.pk)
+    statement.refresh_from_db()  # with its run read again
     assert statements.download_url(Actor.for_fieldworker(a), statement) is not None
     other = run.statements.exclude(fieldworker=a).get()
     assert statements.download_url(Actor.for_fieldworker(a), other) is None
