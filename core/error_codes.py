@@ -167,7 +167,7 @@ AREAS: dict[str, dict[str, str]] = {
         "too_far": "The date is more than a year ahead.",
     },
     "Payroll": {
-        "agreement_in_use": "Pay was computed under the agreement: only its end date and notes change.",
+        "agreement_in_use": "Pay was computed under the agreement: only its notes and a later end change.",
         "agreement_overlap": "The fieldworker has an agreement in force then already.",
         "already_in_run": "Another payroll run took some of this pay meanwhile.",
         "booking_not_completed": "Pay is computed when the booking is completed.",

@@ -229,6 +229,9 @@ def agreement_update(*, actor: Actor, channel: Channel, agreement_id: int, effec
                                      if value is not UNSET))
     start, end = _dates(agreement.effective_from if effective_from is UNSET else effective_from,
                         agreement.effective_to if effective_to is UNSET else effective_to)
+    if end is not None and agreement.entries.filter(earned_on__gt=end).exists():
+        raise DomainError("agreement_in_use", "Pay was computed under this agreement after that day: it ends no "
+                                              "earlier than its last paid day.", field="effectiveTo")
     if fixed_amount is not UNSET:
         if agreement.basis != PayBasis.FIXED:
             raise ValidationFailed("fixedAmount", "Only a fixed agreement has an amount per booking.", code="invalid")

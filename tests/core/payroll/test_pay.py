@@ -210,6 +210,8 @@ def test_an_agreement_pay_was_computed_under_keeps_its_terms(staff):
     refused(lambda: pay.agreement_update(actor=staff, channel=G, agreement_id=made.pk, fixed_amount="50"),
             "agreement_in_use", "fixedAmount")
     refused(lambda: pay.agreement_delete(actor=staff, channel=G, agreement_id=made.pk), "agreement_in_use", "id")
+    refused(lambda: pay.agreement_update(actor=staff, channel=G, agreement_id=made.pk,
+                                         effective_to=today() - timedelta(days=1)), "agreement_in_use", "effectiveTo")
     ended = pay.agreement_update(actor=staff, channel=G, agreement_id=made.pk, effective_to=today(), notes="ends")
     assert (ended.effective_to, ended.notes) == (today(), "ends")
     row = PayrollEvent.objects.filter(agreement_id=made.pk, action="updated").get()
