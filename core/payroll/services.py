@@ -20,7 +20,7 @@ from datetime import date, timedelta
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 
@@ -421,12 +421,26 @@ def payroll_run_create(*, actor: Actor, channel: Channel, period_start: date, pe
         except IntegrityError:
             raise DomainError("already_in_run", "Another run took some of this period's pay meanwhile; "
                                                 "read the runs again.", field="periodStart")
+        _check_periods_now()
         run.total = sum((entry.amount for entry in entries), ZERO)
         run.save(update_fields=["total"])
         history.record(actor=actor, channel=channel, subject="run", action="created", run_id=run.pk,
                        data={"period_start": start, "period_end": end, "entries": len(entries),
                              "statements": len(by_worker), "total": run.total})
         return run
+
+
+def _check_periods_now() -> None:
+    """PostgreSQL: the deferred exclusion constraint on run periods, checked now (after the items, so
+    that shared pay is refused as such first); a run of an overlapping period made meanwhile wins."""
+    if connection.vendor != "postgresql":
+        return
+    try:
+        with transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute("SET CONSTRAINTS payroll_run_no_overlap IMMEDIATE")
+    except IntegrityError:
+        raise DomainError("run_overlap", "Another run of part of that period was made meanwhile.",
+                          field="periodStart")
 
 
 @transaction.atomic

@@ -1,5 +1,6 @@
-"""Two payroll runs racing for the same pay on PostgreSQL: the unique entry of a run item lets one
-run have it and the other is refused with ``already_in_run``, whole (decision 0853).
+"""Two payroll runs racing on PostgreSQL: for the same pay, the unique entry of a run item lets one run
+have it and the other is refused with ``already_in_run``, whole; for overlapping periods with no pay,
+the exclusion constraint on the periods refuses the second with ``run_overlap`` (decision 0853).
 
 The first run is held open, its items written and not yet committed, by a durable subscriber of its
 own history event (it runs inside the run's transaction); the second starts then and is seen waiting
@@ -9,6 +10,7 @@ timing, decides."""
 from __future__ import annotations
 
 import threading
+from datetime import date
 from decimal import Decimal
 
 import pytest
@@ -37,14 +39,9 @@ def _someone_waits_on_a_lock() -> bool:
         return cursor.fetchone()[0] > 0
 
 
-def test_two_runs_racing_for_the_same_pay_pay_it_once():
-    a, b = factories.fieldworker(), factories.fieldworker()
-    agreement(a, "fixed", fixed="90")
-    agreement(b, "fixed", fixed="90")
-    staffed_booking([a, b])
-    staffed_booking([a])
-    assert PayEntry.objects.count() == 3
-    start, end = this_period()
+def race(first_period, second_period) -> tuple[dict[str, object], bool]:
+    """Run A is held open after writing everything; run B starts and is seen waiting on A's lock;
+    then A commits. (outcome per run: its pk or its refusal code, whether B was seen waiting)."""
     first_holds, let_go = threading.Event(), threading.Event()
     outcome: dict[str, object] = {}
 
@@ -53,10 +50,10 @@ def test_two_runs_racing_for_the_same_pay_pay_it_once():
             first_holds.set()
             let_go.wait(30)
 
-    def run(name: str) -> None:
+    def run(name: str, period) -> None:
         try:
             outcome[name] = pay.payroll_run_create(actor=Actor.system(), channel=Channel.SYSTEM,
-                                                   period_start=start, period_end=end).pk
+                                                   period_start=period[0], period_end=period[1]).pk
         except DomainError as exc:
             outcome[name] = exc.code
         finally:
@@ -64,12 +61,12 @@ def test_two_runs_racing_for_the_same_pay_pay_it_once():
 
     events.subscribe(PayrollChanged, hold, durable=True)
     try:
-        first = threading.Thread(target=run, args=("first",), name="first")
+        first = threading.Thread(target=run, args=("first", first_period), name="first")
         first.start()
         assert first_holds.wait(30)
-        second = threading.Thread(target=run, args=("second",), name="second")
+        second = threading.Thread(target=run, args=("second", second_period), name="second")
         second.start()
-        for _ in range(600):  # until the second run waits on the first's uncommitted items
+        for _ in range(600):  # until the second run waits on the first's uncommitted rows
             if _someone_waits_on_a_lock():
                 break
             second.join(0.05)
@@ -80,11 +77,30 @@ def test_two_runs_racing_for_the_same_pay_pay_it_once():
     finally:
         let_go.set()
         events.unsubscribe(PayrollChanged, hold)
+    return outcome, waited
+
+
+def test_two_runs_racing_for_the_same_pay_pay_it_once():
+    a, b = factories.fieldworker(), factories.fieldworker()
+    agreement(a, "fixed", fixed="90")
+    agreement(b, "fixed", fixed="90")
+    staffed_booking([a, b])
+    staffed_booking([a])
+    assert PayEntry.objects.count() == 3
+    start, end = this_period()
+    outcome, waited = race((start, end), (start, end))
     assert waited
-    assert outcome["second"] == "already_in_run"
+    assert outcome["second"] == "already_in_run"  # the entries are checked before the periods
     run_pk = outcome["first"]
     assert list(PayrollRun.objects.values_list("pk", flat=True)) == [run_pk]  # the refused one left nothing
     assert PayrollStatement.objects.filter(run_id=run_pk).count() == 2
     assert sorted(PayrollRunItem.objects.values_list("entry_id", flat=True)) == sorted(
         PayEntry.objects.values_list("pk", flat=True))
     assert PayrollRun.objects.get().total == Decimal("180.00")
+
+
+def test_two_runs_of_overlapping_periods_made_at_once_one_stands():
+    outcome, waited = race((date(2026, 1, 1), date(2026, 1, 31)), (date(2026, 1, 15), date(2026, 2, 14)))
+    assert waited
+    assert outcome["second"] == "run_overlap"
+    assert list(PayrollRun.objects.values_list("pk", flat=True)) == [outcome["first"]]
