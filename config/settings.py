@@ -70,6 +70,7 @@ INSTALLED_APPS = [
     "core.files",
     "core.sales",
     "core.complaints",
+    "core.payroll",
     "realtime",
     "graphql_api",
     "web",

@@ -181,6 +181,18 @@ AREAS: dict[str, dict[str, str]] = {
         "not_failed": "Only a failed e-mail can be sent again.",
         "too_far": "The date is more than a year ahead.",
     },
+    "Payroll": {
+        "agreement_in_use": "Pay was computed under the agreement: only its notes and a later end change.",
+        "agreement_overlap": "The fieldworker has an agreement in force then already.",
+        "already_in_run": "Another payroll run took some of this pay meanwhile.",
+        "booking_not_completed": "Pay is computed when the booking is completed.",
+        "not_on_booking": "The fieldworker did not accept the booking.",
+        "pay_computed": "The booking's pay was computed already.",
+        "run_not_draft": "Only a draft payroll run is finalised or deleted.",
+        "run_not_finalised": "Only a finalised payroll run is marked paid.",
+        "run_overlap": "A payroll run covers part of that period already.",
+        "zero_adjustment": "An adjustment is more or less than zero.",
+    },
     "Quote": {
         "already_quoted": "The inquiry has a quote already.",
         "label_not_for_quotes": "The label is inactive or does not tag quotes.",

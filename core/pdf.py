@@ -29,6 +29,7 @@ DOCUMENTS: dict[str, str] = {
     "booking": "core.bookings.job_sheet.build",
     "invoice": "core.sales.invoice_pdf.build",
     "quote": "core.sales.quote_pdf.build",
+    "payroll_statement": "core.payroll.statements.build",
 }
 
 

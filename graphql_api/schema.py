@@ -57,6 +57,8 @@ from .metrics import OperationMetrics
 from .nodes import NodeQuery
 from .outreach.mutations import OutreachMutation
 from .outreach.queries import OutreachQuery
+from .payroll.mutations import PayrollMutation
+from .payroll.queries import PayrollQuery
 from .quotes.mutations import QuotesMutation
 from .quotes.queries import QuotesQuery
 from .realtime.execution import SharedEventExecutionContext
@@ -89,6 +91,7 @@ QUERIES: tuple[type, ...] = (
     InvoicesQuery,
     ComplaintsQuery,
     QuotesQuery,
+    PayrollQuery,
 )
 MUTATIONS: tuple[type, ...] = (
     AccountsMutation,
@@ -110,6 +113,7 @@ MUTATIONS: tuple[type, ...] = (
     ComplaintsMutation,
     FilesMutation,
     QuotesMutation,
+    PayrollMutation,
 )
 # Subscriptions (issue 3: graphql_api/realtime/): add the Subscription classes here.
 SUBSCRIPTIONS: tuple[type, ...] = (RealtimeSubscription,)

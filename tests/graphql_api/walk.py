@@ -9,7 +9,7 @@ new id-taking argument cannot slip past it.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import date, timedelta
 from typing import Any
 
 import pytest
@@ -41,6 +41,7 @@ from core.crm.models import PropertyType
 from core.files import services as file_services
 from core.outreach import services as outreach_services
 from core.outreach.models import EmailMessage
+from core.payroll import services as payroll_services
 from core.sales import invoices as invoice_services
 from core.sales import payments as payment_services
 from core.sales import quotes as quote_services
@@ -337,6 +338,25 @@ CASES: list[tuple[str, dict[str, Any]]] = [
     ("changeQuoteNumber", {"input": {"id": Ref("Quote"), "number": 434343}}),
     ("claimQuote", {"id": Ref("Quote")}),
     ("createInvoiceFromQuote", {"quoteId": Ref("Quote")}),
+    # pay (an agreement, a pay entry and a statement per side; a run per side)
+    *[("node", {"id": Ref(type_name)}) for type_name in ("PaymentAgreement", "PayEntry", "PayrollRun",
+                                                         "PayrollStatement")],
+    ("paymentAgreements", {"fieldworkerId": F}),
+    ("paymentAgreement", {"id": Ref("PaymentAgreement")}),
+    ("bookingPay", {"bookingId": B}),
+    ("bookingPayHistory", {"bookingId": B}),
+    ("payrollRun", {"id": Ref("PayrollRun")}),
+    ("payrollStatements", {"runId": Ref("PayrollRun")}),
+    ("payrollStatement", {"id": Ref("PayrollStatement")}),
+    ("createPaymentAgreement", {"input": {"fieldworkerId": F, "basis": "PER_SERVICE", "effectiveFrom": "2031-01-01",
+                                          "rates": [{"serviceId": S, "amount": "5"}]}}),
+    ("updatePaymentAgreement", {"input": {"id": Ref("PaymentAgreement"), "notes": "x",
+                                          "rates": [{"serviceId": S, "amount": "1"}]}}),
+    ("deletePaymentAgreement", {"id": Ref("PaymentAgreement")}),
+    ("adjustBookingPay", {"input": {"bookingId": B, "fieldworkerId": F, "amount": "1", "reason": "x"}}),
+    ("finalisePayrollRun", {"id": Ref("PayrollRun")}),
+    ("markPayrollRunPaid", {"input": {"id": Ref("PayrollRun")}}),
+    ("deletePayrollRun", {"id": Ref("PayrollRun")}),
 ]
 
 
@@ -344,7 +364,7 @@ CASES: list[tuple[str, dict[str, Any]]] = [
 
 # every app of the domain, the logs and outboxes included: a refusal writes nothing anywhere
 _APPS = ("accounts", "company", "crm", "catalog", "workforce", "bookings", "sms", "chat", "outreach", "sales",
-         "complaints", "files")
+         "complaints", "files", "payroll")
 
 
 def domain_tables() -> list[str]:
@@ -456,6 +476,25 @@ def walk(world, settings, tmp_path) -> Walk:
             "Dependent": crm_services.dependent_add(actor=staff, channel=Channel.SYSTEM, customer_id=cust.pk,
                                                     name=f"Dependent {letter}").pk,
         }
+    # pay: an agreement and an adjustment per side's fieldworker; run A (this month, finalised) holds
+    # both statements, so side B's run is an empty one of another period
+    for letter in "ab":
+        fw, booking = getattr(world, f"fw_{letter}"), getattr(world, f"booking_{letter}")
+        made = payroll_services.agreement_create(actor=staff, channel=Channel.SYSTEM, fieldworker_id=fw.pk,
+                                                 basis="fixed", fixed_amount="50",
+                                                 effective_from=date(2020, 1, 1))
+        entry = payroll_services.booking_pay_adjust(actor=staff, channel=Channel.SYSTEM, booking_id=booking.pk,
+                                                    fieldworker_id=fw.pk, amount="5", reason="walk")
+        extra[letter].update({"PaymentAgreement": made.pk, "PayEntry": entry.pk})
+    today = payroll_services.today()
+    run_a = payroll_services.payroll_run_create(actor=staff, channel=Channel.SYSTEM, period_start=today,
+                                                period_end=today)
+    payroll_services.payroll_run_finalise(actor=staff, channel=Channel.SYSTEM, run_id=run_a.pk)
+    run_b = payroll_services.payroll_run_create(actor=staff, channel=Channel.SYSTEM,
+                                                period_start=date(2021, 1, 1), period_end=date(2021, 1, 31))
+    for letter, run in (("a", run_a), ("b", run_a)):
+        extra[letter]["PayrollStatement"] = run.statements.get(fieldworker=getattr(world, f"fw_{letter}")).pk
+    extra["a"]["PayrollRun"], extra["b"]["PayrollRun"] = run_a.pk, run_b.pk
     users = {
         "customer": world.cust_a.user, "another customer": world.cust_b.user,
         "fieldworker": world.fw_a.user, "another fieldworker": world.fw_b.user,
