@@ -1,0 +1,104 @@
+"""Reads of forms: which templates a booking asks, the forms of a booking a viewer may see, and
+what is still missing before the booking may be completed."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.db.models import Max, Q
+
+from core.actors import Actor
+
+from .forms_models import FormSubmission, FormTemplate, FormTemplateVersion, SubmissionStatus
+from .forms_values import Element, elements_of
+from .selectors import booking_service_ids
+
+
+@dataclass
+class BookingForm:
+    """One form of a booking: its template, the version it is (or will be) filled against, and the
+    submission when one was started."""
+
+    template: FormTemplate
+    version: FormTemplateVersion
+    submission: FormSubmission | None
+
+    @property
+    def elements(self) -> list[Element]:
+        return elements_of(self.version.elements)
+
+    @property
+    def submitted(self) -> bool:
+        return self.submission is not None and self.submission.is_submitted
+
+    @property
+    def answers(self) -> dict:
+        return self.submission.answers if self.submission is not None else {}
+
+
+def latest_versions(template_ids: list[int]) -> dict[int, FormTemplateVersion]:
+    """The newest version of each template, in one query."""
+    if not template_ids:
+        return {}
+    newest = (FormTemplateVersion.objects.filter(template_id__in=template_ids).values("template_id")
+              .annotate(top=Max("number")))
+    wanted = Q()
+    for row in newest:
+        wanted |= Q(template_id=row["template_id"], number=row["top"])
+    return {version.template_id: version for version in FormTemplateVersion.objects.filter(wanted)}
+
+
+def latest_version(template_id: int) -> FormTemplateVersion | None:
+    return FormTemplateVersion.objects.filter(template_id=template_id).order_by("-number").first()
+
+
+def templates_for_booking(booking_id: int) -> list[FormTemplate]:
+    """The active templates a booking asks: those of its services and its own."""
+    services = booking_service_ids([booking_id]).get(booking_id, set())
+    return list(FormTemplate.objects.filter(Q(booking_id=booking_id) | Q(services__in=services),
+                                            archived_at__isnull=True).distinct().order_by("name", "id"))
+
+
+def template_applies(template_id: int, booking_id: int) -> bool:
+    return any(template.pk == template_id for template in templates_for_booking(booking_id))
+
+
+def booking_forms(booking_id: int) -> list[BookingForm]:
+    """Every form of a booking: those it asks now and those filled (or started) for it before,
+    even if their template was archived since. A started form reads its own version."""
+    started = {row.template_id: row for row in FormSubmission.objects.filter(booking_id=booking_id)
+               .select_related("template", "version")}
+    templates = {template.pk: template for template in templates_for_booking(booking_id)}
+    for template_id, submission in started.items():
+        templates.setdefault(template_id, submission.template)
+    newest = latest_versions([pk for pk in templates if pk not in started])
+    forms = [BookingForm(template=template, version=started[pk].version if pk in started else newest[pk],
+                         submission=started.get(pk))
+             for pk, template in templates.items() if pk in started or pk in newest]
+    return sorted(forms, key=lambda form: (form.template.name, form.template.pk))
+
+
+def visible_booking_forms(actor: Actor, booking_id: int) -> list[BookingForm]:
+    """The forms of a booking the actor may see (the booking itself is checked by the caller):
+    staff and the job's fieldworkers all of them, its customer the submitted customer-visible ones."""
+    forms = booking_forms(booking_id)
+    if actor.is_customer:
+        return [form for form in forms if form.template.customer_visible and form.submitted]
+    return forms
+
+
+def required_forms_missing(booking_id: int) -> list[FormTemplate]:
+    """The templates required before completion that the booking asks and has not had submitted."""
+    done = set(FormSubmission.objects.filter(booking_id=booking_id, status=SubmissionStatus.SUBMITTED)
+               .values_list("template_id", flat=True))
+    return [template for template in templates_for_booking(booking_id)
+            if template.required_before_completion and template.pk not in done]
+
+
+def submitted_forms(booking_id: int, *, customer_visible_only: bool = False) -> list[BookingForm]:
+    """Submitted forms of a booking (the job sheet, the portal)."""
+    rows = (FormSubmission.objects.filter(booking_id=booking_id, status=SubmissionStatus.SUBMITTED)
+            .select_related("template", "version").order_by("submitted_at", "id"))
+    if customer_visible_only:
+        rows = rows.filter(template__customer_visible=True)
+    return [BookingForm(template=row.template, version=row.version, submission=row) for row in rows]
