@@ -48,6 +48,8 @@ from .errors import ERROR_TYPES, ErrorPolicy, expected_error
 from .fastpath import install_column_resolvers
 from .invoices.mutations import InvoicesMutation
 from .invoices.queries import InvoicesQuery
+from .jobdata.form_mutations import FormMutation
+from .jobdata.form_queries import FormQuery
 from .jobdata.mutations import JobDataMutation
 from .jobdata.queries import JobDataQuery
 from .metrics import OperationMetrics
@@ -81,6 +83,7 @@ QUERIES: tuple[type, ...] = (
     SmsQuery,
     OutreachQuery,
     JobDataQuery,
+    FormQuery,
     InvoicesQuery,
 )
 MUTATIONS: tuple[type, ...] = (
@@ -99,6 +102,7 @@ MUTATIONS: tuple[type, ...] = (
     OutreachMutation,
     ChatMutation,
     JobDataMutation,
+    FormMutation,
     InvoicesMutation,
 )
 # Subscriptions (issue 3: graphql_api/realtime/): add the Subscription classes here.

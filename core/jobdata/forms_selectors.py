@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from django.db.models import Max, Q
+from django.db.models import Q
 
 from core.actors import Actor
 
@@ -37,15 +37,13 @@ class BookingForm:
 
 
 def latest_versions(template_ids: list[int]) -> dict[int, FormTemplateVersion]:
-    """The newest version of each template, in one query."""
+    """The newest version of each template, in one query (a template has a handful of versions)."""
     if not template_ids:
         return {}
-    newest = (FormTemplateVersion.objects.filter(template_id__in=template_ids).values("template_id")
-              .annotate(top=Max("number")))
-    wanted = Q()
-    for row in newest:
-        wanted |= Q(template_id=row["template_id"], number=row["top"])
-    return {version.template_id: version for version in FormTemplateVersion.objects.filter(wanted)}
+    newest: dict[int, FormTemplateVersion] = {}
+    for version in FormTemplateVersion.objects.filter(template_id__in=template_ids).order_by("template_id", "number"):
+        newest[version.template_id] = version
+    return newest
 
 
 def latest_version(template_id: int) -> FormTemplateVersion | None:
@@ -102,3 +100,23 @@ def submitted_forms(booking_id: int, *, customer_visible_only: bool = False) -> 
     if customer_visible_only:
         rows = rows.filter(template__customer_visible=True)
     return [BookingForm(template=row.template, version=row.version, submission=row) for row in rows]
+
+
+def forms_for_viewer(actor: Actor, booking_id: int) -> list[BookingForm]:
+    """What ``bookingForms`` answers: staff every form; a fieldworker those of jobs they accepted;
+    the customer the submitted customer-visible forms of their own bookings; anyone else (and a
+    booking that is not theirs) nothing, as if the booking had no forms."""
+    from core.bookings.models import AssignmentStatus, Booking, BookingAssignment
+
+    if not actor.is_authenticated:
+        return []
+    if actor.is_fieldworker:  # one query whether or not the booking exists (decision 0150)
+        accepted = BookingAssignment.objects.filter(booking_id=booking_id, fieldworker_id=actor.fieldworker_id,
+                                                    status=AssignmentStatus.ACCEPTED).exists()
+        return booking_forms(booking_id) if accepted else []
+    booking = Booking.objects.filter(pk=booking_id).only("pk", "customer_id").first()
+    if actor.is_staff:
+        return booking_forms(booking_id) if booking is not None else []
+    if actor.is_customer and booking is not None and booking.customer_id == actor.customer_id:
+        return visible_booking_forms(actor, booking_id)
+    return []
