@@ -35,6 +35,7 @@ from core.crm.models import Customer
 from core.crm.selectors import own_inquiries
 from core.errors import DomainError
 from core.jobdata import services as jobdata
+from core.jobdata.forms_selectors import shown_forms
 from core.outreach import links
 from core.outreach import services as outreach
 from core.ratelimit import hit
@@ -126,6 +127,7 @@ def _booking_page(request, booking, actor: Actor, where: Where, *, notice: str =
         "pdf_url": where.url("pdf"),
         "calendar_url": where.url("ics"),
         "zone": _zone(booking),
+        "forms": shown_forms(booking.pk),  # submitted and customer-visible only
     }, status=status)
 
 

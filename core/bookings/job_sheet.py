@@ -44,7 +44,15 @@ def context_for(booking: Booking) -> dict:
                     if assignment.status == AssignmentStatus.ACCEPTED],
         "terms": terms_in_force(trading_name),
         "printed_at": timezone.now().astimezone(zone).strftime("%d %b %Y %H:%M"),
+        "forms": _forms(booking.pk),
     }
+
+
+def _forms(booking_id: int) -> list:
+    """The submitted customer-visible forms (the sheet goes to the customer too, decision 0916)."""
+    from core.jobdata.forms_selectors import shown_forms
+
+    return shown_forms(booking_id)
 
 
 def job_sheet(booking: Booking) -> Document:

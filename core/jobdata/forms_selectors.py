@@ -120,3 +120,62 @@ def forms_for_viewer(actor: Actor, booking_id: int) -> list[BookingForm]:
     if actor.is_customer and booking is not None and booking.customer_id == actor.customer_id:
         return visible_booking_forms(actor, booking_id)
     return []
+
+
+@dataclass(frozen=True)
+class ShownAnswer:
+    """One row of a filled form as a page or a document shows it."""
+
+    kind: str
+    label: str
+    text: str = ""
+    image: str = ""  # a data URL (a signature, a stored photo)
+
+    @property
+    def is_heading(self) -> bool:
+        return self.kind == "heading"
+
+
+def shown_answers(form: BookingForm) -> list[ShownAnswer]:
+    """A filled form for people: headings, then each question with its answer in words (ticked or
+    not, yes or no, the options' labels), signatures and stored photos as images."""
+    from core.chat.models import BookingAttachment
+    from core.pdf import image_data_uri
+
+    answers = form.answers
+    photo_ids = [answers[e.key] for e in form.elements if e.kind == "photo" and answers.get(e.key) is not None]
+    photos = {}
+    if photo_ids and form.submission is not None:
+        rows_of = BookingAttachment.objects.filter(pk__in=photo_ids, booking_id=form.submission.booking_id)
+        photos = {row.pk: row for row in rows_of}
+    rows: list[ShownAnswer] = []
+    for element in form.elements:
+        if element.kind == "heading":
+            rows.append(ShownAnswer("heading", element.label))
+            continue
+        if element.kind == "instruction":
+            continue
+        value = answers.get(element.key)
+        labels = {option["value"]: option["label"] for option in element.options}
+        if element.kind == "checklist":
+            rows.append(ShownAnswer(element.kind, element.label, "Done" if value else "Not done"))
+        elif value is None:
+            rows.append(ShownAnswer(element.kind, element.label, "-"))
+        elif element.kind == "signature":
+            rows.append(ShownAnswer(element.kind, element.label, "Signed", image=value))
+        elif element.kind == "photo":
+            photo = photos.get(value)
+            rows.append(ShownAnswer(element.kind, element.label, "Photo",
+                                    image=image_data_uri(photo.file) if photo is not None else ""))
+        elif element.kind == "toggle":
+            rows.append(ShownAnswer(element.kind, element.label, "Yes" if value else "No"))
+        elif isinstance(value, list):
+            rows.append(ShownAnswer(element.kind, element.label, ", ".join(labels.get(v, v) for v in value)))
+        else:
+            rows.append(ShownAnswer(element.kind, element.label, str(labels.get(value, value))))
+    return rows
+
+
+def shown_forms(booking_id: int) -> list[tuple[BookingForm, list[ShownAnswer]]]:
+    """The submitted customer-visible forms of a booking, ready to show (the job sheet, the portal)."""
+    return [(form, shown_answers(form)) for form in submitted_forms(booking_id, customer_visible_only=True)]

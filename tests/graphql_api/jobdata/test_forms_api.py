@@ -184,3 +184,19 @@ def test_booking_forms_costs_the_same_queries_for_two_forms_or_six(world, django
         make(n)
     with django_assert_num_queries(len(one)):
         assert len(post(world.staff.user, FORMS, b=booking)["bookingForms"]) == 6
+
+
+HISTORY = """query($b: ID!) { bookingHistory(bookingId: $b) { action } }"""
+
+
+def test_the_timeline_shows_a_submitted_form_and_the_customer_only_the_visible_ones(world):
+    make = lambda name, visible: forms_services.form_template_create(  # noqa: E731
+        actor=world.staff, channel=G, name=name, elements=[{"kind": "toggle", "label": "Tidy"}],
+        service_ids=[world.service.pk], customer_visible=visible)
+    for template in (make("Shown", True), make("Internal", False)):
+        forms_services.form_submit(actor=world.fw_actor_a, channel=G, booking_id=world.booking_a.pk,
+                                   template_id=template.pk, answers={"tidy": True})
+    booking = gid("Booking", world.booking_a.pk)
+    staff_rows = [row["action"] for row in post(world.staff.user, HISTORY, b=booking)["bookingHistory"]]
+    customer_rows = [row["action"] for row in post(world.cust_a.user, HISTORY, b=booking)["bookingHistory"]]
+    assert staff_rows.count("form_submitted") == 2 and customer_rows.count("form_submitted") == 1
