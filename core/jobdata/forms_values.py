@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from functools import cached_property
 from decimal import Decimal
 from typing import Any
 
@@ -47,8 +48,9 @@ class Element:
     def is_field(self) -> bool:
         return self.kind in FIELD_KINDS
 
+    @cached_property
     def as_field(self) -> CustomField:
-        """An unsaved custom field of the element's type, for ``values.clean``."""
+        """An unsaved custom field of the element's type, for ``values.clean`` (made once)."""
         return CustomField(key=self.key, label=self.label, field_type=self.kind, options=list(self.options),
                            min_value=self.min_value, max_value=self.max_value, step=self.step)
 
@@ -152,15 +154,15 @@ def clean_answer(element: Element, raw: Any, *, photo_ids: set[int] | None = Non
         if raw not in (photo_ids or set()):
             raise ValidationFailed(where, "That is not a photo of this job.", code="invalid_photo")
         return raw
-    value = typed.clean(element.as_field(), raw, where).value
-    return typed.as_json(element.as_field(), value)
+    value = typed.clean(element.as_field, raw, where).value
+    return typed.as_json(element.as_field, value)
 
 
 def read_answer(element: Element, stored: Any) -> Any:
     """A stored answer as its python value (a number a Decimal, a date a date)."""
     if stored is None or typed.column_of(element.kind) not in ("number", "date", "time") or not element.is_field:
         return stored  # text, choices, ticks, photo ids and signatures are stored as they are read
-    return typed.clean(element.as_field(), stored, element.key).value
+    return typed.clean(element.as_field, stored, element.key).value
 
 
 def is_answered(element: Element, stored: Any) -> bool:
