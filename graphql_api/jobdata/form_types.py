@@ -12,7 +12,6 @@ import strawberry_django
 from strawberry import relay
 from strawberry.types import Info
 
-from core.jobdata import forms_selectors
 from core.jobdata.forms_models import ElementKind, FormTemplate
 from core.jobdata.forms_selectors import BookingForm
 from core.jobdata.forms_values import Element, elements_of, read_answer
@@ -152,15 +151,19 @@ class FormTemplateNode(relay.Node):
     def service_ids(self) -> list[strawberry.ID]:
         return [strawberry.ID(encode_id("Service", service.pk)) for service in self.services.all()]  # type: ignore[attr-defined]
 
-    @strawberry_django.field(description="The newest version's number.")
-    def version(self) -> int:
-        version = forms_selectors.latest_version(self.pk)  # type: ignore[attr-defined]
-        return version.number if version else 0
+    def _newest(self):
+        versions = list(self.versions.all())  # type: ignore[attr-defined]  prefetched with the page
+        return max(versions, key=lambda version: version.number) if versions else None
 
-    @strawberry_django.field(description="The newest version's elements, in order.")
+    @strawberry_django.field(prefetch_related=["versions"], description="The newest version's number.")
+    def version(self) -> int:
+        newest = FormTemplateNode._newest(self)
+        return newest.number if newest else 0
+
+    @strawberry_django.field(prefetch_related=["versions"], description="The newest version's elements, in order.")
     def elements(self) -> list[FormElementType]:
-        version = forms_selectors.latest_version(self.pk)  # type: ignore[attr-defined]
-        return [FormElementType.of(element) for element in elements_of(version.elements if version else [])]
+        newest = FormTemplateNode._newest(self)
+        return [FormElementType.of(element) for element in elements_of(newest.elements if newest else [])]
 
     @classmethod
     def get_queryset(cls, queryset, info: Info, **kwargs):

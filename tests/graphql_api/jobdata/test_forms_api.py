@@ -200,3 +200,27 @@ def test_the_timeline_shows_a_submitted_form_and_the_customer_only_the_visible_o
     staff_rows = [row["action"] for row in post(world.staff.user, HISTORY, b=booking)["bookingHistory"]]
     customer_rows = [row["action"] for row in post(world.cust_a.user, HISTORY, b=booking)["bookingHistory"]]
     assert staff_rows.count("form_submitted") == 2 and customer_rows.count("form_submitted") == 1
+
+
+LIST = "{ formTemplates { name version elements { key } serviceIds } }"
+
+
+def test_the_template_list_costs_the_same_queries_for_two_or_six(world, django_assert_num_queries):
+    sign_in(world.staff.user)
+    for n in range(2):
+        forms_services.form_template_create(actor=world.staff, channel=G, name=f"Form {n}",
+                                            elements=[{"kind": "toggle", "label": "Tidy"}],
+                                            service_ids=[world.service.pk])
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as two:
+        assert len(post(world.staff.user, LIST)["formTemplates"]) == 2
+    for n in range(2, 6):
+        made = forms_services.form_template_create(actor=world.staff, channel=G, name=f"Form {n}",
+                                                   elements=[{"kind": "toggle", "label": "Tidy"}])
+        forms_services.form_template_update(actor=world.staff, channel=G, template_id=made.pk,
+                                            elements=[{"kind": "toggle", "label": "Neat"}])
+    with django_assert_num_queries(len(two)):
+        listed = post(world.staff.user, LIST)["formTemplates"]
+    assert [(t["name"], t["version"], t["elements"][0]["key"]) for t in listed][-1] == ("Form 5", 2, "neat")
