@@ -1,56 +1,55 @@
-"""Benchmark: job data. A 5 MB photo uploaded to a booking end to end over HTTP, against the floor of
-writing the same bytes with the storage API, measured in the same run.
+"""Benchmark: saving a filled 40-question form, against an INSERT floor measured in the same run; then
+``bench/uploads.py`` (a 5 MB photo uploaded end to end, against a storage-write floor).
 
-    .venv/bin/python bench/forms.py [--postgres] [--runs 10]
+    .venv/bin/python bench/forms.py [--postgres] [--runs 200]
 
-- Floor: ``default_storage.save`` of the photo's bytes in this process (what storing costs at least).
-- Service: ``core.files.services.file_upload_to_booking`` in this process: the content check (Pillow opens,
-  verifies and decodes), EXIF and GPS dropped (the photo re-encoded), the thumbnail, the two writes,
-  the row and its history.
-- HTTP: ``uploadBookingFile`` as a GraphQL multipart request to the served app (``manage.py serve``):
-  the upload parsed by Django, then the same service.
-Each is timed alternately with the floor (a, b, a, b, ...), so both see the same machine load. The
-stored photos are removed at the end.
+Seeds a booking and a form of 40 questions (text, numbers, dates, times, toggles, choices, checklist
+items), then times, alternately (a, b, c, a, b, c ...) so all see the same machine load:
+
+- floor: one INSERT of the same 40 answers as a JSON row into a scratch table, committed (raw SQL);
+- service: ``form_answers_save`` in process (checks every answer, writes the row and its log row);
+- GraphQL: ``saveFormAnswers`` with the 40 answers over HTTP to ``manage.py serve``.
+
+Each save alternates between two sets of answers, so every call changes all 40 and writes.
 """
 
 from __future__ import annotations
 
 import argparse
-import io
 import json
 import os
 import secrets
-import shutil
 import sys
+from datetime import timedelta
+from decimal import Decimal
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.common import ROOT, print_table, server, summary, timed_interleaved
 
-UPLOAD = """
-mutation ($bookingId: ID!, $file: Upload!) {
-  uploadBookingFile(bookingId: $bookingId, file: $file) { file { id size } errors { code message } }
-}"""
+DB_NAME = "fieldops_bench_forms"
+KINDS = ["short_text", "increment", "date", "time", "toggle", "dropdown", "checkbox_multi", "checklist"]
+
+SAVE = """mutation($i: SaveFormAnswersInput!) { saveFormAnswers(input: $i) {
+  bookingForm { status } errors { code field message } } }"""
 
 
 def configure(postgres: bool) -> dict[str, str]:
     if postgres:
-        url = "postgres://postgres@127.0.0.1:5432/fieldops_bench_forms"
+        url = f"postgres://postgres@127.0.0.1:5432/{DB_NAME}"
+        import psycopg
+
+        with psycopg.connect("postgresql://postgres@127.0.0.1:5432/postgres", autocommit=True) as conn:
+            if not conn.execute("SELECT 1 FROM pg_database WHERE datname=%s", (DB_NAME,)).fetchone():
+                conn.execute(f"CREATE DATABASE {DB_NAME}")
     else:
         (ROOT / "var").mkdir(exist_ok=True)
         url = f"sqlite:///{ROOT / 'var' / 'bench_forms.sqlite3'}"
     env = {"DATABASE_URL": url, "DEBUG": "0", "SECRET_KEY": secrets.token_urlsafe(40), "SECURE_SSL_REDIRECT": "0",
-           "ALLOWED_HOSTS": "127.0.0.1,localhost,testserver", "LOG_LEVEL": "ERROR", "GRAPHQL_INTROSPECTION": "0",
-           "FIELDOPS_VAR_DIR": str(ROOT / "var" / "bench_forms")}
+           "ALLOWED_HOSTS": "127.0.0.1,localhost,testserver", "LOG_LEVEL": "ERROR", "GRAPHQL_INTROSPECTION": "0"}
     os.environ.update(env)
     os.environ["DJANGO_SETTINGS_MODULE"] = "bench.settings"
-    if postgres:
-        import psycopg
-
-        with psycopg.connect("postgresql://postgres@127.0.0.1:5432/postgres", autocommit=True) as conn:
-            if not conn.execute("SELECT 1 FROM pg_database WHERE datname='fieldops_bench_forms'").fetchone():
-                conn.execute("CREATE DATABASE fieldops_bench_forms")
     import django
 
     django.setup()
@@ -60,112 +59,134 @@ def configure(postgres: bool) -> dict[str, str]:
     return env
 
 
-def photo(target: int = 5 * 1024 * 1024) -> bytes:
-    """A phone-like JPEG of about ``target`` bytes (noise compresses badly), with EXIF and a GPS position."""
-    from PIL import Image
-
-    width, height = 2600, 2000
-    image = Image.frombytes("RGB", (width, height), os.urandom(width * height * 3))
-    exif = Image.Exif()
-    exif[0x0110] = "FieldPhone 9"
-    gps = exif.get_ifd(0x8825)
-    gps[1], gps[2], gps[3], gps[4] = "S", (33.0, 51.0, 54.0), "E", (151.0, 12.0, 36.0)
-    for quality in (70, 80, 85, 90, 95):
-        out = io.BytesIO()
-        image.save(out, format="JPEG", quality=quality, exif=exif)
-        if out.tell() >= target:
-            break
-    return out.getvalue()
+def elements() -> list[dict]:
+    out = []
+    for n in range(40):
+        kind = KINDS[n % len(KINDS)]
+        element = {"kind": kind, "label": f"Question {n}", "key": f"q{n}"}
+        if kind in ("dropdown", "checkbox_multi"):
+            element["options"] = ["a", "b", "c"]
+        if kind == "increment":
+            element.update(min_value="0", max_value="1000", step="1")
+        out.append(element)
+    return out
 
 
-def seed() -> int:
-    """A staff login and one booking (through the booking service); returns the booking's id."""
-    from datetime import timedelta
-    from decimal import Decimal
+def answers(flip: bool) -> dict[str, object]:
+    """Python answers for the service; both sets differ in every answer."""
+    values = {"short_text": ("left side gate", "right side gate"), "increment": (12, 13),
+              "date": ("2026-05-01", "2026-05-02"), "time": ("09:30", "10:45"), "toggle": (True, False),
+              "dropdown": ("a", "b"), "checkbox_multi": (["a", "c"], ["b"]), "checklist": (True, False)}
+    return {f"q{n}": values[KINDS[n % len(KINDS)]][int(flip)] for n in range(40)}
 
+
+def graphql_answers(flip: bool) -> list[dict]:
+    member = {"short_text": "text", "increment": "number", "date": "date", "time": "time", "toggle": "boolean",
+              "dropdown": "text", "checkbox_multi": "choices", "checklist": "boolean"}
+    return [{"key": key, "value": {member[KINDS[int(key[1:]) % len(KINDS)]]: value}}
+            for key, value in answers(flip).items()]
+
+
+def seed() -> tuple[int, int, int]:
+    """(booking id, template id for the service run, template id for the GraphQL run)."""
     from django.utils import timezone
 
     from core.accounts.models import Role, User
     from core.actors import Actor, Channel
-    from core.bookings.models import Booking
-    from core.bookings.services import LineInput, booking_create
+    from core.bookings import services as booking_services
     from core.catalog.models import Service
-    from core.company.selectors import get_company
     from core.crm.models import Customer, Property
+    from core.jobdata import forms_services
+    from core.jobdata.forms_models import FormTemplate
 
-    if not User.objects.filter(email="bench-staff@bench.local").exists():
-        User.objects.create_user(email="bench-staff@bench.local", password="bench-pass-123", role=Role.STAFF)
-    booking = Booking.objects.order_by("pk").first()
-    if booking is not None:
-        return booking.pk
-    get_company()
-    service = Service.objects.create(name="Photos", price=Decimal("100"), duration_minutes=60)
-    customer = Customer.objects.create(name="Photo customer", email="photo@example.com")
-    prop = Property.objects.create(customer=customer, address="1 George St", postcode="2000")
-    start = timezone.now() + timedelta(days=3)
-    return booking_create(actor=Actor.system(), channel=Channel.SYSTEM, customer_id=customer.pk, property_id=prop.pk,
-                          scheduled_start=start, scheduled_end=start + timedelta(hours=1),
-                          lines=[LineInput(service_id=service.pk, quantity=Decimal("1"))]).pk
+    user = User.objects.filter(email="bench-staff@bench.local").first() or User.objects.create_user(
+        email="bench-staff@bench.local", password="bench-pass-123", role=Role.STAFF)
+    staff, channel = Actor.from_user(user), Channel.SYSTEM
+    found = FormTemplate.objects.filter(name__startswith="Bench form").order_by("pk")
+    if found.count() == 2:
+        first, second = found
+        return first.booking_id, first.pk, second.pk
+    service = Service.objects.create(name="Bench service", price=Decimal("100"), duration_minutes=60)
+    customer = Customer.objects.create(name="Bench customer")
+    place = Property.objects.create(customer=customer, address="1 Bench St")
+    start = timezone.now() + timedelta(days=2)
+    booking = booking_services.booking_create(
+        actor=staff, channel=channel, customer_id=customer.pk, property_id=place.pk, scheduled_start=start,
+        scheduled_end=start + timedelta(hours=1),
+        lines=[booking_services.LineInput(service_id=service.pk, quantity=Decimal("1"))])
+    ids = [forms_services.form_template_create(actor=staff, channel=channel, name=f"Bench form {n}",
+                                               elements=elements(), booking_id=booking.pk).pk for n in (1, 2)]
+    return booking.pk, ids[0], ids[1]
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--postgres", action="store_true", help="use the local PostgreSQL")
-    parser.add_argument("--runs", type=int, default=10)
+    parser.add_argument("--runs", type=int, default=200)
+    parser.add_argument("--no-upload", action="store_true", help="skip bench/uploads.py (the 5 MB photo)")
     args = parser.parse_args()
     env = configure(args.postgres)
-    booking_id = seed()
+    booking_id, service_template, graphql_template = seed()
 
     import httpx
-    from django.conf import settings
-    from django.core.files.base import ContentFile
-    from django.core.files.storage import default_storage
+    from django.db import connection, transaction
 
     from core.accounts.models import User
     from core.actors import Actor, Channel
-    from core.files import services
+    from core.jobdata import forms_services
     from graphql_api.ids import encode_id
 
-    data = photo()
     staff = Actor.from_user(User.objects.get(email="bench-staff@bench.local"))
+    with connection.cursor() as cursor:
+        cursor.execute("DROP TABLE IF EXISTS bench_form_floor")
+        cursor.execute("CREATE TABLE bench_form_floor (id integer PRIMARY KEY, answers text NOT NULL)")
+    state = {"floor": 0, "service": False, "graphql": False}
+    payloads = [json.dumps(answers(False)), json.dumps(answers(True))]
 
     def floor() -> None:
-        default_storage.save(f"files/bench/{secrets.token_hex(16)}.jpg", ContentFile(data))
+        state["floor"] += 1
+        with transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute("INSERT INTO bench_form_floor (id, answers) VALUES (%s, %s)",
+                           [state["floor"], payloads[state["floor"] % 2]])
 
-    def in_process() -> None:
-        services.file_upload_to_booking(actor=staff, channel=Channel.SYSTEM, booking_id=booking_id, upload=data,
-                                        name="photo.jpg")
+    def service() -> None:
+        state["service"] = not state["service"]
+        forms_services.form_answers_save(actor=staff, channel=Channel.SYSTEM, booking_id=booking_id,
+                                         template_id=service_template, answers=answers(state["service"]))
 
-    service_ms, floor_a = (summary(s) for s in timed_interleaved([in_process, floor], args.runs, warmup=1))
+    bodies = [json.dumps({"query": SAVE, "variables": {"i": {
+        "bookingId": encode_id("Booking", booking_id), "templateId": encode_id("FormTemplate", graphql_template),
+        "answers": graphql_answers(flip)}}}) for flip in (False, True)]
+
     with server(env) as base:
-        client = httpx.Client(base_url=base, timeout=60)
+        client = httpx.Client(base_url=base, timeout=30)
         login = ('mutation { login(email: "bench-staff@bench.local", password: "bench-pass-123") '
                  "{ result { token } errors { code } } }")
         token = client.post("/graphql/", json={"query": login}).json()["data"]["login"]["result"]["token"]
-        operations = json.dumps({"query": UPLOAD, "variables": {"bookingId": encode_id("Booking", booking_id),
-                                                                "file": None}})
+        headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
 
-        def http_upload() -> None:
-            response = client.post("/graphql/", headers={"Authorization": f"Bearer {token}"},
-                                   data={"operations": operations, "map": json.dumps({"0": ["variables.file"]})},
-                                   files={"0": ("photo.jpg", data, "image/jpeg")})
+        def graphql() -> None:
+            state["graphql"] = not state["graphql"]
+            response = client.post("/graphql/", content=bodies[int(state["graphql"])], headers=headers)
             response.raise_for_status()
-            payload = response.json()["data"]["uploadBookingFile"]
-            assert payload["errors"] == [], payload
+            body = response.json()
+            assert body["data"]["saveFormAnswers"]["errors"] == [], response.text[:500]
 
-        http_ms, floor_b = (summary(s) for s in timed_interleaved([http_upload, floor], args.runs, warmup=1))
-    floor_ms = floor_b
-    rows = [("storage API write of the bytes (floor)", floor_ms[0], floor_ms[1], 1.0),
-            ("file_upload_to_booking in process", service_ms[0], service_ms[1], service_ms[0] / floor_a[0]),
-            ("uploadBookingFile, multipart over HTTP", http_ms[0], http_ms[1], http_ms[0] / floor_ms[0])]
+        floor_ms, service_ms, graphql_ms = (summary(s) for s in timed_interleaved([floor, service, graphql],
+                                                                                 args.runs))
+    rows = [("INSERT of the 40 answers as one JSON row (floor)", floor_ms[0], floor_ms[1], 1.0),
+            ("form_answers_save in process (check 40, write, log)", service_ms[0], service_ms[1],
+             service_ms[0] / floor_ms[0]),
+            ("saveFormAnswers over HTTP (GraphQL)", graphql_ms[0], graphql_ms[1], graphql_ms[0] / floor_ms[0])]
     db = "PostgreSQL" if args.postgres else "SQLite"
-    print(f"\n{len(data) / 1024 / 1024:.1f} MB JPEG photo with EXIF/GPS, {db}, {args.runs} runs (ms)\n")
+    print(f"\nsaving a filled 40-question form, {db}, {args.runs} runs each (ms)\n")
     print_table(["subject", "p50 ms", "p95 ms", "p50 / floor"], rows)
-    print(f"\nload average now: {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs")
-    from core.files.models import StoredFile
+    print(f"load average now: {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs")
+    if not args.no_upload:  # the issue's second figure: a 5 MB photo end to end (its own process and server)
+        import subprocess
 
-    StoredFile.objects.filter(booking_id=booking_id).delete()
-    shutil.rmtree(Path(settings.MEDIA_ROOT) / "files", ignore_errors=True)
+        subprocess.run([sys.executable, str(ROOT / "bench" / "uploads.py"), *(["--postgres"] if args.postgres else [])],
+                       check=True)
 
 
 if __name__ == "__main__":

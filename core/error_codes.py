@@ -52,6 +52,7 @@ AREAS: dict[str, dict[str, str]] = {
         "rate_limited": "Too many sign-in attempts; try again later.",
     },
     "Booking": {
+        "form_required": "A form required before completion is not submitted yet.",
         "already_assigned": "The fieldworker is on the job already.",
         "already_cancelled": "The booking is cancelled already.",
         "already_confirmed": "The booking is confirmed already.",
@@ -149,6 +150,9 @@ AREAS: dict[str, dict[str, str]] = {
         "not_issued": "Payments are recorded against issued invoices only.",
     },
     "JobData": {
+        "already_submitted": "The form was submitted already.",
+        "invalid_photo": "Not a photo of this job.",
+        "not_answerable": "A heading or an instruction takes no answer.",
         "duplicate_choice": "An option is chosen twice.",
         "empty_condition": "A filter condition says nothing to match.",
         "group_not_empty": "Move or archive the group's fields first.",

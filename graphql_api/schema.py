@@ -51,6 +51,8 @@ from .fastpath import install_column_resolvers
 from .files.mutations import FilesMutation
 from .invoices.mutations import InvoicesMutation
 from .invoices.queries import InvoicesQuery
+from .jobdata.form_mutations import FormMutation
+from .jobdata.form_queries import FormQuery
 from .jobdata.mutations import JobDataMutation
 from .jobdata.queries import JobDataQuery
 from .metrics import OperationMetrics
@@ -88,6 +90,7 @@ QUERIES: tuple[type, ...] = (
     SmsQuery,
     OutreachQuery,
     JobDataQuery,
+    FormQuery,
     InvoicesQuery,
     ComplaintsQuery,
     QuotesQuery,
@@ -109,6 +112,7 @@ MUTATIONS: tuple[type, ...] = (
     OutreachMutation,
     ChatMutation,
     JobDataMutation,
+    FormMutation,
     InvoicesMutation,
     ComplaintsMutation,
     FilesMutation,

@@ -37,6 +37,7 @@ from core.crm.models import Customer
 from core.crm.selectors import own_inquiries
 from core.errors import DomainError
 from core.jobdata import services as jobdata
+from core.jobdata.forms_selectors import shown_forms
 from core.outreach import links
 from core.outreach import services as outreach
 from core.ratelimit import hit
@@ -143,6 +144,7 @@ def _booking_page(request, booking, actor: Actor, where: Where, *, notice: str =
         "files": booking_files(actor, booking.pk),
         "sign_url": reverse("portal-sign", args=[booking.pk])
         if where.token is None and booking.status != BookingStatus.CANCELLED else "",
+        "forms": shown_forms(booking.pk),  # submitted and customer-visible only
     }, status=status)
 
 

@@ -1,9 +1,10 @@
 from django.urls import path
 
-from . import calendar, dashboard, documents, files, invoices, leads, portal, quotes, signing, views
+from . import calendar, dashboard, documents, files, form_signature, invoices, leads, portal, quotes, signing, views
 
 urlpatterns = [
     path("healthz", views.health, name="health"),
+    path("forms/sign/<str:token>/", form_signature.form_signature, name="form-signature"),
     path("dashboard/", dashboard.dashboard, name="dashboard"),
     path("dashboard/login/", dashboard.DashboardLoginView.as_view(), name="dashboard-login"),
     path("dashboard/logout/", dashboard.DashboardLogoutView.as_view(), name="dashboard-logout"),

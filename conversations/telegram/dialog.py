@@ -26,6 +26,8 @@ from core.company.selectors import get_company
 from core.errors import DomainError
 from core.files import links as file_links
 
+from . import form_dialog
+
 logger = logging.getLogger(__name__)
 
 TELEGRAM = Channel.TELEGRAM
@@ -172,7 +174,7 @@ def parse_press(data: str) -> Press | None:
     if booking_id <= 0:
         return None
     extra = int(numbers[1]) if len(numbers) == 2 else None
-    if (parts[0] == texts.DECLINE_REASON) != (extra is not None):
+    if (parts[0] in texts.WITH_EXTRA) != (extra is not None):
         return None
     return Press(parts[0], booking_id, extra)
 
@@ -295,6 +297,9 @@ def _transition(service, done: str):
         try:
             changed = service(actor=actor, channel=TELEGRAM, booking_id=booking.pk)
         except DomainError as exc:
+            if exc.code == "form_required":  # said in the chat too, with the forms to fill
+                _reply(inc, exc.message, binding=binding, booking=booking,
+                       buttons=form_dialog.fill_buttons(booking, form_dialog.open_forms(actor, booking)) or None)
             return texts.error(exc.code, exc.message)
         _edit_or_send(inc, binding, f"{done.format(number=changed.number)}\n{texts.job_summary(changed)}",
                       booking=changed, buttons=_job_buttons(changed) or None)
@@ -337,6 +342,15 @@ _PRESSES = {
     texts.CANCEL: _cancel,
     texts.THREAD: _thread_press,
     texts.SIGN: _signing_link,
+    texts.FORM: lambda inc, binding, actor, booking, press: form_dialog.start(binding, actor, booking),
+    texts.FORM_PICK: lambda inc, binding, actor, booking, press: form_dialog.ask_next(binding, actor, booking,
+                                                                                      press.extra),
+    texts.FORM_ANSWER: lambda inc, binding, actor, booking, press: form_dialog.answer_press(binding, actor, booking,
+                                                                                            press.extra),
+    texts.FORM_SKIP: lambda inc, binding, actor, booking, press: form_dialog.skip_press(binding, actor, booking,
+                                                                                        press.extra),
+    texts.FORM_SUBMIT: lambda inc, binding, actor, booking, press: form_dialog.submit_press(binding, actor, booking,
+                                                                                            press.extra),
 }
 
 
@@ -468,6 +482,8 @@ def text(inc: Incoming, binding: ChatBinding) -> None:
         _cancel_with(inc, binding, actor, booking, inc.text)
     elif kind == "note":
         _write(inc, binding, actor, booking, inc.text, to_customer=False)
+    elif kind == form_dialog.STATE:
+        form_dialog.answer_text(binding, actor, booking, state, inc.text)
     else:
         _reply(inc, "Please send a photo, or /help.", binding=binding, booking=booking)
 
@@ -478,18 +494,26 @@ def photo(inc: Incoming, binding: ChatBinding) -> None:
     actor = selectors.actor_for(binding)
     replied = _replied_message(inc)
     booking_id = replied.booking_id if replied is not None else None
+    state: dict = {}
     if booking_id is None:
         state = services.chat_state_take(binding=binding)
-        booking_id = state.get("booking_id") if state.get("kind") in ("photo", "note") else None
+        booking_id = state.get("booking_id") if state.get("kind") in ("photo", "note", form_dialog.STATE) else None
     booking = booking_for(actor, booking_id) if booking_id else None
     if booking is None:
         _reply(inc, "Which job is this for? Press Photo on the job first, or reply to the job's message with the "
                     "photo.", binding=binding)
         return
+
+    def add() -> int:
+        return services.attachment_add(actor=actor, channel=TELEGRAM, booking_id=booking.pk,
+                                       telegram_file_id=inc.photo_file_id, telegram_file_unique_id=inc.photo_unique_id,
+                                       caption=inc.caption).pk
+
+    if state.get("kind") == form_dialog.STATE:  # the answer to a photo question of a form
+        form_dialog.answer_photo(binding, actor, booking, state, add)
+        return
     try:
-        services.attachment_add(actor=actor, channel=TELEGRAM, booking_id=booking.pk,
-                                telegram_file_id=inc.photo_file_id, telegram_file_unique_id=inc.photo_unique_id,
-                                caption=inc.caption)
+        add()
     except DomainError as exc:
         _reply(inc, texts.error(exc.code, exc.message), binding=binding, booking=booking)
         return

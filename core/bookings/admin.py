@@ -42,6 +42,13 @@ class BookingAdmin(PhoneSearch, ReadOnlyAdmin):
     list_select_related = ["customer", "owner"]
     phone_search_fields = ("customer__mobile",)
     inlines = [LineInline, AssignmentInline, CommentInline, HistoryInline]
+    actions = ["complete"]
+
+    @admin.action(description="Complete the selected jobs (in progress, their required forms submitted)")
+    def complete(self, request, queryset) -> None:
+        service_action(request, queryset,
+                       lambda actor, pk: services.booking_complete(actor=actor, channel=CHANNEL, booking_id=pk),
+                       "job(s) completed", admin_obj=self)
 
 
 @admin.register(BookingEvent)

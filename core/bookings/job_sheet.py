@@ -45,6 +45,7 @@ def context_for(booking: Booking) -> dict:
         "terms": terms_in_force(trading_name),
         "printed_at": timezone.now().astimezone(zone).strftime("%d %b %Y %H:%M"),
         "signatures": _signatures(booking, zone),
+        "forms": _forms(booking.pk),
     }
 
 
@@ -55,6 +56,13 @@ def _signatures(booking: Booking, zone) -> list[dict]:
     return [{"signer_name": item.signer_name, "image": image_data_uri(item.file.file, "image/png"),
              "signed_at": item.signed_at.astimezone(zone).strftime("%d %b %Y %H:%M")}
             for item in booking_signatures(booking.pk)]
+
+
+def _forms(booking_id: int) -> list:
+    """The submitted customer-visible forms (the sheet goes to the customer too, decision 0916)."""
+    from core.jobdata.forms_selectors import shown_forms
+
+    return shown_forms(booking_id)
 
 
 def job_sheet(booking: Booking) -> Document:

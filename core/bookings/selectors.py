@@ -54,6 +54,8 @@ def visible_history(actor: Actor) -> QuerySet[BookingEvent]:
         # customers see what happened to their booking, not staff-internal bookkeeping nor offers
         # to fieldworkers (who was asked, who declined and why); see decision 0120
         qs = qs.filter(~Q(action__in=CUSTOMER_HIDDEN_ACTIONS))
+        # nor the forms filled for the office's own use (decision 0916)
+        qs = qs.exclude(action="form_submitted", data__customer_visible=False)
     return qs
 
 

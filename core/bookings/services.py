@@ -513,11 +513,24 @@ def booking_start(*, actor: Actor, channel: Channel, booking_id: int) -> Booking
                            stamp="started_at")
 
 
+def _ensure_forms_submitted(booking: Booking) -> None:
+    """A form required before completion that the job asks must be submitted first (decision 0913)."""
+    from core.jobdata.forms_selectors import required_forms_missing
+
+    missing = required_forms_missing(booking.pk)
+    if missing:
+        names = ", ".join(f"'{template.name}'" for template in missing)
+        raise DomainError("form_required", f"Submit the form{'s' if len(missing) > 1 else ''} {names} before "
+                                           f"completing the job.",
+                          data={"template_ids": [template.pk for template in missing]})
+
+
 def booking_complete(*, actor: Actor, channel: Channel, booking_id: int) -> Booking:
     with transaction.atomic():
         booking = _locked(booking_id, actor)
         _ensure_worker_or_staff(booking, actor)
         policy.ensure_transition(booking, BookingStatus.COMPLETED)
+        _ensure_forms_submitted(booking)
         return _transition(booking, BookingStatus.COMPLETED, actor=actor, channel=channel, action="completed",
                            stamp="completed_at")
 

@@ -17,8 +17,11 @@ Buttons = list[list[list[str]]]  # rows of [label, callback data]
 ACCEPT, DECLINE, DECLINE_REASON, DECLINE_OTHER = "a", "d", "dr", "do"
 ON_MY_WAY, START, COMPLETE, NOTE, PHOTO, CANCEL, THREAD = "w", "s", "c", "n", "p", "x", "t"
 SIGN = "g"  # a signing link for the customer (core.files, decision 0925)
+# forms: open the job's forms, pick one, answer (question position * 100 + option), skip, submit
+FORM, FORM_PICK, FORM_ANSWER, FORM_SKIP, FORM_SUBMIT = "f", "fp", "fa", "fk", "fs"
 ACTIONS = frozenset({ACCEPT, DECLINE, DECLINE_REASON, DECLINE_OTHER, ON_MY_WAY, START, COMPLETE, NOTE, PHOTO,
-                     CANCEL, THREAD, SIGN})
+                     CANCEL, THREAD, SIGN, FORM, FORM_PICK, FORM_ANSWER, FORM_SKIP, FORM_SUBMIT})
+WITH_EXTRA = frozenset({DECLINE_REASON, FORM_PICK, FORM_ANSWER, FORM_SKIP, FORM_SUBMIT})
 
 
 def data(action: str, booking_id: int, extra: int | None = None) -> str:
@@ -94,6 +97,7 @@ def job_buttons(booking: Booking, *, may_cancel: bool = True) -> Buttons:
     if booking.is_open:
         rows.append([["Note", data(NOTE, booking.pk)], ["Photo", data(PHOTO, booking.pk)],
                      ["Discussion", data(THREAD, booking.pk)]])
+        rows.append([["Fill form", data(FORM, booking.pk)]])
         if may_cancel:
             rows.append([["Cancel job", data(CANCEL, booking.pk)]])
     return rows

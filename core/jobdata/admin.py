@@ -7,8 +7,16 @@ from django.contrib import admin
 
 from core.service_admin import CHANNEL, ReadOnlyAdmin, ServiceAdmin, service_action
 
-from . import services
-from .models import CustomField, CustomFieldGroup, CustomFieldValue, JobDataLog, ProfileField
+from . import forms_services, services
+from .models import (
+    CustomField,
+    CustomFieldGroup,
+    CustomFieldValue,
+    FormSubmission,
+    FormTemplate,
+    JobDataLog,
+    ProfileField,
+)
 
 FIELD_UPDATABLE = ["label", "help_text", "group", "service", "required", "default", "options", "min_value",
                    "max_value", "step", "visible_to_customer", "visible_to_fieldworker"]
@@ -88,3 +96,29 @@ class ProfileFieldAdmin(ReadOnlyAdmin):
 class JobDataLogAdmin(ReadOnlyAdmin):
     list_display = ["at", "action", "target", "object_id", "field", "actor_label", "channel"]
     list_filter = ["action", "target", "channel"]
+
+
+@admin.register(FormTemplate)
+class FormTemplateAdmin(ReadOnlyAdmin):
+    """Templates are set up over GraphQL (their elements are a list the admin's forms do not edit);
+    here they are listed, and archived through the service."""
+
+    list_display = ["name", "required_before_completion", "customer_visible", "booking", "archived_at"]
+    list_filter = ["required_before_completion", "customer_visible", "archived_at"]
+    search_fields = ["name"]
+    actions = ["archive"]
+
+    @admin.action(description="Archive the selected forms (filled ones stay on their bookings)")
+    def archive(self, request, queryset) -> None:
+        service_action(request, queryset.filter(archived_at__isnull=True),
+                       lambda actor, pk: forms_services.form_template_archive(actor=actor, channel=CHANNEL,
+                                                                              template_id=pk),
+                       "form(s) archived", admin_obj=self)
+
+
+@admin.register(FormSubmission)
+class FormSubmissionAdmin(ReadOnlyAdmin):
+    list_display = ["template", "booking", "status", "updated_at", "submitted_at", "submitted_by_label"]
+    list_filter = ["status"]
+    list_select_related = ["template", "booking"]
+    exclude = ["answers"]  # signatures are long data URLs

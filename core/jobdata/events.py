@@ -44,3 +44,22 @@ class CustomFieldValuesSet(JobDataEvent):
 @dataclass(frozen=True, kw_only=True)
 class ProfileFieldsChanged(JobDataEvent):
     profile: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class FormTemplateChanged(JobDataEvent):
+    """A form template was created, edited (``version`` is its newest) or archived."""
+
+    object_id: int
+    change: str  # created, updated, archived
+    version: int = 0
+
+
+@dataclass(frozen=True, kw_only=True)
+class FormAnswersSaved(JobDataEvent):
+    """Answers of a form being filled were saved (a draft; submitting is on the booking's timeline)."""
+
+    object_id: int  # the submission
+    booking_id: int
+    template_id: int
+    keys: tuple[str, ...] = ()

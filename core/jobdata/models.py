@@ -240,3 +240,12 @@ class JobDataLog(AppendOnly):
         return f"{self.action} via {self.channel}"
 
     refused = "The job data log is append-only."
+
+
+from .forms_models import (  # noqa: E402,F401  forms live in their own module, registered with the app here
+    ElementKind,
+    FormSubmission,
+    FormTemplate,
+    FormTemplateVersion,
+    SubmissionStatus,
+)

@@ -274,6 +274,17 @@ CASES: list[tuple[str, dict[str, Any]]] = [
       for type_name in ("Booking", "Customer", "Property", "Fieldworker")],
     ("setProfileFields", {"profile": "CUSTOMER", "fields": [{"fieldId": Ref("CustomField")}]}),
     ("unlinkTelegram", {"fieldworkerId": F}),
+    # forms (no templates in the world: only the id of no template is tried; the bookings are each side's)
+    ("bookingForms", {"bookingId": B}),
+    ("createFormTemplate", {"input": {"name": "Checks", "elements": [{"kind": "TOGGLE", "label": "Tidy"}],
+                                      "serviceIds": [S], "bookingId": B}}),
+    ("updateFormTemplate", {"input": {"id": Ref("FormTemplate"), "name": "Checks", "serviceIds": [S],
+                                      "bookingId": B}}),
+    ("archiveFormTemplate", {"id": Ref("FormTemplate")}),
+    ("saveFormAnswers", {"input": {"bookingId": B, "templateId": Ref("FormTemplate"), "answers": [
+        {"key": "photo", "value": {"photoId": Ref("BookingAttachment")}}]}}),
+    ("submitForm", {"input": {"bookingId": B, "templateId": Ref("FormTemplate"), "answers": [
+        {"key": "photo", "value": {"photoId": Ref("BookingAttachment")}}]}}),
     # invoices and payments (an issued invoice with a payment on each side)
     ("node", {"id": Ref("Invoice")}),
     ("invoices", {"filter": {"customerId": C, "ownerId": U, "bookingId": B}}),

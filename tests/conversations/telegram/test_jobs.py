@@ -234,6 +234,7 @@ def test_start_and_complete_through_buttons(webhook, linked, offered, staff_acto
                                                              [("Note", f"n:{booking.pk}"),
                                                               ("Photo", f"p:{booking.pk}"),
                                                               ("Discussion", f"t:{booking.pk}")],
+                                                             [("Fill form", f"f:{booking.pk}")],
                                                              [("Cancel job", f"x:{booking.pk}")]]
     webhook.post(updates.press(5013, f"c:{booking.pk}"))
     booking.refresh_from_db()

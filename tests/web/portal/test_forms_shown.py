@@ -1,0 +1,72 @@
+"""Filled forms where people read them: the customer's portal booking page and the booking's job
+sheet PDF show the submitted customer-visible forms (a signature as an image), never internal ones
+nor forms still being filled."""
+
+from __future__ import annotations
+
+import io
+
+import pypdf
+import pytest
+
+from core.actors import Actor, Channel
+from core.bookings import services as booking_services
+from core.bookings.job_sheet import job_sheet
+from core.jobdata import forms_services
+from tests import factories
+from tests.core.jobdata.conftest import png_data_url
+
+from .support import portal_client
+
+pytestmark = pytest.mark.django_db
+G = Channel.GRAPHQL
+
+
+@pytest.fixture
+def filled(company):
+    staff = factories.staff_actor()
+    customer = factories.customer(with_login=True)
+    service = factories.service(name="Boiler service")
+    booking = factories.booking(cust=customer, svc=service)
+    worker = factories.fieldworker()
+    booking_services.booking_assign(actor=staff, channel=G, booking_id=booking.pk, fieldworker_id=worker.pk)
+    booking_services.assignment_respond(actor=Actor.for_fieldworker(worker), channel=G, booking_id=booking.pk,
+                                        accept=True)
+    make = lambda name, visible, elements: forms_services.form_template_create(  # noqa: E731
+        actor=staff, channel=G, name=name, elements=elements, service_ids=[service.pk], customer_visible=visible)
+    shown = make("Service report", True, [{"kind": "heading", "label": "Checks"},
+                                          {"kind": "checklist", "label": "Flue checked"},
+                                          {"kind": "radio", "label": "Pressure", "options": [
+                                              {"value": "ok", "label": "Within range"}, {"value": "low"}]},
+                                          {"kind": "signature", "label": "Customer signature"}])
+    internal = make("Internal notes", False, [{"kind": "short_text", "label": "Margin note"}])
+    draft = make("Visible draft", True, [{"kind": "short_text", "label": "Half done"}])
+    actor = Actor.for_fieldworker(worker)
+    forms_services.form_submit(actor=actor, channel=G, booking_id=booking.pk, template_id=shown.pk,
+                               answers={"flue_checked": True, "pressure": "ok", "customer_signature": png_data_url()})
+    forms_services.form_submit(actor=actor, channel=G, booking_id=booking.pk, template_id=internal.pk,
+                               answers={"margin_note": "secret margin"})
+    forms_services.form_answers_save(actor=actor, channel=G, booking_id=booking.pk, template_id=draft.pk,
+                                     answers={"half_done": "not yet"})
+    return customer, booking
+
+
+def test_the_portal_booking_page_shows_submitted_customer_visible_forms(filled):
+    customer, booking = filled
+    page = portal_client(customer).get(f"/portal/bookings/{booking.pk}/")
+    html = page.content.decode()
+    assert page.status_code == 200
+    assert "Service report" in html and "Flue checked" in html and "Within range" in html
+    assert 'src="data:image/png;base64,' in html
+    assert "Internal notes" not in html and "secret margin" not in html
+    assert "Visible draft" not in html and "not yet" not in html
+
+
+def test_the_job_sheet_prints_them_with_the_signature(filled):
+    _customer, booking = filled
+    data = job_sheet(booking).render()
+    reader = pypdf.PdfReader(io.BytesIO(data))
+    text = "\n".join(page.extract_text() for page in reader.pages)
+    assert "Service report" in text and "Flue checked" in text and "Done" in text and "Within range" in text
+    assert "secret margin" not in text and "Visible draft" not in text
+    assert sum(len(page.images) for page in reader.pages) >= 1
