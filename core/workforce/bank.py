@@ -37,8 +37,8 @@ LIMITS = {"account_name": 100, "bank_name": 100, "branch_code": 20, "account_num
 
 def _fernet() -> MultiFernet:
     raw = [key.strip() for key in (getattr(settings, "FIELDOPS_BANK_KEYS", "") or "").split(",") if key.strip()]
-    if not raw:
-        raise ImproperlyConfigured("FIELDOPS_BANK_KEYS is not set: bank details cannot be stored or read.")
+    if not raw:  # a refusal the caller sees, not a fault: the business has not set up bank details yet
+        raise DomainError("bank_key_missing", "Bank details cannot be stored or read: no key is configured.")
     try:
         return MultiFernet([Fernet(key) for key in raw])
     except ValueError as exc:
@@ -101,9 +101,9 @@ def bank_details_set(*, actor: Actor, channel: Channel, fieldworker_id: int, acc
     answer is masked unless the actor may read the clear details."""
     values = _clean({"account_name": account_name, "bank_name": bank_name, "branch_code": branch_code,
                      "account_number": account_number})
-    token = encrypt(values)
     with transaction.atomic():
         fieldworker = _locked_fieldworker(fieldworker_id, actor)
+        token = encrypt(values)
         row, _ = BankDetails.objects.update_or_create(
             fieldworker=fieldworker, defaults={"ciphertext": token, "last4": values["account_number"][-4:],
                                                "updated_at": timezone.now(), "updated_by": actor.user})

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandError
 
+from core.errors import DomainError
 from core.workforce.bank import rotate
 
 
@@ -18,5 +19,8 @@ class Command(BaseCommand):
         def progress(done: int, total: int) -> None:
             self.stdout.write(f"[{done}/{total}] re-encrypted")
 
-        count = rotate(batch=max(1, options["batch"]), progress=progress)
+        try:
+            count = rotate(batch=max(1, options["batch"]), progress=progress)
+        except DomainError as exc:
+            raise CommandError(exc.message) from exc
         self.stdout.write(self.style.SUCCESS(f"{count} bank details re-encrypted with the newest key."))
