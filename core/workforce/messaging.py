@@ -185,6 +185,27 @@ def fieldworker_message_send(*, actor: Actor, channel: Channel, medium: str, bod
     return out
 
 
+def fieldworker_sms_received(*, actor: Actor, channel: Channel, sender: str, body: str,
+                             sms_message_id: int) -> FieldworkerMessage | None:
+    """An SMS from a number that is a fieldworker's: filed in that fieldworker's SMS log (their
+    thread with the office), not in the customer inquiry inbox (decision 0186). None when the number
+    is no fieldworker's."""
+    if not (actor.is_system or actor.is_staff):
+        raise PermissionDenied()
+    fieldworker = Fieldworker.objects.filter(mobile=sender).order_by("id").first() if sender else None
+    if fieldworker is None:
+        return None
+    message = FieldworkerMessage.objects.create(
+        fieldworker=fieldworker, inbound=True, medium=MessageMedium.SMS, kind=MessageKind.RECEIVED,
+        body=refuse_nul(body or "", "body")[:BODY_LIMIT], to=sender, status=MessageStatus.RECEIVED,
+        external_id=str(sms_message_id), sent_at=timezone.now())
+    FieldworkerLog.objects.create(fieldworker=fieldworker, action="sms_received", actor_kind=actor.kind,
+                                  actor_user=actor.user, channel=str(channel), data={"message_id": message.pk})
+    events.publish(FieldworkerMessaged(fieldworker_id=fieldworker.pk, channel=str(channel), actor_kind=actor.kind,
+                                       actor_user_id=actor.user_id, message_id=message.pk, medium=MessageMedium.SMS))
+    return message
+
+
 # --- delivery -------------------------------------------------------------------------------------
 
 

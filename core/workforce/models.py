@@ -307,10 +307,12 @@ class MessageMedium(models.TextChoices):
 class MessageKind(models.TextChoices):
     VERIFICATION = "verification", "E-mail verification"
     MESSAGE = "message", "Message from staff"
+    RECEIVED = "received", "Message from the fieldworker"
 
 
 class MessageStatus(models.TextChoices):
     QUEUED = "queued", "Queued"
+    RECEIVED = "received", "Received"
     SENT = "sent", "Sent"
     FAILED = "failed", "Failed"
     SKIPPED = "skipped", "Skipped"
@@ -321,6 +323,7 @@ class FieldworkerMessage(models.Model):
     not, sent by a task. The per-fieldworker e-mail and SMS logs read these rows."""
 
     fieldworker = models.ForeignKey(Fieldworker, on_delete=models.CASCADE, related_name="messages")
+    inbound = models.BooleanField(default=False, help_text="From the fieldworker (an SMS they sent us).")
     medium = models.CharField(max_length=8, choices=MessageMedium.choices)
     kind = models.CharField(max_length=16, choices=MessageKind.choices, default=MessageKind.MESSAGE)
     subject = models.CharField(max_length=200, blank=True)

@@ -70,11 +70,12 @@ class MessageMediumEnum(Enum):
                         description="A message to a fieldworker and how its delivery went.")
 class FieldworkerMessageNode(relay.Node):
     _id_attr = PK
-    kind: str = strawberry_django.field(description="verification or message.")
+    inbound: bool = strawberry_django.field(description="From the fieldworker (an SMS they sent us).")
+    kind: str = strawberry_django.field(description="verification, message (from staff) or received.")
     subject: str
     body: str
     to: str
-    status: str = strawberry_django.field(description="queued, sent, failed or skipped.")
+    status: str = strawberry_django.field(description="queued, sent, failed, skipped; received when inbound.")
     error: str
     created_at: datetime
     sent_at: datetime | None
