@@ -201,3 +201,27 @@ def test_staff_see_the_jobs_to_reassign_after_blocking(world):
     response = Client().post(URL, json.dumps({"query": "{ me { kind } }"}), content_type="application/json",
                              HTTP_AUTHORIZATION=world.fw_a.user._test_bearer)  # their token no longer works
     assert response.status_code == 401 and response.json()["errors"][0]["extensions"]["code"] == "unauthenticated"
+
+
+def test_the_fieldworker_list_with_profiles_costs_the_same_queries_for_more_rows(world, django_assert_num_queries):
+    staff = world.staff.user
+    label = gql(staff, 'mutation { createIndustryLabel(name: "Tiling") { industryLabel { id } } }')
+    label_id = label["createIndustryLabel"]["industryLabel"]["id"]
+    query = """{ fieldworkers(first: 50) { totalCount edges { node { id name bio photoUrl industryLabels { name }
+        lead { id name } subworkers { id name } } } } }"""
+
+    def add(count: int) -> None:
+        for _ in range(count):
+            worker = factories.fieldworker()
+            gql(staff, PROFILE, input={"id": gid("Fieldworker", worker.pk), "industryLabelIds": [label_id]})
+            gql(staff, """mutation($f: ID!, $l: ID) { setFieldworkerLead(fieldworkerId: $f, leadId: $l) {
+                errors { code } } }""", f=gid("Fieldworker", worker.pk), l=gid("Fieldworker", world.fw_a.pk))
+
+    add(1)
+    sign_in(staff)
+    with django_assert_num_queries(5):  # page, count, labels, leads, subworkers
+        small = raw(staff, query)
+    add(4)
+    with django_assert_num_queries(5):
+        big = raw(staff, query)
+    assert big["data"]["fieldworkers"]["totalCount"] == small["data"]["fieldworkers"]["totalCount"] + 4
