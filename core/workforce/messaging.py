@@ -215,14 +215,16 @@ def deliver_fieldworker_message(message_id: int) -> str:
 
 
 def _claim(message_id: int) -> FieldworkerMessage | None:
-    with transaction.atomic():
-        message = (FieldworkerMessage.objects.select_for_update().select_related("fieldworker__user", "booking")
-                   .filter(pk=message_id, status=MessageStatus.QUEUED).first())
-        return message
+    """Take a queued message for sending (queued -> sending in one update): a second run of the task,
+    or a second worker, finds nothing to send, so a message goes at most once."""
+    if not FieldworkerMessage.objects.filter(pk=message_id, status=MessageStatus.QUEUED).update(
+            status=MessageStatus.SENDING):
+        return None
+    return FieldworkerMessage.objects.select_related("fieldworker__user", "booking").get(pk=message_id)
 
 
 def _finish(message: FieldworkerMessage, status: str, *, error: str = "", external_id: str = "") -> str:
-    FieldworkerMessage.objects.filter(pk=message.pk, status=MessageStatus.QUEUED).update(
+    FieldworkerMessage.objects.filter(pk=message.pk, status=MessageStatus.SENDING).update(
         status=status, error=error[:255], external_id=external_id,
         sent_at=timezone.now() if status == MessageStatus.SENT else None)
     return status

@@ -312,6 +312,7 @@ class MessageKind(models.TextChoices):
 
 class MessageStatus(models.TextChoices):
     QUEUED = "queued", "Queued"
+    SENDING = "sending", "Sending"
     RECEIVED = "received", "Received"
     SENT = "sent", "Sent"
     FAILED = "failed", "Failed"

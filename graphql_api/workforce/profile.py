@@ -75,7 +75,7 @@ class FieldworkerMessageNode(relay.Node):
     subject: str
     body: str
     to: str
-    status: str = strawberry_django.field(description="queued, sent, failed, skipped; received when inbound.")
+    status: str = strawberry_django.field(description="queued, sending, sent, failed, skipped; received when inbound.")
     error: str
     created_at: datetime
     sent_at: datetime | None

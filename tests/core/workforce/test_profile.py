@@ -273,3 +273,11 @@ def test_staff_message_a_saved_list_by_each_medium(staff_actor, django_capture_o
     assert_refused(lambda: messaging.fieldworker_message_send(actor=staff_actor, channel=G, medium="sms",
                                                               body="x", fieldworker_id=blocked.pk),
                    "fieldworker_blocked", field="fieldworkerId")
+
+
+def test_a_message_is_sent_at_most_once(fieldworker, staff_actor):
+    [message] = messaging.fieldworker_message_send(actor=staff_actor, channel=G, medium="email", body="Once",
+                                                   fieldworker_id=fieldworker.pk)
+    assert messaging.message_deliver(message_id=message.pk) == "sent"
+    assert messaging.message_deliver(message_id=message.pk) == "gone"  # a second run of the task
+    assert len(mail.outbox) == 1 and FieldworkerMessage.objects.get().status == "sent"
