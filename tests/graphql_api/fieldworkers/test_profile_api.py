@@ -225,3 +225,26 @@ def test_the_fieldworker_list_with_profiles_costs_the_same_queries_for_more_rows
     with django_assert_num_queries(5):
         big = raw(staff, query)
     assert big["data"]["fieldworkers"]["totalCount"] == small["data"]["fieldworkers"]["totalCount"] + 4
+
+
+def test_staff_resend_the_verification_and_switch_approval_off(world, django_capture_on_commit_callbacks):
+    from django.core import mail
+
+    staff = world.staff.user
+    fw = gid("Fieldworker", world.fw_a.pk)
+    with django_capture_on_commit_callbacks(execute=True):
+        sent = gql(staff, """mutation($f: ID!) { resendFieldworkerVerification(fieldworkerId: $f) {
+            messages { kind status to } errors { code } } }""", f=fw)["resendFieldworkerVerification"]
+    assert sent["messages"][0]["kind"] == "verification" and "/fieldworker/verify/" in mail.outbox[-1].body
+    refused = raw(world.fw_a.user, """mutation($f: ID!) { resendFieldworkerVerification(fieldworkerId: $f) {
+        errors { code } } }""", f=fw)
+    assert refused["data"]["resendFieldworkerVerification"]["errors"] == [{"code": "not_found"}]
+    switched = gql(staff, """mutation { updateFieldworkerProfileSettings(profileEditsNeedApproval: false) {
+        settings { profileEditsNeedApproval } errors { code } } }""")
+    assert switched["updateFieldworkerProfileSettings"]["settings"] == {"profileEditsNeedApproval": False}
+    own = gql(world.fw_a.user, PROFILE, input={"id": fw, "bio": "At once"})["updateFieldworkerProfile"]
+    assert own["applied"] is True and own["fieldworker"]["bio"] == "At once"
+    found = gql(staff, '{ filterFieldworkers(filter: {search: "Worker"}) { id } }')["filterFieldworkers"]
+    assert {f["id"] for f in found} >= {fw, gid("Fieldworker", world.fw_b.pk)}
+    denied = raw(world.fw_a.user, '{ filterFieldworkers(filter: {search: "Worker"}) { id } }')
+    assert denied["data"] is None and denied["errors"][0]["extensions"]["code"] == "forbidden"
