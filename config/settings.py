@@ -360,6 +360,11 @@ FIELDOPS_UPLOAD_MAX_BYTES = int(os.environ.get("FIELDOPS_UPLOAD_MAX_BYTES", str(
 FIELDOPS_LOGO_MAX_SIDE = int(os.environ.get("FIELDOPS_LOGO_MAX_SIDE", "2000"))  # pixels, each side
 # A PDF download link (GraphQL pdfUrl) works for this many seconds (decision 0813).
 FIELDOPS_PDF_LINK_SECONDS = int(os.environ.get("FIELDOPS_PDF_LINK_SECONDS", "600"))
+# Fernet keys for fieldworkers' bank details, comma separated, newest first; `manage.py
+# rotate_bank_keys` re-encrypts under the first (decision 0184). Unset: bank details cannot be stored.
+FIELDOPS_BANK_KEYS = os.environ.get("FIELDOPS_BANK_KEYS", "")
+# A fieldworker's e-mail verification link works for this many seconds (decision 0182).
+PASSWORD_RESET_TIMEOUT = int(os.environ.get("FIELDOPS_VERIFY_LINK_SECONDS", str(3 * 24 * 3600)))
 STRAWBERRY_DJANGO = {"MAP_AUTO_ID_AS_GLOBAL_ID": True}
 
 API_TOKEN_TTL_DAYS = int(os.environ.get("API_TOKEN_TTL_DAYS", "30"))

@@ -209,6 +209,10 @@ AREAS: dict[str, dict[str, str]] = {
     },
     "Workforce": {
         "already_decided": "The change request was decided already.",
+        "already_verified": "The fieldworker's e-mail address is verified already.",
+        "bank_key_missing": "No bank key is configured, or the details were stored under a key no longer listed "
+                            "(FIELDOPS_BANK_KEYS).",
+        "invalid_team": "A lead cannot have a lead, lead themself, or be put in a team while leading one.",
         "overlapping_ranges": "Working-hour ranges of one day overlap.",
     },
 }

@@ -71,6 +71,7 @@ from .scheduling.queries import SchedulingQuery
 from .sms.mutations import SmsMutation
 from .sms.queries import SmsQuery
 from .workforce.mutations import WorkforceMutation
+from .workforce.profile import ProfileMutation, ProfileQuery
 from .workforce.queries import WorkforceQuery
 
 # --- plug-in points: add an area's classes here ------------------------------------------------
@@ -85,6 +86,7 @@ QUERIES: tuple[type, ...] = (
     ListsQuery,
     CatalogQuery,
     WorkforceQuery,
+    ProfileQuery,
     SchedulingQuery,
     BookingsQuery,
     SmsQuery,
@@ -106,6 +108,7 @@ MUTATIONS: tuple[type, ...] = (
     ListsMutation,
     CatalogMutation,
     WorkforceMutation,
+    ProfileMutation,
     SchedulingMutation,
     BookingsMutation,
     SmsMutation,

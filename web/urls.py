@@ -1,6 +1,19 @@
 from django.urls import path
 
-from . import calendar, dashboard, documents, files, form_signature, invoices, leads, portal, quotes, signing, views
+from . import (
+               calendar,
+               dashboard,
+               documents,
+               fieldworkers,
+               files,
+               form_signature,
+               invoices,
+               leads,
+               portal,
+               quotes,
+               signing,
+               views,
+)
 
 urlpatterns = [
     path("healthz", views.health, name="health"),
@@ -52,6 +65,7 @@ urlpatterns = [
     path("portal/inquiry/", portal.portal_inquiry, name="portal-inquiry"),
     # website lead capture (issue 20)
     path("leads/form/", leads.lead_form, name="lead-form"),
+    path("fieldworker/verify/<str:uid>/<str:token>/", fieldworkers.verify, name="fieldworker-verify"),
     path("leads/form/snippet.html", leads.lead_form_snippet, name="lead-form-snippet"),
     path("leads/api/", leads.lead_api, name="lead-api"),
 ]

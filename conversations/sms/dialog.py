@@ -5,7 +5,8 @@ Order of reading (each step is a guard; the first that applies answers):
 1. carrier keywords (STOP family, START family, HELP): mirror what the carrier did;
 2. a number that has opted out: nothing is acted on, the message goes to staff, no reply
    (the carrier would refuse to deliver it);
-3. an unknown number: an inquiry for staff and a polite answer;
+3. a number that is no customer's but a fieldworker's: filed in that fieldworker's SMS log, no
+   reply; an unknown number: an inquiry for staff and a polite answer;
 4. an open question we asked on this number pair (which booking? accept the fee? which time?);
 5. a booking named in the message ("CANCEL 1042", "MOVE 1042"); free text answering the discussion
    message we texted last (it continues that booking's discussion); else the open prompts on the
@@ -41,6 +42,7 @@ from core.sms import services as sms_services
 from core.sms.messages import when
 from core.sms.models import PromptKind, SmsMessage, SmsPrompt
 from core.sms.text import fit
+from core.workforce import messaging as fieldworker_messaging
 
 from .intents import Carrier, Intent, Parsed, QuoteAnswer, parse, parse_quote_answer
 
@@ -165,6 +167,10 @@ class Conversation:
         quote_answer = parse_quote_answer(self.body)
         if quote_answer is not None:
             return self.answer_quote(quote_answer)
+        if not self.customers and fieldworker_messaging.fieldworker_sms_received(
+                actor=self.system, channel=SMS, sender=self.sender, body=self.body, sms_message_id=self.inbound.pk):
+            # a fieldworker's number: their thread with the office, not the inquiry inbox (decision 0186)
+            return self.out("", "fieldworker_message")
         if not self.customers:
             self.inquiry(note="SMS from a number that matches no customer.")
             return self.out(f"Thanks for your message. We could not match this number to a booking, so we "

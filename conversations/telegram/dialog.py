@@ -34,6 +34,10 @@ TELEGRAM = Channel.TELEGRAM
 COMMANDS = ("today", "next", "jobs", "help", "unlink")
 THREAD_COMMAND = "thread"
 WRITE_COMMANDS = ("note", "customer", "tell")  # /note: internal; /customer and /tell: to the customer
+PROFILE_COMMAND = "profile"
+# /profile <field> <value>: the fields a fieldworker edits for themself (decision 0180)
+PROFILE_FIELDS = {"name": "name", "mobile": "mobile", "bio": "bio", "address": "address",
+                  "emergency": "emergency_contact"}
 MAX_JOB_MESSAGES = 10
 
 
@@ -524,3 +528,39 @@ def photo(inc: Incoming, binding: ChatBinding) -> None:
 @_linked
 def other(inc: Incoming, binding: ChatBinding) -> None:
     _reply(inc, "I can take text and photos.\n" + texts.HELP, binding=binding)
+
+
+def _profile_text(worker) -> str:
+    lines = [f"Name: {worker.name}", f"Mobile: {worker.mobile or '-'}", f"Address: {worker.address or '-'}",
+             f"Emergency contact: {worker.emergency_contact or '-'}", f"About you: {worker.bio or '-'}"]
+    return "\n".join(lines)
+
+
+@transaction.atomic
+@_linked
+def profile(inc: Incoming, binding: ChatBinding, rest: str) -> None:
+    """``/profile``: your profile; ``/profile bio I do roofs too``: change one field (applied at once or
+    sent to the office for approval, as the company's setting says)."""
+    from core.workforce import profile as workforce_profile
+    from core.workforce.models import Fieldworker
+
+    actor = selectors.actor_for(binding)
+    words = rest.strip().split(maxsplit=1)
+    if not words:
+        worker = Fieldworker.objects.get(pk=binding.fieldworker_id)
+        _reply(inc, _profile_text(worker) + "\n\nChange one with /profile " + "|".join(PROFILE_FIELDS)
+               + " and the new text.", binding=binding)
+        return
+    field = PROFILE_FIELDS.get(words[0].lower())
+    if field is None:
+        _reply(inc, "Which field? /profile " + "|".join(PROFILE_FIELDS) + " and the new text.", binding=binding)
+        return
+    value = words[1] if len(words) > 1 else ""
+    try:
+        with transaction.atomic():
+            change = workforce_profile.fieldworker_profile_update(
+                actor=actor, channel=TELEGRAM, fieldworker_id=binding.fieldworker_id, **{field: value})
+    except DomainError as exc:
+        _reply(inc, texts.error(exc.code, exc.message), binding=binding)
+        return
+    _reply(inc, "Saved." if change.applied else "Sent to the office for approval.", binding=binding)

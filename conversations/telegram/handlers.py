@@ -65,6 +65,11 @@ async def on_write(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     await sync_to_async(dialog.write)(incoming(update), command, rest)
 
 
+async def on_profile(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    _command_name, rest = _command(update)
+    await sync_to_async(dialog.profile)(incoming(update), rest)
+
+
 async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     await sync_to_async(dialog.button)(incoming(update))
 
@@ -88,6 +93,7 @@ def register(application: Application) -> None:
     application.add_handler(CommandHandler(list(dialog.COMMANDS), on_command, filters=private))
     application.add_handler(CommandHandler(dialog.THREAD_COMMAND, on_thread, filters=private))
     application.add_handler(CommandHandler(list(dialog.WRITE_COMMANDS), on_write, filters=private))
+    application.add_handler(CommandHandler(dialog.PROFILE_COMMAND, on_profile, filters=private))
     application.add_handler(CallbackQueryHandler(on_button))
     application.add_handler(MessageHandler(private & filters.PHOTO, on_photo))
     application.add_handler(MessageHandler(private & filters.TEXT & ~filters.COMMAND, on_text))

@@ -29,6 +29,7 @@ from core.money import round_money
 from core.text import refuse_nul
 from core.workforce import availability
 from core.workforce.models import Fieldworker, FieldworkerStatus
+from core.workforce.selectors import may_answer_for
 
 from . import conflicts, history, policy, reschedule, zones
 from .models import (
@@ -746,16 +747,19 @@ def assignment_respond(*, actor: Actor, channel: Channel, booking_id: int, accep
     accepted, later accepts fail with ``job_taken``.
     """
     if actor.is_fieldworker:
-        if fieldworker_id is not None and fieldworker_id != actor.fieldworker_id:
+        # a lead answers for the subworkers of their team (decision 0181); anyone else's looks missing
+        if fieldworker_id is not None and not may_answer_for(actor, fieldworker_id):
             raise NotFound("booking")
-        fieldworker_id = actor.fieldworker_id
+        fieldworker_id = fieldworker_id or actor.fieldworker_id
     elif not actor.is_staff:
         raise NotFound("booking")
     if fieldworker_id is None:
         raise ValidationFailed("fieldworkerId", "Say on whose behalf.", code="required")
     reason = _text(reason, "reason", limit=2000, required=not accept)
+    # a lead sees the booking as the subworker the offer was made to
+    seen_as = replace(actor, fieldworker_id=fieldworker_id) if actor.is_fieldworker else actor
     with transaction.atomic():
-        booking = _locked(booking_id, actor)
+        booking = _locked(booking_id, seen_as)
         assignment = (BookingAssignment.objects.select_for_update()
                       .filter(booking=booking, fieldworker_id=fieldworker_id).first())
         if assignment is None:
@@ -784,7 +788,8 @@ def assignment_respond(*, actor: Actor, channel: Channel, booking_id: int, accep
         assignment.save()
         history.record(booking, actor=actor, channel=channel, action="accepted" if accept else "declined",
                        changes={"assignment": (AssignmentStatus.OFFERED, assignment.status)},
-                       data={"fieldworker_id": fieldworker_id, "reason": reason, "on_behalf": actor.is_staff},
+                       data={"fieldworker_id": fieldworker_id, "reason": reason,
+                             "on_behalf": fieldworker_id != actor.fieldworker_id},
                        event=events.AssignmentResponded, assignment_id=assignment.pk, fieldworker_id=fieldworker_id,
                        accepted=accept, reason=reason)
     return assignment

@@ -114,6 +114,7 @@ HELP = ("/today: today's jobs\n/next: your next job\n/jobs: your upcoming jobs\n
         "/thread 1042: the discussion of job #1042\n"
         "/tell 1042 text: write to the customer of job #1042\n"
         "/note 1042 text: an internal note (the customer does not see it)\n"
+        "/profile: your profile; /profile bio text: change it\n"
         "Reply to a customer's message to answer them; start the reply with /note to keep it internal.\n"
         "Reply to a job message with text to add an internal note, or with a photo to attach it.")
 NOTE_PROMPT = "Type your internal note for job #{number} (the customer does not see it)."

@@ -12,12 +12,17 @@ from core.service_admin import (
     service_action,
 )
 
-from . import services
+from . import profile, services
 from .models import (
+    BankDetailsRead,
     ChangeRequest,
     ChangeRequestStatus,
     Fieldworker,
     FieldworkerLog,
+    FieldworkerMessage,
+    IndustryLabel,
+    ProfileSettings,
+    SavedFieldworkerList,
     SchedulingSettings,
     ServiceArea,
     TimeOff,
@@ -186,3 +191,64 @@ class FieldworkerLogAdmin(ReadOnlyAdmin):
     list_filter = ["action", "channel"]
     search_fields = ["fieldworker__name"]
     list_select_related = ["fieldworker"]
+
+
+# --- profiles (issue 20) -----------------------------------------------------------------------------
+
+LIST_FIELDS = ("name", "active", "position")
+
+
+@admin.register(IndustryLabel)
+class IndustryLabelAdmin(ServiceAdmin):
+    """Settings > Fieldworker Industry Label (decision 0180)."""
+
+    list_display = ["name", "active", "position"]
+    list_filter = ["active"]
+    search_fields = ["name"]
+    fields = ["name", "active", "position"]
+
+    def write(self, request, *, actor, pk, data, changed):
+        if pk is None:
+            return profile.industry_label_create(actor=actor, channel=CHANNEL, name=data["name"],
+                                                 active=data["active"], position=data["position"])
+        return profile.industry_label_update(actor=actor, channel=CHANNEL, industry_label_id=pk,
+                                             **{key: data[key] for key in changed if key in LIST_FIELDS})
+
+
+@admin.register(ProfileSettings)
+class ProfileSettingsAdmin(ServiceAdmin):
+    list_display = ["profile_edits_need_approval"]
+    fields = ["profile_edits_need_approval"]
+
+    def has_add_permission(self, request) -> bool:
+        return False  # the one row is made on first read
+
+    def write(self, request, *, actor, pk, data, changed):
+        return profile.profile_settings_update(actor=actor, channel=CHANNEL,
+                                               profile_edits_need_approval=data["profile_edits_need_approval"])
+
+
+@admin.register(SavedFieldworkerList)
+class SavedFieldworkerListAdmin(ReadOnlyAdmin):
+    """Saved through the API (its filters are checked there); read here."""
+
+    list_display = ["name", "created_by", "created_at"]
+    search_fields = ["name"]
+
+
+@admin.register(FieldworkerMessage)
+class FieldworkerMessageAdmin(ReadOnlyAdmin):
+    list_display = ["fieldworker", "medium", "kind", "inbound", "status", "created_at", "sent_at"]
+    list_filter = ["medium", "kind", "status", "inbound"]
+    search_fields = ["fieldworker__name", "to"]
+    list_select_related = ["fieldworker"]
+
+
+@admin.register(BankDetailsRead)
+class BankDetailsReadAdmin(ReadOnlyAdmin):
+    """Who read which fieldworker's bank details in the clear, and when (decision 0184). The details
+    themselves are not in the admin."""
+
+    list_display = ["fieldworker", "reader", "at", "channel"]
+    search_fields = ["fieldworker__name", "reader__email"]
+    list_select_related = ["fieldworker", "reader"]

@@ -51,3 +51,11 @@ class ChangeRequestDecided(WorkforceEvent):
     kind: str
     approved: bool
     note: str = ""
+
+
+@dataclass(frozen=True, kw_only=True)
+class FieldworkerMessaged(WorkforceEvent):
+    """Staff sent a fieldworker a message (queued; its row says how it went)."""
+
+    message_id: int
+    medium: str

@@ -33,6 +33,15 @@ class Fieldworker(models.Model):
     service_radius_km = models.FloatField(null=True, blank=True, validators=[MinValueValidator(0),
                                                                               MaxValueValidator(2000)],
                                           help_text="How far from the home base they travel. Blank: no radius.")
+    # profile (issue 20)
+    bio = models.TextField(blank=True, max_length=2000)
+    address = models.CharField(max_length=250, blank=True)
+    emergency_contact = models.CharField(max_length=200, blank=True)
+    photo = models.ImageField(upload_to="fieldworkers/", blank=True, max_length=200)
+    industry_labels = models.ManyToManyField("IndustryLabel", blank=True, related_name="fieldworkers")
+    lead = models.ForeignKey("self", null=True, blank=True, on_delete=models.SET_NULL, related_name="subworkers",
+                             help_text="The lead fieldworker of this one's team; the lead may accept offers for them.")
+    email_verified_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["name", "id"]
@@ -204,6 +213,141 @@ class ChangeRequest(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} for {self.fieldworker_id} ({self.status})"
+
+
+class IndustryLabel(models.Model):
+    """Managed list (Settings > Fieldworker Industry Label); written through ``core.managed_lists``."""
+
+    name = models.CharField(max_length=60, unique=True)
+    active = models.BooleanField(default=True)
+    position = models.PositiveSmallIntegerField(default=0, help_text="Lists show lower first, then by name.")
+
+    class Meta:
+        ordering = ["position", "name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class SavedFieldworkerList(models.Model):
+    """A named filter of fieldworkers staff reuse ("Plumbers in the Inner West"). ``filters`` holds
+    plain JSON: ``status``, ``service_ids``, ``industry_label_ids``, ``area_ids``, ``search``."""
+
+    name = models.CharField(max_length=80, unique=True)
+    filters = models.JSONField(default=dict, blank=True)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                                   related_name="+")
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class ProfileSettings(models.Model):
+    """How fieldworkers' own profile edits are handled. One row (pk=1)."""
+
+    profile_edits_need_approval = models.BooleanField(
+        default=True, help_text="A fieldworker's own profile edits wait for staff approval; otherwise they apply "
+                                "at once.")
+
+    class Meta:
+        verbose_name_plural = "fieldworker profile settings"
+
+    def __str__(self) -> str:
+        return "Fieldworker profile settings"
+
+
+class BankDetails(models.Model):
+    """A fieldworker's bank account, encrypted at rest (``core.workforce.bank``, MultiFernet with the
+    keys of ``FIELDOPS_BANK_KEYS``). ``ciphertext`` holds the JSON of the fields; ``last4`` is kept
+    in the clear for the masked view."""
+
+    fieldworker = models.OneToOneField(Fieldworker, on_delete=models.CASCADE, related_name="bank_details")
+    ciphertext = models.TextField()
+    last4 = models.CharField(max_length=4, blank=True)
+    updated_at = models.DateTimeField(default=timezone.now)
+    updated_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                                   related_name="+")
+
+    class Meta:
+        verbose_name_plural = "bank details"
+        permissions = [("read_bank_details", "Can read fieldworkers' bank details in the clear")]
+
+    def __str__(self) -> str:
+        return f"bank details of {self.fieldworker_id} (****{self.last4})"
+
+
+class BankDetailsRead(AppendOnly):
+    """Every read of a fieldworker's bank details in the clear: who and when."""
+
+    fieldworker = models.ForeignKey(Fieldworker, on_delete=models.CASCADE, related_name="bank_reads")
+    reader = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                               related_name="+")
+    at = models.DateTimeField(default=timezone.now, db_index=True)
+    channel = models.CharField(max_length=12)
+
+    class Meta:
+        ordering = ["at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.reader_id} read bank details of {self.fieldworker_id}"
+
+    refused = "The bank details read log is append-only."
+
+
+class MessageMedium(models.TextChoices):
+    EMAIL = "email", "E-mail"
+    SMS = "sms", "SMS"
+    CHAT = "chat", "Chat"
+
+
+class MessageKind(models.TextChoices):
+    VERIFICATION = "verification", "E-mail verification"
+    MESSAGE = "message", "Message from staff"
+    RECEIVED = "received", "Message from the fieldworker"
+
+
+class MessageStatus(models.TextChoices):
+    QUEUED = "queued", "Queued"
+    SENDING = "sending", "Sending"
+    RECEIVED = "received", "Received"
+    SENT = "sent", "Sent"
+    FAILED = "failed", "Failed"
+    SKIPPED = "skipped", "Skipped"
+
+
+class FieldworkerMessage(models.Model):
+    """One message to one fieldworker (the delivery row): by e-mail, SMS or chat, about a booking or
+    not, sent by a task. The per-fieldworker e-mail and SMS logs read these rows."""
+
+    fieldworker = models.ForeignKey(Fieldworker, on_delete=models.CASCADE, related_name="messages")
+    inbound = models.BooleanField(default=False, help_text="From the fieldworker (an SMS they sent us).")
+    medium = models.CharField(max_length=8, choices=MessageMedium.choices)
+    kind = models.CharField(max_length=16, choices=MessageKind.choices, default=MessageKind.MESSAGE)
+    subject = models.CharField(max_length=200, blank=True)
+    body = models.TextField(blank=True)
+    booking = models.ForeignKey("bookings.Booking", null=True, blank=True, on_delete=models.SET_NULL,
+                                related_name="+")
+    saved_list = models.ForeignKey(SavedFieldworkerList, null=True, blank=True, on_delete=models.SET_NULL,
+                                   related_name="+")
+    to = models.CharField(max_length=254, blank=True)
+    status = models.CharField(max_length=8, choices=MessageStatus.choices, default=MessageStatus.QUEUED)
+    error = models.CharField(max_length=255, blank=True)
+    external_id = models.CharField(max_length=64, blank=True, help_text="The SMS or chat message row it went as.")
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                                   related_name="+")
+    created_at = models.DateTimeField(default=timezone.now)
+    sent_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["fieldworker", "medium", "created_at"], name="fw_message_log_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.medium} to {self.fieldworker_id} ({self.status})"
 
 
 class FieldworkerLog(AppendOnly):

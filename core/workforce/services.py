@@ -21,7 +21,7 @@ from core.company.selectors import get_company
 from core.errors import DomainError, NotFound, PermissionDenied, ValidationFailed
 from core.phones import normalise_phone
 
-from . import change_requests
+from . import change_requests, messaging
 from .availability import ScheduleConflict, schedule_conflicts
 from .events import ChangeRequestDecided, ChangeRequestFiled, FieldworkerCreated, FieldworkerUpdated, ScheduleChanged
 from .models import (
@@ -95,6 +95,7 @@ def fieldworker_create(*, actor: Actor, channel: Channel, name: str, email: str,
         _log(fieldworker.pk, actor=actor, channel=channel, action="created",
              data={"name": fieldworker.name, "email": email, "mobile": fieldworker.mobile,
                    "service_ids": sorted(ids)})
+        messaging.queue_verification(fieldworker, actor=actor, channel=channel)
         events.publish(FieldworkerCreated(**_event_base(fieldworker.pk, actor, channel)))
     return fieldworker
 
@@ -108,7 +109,11 @@ def fieldworker_update(*, actor: Actor, channel: Channel, fieldworker_id: int, *
         raise NotFound("fieldworker")
     if is_self and set(changes) - {"mobile"}:
         raise PermissionDenied("Only staff may change that.")
-    values = _clean(changes)
+    return apply_update(actor=actor, channel=channel, fieldworker_id=fieldworker_id, values=_clean(changes))
+
+
+def apply_update(*, actor: Actor, channel: Channel, fieldworker_id: int, values: dict[str, Any]) -> Fieldworker:
+    """Write cleaned ``values`` (the caller checked the actor may); logs and publishes what changed."""
     with transaction.atomic():
         fieldworker = Fieldworker.objects.select_for_update().filter(pk=fieldworker_id).first()
         if fieldworker is None:
@@ -134,6 +139,7 @@ def fieldworker_update(*, actor: Actor, channel: Channel, fieldworker_id: int, *
             events.publish(FieldworkerUpdated(**_event_base(fieldworker.pk, actor, channel),
                                               changed=tuple(sorted(diff))))
         if status is not None:  # as fieldworker_set_status: the jobs it now clashes with go with it
+            _status_effects(fieldworker, old=status[0], new=status[1], actor=actor, channel=channel)
             _changed(fieldworker, actor=actor, channel=channel, what="status", data={"status": status})
     return fieldworker
 
@@ -421,7 +427,29 @@ def fieldworker_set_status(*, actor: Actor, channel: Channel, fieldworker_id: in
         old = fieldworker.status
         fieldworker.status = status
         fieldworker.save(update_fields=["status"])
+        _status_effects(fieldworker, old=old, new=status, actor=actor, channel=channel)
         return _changed(fieldworker, actor=actor, channel=channel, what="status", data={"status": [old, status]})
+
+
+def _status_effects(fieldworker: Fieldworker, *, old: str, new: str, actor: Actor, channel: Channel) -> None:
+    """Blocking signs the fieldworker out for good (the account is disabled, so no sign-in and no
+    API token works) and unlinks the bot; unblocking enables the account again, the bot stays
+    unlinked until they link it anew (decision 0185). Offers are refused by the booking services."""
+    if old == new:
+        return
+    user = fieldworker.user
+    if new == FieldworkerStatus.BLOCKED:
+        from core.chat.selectors import active_bindings  # chat builds on the workforce, not the other way
+        from core.chat.services import chat_unlink
+
+        if user.is_active:
+            user.is_active = False
+            user.save(update_fields=["is_active"])
+        if active_bindings().filter(fieldworker_id=fieldworker.pk).exists():
+            chat_unlink(actor=actor, channel=channel, fieldworker_id=fieldworker.pk)
+    elif old == FieldworkerStatus.BLOCKED and not user.is_active:
+        user.is_active = True
+        user.save(update_fields=["is_active"])
 
 
 # settings

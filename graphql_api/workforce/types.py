@@ -3,10 +3,11 @@ from __future__ import annotations
 from datetime import datetime
 
 import strawberry_django
+from django.conf import settings
 from strawberry import relay
 from strawberry.types import Info
 
-from core.workforce.models import Fieldworker
+from core.workforce.models import Fieldworker, IndustryLabel
 from core.workforce.selectors import visible_fieldworkers
 
 from ..catalog.types import ServiceNode
@@ -14,6 +15,20 @@ from ..context import actor_from_info
 from ..enums import FieldworkerStatusEnum
 from ..jobdata.types import custom_fields_field
 from ..nodes import PK
+
+
+@strawberry_django.type(IndustryLabel, name="IndustryLabel",
+                        description="An entry of the fieldworker industry label list (managed by staff).")
+class IndustryLabelNode(relay.Node):
+    _id_attr = PK
+    name: str
+    active: bool
+    position: int
+
+
+def _own_or_staff(root: Fieldworker, info: Info) -> bool:
+    actor = actor_from_info(info)
+    return actor.is_staff or actor.fieldworker_id == root.pk
 
 
 @strawberry_django.type(Fieldworker, name="Fieldworker", description="Someone who does the jobs.")
@@ -31,6 +46,35 @@ class FieldworkerNode(relay.Node):
         if actor.is_staff or actor.fieldworker_id == self.pk:
             return self.status  # type: ignore[attr-defined, return-value]
         return None
+
+    industry_labels: list[IndustryLabelNode]
+
+    @strawberry_django.field(only=["bio"], description="Staff and the fieldworker themself.")
+    def bio(self, info: Info) -> str | None:
+        return self.bio if _own_or_staff(self, info) else None  # type: ignore[attr-defined]
+
+    @strawberry_django.field(only=["address"], description="Staff and the fieldworker themself.")
+    def address(self, info: Info) -> str | None:
+        return self.address if _own_or_staff(self, info) else None  # type: ignore[attr-defined]
+
+    @strawberry_django.field(only=["emergency_contact"], description="Staff and the fieldworker themself.")
+    def emergency_contact(self, info: Info) -> str | None:
+        return self.emergency_contact if _own_or_staff(self, info) else None  # type: ignore[attr-defined]
+
+    @strawberry_django.field(only=["email_verified_at"], description="When their e-mail address was verified "
+                                                                      "(staff and the fieldworker themself).")
+    def email_verified_at(self, info: Info) -> datetime | None:
+        return self.email_verified_at if _own_or_staff(self, info) else None  # type: ignore[attr-defined]
+
+    @strawberry_django.field(only=["photo"], description="Their photo's address; null when none.")
+    def photo_url(self) -> str | None:
+        if not self.photo:  # type: ignore[attr-defined]
+            return None
+        url = self.photo.url  # type: ignore[attr-defined]
+        return url if url.startswith("http") else f"{settings.FIELDOPS_PUBLIC_URL}/{url.lstrip('/')}"
+
+    lead: FieldworkerNode | None = strawberry_django.field(description="The lead of their team.")
+    subworkers: list[FieldworkerNode] = strawberry_django.field(description="The team they lead.")
 
     @strawberry_django.field(only=["created_at"])
     def created_at(self) -> datetime:

@@ -37,6 +37,9 @@ def _touch_singletons() -> None:
     settings_row = getattr(workforce_selectors, "scheduling_settings", None)
     if settings_row is not None:
         settings_row()
+    from core.workforce.profile import profile_settings
+
+    profile_settings()
 
 
 def assert_refused(call: Callable[[], Any], code: str, *, published=None, field: str | None = None) -> DomainError:

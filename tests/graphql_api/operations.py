@@ -13,13 +13,14 @@ from core.bookings.models import Booking, BookingAssignment, BookingComment, Boo
 from core.catalog.models import Service, ServiceCategory
 from core.company.models import Company, Counter
 from core.crm.models import Customer, Property, PropertyType
-from core.workforce.models import Fieldworker
+from core.workforce.models import BankDetails, ChangeRequest, Fieldworker, FieldworkerLog, FieldworkerMessage
 
 ERRORS = "errors { code field message }"
 
 SNAPSHOT_MODELS: tuple[type[models.Model], ...] = (
     User, ApiToken, Company, Counter, Customer, Property, PropertyType, ServiceCategory, Service, Fieldworker,
     Booking, BookingLine, BookingAssignment, BookingEvent, BookingComment,
+    FieldworkerLog, FieldworkerMessage, BankDetails, ChangeRequest,
 )
 
 
@@ -135,6 +136,31 @@ MUTATIONS: list[Op] = [
        lambda t: {"id": t.token}, "apiToken"),
 ]
 
+# fieldworker profiles (issue 20): another fieldworker's profile, photo, team, bank details, messages
+MUTATIONS += [
+    Op("updateFieldworkerProfile",
+       f"mutation($v: UpdateFieldworkerProfileInput!) {{ updateFieldworkerProfile(input: $v) "
+       f"{{ fieldworker {{ id }} {ERRORS} }} }}",
+       lambda t: {"v": {"id": t.fieldworker, "bio": "hijacked"}}, "fieldworker"),
+    Op("setFieldworkerPhoto",
+       f"mutation($f: ID!) {{ setFieldworkerPhoto(fieldworkerId: $f) {{ fieldworker {{ id }} {ERRORS} }} }}",
+       lambda t: {"f": t.fieldworker}, "fieldworker"),
+    Op("setFieldworkerLead",
+       f"mutation($f: ID!) {{ setFieldworkerLead(fieldworkerId: $f) {{ fieldworker {{ id }} {ERRORS} }} }}",
+       lambda t: {"f": t.fieldworker}, "fieldworker"),
+    Op("setBankDetails",
+       f"mutation($f: ID!) {{ setBankDetails(input: {{fieldworkerId: $f, accountName: \"X\", bankName: \"Y\", "
+       f"branchCode: \"1\", accountNumber: \"99999999\"}}) {{ bankDetails {{ masked }} {ERRORS} }} }}",
+       lambda t: {"f": t.fieldworker}, "bankDetails"),
+    Op("sendFieldworkerMessage",
+       f"mutation($f: ID!) {{ sendFieldworkerMessage(input: {{medium: SMS, body: \"hi\", fieldworkerId: $f}}) "
+       f"{{ messages {{ id }} {ERRORS} }} }}",
+       lambda t: {"f": t.fieldworker}, "messages"),
+    Op("resendFieldworkerVerification",
+       f"mutation($f: ID!) {{ resendFieldworkerVerification(fieldworkerId: $f) {{ messages {{ id }} {ERRORS} }} }}",
+       lambda t: {"f": t.fieldworker}, "messages"),
+]
+
 # Mutations whose target is a row of someone else (denied must look like missing).
 ROW_MUTATIONS = {op.name for op in MUTATIONS} - {
     "createCustomer", "createPropertyType", "createService", "createServiceCategory", "createFieldworker",
@@ -159,4 +185,15 @@ ID_QUERIES: list[Op] = [
     Op("bookingsByFieldworker",
        "query($id: ID!) { bookings(filter: {fieldworkerId: $id}) { totalCount edges { node { id } } } }",
        lambda t: {"id": t.fieldworker}, "bookings"),
+    Op("fieldworkerLog", "query($id: ID!) { fieldworkerLog(fieldworkerId: $id) { totalCount } }",
+       lambda t: {"id": t.fieldworker}, "fieldworkerLog"),
+    Op("fieldworkerMessages", "query($id: ID!) { fieldworkerMessages(fieldworkerId: $id) { totalCount } }",
+       lambda t: {"id": t.fieldworker}, "fieldworkerMessages"),
+    Op("fieldworkerBankDetails", "query($id: ID!) { fieldworkerBankDetails(fieldworkerId: $id) { masked } }",
+       lambda t: {"id": t.fieldworker}, "fieldworkerBankDetails"),
+    Op("fieldworkerBookingSummary", "query($id: ID!) { fieldworkerBookingSummary(fieldworkerId: $id, "
+       "start: \"2030-01-01\", end: \"2030-01-31\") { jobs revenue } }",
+       lambda t: {"id": t.fieldworker}, "fieldworkerBookingSummary"),
+    Op("bookingsToReassign", "query($id: ID!) { bookingsToReassign(fieldworkerId: $id) { id } }",
+       lambda t: {"id": t.fieldworker}, "bookingsToReassign"),
 ]

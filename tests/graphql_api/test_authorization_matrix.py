@@ -84,8 +84,17 @@ def test_staff_reaches_the_same_rows(world):
     theirs, _ = _targets(world)
     result = run(world.staff, ID_QUERIES[0].document, **ID_QUERIES[0].variables(theirs))
     assert result["data"]["booking"]["number"] == world.booking_b.number
-    result = run(world.staff, ID_QUERIES[-2].document, **ID_QUERIES[-2].variables(theirs))
+    by_customer = next(op for op in ID_QUERIES if op.name == "bookingsByCustomer")
+    result = run(world.staff, by_customer.document, **by_customer.variables(theirs))
     assert result["data"]["bookings"]["totalCount"] == 1
+    log = next(op for op in ID_QUERIES if op.name == "fieldworkerLog")
+    from core.workforce.models import FieldworkerLog
+
+    expected = FieldworkerLog.objects.filter(fieldworker=world.fw_b).count()
+    assert run(world.staff, log.document, **log.variables(theirs))["data"]["fieldworkerLog"]["totalCount"] == expected
+    summary = next(op for op in ID_QUERIES if op.name == "fieldworkerBookingSummary")
+    assert run(world.staff, summary.document, **summary.variables(theirs))["data"]["fieldworkerBookingSummary"] == {
+        "jobs": 0, "revenue": "0.00"}
 
 
 @pytest.mark.parametrize("who", ATTACKERS)

@@ -368,6 +368,28 @@ CASES: list[tuple[str, dict[str, Any]]] = [
     ("finalisePayrollRun", {"id": Ref("PayrollRun")}),
     ("markPayrollRunPaid", {"input": {"id": Ref("PayrollRun")}}),
     ("deletePayrollRun", {"id": Ref("PayrollRun")}),
+    # fieldworker profiles (issue 20): each side's fieldworker; labels, lists and messages: the id of no row
+    ("fieldworkerLog", {"fieldworkerId": F}),
+    ("fieldworkerMessages", {"fieldworkerId": F}),
+    ("fieldworkerBookingSummary", {"fieldworkerId": F, "start": "2031-01-01", "end": "2031-01-31"}),
+    ("fieldworkerBankDetails", {"fieldworkerId": F}),
+    ("bookingsToReassign", {"fieldworkerId": F}),
+    ("filterFieldworkers", {"filter": {"serviceIds": [S], "industryLabelIds": [Ref("IndustryLabel")],
+                                       "areaIds": [Ref("ServiceArea")]}}),
+    ("updateFieldworkerProfile", {"input": {"id": F, "bio": "x", "industryLabelIds": [Ref("IndustryLabel")],
+                                            "serviceIds": [S]}}),
+    ("setFieldworkerPhoto", {"fieldworkerId": F}),
+    ("setFieldworkerLead", {"fieldworkerId": F, "leadId": F}),
+    ("updateIndustryLabel", {"input": {"id": Ref("IndustryLabel"), "name": "Roofing"}}),
+    ("deleteIndustryLabel", {"id": Ref("IndustryLabel")}),
+    ("saveFieldworkerList", {"input": {"id": Ref("FieldworkerList"), "name": "List", "filters": {
+        "serviceIds": [S], "industryLabelIds": [Ref("IndustryLabel")], "areaIds": [Ref("ServiceArea")]}}}),
+    ("deleteFieldworkerList", {"id": Ref("FieldworkerList")}),
+    ("setBankDetails", {"input": {"fieldworkerId": F, "accountName": "A", "bankName": "B", "branchCode": "1",
+                                  "accountNumber": "12345678"}}),
+    ("resendFieldworkerVerification", {"fieldworkerId": F}),
+    ("sendFieldworkerMessage", {"input": {"medium": "EMAIL", "body": "hello", "fieldworkerId": F, "bookingId": B,
+                                          "savedListId": Ref("FieldworkerList")}}),
 ]
 
 

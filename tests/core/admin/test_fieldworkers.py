@@ -32,8 +32,9 @@ def test_adding_a_fieldworker_makes_their_sign_in_through_fieldworker_create(bro
     assert (made.name, made.mobile, made.user.email, made.user.role) == (
         "Fay Fixit", "+61412000111", "fay@example.com", Role.FIELDWORKER)
     assert list(made.services.all()) == [svc]
-    row = FieldworkerLog.objects.get()
+    row = FieldworkerLog.objects.get(action="created")
     assert (row.action, row.channel, row.actor_user) == ("created", "admin", root)
+    assert list(FieldworkerLog.objects.values_list("action", flat=True)) == ["created", "verification_sent"]
     assert [e.fieldworker_id for e in seen.of(FieldworkerCreated)] == [made.pk]
 
 

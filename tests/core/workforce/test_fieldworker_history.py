@@ -37,6 +37,7 @@ def test_create_and_update_are_logged_with_their_events(staff_actor, workforce_e
     assert rows == [
         ("created", "admin", {"name": "Fay", "email": "fay@example.com", "mobile": "+61412000111",
                               "service_ids": []}),
+        ("verification_sent", "admin", {"message_id": made.messages.get().pk, "email": "fay@example.com"}),
         ("updated", "admin", {"changes": {"name": ["Fay", "Fay F"], "service_ids": [[], [svc.pk]],
                                           "time_zone": ["", "Australia/Perth"]}}),
     ]
