@@ -43,9 +43,9 @@ def _auto(mode: str, make) -> None:
 
 
 def on_booking_status_changed(event: events.BookingStatusChanged) -> None:
-    settings = get_settings()
+    # every confirmation and cancellation passes here: the settings are read only for a completion
     if event.new_status == BookingStatus.COMPLETED:
-        _auto(settings.on_completion, lambda: invoices.invoice_create_from_booking(
+        _auto(get_settings().on_completion, lambda: invoices.invoice_create_from_booking(
             actor=Actor.system(), channel=SYSTEM, booking_id=event.booking_id))
 
 
