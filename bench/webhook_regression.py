@@ -15,9 +15,11 @@ the differences between neighbouring commits are the cost of what those commits 
 Per tree and kind of message (``CANCEL <n>``, ``YES``, free text) the figure is the process's CPU
 per webhook, median over the rounds, including the background work the webhook caused: before the
 durable task engine the tasks run inline (the in-memory backend's work, in the same process in
-the server too); with it the webhook writes task rows and the worker's code runs them right after
-(``config.tasks.run_ready``), as the server's worker does. ``GET /healthz`` is the floor. The
-queries of the request and of its tasks are counted too (the first round's).
+the server too); with it the webhook writes task rows and the library's worker loop runs them
+right after, as the server's worker does (``make_worker(..., batch=True).run()``, which stops
+when no row is ready; a webhook that wrote no row does not run it, as an idle worker's polls are
+not a request's). ``GET /healthz`` is the floor. The queries of the request and of its tasks are
+counted too (the first round's).
 """
 
 from __future__ import annotations
@@ -73,14 +75,14 @@ def child(tree: Path, postgres: bool, name: str, count: int) -> None:
     queues = {kind: [job for job in jobs if job[2] == kind] for kind in KINDS}
     connections.close_all()
     try:
-        from config.tasks import run_ready
+        from config.tasks import make_worker
     except ImportError:  # before the engine: tasks ran in memory, inline here
-        run_ready = None
-    database = override_settings(TASKS=sw.DATABASE_TASKS) if run_ready and hasattr(sw, "DATABASE_TASKS") else None
+        make_worker = None
+    database = override_settings(TASKS=sw.DATABASE_TASKS) if make_worker and hasattr(sw, "DATABASE_TASKS") else None
     if database:
         database.enable()
     enqueued = []
-    if run_ready is not None:
+    if make_worker is not None:
         # The server's worker polls on its own clock whatever the requests do; here its code runs
         # only after a webhook that wrote a task row, so an idle poll is not charged to a request.
         from django_tasks.signals import task_enqueued
@@ -95,7 +97,8 @@ def child(tree: Path, postgres: bool, name: str, count: int) -> None:
         assert response.status_code == 200, response.status_code
         if enqueued:
             enqueued.clear()
-            run_ready(worker_id="bench")
+            # the library's worker loop, as the server's worker runs it, until no row is ready
+            make_worker("bench", interval=0, batch=True).run()
 
     def health(_kind: str) -> None:
         assert client.get("/healthz", SERVER_NAME="127.0.0.1").status_code == 200
