@@ -158,11 +158,16 @@ def _configure(sw, postgres: bool, public_url: str, name: str) -> None:
         os.environ["DATABASE_URL"] = f"postgres://postgres@127.0.0.1:5432/fieldops_{name}"
         return real_setup(*args, **kwargs)
 
-    psycopg.connect, django.setup = (lambda *a, **k: NoConnection()), setup
+    real_connect = psycopg.connect
+
+    def connect(*args, **kwargs):  # the bench's own DROP/CREATE of its fixed database: done above
+        return NoConnection() if args and str(args[0]).endswith("/postgres") else real_connect(*args, **kwargs)
+
+    psycopg.connect, django.setup = connect, setup
     try:
         sw.configure(postgres, public_url)
     finally:
-        django.setup = real_setup
+        psycopg.connect, django.setup = real_connect, real_setup
 
 
 # --- the parent: interleaved rounds ---------------------------------------------------------------
