@@ -52,18 +52,24 @@ Handler = Callable[[Any], None]
 _subscribers: dict[type, list[Handler]] = defaultdict(list)
 _priority: dict[Handler, int] = {}
 _durable: set[Handler] = set()
+_when: dict[Handler, Callable[[Any], bool]] = {}
 DEFAULT_PRIORITY = 100
 
 
 def subscribe(event_type: type[E], handler: Callable[[E], None], *, priority: int = DEFAULT_PRIORITY,
-              durable: bool = False) -> None:
+              durable: bool = False, when: Callable[[E], bool] | None = None) -> None:
     """Register ``handler`` for ``event_type`` and its subclasses. Lower ``priority`` runs first
     (live broadcast goes before slower notification work).
 
     ``durable``: the handler runs when the event is published, inside the transaction of the change
     (in a savepoint of its own), so what it records (log rows, task rows) commits with the change or
     not at all, and survives any crash after the commit. It must only write rows and enqueue tasks,
-    never call out. The others (live broadcasts) run after commit."""
+    never call out. The others (live broadcasts) run after commit.
+
+    ``when``: a test of the event alone (no query) that says whether the handler has anything to
+    do with it; when it says no, the handler is not called and no savepoint is opened for it (most
+    events concern a few of their subscribers: a cancel by SMS sends no SMS). The handler keeps its
+    own check too, so a direct call behaves the same."""
     if handler not in _subscribers[event_type]:
         _subscribers[event_type].append(handler)
     _priority[handler] = priority
@@ -71,6 +77,10 @@ def subscribe(event_type: type[E], handler: Callable[[E], None], *, priority: in
         _durable.add(handler)
     else:
         _durable.discard(handler)
+    if when is not None:
+        _when[handler] = when
+    else:
+        _when.pop(handler, None)
 
 
 def unsubscribe(event_type: type[E], handler: Callable[[E], None]) -> None:
@@ -93,6 +103,9 @@ def dispatch(event: DomainEvent, *, durable: bool | None = None) -> None:
         if durable is not None and (handler in _durable) != durable:
             continue
         try:
+            concerned = _when.get(handler)
+            if concerned is not None and not concerned(event):
+                continue
             # Inside an open transaction each handler gets a savepoint, so a database error in one
             # subscriber never poisons the others or the caller's transaction. After a real commit
             # the connection is in autocommit and a failed statement poisons nothing.

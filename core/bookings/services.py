@@ -240,9 +240,10 @@ def _summary(line: BookingLine) -> str:
     return text
 
 
-def _locked(booking_id: int, actor: Actor) -> Booking:
-    # every service starts here: the statement is built once (docs/decisions/0409)
-    booking = rawsql.get(Booking, booking_id, for_update=True)
+def _locked(booking_id: int, actor: Actor, *related: str) -> Booking:
+    # every service starts here: the statement is built once (docs/decisions/0409); ``related``
+    # foreign keys come joined in the same statement (their rows are not locked)
+    booking = rawsql.get(Booking, booking_id, *related, for_update=True)
     return policy.ensure_visible(booking, actor, booking_id=booking_id)
 
 
@@ -894,8 +895,10 @@ def booking_change_owner(*, actor: Actor, channel: Channel, booking_id: int, own
 def comment_add(*, actor: Actor, channel: Channel, booking_id: int, body: str,
                 visible_to_customer: bool | None = None, reply_to_id: int | None = None) -> BookingComment:
     body = _text(body, "body", required=True)
+    # a customer by SMS or e-mail link (no login) signs with their name: read with the booking
+    by_name = actor.is_customer and actor.user is None
     with transaction.atomic():
-        booking = _locked(booking_id, actor)
+        booking = _locked(booking_id, actor, *(("customer",) if by_name else ()))
         if actor.is_customer:
             if visible_to_customer is False:
                 raise DomainError("forbidden", "Customers cannot post internal notes.", field="visibleToCustomer")
@@ -912,8 +915,8 @@ def comment_add(*, actor: Actor, channel: Channel, booking_id: int, body: str,
             if reply_to is None or (actor.is_customer and not reply_to.visible_to_customer):
                 raise NotFound("comment", field="replyToId")
         author_name = actor.label
-        if actor.is_customer and actor.user is None:  # a customer by SMS or e-mail link: their name
-            author_name = Customer.objects.filter(pk=booking.customer_id).values_list("name", flat=True).get()
+        if by_name:
+            author_name = booking.customer.name
         comment = BookingComment.objects.create(
             booking=booking, author_user=actor.user, author_kind=actor.kind, author_name=author_name[:150],
             channel=channel, body=body, visible_to_customer=visible, reply_to=reply_to,

@@ -65,8 +65,12 @@ def on_updated(event: events.BookingUpdated) -> None:
                   key=f"changed:{event.event_id}:{fieldworker_id}")
 
 
+def _anyone_on_the_job(event: events.BookingCancelled) -> bool:
+    return bool(event.fieldworker_ids)
+
+
 def on_cancelled(event: events.BookingCancelled) -> None:
-    if not event.fieldworker_ids:
+    if not _anyone_on_the_job(event):
         return  # nobody was on the job: nothing to read, no transaction to open
     booking = _booking(event.booking_id)
     if booking is None:
@@ -178,7 +182,7 @@ def _parse_day(value: str | None) -> date | None:
 def connect() -> None:
     events.subscribe(events.BookingAssigned, on_assigned, durable=True)
     events.subscribe(events.BookingUpdated, on_updated, durable=True)
-    events.subscribe(events.BookingCancelled, on_cancelled, durable=True)
+    events.subscribe(events.BookingCancelled, on_cancelled, durable=True, when=_anyone_on_the_job)
     events.subscribe(events.BookingUnassigned, on_unassigned, durable=True)
     events.subscribe(events.AssignmentResponded, on_responded, durable=True)
     events.subscribe(events.CommentAdded, on_comment, durable=True)

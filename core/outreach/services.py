@@ -74,17 +74,23 @@ def _skip_reason(kind: str, booking: Booking | None, customer: Customer | None, 
 
 def email_queue(*, actor: Actor, channel: Channel, kind: str, booking_id: int | None = None,
                 customer_id: int | None = None, dedupe_key: str | None = None,
-                content: emails.Rendered | None = None, enqueue: bool = True) -> EmailMessage | None:
+                content: emails.Rendered | None = None, enqueue: bool = True,
+                booking: Booking | None = None) -> EmailMessage | None:
     """Log an e-mail and, after commit, hand it to the Tasks API.
 
     Returns None when a row with the same ``dedupe_key`` exists (the event was handled before).
     ``content``: a subject to log now (the caller renders it itself); the delivery task renders the
     message again from its ids (decision 0037). ``enqueue=False``: the caller, already a task, sends it itself
-    with :func:`email_deliver` and reads the outcome (the delivery of a discussion message)."""
+    with :func:`email_deliver` and reads the outcome (the delivery of a discussion message).
+    ``booking``: the booking ``booking_id`` names, read by the caller with its customer joined
+    (``rawsql.get(Booking, pk, "customer")``), so it is not read a second time."""
     _system_only(actor)
     if kind not in EmailKind.values:
         raise ValidationFailed("kind", "Unknown e-mail kind.")
-    booking = rawsql.get(Booking, booking_id, "customer") if booking_id else None
+    if booking is not None:
+        booking_id = booking.pk
+    elif booking_id:
+        booking = rawsql.get(Booking, booking_id, "customer")
     if booking_id and booking is None:
         raise NotFound("booking")
     customer = booking.customer if booking is not None else Customer.objects.filter(pk=customer_id).first()

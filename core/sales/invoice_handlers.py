@@ -42,19 +42,26 @@ def _auto(mode: str, make) -> None:
             logger.info("automatic invoice %s left in draft: %s", invoice.number, exc.code)
 
 
+def _completed(event: events.BookingStatusChanged) -> bool:
+    return event.new_status == BookingStatus.COMPLETED
+
+
 def on_booking_status_changed(event: events.BookingStatusChanged) -> None:
-    settings = get_settings()
-    if event.new_status == BookingStatus.COMPLETED:
-        _auto(settings.on_completion, lambda: invoices.invoice_create_from_booking(
+    # every confirmation and cancellation passes here: the settings are read only for a completion
+    if _completed(event):
+        _auto(get_settings().on_completion, lambda: invoices.invoice_create_from_booking(
             actor=Actor.system(), channel=SYSTEM, booking_id=event.booking_id))
 
 
-def on_booking_cancelled(event: events.BookingCancelled) -> None:
+def _fee_charged(event: events.BookingCancelled) -> bool:
     try:
-        charged = float(event.fee) > 0
+        return float(event.fee) > 0
     except ValueError:
-        charged = False
-    if charged:
+        return False
+
+
+def on_booking_cancelled(event: events.BookingCancelled) -> None:
+    if _fee_charged(event):
         _auto(get_settings().on_cancellation_fee, lambda: invoices.invoice_create_for_cancellation_fee(
             actor=Actor.system(), channel=SYSTEM, booking_id=event.booking_id))
 
@@ -68,8 +75,8 @@ def on_invoice_issued(event: InvoiceIssued) -> None:
 
 
 def register() -> None:
-    events.subscribe(events.BookingStatusChanged, on_booking_status_changed, durable=True)
-    events.subscribe(events.BookingCancelled, on_booking_cancelled, durable=True)
+    events.subscribe(events.BookingStatusChanged, on_booking_status_changed, durable=True, when=_completed)
+    events.subscribe(events.BookingCancelled, on_booking_cancelled, durable=True, when=_fee_charged)
     events.subscribe(InvoiceIssued, on_invoice_issued, durable=True)
 
 

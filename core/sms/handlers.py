@@ -27,19 +27,27 @@ def on_booking_created(event: events.BookingCreated) -> None:
     _enqueue_after_commit(SmsKind.CONFIRMATION, event.booking_id)
 
 
-def on_booking_cancelled(event: events.BookingCancelled) -> None:
+def _texts_cancellation(event: events.BookingCancelled) -> bool:
     # A cancel made by SMS is answered in the SMS conversation itself; a second text saying the
     # same would be noise (and the customer just read the reply).
-    if event.channel == Channel.SMS:
+    return event.channel != Channel.SMS
+
+
+def on_booking_cancelled(event: events.BookingCancelled) -> None:
+    if not _texts_cancellation(event):
         return
     # (an occurrence cancelled with its series is left out by the task: SeriesCancelled covers it)
     _enqueue_after_commit(SmsKind.CANCELLATION, event.booking_id)
 
 
-def on_comment_added(event: events.CommentAdded) -> None:
+def _for_the_customer(event: events.CommentAdded) -> bool:
     # Only what staff or a fieldworker wrote for the customer to read: never an internal note, never
     # the customer's own message (they know what they wrote).
-    if not event.visible_to_customer or event.actor_kind not in (ActorKind.STAFF, ActorKind.FIELDWORKER):
+    return event.visible_to_customer and event.actor_kind in (ActorKind.STAFF, ActorKind.FIELDWORKER)
+
+
+def on_comment_added(event: events.CommentAdded) -> None:
+    if not _for_the_customer(event):
         return
     comment_id = event.comment_id
     deliver_comment.enqueue(comment_id)
@@ -56,7 +64,7 @@ def on_series_cancelled(event: events.SeriesCancelled) -> None:
 def register() -> None:
     # durable: they run in the transaction of the change, so their task rows commit with it
     events.subscribe(events.BookingCreated, on_booking_created, durable=True)
-    events.subscribe(events.BookingCancelled, on_booking_cancelled, durable=True)
-    events.subscribe(events.CommentAdded, on_comment_added, durable=True)
+    events.subscribe(events.BookingCancelled, on_booking_cancelled, durable=True, when=_texts_cancellation)
+    events.subscribe(events.CommentAdded, on_comment_added, durable=True, when=_for_the_customer)
     events.subscribe(events.SeriesBooked, on_series_booked, durable=True)
     events.subscribe(events.SeriesCancelled, on_series_cancelled, durable=True)

@@ -109,3 +109,43 @@ def test_lower_priority_handlers_run_first_whatever_the_event_class():
         events.unsubscribe(events.CommentAdded, specific)
         events.unsubscribe(events.DomainEvent, broadcast)
     assert order.index("broadcast") < order.index("specific")
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class Cancelled(events.DomainEvent):
+    """An event of this test's own: no subscriber of the project's hears it."""
+
+    fee: str
+
+
+def test_a_durable_subscriber_that_the_event_does_not_concern_costs_no_savepoint(db):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    called: list = []
+
+    def charged(event) -> bool:
+        return float(event.fee) > 0
+
+    def invoice_the_fee(event):
+        called.append(event.fee)
+
+    free, paid = (Cancelled(event_id=n, booking_id=2, channel="sms", actor_kind="customer", fee=fee)
+                  for n, fee in ((1, "0.00"), (2, "45.00")))
+    events.subscribe(Cancelled, invoice_the_fee, durable=True, when=charged)
+    try:
+        with transaction.atomic(), CaptureQueriesContext(connection) as free_queries:
+            events.dispatch(free, durable=True)
+        with transaction.atomic(), CaptureQueriesContext(connection) as paid_queries:
+            events.dispatch(paid, durable=True)
+    finally:
+        events.unsubscribe(Cancelled, invoice_the_fee)
+    assert called == ["45.00"]  # only the event it concerns
+    assert not any("SAVEPOINT" in q["sql"] for q in free_queries.captured_queries)
+    assert any(q["sql"].startswith("SAVEPOINT") for q in paid_queries.captured_queries)  # its own savepoint
+    events.subscribe(Cancelled, invoice_the_fee, durable=True)  # subscribed again without a test
+    try:
+        events.dispatch(free, durable=True)
+    finally:
+        events.unsubscribe(Cancelled, invoice_the_fee)
+    assert called == ["45.00", "0.00"]  # the test went with the old subscription

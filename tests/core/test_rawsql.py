@@ -46,6 +46,18 @@ def test_get_gives_the_same_instance_as_the_orm_with_its_related_rows():
     assert isinstance(raw.cancellation_fee, Decimal)
 
 
+def test_get_for_update_with_a_related_row_locks_the_main_row_only():
+    booking = factories.booking()
+    with CaptureQueriesContext(connection) as queries:
+        raw = rawsql.get(Booking, booking.pk, "customer", for_update=True)
+    assert _fields(raw.customer) == _fields(Booking.objects.select_related("customer").get(pk=booking.pk).customer)
+    assert len(queries) == 1
+    if connection.features.has_select_for_update:  # PostgreSQL: the booking locked, its customer not
+        assert queries[0]["sql"].endswith("FOR UPDATE OF t0")
+    else:
+        assert "FOR UPDATE" not in queries[0]["sql"]
+
+
 def test_get_of_a_missing_row_is_none_and_a_bad_key_is_refused_like_the_orm():
     assert rawsql.get(Company, 987654) is None
     with pytest.raises(ValueError):
