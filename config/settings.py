@@ -316,6 +316,9 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = GRAPHQL_MAX_BODY_BYTES
 # Files sent with a GraphQL multipart request (a trading name's logo): the largest file accepted. A
 # multipart body may be GRAPHQL_MAX_BODY_BYTES + this long; a file over it is a typed error (decision 0811).
 FIELDOPS_UPLOAD_MAX_BYTES = int(os.environ.get("FIELDOPS_UPLOAD_MAX_BYTES", str(1024 * 1024)))
+# A CSV file of customers to import (manage.py import_customers, GraphQL importCustomers): the largest
+# accepted; a multipart body may be GRAPHQL_MAX_BODY_BYTES + the larger of this and the file limit above.
+FIELDOPS_IMPORT_MAX_BYTES = int(os.environ.get("FIELDOPS_IMPORT_MAX_BYTES", str(20 * 1024 * 1024)))
 FIELDOPS_LOGO_MAX_SIDE = int(os.environ.get("FIELDOPS_LOGO_MAX_SIDE", "2000"))  # pixels, each side
 # A PDF download link (GraphQL pdfUrl) works for this many seconds (decision 0813).
 FIELDOPS_PDF_LINK_SECONDS = int(os.environ.get("FIELDOPS_PDF_LINK_SECONDS", "600"))

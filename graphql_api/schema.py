@@ -39,6 +39,7 @@ from .characters import RefuseNulCharacters
 from .chat.mutations import ChatMutation
 from .company.mutations import CompanyMutation
 from .company.queries import CompanyQuery
+from .crm.imports import ImportsMutation
 from .crm.inbox import InboxMutation, InboxQuery
 from .crm.leads import LeadsMutation, LeadsQuery
 from .crm.lists import ListsMutation, ListsQuery
@@ -88,6 +89,7 @@ MUTATIONS: tuple[type, ...] = (
     CompanyMutation,
     BrandingMutation,
     CrmMutation,
+    ImportsMutation,
     InboxMutation,
     LeadsMutation,
     ListsMutation,

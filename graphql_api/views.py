@@ -45,7 +45,7 @@ class FieldopsGraphQLView(GraphQLView):
         self.graphql_ide = "graphiql" if settings.GRAPHQL_GRAPHIQL else None
         limit = settings.GRAPHQL_MAX_BODY_BYTES
         if request.content_type == "multipart/form-data":  # the operation plus at most one file's worth
-            limit += settings.FIELDOPS_UPLOAD_MAX_BYTES
+            limit += max(settings.FIELDOPS_UPLOAD_MAX_BYTES, settings.FIELDOPS_IMPORT_MAX_BYTES)
         try:
             length = int(request.META.get("CONTENT_LENGTH") or 0)
         except ValueError:

@@ -23,6 +23,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import IO, Any
 
+from django.conf import settings
 from django.db import transaction
 
 from core.actors import Actor, Channel
@@ -40,7 +41,6 @@ DEPENDENT_COLUMNS = {"dependent_name": "name", "dependent_relationship": "relati
                      "dependent_mobile": "mobile", "dependent_email": "email", "dependent_notes": "notes"}
 COLUMNS = (*CUSTOMER_COLUMNS, *PROPERTY_COLUMNS, "property_type", *DEPENDENT_COLUMNS)
 MAX_ROWS = 50_000
-MAX_BYTES = 20 * 1024 * 1024
 CHUNK = 2000  # rows per IN (...) lookup and per bulk insert: well under SQLite's variable limit
 
 Progress = Callable[[int, int], None]
@@ -82,9 +82,14 @@ class _Row:
     changes: dict[str, tuple[Any, Any]] = field(default_factory=dict)
 
 
+def max_bytes() -> int:
+    return int(settings.FIELDOPS_IMPORT_MAX_BYTES)
+
+
 def _read_text(data: bytes) -> str:
-    if len(data) > MAX_BYTES:
-        raise ValidationFailed("file", f"A file is at most {MAX_BYTES // (1024 * 1024)} MB.", code="import_too_large")
+    if len(data) > max_bytes():
+        raise DomainError("import_too_large", f"A file is at most {max_bytes():,} bytes.", field="file",
+                          data={"maxBytes": max_bytes()})
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
@@ -329,7 +334,7 @@ def customers_import(*, actor: Actor, channel: Channel, file: IO[bytes] | bytes,
     ``DomainError``; row problems are in the report, one ``RowError`` per refused row."""
     if not (actor.is_staff or actor.is_system):  # the system: ``manage.py import_customers``
         raise PermissionDenied("Only staff import customers.")
-    data = file if isinstance(file, bytes) else file.read(MAX_BYTES + 1)
+    data = file if isinstance(file, bytes) else file.read(max_bytes() + 1)
     if not isinstance(data, bytes):
         raise ValidationFailed("file", "Send the file's bytes.")
     _names, raw_rows = _parse(data)
