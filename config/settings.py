@@ -213,6 +213,15 @@ SMS_STATUS_CALLBACK_URL = os.environ.get("SMS_STATUS_CALLBACK_URL", f"{FIELDOPS_
 SMS_CANCEL_IS_CARRIER_OPT_OUT = env_bool("SMS_CANCEL_IS_CARRIER_OPT_OUT", True)
 SMS_REMINDER_HOURS = int(os.environ.get("SMS_REMINDER_HOURS", "24"))
 
+# --- geocoding (addresses -> coordinates, decision 0193) ------------------------------------------
+GOOGLE_MAPS_API_KEY = os.environ.get("GOOGLE_MAPS_API_KEY", "")
+GOOGLE_MAPS_API_BASE_URL = os.environ.get("GOOGLE_MAPS_API_BASE_URL", "")  # blank: Google (tests: a fake)
+# With a key, the Google client; without, the in-memory stand-in (finds only what it is told).
+GEOCODER_BACKEND = os.environ.get("GEOCODER_BACKEND") or (
+    "core.crm.geocoding.GoogleGeocoder" if GOOGLE_MAPS_API_KEY and not TESTING else "core.crm.geocoding.LocmemGeocoder")
+GEOCODER_REGION = os.environ.get("GEOCODER_REGION", "AU")  # the country addresses are read in
+GEOCODER_TIMEOUT = float(os.environ.get("GEOCODER_TIMEOUT", "10"))
+
 # --- chat (Telegram bot for fieldworkers) -------------------------------------------------------
 TELEGRAM_BOT_TOKEN = os.environ.get("TELEGRAM_BOT_TOKEN", "")
 TELEGRAM_BOT_USERNAME = os.environ.get("TELEGRAM_BOT_USERNAME", "fieldops_bot").lstrip("@")

@@ -31,7 +31,8 @@ from core.errors import DomainError, PermissionDenied, ValidationFailed
 
 from . import customer_log
 from .events import CustomerCreated, CustomerUpdated, DependentAdded, PropertyAdded
-from .models import Customer, Dependent, Property, PropertyType
+from .models import Customer, Dependent, GeocodeStatus, Property, PropertyType
+from .places import geocode_pending, wants_geocoding
 
 REQUIRED_COLUMNS = ("name", "email", "mobile")
 CUSTOMER_COLUMNS = {"name": "name", "email": "email", "mobile": "mobile", "notes": "notes"}
@@ -312,7 +313,12 @@ def _write(rows: list[_Row], *, actor: Actor, channel: Channel, report: ImportRe
     report.properties_added, report.dependents_added = len(new_props), len(new_people)
     if dry_run:
         return
+    for _, prop in new_props:
+        if wants_geocoding(prop):
+            prop.geocode_status = GeocodeStatus.PENDING
     Property.objects.bulk_create([prop for _, prop in new_props], batch_size=CHUNK)
+    if any(prop.geocode_status for _, prop in new_props):
+        geocode_pending.enqueue()  # one task for the lot, in this transaction (decision 0193)
     Dependent.objects.bulk_create([person for _, person in new_people], batch_size=CHUNK)
     for row, prop in new_props:
         entries.append(customer_log.Entry(

@@ -28,6 +28,7 @@ from .events import (
     PropertyUpdated,
 )
 from .models import Customer, Dependent, Inquiry, InquiryEntry, Property, PropertyType
+from .places import property_geocode, queue_geocoding, wants_geocoding  # noqa: F401 (property_geocode: a service)
 
 CUSTOMER_FIELDS = {"name", "email", "mobile", "notes", "automated_email_paused", "automated_sms_paused"}
 PROPERTY_FIELDS = {"label", "address", "postcode", "city", "latitude", "longitude", "property_type_id", "time_zone",
@@ -186,6 +187,8 @@ def property_create(*, actor: Actor, channel: Channel, customer_id: int, address
                             event=PropertyAdded, property_id=prop.pk,
                             changes={key: (None, value) for key, value in values.items() if value not in ("", None)},
                             data={"property_id": prop.pk})
+        if wants_geocoding(prop):
+            queue_geocoding(prop)
     return prop
 
 
@@ -200,9 +203,19 @@ def property_update(*, actor: Actor, channel: Channel, property_id: int, **chang
         merged = {"latitude": prop.latitude, "longitude": prop.longitude, **changes}
         cleaned = _clean_property(merged)
         _check_property_type(cleaned, current=prop.property_type_id)
+        moved = any(key in changes and (cleaned[key] or "") != getattr(prop, key) for key in ("address", "postcode",
+                                                                                             "city"))
+        if moved and "latitude" not in changes and "longitude" not in changes:
+            # new address, no coordinates given: the old ones are wrong now; the geocoder finds the new
+            cleaned["latitude"] = cleaned["longitude"] = None
         diff = _apply(prop, cleaned)
+        if {"latitude", "longitude"} & set(changes) and prop.geocode_status:
+            prop.geocode_status = ""  # typed in: nothing to find
+            Property.objects.filter(pk=prop.pk).update(geocode_status="")
         if diff:
             prop.save(update_fields=sorted(diff))
+            if moved and wants_geocoding(prop):
+                queue_geocoding(prop)
             if {"latitude", "longitude"} & set(diff):
                 from core.bookings.places import bookings_follow_property  # bookings depend on crm, not back
 
