@@ -240,6 +240,8 @@ class Inquiry(models.Model):
                                       help_text="Soft deleted: out of the inbox, kept with its history.")
     deleted_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
                                    related_name="+")
+    labels = models.ManyToManyField("company.Label", blank=True, related_name="+",
+                                    help_text="From the company's label list: labels that tag inquiries.")
 
     class Meta:
         ordering = ["-created_at", "-id"]
