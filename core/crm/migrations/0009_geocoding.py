@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('crm', '0007_dependents_property_access_notes_type_order'),
+        ('crm', '0008_channel_and_door_email'),
     ]
 
     operations = [

@@ -7,7 +7,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('company', '0006_company_tax_mode'),
-        ('crm', '0008_geocoding'),
+        ('crm', '0009_geocoding'),
     ]
 
     operations = [
