@@ -254,6 +254,15 @@ SMS_STATUS_CALLBACK_URL = os.environ.get("SMS_STATUS_CALLBACK_URL", f"{FIELDOPS_
 SMS_CANCEL_IS_CARRIER_OPT_OUT = env_bool("SMS_CANCEL_IS_CARRIER_OPT_OUT", True)
 SMS_REMINDER_HOURS = int(os.environ.get("SMS_REMINDER_HOURS", "24"))
 
+# --- geocoding (addresses -> coordinates, decision 0193) ------------------------------------------
+GOOGLE_MAPS_API_KEY = os.environ.get("GOOGLE_MAPS_API_KEY", "")
+GOOGLE_MAPS_API_BASE_URL = os.environ.get("GOOGLE_MAPS_API_BASE_URL", "")  # blank: Google (tests: a fake)
+# With a key, the Google client; without, the in-memory stand-in (finds only what it is told).
+GEOCODER_BACKEND = os.environ.get("GEOCODER_BACKEND") or (
+    "core.crm.geocoding.GoogleGeocoder" if GOOGLE_MAPS_API_KEY and not TESTING else "core.crm.geocoding.LocmemGeocoder")
+GEOCODER_REGION = os.environ.get("GEOCODER_REGION", "AU")  # the country addresses are read in
+GEOCODER_TIMEOUT = float(os.environ.get("GEOCODER_TIMEOUT", "10"))
+
 # --- chat (Telegram bot for fieldworkers) -------------------------------------------------------
 TELEGRAM_BOT_TOKEN = os.environ.get("TELEGRAM_BOT_TOKEN", "")
 TELEGRAM_BOT_USERNAME = os.environ.get("TELEGRAM_BOT_USERNAME", "fieldops_bot").lstrip("@")
@@ -357,6 +366,9 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = GRAPHQL_MAX_BODY_BYTES
 # Files sent with a GraphQL multipart request (a trading name's logo): the largest file accepted. A
 # multipart body may be GRAPHQL_MAX_BODY_BYTES + this long; a file over it is a typed error (decision 0811).
 FIELDOPS_UPLOAD_MAX_BYTES = int(os.environ.get("FIELDOPS_UPLOAD_MAX_BYTES", str(1024 * 1024)))
+# A CSV file of customers to import (manage.py import_customers, GraphQL importCustomers): the largest
+# accepted; a multipart body may be GRAPHQL_MAX_BODY_BYTES + the larger of this and the file limit above.
+FIELDOPS_IMPORT_MAX_BYTES = int(os.environ.get("FIELDOPS_IMPORT_MAX_BYTES", str(20 * 1024 * 1024)))
 FIELDOPS_LOGO_MAX_SIDE = int(os.environ.get("FIELDOPS_LOGO_MAX_SIDE", "2000"))  # pixels, each side
 # A PDF download link (GraphQL pdfUrl) works for this many seconds (decision 0813).
 FIELDOPS_PDF_LINK_SECONDS = int(os.environ.get("FIELDOPS_PDF_LINK_SECONDS", "600"))

@@ -127,6 +127,13 @@ AREAS: dict[str, dict[str, str]] = {
         "not_resolved": "The inquiry is not resolved.",
         "not_staff": "Only a staff member can answer an inquiry.",
         "other_customer": "The bookings belong to another customer.",
+        "duplicate_in_file": "An earlier row of the imported file has the same e-mail or mobile.",
+        "empty_file": "The imported file has no header row or no rows.",
+        "import_too_large": "The imported file is larger than allowed.",
+        "invalid_csv": "The imported file is not valid CSV.",
+        "missing_columns": "The imported file lacks required columns.",
+        "not_utf8": "The imported file is not UTF-8 text.",
+        "unknown_columns": "The imported file has columns the import does not know, or one twice.",
     },
     "File": {
         "file_empty": "The file is empty.",

@@ -41,6 +41,7 @@ from .company.mutations import CompanyMutation
 from .company.queries import CompanyQuery
 from .complaints.mutations import ComplaintsMutation
 from .complaints.queries import ComplaintsQuery
+from .crm.imports import ImportsMutation
 from .crm.inbox import InboxMutation, InboxQuery
 from .crm.leads import LeadsMutation, LeadsQuery
 from .crm.lists import ListsMutation, ListsQuery
@@ -103,6 +104,7 @@ MUTATIONS: tuple[type, ...] = (
     CompanyMutation,
     BrandingMutation,
     CrmMutation,
+    ImportsMutation,
     InboxMutation,
     LeadsMutation,
     ListsMutation,

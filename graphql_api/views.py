@@ -45,7 +45,8 @@ class FieldopsGraphQLView(GraphQLView):
         self.graphql_ide = "graphiql" if settings.GRAPHQL_GRAPHIQL else None
         limit = settings.GRAPHQL_MAX_BODY_BYTES
         if request.content_type == "multipart/form-data":  # the operation plus at most one file's worth
-            limit += max(settings.FIELDOPS_UPLOAD_MAX_BYTES, *settings.FIELDOPS_FILE_MAX_BYTES.values())
+            limit += max(settings.FIELDOPS_UPLOAD_MAX_BYTES, settings.FIELDOPS_IMPORT_MAX_BYTES,
+                         *settings.FIELDOPS_FILE_MAX_BYTES.values())
         try:
             length = int(request.META.get("CONTENT_LENGTH") or 0)
         except ValueError:

@@ -88,7 +88,7 @@ _SENDER = re.compile(r"(?=.*[A-Za-z])[A-Za-z0-9 ]{1,11}")
 _COLOUR = re.compile(r"#[0-9a-fA-F]{6}")
 MAX_TERMS_CHARS = 50_000
 MAX_LABELS = 500
-LABEL_KINDS = ("quote", "invoice", "booking", "customer")
+LABEL_KINDS = ("quote", "invoice", "booking", "customer", "inquiry")
 
 
 def _trading_name_values(values: dict[str, Any]) -> dict[str, Any]:

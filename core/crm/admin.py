@@ -122,15 +122,18 @@ class DependentAdmin(PhoneSearch, ServiceAdmin):
 
 @admin.register(Property)
 class PropertyAdmin(ServiceAdmin):
-    list_display = ["__str__", "customer", "postcode", "city", "latitude", "longitude", "property_type"]
-    list_filter = ["property_type"]
+    list_display = ["__str__", "customer", "postcode", "city", "latitude", "longitude", "geocode_status",
+                    "property_type"]
+    list_filter = ["property_type", "geocode_status"]
     search_fields = ["address", "postcode", "city", "label", "customer__name"]
     list_select_related = ["customer", "property_type"]
     autocomplete_fields = ["customer"]
-    fields = ["customer", *PROPERTY_FIELDS]
+    fields = ["customer", *PROPERTY_FIELDS, "geocode_status", "geocode_attempts"]
 
     def get_readonly_fields(self, request, obj=None):
-        return ["customer"] if obj is not None else []
+        # the geocoder's progress is the geocoding task's to write (decision 0193)
+        return ["customer", "geocode_status", "geocode_attempts"] if obj is not None else ["geocode_status",
+                                                                                        "geocode_attempts"]
 
     @staticmethod
     def _values(data: dict, keys) -> dict:

@@ -71,6 +71,33 @@ class PropertyType(models.Model):
         return self.name
 
 
+class GeocodeStatus(models.TextChoices):
+    """Blank: nothing to find (coordinates typed in, or no address)."""
+
+    PENDING = "pending", "Waiting for the geocoder"
+    FOUND = "found", "Found"
+    NOT_FOUND = "not_found", "Address not found"
+    FAILED = "failed", "Geocoder failed (attempts used up)"
+
+
+class GeocodeCacheEntry(models.Model):
+    """What the geocoder answered for one address (decision 0193): asked once per address, whatever
+    the number of properties, imports and retries. ``found`` False: the geocoder knows no such place."""
+
+    key = models.CharField(max_length=400, unique=True, help_text="The normalised address asked for.")
+    found = models.BooleanField()
+    latitude = models.FloatField(null=True, blank=True)
+    longitude = models.FloatField(null=True, blank=True)
+    formatted_address = models.CharField(max_length=255, blank=True)
+    fetched_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name_plural = "geocode cache entries"
+
+    def __str__(self) -> str:
+        return self.key
+
+
 class Property(models.Model):
     """A place where jobs happen, belonging to one customer (also used for dependents' homes)."""
 
@@ -88,6 +115,9 @@ class Property(models.Model):
     property_type = models.ForeignKey(PropertyType, null=True, blank=True, on_delete=models.SET_NULL)
     time_zone = models.CharField(max_length=64, blank=True, help_text="Blank: the company's time zone.")
     access_notes = models.TextField(blank=True, help_text="How to get in: gate codes, keys, pets, parking.")
+    geocode_status = models.CharField(max_length=10, choices=GeocodeStatus.choices, blank=True,
+                                      help_text="Finding the coordinates of the address (decision 0193).")
+    geocode_attempts = models.PositiveSmallIntegerField(default=0)
 
     class Meta:
         ordering = ["customer_id", "id"]
@@ -210,6 +240,8 @@ class Inquiry(models.Model):
                                       help_text="Soft deleted: out of the inbox, kept with its history.")
     deleted_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
                                    related_name="+")
+    labels = models.ManyToManyField("company.Label", blank=True, related_name="+",
+                                    help_text="From the company's label list: labels that tag inquiries.")
 
     class Meta:
         ordering = ["-created_at", "-id"]

@@ -28,6 +28,7 @@ from .events import (
     PropertyUpdated,
 )
 from .models import Customer, Dependent, Inquiry, InquiryEntry, Property, PropertyType
+from .places import property_geocode, queue_geocoding, wants_geocoding  # noqa: F401 (property_geocode: a service)
 
 CUSTOMER_FIELDS = {"name", "email", "mobile", "notes", "automated_email_paused", "automated_sms_paused"}
 PROPERTY_FIELDS = {"label", "address", "postcode", "city", "latitude", "longitude", "property_type_id", "time_zone",
@@ -186,6 +187,8 @@ def property_create(*, actor: Actor, channel: Channel, customer_id: int, address
                             event=PropertyAdded, property_id=prop.pk,
                             changes={key: (None, value) for key, value in values.items() if value not in ("", None)},
                             data={"property_id": prop.pk})
+        if wants_geocoding(prop):
+            queue_geocoding(prop)
     return prop
 
 
@@ -200,9 +203,19 @@ def property_update(*, actor: Actor, channel: Channel, property_id: int, **chang
         merged = {"latitude": prop.latitude, "longitude": prop.longitude, **changes}
         cleaned = _clean_property(merged)
         _check_property_type(cleaned, current=prop.property_type_id)
+        moved = any(key in changes and (cleaned[key] or "") != getattr(prop, key) for key in ("address", "postcode",
+                                                                                             "city"))
+        if moved and "latitude" not in changes and "longitude" not in changes:
+            # new address, no coordinates given: the old ones are wrong now; the geocoder finds the new
+            cleaned["latitude"] = cleaned["longitude"] = None
         diff = _apply(prop, cleaned)
+        if {"latitude", "longitude"} & set(changes) and prop.geocode_status:
+            prop.geocode_status = ""  # typed in: nothing to find
+            Property.objects.filter(pk=prop.pk).update(geocode_status="")
         if diff:
             prop.save(update_fields=sorted(diff))
+            if moved and wants_geocoding(prop):
+                queue_geocoding(prop)
             if {"latitude", "longitude"} & set(diff):
                 from core.bookings.places import bookings_follow_property  # bookings depend on crm, not back
 
@@ -493,8 +506,8 @@ def inquiry_reply(*, actor: Actor, channel: Channel, inquiry_id: int, body: str)
     from core.bookings import history
     from core.sms.text import MAX_SEGMENTS, segments, to_gsm7
 
-    from .events import InquiryReplied
-    from .models import DeliveryStatus, InquiryAction
+    from .events import InquiryMoved, InquiryReplied
+    from .models import DeliveryStatus, InquiryAction, LeadStatus
     from .tasks import deliver_inquiry_reply
 
     with transaction.atomic():
@@ -517,6 +530,13 @@ def inquiry_reply(*, actor: Actor, channel: Channel, inquiry_id: int, body: str)
             history.record(booking, actor=actor, channel=channel, action="inquiry_replied",
                            data={"inquiry_id": inquiry.pk, "via": via, "body": body[:500]})
         deliver_inquiry_reply.enqueue(entry.pk)  # a task row in this transaction
+        if inquiry.lead_status == LeadStatus.NEW:  # answering a new lead is contacting it (decision 0195)
+            inquiry.lead_status = LeadStatus.CONTACTED
+            inquiry.save(update_fields=["lead_status"])
+            inquiry_history.record(inquiry, actor=actor, channel=channel, action=InquiryAction.MOVED,
+                                   event=InquiryMoved, data={"lead_status": [LeadStatus.NEW, LeadStatus.CONTACTED],
+                                                             "by_reply": entry.pk},
+                                   lead_status=LeadStatus.CONTACTED, previous_lead_status=LeadStatus.NEW)
     return entry
 
 
@@ -673,7 +693,8 @@ MAX_PREFERRED_DATES = 5
 MAX_WANTED_SERVICES = 20
 MAX_LOST_REASON = 255
 LEAD_FIELDS = {"body", "prospect_name", "prospect_email", "prospect_mobile", "wanted_service_ids",
-               "preferred_dates", "address", "postcode", "city", "lead_source_id"}
+               "preferred_dates", "address", "postcode", "city", "lead_source_id", "label_ids"}
+MAX_LABELS = 10
 # The moves ``inquiry_move`` makes; converted is reached through ``inquiry_convert`` only.
 LEAD_MOVES = {
     "new": {"contacted", "quoted", "lost"},
@@ -838,6 +859,22 @@ def _staff_user(user_id: int, field: str) -> Any:
     return user
 
 
+def _inquiry_labels(label_ids: Sequence[int], *, current: Inquiry) -> list[Any]:
+    """Labels from the company list that tag inquiries; one retired since it was set may stay, none is
+    newly chosen (like a property type, decision 0171)."""
+    from core.company.models import Label
+
+    wanted = list(dict.fromkeys(label_ids))
+    if len(wanted) > MAX_LABELS:
+        raise ValidationFailed("labelIds", f"At most {MAX_LABELS} labels.", code="too_many")
+    kept = set(current.labels.values_list("pk", flat=True))
+    found = {label.pk: label for label in Label.objects.filter(pk__in=wanted)
+             if label.pk in kept or (label.active and "inquiry" in (label.applies_to or []))}
+    if len(found) != len(wanted):
+        raise NotFound("label", field="labelIds")
+    return [found[pk] for pk in wanted]
+
+
 def inquiry_update(*, actor: Actor, channel: Channel, inquiry_id: int, **changes: Any) -> Inquiry:
     """Edit what the lead asked for and who asked (not its customer: ``inquiry_link``; not its
     stage: ``inquiry_move``). Only the fields that differ are written, and recorded as
@@ -850,10 +887,12 @@ def inquiry_update(*, actor: Actor, channel: Channel, inquiry_id: int, **changes
         raise DomainError("invalid", "Unknown field.", field=sorted(unknown)[0])
     if not actor.is_staff:
         raise NotFound("inquiry")
+    label_ids = changes.pop("label_ids", None)
     values = _clean_lead(changes, staff=True)
     wanted = values.pop("wanted_services", None)
     with transaction.atomic():
         inquiry = _inquiry_for_staff(actor, inquiry_id)
+        labels = None if label_ids is None else _inquiry_labels(label_ids, current=inquiry)
         if "lead_source_id" in values and values["lead_source_id"] is None:
             raise ValidationFailed("leadSourceId", "Choose a lead source.", code="required")
         diff: dict[str, list[Any]] = {key: [before, after] for key, (before, after) in _apply(inquiry, values).items()}
@@ -863,6 +902,12 @@ def inquiry_update(*, actor: Actor, channel: Channel, inquiry_id: int, **changes
             if before != after:
                 inquiry.wanted_services.set(wanted)
                 diff["wanted_service_ids"] = [before, after]
+        if labels is not None:
+            before = sorted(inquiry.labels.values_list("pk", flat=True))
+            after = sorted(label.pk for label in labels)
+            if before != after:
+                inquiry.labels.set(labels)
+                diff["label_ids"] = [before, after]
         if not diff:
             return inquiry
         if inquiry.customer_id is None and {"prospect_mobile", "prospect_email"} & set(diff):

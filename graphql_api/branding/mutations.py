@@ -60,7 +60,7 @@ class PublishTermsInput:
 @strawberry.input
 class CreateLabelInput:
     name: str
-    applies_to: list[str] = strawberry.field(description="quote, invoice, booking, customer")
+    applies_to: list[str] = strawberry.field(description="quote, invoice, booking, customer, inquiry")
     colour: str = "#64748b"
 
 

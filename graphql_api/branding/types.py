@@ -73,7 +73,8 @@ class LabelNode(relay.Node):
     active: bool
     created_at: datetime
 
-    @strawberry_django.field(only=["applies_to"], description="Kinds it may tag: quote, invoice, booking, customer.")
+    @strawberry_django.field(only=["applies_to"],
+                             description="Kinds it may tag: quote, invoice, booking, customer, inquiry.")
     def applies_to(self) -> list[str]:
         return list(self.applies_to or [])  # type: ignore[attr-defined]
 

@@ -20,6 +20,7 @@ from core.crm.selectors import duplicate_customers, inquiry_time_zone, visible_i
 
 from ..accounts.types import UserNode
 from ..bookings.types import BookingNode
+from ..branding.types import LabelNode
 from ..catalog.types import ServiceNode
 from ..context import actor_from_info, request_cache
 from ..enums import (
@@ -111,6 +112,7 @@ class InquiryNode(relay.Node):
     prospect_email: str
     prospect_mobile: str = strawberry_django.field(description="E.164.")
     wanted_services: list[ServiceNode]
+    labels: list[LabelNode] = strawberry_django.field(description="From the company's label list (staff only).")
     address: str
     postcode: str
     city: str

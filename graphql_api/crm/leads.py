@@ -62,6 +62,9 @@ class UpdateInquiryInput:
     postcode: str | None = UNSET
     city: str | None = UNSET
     lead_source_id: strawberry.ID | None = UNSET
+    label_ids: list[strawberry.ID] | None = strawberry.field(
+        default=UNSET, description="The labels it bears (replaces them; [] or null clears): active labels that "
+                                   "tag inquiries.")
 
 
 @strawberry.input
@@ -138,6 +141,9 @@ def _update(info: Info, data: UpdateInquiryInput):
         changes["wanted_service_ids"] = _services(data.wanted_service_ids or [])
     if data.lead_source_id is not UNSET:
         changes["lead_source_id"] = decode_optional(data.lead_source_id, "LeadSource", "leadSourceId")
+    if data.label_ids is not UNSET:
+        changes["label_ids"] = [decode_id(value, "Label", f"labelIds.{index}")
+                                for index, value in enumerate(data.label_ids or [])]
     return services.inquiry_update(**who(info), inquiry_id=_pk(data.id), **changes)
 
 

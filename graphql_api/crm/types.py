@@ -52,6 +52,8 @@ class PropertyNode(relay.Node):
     city: str
     latitude: float | None
     longitude: float | None
+    geocode_status: str = strawberry_django.field(description=(
+        "Finding the coordinates of the address: pending, found, not_found, failed, or empty when typed in."))
     time_zone: str
     access_notes: str = strawberry_django.field(description="How to get in: gate codes, keys, pets, parking.")
     property_type: PropertyTypeNode | None

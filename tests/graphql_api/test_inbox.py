@@ -155,6 +155,7 @@ def test_staff_work_an_inquiry_through_to_resolved(world, inquiry, django_captur
     assert (reopened["status"], reopened["resolvedAt"]) == ("OPEN", None)
     assert [(h["action"], h["actorKind"]) for h in reopened["history"]] == [
         ("OPENED", "SYSTEM"), ("ASSIGNED", "STAFF"), ("LINKED", "STAFF"), ("REPLIED", "STAFF"),
+        ("MOVED", "STAFF"),  # the reply contacted the new lead (decision 0195)
         ("RESOLVED", "STAFF"), ("REOPENED", "STAFF")]
 
 

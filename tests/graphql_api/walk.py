@@ -230,7 +230,7 @@ CASES: list[tuple[str, dict[str, Any]]] = [
     ("createInquiry", {"input": {"body": "A quote please", "customerId": C, "wantedServiceIds": [S],
                                  "leadSourceId": Ref("LeadSource"), "ownerId": U}}),
     ("updateInquiry", {"input": {"id": Ref("Inquiry"), "body": "x", "wantedServiceIds": [S],
-                                 "leadSourceId": Ref("LeadSource")}}),
+                                 "leadSourceId": Ref("LeadSource"), "labelIds": [Ref("Label")]}}),
     ("convertInquiry", {"input": {"id": Ref("Inquiry"), "scheduledStart": WHEN, "mergeIntoCustomerId": C}}),
     ("moveInquiry", {"input": {"id": Ref("Inquiry"), "leadStatus": "CONTACTED"}}),
     ("deleteInquiry", {"id": Ref("Inquiry"), "reason": "spam"}),
