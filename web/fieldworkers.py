@@ -38,3 +38,23 @@ def verify(request, uid: str, token: str):
     except DomainError as exc:
         return _page(request, {"error": exc.message, "invalid": exc.code == "invalid_link"}, status=400)
     return _page(request, {"done": True})
+
+
+@require_http_methods(["GET", "HEAD"])
+def photo(request, token: str):
+    """A fieldworker's photo through the short-lived link ``FieldworkerNode.photoUrl`` hands out."""
+    from django.http import FileResponse, HttpResponse
+
+    from core.workforce.profile import photo_from_token
+
+    stored = photo_from_token(token)
+    if stored is None:
+        response = HttpResponse("No such photo.", status=404, content_type="text/plain; charset=utf-8")
+    else:
+        response = FileResponse(stored.storage.open(stored.name, "rb"), content_type="image/jpeg"
+                                if stored.name.lower().endswith((".jpg", ".jpeg")) else None)
+        response["Content-Disposition"] = "inline"
+        response["X-Content-Type-Options"] = "nosniff"
+    response["Cache-Control"] = "private, no-store"
+    response["Referrer-Policy"] = "no-referrer"
+    return response

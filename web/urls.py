@@ -66,6 +66,7 @@ urlpatterns = [
     # website lead capture (issue 20)
     path("leads/form/", leads.lead_form, name="lead-form"),
     path("fieldworker/verify/<str:uid>/<str:token>/", fieldworkers.verify, name="fieldworker-verify"),
+    path("fieldworker/photo/<str:token>/", fieldworkers.photo, name="fieldworker-photo"),
     path("leads/form/snippet.html", leads.lead_form_snippet, name="lead-form-snippet"),
     path("leads/api/", leads.lead_api, name="lead-api"),
 ]

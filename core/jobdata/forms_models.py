@@ -74,7 +74,8 @@ class FormTemplate(models.Model):
 class FormTemplateVersion(AppendOnly):
     """The elements of a template as they were at one time; never changed (decision 0910)."""
 
-    template = models.ForeignKey(FormTemplate, on_delete=models.CASCADE, related_name="versions")
+    # indexed by jobdata_form_version_once, which leads with it
+    template = models.ForeignKey(FormTemplate, on_delete=models.CASCADE, related_name="versions", db_index=False)
     number = models.PositiveIntegerField()
     elements = models.JSONField(default=list)
     created_at = models.DateTimeField(default=timezone.now)
@@ -101,7 +102,9 @@ class FormSubmission(models.Model):
 
     template = models.ForeignKey(FormTemplate, on_delete=models.PROTECT, related_name="submissions")
     version = models.ForeignKey(FormTemplateVersion, on_delete=models.PROTECT, related_name="submissions")
-    booking = models.ForeignKey("bookings.Booking", on_delete=models.CASCADE, related_name="form_submissions")
+    # indexed by jobdata_form_once_per_booking, which leads with it
+    booking = models.ForeignKey("bookings.Booking", on_delete=models.CASCADE, related_name="form_submissions",
+                                db_index=False)
     status = models.CharField(max_length=10, choices=SubmissionStatus.choices, default=SubmissionStatus.DRAFT)
     answers = models.JSONField(default=dict, blank=True)
     started_at = models.DateTimeField(default=timezone.now)

@@ -15,9 +15,11 @@ from . import services
 logger = logging.getLogger(__name__)
 
 
+def _completed(event: events.BookingStatusChanged) -> bool:
+    return event.new_status == BookingStatus.COMPLETED
+
+
 def on_booking_status_changed(event: events.BookingStatusChanged) -> None:
-    if event.new_status != BookingStatus.COMPLETED:
-        return
     try:
         services.booking_pay_compute(actor=Actor.system(), channel=Channel.SYSTEM, booking_id=event.booking_id)
     except DomainError as exc:  # computed already: nothing to do
@@ -25,4 +27,5 @@ def on_booking_status_changed(event: events.BookingStatusChanged) -> None:
 
 
 def register() -> None:
-    events.subscribe(events.BookingStatusChanged, on_booking_status_changed, durable=True)
+    # only a completion concerns pay: other changes open no savepoint for it (decision 0045)
+    events.subscribe(events.BookingStatusChanged, on_booking_status_changed, durable=True, when=_completed)

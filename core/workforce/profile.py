@@ -405,3 +405,37 @@ def booking_summary(*, actor: Actor, fieldworker_id: int, start: date, end: date
         revenue += sum((line.total for line in booking.lines.all()), Decimal("0")) / crew
     hours = (Decimal(str(seconds)) / Decimal(3600)).quantize(Decimal("0.01"))
     return BookingSummary(start=start, end=end, jobs=jobs, hours=hours, revenue=round_money(revenue), pay=None)
+
+
+# --- the photo's address: a short-lived signed link, as every stored file (no public media, 0920) ------
+
+PHOTO_SALT = "fieldops.workforce.photo"
+PHOTO_LINK_SECONDS = 300
+
+
+def photo_path(fieldworker: Any) -> str | None:
+    """A link to the fieldworker's photo that works for a few minutes; None when there is none. The
+    link names the stored file, so a replaced photo's old links stop working."""
+    if not fieldworker.photo:
+        return None
+    from django.core import signing
+    from django.urls import reverse
+
+    token = signing.dumps({"f": fieldworker.pk, "n": fieldworker.photo.name}, salt=PHOTO_SALT, compress=True)
+    return reverse("fieldworker-photo", args=[token])
+
+
+def photo_from_token(token: str) -> Any:
+    """The stored photo (a FieldFile) a link names, or None when the link is forged, expired or stale."""
+    from django.core import signing
+
+    try:
+        data = signing.loads(token, salt=PHOTO_SALT, max_age=PHOTO_LINK_SECONDS)
+    except signing.BadSignature:
+        return None
+    if not isinstance(data, dict):
+        return None
+    fieldworker = Fieldworker.objects.filter(pk=data.get("f")).only("photo").first()
+    if fieldworker is None or not fieldworker.photo or fieldworker.photo.name != data.get("n"):
+        return None
+    return fieldworker.photo

@@ -7,6 +7,7 @@ from django.conf import settings
 from strawberry import relay
 from strawberry.types import Info
 
+from core.workforce import profile
 from core.workforce.models import Fieldworker, IndustryLabel
 from core.workforce.selectors import visible_fieldworkers
 
@@ -66,12 +67,11 @@ class FieldworkerNode(relay.Node):
     def email_verified_at(self, info: Info) -> datetime | None:
         return self.email_verified_at if _own_or_staff(self, info) else None  # type: ignore[attr-defined]
 
-    @strawberry_django.field(only=["photo"], description="Their photo's address; null when none.")
+    @strawberry_django.field(only=["photo"], description="A link to their photo that works for a few minutes "
+                                                          "(files are never public); null when none.")
     def photo_url(self) -> str | None:
-        if not self.photo:  # type: ignore[attr-defined]
-            return None
-        url = self.photo.url  # type: ignore[attr-defined]
-        return url if url.startswith("http") else f"{settings.FIELDOPS_PUBLIC_URL}/{url.lstrip('/')}"
+        path = profile.photo_path(self)
+        return f"{settings.FIELDOPS_PUBLIC_URL}{path}" if path else None
 
     lead: FieldworkerNode | None = strawberry_django.field(description="The lead of their team.")
     subworkers: list[FieldworkerNode] = strawberry_django.field(description="The team they lead.")

@@ -126,6 +126,46 @@ def _custom_fields_set(w) -> None:
                        values={"gate_code": "1234"})
 
 
+def _png() -> bytes:
+    import io
+
+    from PIL import Image, ImageDraw
+
+    image = Image.new("RGB", (40, 20), "white")
+    ImageDraw.Draw(image).line((2, 10, 38, 12), fill="black", width=3)  # a stroke: a signature is not blank
+    out = io.BytesIO()
+    image.save(out, "PNG")
+    return out.getvalue()
+
+
+def _file_added(w) -> Any:
+    from core.files import services as files
+
+    return files.file_upload_to_booking(actor=w.staff_actor, channel=S, booking_id=w.booking.pk, upload=_png(),
+                                        name="before.png")
+
+
+def _file_removed(w) -> None:
+    from core.files import services as files
+
+    files.file_delete(actor=w.staff_actor, channel=S, file_id=_file_added(w).pk)
+
+
+def _signed(w) -> None:
+    from core.files import services as files
+
+    files.signature_add(actor=w.staff_actor, channel=S, booking_id=w.booking.pk, png=_png(), signer_name="Jo")
+
+
+def _form_submitted(w) -> None:
+    from core.jobdata import forms_services as forms
+
+    template = forms.form_template_create(actor=w.staff_actor, channel=S, name="Checks", booking_id=w.booking.pk,
+                                          elements=[{"kind": "short_text", "label": "Gate code"}])
+    forms.form_submit(actor=w.staff_actor, channel=S, booking_id=w.booking.pk, template_id=template.pk,
+                      answers={"gate_code": "1234"})
+
+
 SCENARIOS: dict[str, Callable[[Any], Any]] = {
     "created": lambda w: factories.booking(cust=w.customer, actor=w.staff_actor),
     "updated": lambda w: bookings.booking_update(actor=w.staff_actor, channel=S, booking_id=w.booking.pk,
@@ -176,6 +216,10 @@ SCENARIOS: dict[str, Callable[[Any], Any]] = {
     "line_price_set": lambda w: _line_price(w),
     "line_price_reset": lambda w: _line_price(w, reset=True),
     "custom_fields_set": _custom_fields_set,
+    "file_added": _file_added,
+    "file_removed": _file_removed,
+    "signed": _signed,
+    "form_submitted": _form_submitted,
 }
 
 

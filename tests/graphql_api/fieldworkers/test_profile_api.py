@@ -128,7 +128,12 @@ def test_a_fieldworker_sets_their_photo_by_multipart_request(world, settings, tm
         return Client().post(URL, data, HTTP_AUTHORIZATION=me._test_bearer).json()["data"]["setFieldworkerPhoto"]
 
     ok = send(png())
-    assert ok["errors"] == [] and "/media/fieldworkers/" in ok["fieldworker"]["photoUrl"]
+    assert ok["errors"] == [] and "/fieldworker/photo/" in ok["fieldworker"]["photoUrl"]
+    # the link serves the photo for a few minutes; a forged one serves nothing (files are never public)
+    path = ok["fieldworker"]["photoUrl"].split("://", 1)[1].split("/", 1)[1]
+    served = Client().get("/" + path)
+    assert served.status_code == 200 and b"".join(served.streaming_content).startswith(b"\x89PNG")
+    assert Client().get("/" + path.replace("/photo/", "/photo/x")).status_code == 404
     refused = unchanged(lambda: send(b"GIF89a not really"))
     assert refused["errors"] == [{"code": "not_an_image", "field": "photo"}]
 
