@@ -369,7 +369,7 @@ class BookingSummary:
     jobs: int
     hours: Decimal
     revenue: Decimal
-    pay: Decimal | None  # None until the business has payroll
+    pay: Decimal | None  # their pay for those jobs (core.payroll); None without payroll
 
 
 MAX_SUMMARY_DAYS = 366
@@ -404,7 +404,21 @@ def booking_summary(*, actor: Actor, fieldworker_id: int, start: date, end: date
         crew = sum(1 for a in booking.assignments.all() if a.status == AssignmentStatus.ACCEPTED) or 1
         revenue += sum((line.total for line in booking.lines.all()), Decimal("0")) / crew
     hours = (Decimal(str(seconds)) / Decimal(3600)).quantize(Decimal("0.01"))
-    return BookingSummary(start=start, end=end, jobs=jobs, hours=hours, revenue=round_money(revenue), pay=None)
+    return BookingSummary(start=start, end=end, jobs=jobs, hours=hours, revenue=round_money(revenue),
+                          pay=_pay_for(fieldworker_id, bookings))
+
+
+def _pay_for(fieldworker_id: int, bookings: Any) -> Decimal | None:
+    """The fieldworker's pay for those jobs: their computed shares and the adjustments to them (core.payroll,
+    read through the app registry: payroll sits above workforce). None when payroll is not installed."""
+    from django.apps import apps
+    from django.db.models import Sum
+
+    if not apps.is_installed("core.payroll"):
+        return None
+    entries = apps.get_model("payroll", "PayEntry").objects.filter(
+        fieldworker_id=fieldworker_id, booking__in=bookings.values("pk"))
+    return round_money(entries.aggregate(total=Sum("amount"))["total"] or Decimal("0"))
 
 
 # --- the photo's address: a short-lived signed link, as every stored file (no public media, 0920) ------

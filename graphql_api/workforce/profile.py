@@ -110,8 +110,8 @@ class FieldworkerListNode(relay.Node):
         return queryset if actor_from_info(info).is_staff else queryset.none()
 
 
-@strawberry.type(description="Completed jobs in a period: how many, hours and revenue (their share of each "
-                             "job's line totals); pay is null until payroll exists.")
+@strawberry.type(description="Completed jobs in a period: how many, hours, revenue (their share of each "
+                             "job's line totals) and their pay for those jobs (computed shares and adjustments).")
 class BookingSummary:
     start: date
     end: date

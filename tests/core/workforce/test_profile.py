@@ -171,13 +171,23 @@ def test_the_booking_summary_counts_completed_jobs_and_splits_revenue():
         _offer(booking, who)
         booking_services.assignment_respond(actor=Actor.for_fieldworker(who), channel=G, booking_id=booking.pk,
                                             accept=True)
+    from core.payroll import services as payroll
+    from core.payroll.models import PayEntry
+
+    payroll.agreement_create(actor=Actor.system(), channel=Channel.SYSTEM, fieldworker_id=worker.pk, basis="fixed",
+                             effective_from=start.date() - timedelta(days=30), fixed_amount="80")
     for step in (booking_services.booking_confirm, booking_services.booking_start, booking_services.booking_complete):
         step(actor=Actor.system(), channel=Channel.SYSTEM, booking_id=booking.pk)
     factories.booking(start=start)  # not theirs
     total = sum((line.total for line in booking.lines.all()), Decimal("0"))
     summary = profile.booking_summary(actor=Actor.for_fieldworker(worker), fieldworker_id=worker.pk,
                                       start=start.date() - timedelta(days=1), end=start.date() + timedelta(days=1))
-    assert (summary.jobs, summary.hours, summary.revenue, summary.pay) == (1, Decimal("3.00"), total / 2, None)
+    paid = sum(PayEntry.objects.filter(fieldworker=worker).values_list("amount", flat=True))
+    assert paid > 0  # the payroll app computed their pay at completion
+    assert (summary.jobs, summary.hours, summary.revenue, summary.pay) == (1, Decimal("3.00"), total / 2, paid)
+    # the mate has no agreement: no pay
+    assert profile.booking_summary(actor=Actor.system(), fieldworker_id=mate.pk, start=start.date(),
+                                   end=start.date()).pay == Decimal("0.00")
     assert_refused(lambda: profile.booking_summary(actor=Actor.for_fieldworker(mate), fieldworker_id=worker.pk,
                                                    start=start.date(), end=start.date()), "not_found")
 
