@@ -128,11 +128,11 @@ class LineKind(models.TextChoices):
     DISCOUNT = "discount", "Discount"
 
 
-class InvoiceLine(models.Model):
-    """One line of the breakdown. A discount line's price is the amount taken off (shown negative);
-    an item line may carry a percent off (``discount_percent``) taken before its tax."""
+class PricedLine(models.Model):
+    """The fields and figures every priced line shares (an invoice's, a quote's): an item (priced by the
+    engine, an override kept with who and when), a fee, or a discount (its price is the amount off; an
+    item line may carry a percent off, ``discount_percent``, taken before its tax)."""
 
-    invoice = models.ForeignKey(Invoice, on_delete=models.CASCADE, related_name="lines")
     kind = models.CharField(max_length=8, choices=LineKind.choices, default=LineKind.ITEM)
     description = models.CharField(max_length=200)
     quantity = models.DecimalField(max_digits=8, decimal_places=2, default=Decimal("1"))
@@ -152,13 +152,8 @@ class InvoiceLine(models.Model):
     position = models.PositiveSmallIntegerField(default=0)
 
     class Meta:
+        abstract = True
         ordering = ["position", "id"]
-        constraints = [
-            models.CheckConstraint(condition=Q(quantity__gt=0), name="sales_line_quantity_positive"),
-            models.CheckConstraint(condition=Q(unit_price__gte=0), name="sales_line_price_not_negative"),
-            models.CheckConstraint(condition=Q(discount_percent__gte=0) & Q(discount_percent__lte=100),
-                                   name="sales_line_discount_percent"),
-        ]
 
     def __str__(self) -> str:
         return f"{self.quantity} x {self.description}"
@@ -168,6 +163,20 @@ class InvoiceLine(models.Model):
         return invoice_totals.line_figures(kind=self.kind, quantity=self.quantity, unit_price=self.unit_price,
                                            tax_rate=self.tax_rate, tax_inclusive=self.tax_inclusive,
                                            discount_percent=self.discount_percent)
+
+
+class InvoiceLine(PricedLine):
+    """One line of an invoice's breakdown."""
+
+    invoice = models.ForeignKey(Invoice, on_delete=models.CASCADE, related_name="lines")
+
+    class Meta(PricedLine.Meta):
+        constraints = [
+            models.CheckConstraint(condition=Q(quantity__gt=0), name="sales_line_quantity_positive"),
+            models.CheckConstraint(condition=Q(unit_price__gte=0), name="sales_line_price_not_negative"),
+            models.CheckConstraint(condition=Q(discount_percent__gte=0) & Q(discount_percent__lte=100),
+                                   name="sales_line_discount_percent"),
+        ]
 
 
 class PaymentMethod(models.TextChoices):

@@ -16,8 +16,7 @@ from django.utils import timezone
 
 from core.append_only import AppendOnly
 
-from . import invoice_totals
-from .invoice_models import MONEY, LineKind
+from .invoice_models import MONEY, PricedLine
 
 
 class QuoteStatus(models.TextChoices):
@@ -92,46 +91,18 @@ class Quote(models.Model):
         return self.number
 
 
-class QuoteLine(models.Model):
-    """One line, as an invoice line: an item (priced by the engine, an override kept with who and
-    when), a fee, or a discount (its price is the amount off)."""
+class QuoteLine(PricedLine):
+    """One line of a quote, as an invoice line."""
 
     quote = models.ForeignKey(Quote, on_delete=models.CASCADE, related_name="lines")
-    kind = models.CharField(max_length=8, choices=LineKind.choices, default=LineKind.ITEM)
-    description = models.CharField(max_length=200)
-    quantity = models.DecimalField(max_digits=8, decimal_places=2, default=Decimal("1"))
-    unit_price = models.DecimalField(max_digits=10, decimal_places=2)
-    tax_rate = models.DecimalField(max_digits=5, decimal_places=2, default=Decimal("0"))
-    tax_inclusive = models.BooleanField(default=False)
-    discount_percent = models.DecimalField(max_digits=5, decimal_places=2, default=Decimal("0"))
-    service = models.ForeignKey("catalog.Service", null=True, blank=True, on_delete=models.PROTECT, related_name="+")
-    product = models.ForeignKey("catalog.Product", null=True, blank=True, on_delete=models.PROTECT, related_name="+")
-    package = models.ForeignKey("catalog.ServicePackage", null=True, blank=True, on_delete=models.PROTECT,
-                                related_name="+")
-    list_unit_price = models.DecimalField(max_digits=10, decimal_places=2, null=True, blank=True)
-    pricing = models.JSONField(default=list, blank=True)
-    price_overridden_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
-                                            on_delete=models.SET_NULL, related_name="+")
-    price_overridden_at = models.DateTimeField(null=True, blank=True)
-    position = models.PositiveSmallIntegerField(default=0)
 
-    class Meta:
-        ordering = ["position", "id"]
+    class Meta(PricedLine.Meta):
         constraints = [
             models.CheckConstraint(condition=Q(quantity__gt=0), name="sales_quote_line_quantity_positive"),
             models.CheckConstraint(condition=Q(unit_price__gte=0), name="sales_quote_line_price_not_negative"),
             models.CheckConstraint(condition=Q(discount_percent__gte=0) & Q(discount_percent__lte=100),
                                    name="sales_quote_line_discount_percent"),
         ]
-
-    def __str__(self) -> str:
-        return f"{self.quantity} x {self.description}"
-
-    @property
-    def figures(self) -> invoice_totals.LineFigures:
-        return invoice_totals.line_figures(kind=self.kind, quantity=self.quantity, unit_price=self.unit_price,
-                                           tax_rate=self.tax_rate, tax_inclusive=self.tax_inclusive,
-                                           discount_percent=self.discount_percent)
 
 
 class QuoteEvent(AppendOnly):
