@@ -31,7 +31,7 @@ from core.errors import DomainError, NotFound, PermissionDenied, ValidationFaile
 from core.money import ZERO, round_money
 from core.text import refuse_nul
 
-from . import invoice_history, invoice_totals
+from . import documents, invoice_history, invoice_totals
 from .invoice_events import InvoiceIssued
 from .invoice_models import (
     Invoice,
@@ -523,14 +523,8 @@ def invoice_change_number(*, actor: Actor, channel: Channel, invoice_id: int, nu
         invoice = _locked(invoice_id)
         if invoice.status == InvoiceStatus.VOID:
             raise DomainError("illegal_transition", "A void invoice keeps its number.")
-        old = invoice.number
-        issued = numbers.change_number(invoice.issued_number_id, number, field="number")
-        if issued.pk == invoice.issued_number_id:
-            return invoice
-        invoice.issued_number, invoice.number = issued, issued.text
-        invoice.save(update_fields=["issued_number", "number", "updated_at"])
-        invoice_history.record(invoice, actor=actor, channel=channel, action="renumbered",
-                               changes={"number": (old, issued.text)})
+        documents.renumber(invoice, number, record=lambda **change: invoice_history.record(
+            invoice, actor=actor, channel=channel, **change))
     return invoice
 
 
@@ -541,13 +535,8 @@ def invoice_claim(*, actor: Actor, channel: Channel, invoice_id: int) -> Invoice
         raise PermissionDenied("Only staff own invoices.")
     with transaction.atomic():
         invoice = _locked(invoice_id)
-        if invoice.owner_id == actor.user_id:
-            return invoice
-        old = invoice.owner_id
-        invoice.owner = actor.user
-        invoice.save(update_fields=["owner", "updated_at"])
-        invoice_history.record(invoice, actor=actor, channel=channel, action="claimed",
-                               changes={"owner": (old, actor.user_id)})
+        documents.claim(invoice, actor, record=lambda **change: invoice_history.record(
+            invoice, actor=actor, channel=channel, **change))
     return invoice
 
 

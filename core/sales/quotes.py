@@ -30,7 +30,7 @@ from core.errors import DomainError, NotFound, PermissionDenied, ValidationFaile
 from core.outreach import services as outreach_services
 from core.phones import normalise_phone
 
-from . import invoices, quote_history
+from . import documents, invoices, quote_history
 from .invoice_models import Invoice, InvoiceLine, InvoiceSource, InvoiceStatus
 from .invoices import InvoiceLineInput, _date, _text, _trading_name, build_lines, figures
 from .quote_events import QuoteSent
@@ -446,14 +446,8 @@ def quote_change_number(*, actor: Actor, channel: Channel, quote_id: int, number
     ensure_staff(actor)
     with transaction.atomic():
         quote = _locked(quote_id)
-        old = quote.number
-        issued = numbers.change_number(quote.issued_number_id, number, field="number")
-        if issued.pk == quote.issued_number_id:
-            return quote
-        quote.issued_number, quote.number = issued, issued.text
-        quote.save(update_fields=["issued_number", "number", "updated_at"])
-        quote_history.record(quote, actor=actor, channel=channel, action="renumbered",
-                             changes={"number": (old, issued.text)})
+        documents.renumber(quote, number, record=lambda **change: quote_history.record(
+            quote, actor=actor, channel=channel, **change))
     return quote
 
 
@@ -464,13 +458,8 @@ def quote_claim(*, actor: Actor, channel: Channel, quote_id: int) -> Quote:
         raise PermissionDenied("Only staff own quotes.")
     with transaction.atomic():
         quote = _locked(quote_id)
-        if quote.owner_id == actor.user_id:
-            return quote
-        old = quote.owner_id
-        quote.owner = actor.user
-        quote.save(update_fields=["owner", "updated_at"])
-        quote_history.record(quote, actor=actor, channel=channel, action="claimed",
-                             changes={"owner": (old, actor.user_id)})
+        documents.claim(quote, actor, record=lambda **change: quote_history.record(
+            quote, actor=actor, channel=channel, **change))
     return quote
 
 
