@@ -340,9 +340,10 @@ def customers_import(*, actor: Actor, channel: Channel, file: IO[bytes] | bytes,
     ``DomainError``; row problems are in the report, one ``RowError`` per refused row."""
     if not (actor.is_staff or actor.is_system):  # the system: ``manage.py import_customers``
         raise PermissionDenied("Only staff import customers.")
-    data = file if isinstance(file, bytes) else file.read(max_bytes() + 1)
+    # a file part of a multipart request (or bytes); anything else (a JSON value in its place) is refused
+    data = file if isinstance(file, bytes) else file.read(max_bytes() + 1) if hasattr(file, "read") else None
     if not isinstance(data, bytes):
-        raise ValidationFailed("file", "Send the file's bytes.")
+        raise ValidationFailed("file", "Send the CSV file as a multipart upload.")
     _names, raw_rows = _parse(data)
     report = ImportReport(rows=len(raw_rows), dry_run=dry_run)
     with transaction.atomic():
