@@ -174,6 +174,7 @@ def test_state_changes_are_refused_without_changing_anything(staff_actor, custom
     ComplaintStatus.objects.filter(is_resolved=False).update(active=False)
     refused("no_open_status", services.complaint_reopen, actor=staff_actor, channel=G, complaint_id=pk,
             reason="x")
+    assert Complaint.objects.get(pk=pk).is_resolved  # resolved once, and every refused reopen left it so
 
 
 def test_who_sees_which_complaints(customer, customer_actor, staff_actor, fieldworker, fieldworker_actor):

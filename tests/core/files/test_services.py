@@ -156,6 +156,7 @@ def test_an_offered_fieldworker_must_accept_first(db, media):
     refused(media, lambda: services.file_upload_to_booking(
         actor=Actor.for_fieldworker(fieldworker), channel=G, booking_id=booking.pk, upload=jpeg_with_gps(),
         name="a.jpg"), "not_accepted")
+    assert not StoredFile.objects.exists()
 
 
 def test_who_sees_which_files(db, media):
@@ -217,6 +218,7 @@ def test_bad_signatures_are_refused(db, media, png, name, code):
     booking = factories.booking()
     refused(media, lambda: services.signature_add(actor=Actor.for_customer(booking.customer), channel=Channel.PORTAL,
                                                   booking_id=booking.pk, png=png, signer_name=name), code)
+    assert not Signature.objects.exists() and not StoredFile.objects.exists()
 
 
 def test_someone_elses_booking_cannot_be_signed(db, media):
@@ -224,3 +226,5 @@ def test_someone_elses_booking_cannot_be_signed(db, media):
     stranger = Actor.for_customer(factories.customer())
     refused(media, lambda: services.signature_add(actor=stranger, channel=Channel.PORTAL, booking_id=booking.pk,
                                                   png=signature_png(), signer_name="Eve"), "not_found")
+
+    assert not Signature.objects.exists() and not StoredFile.objects.exists()

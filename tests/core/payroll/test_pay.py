@@ -162,6 +162,7 @@ def test_adjustment_refusals_change_nothing(staff):
                          reason="x"), "not_found", "bookingId")
     refused(lambda: call(actor=Actor.for_fieldworker(fw), channel=G, booking_id=booking.pk, fieldworker_id=fw.pk,
                          amount="100", reason="x"), "forbidden")
+    assert not PayEntry.objects.filter(kind=EntryKind.ADJUSTMENT).exists()
 
 
 def test_agreements_never_overlap_and_refusals_change_nothing(staff):

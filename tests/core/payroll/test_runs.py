@@ -128,6 +128,7 @@ def test_run_refusals_change_nothing(staff):
     refused(lambda: pay.payroll_run_finalise(actor=staff, channel=G, run_id=987654), "not_found", "id")
     refused(lambda: pay.payroll_run_create(actor=Actor.anonymous(), channel=G, period_start=date(2026, 1, 1),
                                            period_end=date(2026, 1, 31)), "unauthenticated")
+    assert not PayrollRun.objects.exists()
 
 
 def test_the_csv_has_a_row_per_entry_and_totals_and_never_starts_a_formula(staff, paid_work):

@@ -72,6 +72,7 @@ def test_an_open_booking_is_not_invoiced_and_nothing_changes(staff):
     booking = factories.booking()
     refused(lambda: invoices.invoice_create_from_booking(actor=staff, channel=G, booking_id=booking.pk),
             "not_completed", "bookingId")
+    assert not Invoice.objects.filter(booking=booking).exists()
 
 
 def test_a_booking_is_invoiced_once_while_its_invoice_lives(staff):
@@ -102,6 +103,7 @@ def test_no_fee_no_fee_invoice(staff):
     booking_services.booking_cancel(actor=staff, channel=G, booking_id=booking.pk, reason="x")
     refused(lambda: invoices.invoice_create_for_cancellation_fee(actor=staff, channel=G, booking_id=booking.pk),
             "no_fee", "bookingId")
+    assert not Invoice.objects.filter(booking=booking).exists()
 
 
 def test_breakdown_prices_items_by_the_engine_keeps_overrides_and_adds_fees_and_discounts(staff):
