@@ -143,9 +143,11 @@ def test_breakdown_prices_items_by_the_engine_keeps_overrides_and_adds_fees_and_
 ])
 def test_bad_lines_are_refused_and_change_nothing(staff, line, code, field):
     invoice = draft(staff)
+    kept = list(invoice.lines.values_list("pk", "unit_price"))
     lines = [Line(description="Work", unit_price="100"), line] if code == "negative_total" else [line]
     refused(lambda: invoices.invoice_set_lines(actor=staff, channel=G, invoice_id=invoice.pk, lines=lines),
             code, field)
+    assert list(invoice.lines.values_list("pk", "unit_price")) == kept
 
 
 def test_life_draft_issued_draft_issued_void_with_history(staff, invoice_events):
@@ -202,11 +204,13 @@ def test_illegal_moves_are_refused_and_change_nothing(staff, status, move, code)
     if status == "void":
         invoices.invoice_void(actor=staff, channel=G, invoice_id=invoice.pk, reason="x")
     refused(lambda: _move(staff, invoice.pk, move), code)
+    assert Invoice.objects.get(pk=invoice.pk).status == status
 
 
 def test_an_invoice_without_lines_is_not_issued(staff):
     invoice = invoices.invoice_create(actor=staff, channel=G, customer_id=factories.customer().pk)
     refused(lambda: invoices.invoice_issue(actor=staff, channel=G, invoice_id=invoice.pk), "no_lines", "lines")
+    assert Invoice.objects.get(pk=invoice.pk).status == InvoiceStatus.DRAFT
 
 
 def test_deleting_a_draft_retires_its_number_for_good(staff):
@@ -266,6 +270,7 @@ def test_customers_and_fieldworkers_write_nothing(staff):
                                                             amount="1", method="cash"), "forbidden")
     refused(lambda: invoices.invoice_issue(actor=Actor.anonymous(), channel=G, invoice_id=invoice.pk),
             "unauthenticated")
+    assert Invoice.objects.get(pk=invoice.pk).status == InvoiceStatus.DRAFT and not invoice.payments.exists()
 
 
 def test_who_sees_invoices(staff):

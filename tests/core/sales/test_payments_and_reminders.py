@@ -83,6 +83,7 @@ def test_partial_payments_add_up_and_the_status_follows(staff, issued):
 ])
 def test_bad_payments_are_refused_and_change_nothing(staff, issued, kwargs, code, field):
     refused(lambda: payments.payment_record(actor=staff, channel=G, invoice_id=issued.pk, **kwargs), code, field)
+    assert not issued.payments.exists()
 
 
 @pytest.mark.django_db
@@ -91,6 +92,7 @@ def test_a_payment_in_the_future_and_void_with_payments_are_refused(staff, issue
                                             paid_on=today() + timedelta(days=5)), "in_future", "paidOn")
     payments.payment_record(actor=staff, channel=G, invoice_id=issued.pk, amount="5", method="cash")
     refused(lambda: invoices.invoice_void(actor=staff, channel=G, invoice_id=issued.pk, reason="x"), "has_payments")
+    assert Invoice.objects.get(pk=issued.pk).status == "issued" and issued.payments.count() == 1
 
 
 @pytest.mark.django_db

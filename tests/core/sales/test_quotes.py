@@ -133,6 +133,7 @@ def test_a_quote_past_its_validity_is_not_accepted(staff):
     Quote.objects.filter(pk=quote.pk).update(valid_until=quotes.today() - timedelta(days=1))
     refused(lambda: quotes.quote_accept(actor=Actor.for_customer(quote.customer), channel=Channel.PORTAL,
                                         quote_id=quote.pk), "quote_expired")
+    assert Quote.objects.get(pk=quote.pk).status == QuoteStatus.SENT
 
 
 def test_another_customers_quote_answers_as_missing_and_drafts_are_the_offices(staff):
@@ -154,6 +155,7 @@ def test_customers_and_fieldworkers_do_not_write_quotes(staff):
                                         customer_id=customer.pk), "forbidden")
     refused(lambda: quotes.quote_create(actor=Actor.anonymous(), channel=Channel.PORTAL,
                                         customer_id=customer.pk), "unauthenticated")
+    assert not Quote.objects.filter(customer=customer).exists()
 
 
 def test_accepting_with_an_agreed_time_books_the_job_with_the_quotes_lines(staff):
@@ -357,6 +359,7 @@ def test_an_inquiry_without_a_customer_is_refused(staff):
                                           prospect_email="ann@example.com")
     refused(lambda: quotes.quote_create_from_inquiry(actor=staff, channel=G, inquiry_id=inquiry.pk),
             "no_customer", "inquiryId")
+    assert not Quote.objects.exists()
 
 
 def test_bad_input_is_refused_with_its_field_and_changes_nothing(staff):
@@ -372,3 +375,4 @@ def test_bad_input_is_refused_with_its_field_and_changes_nothing(staff):
     quote = sent(staff)
     refused(lambda: quotes.quote_update(actor=staff, channel=G, quote_id=quote.pk,
                                         valid_until=quotes.today() - timedelta(days=1)), "in_past", "validUntil")
+    assert list(Quote.objects.values_list("pk", flat=True)) == [quote.pk]
