@@ -178,13 +178,27 @@ def stamp_task_row(sender: Any, instance: Any, raw: bool = False, **kwargs: Any)
         instance.args_kwargs = {**stored, STORED_KEY: request_id}
 
 
+def _request_id_in(stored: Any) -> str | None:
+    request_id = stored.get(STORED_KEY) if isinstance(stored, dict) else None
+    return request_id if isinstance(request_id, str) and obs.request_id_from(request_id) == request_id else None
+
+
 def stored_request_id(result_id: Any) -> str | None:
     """The request id stored with a task row (one read by primary key, in the worker's process)."""
     from django_tasks_db.models import DBTaskResult
 
-    stored = DBTaskResult.objects.filter(pk=result_id).values_list("args_kwargs", flat=True).first()
-    request_id = stored.get(STORED_KEY) if isinstance(stored, dict) else None
-    return request_id if isinstance(request_id, str) and obs.request_id_from(request_id) == request_id else None
+    return _request_id_in(DBTaskResult.objects.filter(pk=result_id).values_list("args_kwargs", flat=True).first())
+
+
+def note_claimed_row(sender: Any, instance: Any, raw: bool = False, update_fields: Any = None, **kwargs: Any) -> None:
+    """``pre_save`` of django-tasks-db's row being claimed (``DBTaskResult.claim`` saves the status,
+    ``started_at`` and worker ids of the row it has just read whole): its stored request id is kept
+    for the ``task_started`` that follows in the same thread, so a worker reads no row twice per task
+    (decision 0046)."""
+    if raw or instance._state.adding or not update_fields or "started_at" not in update_fields:
+        return
+    if instance.status == TaskResultStatus.RUNNING:
+        task_request_ids.claimed(instance.id, _request_id_in(instance.args_kwargs))
 
 
 class _TaskRequestIds:
@@ -200,7 +214,15 @@ class _TaskRequestIds:
         self.waiting: OrderedDict[str, str] = OrderedDict()
         self.running: dict[str, Any] = {}  # result id -> contextvar token, reset when it finishes
         self.claims: dict[str, Any] = {}  # result id -> core.delivery.CURRENT_TASK token
+        # result id -> the request id its row stored ("" for none), noted as a worker claimed it
+        self.claimed_rows: OrderedDict[str, str] = OrderedDict()
         self.lock = threading.Lock()
+
+    def claimed(self, result_id: Any, request_id: str | None) -> None:
+        with self.lock:
+            self.claimed_rows[str(result_id)] = request_id or ""
+            while len(self.claimed_rows) > self.LIMIT:
+                self.claimed_rows.popitem(last=False)
 
     def enqueued(self, sender: Any, task_result: Any, **kwargs: Any) -> None:
         request_id = obs.REQUEST_ID.get()
@@ -219,8 +241,11 @@ class _TaskRequestIds:
             self.claims[task_result.id] = token
         with self.lock:
             request_id = self.waiting.pop(task_result.id, None)
-        if request_id is None and _is_database_backend(sender):
-            request_id = stored_request_id(task_result.id)  # enqueued by another process
+            noted = self.claimed_rows.pop(str(task_result.id), None)
+        if request_id is None and noted is not None:
+            request_id = noted or None  # enqueued by another process; read with the claimed row
+        elif request_id is None and _is_database_backend(sender):
+            request_id = stored_request_id(task_result.id)  # (a row claimed without our pre_save)
         if request_id is not None:
             token = obs.REQUEST_ID.set(request_id)
             with self.lock:
@@ -266,6 +291,7 @@ def connect_task_signals() -> None:
     from django_tasks_db.models import DBTaskResult
 
     pre_save.connect(stamp_task_row, sender=DBTaskResult, dispatch_uid="fieldops-stamp-task-row")
+    pre_save.connect(note_claimed_row, sender=DBTaskResult, dispatch_uid="fieldops-note-claimed-row")
     task_enqueued.connect(task_request_ids.enqueued, dispatch_uid="fieldops-observe-enqueued")
     # django-tasks writes its own "Task id=... state=RUNNING" line from a ``task_started`` receiver
     # connected at its import; receivers run in the order they were connected, so ours is put before

@@ -201,6 +201,37 @@ def test_a_task_on_a_worker_thread_logs_with_the_id_of_the_request_that_enqueued
 
 
 @pytest.mark.django_db(transaction=True)
+def test_a_worker_takes_the_stored_request_id_from_the_row_it_claims_and_reads_no_row_twice(db_backend, captured):
+    from django.db import connection, connections
+    from django.test.utils import CaptureQueriesContext
+
+    from config.observability import task_request_ids
+    from config.tasks import run_one
+
+    response = Client().post("/test/enqueue", {"phone": "+61400000005"}, headers={"X-Request-ID": "req-in-row"})
+    task_request_ids.waiting.clear()  # as in a worker process: only the row knows the request's id
+    statements: list[str] = []
+
+    def work() -> None:
+        try:
+            with CaptureQueriesContext(connection) as queries:
+                assert run_one(response.json()["task"], worker_id="worker-process")
+            statements.extend(query["sql"] for query in queries.captured_queries)
+        finally:
+            connections.close_all()
+
+    thread = threading.Thread(target=work)
+    thread.start()
+    thread.join(30)
+    [line] = [line for line in captured.lines() if line["message"].startswith("task working")]
+    assert line["request_id"] == "req-in-row"
+    # the claim's locked read is the only read of the row (DBTaskResult.claim saves it with
+    # update_fields, whose pre_save hands us the stored id)
+    reads = [sql for sql in statements if sql.startswith("SELECT") and "dbtaskresult" in sql]
+    assert len(reads) == 1
+
+
+@pytest.mark.django_db(transaction=True)
 def test_a_failing_task_is_logged_with_the_request_id(db_backend, captured):
     response = Client().post("/test/enqueue", {"phone": "+61400000003", "fail": "1"},
                              headers={"X-Request-ID": "req-task-fails"})

@@ -3,12 +3,16 @@ companion thread of ``config/worker.py`` beside it: a heartbeat for ``/readyz``,
 tasks of lost workers, and the periodic jobs (``--no-schedules`` leaves them to other workers).
 
 Defaults differ from ``db_worker`` where production wants it: every queue (``*``), our polling
-interval (``FIELDOPS_WORKER_INTERVAL``), no auto-reload, a worker id naming host and pid.
+interval (``FIELDOPS_WORKER_INTERVAL``), no auto-reload, a worker id naming host and pid, and a
+start-up jitter of at most one polling interval (db_worker sleeps up to a second) taken before the
+heartbeat begins, so a worker that ``/readyz`` counts is already polling (decision 0046).
 """
 
 from __future__ import annotations
 
 import argparse
+import random
+import time
 
 from django.conf import settings
 from django_tasks_db.management.commands.db_worker import Command as DbWorkerCommand
@@ -33,6 +37,10 @@ class Command(DbWorkerCommand):
 
     def handle(self, *args, **options) -> None:
         schedules = options.pop("schedules")
+        if options["startup_delay"] and options["interval"] and not options["batch"]:
+            # de-synchronises the polls of workers started together, as db_worker's delay does
+            time.sleep(random.random() * options["interval"])  # noqa: S311
+        options["startup_delay"] = False
         companion = Companion(options["worker_id"], mode="process", schedules=schedules).start()
         try:
             super().handle(*args, **options)
