@@ -25,6 +25,7 @@ from core.sales.invoice_models import (
     Payment,
     PaymentMethod,
     PaymentStatus,
+    PricedLine,
 )
 from core.sales.invoice_selectors import paid_of, today, visible_history, visible_invoices, visible_payments
 from core.sales.invoice_totals import payment_status
@@ -53,9 +54,13 @@ def _scoped(queryset, info: Info, visible):
     return queryset.filter(pk__in=visible(actor).values("pk"))
 
 
-@strawberry_django.type(InvoiceLine, name="InvoiceLine")
-class InvoiceLineNode(relay.Node):
-    _id_attr = PK
+LINE_FIGURES = ["kind", "quantity", "unit_price", "tax_rate", "tax_inclusive", "discount_percent"]
+
+
+@strawberry_django.type(PricedLine)
+class PricedLineFields:
+    """The fields of a quote's and an invoice's line (``core.sales.invoice_models.PricedLine``)."""
+
     kind: InvoiceLineKindEnum
     description: str
     quantity: Decimal
@@ -73,23 +78,26 @@ class InvoiceLineNode(relay.Node):
     def pricing(self) -> list[PriceRuleType]:
         return rules_out(self.pricing)  # type: ignore[attr-defined]
 
-    @strawberry_django.field(only=["kind", "quantity", "unit_price", "tax_rate", "tax_inclusive", "discount_percent"],
-                             description="Taken off: the percent off, or a discount line's amount.")
+    @strawberry_django.field(only=LINE_FIGURES, description="Taken off: the percent off, or a discount line's amount.")
     def discount(self) -> Decimal:
         return self.figures.discount  # type: ignore[attr-defined]
 
-    @strawberry_django.field(only=["kind", "quantity", "unit_price", "tax_rate", "tax_inclusive", "discount_percent"],
-                             description="Before tax (negative on a discount line).")
+    @strawberry_django.field(only=LINE_FIGURES, description="Before tax (negative on a discount line).")
     def net(self) -> Decimal:
         return self.figures.net  # type: ignore[attr-defined]
 
-    @strawberry_django.field(only=["kind", "quantity", "unit_price", "tax_rate", "tax_inclusive", "discount_percent"])
+    @strawberry_django.field(only=LINE_FIGURES)
     def tax(self) -> Decimal:
         return self.figures.tax  # type: ignore[attr-defined]
 
-    @strawberry_django.field(only=["kind", "quantity", "unit_price", "tax_rate", "tax_inclusive", "discount_percent"])
+    @strawberry_django.field(only=LINE_FIGURES)
     def total(self) -> Decimal:
         return self.figures.total  # type: ignore[attr-defined]
+
+
+@strawberry_django.type(InvoiceLine, name="InvoiceLine")
+class InvoiceLineNode(relay.Node, PricedLineFields):
+    _id_attr = PK
 
     @classmethod
     def get_queryset(cls, queryset, info: Info, **kwargs):

@@ -19,54 +19,18 @@ from core.sales.quote_selectors import visible_quote_history, visible_quotes
 from ..accounts.types import UserNode
 from ..bookings.types import BookingNode
 from ..branding.types import LabelNode
-from ..catalog.types import PriceRuleType, rules_out
 from ..context import actor_from_info
 from ..crm.types import CustomerNode, PropertyNode
 from ..enums import ActorKindEnum, ChannelEnum, _mirror
-from ..invoices.types import InvoiceLineKindEnum
+from ..invoices.types import PricedLineFields
 from ..nodes import PK
 
 QuoteStatusEnum = _mirror(QuoteStatus, "QuoteStatus",
                           "Draft -> sent -> accepted | declined | expired: where a quote is in its life.")
 
-FIGURES = ["kind", "quantity", "unit_price", "tax_rate", "tax_inclusive", "discount_percent"]
-
-
 @strawberry_django.type(QuoteLine, name="QuoteLine")
-class QuoteLineNode(relay.Node):
+class QuoteLineNode(relay.Node, PricedLineFields):
     _id_attr = PK
-    kind: InvoiceLineKindEnum
-    description: str
-    quantity: Decimal
-    unit_price: Decimal = strawberry_django.field(description="A discount line: the amount off.")
-    tax_rate: Decimal
-    tax_inclusive: bool = strawberry_django.field(description="Whether unitPrice includes tax (as priced).")
-    discount_percent: Decimal = strawberry_django.field(description="Percent off an item line, before its tax.")
-    position: int
-    list_unit_price: Decimal | None = strawberry_django.field(
-        description="The catalogue's price before an override; null for a typed line.")
-    price_overridden_at: datetime | None
-    price_overridden_by: UserNode | None
-
-    @strawberry_django.field(only=["pricing"], description="The pricing rules that made the unit price, in order.")
-    def pricing(self) -> list[PriceRuleType]:
-        return rules_out(self.pricing)  # type: ignore[attr-defined]
-
-    @strawberry_django.field(only=FIGURES, description="Taken off: the percent off, or a discount line's amount.")
-    def discount(self) -> Decimal:
-        return self.figures.discount  # type: ignore[attr-defined]
-
-    @strawberry_django.field(only=FIGURES, description="Before tax (negative on a discount line).")
-    def net(self) -> Decimal:
-        return self.figures.net  # type: ignore[attr-defined]
-
-    @strawberry_django.field(only=FIGURES)
-    def tax(self) -> Decimal:
-        return self.figures.tax  # type: ignore[attr-defined]
-
-    @strawberry_django.field(only=FIGURES)
-    def total(self) -> Decimal:
-        return self.figures.total  # type: ignore[attr-defined]
 
     @classmethod
     def get_queryset(cls, queryset, info: Info, **kwargs):

@@ -39,7 +39,7 @@ class Command(DbWorkerCommand):
         schedules = options.pop("schedules")
         if options["startup_delay"] and options["interval"] and not options["batch"]:
             # de-synchronises the polls of workers started together, as db_worker's delay does
-            time.sleep(random.random() * options["interval"])  # noqa: S311
+            time.sleep(random.random() * options["interval"])
         options["startup_delay"] = False
         companion = Companion(options["worker_id"], mode="process", schedules=schedules).start()
         try:
