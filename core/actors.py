@@ -109,3 +109,14 @@ class Actor:
             if customer is not None:
                 return cls(kind=ActorKind.CUSTOMER, user=user, customer_id=customer.pk)
         return cls.anonymous()
+
+
+def ensure_office(actor: Actor, what: str) -> None:
+    """Writes that are the office's (the system's too: automatic invoices, reminders, payroll runs):
+    anyone else is refused, "Sign in first." when not signed in at all."""
+    from core.errors import DomainError, PermissionDenied
+
+    if not actor.is_authenticated and not actor.is_system:
+        raise DomainError("unauthenticated", "Sign in first.")
+    if not (actor.is_staff or actor.is_system):
+        raise PermissionDenied(f"Only staff may change {what}.")

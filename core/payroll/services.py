@@ -24,10 +24,10 @@ from django.db import IntegrityError, connection, transaction
 from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 
-from core.actors import Actor, Channel
+from core.actors import Actor, Channel, ensure_office
 from core.bookings.models import Booking, BookingAssignment, BookingStatus
 from core.catalog.models import Service
-from core.errors import DomainError, NotFound, PermissionDenied, ValidationFailed
+from core.errors import DomainError, NotFound, ValidationFailed
 from core.money import ZERO, round_money
 from core.text import refuse_nul
 from core.workforce.models import Fieldworker
@@ -65,10 +65,7 @@ class RateInput:
 
 
 def ensure_staff(actor: Actor) -> None:
-    if not actor.is_authenticated and not actor.is_system:
-        raise DomainError("unauthenticated", "Sign in first.")
-    if not (actor.is_staff or actor.is_system):
-        raise PermissionDenied("Only staff may change pay.")
+    ensure_office(actor, "pay")
 
 
 def _text(value: str | None, field: str, *, required: bool = False) -> str:

@@ -20,7 +20,7 @@ from typing import Any
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from core.actors import Actor, Channel
+from core.actors import Actor, Channel, ensure_office
 from core.bookings.models import Booking, BookingStatus
 from core.catalog import pricing, quoting
 from core.company import numbers
@@ -100,11 +100,7 @@ def _date(value: Any, field: str) -> date:
 
 
 def ensure_staff(actor: Actor) -> None:
-    """Writes are the office's (the system's too: automatic invoices, reminders)."""
-    if not actor.is_authenticated and not actor.is_system:
-        raise DomainError("unauthenticated", "Sign in first.")
-    if not (actor.is_staff or actor.is_system):
-        raise PermissionDenied("Only staff may change invoices.")
+    ensure_office(actor, "invoices")
 
 
 def _locked(invoice_id: int) -> Invoice:

@@ -19,7 +19,7 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 
-from core.actors import Actor, Channel
+from core.actors import Actor, Channel, ensure_office
 from core.bookings import services as booking_services
 from core.catalog import quoting
 from core.company import numbers
@@ -49,10 +49,7 @@ def today() -> date:
 
 
 def ensure_staff(actor: Actor) -> None:
-    if not actor.is_authenticated and not actor.is_system:
-        raise DomainError("unauthenticated", "Sign in first.")
-    if not (actor.is_staff or actor.is_system):
-        raise PermissionDenied("Only staff may change quotes.")
+    ensure_office(actor, "quotes")
 
 
 def _locked(quote_id: int) -> Quote:
