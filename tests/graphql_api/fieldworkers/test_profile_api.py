@@ -77,7 +77,7 @@ def test_staff_build_a_profile_end_to_end(world, django_capture_on_commit_callba
     node = next(e["node"] for e in read["fieldworkers"]["edges"] if e["node"]["id"] == fw)
     assert node["bio"] == "Licensed" and node["subworkers"] == [{"id": gid("Fieldworker", world.fw_b.pk)}]
     actions = [e["node"]["action"] for e in read["fieldworkerLog"]["edges"]]
-    assert actions[:2] == ["message_sent", "profile_updated"]
+    assert actions[:3] == ["message_status", "message_sent", "profile_updated"]  # newest first: sent, then delivered
     assert read["fieldworkerMessages"]["edges"] == [{"node": {"medium": "EMAIL", "status": "sent", "body": "Hi all"}}]
 
 
