@@ -48,7 +48,11 @@ def test_create_and_update_are_logged_with_their_events(staff_actor, workforce_e
         ("updated", "admin", {"changes": {"name": ["Fay", "Fay F"], "service_ids": [[], [svc.pk]],
                                           "time_zone": ["", "Australia/Perth"]}}),
     ]
-    created, messaged, updated, delivered = workforce_events()  # the e-mail's task ran at the (test) commit
+    # the e-mail's task ran at the (test) commit
+    by_type = {type(event): event for event in workforce_events()}
+    assert len(by_type) == 4
+    created, updated = by_type[FieldworkerCreated], by_type[FieldworkerUpdated]
+    messaged, delivered = by_type[FieldworkerMessaged], by_type[FieldworkerMessageStatusChanged]
     assert (type(created), type(updated), updated.changed) == (
         FieldworkerCreated, FieldworkerUpdated, ("name", "service_ids", "time_zone"))
     # the verification e-mail's event names its log row (the live thread view follows it)
