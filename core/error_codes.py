@@ -127,7 +127,8 @@ AREAS: dict[str, dict[str, str]] = {
         "not_resolved": "The inquiry is not resolved.",
         "not_staff": "Only a staff member can answer an inquiry.",
         "other_customer": "The bookings belong to another customer.",
-        "duplicate_in_file": "An earlier row of the imported file has the same e-mail or mobile.",
+        "conflicting_rows": "Rows of the imported file name one customer (same e-mail or mobile) with different "
+                            "values, or one row names two customers of earlier rows.",
         "empty_file": "The imported file has no header row or no rows.",
         "import_too_large": "The imported file is larger than allowed.",
         "invalid_csv": "The imported file is not valid CSV.",
