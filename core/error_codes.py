@@ -186,11 +186,11 @@ AREAS: dict[str, dict[str, str]] = {
         "wrong_type": "The value is not of the field's type.",
     },
     "Outreach": {
-        "cannot_retry": "This e-mail cannot be sent again.",
+        "cannot_retry": "This e-mail, text or message to a fieldworker cannot be sent again.",
         "in_past": "The date is in the past.",
         "invalid_link": "The sign-in link is used, expired or not valid.",
         "invalid_status": "Not a status the booking request can be given.",
-        "not_failed": "Only a failed e-mail can be sent again.",
+        "not_failed": "Only a failed (or lost) e-mail, text or message to a fieldworker can be sent again.",
         "too_far": "The date is more than a year ahead.",
     },
     "Payroll": {
