@@ -14,8 +14,9 @@ def sweep_deliveries() -> dict[str, int]:
     pruned, or written before this engine): enqueue their delivery again. Claims make it safe."""
     from core.outreach.tasks import requeue_stuck as email_requeue
     from core.sms.tasks import requeue_stuck as sms_requeue
+    from core.workforce.messaging import requeue_lost as fieldworker_requeue
 
-    return {"email": email_requeue(), "sms": sms_requeue()}
+    return {"email": email_requeue(), "sms": sms_requeue(), "fieldworker": fieldworker_requeue()}
 
 
 @task()

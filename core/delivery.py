@@ -4,12 +4,14 @@
   from the Tasks API's signals). A delivery claims its log row with it, so the same task run again
   after its worker was lost may take the row back (``sending`` under its own claim), while any other
   task (a retry action, a sweep, a second worker) sees the row taken (docs/decisions/0033).
+- :func:`smtp_transient`: whether a failed e-mail send is worth trying again.
 - :func:`next_attempt`: exponential back-off with a cap, and None once the attempts are used up
   (then the row is marked failed, visible to staff with a retry action; decision 0034).
 """
 
 from __future__ import annotations
 
+import smtplib
 from contextvars import ContextVar
 from datetime import datetime, timedelta
 
@@ -34,3 +36,13 @@ def next_attempt(attempts: int, *, now: datetime | None = None) -> datetime | No
     if attempts >= settings.FIELDOPS_RETRY_ATTEMPTS:
         return None
     return (now or timezone.now()) + backoff(attempts)
+
+
+def smtp_transient(exc: Exception) -> bool:
+    """An SMTP outage or a 4xx answer: worth trying again. A 5xx answer, or content that cannot be
+    rendered, is not."""
+    if isinstance(exc, smtplib.SMTPRecipientsRefused):
+        return all(400 <= code < 500 for code, _ in exc.recipients.values())
+    if isinstance(exc, smtplib.SMTPResponseException):
+        return 400 <= exc.smtp_code < 500
+    return isinstance(exc, OSError)  # refused, reset, timed out, disconnected (SMTPException is one)

@@ -127,7 +127,8 @@ AREAS: dict[str, dict[str, str]] = {
         "not_resolved": "The inquiry is not resolved.",
         "not_staff": "Only a staff member can answer an inquiry.",
         "other_customer": "The bookings belong to another customer.",
-        "duplicate_in_file": "An earlier row of the imported file has the same e-mail or mobile.",
+        "conflicting_rows": "Rows of the imported file name one customer (same e-mail or mobile) with different "
+                            "values, or one row names two customers of earlier rows.",
         "empty_file": "The imported file has no header row or no rows.",
         "import_too_large": "The imported file is larger than allowed.",
         "invalid_csv": "The imported file is not valid CSV.",
@@ -185,11 +186,11 @@ AREAS: dict[str, dict[str, str]] = {
         "wrong_type": "The value is not of the field's type.",
     },
     "Outreach": {
-        "cannot_retry": "This e-mail cannot be sent again.",
+        "cannot_retry": "This e-mail, text or message to a fieldworker cannot be sent again.",
         "in_past": "The date is in the past.",
         "invalid_link": "The sign-in link is used, expired or not valid.",
         "invalid_status": "Not a status the booking request can be given.",
-        "not_failed": "Only a failed e-mail can be sent again.",
+        "not_failed": "Only a failed (or lost) e-mail, text or message to a fieldworker can be sent again.",
         "too_far": "The date is more than a year ahead.",
     },
     "Payroll": {

@@ -12,6 +12,8 @@ loop without waiting for them (:class:`_Outbox`). Routing:
 - ``inbox``: every change to any inquiry (``core.crm.events``), for the staff inbox.
 - ``complaints``: every change to any complaint (``core.complaints.events``), for staff.
 - ``quotes``: every change to any quote (``core.sales.quote_events``), for staff.
+- ``fwthread.<id>``: one fieldworker's messages with the office: sent, their delivery status, texts
+  received (``core.workforce.events.FieldworkerMessageEvent``).
 """
 
 from __future__ import annotations
@@ -30,9 +32,10 @@ from core import events
 from core.complaints.events import ComplaintChanged
 from core.crm.events import InquiryEvent
 from core.sales.quote_events import QuoteChanged
+from core.workforce.events import FieldworkerMessageEvent
 
 from . import payloads
-from .groups import ALL_BOOKINGS, COMPLAINTS, INBOX, QUOTES, booking_group, fieldworker_group
+from .groups import ALL_BOOKINGS, COMPLAINTS, INBOX, QUOTES, booking_group, fieldworker_group, fieldworker_thread_group
 
 logger = logging.getLogger(__name__)
 
@@ -203,12 +206,17 @@ def on_quote_event(event: QuoteChanged) -> None:
     send_all([(QUOTES, payloads.quote_message(event))])
 
 
+def on_fieldworker_message_event(event: FieldworkerMessageEvent) -> None:
+    send_all([(fieldworker_thread_group(event.fieldworker_id), payloads.fieldworker_message_message(event))])
+
+
 def connect() -> None:
     # first: dashboards hear of a change before notification work runs
     events.subscribe(events.DomainEvent, on_domain_event, priority=0)
     events.subscribe(InquiryEvent, on_inquiry_event, priority=0)
     events.subscribe(ComplaintChanged, on_complaint_event, priority=0)
     events.subscribe(QuoteChanged, on_quote_event, priority=0)
+    events.subscribe(FieldworkerMessageEvent, on_fieldworker_message_event, priority=0)
 
 
 def disconnect() -> None:
@@ -216,3 +224,4 @@ def disconnect() -> None:
     events.unsubscribe(InquiryEvent, on_inquiry_event)
     events.unsubscribe(ComplaintChanged, on_complaint_event)
     events.unsubscribe(QuoteChanged, on_quote_event)
+    events.unsubscribe(FieldworkerMessageEvent, on_fieldworker_message_event)

@@ -28,6 +28,12 @@ def fieldworker_group(fieldworker_id: int) -> str:
     return f"fieldworker.{int(fieldworker_id)}"
 
 
+def fieldworker_thread_group(fieldworker_id: int) -> str:
+    """A fieldworker's messages with the office (sent, their delivery, texts received): not their jobs' group,
+    so a fieldworker's assignment stream is not woken by every message status."""
+    return f"fwthread.{int(fieldworker_id)}"
+
+
 # A notice that one user's sign-in may have ended (token revoked or deleted, user deactivated or
 # changed, session logged out): their running subscriptions re-check their credential.
 KIND_CREDENTIALS = "credentials_changed"

@@ -298,3 +298,30 @@ def quote_message(event: Any) -> dict[str, Any]:
         "occurred_at": event.occurred_at,
         "changed": list(event.changed),
     }
+
+
+# --- messages to fieldworkers ---------------------------------------------------------------------
+
+
+def fieldworker_message_message(event: Any) -> dict[str, Any]:
+    """A fieldworker message event as it travels: the message as it stands (no read; the body is not
+    sent, a live view re-reads the thread when it needs the text)."""
+    return {
+        "type": MESSAGE_TYPE,
+        "kind": KIND_EVENT,
+        "event_id": event.event_id,
+        "event_type": event.name,
+        "action": event.action,
+        "fieldworker_id": event.fieldworker_id,
+        "message_id": event.message_id,
+        "medium": event.medium,
+        "message_kind": event.kind,
+        "status": event.status,
+        "inbound": event.inbound,
+        "error": event.error,
+        "attempts": event.attempts,
+        "next_attempt_at": event.next_attempt_at,
+        "channel": event.channel,
+        "actor_kind": event.actor_kind,
+        "occurred_at": event.occurred_at,
+    }

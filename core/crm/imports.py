@@ -1,18 +1,22 @@
-"""Import customers, with a property and a dependent each, from a CSV file (decisions 0190-0192).
+"""Import customers, with their properties and dependents, from a CSV file (decisions 0190-0192, 0198).
 
 ``customers_import`` reads the whole file, validates every row (the same cleaning as the one-by-one
 services), and then writes all of it in one transaction or nothing at all: a file with any bad row
 imports nothing and answers with every row's errors. Re-running a file changes nothing: a row is
 matched to a customer by e-mail or E.164 mobile, a property by its address, a dependent by its name.
 
-One row is one customer. The columns (header row, any order; only ``name``, ``email`` and ``mobile``
-are required, and a row needs an e-mail or a mobile to be matched by on a re-run):
+A row names a customer, with at most one property and one dependent; rows repeating a customer (the
+same e-mail or E.164 mobile) add further properties and dependents to that one customer. A repeated
+row may leave the customer's columns empty or give the same values; a different value is refused
+(``conflicting_rows``), so a typo in a mobile never merges two people silently. The columns (header
+row, any order; only ``name``, ``email`` and ``mobile`` are required, and a row needs an e-mail or a
+mobile to be matched by):
 
     name, email, mobile, notes,
     property_label, address, postcode, city, property_type, access_notes,
     dependent_name, dependent_relationship, dependent_mobile, dependent_email, dependent_notes
 
-A customer with more properties comes back in another file (matched, so only the new address is added).
+The report says per row what it did or, in a dry run, would do (:class:`RowResult`).
 """
 
 from __future__ import annotations
@@ -55,6 +59,17 @@ class RowError:
     message: str
 
 
+@dataclass(frozen=True)
+class RowResult:
+    """What one row did (or, in a dry run, would do)."""
+
+    row: int
+    customer_row: int  # the first row of its customer in the file (this row, unless it repeats one)
+    customer: str  # created, updated, unchanged; repeated: a later row of the customer of ``customer_row``
+    property: str  # added, exists, or "" (none in the row)
+    dependent: str  # added, exists, or ""
+
+
 @dataclass
 class ImportReport:
     rows: int = 0
@@ -65,6 +80,7 @@ class ImportReport:
     dependents_added: int = 0
     dry_run: bool = False
     errors: list[RowError] = field(default_factory=list)
+    results: list[RowResult] = field(default_factory=list)
 
     @property
     def imported(self) -> bool:
@@ -81,6 +97,11 @@ class _Row:
     match: Customer | None = None
     is_new: bool = False
     changes: dict[str, tuple[Any, Any]] = field(default_factory=dict)
+    lead: _Row | None = None  # the first row of the same customer, when this row repeats one
+
+    @property
+    def first(self) -> _Row:
+        return self.lead or self
 
 
 def max_bytes() -> int:
@@ -225,6 +246,36 @@ def _match(row: _Row, by_email: dict[str, list[Customer]], by_mobile: dict[str, 
                        if value and getattr(row.match, key) != value}
 
 
+def _same(column: str, a: str, b: str) -> bool:
+    if column == "name":
+        return " ".join(a.casefold().split()) == " ".join(b.casefold().split())
+    return a == b
+
+
+def _join(row: _Row, owner: dict[tuple[str, str], _Row]) -> None:
+    """File the row under the customer an earlier row with its e-mail or mobile names (then it adds that
+    customer's further property and dependent), or as a customer of its own. Refused (and filed under
+    nothing) when it names two such customers or gives one of them a different value."""
+    keys = [(column, row.customer[column]) for column in ("email", "mobile") if row.customer[column]]
+    leads = list(dict.fromkeys(owner[key].number for key in keys if key in owner))
+    if len(leads) > 1:
+        raise DomainError("conflicting_rows", f"The e-mail is row {owner[keys[0]].number}'s customer and the mobile "
+                          f"row {owner[keys[1]].number}'s: two customers.", field="mobile")
+    if leads:
+        lead = next(owner[key] for key in keys if key in owner)
+        for column, value in row.customer.items():
+            if value and lead.customer[column] and not _same(column, lead.customer[column], value):
+                raise DomainError("conflicting_rows", f"Row {lead.number} gives this customer another {column} "
+                                  f"({lead.customer[column]}); a repeated row leaves it empty or the same.",
+                                  field=column)
+        for column, value in row.customer.items():
+            if value and not lead.customer[column]:
+                lead.customer[column] = value  # a later row fills in what the first left empty
+        row.lead = lead
+    for key in keys:
+        owner[key] = row.first
+
+
 def _validate_all(rows: list[tuple[int, dict[str, str]]], report: ImportReport,
                   progress: Progress | None) -> list[_Row]:
     from core.jobdata.profiles import builtin_rules  # job data reads crm, not the other way at import
@@ -232,24 +283,20 @@ def _validate_all(rows: list[tuple[int, dict[str, str]]], report: ImportReport,
     rules = builtin_rules("customer")
     types = {row.name.casefold(): row.pk for row in PropertyType.objects.filter(active=True)}
     valid: list[_Row] = []
-    seen: dict[tuple[str, str], int] = {}
+    owner: dict[tuple[str, str], _Row] = {}  # (column, value) -> the first row of that customer
     for index, (number, raw) in enumerate(rows, 1):
         try:
             row = _validate(number, raw, types, rules)
-            for key in ("email", "mobile"):
-                value = row.customer[key]
-                if value and (key, value) in seen:
-                    raise DomainError("duplicate_in_file", f"Row {seen[key, value]} has the same {key}.", field=key)
-            for key in ("email", "mobile"):
-                if row.customer[key]:
-                    seen[key, row.customer[key]] = number
+            _join(row, owner)
             valid.append(row)
         except DomainError as exc:
             report.errors.append(RowError(number, exc.field or "", exc.code, exc.message))
         if progress is not None and (index % 500 == 0 or index == len(rows)):
             progress(index, len(rows))
-    by_email, by_mobile = _existing(valid)
+    by_email, by_mobile = _existing([row for row in valid if row.lead is None])
     for row in valid:
+        if row.lead is not None:
+            continue  # matched through the first row of its customer
         try:
             _match(row, by_email, by_mobile)
         except DomainError as exc:
@@ -270,8 +317,9 @@ def _write(rows: list[_Row], *, actor: Actor, channel: Channel, report: ImportRe
     matched_ids = sorted({row.match.pk for row in rows if row.match is not None})
     places = _owned(Property, matched_ids, lambda p: _key_of(p.address))
     people = _owned(Dependent, matched_ids, lambda d: d.name.casefold(), archived_at__isnull=True)
-    new = [row for row in rows if row.match is None]
-    changed = [row for row in rows if row.match is not None and row.changes]
+    leads = [row for row in rows if row.lead is None]
+    new = [row for row in leads if row.match is None]
+    changed = [row for row in leads if row.match is not None and row.changes]
     for row in new:
         row.is_new = True
     report.created, report.updated = len(new), len(changed)
@@ -288,28 +336,41 @@ def _write(rows: list[_Row], *, actor: Actor, channel: Channel, report: ImportRe
     entries: list[customer_log.Entry] = []
     new_props: list[tuple[_Row, Property]] = []
     new_people: list[tuple[_Row, Dependent]] = []
-    for number, row in enumerate(rows):
-        # in a dry run a new customer has no id yet: a stand-in key keeps its rows apart
-        customer_id = row.match.pk if row.match is not None else -1 - number
-        if row.is_new:
+    for row in rows:
+        first = row.first
+        # in a dry run a new customer has no id yet: a stand-in key (its first row) keeps its rows apart
+        customer_id = first.match.pk if first.match is not None else -first.number
+        if row.lead is not None:
+            outcome = "repeated"
+        elif row.is_new:
+            outcome = "created"
             entries.append(customer_log.Entry(
                 customer_id, "created", CustomerCreated,
                 changes={key: ("", value) for key, value in row.customer.items() if value},
                 data={"import_row": row.number}))
         elif row.changes:
+            outcome = "updated"
             entries.append(customer_log.Entry(
                 customer_id, "updated", CustomerUpdated, changes=row.changes, data={"import_row": row.number},
                 fields={"changed": tuple(sorted(row.changes))}))
-        touched = row.is_new or bool(row.changes)
-        if row.prop is not None and (customer_id, _key_of(row.prop["address"])) not in places:
-            places.add((customer_id, _key_of(row.prop["address"])))
-            new_props.append((row, Property(customer_id=customer_id, **row.prop)))
-            touched = True
-        if row.dependent is not None and (customer_id, row.dependent["name"].casefold()) not in people:
-            people.add((customer_id, row.dependent["name"].casefold()))
-            new_people.append((row, Dependent(customer_id=customer_id, **row.dependent)))
-            touched = True
+        else:
+            outcome = "unchanged"
+        touched = outcome in ("created", "updated")
+        prop_outcome = person_outcome = ""
+        if row.prop is not None:
+            prop_outcome = "exists"
+            if (customer_id, _key_of(row.prop["address"])) not in places:
+                places.add((customer_id, _key_of(row.prop["address"])))
+                new_props.append((row, Property(customer_id=customer_id, **row.prop)))
+                prop_outcome, touched = "added", True
+        if row.dependent is not None:
+            person_outcome = "exists"
+            if (customer_id, row.dependent["name"].casefold()) not in people:
+                people.add((customer_id, row.dependent["name"].casefold()))
+                new_people.append((row, Dependent(customer_id=customer_id, **row.dependent)))
+                person_outcome, touched = "added", True
         report.unchanged += not touched
+        report.results.append(RowResult(row.number, first.number, outcome, prop_outcome, person_outcome))
     report.properties_added, report.dependents_added = len(new_props), len(new_people)
     if dry_run:
         return

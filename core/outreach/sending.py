@@ -14,7 +14,6 @@ from __future__ import annotations
 import hashlib
 import logging
 import secrets
-import smtplib
 from datetime import timedelta
 from email.utils import formataddr, parseaddr
 
@@ -32,7 +31,7 @@ from core.actors import Actor, Channel
 from core.bookings.models import OPEN_STATUSES, Booking
 from core.company.selectors import get_company
 from core.crm.models import Customer
-from core.delivery import current_claim, next_attempt
+from core.delivery import current_claim, next_attempt, smtp_transient
 from core.errors import PermissionDenied
 
 from . import emails, links, replies
@@ -137,16 +136,6 @@ def _sender(rendered: emails.Rendered) -> str | None:
     return formataddr((rendered.sender_name, parseaddr(settings.DEFAULT_FROM_EMAIL)[1]))
 
 
-def _transient(exc: Exception) -> bool:
-    """An SMTP outage or a 4xx answer: worth trying again. A 5xx answer, or content that cannot be
-    rendered, is not."""
-    if isinstance(exc, smtplib.SMTPRecipientsRefused):
-        return all(400 <= code < 500 for code, _ in exc.recipients.values())
-    if isinstance(exc, smtplib.SMTPResponseException):
-        return 400 <= exc.smtp_code < 500
-    return isinstance(exc, OSError)  # refused, reset, timed out, disconnected (SMTPException is one)
-
-
 def email_deliver(*, actor: Actor, channel: Channel, message_id: int, content: dict | None = None,
                   claim: str | None = None) -> EmailMessage:
     """Send one logged e-mail through Django's e-mail API and record the outcome.
@@ -191,7 +180,7 @@ def email_deliver(*, actor: Actor, channel: Channel, message_id: int, content: d
             mail.attach(filename, data, mimetype)
         mail.send()
     except Exception as exc:  # any transport failure is recorded on the row, never raised to the caller
-        retry_at = next_attempt(message.attempts, now=timezone.now()) if _transient(exc) else None
+        retry_at = next_attempt(message.attempts, now=timezone.now()) if smtp_transient(exc) else None
         logger.warning("e-mail %s failed (attempt %s, %s): %s", message_id, message.attempts,
                        f"again at {retry_at:%H:%M:%S}" if retry_at else "giving up", exc)
         message.error = f"{type(exc).__name__}: {exc}"[:2000]

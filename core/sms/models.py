@@ -26,6 +26,7 @@ class SmsKind(models.TextChoices):
     SERIES_CANCELLATION = "series_canc", "Series cancellation notice (its dates)"
     MANUAL = "manual", "Sent by staff"
     COMMENT = "comment", "Booking discussion message"
+    FIELDWORKER = "fieldworker", "Message to a fieldworker"
 
 
 AUTOMATED_KINDS = frozenset({SmsKind.CONFIRMATION, SmsKind.REMINDER, SmsKind.CANCELLATION,

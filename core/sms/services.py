@@ -26,6 +26,7 @@ from core.phones import normalise_phone
 from core.text import NUL, without_nul
 
 from . import backends, messages, selectors
+from .events import SmsStatusReported
 from .models import (
     AUTOMATED_KINDS,
     OPTED_OUT_ERROR,
@@ -191,6 +192,11 @@ def sms_status_update(*, actor: Actor, channel: Channel, sid: str, status: str, 
         message.refresh_from_db()
         if message.kind == SmsKind.COMMENT:
             _comment_sms_reported(message, actor=actor, channel=channel)
+        elif message.kind == SmsKind.FIELDWORKER and moved:
+            # a message to a fieldworker went as this text: it becomes delivered or failed (decision 0196)
+            events.publish(SmsStatusReported(sms_message_id=message.pk, kind=message.kind, status=message.status,
+                                             error=message.error_message, channel=str(channel),
+                                             actor_kind=actor.kind))
     return message
 
 

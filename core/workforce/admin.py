@@ -12,7 +12,7 @@ from core.service_admin import (
     service_action,
 )
 
-from . import profile, services
+from . import messaging, profile, services
 from .models import (
     BankDetailsRead,
     ChangeRequest,
@@ -238,10 +238,17 @@ class SavedFieldworkerListAdmin(ReadOnlyAdmin):
 
 @admin.register(FieldworkerMessage)
 class FieldworkerMessageAdmin(ReadOnlyAdmin):
-    list_display = ["fieldworker", "medium", "kind", "inbound", "status", "created_at", "sent_at"]
+    list_display = ["fieldworker", "medium", "kind", "inbound", "status", "attempts", "next_attempt_at", "error",
+                    "created_at", "sent_at"]
     list_filter = ["medium", "kind", "status", "inbound"]
     search_fields = ["fieldworker__name", "to"]
     list_select_related = ["fieldworker"]
+    actions = ["retry"]
+
+    @admin.action(description="Send the selected failed (or lost) messages again")
+    def retry(self, request, queryset) -> None:
+        service_action(request, queryset, lambda actor, pk: messaging.fieldworker_message_retry(
+            actor=actor, channel=CHANNEL, message_id=pk), "message(s) queued again", admin_obj=self)
 
 
 @admin.register(BankDetailsRead)

@@ -54,8 +54,29 @@ class ChangeRequestDecided(WorkforceEvent):
 
 
 @dataclass(frozen=True, kw_only=True)
-class FieldworkerMessaged(WorkforceEvent):
-    """Staff sent a fieldworker a message (queued; its row says how it went)."""
+class FieldworkerMessageEvent(WorkforceEvent):
+    """Something happened in a fieldworker's thread with the office (decision 0197). ``event_id`` is
+    the id of the ``FieldworkerLog`` row the change wrote; the rest is the message as it stands, so a
+    live view needs no read."""
 
+    event_id: int
     message_id: int
     medium: str
+    status: str
+    kind: str = "message"
+    inbound: bool = False
+    action: str = ""
+    error: str = ""
+    attempts: int = 0
+    next_attempt_at: str = ""
+    occurred_at: str = ""
+
+
+@dataclass(frozen=True, kw_only=True)
+class FieldworkerMessaged(FieldworkerMessageEvent):
+    """A message was written: staff sent one (queued; how it went follows), or the fieldworker texted us."""
+
+
+@dataclass(frozen=True, kw_only=True)
+class FieldworkerMessageStatusChanged(FieldworkerMessageEvent):
+    """A message's delivery moved: sent, delivered, queued again for a retry, failed, skipped, retried."""

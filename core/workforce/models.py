@@ -315,13 +315,16 @@ class MessageStatus(models.TextChoices):
     SENDING = "sending", "Sending"
     RECEIVED = "received", "Received"
     SENT = "sent", "Sent"
+    DELIVERED = "delivered", "Delivered"
     FAILED = "failed", "Failed"
     SKIPPED = "skipped", "Skipped"
 
 
 class FieldworkerMessage(models.Model):
     """One message to one fieldworker (the delivery row): by e-mail, SMS or chat, about a booking or
-    not, sent by a task. The per-fieldworker e-mail and SMS logs read these rows."""
+    not, sent by a task. The per-fieldworker e-mail and SMS logs read these rows. A transient failure
+    puts it back in ``queued`` with ``next_attempt_at`` and a deferred task; after the last attempt it
+    is ``failed``, and staff may send it again (decision 0196)."""
 
     # indexed by fw_message_log_idx, which leads with it
     fieldworker = models.ForeignKey(Fieldworker, on_delete=models.CASCADE, related_name="messages", db_index=False)
@@ -335,9 +338,15 @@ class FieldworkerMessage(models.Model):
     saved_list = models.ForeignKey(SavedFieldworkerList, null=True, blank=True, on_delete=models.SET_NULL,
                                    related_name="+")
     to = models.CharField(max_length=254, blank=True)
-    status = models.CharField(max_length=8, choices=MessageStatus.choices, default=MessageStatus.QUEUED)
+    status = models.CharField(max_length=12, choices=MessageStatus.choices, default=MessageStatus.QUEUED)
     error = models.CharField(max_length=255, blank=True)
     external_id = models.CharField(max_length=64, blank=True, help_text="The SMS or chat message row it went as.")
+    claim = models.CharField(max_length=64, blank=True,
+                             help_text="The task that claimed it for sending (core/delivery.py).")
+    attempts = models.PositiveSmallIntegerField(default=0)
+    next_attempt_at = models.DateTimeField(null=True, blank=True,
+                                           help_text="Queued again after a transient failure: tried then.")
+    updated_at = models.DateTimeField(default=timezone.now)
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
                                    related_name="+")
     created_at = models.DateTimeField(default=timezone.now)
@@ -345,7 +354,9 @@ class FieldworkerMessage(models.Model):
 
     class Meta:
         ordering = ["-created_at", "-id"]
-        indexes = [models.Index(fields=["fieldworker", "medium", "created_at"], name="fw_message_log_idx")]
+        indexes = [models.Index(fields=["fieldworker", "medium", "created_at"], name="fw_message_log_idx"),
+                   # the SMS status webhook finds the message a text carried (decision 0196)
+                   models.Index(fields=["external_id"], name="fw_message_external_idx")]
 
     def __str__(self) -> str:
         return f"{self.medium} to {self.fieldworker_id} ({self.status})"

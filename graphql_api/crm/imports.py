@@ -22,6 +22,18 @@ class ImportRowError:
     message: str
 
 
+@strawberry.type(description="What one row did (or, in a dry run, would do).")
+class ImportRowResult:
+    row: int = strawberry.field(description="The line as a spreadsheet numbers it: the header is row 1.")
+    customer_row: int = strawberry.field(description="The first row of this row's customer in the file (the row "
+                                                     "itself unless it repeats a customer).")
+    customer: str = strawberry.field(description="created, updated, unchanged; repeated: a later row of the "
+                                                 "customer of customerRow (it adds a property or dependent).")
+    property: str = strawberry.field(description="added, exists (the customer has one at that address), or "
+                                                 "empty when the row names none.")
+    dependent: str = strawberry.field(description="added, exists (a current one of that name), or empty.")
+
+
 @strawberry.type(description="What the import did (or, for a dry run or a file with refused rows, would do). "
                              "A file with any refused row imports nothing.")
 class CustomerImportReport:
@@ -34,6 +46,7 @@ class CustomerImportReport:
     dry_run: bool
     imported: bool = strawberry.field(description="True when the file was written.")
     row_errors: list[ImportRowError]
+    row_results: list[ImportRowResult] = strawberry.field(description="Per row, when no row was refused.")
 
 
 @strawberry.type
@@ -48,14 +61,17 @@ def _report(report: ImportReport) -> CustomerImportReport:
         properties_added=report.properties_added, dependents_added=report.dependents_added, dry_run=report.dry_run,
         imported=report.imported,
         row_errors=[ImportRowError(row=e.row, column=e.column, code=e.code, message=e.message)
-                    for e in report.errors])
+                    for e in report.errors],
+        row_results=[ImportRowResult(row=r.row, customer_row=r.customer_row, customer=r.customer, property=r.property,
+                                     dependent=r.dependent) for r in report.results])
 
 
 @strawberry.type
 class ImportsMutation:
     @strawberry_django.mutation(description=(
-        "Import customers with a property and a dependent each from a CSV file sent as a multipart upload "
-        "(UTF-8, header row; staff). All rows or none; a re-run matches customers by e-mail or mobile."))
+        "Import customers with their properties and dependents from a CSV file sent as a multipart upload "
+        "(UTF-8, header row; staff). Rows repeating a customer (same e-mail or mobile) add further properties "
+        "and dependents. All rows or none; a re-run matches customers by e-mail or mobile."))
     def import_customers(self, info: Info, file: Upload, dry_run: bool = False) -> ImportCustomersPayload:
         return attempt(ImportCustomersPayload, "report", lambda: _report(customers_import(
             **who(info), file=file, dry_run=dry_run)))

@@ -44,6 +44,7 @@ from realtime.groups import (
     QUOTES,
     booking_group,
     fieldworker_group,
+    fieldworker_thread_group,
     user_group,
 )
 from realtime.hub import TICK
@@ -56,6 +57,7 @@ from .types import (
     LiveComment,
     LiveCommentDelivery,
     LiveComplaintEvent,
+    LiveFieldworkerMessage,
     LiveInquiryEvent,
     LiveQuoteEvent,
     built,
@@ -137,6 +139,15 @@ async def _listen(info: Info, actor: Actor, *groups: str) -> AsyncIterator[Async
         stream = checked()
         async with aclosing(stream):
             yield stream
+
+
+def _may_read_thread(actor: Actor, fieldworker_id: int) -> bool:
+    """Staff read any fieldworker's thread; a fieldworker their own only; nobody else any."""
+    from core.workforce.models import Fieldworker
+
+    if actor.is_fieldworker:
+        return actor.fieldworker_id == fieldworker_id
+    return actor.is_staff and Fieldworker.objects.filter(pk=fieldworker_id).exists()
 
 
 def _board_filter(flt: BookingFilter | None) -> BoardFilter:
@@ -261,3 +272,19 @@ class RealtimeSubscription:
             async for message in messages:
                 if message.get("kind") == KIND_EVENT:
                     yield built(LiveQuoteEvent, message, LiveQuoteEvent.from_message)
+
+    @strawberry.subscription(description="One fieldworker's thread with the office, live: messages sent to them "
+                                         "(e-mail, SMS, chat), each change of their delivery status (sent, "
+                                         "delivered, queued again, failed, retried) and texts they send us. Staff "
+                                         "for any fieldworker; a fieldworker for themself only.")
+    @_guarded
+    async def fieldworker_thread(self, info: Info, fieldworker_id: strawberry.ID,
+                                 ) -> AsyncGenerator[LiveFieldworkerMessage, None]:
+        pk = decode_id(fieldworker_id, "Fieldworker", "fieldworkerId")
+        actor = await _subscriber(info)
+        async with _listen(info, actor, fieldworker_thread_group(pk)) as messages:
+            if not await database_sync_to_async(_may_read_thread)(actor, pk):
+                raise NotFound("fieldworker", field="fieldworkerId")  # another's thread looks like none
+            async for message in messages:
+                if message.get("kind") == KIND_EVENT and message.get("fieldworker_id") == pk:
+                    yield built(LiveFieldworkerMessage, message, LiveFieldworkerMessage.from_message)

@@ -416,3 +416,53 @@ class LiveQuoteEvent:
             occurred_at=_when(message.get("occurred_at")),
             changed=[str(name) for name in message.get("changed") or ()],
         )
+
+
+# --- messages to fieldworkers ---------------------------------------------------------------------
+
+
+@strawberry.type(name="LiveFieldworkerMessage",
+                 description="A change in one fieldworker's thread with the office: a message sent (action "
+                             "message_sent, verification_sent), a text received (sms_received), a delivery status "
+                             "moving (message_status) or a retry (message_retried).")
+class LiveFieldworkerMessage:
+    __shared_execution__ = True  # plain fields only: see execution.py
+
+    event_id: strawberry.ID = strawberry.field(description="Stable: the id of the FieldworkerLogEntry this change "
+                                                           "wrote.")
+    fieldworker_id: strawberry.ID
+    message_id: strawberry.ID = strawberry.field(description="The FieldworkerMessage (read it for its text).")
+    action: str
+    type: str = strawberry.field(description="The event's name: FieldworkerMessaged or "
+                                             "FieldworkerMessageStatusChanged.")
+    medium: str = strawberry.field(description="email, sms or chat.")
+    kind: str = strawberry.field(description="verification, message (from staff) or received.")
+    status: str = strawberry.field(description="The message's status after the change (queued, sending, sent, "
+                                               "delivered, failed, skipped, received).")
+    inbound: bool
+    error: str
+    attempts: int
+    next_attempt_at: datetime | None
+    channel: ChannelEnum | None
+    actor_kind: ActorKindEnum | None
+    occurred_at: datetime | None
+
+    @classmethod
+    def from_message(cls, message: dict[str, Any]) -> LiveFieldworkerMessage:
+        return cls(
+            event_id=strawberry.ID(encode_id("FieldworkerLogEntry", message["event_id"])),
+            fieldworker_id=strawberry.ID(encode_id("Fieldworker", message["fieldworker_id"])),
+            message_id=strawberry.ID(encode_id("FieldworkerMessage", message["message_id"])),
+            action=message.get("action", ""),
+            type=message.get("event_type", ""),
+            medium=message.get("medium", ""),
+            kind=message.get("message_kind", ""),
+            status=message.get("status", ""),
+            inbound=bool(message.get("inbound")),
+            error=message.get("error", ""),
+            attempts=int(message.get("attempts") or 0),
+            next_attempt_at=_when(message.get("next_attempt_at")),
+            channel=_enum(ChannelEnum, message.get("channel")),
+            actor_kind=_enum(ActorKindEnum, message.get("actor_kind")),
+            occurred_at=_when(message.get("occurred_at")),
+        )

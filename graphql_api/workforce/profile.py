@@ -75,8 +75,13 @@ class FieldworkerMessageNode(relay.Node):
     subject: str
     body: str
     to: str
-    status: str = strawberry_django.field(description="queued, sending, sent, failed, skipped; received when inbound.")
+    status: str = strawberry_django.field(description="queued, sending, sent, delivered (an SMS the carrier "
+                                                      "confirmed), failed, skipped; received when inbound. A "
+                                                      "failed one can be sent again: retryFieldworkerMessage.")
     error: str
+    attempts: int = strawberry_django.field(description="Attempts made to send it so far.")
+    next_attempt_at: datetime | None = strawberry_django.field(description="Queued again after a transient "
+                                                                           "failure: tried then.")
     created_at: datetime
     sent_at: datetime | None
     booking: BookingNode | None
@@ -203,6 +208,12 @@ class FieldworkerMessagesPayload:
 
 
 @strawberry.type
+class FieldworkerMessagePayload:
+    message: FieldworkerMessageNode | None = None
+    errors: list[UserError] = strawberry.field(default_factory=list)
+
+
+@strawberry.type
 class ProfileSettingsType:
     profile_edits_need_approval: bool
 
@@ -312,12 +323,15 @@ class ProfileQuery:
                                   description="A fieldworker's e-mail, SMS or chat log, newest first (staff; a "
                                               "fieldworker their own; empty for anyone else).")
     def fieldworker_messages(self, info: Info, fieldworker_id: strawberry.ID,
-                             medium: MessageMediumEnum | None = None) -> Iterable[FieldworkerMessageNode]:
+                             medium: MessageMediumEnum | None = None,
+                             status: str | None = strawberry.UNSET) -> Iterable[FieldworkerMessageNode]:
         pk = decode_id(fieldworker_id, "Fieldworker", "fieldworkerId")
         actor = actor_from_info(info)
         qs = FieldworkerMessage.objects.filter(fieldworker_id=pk)
         if medium is not None:
             qs = qs.filter(medium=medium.value)
+        if status:
+            qs = qs.filter(status=status)  # e.g. "failed": what needs a retry
         if not (actor.is_staff or actor.fieldworker_id == pk):
             qs = qs.none()
         return qs.order_by("-created_at", "-id")  # type: ignore[return-value]
@@ -465,6 +479,16 @@ class ProfileMutation:
                                         ) -> FieldworkerMessagesPayload:
         return attempt(FieldworkerMessagesPayload, "messages", lambda: [messaging.fieldworker_verification_resend(
             **who(info), fieldworker_id=decode_id(fieldworker_id, "Fieldworker", "fieldworkerId"))])
+
+    @strawberry_django.mutation(description="Send a failed (or lost: queued or sending with no task left to "
+                                            "finish it) message to a fieldworker again (staff).")
+    def retry_fieldworker_message(self, info: Info, id: strawberry.ID) -> FieldworkerMessagePayload:
+        def work():
+            message = messaging.fieldworker_message_retry(**who(info), message_id=decode_id(id, "FieldworkerMessage"))
+            message.refresh_from_db()  # a task run on commit may have sent it already
+            return message
+
+        return attempt(FieldworkerMessagePayload, "message", work)
 
     @strawberry_django.mutation(description="Message one fieldworker or everyone on a saved list (blocked ones "
                                             "left out) by e-mail, SMS or chat, about a booking or not (staff).")

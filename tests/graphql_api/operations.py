@@ -42,6 +42,7 @@ class Target:
     service: str
     token: str = ""
     comment: str = ""
+    message: str = ""  # a FieldworkerMessage
 
 
 @dataclass(frozen=True)
@@ -156,6 +157,9 @@ MUTATIONS += [
        f"mutation($f: ID!) {{ sendFieldworkerMessage(input: {{medium: SMS, body: \"hi\", fieldworkerId: $f}}) "
        f"{{ messages {{ id }} {ERRORS} }} }}",
        lambda t: {"f": t.fieldworker}, "messages"),
+    Op("retryFieldworkerMessage",
+       f"mutation($id: ID!) {{ retryFieldworkerMessage(id: $id) {{ message {{ id }} {ERRORS} }} }}",
+       lambda t: {"id": t.message}, "message"),
     Op("resendFieldworkerVerification",
        f"mutation($f: ID!) {{ resendFieldworkerVerification(fieldworkerId: $f) {{ messages {{ id }} {ERRORS} }} }}",
        lambda t: {"f": t.fieldworker}, "messages"),
@@ -188,6 +192,9 @@ ID_QUERIES: list[Op] = [
     Op("fieldworkerLog", "query($id: ID!) { fieldworkerLog(fieldworkerId: $id) { totalCount } }",
        lambda t: {"id": t.fieldworker}, "fieldworkerLog"),
     Op("fieldworkerMessages", "query($id: ID!) { fieldworkerMessages(fieldworkerId: $id) { totalCount } }",
+       lambda t: {"id": t.fieldworker}, "fieldworkerMessages"),
+    Op("fieldworkerMessagesFailed",
+       "query($id: ID!) { fieldworkerMessages(fieldworkerId: $id, status: \"failed\") { totalCount } }",
        lambda t: {"id": t.fieldworker}, "fieldworkerMessages"),
     Op("fieldworkerBankDetails", "query($id: ID!) { fieldworkerBankDetails(fieldworkerId: $id) { masked } }",
        lambda t: {"id": t.fieldworker}, "fieldworkerBankDetails"),

@@ -8,6 +8,7 @@ import pytest
 from core.accounts.services import token_create
 from core.actors import Actor, Channel
 from core.bookings import services as booking_services
+from core.workforce.models import FieldworkerMessage
 
 from .conftest import gid, run
 from .operations import ID_QUERIES, MUTATIONS, ROW_MUTATIONS, Target, snapshot
@@ -19,17 +20,20 @@ def _targets(world) -> tuple[Target, Target]:
     token_b = token_create(actor=world.actor_b, channel=Channel.SYSTEM, name="b").token
     comment_b = booking_services.comment_add(actor=world.staff, channel=Channel.SYSTEM,
                                              booking_id=world.booking_b.pk, body="internal", visible_to_customer=True)
+    # a failed message to B's fieldworker: staff may send it again, nobody else (nor read it)
+    message_b = FieldworkerMessage.objects.create(fieldworker=world.fw_b, medium="sms", body="private to B",
+                                                  to=world.fw_b.mobile, status="failed", error="Twilio down")
     theirs = Target(
         booking=gid("Booking", world.booking_b.pk), customer=gid("Customer", world.cust_b.pk),
         property=gid("Property", world.prop_b.pk), fieldworker=gid("Fieldworker", world.fw_b.pk),
         service=gid("Service", world.service.pk), token=gid("ApiToken", token_b.pk),
-        comment=gid("BookingComment", comment_b.pk),
+        comment=gid("BookingComment", comment_b.pk), message=gid("FieldworkerMessage", message_b.pk),
     )
     missing = Target(
         booking=gid("Booking", MISSING_PK), customer=gid("Customer", MISSING_PK),
         property=gid("Property", MISSING_PK), fieldworker=gid("Fieldworker", MISSING_PK),
         service=gid("Service", world.service.pk), token=gid("ApiToken", MISSING_PK),
-        comment=gid("BookingComment", MISSING_PK),
+        comment=gid("BookingComment", MISSING_PK), message=gid("FieldworkerMessage", MISSING_PK),
     )
     return theirs, missing
 
@@ -92,6 +96,9 @@ def test_staff_reaches_the_same_rows(world):
 
     expected = FieldworkerLog.objects.filter(fieldworker=world.fw_b).count()
     assert run(world.staff, log.document, **log.variables(theirs))["data"]["fieldworkerLog"]["totalCount"] == expected
+    failed = next(op for op in ID_QUERIES if op.name == "fieldworkerMessagesFailed")
+    assert run(world.staff, failed.document, **failed.variables(theirs))["data"]["fieldworkerMessages"] == {
+        "totalCount": 1}
     summary = next(op for op in ID_QUERIES if op.name == "fieldworkerBookingSummary")
     assert run(world.staff, summary.document, **summary.variables(theirs))["data"]["fieldworkerBookingSummary"] == {
         "jobs": 0, "revenue": "0.00"}
@@ -115,6 +122,7 @@ def test_node_lookup_of_every_kind_of_row_is_scoped(world, who):
         "Fieldworker": world.fw_b.pk,
         "User": world.cust_b.user.pk,
         "ApiToken": ApiToken.objects.get(user=world.cust_b.user).pk,
+        "FieldworkerMessage": FieldworkerMessage.objects.get(fieldworker=world.fw_b).pk,
     }
     actor = _attacker(world, who)
     for type_name, pk in rows.items():

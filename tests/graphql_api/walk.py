@@ -46,6 +46,7 @@ from core.sales import invoices as invoice_services
 from core.sales import payments as payment_services
 from core.sales import quotes as quote_services
 from core.workforce import services as workforce_services
+from core.workforce.models import FieldworkerMessage
 from graphql_api.schema import schema
 from tests import factories
 
@@ -388,6 +389,7 @@ CASES: list[tuple[str, dict[str, Any]]] = [
     ("setBankDetails", {"input": {"fieldworkerId": F, "accountName": "A", "bankName": "B", "branchCode": "1",
                                   "accountNumber": "12345678"}}),
     ("resendFieldworkerVerification", {"fieldworkerId": F}),
+    ("retryFieldworkerMessage", {"id": Ref("FieldworkerMessage")}),
     ("sendFieldworkerMessage", {"input": {"medium": "EMAIL", "body": "hello", "fieldworkerId": F, "bookingId": B,
                                           "savedListId": Ref("FieldworkerList")}}),
 ]
@@ -483,6 +485,8 @@ def walk(world, settings, tmp_path) -> Walk:
             actor=Actor.for_customer(cust), channel=Channel.PORTAL, preferred_date=(soon + timedelta(days=9)).date())
         email = EmailMessage.objects.create(kind="confirmation", status="failed", to_address=cust.email,
                                             customer=cust, booking=booking, subject="Your booking")
+        fw_message = FieldworkerMessage.objects.create(fieldworker=fw, medium="email", body="Hello", to=fw.user.email,
+                                                       status="failed", error="SMTP down")
         invoice = invoice_services.invoice_create(
             actor=staff, channel=Channel.SYSTEM, customer_id=cust.pk, booking_id=booking.pk,
             lines=[invoice_services.InvoiceLineInput(description="Work", unit_price="50")])
@@ -505,7 +509,7 @@ def walk(world, settings, tmp_path) -> Walk:
             "BookingComment": comment.pk, "InternalComment": internal.pk, "Inquiry": inquiry.pk,
             "TimeOff": time_off.pk, "ServiceArea": area.pk, "ChangeRequest": request.pk,
             "Notification": notification.pk, "BookingRequest": booking_request.pk, "EmailMessage": email.pk,
-            "ServiceCategory": category.pk, "PropertyType": property_type.pk, "LocationType": location_type.pk,
+            "FieldworkerMessage": fw_message.pk, "ServiceCategory": category.pk, "PropertyType": property_type.pk, "LocationType": location_type.pk,
             "Dependent": crm_services.dependent_add(actor=staff, channel=Channel.SYSTEM, customer_id=cust.pk,
                                                     name=f"Dependent {letter}").pk,
         }

@@ -109,6 +109,52 @@ def test_a_re_run_matches_by_email_or_mobile_fills_in_and_adds_new_addresses(sta
     assert updated.changes == {"name": ["Ann", "Ann Lee"], "mobile": ["", mobile(1)]}
 
 
+def test_rows_repeating_a_customer_add_properties_and_dependents_to_that_one_customer(staff_actor,
+                                                                                      customer_events):
+    """Matched by e-mail or by mobile, as a re-run matches: one customer, every address and person once; a
+    later row fills in a column the first left empty; the history names each row."""
+    existing = factories.customer(name="Customer 2", mobile=mobile(2), email="")
+    Property.objects.create(customer=existing, address="2 George St")
+    data = csv_bytes([
+        row(1, mobile="", dependent_name="Mia"),
+        row(1, address="9 Beach Rd", dependent_name="Leo"),  # the same e-mail; gives the mobile
+        row(1, email="", address="9  BEACH rd", dependent_name="MIA"),  # the same mobile; both again
+        row(2, email=""),  # an existing customer, by mobile
+        row(2, email="", address="5 Pitt St", dependent_name="Kai"),  # a further property of theirs
+    ])
+    report = run(staff_actor, data)
+    assert (report.created, report.updated, report.unchanged, report.properties_added,
+            report.dependents_added) == (1, 0, 2, 3, 3)
+    assert [(r.row, r.customer_row, r.customer, r.property, r.dependent) for r in report.results] == [
+        (2, 2, "created", "added", "added"), (3, 2, "repeated", "added", "added"),
+        (4, 2, "repeated", "exists", "exists"), (5, 5, "unchanged", "exists", ""),
+        (6, 5, "repeated", "added", "added")]
+    ann = Customer.objects.get(email="c1@example.com")
+    assert ann.mobile == mobile(1)
+    assert sorted(ann.properties.values_list("address", flat=True)) == ["1 George St", "9 Beach Rd"]
+    assert sorted(ann.dependents.values_list("name", flat=True)) == ["Leo", "Mia"]
+    assert sorted(existing.properties.values_list("address", flat=True)) == ["2 George St", "5 Pitt St"]
+    assert list(existing.dependents.values_list("name", flat=True)) == ["Kai"]
+    assert Customer.objects.count() == 2
+    rows = {(entry.action, entry.data["import_row"]) for entry in CustomerLog.objects.filter(customer=ann)}
+    assert rows == {("created", 2), ("property_added", 2), ("dependent_added", 2), ("property_added", 3),
+                    ("dependent_added", 3)}
+    _touch_singletons()
+    before = db_state()
+    again = run(staff_actor, data)  # a re-run adds nothing twice
+    assert (again.created, again.updated, again.properties_added, again.dependents_added, again.unchanged) == (
+        0, 0, 0, 0, 5)
+    assert db_state() == before
+
+
+def test_a_row_naming_two_customers_of_earlier_rows_is_refused(staff_actor):
+    _touch_singletons()
+    before = db_state()
+    report = run(staff_actor, csv_bytes([row(1), row(2), row(1, mobile=mobile(2))]))
+    assert [(e.row, e.column, e.code) for e in report.errors] == [(4, "mobile", "conflicting_rows")]
+    assert report.results == [] and db_state() == before
+
+
 def test_a_dry_run_reports_what_would_happen_and_writes_nothing(staff_actor, customer_events):
     factories.customer(name="Ann", email="c1@example.com")
     _touch_singletons()
@@ -133,8 +179,11 @@ BAD_ROWS = [
     (row(2, dependent_relationship="son", dependent_name=""), "dependent_name", "required"),
     (row(2, address="", city="Sydney"), "address", "required"),
     (row(2, notes="a\x00b"), "notes", "invalid_characters"),
-    (row(2, email="c1@example.com"), "email", "duplicate_in_file"),
-    (row(2, mobile=mobile(1)), "mobile", "duplicate_in_file"),
+    # a row repeating row 2's customer (by e-mail or mobile) with another value: two people, not one
+    (row(2, email="c1@example.com"), "name", "conflicting_rows"),
+    (row(2, mobile=mobile(1)), "name", "conflicting_rows"),
+    (row(1, mobile=mobile(9)), "mobile", "conflicting_rows"),
+    (row(1, email="other@example.com"), "email", "conflicting_rows"),
 ]
 
 
@@ -156,7 +205,7 @@ def test_every_bad_row_is_reported_not_only_the_first(staff_actor):
     rows[1]["mobile"], rows[4]["email"], rows[6]["email"] = "999", "nope", "c1@example.com"
     report = run(staff_actor, csv_bytes(rows))
     assert [(e.row, e.column, e.code) for e in report.errors] == [
-        (3, "mobile", "invalid_phone"), (6, "email", "invalid_email"), (8, "email", "duplicate_in_file")]
+        (3, "mobile", "invalid_phone"), (6, "email", "invalid_email"), (8, "name", "conflicting_rows")]
     assert db_state() == before
 
 
@@ -254,6 +303,23 @@ def test_the_command_dry_run_reports_and_writes_nothing(tmp_path, db, capsys):
     call_command("import_customers", str(path), "--dry-run")
     out, _err = capsys.readouterr()
     assert "Dry run, nothing written. 2 rows: 2 customers would be created" in out
+    assert db_state() == before
+
+
+def test_the_command_dry_run_says_what_each_row_would_do(tmp_path, db, capsys):
+    factories.customer(name="Customer 2", email="c2@example.com", mobile="")
+    path = tmp_path / "customers.csv"
+    path.write_bytes(csv_bytes([row(1, dependent_name="Mia"), row(1, address="9 Beach Rd"), row(2, name="Bo")]))
+    _touch_singletons()
+    before = db_state()
+    call_command("import_customers", str(path), "--dry-run")
+    out, _err = capsys.readouterr()
+    assert out.splitlines()[:3] == [
+        "row 2: new customer, property added, dependent added",
+        "row 3: the customer of row 2, property added",
+        "row 4: customer updated, property added",
+    ]
+    assert "3 rows: 1 customers would be created, 1 updated, 0 unchanged; 3 properties and 1 dependents" in out
     assert db_state() == before
 
 

@@ -7,7 +7,14 @@ import pytest
 from core import events
 from core.actors import Channel
 from core.workforce import services
-from core.workforce.events import FieldworkerCreated, FieldworkerUpdated, ScheduleChanged, WorkforceEvent
+from core.workforce.events import (
+    FieldworkerCreated,
+    FieldworkerMessaged,
+    FieldworkerMessageStatusChanged,
+    FieldworkerUpdated,
+    ScheduleChanged,
+    WorkforceEvent,
+)
 from core.workforce.models import Fieldworker, FieldworkerLog
 from tests import factories
 from tests.core.support import assert_refused
@@ -41,9 +48,19 @@ def test_create_and_update_are_logged_with_their_events(staff_actor, workforce_e
         ("updated", "admin", {"changes": {"name": ["Fay", "Fay F"], "service_ids": [[], [svc.pk]],
                                           "time_zone": ["", "Australia/Perth"]}}),
     ]
-    created, updated = workforce_events()
+    # the e-mail's task ran at the (test) commit
+    by_type = {type(event): event for event in workforce_events()}
+    assert len(by_type) == 4
+    created, updated = by_type[FieldworkerCreated], by_type[FieldworkerUpdated]
+    messaged, delivered = by_type[FieldworkerMessaged], by_type[FieldworkerMessageStatusChanged]
     assert (type(created), type(updated), updated.changed) == (
         FieldworkerCreated, FieldworkerUpdated, ("name", "service_ids", "time_zone"))
+    # the verification e-mail's event names its log row (the live thread view follows it)
+    assert (type(messaged), messaged.action, messaged.status, messaged.event_id) == (
+        FieldworkerMessaged, "verification_sent", "queued",
+        FieldworkerLog.objects.get(fieldworker=made, action="verification_sent").pk)
+    assert (type(delivered), delivered.action, delivered.status, delivered.attempts) == (
+        FieldworkerMessageStatusChanged, "message_status", "sent", 1)
     assert Fieldworker.objects.get(pk=made.pk).time_zone == "Australia/Perth"
 
 

@@ -81,8 +81,44 @@ def test_refused_rows_come_back_in_the_report_and_nothing_is_imported(staff):
     assert result["errors"] == []
     assert result["report"]["imported"] is False
     assert [(e["row"], e["column"], e["code"]) for e in result["report"]["rowErrors"]] == [
-        (2, "mobile", "invalid_phone"), (4, "email", "duplicate_in_file"), (5, "dependent_email", "invalid_email")]
+        (2, "mobile", "invalid_phone"), (4, "name", "conflicting_rows"), (5, "dependent_email", "invalid_email")]
     assert all(e["message"] for e in result["report"]["rowErrors"])
+
+
+def test_rows_repeating_a_customer_add_their_properties_and_dependents_and_a_dry_run_reports_each_row(staff):
+    """Three rows of one customer (matched by e-mail, then by mobile): one customer, three properties, two
+    dependents; the dry run says per row what it would do and writes nothing; a re-run adds nothing."""
+    data = csv_bytes([
+        row(1, dependent_name="Mia", dependent_relationship="daughter"),
+        row(1, mobile="", address="9 Beach Rd", dependent_name="Leo"),  # the same e-mail
+        row(1, email="", address="22 Hill St", dependent_name="mia"),  # the same mobile; Mia again
+        row(2),
+    ])
+    query = IMPORT.replace("rowErrors {", "rowResults { row customerRow customer property dependent } rowErrors {")
+
+    def results(dry_run: bool) -> dict:
+        sign_in(staff)
+        operations = json.dumps({"query": query, "variables": {"file": None, "dryRun": dry_run}})
+        response = Client().post(URL, {"operations": operations, "map": json.dumps({"0": ["variables.file"]}),
+                                       "0": SimpleUploadedFile("c.csv", data, content_type="text/csv")},
+                                 HTTP_AUTHORIZATION=staff._test_bearer)
+        return response.json()["data"]["importCustomers"]["report"]
+
+    dry = unchanged(lambda: results(True))
+    assert [(r["row"], r["customerRow"], r["customer"], r["property"], r["dependent"]) for r in dry["rowResults"]] == [
+        (2, 2, "created", "added", "added"), (3, 2, "repeated", "added", "added"),
+        (4, 2, "repeated", "added", "exists"), (5, 5, "created", "added", "")]
+    assert (dry["created"], dry["propertiesAdded"], dry["dependentsAdded"], dry["imported"]) == (2, 4, 2, False)
+    done = results(False)
+    assert done["rowResults"] == dry["rowResults"] and done["imported"] is True
+    customer = Customer.objects.get(email="c1@example.com")
+    assert sorted(customer.properties.values_list("address", flat=True)) == ["1 George St", "22 Hill St",
+                                                                              "9 Beach Rd"]
+    assert sorted(customer.dependents.values_list("name", flat=True)) == ["Leo", "Mia"]
+    again = unchanged(lambda: results(False))
+    assert {(r["customer"], r["property"], r["dependent"]) for r in again["rowResults"]} == {
+        ("unchanged", "exists", "exists"), ("repeated", "exists", "exists"), ("unchanged", "exists", "")}
+    assert (again["created"], again["propertiesAdded"], again["dependentsAdded"], again["unchanged"]) == (0, 0, 0, 4)
 
 
 @pytest.mark.parametrize(("data", "code"), [

@@ -77,7 +77,7 @@ def test_staff_build_a_profile_end_to_end(world, django_capture_on_commit_callba
     node = next(e["node"] for e in read["fieldworkers"]["edges"] if e["node"]["id"] == fw)
     assert node["bio"] == "Licensed" and node["subworkers"] == [{"id": gid("Fieldworker", world.fw_b.pk)}]
     actions = [e["node"]["action"] for e in read["fieldworkerLog"]["edges"]]
-    assert actions[:2] == ["message_sent", "profile_updated"]
+    assert actions[:3] == ["message_status", "message_sent", "profile_updated"]  # newest first: sent, then delivered
     assert read["fieldworkerMessages"]["edges"] == [{"node": {"medium": "EMAIL", "status": "sent", "body": "Hi all"}}]
 
 
@@ -253,3 +253,29 @@ def test_staff_resend_the_verification_and_switch_approval_off(world, django_cap
     assert {f["id"] for f in found} >= {fw, gid("Fieldworker", world.fw_b.pk)}
     denied = raw(world.fw_a.user, '{ filterFieldworkers(filter: {search: "Worker"}) { id } }')
     assert denied["data"] is None and denied["errors"][0]["extensions"]["code"] == "forbidden"
+
+
+def test_the_failed_messages_page_costs_the_same_queries_however_many(world, django_assert_num_queries):
+    from core.workforce.models import FieldworkerMessage
+
+    staff = world.staff.user
+    fw = gid("Fieldworker", world.fw_a.pk)
+    query = """query($f: ID!) { fieldworkerMessages(fieldworkerId: $f, status: "failed", first: 50) {
+      totalCount edges { node { id status attempts nextAttemptAt error medium } } } }"""
+    sign_in(staff)
+
+    def fail(count: int) -> None:
+        FieldworkerMessage.objects.bulk_create(FieldworkerMessage(
+            fieldworker=world.fw_a, medium="sms", body=f"Shift {n}", to=world.fw_a.mobile, status="failed",
+            error="Twilio unreachable", attempts=8) for n in range(count))
+
+    fail(1)
+    with django_assert_num_queries(2):  # the page and its count
+        few = raw(staff, query, f=fw)
+    fail(6)
+    FieldworkerMessage.objects.create(fieldworker=world.fw_a, medium="sms", body="ok", status="sent")
+    with django_assert_num_queries(2):
+        many = raw(staff, query, f=fw)
+    assert (few["data"]["fieldworkerMessages"]["totalCount"], many["data"]["fieldworkerMessages"]["totalCount"]) == (
+        1, 7)
+    assert {edge["node"]["status"] for edge in many["data"]["fieldworkerMessages"]["edges"]} == {"failed"}

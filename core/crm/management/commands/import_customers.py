@@ -7,19 +7,22 @@ from pathlib import Path
 from django.core.management.base import BaseCommand, CommandError
 
 from core.actors import Actor, Channel
-from core.crm.imports import COLUMNS, ImportReport, customers_import
+from core.crm.imports import COLUMNS, ImportReport, RowResult, customers_import
 from core.errors import DomainError
 
 BAR = 30
 
 
 class Command(BaseCommand):
-    help = ("Import customers with a property and a dependent each from a CSV file (UTF-8, header row; columns: "
-            + ", ".join(COLUMNS) + "). All rows or none; a re-run matches customers by e-mail or mobile.")
+    help = ("Import customers with their properties and dependents from a CSV file (UTF-8, header row; columns: "
+            + ", ".join(COLUMNS) + "). Rows repeating a customer (same e-mail or mobile) add further properties "
+            "and dependents. All rows or none; a re-run matches customers by e-mail or mobile. A dry run reports "
+            "each row.")
 
     def add_arguments(self, parser) -> None:
         parser.add_argument("file", type=Path)
-        parser.add_argument("--dry-run", action="store_true", help="Check every row and report; write nothing.")
+        parser.add_argument("--dry-run", action="store_true",
+                            help="Check every row and say what each would do; write nothing.")
 
     def _progress(self, done: int, total: int) -> None:
         filled = BAR * done // total
@@ -52,6 +55,20 @@ class Command(BaseCommand):
         if report.errors:
             return
         if report.dry_run:
+            for result in report.results:
+                self.stdout.write(f"row {result.row}: {_describe(result)}")
             self.stdout.write(self.style.WARNING("Dry run, nothing written. " + summary))
         else:
             self.stdout.write(self.style.SUCCESS(summary))
+
+
+def _describe(result: RowResult) -> str:
+    if result.customer == "repeated":
+        parts = [f"the customer of row {result.customer_row}"]
+    else:
+        parts = [{"created": "new customer", "updated": "customer updated",
+                  "unchanged": "customer unchanged"}[result.customer]]
+    for what, outcome in (("property", result.property), ("dependent", result.dependent)):
+        if outcome:
+            parts.append(f"{what} {'added' if outcome == 'added' else 'exists already'}")
+    return ", ".join(parts)
