@@ -24,7 +24,7 @@ from tests.core.files.conftest import jpeg_with_gps, pdf_bytes, stored_files
 from tests.core.support import db_state
 
 from ..conftest import gid
-from ..files.test_files_over_http import local, media, multipart, unchanged  # noqa: F401 (media: a fixture)
+from ..files.test_files_over_http import local, multipart, unchanged
 from ..over_http import gql, sign_in
 
 pytestmark = pytest.mark.django_db
@@ -41,6 +41,14 @@ RAISE = """mutation ($input: RaiseComplaintInput!) { raiseComplaint(input: $inpu
   complaint { id description visibleToCustomer quote { number } booking { id } customer { id } }
   errors { code field } } }"""
 ONE = "query ($i: ID!) { quote(id: $i) { number files { name url } complaints { description } } }"
+
+
+@pytest.fixture
+def media(settings, tmp_path):
+    """Stored files go to a fresh folder the test reads."""
+    settings.MEDIA_ROOT = tmp_path / "media"
+    settings.MEDIA_ROOT.mkdir()
+    return settings.MEDIA_ROOT
 
 
 def draft(world, customer=None) -> Quote:
@@ -108,7 +116,7 @@ def test_uploads_to_quotes_are_refused_for_everyone_but_staff_and_store_nothing(
     ]
     sign_in(world.staff.user, world.cust_a.user, world.fw_a.user)
     for user, quote, code, where in cases:
-        response = unchanged(media, lambda: upload(user, quote, "a.jpg", jpeg_with_gps()))
+        response = unchanged(media, lambda user=user, quote=quote: upload(user, quote, "a.jpg", jpeg_with_gps()))
         assert response.json()["data"]["uploadQuoteFile"] == {"file": None,
                                                               "errors": [{"code": code, "field": where}]}
     script = b"<script>alert(1)</script>" + b" " * 100

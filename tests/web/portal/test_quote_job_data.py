@@ -14,13 +14,21 @@ from core.complaints.models import Complaint
 from core.files import services as file_services
 from core.sales import quote_pdf, quotes
 from tests import factories
-from tests.core.files.conftest import jpeg_with_gps, media, pdf_bytes  # noqa: F401 (media: a fixture)
+from tests.core.files.conftest import jpeg_with_gps, pdf_bytes
 from tests.core.sales.support import db_state
 
 from .support import portal_client
 
 SYSTEM = Channel.SYSTEM
 pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def media(settings, tmp_path):
+    """Stored files go to a fresh folder the test reads."""
+    settings.MEDIA_ROOT = tmp_path / "media"
+    settings.MEDIA_ROOT.mkdir()
+    return settings.MEDIA_ROOT
 
 
 def sent_with_files(customer):
