@@ -109,6 +109,7 @@ AREAS: dict[str, dict[str, str]] = {
         "no_resolved_status": "No active complaint status closes a complaint: add one to the status list.",
         "already_open": "The complaint is open; only a resolved one is reopened.",
         "owner_not_staff": "A complaint is owned by an active staff member.",
+        "quote_not_sent": "A complaint names a quote the customer was sent, not a draft.",
         "status_changes_state": "That status would open or close the complaint: resolve or reopen it instead.",
     },
     "Crm": {

@@ -234,9 +234,10 @@ def complaint_snapshot(complaint_id: int) -> dict[str, Any] | None:
     """What the complaints panel shows of one complaint, read once per event (one query)."""
     from core.complaints.models import Complaint
 
-    complaint = (Complaint.objects.select_related("booking", "customer", "type", "status", "owner")
+    complaint = (Complaint.objects.select_related("booking", "quote", "customer", "type", "status", "owner")
                  .only("description", "visible_to_customer", "is_resolved", "created_at", "resolved_at", "channel",
-                       "booking__number", "booking__time_zone", "customer__name", "type__name", "status__name",
+                       "booking__number", "booking__time_zone", "quote__number", "customer__name", "type__name",
+                       "status__name",
                        "owner__full_name", "owner__email")
                  .filter(pk=complaint_id).first())
     if complaint is None:
@@ -252,6 +253,8 @@ def complaint_snapshot(complaint_id: int) -> dict[str, Any] | None:
         "channel": complaint.channel,
         "booking_id": complaint.booking_id,
         "booking_number": booking.number if booking is not None else None,
+        "quote_id": complaint.quote_id,
+        "quote_number": complaint.quote.number if complaint.quote is not None else None,
         "time_zone": booking.time_zone if booking is not None else "",
         "customer_id": complaint.customer_id,
         "customer_name": complaint.customer.name,

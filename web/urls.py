@@ -59,9 +59,11 @@ urlpatterns = [
     # quotes (issue 18): the signed link a quote e-mail or text carries (GET shows, POST answers) and the portal's
     path("q/<str:token>/", quotes.link_quote, name="link-quote"),
     path("q/<str:token>/pdf", quotes.link_quote_pdf, name="link-quote-pdf"),
+    path("q/<str:token>/complaint", quotes.link_quote_complaint, name="link-quote-complaint"),
     path("portal/quotes/", quotes.portal_quotes, name="portal-quotes"),
     path("portal/quotes/<int:quote_id>/", quotes.portal_quote, name="portal-quote"),
     path("portal/quotes/<int:quote_id>/pdf", quotes.portal_quote_pdf, name="portal-quote-pdf"),
+    path("portal/quotes/<int:quote_id>/complaint", quotes.portal_quote_complaint, name="portal-quote-complaint"),
     path("portal/inquiry/", portal.portal_inquiry, name="portal-inquiry"),
     # website lead capture (issue 20)
     path("leads/form/", leads.lead_form, name="lead-form"),

@@ -19,10 +19,11 @@ class HistoryInline(ReadOnlyInline):
 
 @admin.register(Complaint)
 class ComplaintAdmin(ReadOnlyAdmin):
-    list_display = ("id", "booking", "customer", "type", "status", "owner", "visible_to_customer", "created_at")
+    list_display = ("id", "booking", "quote", "customer", "type", "status", "owner", "visible_to_customer",
+                    "created_at")
     list_filter = ("is_resolved", "status", "type", "visible_to_customer", "channel")
-    search_fields = ("description", "customer__name", "booking__number")
-    list_select_related = ("booking", "customer", "type", "status", "owner")
+    search_fields = ("description", "customer__name", "booking__number", "quote__number")
+    list_select_related = ("booking", "quote", "customer", "type", "status", "owner")
     inlines = [HistoryInline]
     actions = ["assign_to_me"]
 

@@ -39,5 +39,6 @@ def record(complaint: Complaint, *, actor: Actor, channel: Channel | str, action
         event_id=row.pk, complaint_id=complaint.pk, booking_id=complaint.booking_id,
         customer_id=complaint.customer_id, action=action, is_resolved=complaint.is_resolved,
         visible_to_customer=complaint.visible_to_customer, channel=row.channel, actor_kind=row.actor_kind,
-        actor_user_id=row.actor_user_id, occurred_at=row.at.isoformat(), changed=tuple(changes or ())))
+        actor_user_id=row.actor_user_id, occurred_at=row.at.isoformat(), changed=tuple(changes or ()),
+        quote_id=complaint.quote_id))
     return row

@@ -23,6 +23,7 @@ class ComplaintChanged(Event):
     actor_user_id: int | None = None
     occurred_at: str = ""
     changed: tuple[str, ...] = ()
+    quote_id: int | None = None
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -1,8 +1,8 @@
 """Complaints about a job (issue 19): their type and status from two managed lists, who owns them,
 how they were resolved, and their history (decisions 0930-0935).
 
-A complaint names a booking; the quote seam is a plain ``quote_id`` until quotes exist (decision
-0930). Written by ``core.complaints.services`` only.
+A complaint names a booking or a sent quote (decisions 0930, 0943). Written by
+``core.complaints.services`` only.
 """
 
 from __future__ import annotations
@@ -49,8 +49,8 @@ class ComplaintStatus(models.Model):
 class Complaint(models.Model):
     booking = models.ForeignKey("bookings.Booking", null=True, blank=True, on_delete=models.PROTECT,
                                 related_name="complaints")
-    quote_id = models.PositiveBigIntegerField(null=True, blank=True,
-                                              help_text="The quote it is about (the quotes app's seam).")
+    quote = models.ForeignKey("sales.Quote", null=True, blank=True, on_delete=models.PROTECT,
+                              related_name="complaints", help_text="The quote it is about (a sent one).")
     customer = models.ForeignKey("crm.Customer", on_delete=models.PROTECT, related_name="complaints",
                                  db_index=False)  # complaints_customer_open leads with it
     type = models.ForeignKey(ComplaintType, null=True, blank=True, on_delete=models.PROTECT,
@@ -75,7 +75,7 @@ class Complaint(models.Model):
         indexes = [models.Index(fields=["customer", "is_resolved"], name="complaints_customer_open"),
                    models.Index(fields=["is_resolved", "created_at"], name="complaints_open_created")]
         constraints = [
-            models.CheckConstraint(condition=Q(booking__isnull=False) | Q(quote_id__isnull=False),
+            models.CheckConstraint(condition=Q(booking__isnull=False) | Q(quote__isnull=False),
                                    name="complaints_on_booking_or_quote"),
             models.CheckConstraint(condition=Q(is_resolved=False) | Q(resolved_at__isnull=False),
                                    name="complaints_resolved_has_time"),

@@ -3,7 +3,7 @@ managed lists (types, statuses). Each writer checks first, then writes, then rec
 with its event (``complaint_history.record``); a refusal changes nothing.
 
 Who may do what (decision 0932): staff everything; a customer raises a complaint on their own
-booking (always customer-visible) from the portal or by SMS; fieldworkers only read.
+booking or sent quote (always customer-visible) from the portal or by SMS; fieldworkers only read.
 """
 
 from __future__ import annotations
@@ -18,6 +18,8 @@ from core.bookings.models import Booking
 from core.bookings.selectors import visible_bookings
 from core.errors import DomainError, NotFound, PermissionDenied, ValidationFailed
 from core.managed_lists import clean_list_entry, list_entry_delete, list_entry_write
+from core.sales.quote_models import Quote, QuoteStatus
+from core.sales.quote_selectors import visible_quotes
 from core.text import refuse_nul
 
 from . import complaint_history
@@ -103,17 +105,38 @@ def _apply(row: Complaint, values: dict[str, Any]) -> dict[str, tuple[Any, Any]]
     return diff
 
 
+def _subject(actor: Actor, booking_id: int | None, quote_id: int | None) -> tuple[Booking | None, Quote | None]:
+    """The booking or the quote a complaint is about, seen through the actor's scope: exactly one."""
+    if (booking_id is None) == (quote_id is None):
+        if booking_id is None:
+            raise ValidationFailed("bookingId", "Say which booking or quote the complaint is about.",
+                                   code="required")
+        raise ValidationFailed("quoteId", "A complaint is about a booking or a quote, not both.", code="ambiguous")
+    if booking_id is not None:
+        booking = (Booking.objects.all() if actor.is_system else visible_bookings(actor)).filter(pk=booking_id).first()
+        if booking is None:
+            raise NotFound("booking", field="bookingId")
+        return booking, None
+    quote = (Quote.objects.all() if actor.is_system else visible_quotes(actor)).filter(pk=quote_id).first()
+    if quote is None:
+        raise NotFound("quote", field="quoteId")
+    if quote.status == QuoteStatus.DRAFT:  # only staff see drafts; a complaint is about what was sent (0943)
+        raise DomainError("quote_not_sent", f"Quote {quote.number} is a draft: complaints are about sent quotes.",
+                          field="quoteId")
+    return None, quote
+
+
 @transaction.atomic
-def complaint_raise(*, actor: Actor, channel: Channel | str, booking_id: int, description: str,
-                    type_id: int | None = None, visible_to_customer: bool = True,
+def complaint_raise(*, actor: Actor, channel: Channel | str, description: str, booking_id: int | None = None,
+                    quote_id: int | None = None, type_id: int | None = None, visible_to_customer: bool = True,
                     owner_id: int | None = None) -> Complaint:
-    """A complaint on a booking: by staff (any booking, internal or customer-visible) or by the
-    booking's customer (customer-visible, no owner). Its status is the first active open one."""
+    """A complaint on a booking or on a sent quote (exactly one): by staff (any, internal or
+    customer-visible) or by the customer whose it is (customer-visible, no owner). Its status is the
+    first active open one."""
     if not (actor.is_staff or actor.is_customer or actor.is_system):
         raise PermissionDenied("Complaints are raised by the customer or the office.")
-    booking = (Booking.objects.all() if actor.is_system else visible_bookings(actor)).filter(pk=booking_id).first()
-    if booking is None:
-        raise NotFound("booking", field="bookingId")
+    booking, quote = _subject(actor, booking_id, quote_id)
+    subject = booking if booking is not None else quote
     text = _text(description, "description", DESCRIPTION_LIMIT, required=True)
     kind = _type(type_id)
     if not actor.is_staff:
@@ -122,19 +145,22 @@ def complaint_raise(*, actor: Actor, channel: Channel | str, booking_id: int, de
         visible_to_customer = True
     owner = _owner(owner_id)
     if actor.is_customer:
-        # one lock per booking: two quick submissions never both pass the count
-        Booking.objects.select_for_update().filter(pk=booking.pk).values_list("pk", flat=True).first()
-        if Complaint.objects.filter(booking_id=booking.pk, is_resolved=False,
+        # one lock per booking or quote: two quick submissions never both pass the count
+        type(subject).objects.select_for_update().filter(pk=subject.pk).values_list("pk", flat=True).first()
+        on = {"booking_id": booking.pk} if booking is not None else {"quote_id": quote.pk}  # type: ignore[union-attr]
+        if Complaint.objects.filter(**on, is_resolved=False,
                                     raised_by_kind=actor.kind).count() >= CUSTOMER_OPEN_LIMIT:
-            raise DomainError("too_many", "This booking has several open complaints already; we will be in touch.")
+            what = "booking" if booking is not None else "quote"
+            raise DomainError("too_many", f"This {what} has several open complaints already; we will be in touch.")
     status = _first_status(resolved=False)
     complaint = Complaint.objects.create(
-        booking=booking, customer_id=booking.customer_id, type=kind, status=status, is_resolved=False,
-        description=text, visible_to_customer=visible_to_customer, owner=owner, raised_by=actor.user,
-        raised_by_kind=actor.kind, channel=str(channel))
+        booking=booking, quote=quote, customer_id=subject.customer_id, type=kind, status=status,  # type: ignore[union-attr]
+        is_resolved=False, description=text, visible_to_customer=visible_to_customer, owner=owner,
+        raised_by=actor.user, raised_by_kind=actor.kind, channel=str(channel))
+    about = {"booking_id": booking.pk} if booking is not None else {"quote_id": quote.pk}  # type: ignore[union-attr]
     complaint_history.record(complaint, actor=actor, channel=channel, action="raised", event=ComplaintRaised,
-                   data={"booking_id": booking.pk, "type_id": kind.pk if kind else None, "status_id": status.pk,
-                         "visible_to_customer": visible_to_customer})
+                             data={**about, "type_id": kind.pk if kind else None, "status_id": status.pk,
+                                   "visible_to_customer": visible_to_customer})
     return complaint
 
 

@@ -11,10 +11,10 @@ class StoredFileAdmin(ReadOnlyAdmin):
     """Files are shown, never opened from here (no public URL): staff download them through GraphQL's
     signed links. The action removes through the service (history, bytes after commit)."""
 
-    list_display = ["created_at", "kind", "name", "booking", "customer", "size", "customer_visible", "author_kind",
-                    "channel"]
+    list_display = ["created_at", "kind", "name", "booking", "customer", "quote", "size", "customer_visible",
+                    "author_kind", "channel"]
     list_filter = ["kind", "customer_visible", "channel"]
-    list_select_related = ["booking", "customer"]
+    list_select_related = ["booking", "customer", "quote"]
     exclude = ["file", "thumbnail"]
     actions = ["remove"]
 

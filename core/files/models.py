@@ -1,7 +1,7 @@
-"""Files on bookings and customers: photos, PDFs and drawn signatures.
+"""Files on bookings, customers and quotes: photos, PDFs and drawn signatures.
 
 A ``StoredFile`` belongs to exactly one owner, named by one nullable foreign key per kind of owner
-(``booking``, ``customer``); quotes and filled forms add theirs the same way (decision 0920). The bytes
+(``booking``, ``customer``, ``quote``); filled forms would add theirs the same way (decision 0920). The bytes
 live in Django's default storage under a name chosen here, never the client's; the client's file name is
 kept only to show and to offer on download.
 """
@@ -20,8 +20,16 @@ class FileKind(models.TextChoices):
     SIGNATURE = "signature", "Signature"
 
 
-# owner kind -> the foreign key naming it; a new owner (quote, form submission) adds a column and a line
-OWNERS: dict[str, str] = {"booking": "booking", "customer": "customer"}
+# owner kind -> the foreign key naming it; a new owner (a form submission) adds a column and a line
+OWNERS: dict[str, str] = {"booking": "booking", "customer": "customer", "quote": "quote"}
+
+
+def _one_owner() -> Q:
+    """Exactly one of the ``OWNERS`` columns is set."""
+    found = Q()
+    for name in OWNERS.values():
+        found |= Q(**{f"{other}__isnull": other != name for other in OWNERS.values()})
+    return found
 
 
 class StoredFile(models.Model):
@@ -29,6 +37,8 @@ class StoredFile(models.Model):
                                 related_name="files")
     customer = models.ForeignKey("crm.Customer", null=True, blank=True, on_delete=models.CASCADE,
                                  related_name="files")
+    quote = models.ForeignKey("sales.Quote", null=True, blank=True, on_delete=models.CASCADE,
+                              related_name="files")
     kind = models.CharField(max_length=10, choices=FileKind.choices)
     file = models.FileField(max_length=255)
     thumbnail = models.FileField(max_length=255, blank=True)
@@ -47,10 +57,7 @@ class StoredFile(models.Model):
     class Meta:
         ordering = ["created_at", "id"]
         constraints = [
-            models.CheckConstraint(
-                condition=(Q(booking__isnull=False, customer__isnull=True)
-                           | Q(booking__isnull=True, customer__isnull=False)),
-                name="stored_file_one_owner"),
+            models.CheckConstraint(condition=_one_owner(), name="stored_file_one_owner"),
         ]
 
     def __str__(self) -> str:
@@ -58,11 +65,11 @@ class StoredFile(models.Model):
 
     @property
     def owner_kind(self) -> str:
-        return "booking" if self.booking_id is not None else "customer"
+        return next(kind for kind, column in OWNERS.items() if getattr(self, f"{column}_id") is not None)
 
     @property
     def owner_id(self) -> int:
-        return self.booking_id if self.booking_id is not None else self.customer_id  # type: ignore[return-value]
+        return getattr(self, f"{OWNERS[self.owner_kind]}_id")
 
 
 class Signature(models.Model):

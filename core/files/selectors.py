@@ -1,7 +1,8 @@
 """Who sees which files, scoped once per actor (decision 0924).
 
 Staff see every file. A fieldworker sees the files of the bookings they accepted, and no customer's
-own files. A customer sees the files marked customer-visible on their bookings and on themselves.
+own files nor any quote's. A customer sees the files marked customer-visible on their bookings, on
+themselves and on their quotes once sent (a draft is the office's, decision 0822).
 Everyone else sees none. Downloads check the same scope for the viewer a link was made for.
 """
 
@@ -11,6 +12,7 @@ from django.db.models import Q, QuerySet
 
 from core.actors import Actor
 from core.bookings.models import AssignmentStatus, BookingAssignment
+from core.sales.quote_models import QuoteStatus
 
 from .models import FileKind, FileSettings, Signature, StoredFile
 
@@ -27,7 +29,9 @@ def visible_files(actor: Actor) -> QuerySet[StoredFile]:
     if actor.is_fieldworker and actor.fieldworker_id is not None:
         return qs.filter(booking_id__in=accepted_booking_ids(actor))
     if actor.is_customer and actor.customer_id is not None:
-        return qs.filter(Q(booking__customer_id=actor.customer_id) | Q(customer_id=actor.customer_id),
+        sent = Q(quote__customer_id=actor.customer_id,
+                 quote__status__in=[status for status in QuoteStatus.values if status != QuoteStatus.DRAFT])
+        return qs.filter(Q(booking__customer_id=actor.customer_id) | Q(customer_id=actor.customer_id) | sent,
                          customer_visible=True)
     return qs.none()
 

@@ -1,4 +1,4 @@
-"""Writes of files: uploads on bookings and customers, deletions, drawn signatures, the file settings.
+"""Writes of files: uploads on bookings, customers and quotes, deletions, drawn signatures, the file settings.
 
 Every check runs before a byte is written: who may (the owner is looked up through the actor's scope,
 so someone else's booking is ``not_found``), the name, the content (``checks.inspect``). The bytes go
@@ -26,6 +26,9 @@ from core.bookings.models import Booking
 from core.crm import customer_log
 from core.crm.selectors import visible_customers
 from core.errors import DomainError, NotFound, PermissionDenied
+from core.sales import quote_history
+from core.sales.quote_models import Quote
+from core.sales.quote_selectors import visible_quotes
 
 from . import checks
 from .events import CustomerFileAdded, CustomerFileRemoved
@@ -57,6 +60,17 @@ def _customer_for_writing(actor: Actor, customer_id: int) -> int:
     return customer_id
 
 
+def _quote_for_writing(actor: Actor, quote_id: int) -> Quote:
+    """The quote, if ``actor`` may attach files to it: staff only. A quote the actor cannot see (a
+    fieldworker any, a customer a draft or another's) is ``not_found``; their own sent one, ``forbidden``."""
+    quote = visible_quotes(actor).filter(pk=quote_id).first()
+    if quote is None:
+        raise NotFound("quote", field="quoteId")
+    if not (actor.is_staff or actor.is_system):
+        raise PermissionDenied("Only staff add files to a quote.")
+    return quote
+
+
 def _storage_names(owner_kind: str, owner_id: int, extension: str) -> tuple[str, str]:
     stem = f"files/{owner_kind}s/{owner_id}/{secrets.token_hex(16)}"
     return f"{stem}.{extension}", f"{stem}.thumb.jpg"
@@ -85,6 +99,7 @@ def _store(*, actor: Actor, channel: Channel | str, owner_kind: str, owner_id: i
             stored = StoredFile.objects.create(
                 booking_id=owner_id if owner_kind == "booking" else None,
                 customer_id=owner_id if owner_kind == "customer" else None,
+                quote_id=owner_id if owner_kind == "quote" else None,
                 kind=checked.kind, file=saved, thumbnail=saved_thumb, name=name, content_type=checked.content_type,
                 size=len(data), width=checked.width, height=checked.height, customer_visible=customer_visible,
                 uploaded_by=actor.user, author_kind=actor.kind, channel=str(channel))
@@ -100,6 +115,9 @@ def _store(*, actor: Actor, channel: Channel | str, owner_kind: str, owner_id: i
                 booking = Booking.objects.get(pk=owner_id)
                 history.record(booking, actor=actor, channel=channel,
                                action="signed" if checked.kind == FileKind.SIGNATURE else "file_added", data=facts)
+            elif owner_kind == "quote":
+                quote_history.record(Quote.objects.get(pk=owner_id), actor=actor, channel=channel,
+                                     action="file_added", data=facts)
             else:
                 customer_log.record(owner_id, actor=actor, channel=channel, action="file_added",
                                     event=CustomerFileAdded, data=facts, file_id=stored.pk)
@@ -138,6 +156,26 @@ def file_upload_to_customer(*, actor: Actor, channel: Channel | str, customer_id
                    name=name, customer_visible=customer_visible)
 
 
+def file_upload_to_quote(*, actor: Actor, channel: Channel | str, quote_id: int, upload: IO[bytes] | bytes,
+                         name: str | None = None, customer_visible: bool = False) -> StoredFile:
+    """A photo or PDF attached to a quote, by staff, in any state of the quote (decision 0940); one marked
+    customer-visible shows on the quote's page once the quote is sent."""
+    quote = _quote_for_writing(actor, quote_id)
+    return _upload(actor=actor, channel=channel, owner_kind="quote", owner_id=quote.pk, upload=upload, name=name,
+                   customer_visible=customer_visible)
+
+
+def quote_files_discard(*, quote_id: int) -> int:
+    """The files of a draft quote being deleted (``core.sales.quotes.quote_delete``, in its transaction,
+    whose history row stands for them): the rows now, the bytes after commit."""
+    rows = list(StoredFile.objects.filter(quote_id=quote_id))
+    names = [name for row in rows for name in (row.file.name, row.thumbnail.name)]
+    StoredFile.objects.filter(pk__in=[row.pk for row in rows]).delete()
+    if names:
+        transaction.on_commit(lambda: _delete_quietly(*names))
+    return len(rows)
+
+
 def file_delete(*, actor: Actor, channel: Channel | str, file_id: int) -> int:
     """Remove a file: staff any; a fieldworker one they uploaded on a job they accepted. Signatures are
     staff's to remove. The bytes go after commit."""
@@ -154,6 +192,9 @@ def file_delete(*, actor: Actor, channel: Channel | str, file_id: int) -> int:
         if stored.booking_id is not None:
             booking = Booking.objects.get(pk=stored.booking_id)
             history.record(booking, actor=actor, channel=channel, action="file_removed", data=facts)
+        elif stored.quote_id is not None:
+            quote_history.record(Quote.objects.get(pk=stored.quote_id), actor=actor, channel=channel,
+                                 action="file_removed", data=facts)
         else:
             customer_log.record(stored.customer_id, actor=actor, channel=channel, action="file_removed",
                                 event=CustomerFileRemoved, data=facts, file_id=stored.pk)

@@ -2,7 +2,7 @@
 values stored typed, a log of every change, and the per-company profile settings.
 
 Values name their object by ``target`` + ``object_id`` rather than one foreign key per target, so
-a new target (quotes, when they exist) is one more ``Target`` member and no migration of the value
+a new target (quotes, decision 0942) is one more ``Target`` member and no new column on the value
 table (decision 0900). Each value has one typed column per kind of value, and the filters read the
 typed column through an index that leads with the field (decision 0901).
 """
@@ -18,12 +18,13 @@ from core.append_only import AppendOnly
 
 
 class Target(models.TextChoices):
-    """What a custom field can be attached to. Quotes will be added here when they exist."""
+    """What a custom field can be attached to."""
 
     BOOKING = "booking", "Booking"
     CUSTOMER = "customer", "Customer"
     PROPERTY = "property", "Property"
     FIELDWORKER = "fieldworker", "Fieldworker"
+    QUOTE = "quote", "Quote"
     # values only: the booking fields a customer answered when asking for an appointment
     BOOKING_REQUEST = "booking_request", "Appointment request"
 
@@ -142,6 +143,7 @@ class CustomFieldValue(models.Model):
     customer = models.ForeignObject("crm.Customer", **_READ_PATH)
     property = models.ForeignObject("crm.Property", **_READ_PATH)
     fieldworker = models.ForeignObject("workforce.Fieldworker", **_READ_PATH)
+    quote = models.ForeignObject("sales.Quote", **_READ_PATH)
 
     class Meta:
         ordering = ["field_id", "object_id"]

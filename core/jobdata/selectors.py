@@ -4,6 +4,8 @@ Who reads what: staff every field; a customer the fields ``visible_to_customer``
 the fields ``visible_to_fieldworker``, each only on objects they may see at all (the area's own
 selector). Who writes: staff any object; a customer their own bookings, properties and profile; a
 fieldworker the bookings they accepted and their own profile; always only fields they may read.
+Quotes are the office's to write: staff set their values, a customer reads the fields meant for
+them on their own sent quotes (decision 0942).
 """
 
 from __future__ import annotations
@@ -78,6 +80,10 @@ def visible_objects(actor: Actor, target: str) -> QuerySet:
         from core.workforce.selectors import visible_fieldworkers
 
         return visible_fieldworkers(actor)
+    if target == Target.QUOTE:
+        from core.sales.quote_selectors import visible_quotes
+
+        return visible_quotes(actor)
     raise ValueError(target)
 
 
@@ -87,7 +93,7 @@ def writable_objects(actor: Actor, target: str) -> QuerySet:
     if actor.is_staff:
         return qs
     if actor.is_customer:
-        if target == Target.FIELDWORKER:
+        if target in (Target.FIELDWORKER, Target.QUOTE):
             return qs.none()
         return qs  # their own bookings, their own properties, themself
     if actor.is_fieldworker:

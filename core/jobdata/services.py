@@ -414,6 +414,10 @@ def values_set(*, actor: Actor, channel: Channel, target: str, object_id: int,
                 from core.bookings import history
 
                 history.record(obj, actor=actor, channel=channel, action="custom_fields_set", changes=changes)
+            elif target == Target.QUOTE:  # the quote's own history, as a booking's timeline (decision 0942)
+                from core.sales import quote_history
+
+                quote_history.record(obj, actor=actor, channel=channel, action="custom_fields_set", changes=changes)
             else:
                 log.record(actor=actor, channel=channel, action="values_set", event=CustomFieldValuesSet,
                            target=target, object_id=object_id, changes=changes, keys=tuple(sorted(changes)))
@@ -430,6 +434,16 @@ def booking_create_with_values(*, actor: Actor, channel: Channel, values: Mappin
         created = booking_services.booking_create(actor=actor, channel=channel, **booking)
         values_set(actor=actor, channel=channel, target=Target.BOOKING, object_id=created.pk, values=values)
     return created
+
+
+def values_discard(*, target: str, object_id: int) -> int:
+    """Remove every value of an object being deleted (a draft quote), in the caller's transaction, whose
+    history row stands for them; nothing else names the object once it is gone. Returns how many."""
+    rows = CustomFieldValue.objects.filter(target=target, object_id=object_id)
+    count = rows.count()
+    if count:
+        rows.delete()  # the chosen options go with them
+    return count
 
 
 def request_values_set(*, actor: Actor, channel: Channel, request_id: int,

@@ -12,7 +12,7 @@ engine exactly as an invoice's are (``invoices.build_lines``).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import date, datetime, timedelta
 from typing import Any
 
@@ -163,6 +163,19 @@ def quote_create(*, actor: Actor, channel: Channel, customer_id: int, trading_na
     return quote
 
 
+def quote_create_with_values(*, actor: Actor, channel: Channel, values: Mapping[str, Any], **quote: Any) -> Quote:
+    """``quote_create`` and the quote's custom field values (``core.jobdata.services.values_set``, checked
+    as a booking's) in one transaction: a refused value leaves no quote and uses no number (0942)."""
+    from core.jobdata import services as jobdata_services
+    from core.jobdata.models import Target
+
+    with transaction.atomic():
+        created = quote_create(actor=actor, channel=channel, **quote)
+        jobdata_services.values_set(actor=actor, channel=channel, target=Target.QUOTE, object_id=created.pk,
+                                    values=values)
+    return created
+
+
 def quote_create_from_inquiry(*, actor: Actor, channel: Channel, inquiry_id: int,
                               trading_name_id: int | None = None) -> Quote:
     """An inquiry (a lead) made into a draft quote in one call: its customer, the services it asked
@@ -273,6 +286,20 @@ def quote_update(*, actor: Actor, channel: Channel, quote_id: int, **changes: An
             return quote
         quote.save()
         quote_history.record(quote, actor=actor, channel=channel, action="updated", changes=diff)
+    return quote
+
+
+def quote_update_with_values(*, actor: Actor, channel: Channel, quote_id: int, values: Mapping[str, Any],
+                             **changes: Any) -> Quote:
+    """``quote_update`` and the quote's custom field values in one transaction, all or nothing. The values
+    are the office's notes on the quote and change in any state (decision 0942)."""
+    from core.jobdata import services as jobdata_services
+    from core.jobdata.models import Target
+
+    with transaction.atomic():
+        quote = quote_update(actor=actor, channel=channel, quote_id=quote_id, **changes)
+        jobdata_services.values_set(actor=actor, channel=channel, target=Target.QUOTE, object_id=quote.pk,
+                                    values=values)
     return quote
 
 
@@ -425,14 +452,21 @@ def quote_expire_due(*, actor: Actor, channel: Channel, on: date | None = None, 
 
 def quote_delete(*, actor: Actor, channel: Channel, quote_id: int) -> int:
     """Delete a draft; its number is retired, never given out again. A sent quote is declined or
-    expires instead. Returns the deleted id."""
+    expires instead. Its attachments and custom field values go with it (a draft has no complaints:
+    they name sent quotes). Returns the deleted id."""
     ensure_staff(actor)
     with transaction.atomic():
         quote = _locked(quote_id)
         _ensure_draft(quote)
         pk, issued_id = quote.pk, quote.issued_number_id
+        from core.files.services import quote_files_discard
+        from core.jobdata.services import values_discard
+
+        files = quote_files_discard(quote_id=pk)  # the bytes after commit
+        values = values_discard(target="quote", object_id=pk)  # no foreign key holds them (decision 0900)
         quote_history.record(quote, actor=actor, channel=channel, action="deleted",
-                             changes={"status": (quote.status, "deleted")}, data=_summary(quote))
+                             changes={"status": (quote.status, "deleted")},
+                             data={**_summary(quote), "files": files, "custom_fields": values})
         quote.delete()
         numbers.retire_number(issued_id)
     return pk

@@ -1,4 +1,4 @@
-"""Complaint mutations (decision 0102): a customer raises one on their own booking; staff raise,
+"""Complaint mutations (decision 0102): a customer raises one on their own booking or quote; staff raise,
 change, assign, resolve and reopen them and keep the two lists. Each with its payload and typed errors."""
 
 from __future__ import annotations
@@ -19,8 +19,9 @@ from .types import ComplaintNode, ComplaintStatusNode, ComplaintTypeNode
 
 @strawberry.input
 class RaiseComplaintInput:
-    booking_id: strawberry.ID
     description: str
+    booking_id: strawberry.ID | None = strawberry.field(default=None, description="The booking it is about; or:")
+    quote_id: strawberry.ID | None = strawberry.field(default=None, description="The (sent) quote it is about.")
     type_id: strawberry.ID | None = strawberry.field(default=None, description="An active complaint type.")
     visible_to_customer: bool = strawberry.field(
         default=True, description="Staff: false keeps it internal. A customer's complaint is always visible to them.")
@@ -109,11 +110,13 @@ def _status_update(info: Info, data: UpdateComplaintStatusInput):
 
 @strawberry.type
 class ComplaintsMutation:
-    @strawberry_django.mutation(description="Raise a complaint on a booking: a customer on their own, staff on any.")
+    @strawberry_django.mutation(description="Raise a complaint on a booking or a sent quote (give one): a "
+                                            "customer on their own, staff on any.")
     def raise_complaint(self, info: Info, input: RaiseComplaintInput) -> ComplaintPayload:
         return attempt(ComplaintPayload, "complaint", lambda: services.complaint_raise(
-            **who(info), booking_id=decode_id(input.booking_id, "Booking", "bookingId"),
-            description=input.description, type_id=decode_optional(input.type_id, "ComplaintType", "typeId"),
+            **who(info), booking_id=decode_optional(input.booking_id, "Booking", "bookingId"),
+            quote_id=decode_optional(input.quote_id, "Quote", "quoteId"), description=input.description,
+            type_id=decode_optional(input.type_id, "ComplaintType", "typeId"),
             visible_to_customer=input.visible_to_customer,
             owner_id=decode_optional(input.owner_id, "User", "ownerId")))
 

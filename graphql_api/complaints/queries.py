@@ -25,6 +25,7 @@ class ComplaintFilter:
     owner_id: strawberry.ID | None = strawberry.field(default=None, description="The staff member who owns it.")
     unowned: bool | None = strawberry.field(default=None, description="true: nobody owns it.")
     booking_id: strawberry.ID | None = None
+    quote_id: strawberry.ID | None = None
     customer_id: strawberry.ID | None = None
 
 
@@ -47,6 +48,8 @@ def apply_complaint_filter(qs, flt: ComplaintFilter | None, actor: Actor):
         qs = qs.filter(owner__isnull=flt.unowned) if actor.is_staff else qs.none()
     if flt.booking_id is not None:
         qs = qs.filter(booking_id=decode_id(flt.booking_id, "Booking", "filter.bookingId"))
+    if flt.quote_id is not None:
+        qs = qs.filter(quote_id=decode_id(flt.quote_id, "Quote", "filter.quoteId"))
     if flt.customer_id is not None:
         qs = qs.filter(customer_id=decode_id(flt.customer_id, "Customer", "filter.customerId"))
     return qs

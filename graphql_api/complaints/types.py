@@ -20,6 +20,7 @@ from ..context import actor_from_info
 from ..crm.types import CustomerNode
 from ..enums import ActorKindEnum, ChannelEnum
 from ..nodes import PK
+from ..quotes.types import QuoteNode
 
 
 def _signed_in(queryset, info: Info):
@@ -69,8 +70,8 @@ class ComplaintHistoryNode(relay.Node):
         return queryset if actor.is_staff else queryset.filter(pk__in=visible_history(actor).values("pk"))
 
 
-@strawberry_django.type(Complaint, name="Complaint", description="A complaint about a job: what went wrong, "
-                                                                 "who owns it and how it was resolved.")
+@strawberry_django.type(Complaint, name="Complaint", description="A complaint about a job or a quote: what "
+                                                                 "went wrong, who owns it and how it was resolved.")
 class ComplaintNode(relay.Node):
     _id_attr = PK
     description: str
@@ -83,6 +84,7 @@ class ComplaintNode(relay.Node):
     channel: ChannelEnum = strawberry_django.field(description="Through what it was raised.")
     raised_by_kind: ActorKindEnum = strawberry_django.field(description="Who raised it.")
     booking: BookingNode | None
+    quote: QuoteNode | None = strawberry_django.field(description="The quote it is about, when not a booking.")
     customer: CustomerNode
     type: ComplaintTypeNode | None
     status: ComplaintStatusNode

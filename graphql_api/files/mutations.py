@@ -59,6 +59,15 @@ class FilesMutation:
             **who(info), customer_id=decode_id(customer_id, "Customer", "customerId"), upload=file,
             name=_name(file), customer_visible=customer_visible))
 
+    @strawberry_django.mutation(description=(
+        "Attach a photo or PDF to a quote (staff; multipart request), in any state of the quote. One marked "
+        "customerVisible shows on the quote's page for the customer once it is sent."))
+    def upload_quote_file(self, info: Info, quote_id: strawberry.ID, file: Upload,
+                          customer_visible: bool = False) -> FilePayload:
+        return attempt(FilePayload, "file", lambda: services.file_upload_to_quote(
+            **who(info), quote_id=decode_id(quote_id, "Quote", "quoteId"), upload=file, name=_name(file),
+            customer_visible=customer_visible))
+
     @strawberry_django.mutation(description="Remove a file: staff, or the fieldworker who uploaded it.")
     def delete_file(self, info: Info, id: strawberry.ID) -> DeleteFilePayload:
         def work():

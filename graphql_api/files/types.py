@@ -1,4 +1,4 @@
-"""Files in GraphQL: ``File`` nodes, the ``files`` list of bookings and customers, signed links."""
+"""Files in GraphQL: ``File`` nodes, the ``files`` list of bookings, customers and quotes, signed links."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from strawberry import relay
 from strawberry.types import Info
 
 from core.files import links
-from core.files.models import FileKind, Signature, StoredFile
+from core.files.models import OWNERS, FileKind, Signature, StoredFile
 from core.files.selectors import visible_files
 
 from ..context import actor_from_info
@@ -29,7 +29,7 @@ class SignatureType:
 
 
 @strawberry_django.type(StoredFile, name="File",
-                        description="A photo, PDF or drawn signature on a booking or a customer.")
+                        description="A photo, PDF or drawn signature on a booking, a customer or a quote.")
 class FileNode(relay.Node):
     _id_attr = PK
     kind: FileKindEnum  # type: ignore[valid-type]
@@ -69,7 +69,7 @@ def _prefetch(info: Info) -> Prefetch:
 
 
 def files_field():
-    """``files`` for Booking and Customer: the ones the caller may see, one query for a whole page."""
+    """``files`` for Booking, Customer and Quote: the ones the caller may see, one query for a whole page."""
 
     @strawberry_django.field(prefetch_related=[_prefetch],
                              description="Files you may see (staff all; a customer those marked for them).")
@@ -84,4 +84,4 @@ def files_field():
 
 
 def _owner(obj: Any) -> str:
-    return "booking_id" if obj._meta.model_name == "booking" else "customer_id"
+    return f"{OWNERS[obj._meta.model_name]}_id"

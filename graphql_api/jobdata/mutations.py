@@ -92,7 +92,7 @@ class CustomFieldValueInput:
 
 @strawberry.input
 class SetCustomFieldValuesInput:
-    object_id: strawberry.ID = strawberry.field(description="A Booking, Customer, Property or Fieldworker id.")
+    object_id: strawberry.ID = strawberry.field(description="A Booking, Customer, Property, Fieldworker or Quote id.")
     values: list[CustomFieldValueInput]
 
 
@@ -200,7 +200,7 @@ def _object(object_id: str) -> tuple[str, int]:
         type_name = ""
     target = TARGET_OF_TYPE.get(type_name)
     if target is None:
-        raise ValidationFailed("objectId", "Expected a Booking, Customer, Property or Fieldworker id.",
+        raise ValidationFailed("objectId", "Expected a Booking, Customer, Property, Fieldworker or Quote id.",
                                code="invalid_id")
     return target, decode_id(object_id, type_name, "objectId")
 
@@ -274,7 +274,7 @@ class JobDataMutation:
     @strawberry_django.mutation(description="Set custom field values of one object: staff any; a fieldworker the "
                                             "fields meant for them on jobs they accepted and their own profile; a "
                                             "customer the fields meant for them on their own bookings, properties "
-                                            "and profile. All or nothing.")
+                                            "and profile; quotes are staff's. All or nothing.")
     def set_custom_field_values(self, info: Info, input: SetCustomFieldValuesInput) -> SetCustomFieldValuesPayload:
         return attempt(SetCustomFieldValuesPayload, "custom_fields", lambda: _set_values(info, input))
 

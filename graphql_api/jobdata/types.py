@@ -1,5 +1,5 @@
 """Custom fields in GraphQL: definitions, groups, the form schema, and typed values on the types
-that carry them (Booking, Customer, Property, Fieldworker)."""
+that carry them (Booking, Customer, Property, Fieldworker, Quote)."""
 
 from __future__ import annotations
 
@@ -29,6 +29,7 @@ class CustomFieldTargetEnum(Enum):
     CUSTOMER = "customer"
     PROPERTY = "property"
     FIELDWORKER = "fieldworker"
+    QUOTE = "quote"
 
 
 CustomFieldTypeEnum = strawberry.enum(Enum("CustomFieldType", {kind.name: kind.value for kind in FieldType}),
@@ -36,7 +37,7 @@ CustomFieldTypeEnum = strawberry.enum(Enum("CustomFieldType", {kind.name: kind.v
                                       description="How a field is asked and what its value is.")
 
 TARGET_OF_TYPE = {"Booking": Target.BOOKING, "Customer": Target.CUSTOMER, "Property": Target.PROPERTY,
-                  "Fieldworker": Target.FIELDWORKER}
+                  "Fieldworker": Target.FIELDWORKER, "Quote": Target.QUOTE}
 
 
 @strawberry.type(name="CustomFieldOption")

@@ -9,11 +9,13 @@ import strawberry
 import strawberry_django
 from strawberry.types import Info
 
+from core.errors import DomainError
 from core.sales import quotes
 
 from ..errors import UserError, attempt
 from ..ids import decode_id, decode_many, decode_optional
 from ..invoices.mutations import InvoiceLineInputType, InvoicePayload, _lines
+from ..jobdata.mutations import CustomFieldValueInput, values_given
 from ..payloads import UNSET, given, who
 from .types import QuoteNode
 
@@ -31,6 +33,9 @@ class CreateQuoteInput:
         default=None, description="A time agreed for the job; naive: wall-clock time at the property.")
     label_ids: list[strawberry.ID] = strawberry.field(default_factory=list)
     notes: str = ""
+    custom_fields: list[CustomFieldValueInput] | None = strawberry.field(
+        default=None, description="Custom field values of the quote, checked like setCustomFieldValues; with them, "
+                                  "the quote's required fields must be filled. A refused value creates nothing.")
 
 
 @strawberry.input(description="Change only the fields you send. Notes, property, agreed time and trading name on a "
@@ -45,6 +50,9 @@ class UpdateQuoteInput:
     valid_until: date | None = UNSET
     follow_up_date: date | None = UNSET
     label_ids: list[strawberry.ID] | None = UNSET
+    custom_fields: list[CustomFieldValueInput] | None = strawberry.field(
+        default=None, description="Custom field values to set (null clears one), in any state of the quote; "
+                                  "checked like setCustomFieldValues, all or nothing with the other changes.")
 
 
 @strawberry.input
@@ -95,9 +103,26 @@ def _quote_id(value, field: str = "id") -> int:
     return decode_id(value, "Quote", field)
 
 
+def _with_values(call):
+    """Run ``call``; a refused custom field value names this input's ``customFields``."""
+    try:
+        return call()
+    except DomainError as exc:
+        if exc.field and exc.field.startswith("values."):
+            exc.field = "customFields." + exc.field.removeprefix("values.")
+        raise
+
+
 def _create(info: Info, data: CreateQuoteInput):
-    return quotes.quote_create(
-        **who(info), customer_id=decode_id(data.customer_id, "Customer", "customerId"),
+    if data.custom_fields is None:
+        return _create_with(quotes.quote_create, info, data)
+    values = values_given(data.custom_fields, "customFields")
+    return _with_values(lambda: _create_with(quotes.quote_create_with_values, info, data, values=values))
+
+
+def _create_with(create, info: Info, data: CreateQuoteInput, **extra):
+    return create(
+        **who(info), **extra, customer_id=decode_id(data.customer_id, "Customer", "customerId"),
         trading_name_id=decode_optional(data.trading_name_id, "TradingName", "tradingNameId"),
         property_id=decode_optional(data.property_id, "Property", "propertyId"), lines=_lines(data.lines),
         valid_until=data.valid_until, follow_up_date=data.follow_up_date, agreed_start=data.agreed_start,
@@ -117,7 +142,11 @@ def _update(info: Info, data: UpdateQuoteInput):
         changes["label_ids"] = decode_many(changes["label_ids"], "Label", "labelIds") or []
     if "notes" in changes and changes["notes"] is None:
         changes["notes"] = ""
-    return quotes.quote_update(**who(info), quote_id=pk, **changes)
+    if data.custom_fields is None:
+        return quotes.quote_update(**who(info), quote_id=pk, **changes)
+    values = values_given(data.custom_fields, "customFields")
+    return _with_values(lambda: quotes.quote_update_with_values(**who(info), quote_id=pk, values=values,
+                                                                          **changes))
 
 
 @strawberry.type

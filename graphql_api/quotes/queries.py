@@ -11,12 +11,15 @@ from strawberry_django.optimizer import optimize
 
 from core.actors import Actor
 from core.errors import ValidationFailed
+from core.jobdata.models import Target
+from core.jobdata.selectors import filter_by_values
 from core.sales.quote_models import QuoteEvent
 from core.sales.quote_selectors import visible_quotes
 
 from ..context import actor_from_info
 from ..enums import SortDirection
 from ..ids import decode_id
+from ..jobdata.types import CustomFieldFilter, conditions
 from ..pagination import CappedConnection
 from .types import QuoteHistoryNode, QuoteNode, QuoteStatusEnum
 
@@ -34,6 +37,8 @@ class QuoteFilter:
     follow_up_from: date | None = None
     follow_up_to: date | None = None
     number: str | None = strawberry.field(default=None, description="The number contains this text.")
+    custom_fields: list[CustomFieldFilter] | None = strawberry.field(
+        default=None, description="Quotes whose custom field values match all of these (fields you may read).")
 
 
 @strawberry.enum
@@ -83,6 +88,8 @@ def apply_quote_filter(qs, flt: QuoteFilter | None, actor: Actor):
         if len(flt.number) > 40:
             raise ValidationFailed("filter.number", "At most 40 characters.", code="too_long")
         qs = qs.filter(number__icontains=flt.number)
+    if flt.custom_fields:
+        qs = filter_by_values(qs, actor, Target.QUOTE, conditions(flt.custom_fields))
     return qs
 
 

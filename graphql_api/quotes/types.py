@@ -6,12 +6,16 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from decimal import Decimal
+from typing import TYPE_CHECKING, Annotated, Any
 
+import strawberry
 import strawberry_django
+from django.db.models import Prefetch
 from strawberry import relay
 from strawberry.scalars import JSON
 from strawberry.types import Info
 
+from core.complaints.selectors import visible_complaints
 from core.sales import quote_pdf
 from core.sales.quote_models import Quote, QuoteEvent, QuoteLine, QuoteStatus
 from core.sales.quote_selectors import visible_quote_history, visible_quotes
@@ -22,8 +26,13 @@ from ..branding.types import LabelNode
 from ..context import actor_from_info
 from ..crm.types import CustomerNode, PropertyNode
 from ..enums import ActorKindEnum, ChannelEnum, _mirror
+from ..files.types import files_field
 from ..invoices.types import PricedLineFields
+from ..jobdata.types import custom_fields_field
 from ..nodes import PK
+
+if TYPE_CHECKING:
+    from ..complaints.types import ComplaintNode
 
 QuoteStatusEnum = _mirror(QuoteStatus, "QuoteStatus",
                           "Draft -> sent -> accepted | declined | expired: where a quote is in its life.")
@@ -56,6 +65,15 @@ class QuoteHistoryNode(relay.Node):
         return queryset if actor.is_staff else queryset.filter(pk__in=visible_quote_history(actor).values("pk"))
 
 
+def _complaint_rows(info: Info):
+    return (visible_complaints(actor_from_info(info)).select_related("type", "status")
+            .order_by("-created_at", "-id"))
+
+
+def _complaints_prefetch(info: Info) -> Prefetch:
+    return Prefetch("complaints", queryset=_complaint_rows(info), to_attr="visible_complaints")
+
+
 @strawberry_django.type(Quote, name="Quote", description="Prices offered to a customer before a job.")
 class QuoteNode(relay.Node):
     _id_attr = PK
@@ -80,6 +98,17 @@ class QuoteNode(relay.Node):
     booking: BookingNode | None = strawberry_django.field(description="The booking accepting it made.")
     lines: list[QuoteLineNode]
     labels: list[LabelNode] = strawberry_django.field(description="Staff only (empty for others).")
+    custom_fields = custom_fields_field("quote")
+    files = files_field()
+
+    @strawberry_django.field(prefetch_related=[lambda info: _complaints_prefetch(info)],
+                             description="Complaints about it you may see, newest first (staff all; the customer "
+                                         "their own customer-visible ones).")
+    def complaints(self, info: Info) -> list[Annotated[ComplaintNode, strawberry.lazy("graphql_api.complaints.types")]]:
+        rows: Any = getattr(self, "visible_complaints", None)
+        if rows is None:  # not reached through the optimiser (a mutation's payload)
+            rows = list(_complaint_rows(info).filter(quote_id=self.pk))  # type: ignore[attr-defined]
+        return rows
 
     @strawberry_django.field(only=["trading_name_id"], select_related=["trading_name"],
                              description="The trading name it is quoted under.")

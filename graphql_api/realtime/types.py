@@ -320,6 +320,8 @@ class LiveComplaint:
     channel: ChannelEnum | None
     booking_id: strawberry.ID | None
     booking_number: int | None
+    quote_id: strawberry.ID | None = strawberry.field(description="The quote it is about, when not a booking.")
+    quote_number: str | None
     time_zone: str = strawberry.field(description="Its booking's zone (empty: the company's).")
     customer_id: strawberry.ID
     customer_name: str
@@ -340,6 +342,8 @@ class LiveComplaint:
             channel=_enum(ChannelEnum, snap.get("channel")),
             booking_id=strawberry.ID(encode_id("Booking", snap["booking_id"])) if snap.get("booking_id") else None,
             booking_number=snap.get("booking_number"),
+            quote_id=strawberry.ID(encode_id("Quote", snap["quote_id"])) if snap.get("quote_id") else None,
+            quote_number=snap.get("quote_number"),
             time_zone=snap.get("time_zone", ""),
             customer_id=strawberry.ID(encode_id("Customer", snap["customer_id"])),
             customer_name=snap.get("customer_name", ""),

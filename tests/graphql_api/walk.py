@@ -310,10 +310,12 @@ CASES: list[tuple[str, dict[str, Any]]] = [
     # complaints (a customer-visible complaint on each side's booking)
     ("node", {"id": Ref("Complaint")}),
     ("complaints", {"filter": {"statusIds": [Ref("ComplaintStatus")], "typeIds": [Ref("ComplaintType")],
-                               "ownerId": U, "bookingId": B, "customerId": C}}),
+                               "ownerId": U, "bookingId": B, "quoteId": Ref("Quote"), "customerId": C}}),
     ("complaint", {"id": Ref("Complaint")}),
     ("complaintHistory", {"complaintId": Ref("Complaint")}),
     ("raiseComplaint", {"input": {"bookingId": B, "description": "x", "typeId": Ref("ComplaintType"),
+                                  "ownerId": U}}),
+    ("raiseComplaint", {"input": {"quoteId": Ref("Quote"), "description": "x", "typeId": Ref("ComplaintType"),
                                   "ownerId": U}}),
     ("updateComplaint", {"input": {"id": Ref("Complaint"), "typeId": Ref("ComplaintType"),
                                    "statusId": Ref("ComplaintStatus")}}),
@@ -329,6 +331,7 @@ CASES: list[tuple[str, dict[str, Any]]] = [
     ("node", {"id": Ref("File")}),
     ("uploadBookingFile", {"bookingId": B, "file": "not a multipart file"}),
     ("uploadCustomerFile", {"customerId": C, "file": "not a multipart file"}),
+    ("uploadQuoteFile", {"quoteId": Ref("Quote"), "file": "not a multipart file"}),
     ("deleteFile", {"id": Ref("File")}),
     # quotes (a sent quote with a label on each side)
     ("node", {"id": Ref("Quote")}),

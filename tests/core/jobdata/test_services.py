@@ -61,7 +61,7 @@ def test_every_type_can_be_defined_with_its_own_settings(staff_actor):
 @pytest.mark.parametrize(("extra", "code", "field"), [
     ({"label": ""}, "required", "label"),
     ({"field_type": "colour"}, "invalid_type", "fieldType"),
-    ({"target": "quote"}, "invalid_target", "target"),
+    ({"target": "invoice"}, "invalid_target", "target"),
     ({"key": "Gate Code"}, "invalid_key", "key"),
     ({"field_type": "radio"}, "required", "options"),
     ({"options": ["a"]}, "not_allowed", "options"),
