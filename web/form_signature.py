@@ -42,6 +42,8 @@ def form_signature(request: HttpRequest, token: str) -> HttpResponse:
     if request.method == "POST":
         if len(request.body) > MAX_BODY:
             context["error"] = "The drawing is too large."
+        elif not request.POST.get("signature"):
+            context["error"] = "Draw your signature first."
         else:
             try:
                 forms_services.form_answers_save(actor=actor, channel=Channel.TELEGRAM, booking_id=booking.pk,

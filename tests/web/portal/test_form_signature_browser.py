@@ -43,15 +43,14 @@ def test_a_drawing_on_the_signing_page_becomes_the_forms_signature(site, browser
                                       fieldworker_id=worker.pk))
     browser.get(f"{site.url}/forms/sign/{token}/")
     assert browser.find_element(By.TAG_NAME, "h1").text == "Customer signature"
-    browser.find_element(By.ID, "save").click()  # nothing drawn: the page asks first and sends nothing
-    WebDriverWait(browser, 5).until(expected_conditions.alert_is_present())
-    browser.switch_to.alert.accept()
+    browser.find_element(By.ID, "save-signature").click()  # nothing drawn: refused with a message, nothing saved
+    assert browser.find_element(By.ID, "sign-error").text == "Draw your signature first."
     assert not FormSubmission.objects.exists()
 
-    pad = browser.find_element(By.ID, "pad")
+    pad = browser.find_element(By.ID, "signature-pad")
     ActionChains(browser).move_to_element_with_offset(pad, -100, 0).click_and_hold().move_by_offset(60, 20) \
         .move_by_offset(60, -30).move_by_offset(40, 25).release().perform()
-    browser.find_element(By.ID, "save").click()
+    browser.find_element(By.ID, "save-signature").click()
     WebDriverWait(browser, 20).until(expected_conditions.presence_of_element_located((By.ID, "message")))
     assert "Signed." in browser.find_element(By.ID, "message").text
     saved = FormSubmission.objects.get().answers["customer_signature"]
