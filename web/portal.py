@@ -148,27 +148,40 @@ def _booking_page(request, booking, actor: Actor, where: Where, *, notice: str =
     }, status=status)
 
 
-def _complaint(request, booking, actor: Actor, where: Where):
-    """The customer raises a complaint about this booking (POST only: the booking page shows the form)."""
-    if not hit("complaint", f"{booking.pk}:{client_ip(request)}", limit=COMPLAINT_LIMIT[0],
-               window=COMPLAINT_LIMIT[1]):
+COMPLAINT_FORM_ERRORS = {"required": "Please tell us what went wrong.",
+                         "not_found": "Please choose a kind of problem from the list.",
+                         "inactive": "Please choose a kind of problem from the list."}
+
+
+def complaint_from_form(request, *, actor: Actor, channel: Channel, about: dict[str, int], missing, page,
+                        done_url: str):
+    """The customer's complaint posted from a booking's or a quote's page (``about``: ``{"booking_id": ..}``
+    or ``{"quote_id": ..}``). ``page(status=..., complaint=...)`` renders that page again with the form's
+    error; ``missing(request)`` answers when the booking or quote is not the customer's."""
+    [(key, pk)] = about.items()
+    if not hit("complaint", f"{'q' if key == 'quote_id' else ''}{pk}:{client_ip(request)}",
+               limit=COMPLAINT_LIMIT[0], window=COMPLAINT_LIMIT[1]):
         return _too_many(request)
     text, raw_type = request.POST.get("description", ""), request.POST.get("type", "")
     type_id = int(raw_type) if raw_type.isdigit() and len(raw_type) < 10 else None
     try:
         if raw_type and type_id is None:
             raise DomainError("invalid", "Please choose a kind of problem from the list.", field="typeId")
-        complaint_services.complaint_raise(actor=actor, channel=where.channel, booking_id=booking.pk,
-                                           description=text, type_id=type_id)
+        complaint_services.complaint_raise(actor=actor, channel=channel, description=text, type_id=type_id, **about)
     except DomainError as exc:
-        if exc.code == "not_found" and exc.field == "bookingId":
-            return _not_found(request)
-        errors = {"required": "Please tell us what went wrong.",
-                  "not_found": "Please choose a kind of problem from the list.",
-                  "inactive": "Please choose a kind of problem from the list."}
-        return _booking_page(request, booking, actor, where, status=400, complaint={
-            "text": text, "type": raw_type, "error": errors.get(exc.code, exc.message)})
-    return HttpResponseRedirect(where.url("booking") + "?complained=1#complaints", status=303)
+        if exc.code == "not_found" and exc.field == ("quoteId" if key == "quote_id" else "bookingId"):
+            return missing(request)
+        return page(status=400, complaint={"text": text, "type": raw_type,
+                                           "error": COMPLAINT_FORM_ERRORS.get(exc.code, exc.message)})
+    return HttpResponseRedirect(done_url, status=303)
+
+
+def _complaint(request, booking, actor: Actor, where: Where):
+    """The customer raises a complaint about this booking (POST only: the booking page shows the form)."""
+    return complaint_from_form(
+        request, actor=actor, channel=where.channel, about={"booking_id": booking.pk}, missing=_not_found,
+        page=lambda **form: _booking_page(request, booking, actor, where, **form),
+        done_url=where.url("booking") + "?complained=1#complaints")
 
 
 def _discussion(request, booking, actor: Actor, where: Where):

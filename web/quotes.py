@@ -15,7 +15,6 @@ from django.urls import reverse
 from django.views.decorators.http import require_http_methods
 
 from core.actors import Actor, Channel
-from core.complaints import services as complaint_services
 from core.complaints.selectors import complaint_types, visible_complaints
 from core.errors import DomainError
 from core.files import links
@@ -26,7 +25,7 @@ from core.sales.quote_models import Quote, QuoteStatus
 from core.sales.quote_selectors import visible_quotes
 
 from .documents import _plain, pdf_response
-from .portal import COMPLAINT_LIMIT, _login_redirect, _page, _portal_actor, _too_many
+from .portal import _login_redirect, _page, _portal_actor, _too_many, complaint_from_form
 from .ratelimit import client_ip
 
 GET = require_http_methods(["GET", "HEAD"])
@@ -65,25 +64,9 @@ def _detail(request, quote: Quote, actor: Actor, *, pdf_url: str, complaint_url:
 def _complaint(request, quote: Quote, actor: Actor, channel: Channel, page):
     """The customer raises a complaint about this quote (POST only: the quote page shows the form).
     ``page(status=..., complaint=...)`` renders the quote page again with the form's error."""
-    if not hit("complaint", f"q{quote.pk}:{client_ip(request)}", limit=COMPLAINT_LIMIT[0],
-               window=COMPLAINT_LIMIT[1]):
-        return _too_many(request)
-    text, raw_type = request.POST.get("description", ""), request.POST.get("type", "")
-    type_id = int(raw_type) if raw_type.isdigit() and len(raw_type) < 10 else None
-    try:
-        if raw_type and type_id is None:
-            raise DomainError("invalid", "Please choose a kind of problem from the list.", field="typeId")
-        complaint_services.complaint_raise(actor=actor, channel=channel, quote_id=quote.pk, description=text,
-                                           type_id=type_id)
-    except DomainError as exc:
-        if exc.code == "not_found" and exc.field == "quoteId":
-            return _missing(request)
-        errors = {"required": "Please tell us what went wrong.",
-                  "not_found": "Please choose a kind of problem from the list.",
-                  "inactive": "Please choose a kind of problem from the list."}
-        return page(status=400, complaint={"text": text, "type": raw_type,
-                                           "error": errors.get(exc.code, exc.message)})
-    return HttpResponseRedirect(request.path.removesuffix("complaint") + "?complained=1#complaints", status=303)
+    return complaint_from_form(request, actor=actor, channel=channel, about={"quote_id": quote.pk},
+                               missing=_missing, page=page,
+                               done_url=request.path.removesuffix("complaint") + "?complained=1#complaints")
 
 
 def _answer(request, quote: Quote, actor: Actor, channel: Channel):
