@@ -12,11 +12,15 @@ class Migration(migrations.Migration):
     ]
 
     operations = [
-        migrations.AddField(
-            model_name='customfieldvalue',
-            name='quote',
-            field=models.ForeignObject(blank=True, editable=False, from_fields=['object_id'], null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='custom_values', related_query_name='+', to='sales.quote', to_fields=['id']),
-        ),
+        # a read path with no column (like the other targets' ForeignObjects): state only, so that
+        # unapplying it asks nothing of the schema editor (SQLite's remove_field cannot drop one)
+        migrations.SeparateDatabaseAndState(state_operations=[
+                migrations.AddField(
+                    model_name='customfieldvalue',
+                    name='quote',
+                    field=models.ForeignObject(blank=True, editable=False, from_fields=['object_id'], null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='custom_values', related_query_name='+', to='sales.quote', to_fields=['id']),
+                ),
+        ]),
         migrations.AlterField(
             model_name='customfield',
             name='target',
