@@ -141,6 +141,17 @@ async def _listen(info: Info, actor: Actor, *groups: str) -> AsyncIterator[Async
             yield stream
 
 
+async def _staff_stream(info: Info, group: str, what: str, live: Any) -> AsyncGenerator[Any, None]:
+    """A staff-only stream of one group's events (inbox, complaints, quotes): each event as ``live``."""
+    actor = await _subscriber(info)
+    if not actor.is_staff:
+        raise PermissionDenied(f"Only staff may watch {what}.")
+    async with _listen(info, actor, group) as messages:
+        async for message in messages:
+            if message.get("kind") == KIND_EVENT:
+                yield built(live, message, live.from_message)
+
+
 def _may_read_thread(actor: Actor, fieldworker_id: int) -> bool:
     """Staff read any fieldworker's thread; a fieldworker their own only; nobody else any."""
     from core.workforce.models import Fieldworker
@@ -241,37 +252,25 @@ class RealtimeSubscription:
                                          "resolved, reopened, linked).")
     @_guarded
     async def inbox_events(self, info: Info) -> AsyncGenerator[LiveInquiryEvent, None]:
-        actor = await _subscriber(info)
-        if not actor.is_staff:
-            raise PermissionDenied("Only staff may watch the inbox.")
-        async with _listen(info, actor, INBOX) as messages:
-            async for message in messages:
-                if message.get("kind") == KIND_EVENT:
-                    yield built(LiveInquiryEvent, message, LiveInquiryEvent.from_message)
+        async with aclosing(_staff_stream(info, INBOX, "the inbox", LiveInquiryEvent)) as events:
+            async for event in events:
+                yield event
 
     @strawberry.subscription(description="Staff: complaints raised and every change to one (updated, assigned, "
                                          "resolved, reopened), for the open complaints list.")
     @_guarded
     async def complaint_events(self, info: Info) -> AsyncGenerator[LiveComplaintEvent, None]:
-        actor = await _subscriber(info)
-        if not actor.is_staff:
-            raise PermissionDenied("Only staff may watch complaints.")
-        async with _listen(info, actor, COMPLAINTS) as messages:
-            async for message in messages:
-                if message.get("kind") == KIND_EVENT:
-                    yield built(LiveComplaintEvent, message, LiveComplaintEvent.from_message)
+        async with aclosing(_staff_stream(info, COMPLAINTS, "complaints", LiveComplaintEvent)) as events:
+            async for event in events:
+                yield event
 
     @strawberry.subscription(description="Staff: every change to any quote (sent, accepted by the customer, "
                                          "expired, ...).")
     @_guarded
     async def quote_events(self, info: Info) -> AsyncGenerator[LiveQuoteEvent, None]:
-        actor = await _subscriber(info)
-        if not actor.is_staff:
-            raise PermissionDenied("Only staff may watch quotes.")
-        async with _listen(info, actor, QUOTES) as messages:
-            async for message in messages:
-                if message.get("kind") == KIND_EVENT:
-                    yield built(LiveQuoteEvent, message, LiveQuoteEvent.from_message)
+        async with aclosing(_staff_stream(info, QUOTES, "quotes", LiveQuoteEvent)) as events:
+            async for event in events:
+                yield event
 
     @strawberry.subscription(description="One fieldworker's thread with the office, live: messages sent to them "
                                          "(e-mail, SMS, chat), each change of their delivery status (sent, "
