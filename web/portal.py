@@ -61,10 +61,15 @@ COMPLAINT_LIMIT = (5, 60 * 60)  # complaint form POSTs per booking and client IP
 
 def _page(request, template: str, context: dict | None = None, status: int = 200):
     context = {"company": get_company(), **(context or {})}
-    booking = context.get("booking")
-    # Every time on a page is on the wall clock of its booking's zone (else the company's): Django's
-    # date filters convert to the zone active while rendering (decision 0620).
-    zone = zones.zone_of(booking) if booking is not None else zones.company_zone()
+    booking, quote = context.get("booking"), context.get("quote")
+    # Every time on a page is on the wall clock of its booking's zone (a quote's: its property's; else
+    # the company's): Django's date filters convert to the zone active while rendering (decision 0620).
+    if booking is not None:
+        zone = zones.zone_of(booking)
+    elif quote is not None and quote.property_id:
+        zone = zones.zone(zones.zone_name(prop=quote.property)) or zones.company_zone()
+    else:
+        zone = zones.company_zone()
     with timezone.override(zone):
         return render(request, f"web/portal/{template}", {**context, "zone_name": zone.key}, status=status)
 

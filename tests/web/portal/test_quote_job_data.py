@@ -82,3 +82,26 @@ def test_the_portal_takes_a_complaint_and_refusals_write_nothing(media):
     assert done.status_code == 303
     assert list(Complaint.objects.values_list("quote_id", "channel", "description")) == [
         (quote.pk, "portal", "Too dear")]
+
+
+def test_the_quote_page_shows_times_in_the_zone_of_the_quotes_property(media, settings):
+    from datetime import UTC, datetime
+
+    from core.company.selectors import get_company
+
+    company = get_company()
+    company.time_zone = "Australia/Brisbane"
+    company.save()
+    customer = factories.customer()
+    perth = factories.property_for(customer, time_zone="Australia/Perth")
+    staff = Actor.from_user(factories.staff_user())
+    quote = quotes.quote_create(actor=staff, channel=SYSTEM, customer_id=customer.pk, property_id=perth.pk,
+                                lines=[quotes.QuoteLineInput(description="Gutter repair", unit_price="150")])
+    quote = quotes.quote_send(actor=staff, channel=SYSTEM, quote_id=quote.pk, send_email=False)
+    url = f"/q/{quote_pdf.link_token(quote)}/"
+    assert Client().post(url + "complaint", {"description": "Late"}).status_code == 303
+    Complaint.objects.update(created_at=datetime(2026, 3, 2, 4, 0, tzinfo=UTC))  # 12:00 in Perth, 14:00 in Brisbane
+    for page in (Client().get(url), portal_client(customer).get(f"/portal/quotes/{quote.pk}/")):
+        text = page.content.decode()
+        assert "Mon 2 Mar 2026, 12:00 PM" in text and "2026, 2:00 PM" not in text
+
