@@ -59,3 +59,95 @@ def test_a_label_is_added_in_the_admin_through_the_service(browser):
                       applies_to=["invoice"])
     assert errors_of(response) == {"name": ["A label with that name exists."]}
     assert whole_state() == before
+
+
+# --- the logo page: the service called once, for real ------------------------------------------
+
+
+@pytest.fixture
+def media(settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path / "media"
+    settings.MEDIA_ROOT.mkdir()
+    return settings.MEDIA_ROOT
+
+
+def _stored(root) -> list[str]:
+    return sorted(str(path.relative_to(root)) for path in root.rglob("*") if path.is_file())
+
+
+def _upload(name: str, content: bytes):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    return SimpleUploadedFile(name, content)
+
+
+def test_the_change_page_links_to_the_logo_page_which_stores_a_checked_logo(browser, media, published):
+    from tests.core.company.images import png
+
+    row = default_trading_name()
+    page = browser.get(f"/admin/company/tradingname/{row.pk}/change/")
+    assert f'href="/admin/company/tradingname/{row.pk}/logo/"'.encode() in page.content
+    assert b"Add a logo" in page.content
+    form = browser.get(f"/admin/company/tradingname/{row.pk}/logo/")
+    assert form.status_code == 200 and b'enctype="multipart/form-data"' in form.content
+    response = browser.post(f"/admin/company/tradingname/{row.pk}/logo/", {"logo": _upload("brand.png", png())})
+    assert response.status_code == 302 and response["Location"] == f"/admin/company/tradingname/{row.pk}/change/"
+    row.refresh_from_db()
+    assert row.logo.name and _stored(media) == [row.logo.name]
+    log = CompanyLog.objects.filter(subject="trading_name", subject_id=row.pk).latest("pk")
+    assert (log.action, log.channel, log.actor_label) == ("updated", "admin", "Root Admin")
+    assert "logo" in log.changes
+    assert b"Change the logo" in browser.get(f"/admin/company/tradingname/{row.pk}/change/").content
+
+    response = browser.post(f"/admin/company/tradingname/{row.pk}/logo/", {"remove_logo": "on"})
+    assert response.status_code == 302
+    row.refresh_from_db()
+    assert not row.logo
+    published.all()  # the commit's callbacks: the old file is deleted once the change committed
+    assert _stored(media) == []
+
+
+@pytest.mark.parametrize(("name", "content", "message"), [
+    ("logo.png", b"<svg xmlns='http://www.w3.org/2000/svg'/>", "not an image"),
+    ("logo.gif", None, "PNG, JPEG or WebP"),
+])
+def test_a_refused_logo_shows_why_and_changes_and_stores_nothing(browser, media, name, content, message):
+    from tests.core.company.images import gif
+
+    row = default_trading_name()
+    before = whole_state()
+    response = browser.post(f"/admin/company/tradingname/{row.pk}/logo/",
+                            {"logo": _upload(name, content if content is not None else gif())})
+    assert response.status_code == 200
+    text = response.content.decode()
+    assert 'class="errorlist' in text and message.lower() in text.lower()
+    assert whole_state() == before
+    assert _stored(media) == []
+
+
+def test_the_logo_page_refuses_an_empty_form_a_double_ask_and_a_missing_row(browser, media):
+    from tests.core.company.images import png
+
+    row = default_trading_name()
+    before = whole_state()
+    empty = browser.post(f"/admin/company/tradingname/{row.pk}/logo/", {})
+    assert "Choose a logo to upload, or tick the box to remove the logo." in empty.content.decode()
+    both = browser.post(f"/admin/company/tradingname/{row.pk}/logo/",
+                        {"logo": _upload("a.png", png()), "remove_logo": "on"})
+    assert "Send a new logo or remove the logo, not both." in both.content.decode()
+    assert browser.get("/admin/company/tradingname/999999/logo/").status_code == 404
+    assert whole_state() == before
+    assert _stored(media) == []
+
+
+def test_the_logo_page_is_for_staff_signed_in_to_the_admin(db, media):
+    from django.test import Client
+
+    from tests.core.company.images import png
+
+    row = default_trading_name()
+    before = whole_state()
+    response = Client().post(f"/admin/company/tradingname/{row.pk}/logo/", {"logo": _upload("a.png", png())})
+    assert response.status_code == 302 and "/admin/login/" in response["Location"]
+    assert whole_state() == before
+    assert _stored(media) == []
