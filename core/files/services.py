@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import secrets
+from collections.abc import Sequence
 from typing import IO
 
 from django.core.files.base import ContentFile
@@ -251,6 +252,12 @@ def file_settings_update(*, actor: Actor, channel: Channel | str, keep_image_met
         row.keep_image_metadata = bool(keep_image_metadata)
         row.save()
     return row
+
+
+def file_bytes_discard(*, files: Sequence[StoredFile]) -> None:
+    """The bytes of files whose rows went with the caller's own transaction when it rolled back (the
+    writes of ``_store`` itself delete theirs when they fail)."""
+    _delete_quietly(*(name for stored in files for name in (stored.file.name, stored.thumbnail.name)))
 
 
 def file_store_arrived(*, actor: Actor, channel: Channel | str, booking_id: int, ready: Ready,

@@ -36,6 +36,7 @@ from core.crm import services as crm_services
 from core.crm.models import Customer
 from core.errors import DomainError, ValidationFailed
 from core.files import services as file_services
+from core.files.models import StoredFile
 from core.text import without_nul
 
 from . import replies
@@ -157,6 +158,7 @@ def inbound_email_receive(*, provider_id: str, sender: str, recipient: str, subj
     received = _received(attachments)
     if received and _goes_to_thread(booking, address):
         _check(received)  # only for the thread: the inbox stores nothing, so a stranger's files are not decoded
+    stored: list[StoredFile] = []
     try:
         with transaction.atomic():
             row = InboundEmail.objects.create(
@@ -164,17 +166,23 @@ def inbound_email_receive(*, provider_id: str, sender: str, recipient: str, subj
                 recipient=_address(recipient)[:254], subject=subject, body=body, outcome=InboundOutcome.EMPTY,
                 booking=booking, attachments=[item.listed for item in received])
             if body or received:
-                _file(row, booking, address, received)
+                _file(row, booking, address, received, stored)
             return row, True
-    except IntegrityError:  # the same call, recorded by a concurrent request a moment ago
-        return InboundEmail.objects.get(provider_id=provider_id), False
+    except BaseException as exc:
+        file_services.file_bytes_discard(files=stored)  # their rows rolled back: no bytes without a row
+        if isinstance(exc, IntegrityError):  # the same call, recorded by a concurrent request a moment ago?
+            recorded = InboundEmail.objects.filter(provider_id=provider_id).first()
+            if recorded is not None:
+                return recorded, False
+        raise
 
 
 def _names(received: list[_Received]) -> str:
     return ", ".join(item.name for item in received)
 
 
-def _file(row: InboundEmail, booking: Booking | None, address: str, received: list[_Received]) -> None:
+def _file(row: InboundEmail, booking: Booking | None, address: str, received: list[_Received],
+          stored: list[StoredFile]) -> None:
     customer = booking.customer if booking is not None else None
     if _goes_to_thread(booking, address):
         actor = Actor.for_customer(customer)
@@ -188,7 +196,7 @@ def _file(row: InboundEmail, booking: Booking | None, address: str, received: li
         else:
             row.outcome, row.customer = InboundOutcome.COMMENT, customer
             if received:
-                _keep_attachments(row, booking, actor, received)
+                _keep_attachments(row, booking, actor, received, stored)
             row.save(update_fields=["outcome", "customer", "comment", "attachments"])
             return
     known = customer if customer is not None and customer.email.lower() == address else None
@@ -207,15 +215,17 @@ def _file(row: InboundEmail, booking: Booking | None, address: str, received: li
     row.save(update_fields=["outcome", "customer", "inquiry"])
 
 
-def _keep_attachments(row: InboundEmail, booking: Booking, actor: Actor, received: list[_Received]) -> None:
+def _keep_attachments(row: InboundEmail, booking: Booking, actor: Actor, received: list[_Received],
+                      stored: list[StoredFile]) -> None:
     """Store the checked attachments as the booking's files, visible to the customer who sent them, and
-    note on the timeline what was kept and what was refused (with the comment it came with)."""
+    note on the timeline what was kept and what was refused (with the comment it came with). ``stored``
+    collects the files written, whose bytes go again if the transaction rolls back."""
     for item in received:
         if item.ready is None:
             continue
-        stored = file_services.file_store_arrived(actor=actor, channel=Channel.EMAIL, booking_id=booking.pk,
-                                                  ready=item.ready, customer_visible=True)
-        item.listed["file_id"] = stored.pk
+        stored.append(file_services.file_store_arrived(actor=actor, channel=Channel.EMAIL, booking_id=booking.pk,
+                                                       ready=item.ready, customer_visible=True))
+        item.listed["file_id"] = stored[-1].pk
     row.attachments = [item.listed for item in received]
     history.record(booking, actor=actor, channel=Channel.EMAIL, action="email_attachments", data={
         "comment_id": row.comment.pk, "inbound_email_id": row.pk,

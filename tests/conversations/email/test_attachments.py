@@ -9,7 +9,9 @@ from typing import Any
 import pytest
 from django.core.files.storage import default_storage
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import IntegrityError, connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 
 from core.bookings.models import BookingComment, BookingEvent
 from core.crm.models import Inquiry
@@ -216,3 +218,38 @@ def test_a_long_inbox_email_keeps_the_list_of_its_attachments(db, provider, medi
     assert provider.post(with_files(fields, PHOTO)).json()["outcome"] == "inquiry"
     body = Inquiry.objects.get().body
     assert len(body) <= 5000 and body.endswith("\n\nAttachments not kept (1): leak.jpg")
+
+
+@pytest.mark.skipif(connection.vendor != "sqlite", reason="the failure is made by an SQLite trigger")
+def test_when_the_writes_fail_after_the_files_the_bytes_go_with_the_rows(booking, provider, media):
+    """The database refuses the last write of the call (a trigger stands for any failure there): the
+    transaction rolls back and the files already written leave the disk with it."""
+    fields = provider.fields(sender="jo@example.com", recipient=replies.reply_address(booking.pk), text="See photo")
+    with connection.cursor() as cursor:
+        cursor.execute("CREATE TRIGGER refuse_email_attachments BEFORE INSERT ON bookings_bookingevent "
+                       "WHEN NEW.action = 'email_attachments' BEGIN SELECT RAISE(ABORT, 'refused by the test'); END")
+    _touch_singletons()
+    before = db_state()
+    try:
+        with pytest.raises(IntegrityError):
+            provider.post(with_files(fields, PHOTO, PDF))
+    finally:
+        with connection.cursor() as cursor:
+            cursor.execute("DROP TRIGGER refuse_email_attachments")
+    assert db_state() == before
+    assert stored_files(media) == []
+
+
+def test_each_attachment_costs_the_same_few_queries(booking, provider, media):
+    """Each further PDF adds its own row's insert (in a savepoint) and nothing read per file (a photo
+    adds one read of the file settings, before the transaction)."""
+    def post(count: int, text: str) -> int:
+        pdfs = [(f"page {n}.pdf", pdf_bytes(), "application/pdf") for n in range(count)]
+        fields = provider.fields(sender="jo@example.com", recipient=replies.reply_address(booking.pk), text=text)
+        with CaptureQueriesContext(connection) as queries:
+            assert provider.post(with_files(fields, *pdfs)).status_code == 200
+        return len(queries)
+
+    post(1, "warm up")  # the file settings row, the company's first reads
+    one, three = post(1, "one"), post(3, "three")
+    assert three - one == 2 * 3  # SAVEPOINT, INSERT, RELEASE per further file
