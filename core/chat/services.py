@@ -352,9 +352,9 @@ def attachment_fetch(*, attachment_id: int) -> str:
         return AttachmentStatus.PENDING
     actor = Actor.from_user(attachment.uploaded_by) if attachment.uploaded_by else Actor.system()
     try:
-        stored = file_services.file_store_from_chat(
-            actor=actor, channel=attachment.channel, booking_id=attachment.booking_id, content=content,
-            name=f"{attachment.telegram_file_unique_id}{_extension(name)}")
+        ready = file_services.file_ready(upload=content, name=f"{attachment.telegram_file_unique_id}{_extension(name)}")
+        stored = file_services.file_store_arrived(actor=actor, channel=attachment.channel,
+                                                  booking_id=attachment.booking_id, ready=ready, customer_visible=False)
     except DomainError as exc:
         logger.info("chat attachment %s refused: %s", attachment.pk, exc.code)
         BookingAttachment.objects.filter(pk=attachment.pk).update(status=AttachmentStatus.FAILED)

@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import secrets
+from collections.abc import Sequence
 from typing import IO
 
 from django.core.files.base import ContentFile
@@ -110,7 +111,7 @@ def _store(*, actor: Actor, channel: Channel | str, owner_kind: str, owner_id: i
                                          signed_at=stored.created_at)
                 facts = {"file_id": stored.pk, "signer_name": signer_name}
             if not recorded:
-                pass  # the caller's own history row stands for it (a chat photo: attachment_added)
+                pass  # the caller's own history row stands for it (file_store_arrived)
             elif owner_kind == "booking":
                 booking = Booking.objects.get(pk=owner_id)
                 history.record(booking, actor=actor, channel=channel,
@@ -127,8 +128,19 @@ def _store(*, actor: Actor, channel: Channel | str, owner_kind: str, owner_id: i
     return stored
 
 
-def _upload(*, actor: Actor, channel: Channel | str, owner_kind: str, owner_id: int, upload: IO[bytes] | bytes,
-            name: str | None, customer_visible: bool, recorded: bool = True) -> StoredFile:
+@dataclasses.dataclass(frozen=True)
+class Ready:
+    """An upload that passed every check of its content and name: what will be stored, not yet written."""
+
+    name: str
+    checked: checks.Checked
+    data: bytes
+    thumbnail: bytes | None
+
+
+def file_ready(*, upload: IO[bytes] | bytes, name: str | None) -> Ready:
+    """Check an upload by its content and name and make what is stored (a photo without EXIF unless the
+    company keeps it, its thumbnail); nothing is written. Raises ``DomainError`` as ``checks.inspect``."""
     name = checks.clean_name(name)
     checked = checks.inspect(upload)
     data, thumbnail = checked.data, None
@@ -136,8 +148,15 @@ def _upload(*, actor: Actor, channel: Channel | str, owner_kind: str, owner_id: 
         prepared = checks.prepare_image(checked, keep_metadata=file_settings().keep_image_metadata)
         data, thumbnail = prepared.data, prepared.thumbnail
         checked = dataclasses.replace(checked, width=prepared.width, height=prepared.height)
-    return _store(actor=actor, channel=channel, owner_kind=owner_kind, owner_id=owner_id, checked=checked,
-                  data=data, thumbnail=thumbnail, name=name, customer_visible=customer_visible, recorded=recorded)
+    return Ready(name=name, checked=checked, data=data, thumbnail=thumbnail)
+
+
+def _upload(*, actor: Actor, channel: Channel | str, owner_kind: str, owner_id: int, upload: IO[bytes] | bytes,
+            name: str | None, customer_visible: bool, recorded: bool = True) -> StoredFile:
+    ready = file_ready(upload=upload, name=name)
+    return _store(actor=actor, channel=channel, owner_kind=owner_kind, owner_id=owner_id, checked=ready.checked,
+                  data=ready.data, thumbnail=ready.thumbnail, name=ready.name, customer_visible=customer_visible,
+                  recorded=recorded)
 
 
 def file_upload_to_booking(*, actor: Actor, channel: Channel | str, booking_id: int, upload: IO[bytes] | bytes,
@@ -235,10 +254,19 @@ def file_settings_update(*, actor: Actor, channel: Channel | str, keep_image_met
     return row
 
 
-def file_store_from_chat(*, actor: Actor, channel: Channel | str, booking_id: int, content: bytes,
-                         name: str) -> StoredFile:
-    """A photo a fieldworker sent from the chat, fetched by the worker: the same checks and storage as an
-    upload (``actor`` is who sent it; the right to send, and the timeline row, came when the photo
-    arrived: ``core.chat.services.attachment_add``)."""
-    return _upload(actor=actor, channel=channel, owner_kind="booking", owner_id=booking_id, upload=content,
-                   name=name, customer_visible=False, recorded=False)
+def file_bytes_discard(*, files: Sequence[StoredFile]) -> None:
+    """The bytes of files whose rows went with the caller's own transaction when it rolled back (the
+    writes of ``_store`` itself delete theirs when they fail)."""
+    _delete_quietly(*(name for stored in files for name in (stored.file.name, stored.thumbnail.name)))
+
+
+def file_store_arrived(*, actor: Actor, channel: Channel | str, booking_id: int, ready: Ready,
+                       customer_visible: bool) -> StoredFile:
+    """A file that came with a message recorded by its own service, already checked (``file_ready``):
+    a photo a fieldworker sent from the chat (``core.chat.services.attachment_fetch``, not
+    customer-visible) or an attachment of the customer's e-mail to a booking's thread
+    (``core.outreach.inbound``, customer-visible; decision 0616). ``actor`` is who sent it; the right to
+    send and the timeline row are the caller's (``attachment_added``, ``email_attachments``)."""
+    return _store(actor=actor, channel=channel, owner_kind="booking", owner_id=booking_id, checked=ready.checked,
+                  data=ready.data, thumbnail=ready.thumbnail, name=ready.name, customer_visible=customer_visible,
+                  recorded=False)

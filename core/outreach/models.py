@@ -195,7 +195,8 @@ class InboundEmail(models.Model):
     """One e-mail a customer sent us through the mail provider's inbound webhook, and where it went.
 
     ``provider_id`` is the provider's one-time token of the webhook call, unique: a replayed call finds
-    its row and changes nothing (decision 0614)."""
+    its row and changes nothing (decision 0614). Attachments are listed on the row; in a booking's thread
+    they become the booking's files (decision 0616)."""
 
     provider_id = models.CharField(max_length=128, unique=True)
     message_id = models.CharField(max_length=255, blank=True, help_text="The Message-ID header of the e-mail.")
@@ -211,6 +212,9 @@ class InboundEmail(models.Model):
     comment = models.ForeignKey("bookings.BookingComment", null=True, blank=True, on_delete=models.SET_NULL,
                                 related_name="+")
     inquiry = models.ForeignKey("crm.Inquiry", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    attachments = models.JSONField(default=list, blank=True, help_text=(
+        "Each attachment that came: name and size; in a booking's thread also the file kept (file_id) or "
+        "why it was refused (code, message). Decision 0616."))
     received_at = models.DateTimeField(default=timezone.now, db_index=True)
 
     class Meta:
