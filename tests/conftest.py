@@ -134,3 +134,12 @@ def published(db) -> Iterator[EventRecorder]:
         yield recorder
     finally:
         events.unsubscribe(events.DomainEvent, recorder.seen.append)
+
+
+@pytest.fixture
+def media(settings, tmp_path):
+    """Files stored through the storage API go to a fresh folder; the test reads what is there
+    (``tests.media.stored_files``)."""
+    settings.MEDIA_ROOT = tmp_path / "media"
+    settings.MEDIA_ROOT.mkdir()
+    return settings.MEDIA_ROOT

@@ -22,10 +22,11 @@ from core.outreach.inbound import MAX_ATTACHMENTS
 from core.outreach.models import InboundEmail
 from graphql_api.ids import encode_id
 from tests import factories
-from tests.core.files.conftest import jpeg_with_gps, pdf_bytes, stored_files
+from tests.core.files.conftest import jpeg_with_gps, pdf_bytes
 from tests.core.support import _touch_singletons, db_state
 from tests.graphql_api import conftest as _graphql_conftest  # noqa: F401  (loads before over_http)
 from tests.graphql_api.over_http import gql
+from tests.media import stored_files
 from tests.web.portal.support import portal_client
 
 from .test_inbound import FakeProvider
@@ -34,13 +35,6 @@ BOOKING_FILES = """query ($id: ID!) { node(id: $id) { ... on Booking {
   files { name kind contentType customerVisible url }
   history { action data }
 } } }"""
-
-
-@pytest.fixture
-def media(settings, tmp_path):
-    settings.MEDIA_ROOT = tmp_path / "media"
-    settings.MEDIA_ROOT.mkdir()
-    return settings.MEDIA_ROOT
 
 
 @pytest.fixture

@@ -9,6 +9,7 @@ from django.utils import timezone
 
 from core.company.models import CompanyLog, Label, TermsVersion, TradingName
 from core.company.selectors import default_trading_name
+from tests.media import stored_files
 
 from .support import errors_of, submit, whole_state
 
@@ -64,17 +65,6 @@ def test_a_label_is_added_in_the_admin_through_the_service(browser):
 # --- the logo page: the service called once, for real ------------------------------------------
 
 
-@pytest.fixture
-def media(settings, tmp_path):
-    settings.MEDIA_ROOT = tmp_path / "media"
-    settings.MEDIA_ROOT.mkdir()
-    return settings.MEDIA_ROOT
-
-
-def _stored(root) -> list[str]:
-    return sorted(str(path.relative_to(root)) for path in root.rglob("*") if path.is_file())
-
-
 def _upload(name: str, content: bytes):
     from django.core.files.uploadedfile import SimpleUploadedFile
 
@@ -93,7 +83,7 @@ def test_the_change_page_links_to_the_logo_page_which_stores_a_checked_logo(brow
     response = browser.post(f"/admin/company/tradingname/{row.pk}/logo/", {"logo": _upload("brand.png", png())})
     assert response.status_code == 302 and response["Location"] == f"/admin/company/tradingname/{row.pk}/change/"
     row.refresh_from_db()
-    assert row.logo.name and _stored(media) == [row.logo.name]
+    assert row.logo.name and stored_files(media) == [row.logo.name]
     log = CompanyLog.objects.filter(subject="trading_name", subject_id=row.pk).latest("pk")
     assert (log.action, log.channel, log.actor_label) == ("updated", "admin", "Root Admin")
     assert "logo" in log.changes
@@ -104,7 +94,7 @@ def test_the_change_page_links_to_the_logo_page_which_stores_a_checked_logo(brow
     row.refresh_from_db()
     assert not row.logo
     published.all()  # the commit's callbacks: the old file is deleted once the change committed
-    assert _stored(media) == []
+    assert stored_files(media) == []
 
 
 @pytest.mark.parametrize(("name", "content", "message"), [
@@ -122,7 +112,7 @@ def test_a_refused_logo_shows_why_and_changes_and_stores_nothing(browser, media,
     text = response.content.decode()
     assert 'class="errorlist' in text and message.lower() in text.lower()
     assert whole_state() == before
-    assert _stored(media) == []
+    assert stored_files(media) == []
 
 
 def test_the_logo_page_refuses_an_empty_form_a_double_ask_and_a_missing_row(browser, media):
@@ -137,7 +127,7 @@ def test_the_logo_page_refuses_an_empty_form_a_double_ask_and_a_missing_row(brow
     assert "Send a new logo or remove the logo, not both." in both.content.decode()
     assert browser.get("/admin/company/tradingname/999999/logo/").status_code == 404
     assert whole_state() == before
-    assert _stored(media) == []
+    assert stored_files(media) == []
 
 
 def test_the_logo_page_is_for_staff_signed_in_to_the_admin(db, media):
@@ -150,4 +140,4 @@ def test_the_logo_page_is_for_staff_signed_in_to_the_admin(db, media):
     response = Client().post(f"/admin/company/tradingname/{row.pk}/logo/", {"logo": _upload("a.png", png())})
     assert response.status_code == 302 and "/admin/login/" in response["Location"]
     assert whole_state() == before
-    assert _stored(media) == []
+    assert stored_files(media) == []

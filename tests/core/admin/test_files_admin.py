@@ -22,13 +22,6 @@ from .support import submit
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture
-def media(settings, tmp_path):
-    settings.MEDIA_ROOT = tmp_path / "media"
-    settings.MEDIA_ROOT.mkdir()
-    return settings.MEDIA_ROOT
-
-
 def test_files_are_shown_and_removed_through_the_service(browser, media, django_capture_on_commit_callbacks):
     stored = services.file_upload_to_booking(actor=factories.staff_actor(), channel=Channel.GRAPHQL,
                                              booking_id=factories.booking().pk, upload=pdf_bytes(), name="a.pdf")

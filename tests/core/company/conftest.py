@@ -7,18 +7,6 @@ from core.company.events import CompanyEvent
 
 
 @pytest.fixture
-def media(settings, tmp_path):
-    """Files stored through the storage API go to a fresh folder; the test reads what is there."""
-    settings.MEDIA_ROOT = tmp_path / "media"
-    settings.MEDIA_ROOT.mkdir()
-    return settings.MEDIA_ROOT
-
-
-def stored_files(root) -> list[str]:
-    return sorted(str(path.relative_to(root)) for path in root.rglob("*") if path.is_file())
-
-
-@pytest.fixture
 def company_events(published):
     """Company events that left after commit (they are not booking events; ``published`` flushes)."""
     seen: list = []

@@ -14,8 +14,8 @@ from core.company import services
 from core.company.models import CompanyLog, Label, TermsVersion, TradingName
 from core.company.selectors import default_trading_name, get_company, labels_for, terms_in_force
 from tests.core.support import assert_refused
+from tests.media import stored_files
 
-from .conftest import stored_files
 from .images import gif, noisy_png, png
 
 G = Channel.GRAPHQL

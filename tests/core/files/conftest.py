@@ -2,24 +2,11 @@ from __future__ import annotations
 
 import io
 
-import pytest
 from PIL import Image
 
 from core.actors import Actor, Channel
 from core.bookings import services as booking_services
 from tests import factories
-
-
-@pytest.fixture
-def media(settings, tmp_path):
-    """Files stored through the storage API go to a fresh folder; the test reads what is there."""
-    settings.MEDIA_ROOT = tmp_path / "media"
-    settings.MEDIA_ROOT.mkdir()
-    return settings.MEDIA_ROOT
-
-
-def stored_files(root) -> list[str]:
-    return sorted(str(path.relative_to(root)) for path in root.rglob("*") if path.is_file())
 
 
 def jpeg_with_gps(width: int = 400, height: int = 300, orientation: int | None = None) -> bytes:

@@ -16,8 +16,9 @@ from core.files.models import FileKind, Signature, StoredFile
 from core.files.selectors import visible_files
 from tests import factories
 from tests.core.support import assert_refused
+from tests.media import stored_files
 
-from .conftest import accepted_job, bomb_png, jpeg_with_gps, pdf_bytes, signature_png, stored_files
+from .conftest import accepted_job, bomb_png, jpeg_with_gps, pdf_bytes, signature_png
 
 G = Channel.GRAPHQL
 

@@ -48,13 +48,6 @@ def path_of(url: str) -> str:
 
 
 @pytest.fixture
-def media(settings, tmp_path):
-    settings.MEDIA_ROOT = tmp_path / "media"
-    settings.MEDIA_ROOT.mkdir()
-    return settings.MEDIA_ROOT
-
-
-@pytest.fixture
 def job(db, media):
     """A booking with three priced lines, a branded default trading name with a logo, and terms in force."""
     staff = factories.staff_actor()

@@ -15,9 +15,9 @@ from core.company.models import CompanyLog, Label, TermsVersion, TradingName
 from core.company.selectors import default_trading_name
 from graphql_api.ids import encode_id
 from tests import factories
-from tests.core.company.conftest import stored_files
 from tests.core.company.images import noisy_png, png
 from tests.core.support import _touch_singletons, db_state
+from tests.media import stored_files
 
 from ..over_http import URL, gql, sign_in
 
@@ -33,13 +33,6 @@ UPDATE = """
 mutation ($input: UpdateTradingNameInput!) {
   updateTradingName(input: $input) { tradingName { id name hasLogo } errors { code field } }
 }"""
-
-
-@pytest.fixture
-def media(settings, tmp_path):
-    settings.MEDIA_ROOT = tmp_path / "media"
-    settings.MEDIA_ROOT.mkdir()
-    return settings.MEDIA_ROOT
 
 
 @pytest.fixture

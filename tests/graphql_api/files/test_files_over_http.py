@@ -16,8 +16,9 @@ from core.files import services
 from core.files.models import StoredFile
 from graphql_api.ids import encode_id
 from tests import factories
-from tests.core.files.conftest import accepted_job, bomb_png, jpeg_with_gps, pdf_bytes, stored_files
+from tests.core.files.conftest import accepted_job, bomb_png, jpeg_with_gps, pdf_bytes
 from tests.core.support import _touch_singletons, db_state
+from tests.media import stored_files
 
 from ..over_http import URL, gql, sign_in
 
@@ -37,13 +38,6 @@ mutation ($customerId: ID!, $file: Upload!) {
 }"""
 
 DELETE = "mutation ($id: ID!) { deleteFile(id: $id) { deletedId errors { code field } } }"
-
-
-@pytest.fixture
-def media(settings, tmp_path):
-    settings.MEDIA_ROOT = tmp_path / "media"
-    settings.MEDIA_ROOT.mkdir()
-    return settings.MEDIA_ROOT
 
 
 @pytest.fixture

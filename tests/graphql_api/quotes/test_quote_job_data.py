@@ -20,8 +20,9 @@ from core.jobdata import services as jobdata
 from core.jobdata.models import CustomFieldValue
 from core.sales import quotes
 from core.sales.quote_models import Quote, QuoteEvent
-from tests.core.files.conftest import jpeg_with_gps, pdf_bytes, stored_files
+from tests.core.files.conftest import jpeg_with_gps, pdf_bytes
 from tests.core.support import db_state
+from tests.media import stored_files
 
 from ..conftest import gid
 from ..files.test_files_over_http import local, multipart, unchanged
@@ -41,14 +42,6 @@ RAISE = """mutation ($input: RaiseComplaintInput!) { raiseComplaint(input: $inpu
   complaint { id description visibleToCustomer quote { number } booking { id } customer { id } }
   errors { code field } } }"""
 ONE = "query ($i: ID!) { quote(id: $i) { number files { name url } complaints { description } } }"
-
-
-@pytest.fixture
-def media(settings, tmp_path):
-    """Stored files go to a fresh folder the test reads."""
-    settings.MEDIA_ROOT = tmp_path / "media"
-    settings.MEDIA_ROOT.mkdir()
-    return settings.MEDIA_ROOT
 
 
 def draft(world, customer=None) -> Quote:

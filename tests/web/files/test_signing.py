@@ -14,16 +14,10 @@ from core.bookings import job_sheet
 from core.files import links
 from core.files.models import Signature, StoredFile
 from tests import factories
-from tests.core.files.conftest import accepted_job, jpeg_with_gps, signature_png, stored_files
+from tests.core.files.conftest import accepted_job, jpeg_with_gps, signature_png
 from tests.core.support import _touch_singletons, db_state
+from tests.media import stored_files
 from tests.web.portal.support import portal_client
-
-
-@pytest.fixture
-def media(settings, tmp_path):
-    settings.MEDIA_ROOT = tmp_path / "media"
-    settings.MEDIA_ROOT.mkdir()
-    return settings.MEDIA_ROOT
 
 
 def data_url(png: bytes) -> str:

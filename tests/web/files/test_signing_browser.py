@@ -20,13 +20,6 @@ pytestmark = [
 ]
 
 
-@pytest.fixture
-def media(settings, tmp_path):
-    settings.MEDIA_ROOT = tmp_path / "media"
-    settings.MEDIA_ROOT.mkdir()
-    return settings.MEDIA_ROOT
-
-
 def draw(driver) -> None:
     """A stroke across the canvas with the mouse, as a finger would draw it."""
     from selenium.webdriver.common.action_chains import ActionChains

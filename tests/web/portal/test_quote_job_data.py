@@ -23,14 +23,6 @@ SYSTEM = Channel.SYSTEM
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture
-def media(settings, tmp_path):
-    """Stored files go to a fresh folder the test reads."""
-    settings.MEDIA_ROOT = tmp_path / "media"
-    settings.MEDIA_ROOT.mkdir()
-    return settings.MEDIA_ROOT
-
-
 def sent_with_files(customer):
     staff = Actor.from_user(factories.staff_user())
     quote = quotes.quote_create(actor=staff, channel=SYSTEM, customer_id=customer.pk, lines=[
