@@ -27,7 +27,9 @@ def visible_files(actor: Actor) -> QuerySet[StoredFile]:
     if actor.is_staff or actor.is_system:
         return qs
     if actor.is_fieldworker and actor.fieldworker_id is not None:
-        return qs.filter(booking_id__in=accepted_booking_ids(actor))
+        # the job's files, and those of the quote the job came from (site photos, drawings: decision 0944)
+        jobs = accepted_booking_ids(actor)
+        return qs.filter(Q(booking_id__in=jobs) | Q(quote__booking_id__in=jobs))
     if actor.is_customer and actor.customer_id is not None:
         sent = Q(quote__customer_id=actor.customer_id,
                  quote__status__in=[status for status in QuoteStatus.values if status != QuoteStatus.DRAFT])

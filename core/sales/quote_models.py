@@ -73,7 +73,7 @@ class Quote(models.Model):
     decided_at = models.DateTimeField(null=True, blank=True)
     decided_channel = models.CharField(max_length=12, blank=True)
     booking = models.ForeignKey("bookings.Booking", null=True, blank=True, on_delete=models.SET_NULL,
-                                related_name="+", help_text="The booking accepting it made.")
+                                related_name="quotes", help_text="The booking accepting it made.")
     booking_request = models.ForeignKey("outreach.BookingRequest", null=True, blank=True,
                                         on_delete=models.SET_NULL, related_name="+",
                                         help_text="The appointment request accepting it made (no time agreed).")

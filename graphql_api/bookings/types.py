@@ -28,7 +28,7 @@ from ..enums import (
     DeliveryChannelEnum,
     DeliveryStatusEnum,
 )
-from ..files.types import files_field
+from ..files.types import files_field, quote_files_field
 from ..jobdata.types import custom_fields_field
 from ..nodes import PK
 from ..workforce.types import FieldworkerNode
@@ -204,6 +204,7 @@ class BookingNode(relay.Node):
     history: list[HistoryEntryNode]
     custom_fields = custom_fields_field("booking")
     files = files_field()
+    quote_files = quote_files_field()
 
     @strawberry_django.field(prefetch_related=["lines"])
     def subtotal(self) -> Decimal:

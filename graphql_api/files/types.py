@@ -14,6 +14,7 @@ from strawberry.types import Info
 from core.files import links
 from core.files.models import OWNERS, FileKind, Signature, StoredFile
 from core.files.selectors import visible_files
+from core.sales.quote_models import Quote
 
 from ..context import actor_from_info
 from ..nodes import PK
@@ -81,6 +82,29 @@ def files_field():
         return rows
 
     return files
+
+
+def _quote_prefetch(info: Info) -> Prefetch:
+    rows = visible_files(actor_from_info(info)).select_related("signature").order_by("created_at", "id")
+    return Prefetch("quotes", queryset=Quote.objects.only("id", "booking_id").prefetch_related(
+        Prefetch("files", queryset=rows, to_attr="visible_files")), to_attr="source_quotes")
+
+
+def quote_files_field():
+    """``quoteFiles`` of a booking: the files of the quote it came from, as the caller may see them
+    (decision 0944); two queries for a whole page."""
+
+    @strawberry_django.field(prefetch_related=[_quote_prefetch], description=(
+        "Files of the quote this booking was made from (site photos, drawings): staff all, the job's "
+        "fieldworkers all, the customer those marked for them. Empty for a booking made otherwise."))
+    def quote_files(self, info: Info) -> list[FileNode]:
+        quotes: Any = getattr(self, "source_quotes", None)
+        if quotes is None:  # not reached through the optimiser (a mutation's payload)
+            return list(visible_files(actor_from_info(info)).filter(quote__booking_id=self.pk)  # type: ignore[attr-defined]
+                        .select_related("signature").order_by("created_at", "id"))
+        return [file for quote in quotes for file in quote.visible_files]
+
+    return quote_files
 
 
 def _owner(obj: Any) -> str:
