@@ -17,8 +17,9 @@ class CreateCustomerInput:
     email: str = ""
     mobile: str = strawberry.field(default="", description="Any common format; stored as E.164.")
     notes: str = ""
-    preferred_channel: PreferredChannelEnum = strawberry.field(  # type: ignore[valid-type]
-        default=PreferredChannelEnum.NONE, description="How the customer asked to be reached.")
+    preferred_channel: PreferredChannelEnum = strawberry.field(
+        default=PreferredChannelEnum.NONE,  # type: ignore[attr-defined]
+        description="How the customer asked to be reached.")
 
 
 @strawberry.input(description="Change only the fields you send.")
@@ -30,7 +31,7 @@ class UpdateCustomerInput:
     notes: str | None = UNSET
     automated_email_paused: bool | None = UNSET
     automated_sms_paused: bool | None = UNSET
-    preferred_channel: PreferredChannelEnum | None = strawberry.field(  # type: ignore[valid-type]
+    preferred_channel: PreferredChannelEnum | None = strawberry.field(
         default=UNSET, description="How the customer asked to be reached; NONE (or null) clears the preference.")
 
 
@@ -109,7 +110,7 @@ def _clean(changes: dict) -> dict:
     return {key: ("" if value is None and key in NOT_NULL_TEXT else value) for key, value in changes.items()}
 
 
-def _channel_value(choice: PreferredChannelEnum | None) -> str:  # type: ignore[valid-type]
+def _channel_value(choice: PreferredChannelEnum | None) -> str:
     return "" if choice is None else choice.value  # type: ignore[attr-defined]
 
 

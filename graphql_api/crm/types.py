@@ -133,7 +133,7 @@ class CustomerNode(relay.Node):
     @strawberry_django.field(only=["preferred_channel"],
                              description="How the customer asked to be reached (NONE: no preference). Null "
                                          "unless you may see this customer's contact details.")
-    def preferred_channel(self, info: Info) -> PreferredChannelEnum | None:  # type: ignore[valid-type]
+    def preferred_channel(self, info: Info) -> PreferredChannelEnum | None:
         if not may_see_contact(info, self.pk):  # type: ignore[attr-defined]
             return None
         return PreferredChannelEnum(self.preferred_channel)  # type: ignore[attr-defined]
