@@ -121,6 +121,7 @@ AREAS: dict[str, dict[str, str]] = {
         "in_use": "The lead source, property type or location type is in use; deactivate it instead.",
         "invalid_characters": "The text contains a NUL character.",
         "invalid_date": "Not a date (YYYY-MM-DD).",
+        "invalid_channel": "Not a channel a customer may prefer: sms, email, or blank for no preference.",
         "invalid_move": "The lead cannot move to that stage from its current one.",
         "lead_lost": "The lead is lost; move it to another stage to revive it.",
         "inquiry_resolved": "The inquiry is resolved.",

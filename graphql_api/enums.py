@@ -13,7 +13,7 @@ from core.bookings.models import AssignmentStatus, BookingSource, BookingStatus
 from core.catalog.models import AdjustmentKind, TierKind, ZoneKind
 from core.company.models import FeeType, TaxMode
 from core.crm.models import DeliveryStatus as ReplyDeliveryStatus
-from core.crm.models import InquiryAction, InquiryKind, InquiryStatus, LeadSourceDoor, LeadStatus
+from core.crm.models import InquiryAction, InquiryKind, InquiryStatus, LeadSourceDoor, LeadStatus, PreferredChannel
 from core.sms.models import DeliveryChannel, DeliveryStatus
 from core.workforce.models import FieldworkerStatus
 
@@ -44,6 +44,9 @@ InquiryActionEnum = _mirror(InquiryAction, "InquiryAction", "What happened to an
 ReplyDeliveryStatusEnum = _mirror(ReplyDeliveryStatus, "ReplyDeliveryStatus",
                                   "What became of a reply when it was sent.")
 DeliveryChannelEnum = _mirror(DeliveryChannel, "DeliveryChannel", "How a discussion message went to the customer.")
+PreferredChannelEnum = _mirror(PreferredChannel, "PreferredChannel",
+                               "How a customer asked to be reached. NONE: no preference (the channel they last "
+                               "wrote through comes first). The other channel is the fallback.")
 DeliveryStatusEnum = _mirror(DeliveryStatus, "DeliveryStatus",
                              "What became of a discussion message sent to the customer.")
 

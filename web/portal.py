@@ -33,7 +33,7 @@ from core.company.selectors import get_company
 from core.complaints import services as complaint_services
 from core.complaints.selectors import complaint_types, visible_complaints
 from core.crm import services as crm_services
-from core.crm.models import Customer
+from core.crm.models import Customer, PreferredChannel
 from core.crm.selectors import own_inquiries
 from core.errors import DomainError
 from core.jobdata import services as jobdata
@@ -57,6 +57,7 @@ REQUEST_LIMIT = (10, 60 * 60)
 INQUIRY_LIMIT = (10, 60 * 60)  # inquiry form POSTs per customer and client IP
 MESSAGE_LIMIT = (10, 10 * 60)  # discussion messages per booking and client IP
 COMPLAINT_LIMIT = (5, 60 * 60)  # complaint form POSTs per booking and client IP
+CONTACT_LIMIT = (10, 10 * 60)  # contact preference POSTs per customer and client IP
 
 
 def _page(request, template: str, context: dict | None = None, status: int = 200):
@@ -549,4 +550,41 @@ def portal_inquiry(request):
                     "title": "Thank you", "text": "We have your inquiry and will be in touch soon.",
                     "back_url": reverse("portal-home"), "signed_in": True})
     return _page(request, "inquiry_form.html", {"form": form, "signed_in": True},
+                 status=400 if form.errors else 200)
+
+
+# --- portal: how we reach the customer (decision 0615) ----------------------------------------------
+
+
+class ContactPreferenceForm(forms.Form):
+    preferred_channel = forms.ChoiceField(
+        label="How should we reach you?", required=False, widget=forms.RadioSelect,
+        choices=[(PreferredChannel.NONE, "No preference"), (PreferredChannel.SMS, "By text message (SMS)"),
+                 (PreferredChannel.EMAIL, "By e-mail")])
+
+
+@require_http_methods(["GET", "HEAD", "POST"])
+def portal_contact(request):
+    """The signed-in customer chooses the channel our messages about their bookings come by
+    (``core.crm.services.customer_update``, with its history row, like staff's change)."""
+    actor = _portal_actor(request)
+    if actor is None:
+        return _login_redirect()
+    customer = Customer.objects.get(pk=actor.customer_id)
+    form = ContactPreferenceForm(request.POST or None, initial={"preferred_channel": customer.preferred_channel})
+    notice = ""
+    if request.method == "POST":
+        if not hit("portal-contact", f"{actor.customer_id}:{client_ip(request)}", limit=CONTACT_LIMIT[0],
+                   window=CONTACT_LIMIT[1]):
+            return _too_many(request)
+        if form.is_valid():
+            try:
+                customer = crm_services.customer_update(actor=actor, channel=Channel.PORTAL, customer_id=customer.pk,
+                                                        preferred_channel=form.cleaned_data["preferred_channel"])
+            except DomainError as exc:
+                form.add_error("preferred_channel" if exc.field == "preferredChannel" else None, exc.message)
+            else:
+                form = ContactPreferenceForm(initial={"preferred_channel": customer.preferred_channel})
+                notice = "Saved."
+    return _page(request, "contact.html", {"form": form, "customer": customer, "notice": notice, "signed_in": True},
                  status=400 if form.errors else 200)

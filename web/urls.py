@@ -65,6 +65,7 @@ urlpatterns = [
     path("portal/quotes/<int:quote_id>/pdf", quotes.portal_quote_pdf, name="portal-quote-pdf"),
     path("portal/quotes/<int:quote_id>/complaint", quotes.portal_quote_complaint, name="portal-quote-complaint"),
     path("portal/inquiry/", portal.portal_inquiry, name="portal-inquiry"),
+    path("portal/contact/", portal.portal_contact, name="portal-contact"),
     # website lead capture (issue 20)
     path("leads/form/", leads.lead_form, name="lead-form"),
     path("fieldworker/verify/<str:uid>/<str:token>/", fieldworkers.verify, name="fieldworker-verify"),

@@ -8,7 +8,8 @@ from core.service_admin import CHANNEL, PhoneSearch, ReadOnlyInline, ServiceAdmi
 from . import services
 from .models import Customer, CustomerLog, Dependent, Inquiry, InquiryEntry, LeadSource, Property, PropertyType
 
-CUSTOMER_FIELDS = ["name", "email", "mobile", "notes", "automated_email_paused", "automated_sms_paused"]
+CUSTOMER_FIELDS = ["name", "email", "mobile", "notes", "preferred_channel", "automated_email_paused",
+                   "automated_sms_paused"]
 PROPERTY_FIELDS = ["label", "address", "postcode", "city", "latitude", "longitude", "property_type", "time_zone",
                    "access_notes"]
 DEPENDENT_FIELDS = ["name", "relationship", "mobile", "email", "notes"]
@@ -41,7 +42,7 @@ class CustomerAdmin(PhoneSearch, ServiceAdmin):
     list_display = ["name", "email", "mobile", "bookings_count", "automated_email_paused", "automated_sms_paused",
                     "created_at"]
     search_fields = ["name", "email", "mobile"]
-    list_filter = ["automated_email_paused", "automated_sms_paused", "created_at"]
+    list_filter = ["preferred_channel", "automated_email_paused", "automated_sms_paused", "created_at"]
     fields = [*CUSTOMER_FIELDS, "user", "created_at"]
     readonly_fields = ["user", "created_at"]
     inlines = [PropertyInline, DependentInline, CustomerLogInline]
@@ -56,7 +57,8 @@ class CustomerAdmin(PhoneSearch, ServiceAdmin):
     def write(self, request, *, actor, pk, data, changed):
         if pk is None:
             made = services.customer_create(actor=actor, channel=CHANNEL, name=data["name"], email=data["email"],
-                                            mobile=data["mobile"], notes=data["notes"])
+                                            mobile=data["mobile"], notes=data["notes"],
+                                            preferred_channel=data["preferred_channel"])
             flags = {key: True for key in ("automated_email_paused", "automated_sms_paused") if data[key]}
             if not flags:
                 return made

@@ -12,7 +12,7 @@ row may leave the customer's columns empty or give the same values; a different 
 row, any order; only ``name``, ``email`` and ``mobile`` are required, and a row needs an e-mail or a
 mobile to be matched by):
 
-    name, email, mobile, notes,
+    name, email, mobile, notes, preferred_channel (sms, email or empty: decision 0615),
     property_label, address, postcode, city, property_type, access_notes,
     dependent_name, dependent_relationship, dependent_mobile, dependent_email, dependent_notes
 
@@ -39,7 +39,8 @@ from .models import Customer, Dependent, GeocodeStatus, Property, PropertyType
 from .places import geocode_pending, wants_geocoding
 
 REQUIRED_COLUMNS = ("name", "email", "mobile")
-CUSTOMER_COLUMNS = {"name": "name", "email": "email", "mobile": "mobile", "notes": "notes"}
+CUSTOMER_COLUMNS = {"name": "name", "email": "email", "mobile": "mobile", "notes": "notes",
+                    "preferred_channel": "preferred_channel"}
 PROPERTY_COLUMNS = {"property_label": "label", "address": "address", "postcode": "postcode", "city": "city",
                     "access_notes": "access_notes"}
 DEPENDENT_COLUMNS = {"dependent_name": "name", "dependent_relationship": "relationship",
@@ -331,7 +332,7 @@ def _write(rows: list[_Row], *, actor: Actor, channel: Channel, report: ImportRe
             for key, (_before, after) in row.changes.items():
                 setattr(row.match, key, after)
         if changed:
-            Customer.objects.bulk_update([row.match for row in changed], ["name", "email", "mobile", "notes"],
+            Customer.objects.bulk_update([row.match for row in changed], list(CUSTOMER_COLUMNS.values()),
                                          batch_size=CHUNK)
     entries: list[customer_log.Entry] = []
     new_props: list[tuple[_Row, Property]] = []

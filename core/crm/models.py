@@ -10,6 +10,15 @@ from core.append_only import AppendOnly
 from core.phones import PhoneField
 
 
+class PreferredChannel(models.TextChoices):
+    """How the customer asked to be reached (decision 0615). Blank: no preference, the channel they last
+    wrote through leads (0610). The values are those of ``core.sms.models.DeliveryChannel``."""
+
+    NONE = "", "No preference"
+    SMS = "sms", "SMS"
+    EMAIL = "email", "E-mail"
+
+
 class Customer(models.Model):
     user = models.OneToOneField(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="customer"
@@ -21,6 +30,10 @@ class Customer(models.Model):
     notes = models.TextField(blank=True)
     automated_email_paused = models.BooleanField(default=False)
     automated_sms_paused = models.BooleanField(default=False)
+    preferred_channel = models.CharField(
+        max_length=5, choices=PreferredChannel.choices, blank=True, default=PreferredChannel.NONE,
+        help_text="How the customer asked to be reached; the other channel is the fallback when this one "
+                  "cannot be used. Blank: the channel they last wrote through.")
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:

@@ -27,10 +27,13 @@ from .events import (
     PropertyAdded,
     PropertyUpdated,
 )
-from .models import Customer, Dependent, Inquiry, InquiryEntry, Property, PropertyType
+from .models import Customer, Dependent, Inquiry, InquiryEntry, PreferredChannel, Property, PropertyType
 from .places import property_geocode, queue_geocoding, wants_geocoding  # noqa: F401 (property_geocode: a service)
 
-CUSTOMER_FIELDS = {"name", "email", "mobile", "notes", "automated_email_paused", "automated_sms_paused"}
+CUSTOMER_FIELDS = {"name", "email", "mobile", "notes", "automated_email_paused", "automated_sms_paused",
+                   "preferred_channel"}
+# what a customer may change of their own record: how to reach them, and whether to
+CUSTOMER_OWN_FIELDS = {"email", "mobile", "automated_email_paused", "automated_sms_paused", "preferred_channel"}
 PROPERTY_FIELDS = {"label", "address", "postcode", "city", "latitude", "longitude", "property_type_id", "time_zone",
                    "access_notes"}
 DEPENDENT_FIELDS = {"name", "relationship", "mobile", "email", "notes"}
@@ -60,6 +63,11 @@ def _clean_customer(values: dict[str, Any]) -> dict[str, Any]:
         out["mobile"] = normalise_phone(out["mobile"])
     if "notes" in out and len(out["notes"] or "") > 10_000:
         raise ValidationFailed("notes", "At most 10,000 characters.", code="too_long")
+    if "preferred_channel" in out:
+        out["preferred_channel"] = (out["preferred_channel"] or "").strip().lower()
+        if out["preferred_channel"] not in PreferredChannel.values:
+            raise ValidationFailed("preferredChannel", "The preferred channel is sms, email or blank (no "
+                                   "preference).", code="invalid_channel")
     return out
 
 
@@ -72,9 +80,10 @@ def _profile_rules(actor: Actor, values: dict[str, Any], customer: Customer | No
 
 
 def customer_create(*, actor: Actor, channel: Channel, name: str, email: str = "", mobile: str = "",
-                    notes: str = "") -> Customer:
+                    notes: str = "", preferred_channel: str = "") -> Customer:
     _require_staff(actor)
-    values = _clean_customer({"name": name, "email": email, "mobile": mobile, "notes": notes})
+    values = _clean_customer({"name": name, "email": email, "mobile": mobile, "notes": notes,
+                              "preferred_channel": preferred_channel})
     _profile_rules(actor, values, None)
     with transaction.atomic():
         customer = Customer.objects.create(**values)
@@ -102,8 +111,7 @@ def customer_update(*, actor: Actor, channel: Channel, customer_id: int, **chang
         customer = Customer.objects.select_for_update().filter(pk=customer_id).first()
         if customer is None or not (actor.is_staff or (actor.is_customer and actor.customer_id == customer_id)):
             raise NotFound("customer")
-        if actor.is_customer and set(changes) - {"email", "mobile", "automated_email_paused",
-                                                  "automated_sms_paused"}:
+        if actor.is_customer and set(changes) - CUSTOMER_OWN_FIELDS:
             raise PermissionDenied()
         cleaned = _clean_customer(changes)
         _profile_rules(actor, cleaned, customer)
@@ -484,14 +492,20 @@ def _email_or_blank(value: str) -> str:
 def _reply_route(inquiry: Inquiry) -> tuple[str, str]:
     """How a reply reaches the sender: ``("sms", number)`` while the contact is a phone number that
     has not opted out, else ``("email", address)`` (the customer's, or the contact's own); none at
-    all is ``no_contact``."""
+    all is ``no_contact``. A linked customer's preferred channel comes first when it can be used
+    (decision 0615): e-mail to their address, or a text to their mobile when they wrote from elsewhere."""
     from core.sms.selectors import is_opted_out
 
+    customer = inquiry.customer
+    preferred = customer.preferred_channel if customer is not None else PreferredChannel.NONE
     phone = _phone_or_blank(inquiry.contact)
+    if not phone and preferred == PreferredChannel.SMS:
+        phone = _phone_or_blank(customer.mobile)  # type: ignore[union-attr]
+    address = _email_or_blank(customer.email if customer is not None else "") or _email_or_blank(inquiry.contact)
+    if address and preferred == PreferredChannel.EMAIL:
+        return "email", address
     if phone and not is_opted_out(phone):
         return "sms", phone
-    customer = inquiry.customer
-    address = _email_or_blank(customer.email if customer is not None else "") or _email_or_blank(inquiry.contact)
     if address:
         return "email", address
     if phone:

@@ -171,13 +171,21 @@ def _email_block(customer: Customer, booking: Booking) -> tuple[str, str]:
     return customer.email, ""
 
 
+def channel_order(customer: Customer) -> list[str]:
+    """The two channels in the order to try them for one message to the customer: the channel they
+    asked for (``Customer.preferred_channel``, decision 0615), else the one they last wrote through,
+    else SMS (0610); the other one is the fallback."""
+    first = customer.preferred_channel or last_used_channel(customer.pk) or DeliveryChannel.SMS
+    return [DeliveryChannel.EMAIL, DeliveryChannel.SMS] if first == DeliveryChannel.EMAIL else [
+        DeliveryChannel.SMS, DeliveryChannel.EMAIL]
+
+
 def comment_delivery_plan(booking: Booking, customer: Customer, *, exclude: str = "") -> DeliveryPlan:
     """SMS while the customer has a mobile, has not opted out and texts are not paused for them or
-    the booking; else e-mail, unless paused. The channel the customer last wrote through comes first
-    (decision 0610). ``exclude``: a channel already tried (the fallback after a failed SMS)."""
-    order = [DeliveryChannel.SMS, DeliveryChannel.EMAIL]
-    if last_used_channel(customer.pk) == DeliveryChannel.EMAIL:
-        order.reverse()
+    the booking; e-mail while there is an address and it is not paused. The channel the customer
+    asked for comes first, else the one they last wrote through (``channel_order``, decisions 0610,
+    0615). ``exclude``: a channel already tried (the fallback after a failed SMS)."""
+    order = channel_order(customer)
     blocks = {DeliveryChannel.SMS: _sms_block(customer, booking),
               DeliveryChannel.EMAIL: _email_block(customer, booking)}
     order = [channel for channel in order if channel != exclude]

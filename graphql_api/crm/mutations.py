@@ -4,6 +4,7 @@ from strawberry.types import Info
 
 from core.crm import services
 
+from ..enums import PreferredChannelEnum
 from ..errors import UserError, attempt
 from ..ids import decode_id, decode_optional
 from ..payloads import UNSET, given, who
@@ -16,6 +17,9 @@ class CreateCustomerInput:
     email: str = ""
     mobile: str = strawberry.field(default="", description="Any common format; stored as E.164.")
     notes: str = ""
+    preferred_channel: PreferredChannelEnum = strawberry.field(
+        default=PreferredChannelEnum.NONE,  # type: ignore[attr-defined]
+        description="How the customer asked to be reached.")
 
 
 @strawberry.input(description="Change only the fields you send.")
@@ -27,6 +31,8 @@ class UpdateCustomerInput:
     notes: str | None = UNSET
     automated_email_paused: bool | None = UNSET
     automated_sms_paused: bool | None = UNSET
+    preferred_channel: PreferredChannelEnum | None = strawberry.field(
+        default=UNSET, description="How the customer asked to be reached; NONE (or null) clears the preference.")
 
 
 @strawberry.input
@@ -104,6 +110,10 @@ def _clean(changes: dict) -> dict:
     return {key: ("" if value is None and key in NOT_NULL_TEXT else value) for key, value in changes.items()}
 
 
+def _channel_value(choice: PreferredChannelEnum | None) -> str:
+    return "" if choice is None else choice.value  # type: ignore[attr-defined]
+
+
 def _update_customer(info: Info, data: UpdateCustomerInput):
     changes = _clean(given(name=data.name, email=data.email, mobile=data.mobile, notes=data.notes,
                            automated_email_paused=data.automated_email_paused,
@@ -111,6 +121,8 @@ def _update_customer(info: Info, data: UpdateCustomerInput):
     for flag in ("automated_email_paused", "automated_sms_paused"):
         if changes.get(flag, False) is None:
             changes.pop(flag)
+    if data.preferred_channel is not UNSET:
+        changes["preferred_channel"] = _channel_value(data.preferred_channel)
     return services.customer_update(**who(info), customer_id=decode_id(data.id, "Customer"), **changes)
 
 
@@ -162,7 +174,8 @@ class CrmMutation:
     @strawberry_django.mutation(description="Add a customer (staff).")
     def create_customer(self, info: Info, input: CreateCustomerInput) -> CustomerPayload:
         return attempt(CustomerPayload, "customer", lambda: services.customer_create(
-            **who(info), name=input.name, email=input.email, mobile=input.mobile, notes=input.notes))
+            **who(info), name=input.name, email=input.email, mobile=input.mobile, notes=input.notes,
+            preferred_channel=_channel_value(input.preferred_channel)))
 
     @strawberry_django.mutation(description="Edit a customer (staff; a customer their own contact details).")
     def update_customer(self, info: Info, input: UpdateCustomerInput) -> CustomerPayload:

@@ -12,6 +12,7 @@ from core.crm.models import Customer, Dependent, Property, PropertyType
 from core.crm.selectors import visible_customers, visible_dependents, visible_properties
 
 from ..context import actor_from_info, request_cache
+from ..enums import PreferredChannelEnum
 from ..files.types import files_field
 from ..jobdata.types import custom_fields_field
 from ..nodes import PK
@@ -128,6 +129,14 @@ class CustomerNode(relay.Node):
     @strawberry_django.field(only=["automated_sms_paused"])
     def automated_sms_paused(self, info: Info) -> bool | None:
         return self.automated_sms_paused if may_see_contact(info, self.pk) else None  # type: ignore[attr-defined]
+
+    @strawberry_django.field(only=["preferred_channel"],
+                             description="How the customer asked to be reached (NONE: no preference). Null "
+                                         "unless you may see this customer's contact details.")
+    def preferred_channel(self, info: Info) -> PreferredChannelEnum | None:
+        if not may_see_contact(info, self.pk):  # type: ignore[attr-defined]
+            return None
+        return PreferredChannelEnum(self.preferred_channel)  # type: ignore[attr-defined]
 
     @classmethod
     def get_queryset(cls, queryset, info: Info, **kwargs):

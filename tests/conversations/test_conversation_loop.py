@@ -140,3 +140,55 @@ def test_the_conversation_closes_the_loop(webhook, linked, offered, twilio_sms, 
     # live events: every message of the thread went out on the booking's group, in order, with its
     # visibility (subscriptions filter on it: a customer's stream never carries the internal note)
     assert live.comments() == [(body, visible) for _kind, _channel, visible, body in thread]
+
+
+UPDATE_CUSTOMER = """mutation($input: UpdateCustomerInput!) {
+  updateCustomer(input: $input) { customer { preferredChannel } errors { code message } }
+}"""
+
+
+def test_a_customer_who_asked_for_e_mail_gets_the_office_reply_by_e_mail_though_they_texted(
+        db, twilio_sms, client, settings):
+    """Decision 0615: the channel the customer asked for comes before the one they last wrote through."""
+    from core.sms.selectors import last_used_channel
+    from tests.core.outreach.support import deliver
+
+    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+    customer = factories.customer(with_login=True, name="Jo Bloggs", email="jo@example.com")
+    booking = factories.booking(cust=customer)
+    staff = factories.staff_user()
+    deliver()
+    sms_backends.outbox.clear()
+    mail.outbox = []
+
+    # 1. the customer texts the business
+    texted = parse_reply(post_signed(client, SMS_PATH, inbound_params("Can you come at 8 instead?", customer.mobile)))
+    assert texted.status == 200
+    deliver()
+    assert last_used_channel(customer.pk) == "sms"
+    texts_before = len(sms_to(customer.mobile))
+
+    # 2. on the phone they say "please e-mail me, don't text": the office records it over GraphQL
+    http = Client()
+    auth = bearer(staff)
+
+    def graphql(query: str, variables: dict) -> dict:
+        response = http.post("/graphql/", json.dumps({"query": query, "variables": variables}),
+                             content_type="application/json", HTTP_AUTHORIZATION=auth)
+        return response.json()["data"]
+
+    recorded = graphql(UPDATE_CUSTOMER, {"input": {"id": encode_id("Customer", customer.pk),
+                                                   "preferredChannel": "EMAIL"}})["updateCustomer"]
+    assert recorded == {"customer": {"preferredChannel": "EMAIL"}, "errors": []}
+
+    # 3. staff answer in the booking's discussion, visible to the customer: it goes by e-mail
+    added = graphql(ADD_COMMENT, {"input": {"bookingId": encode_id("Booking", booking.pk),
+                                            "body": "8:00 works, see you then.", "visibleToCustomer": True}})
+    assert added["addBookingComment"]["errors"] == []
+    deliver()
+    comment = BookingComment.objects.get(booking=booking, body="8:00 works, see you then.")
+    assert list(CommentDelivery.objects.filter(comment=comment).values_list("channel", "status", "to")) == [
+        ("email", "sent", "jo@example.com")]
+    [sent] = [message for message in mail.outbox if "8:00 works, see you then." in message.body]
+    assert sent.to == ["jo@example.com"]
+    assert len(sms_to(customer.mobile)) == texts_before  # not texted as well

@@ -18,7 +18,7 @@ from .conftest import run
 
 QUERY = """query($n: Int) { bookings(first: $n) { totalCount edges { node {
   id number status scheduledStart total
-  customer { id name email mobile }
+  customer { id name email mobile preferredChannel }
   property { id address latitude longitude }
   lines { description quantity unitPrice total service { name } }
   assignments { status fieldworker { id name mobile } }

@@ -71,6 +71,37 @@ def test_adding_a_customer_goes_through_customer_create(browser, root, seen):
                                                                                         CustomerUpdated]
 
 
+def test_the_preferred_channel_is_changed_through_customer_update_with_a_history_row(browser, root, seen):
+    customer = factories.customer(name="Ann Lee")
+    response = submit(browser, change_url(customer), FORM, preferred_channel="email")
+    assert response.status_code == 302
+    assert Customer.objects.get(pk=customer.pk).preferred_channel == "email"
+    row = CustomerLog.objects.get(customer=customer)
+    assert (row.action, row.channel, row.actor_user, row.changes) == (
+        "updated", "admin", root, {"preferred_channel": ["", "email"]})
+    [event] = seen.of(CustomerUpdated)
+    assert (event.event_id, event.changed) == (row.pk, ("preferred_channel",))
+
+
+def test_a_customer_added_with_a_preferred_channel_has_it_from_the_created_row(browser):
+    response = submit(browser, "/admin/crm/customer/add/", FORM, name="Bo Diaz", mobile="0412 345 003",
+                      preferred_channel="sms")
+    assert response.status_code == 302
+    made = Customer.objects.get()
+    assert made.preferred_channel == "sms"
+    assert list(made.log.values_list("action", "changes")) == [
+        ("created", {"name": ["", "Bo Diaz"], "mobile": ["", "+61412345003"], "preferred_channel": ["", "sms"]})]
+
+
+def test_a_preferred_channel_that_is_not_one_shows_on_the_form_and_nothing_changes(browser):
+    customer = factories.customer(name="Ann Lee")
+    get_company()
+    before = whole_state()
+    response = submit(browser, change_url(customer), FORM, preferred_channel="fax", name="Someone Else")
+    assert list(errors_of(response)) == ["preferred_channel"]
+    assert whole_state() == before
+
+
 def test_the_list_finds_a_number_as_typed_and_counts_bookings(browser):
     ann = factories.customer(name="Ann Lee", mobile="+61412345001")
     factories.customer(name="Bo Diaz", mobile="+61412345002")

@@ -109,6 +109,31 @@ def test_a_re_run_matches_by_email_or_mobile_fills_in_and_adds_new_addresses(sta
     assert updated.changes == {"name": ["Ann", "Ann Lee"], "mobile": ["", mobile(1)]}
 
 
+def test_an_optional_preferred_channel_column_sets_it_and_a_re_run_changes_it(staff_actor):
+    header = [*HEADER, "preferred_channel"]
+    run(staff_actor, csv_bytes([row(1, preferred_channel="Email"), row(2)], header=header))
+    assert dict(Customer.objects.values_list("email", "preferred_channel")) == {
+        "c1@example.com": "email", "c2@example.com": ""}
+    created = CustomerLog.objects.get(customer__email="c1@example.com", action="created")
+    assert created.changes["preferred_channel"] == ["", "email"]
+    # a re-run sets it on a known customer; an empty cell leaves it as it is
+    report = run(staff_actor, csv_bytes([row(1), row(2, preferred_channel="sms")], header=header))
+    assert (report.updated, report.unchanged) == (1, 1)
+    assert dict(Customer.objects.values_list("email", "preferred_channel")) == {
+        "c1@example.com": "email", "c2@example.com": "sms"}
+    updated = CustomerLog.objects.get(customer__email="c2@example.com", action="updated")
+    assert updated.changes == {"preferred_channel": ["", "sms"]}
+
+
+def test_a_preferred_channel_that_is_not_one_refuses_the_file_naming_the_column(staff_actor):
+    _touch_singletons()
+    before = db_state()
+    report = run(staff_actor, csv_bytes([row(1), row(2, preferred_channel="fax")],
+                                        header=[*HEADER, "preferred_channel"]))
+    assert [(e.row, e.column, e.code) for e in report.errors] == [(3, "preferred_channel", "invalid_channel")]
+    assert db_state() == before
+
+
 def test_rows_repeating_a_customer_add_properties_and_dependents_to_that_one_customer(staff_actor,
                                                                                       customer_events):
     """Matched by e-mail or by mobile, as a re-run matches: one customer, every address and person once; a

@@ -195,6 +195,62 @@ def test_the_channel_the_customer_last_wrote_through_comes_first():
     assert deliveries(by_text) == [("sms", "queued")] and len(backends.outbox) == 1
 
 
+def _prefers(customer: Customer, channel: str) -> None:
+    from core.crm import services as crm_services
+
+    crm_services.customer_update(actor=factories.staff_actor(), channel=Channel.GRAPHQL, customer_id=customer.pk,
+                                 preferred_channel=channel)
+
+
+def _texted(customer: Customer, sid: str) -> None:
+    from tests.conversations.sms.conftest import OUR_NUMBER
+
+    assert sms_services.sms_inbound_record(actor=Actor.system(), channel=Channel.SMS, sid=sid.ljust(34, "0"),
+                                           from_number=customer.mobile, to_number=OUR_NUMBER, body="thanks",
+                                           customer_id=customer.pk).created
+
+
+def test_a_stated_preference_comes_before_the_channel_the_customer_last_wrote_through():
+    from core.sms.selectors import comment_delivery_plan
+
+    booking = quiet_booking()
+    customer = booking.customer
+    _texted(customer, "SMpref")
+    _prefers(customer, "email")
+    customer.refresh_from_db()
+    assert comment_delivery_plan(booking, customer).channels == ("email", "sms")  # the text is the fallback
+    by_mail = say(booking, "Your quote is ready.")
+    assert deliveries(by_mail) == [("email", "sent")] and backends.outbox == []
+    assert [m.to for m in mail.outbox] == [[customer.email]]
+
+    # and the other way round: the customer wrote in the portal, but asked for texts
+    say(booking, "Thanks!", actor=Actor.for_customer(customer), channel=Channel.PORTAL)
+    _prefers(customer, "sms")
+    by_text = say(booking, "See you then.")
+    assert deliveries(by_text) == [("sms", "queued")] and len(backends.outbox) == 1
+
+
+@pytest.mark.parametrize("case", ["no_address", "email_paused"])
+def test_an_e_mail_preference_that_cannot_be_used_falls_back_to_sms(case):
+    booking = quiet_booking(**({"email": ""} if case == "no_address" else {}))
+    customer = booking.customer
+    _texted(customer, "SMfall")
+    _prefers(customer, "email")
+    if case == "email_paused":
+        Customer.objects.filter(pk=customer.pk).update(automated_email_paused=True)
+    comment = say(booking, "We will arrive at 9.")
+    assert deliveries(comment) == [("sms", "queued")]
+    assert [text.to for text in backends.outbox] == [customer.mobile] and mail.outbox == []
+
+
+def test_an_sms_preference_of_an_opted_out_number_falls_back_to_e_mail():
+    booking = quiet_booking()
+    _prefers(booking.customer, "sms")
+    SmsOptOut.objects.create(number=booking.customer.mobile, source="keyword")
+    comment = say(booking, "We will arrive at 9.")
+    assert deliveries(comment) == [("email", "sent")] and backends.outbox == []
+
+
 def test_a_long_message_is_cut_to_two_segments_with_the_link_to_the_whole_thread():
     booking = quiet_booking()
     body = "Please note: " + "the side gate sticks, lift it before pushing. " * 12
