@@ -74,3 +74,7 @@ def test_a_customer_sees_only_their_own_inquiries(customer):
     services.inquiry_create(actor=Actor.for_customer(customer), channel=Channel.PORTAL, body="My question")
     home = portal_client(customer).get("/portal/")
     assert b"My question" in home.content and b"Someone else" not in home.content
+    # listed once, in the page; the page's title is only its title
+    assert home.content.count(b"My question") == 1
+    title = home.content.split(b"<title>", 1)[1].split(b"</title>", 1)[0]
+    assert title.decode().startswith("My bookings | ") and b"<" not in title
