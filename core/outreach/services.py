@@ -420,15 +420,16 @@ def service_reminders_send_due(*, actor: Actor, channel: Channel, now: datetime 
                 reminder.status, reminder.reason = ServiceReminderStatus.SKIPPED, "rebooked"
             else:
                 key = f"service_reminder:{reminder.pk}"
-                message = email_queue(actor=actor, channel=channel, kind=EmailKind.SERVICE_REMINDER,
-                                      customer_id=reminder.customer_id, dedupe_key=key) \
-                    or EmailMessage.objects.get(dedupe_key=key)
+                logged = email_queue(actor=actor, channel=channel, kind=EmailKind.SERVICE_REMINDER,
+                                     customer_id=reminder.customer_id, dedupe_key=key)
+                # None: its e-mail was logged before (the key is unique); it is that one, not a second
+                message = logged or EmailMessage.objects.get(dedupe_key=key)
                 reminder.email = message
                 if message.status == EmailStatus.SKIPPED:
                     reminder.status, reminder.reason = ServiceReminderStatus.SKIPPED, message.skip_reason
                 else:
                     reminder.status = ServiceReminderStatus.SENT
-                    queued += 1
+                    queued += logged is not None
             reminder.save(update_fields=["status", "reason", "email", "updated_at"])
     return queued
 

@@ -128,6 +128,21 @@ def test_the_job_sends_a_due_reminder_once_with_the_service_the_date_and_a_link(
     assert len(mail.outbox) == 1 and EmailMessage.objects.filter(kind="service_reminder").count() == 1
 
 
+def test_a_reminder_whose_email_was_logged_already_gets_no_second_one(staff, termite, monkeypatch):
+    """Another worker logged its e-mail (the unique ``dedupe_key``) and this run still read the
+    reminder pending: the run takes that e-mail as the reminder's and logs no second one."""
+    booking = done_booking(staff, termite)
+    reminder = ServiceReminder.objects.get()
+    first = services.email_queue(actor=Actor.system(), channel=Channel.SYSTEM, kind="service_reminder",
+                                 customer_id=booking.customer_id, dedupe_key=f"service_reminder:{reminder.pk}",
+                                 enqueue=False)
+    quiet()
+    assert run_job_at(monkeypatch, reminder.due_at + timedelta(minutes=1)) == 0
+    reminder.refresh_from_db()
+    assert (reminder.status, reminder.email_id) == ("sent", first.pk)
+    assert EmailMessage.objects.filter(kind="service_reminder").count() == 1 and mail.outbox == []
+
+
 def test_a_customer_who_booked_again_is_skipped_without_an_email(staff, termite, monkeypatch):
     done = done_booking(staff, termite)
     factories.booking(cust=done.customer, svc=termite, start=timezone.now() + timedelta(days=150))
