@@ -193,6 +193,7 @@ AREAS: dict[str, dict[str, str]] = {
         "invalid_link": "The sign-in link is used, expired or not valid.",
         "invalid_status": "Not a status the booking request can be given.",
         "not_failed": "Only a failed (or lost) e-mail, text or message to a fieldworker can be sent again.",
+        "not_pending": "Only a pending reminder to book again can be withdrawn.",
         "too_far": "The date is more than a year ahead.",
     },
     "Payroll": {

@@ -14,6 +14,7 @@ from core.catalog.models import AdjustmentKind, TierKind, ZoneKind
 from core.company.models import FeeType, TaxMode
 from core.crm.models import DeliveryStatus as ReplyDeliveryStatus
 from core.crm.models import InquiryAction, InquiryKind, InquiryStatus, LeadSourceDoor, LeadStatus, PreferredChannel
+from core.outreach.models import ServiceReminderStatus
 from core.sms.models import DeliveryChannel, DeliveryStatus
 from core.workforce.models import FieldworkerStatus
 
@@ -43,6 +44,8 @@ LeadSourceDoorEnum = _mirror(LeadSourceDoor, "LeadSourceDoor", "A door that file
 InquiryActionEnum = _mirror(InquiryAction, "InquiryAction", "What happened to an inquiry.")
 ReplyDeliveryStatusEnum = _mirror(ReplyDeliveryStatus, "ReplyDeliveryStatus",
                                   "What became of a reply when it was sent.")
+ServiceReminderStatusEnum = _mirror(ServiceReminderStatus, "ServiceReminderStatus",
+                                    "What became of a reminder to book a service again.")
 DeliveryChannelEnum = _mirror(DeliveryChannel, "DeliveryChannel", "How a discussion message went to the customer.")
 PreferredChannelEnum = _mirror(PreferredChannel, "PreferredChannel",
                                "How a customer asked to be reached. NONE: no preference (the channel they last "

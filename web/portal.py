@@ -317,8 +317,9 @@ class RequestForm(forms.Form):
     notes = forms.CharField(required=False, max_length=2000, widget=forms.Textarea(attrs={"rows": 4}))
 
 
-def _request(request, actor: Actor, where: Where | None, follows_id: int | None):
-    form = RequestForm(request.POST or None)
+def _request(request, actor: Actor, where: Where | None, follows_id: int | None, *,
+             service_id: int | None = None, channel: Channel | None = None):
+    form = RequestForm(request.POST or None, initial={"service": service_id} if service_id else None)
     asked = custom_fields.attach(form, actor)
     if request.method == "POST":
         if not hit("request", f"{actor.customer_id}:{client_ip(request)}", limit=REQUEST_LIMIT[0],
@@ -326,7 +327,7 @@ def _request(request, actor: Actor, where: Where | None, follows_id: int | None)
             return _too_many(request)
         if form.is_valid():
             data = form.cleaned_data
-            channel = where.channel if where else Channel.PORTAL
+            channel = channel or (where.channel if where else Channel.PORTAL)
             service_id = data["service"].pk if data["service"] else None
             try:
                 with transaction.atomic():  # the request and its answers, or neither
@@ -349,14 +350,18 @@ def _request(request, actor: Actor, where: Where | None, follows_id: int | None)
 # --- signed e-mail links ------------------------------------------------------------------------------
 
 
+def _link_problem(request, problem: links.LinkProblem):
+    expired = problem.code == "expired"
+    return _page(request, "message.html", {
+        "title": "This link has expired" if expired else "This link is not valid",
+        "text": "Sign in to the customer portal to see your bookings, or contact us.",
+        "show_contact": True, "show_login": True}, status=410 if expired else 400)
+
+
 def _from_token(request, token: str):
     found = links.read_booking_token(token)
     if isinstance(found, links.LinkProblem):
-        expired = found.code == "expired"
-        return None, None, _page(request, "message.html", {
-            "title": "This link has expired" if expired else "This link is not valid",
-            "text": "Sign in to the customer portal to see your bookings, or contact us.",
-            "show_contact": True, "show_login": True}, status=410 if expired else 400)
+        return None, None, _link_problem(request, found)
     return found, Actor.for_customer(found.customer), None
 
 
@@ -391,6 +396,17 @@ link_discussion = require_POST(_by_token(_discussion))
 link_complaint = require_POST(_by_token(_complaint))
 link_pdf = require_http_methods(["GET", "HEAD"])(_by_token(booking_job_sheet))
 link_ics = require_http_methods(["GET", "HEAD"])(_by_token(booking_ics))
+
+
+@require_http_methods(["GET", "HEAD", "POST"])
+def link_book_again(request, token: str):
+    """The link of a reminder to book a service again (decision 0625): the appointment request form,
+    the service chosen, following the booking it was last done in."""
+    reminder = links.read_book_again_token(token)
+    if isinstance(reminder, links.LinkProblem):
+        return _link_problem(request, reminder)
+    return _request(request, Actor.for_customer(reminder.customer), None, reminder.booking_id,
+                    service_id=reminder.service_id, channel=Channel.EMAIL_LINK)
 
 
 # --- portal: sign-in -------------------------------------------------------------------------------

@@ -30,6 +30,7 @@ urlpatterns = [
     path("b/<str:token>/complaint", portal.link_complaint, name="link-complaint"),
     path("b/<str:token>/pdf", portal.link_pdf, name="link-pdf"),
     path("b/<str:token>/calendar.ics", portal.link_ics, name="link-ics"),
+    path("again/<str:token>/", portal.link_book_again, name="link-book-again"),  # a reminder to book again (0625)
     path("portal/", portal.portal_home, name="portal-home"),
     path("portal/login/", portal.portal_login, name="portal-login"),
     path("portal/login/<str:token>/", portal.portal_login_token, name="portal-login-token"),

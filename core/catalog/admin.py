@@ -6,7 +6,8 @@ from core.service_admin import CHANNEL, ReadOnlyAdmin, ReadOnlyInline, ServiceAd
 from . import services
 from .models import CatalogLog, PackageItem, PriceZone, Product, Service, ServiceCategory, ServicePackage, VolumeTier
 
-SERVICE_FIELDS = ["name", "category", "description", "duration_minutes", "price", "tax_rate", "active"]
+SERVICE_FIELDS = ["name", "category", "description", "duration_minutes", "price", "tax_rate", "active",
+                  "rebook_reminder_days"]
 
 
 @admin.register(ServiceCategory)
@@ -40,7 +41,7 @@ class TierInline(ReadOnlyInline):
 
 @admin.register(Service)
 class CatalogServiceAdmin(ServiceAdmin):
-    list_display = ["name", "category", "duration_minutes", "price", "tax_rate", "active"]
+    list_display = ["name", "category", "duration_minutes", "price", "tax_rate", "rebook_reminder_days", "active"]
     list_filter = ["active", "category"]
     search_fields = ["name", "description"]
     list_select_related = ["category"]

@@ -23,6 +23,9 @@ class ServiceCategory(models.Model):
         return self.name
 
 
+REBOOK_REMINDER_MAX_DAYS = 1095  # three years
+
+
 class Service(models.Model):
     category = models.ForeignKey(ServiceCategory, null=True, blank=True, on_delete=models.SET_NULL,
                                  related_name="services")
@@ -35,6 +38,10 @@ class Service(models.Model):
                                    validators=[MinValueValidator(Decimal("0")), MaxValueValidator(Decimal("100"))],
                                    help_text="Percent.")
     active = models.BooleanField(default=True)
+    rebook_reminder_days = models.PositiveSmallIntegerField(
+        null=True, blank=True, validators=[MinValueValidator(1), MaxValueValidator(REBOOK_REMINDER_MAX_DAYS)],
+        help_text="Days after a completed job of this service to remind the customer to book again; "
+                  "empty: no reminder (decision 0625).")
 
     class Meta:
         ordering = ["name"]

@@ -19,6 +19,7 @@ from core.money import round_money
 
 from . import catalog_log
 from .models import (
+    REBOOK_REMINDER_MAX_DAYS,
     AdjustmentKind,
     PackageItem,
     PriceZone,
@@ -32,7 +33,8 @@ from .models import (
 )
 from .pricing import MAX_PRICE, MAX_QUANTITY, decimal_in, normalise_postcode
 
-SERVICE_FIELDS = {"name", "description", "duration_minutes", "price", "tax_rate", "active", "category_id"}
+SERVICE_FIELDS = {"name", "description", "duration_minutes", "price", "tax_rate", "active", "category_id",
+                  "rebook_reminder_days"}
 
 
 def _decimal(value: Any, field: str, *, lo: Decimal, hi: Decimal) -> Decimal:
@@ -43,6 +45,17 @@ def _decimal(value: Any, field: str, *, lo: Decimal, hi: Decimal) -> Decimal:
     if not number.is_finite() or number < lo or number > hi:
         raise ValidationFailed(field, f"Must be between {lo} and {hi}.", code="out_of_range")
     return round_money(number)
+
+
+def _rebook_days(value: Any) -> int:
+    """Days after a completion to remind the customer to book again (decision 0625); None is no reminder."""
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise ValidationFailed("rebookReminderDays", "A whole number of days.", code="invalid")
+    days = int(value)
+    if not 1 <= days <= REBOOK_REMINDER_MAX_DAYS:
+        raise ValidationFailed("rebookReminderDays", f"Between 1 and {REBOOK_REMINDER_MAX_DAYS} days, or empty for "
+                                                     f"no reminder.", code="out_of_range")
+    return days
 
 
 def _clean(values: dict[str, Any]) -> dict[str, Any]:
@@ -59,6 +72,8 @@ def _clean(values: dict[str, Any]) -> dict[str, Any]:
         out["price"] = _decimal(out["price"], "price", lo=Decimal("0"), hi=Decimal("99999999"))
     if "tax_rate" in out:
         out["tax_rate"] = _decimal(out["tax_rate"], "taxRate", lo=Decimal("0"), hi=Decimal("100"))
+    if out.get("rebook_reminder_days") is not None:
+        out["rebook_reminder_days"] = _rebook_days(out["rebook_reminder_days"])
     if out.get("category_id") is not None and not ServiceCategory.objects.filter(pk=out["category_id"]).exists():
         raise NotFound("category", field="categoryId")
     return out
@@ -66,11 +81,12 @@ def _clean(values: dict[str, Any]) -> dict[str, Any]:
 
 def service_create(*, actor: Actor, channel: Channel, name: str, price: Decimal, duration_minutes: int = 60,
                    tax_rate: Decimal = Decimal("10"), description: str = "", category_id: int | None = None,
-                   active: bool = True) -> Service:
+                   active: bool = True, rebook_reminder_days: int | None = None) -> Service:
     if not actor.is_staff:
         raise PermissionDenied()
     values = _clean({"name": name, "price": price, "duration_minutes": duration_minutes, "tax_rate": tax_rate,
-                     "description": description, "category_id": category_id, "active": active})
+                     "description": description, "category_id": category_id, "active": active,
+                     "rebook_reminder_days": rebook_reminder_days})
     with transaction.atomic():
         service = Service.objects.create(**values)
         catalog_log.record("service", service.pk, actor=actor, channel=channel, action="created")

@@ -5,7 +5,7 @@ from core.errors import DomainError
 from core.service_admin import service_action
 
 from . import services
-from .models import BookingRequest, EmailMessage, EmailReminder, FieldworkerNotification, InboundEmail
+from .models import BookingRequest, EmailMessage, EmailReminder, FieldworkerNotification, InboundEmail, ServiceReminder
 
 
 class ReadOnly(admin.ModelAdmin):
@@ -83,3 +83,22 @@ class BookingRequestAdmin(ReadOnly):
 class EmailReminderAdmin(ReadOnly):
     list_display = ("booking", "due_at", "status", "withdrawn_reason")
     list_filter = ("status",)
+
+
+@admin.register(ServiceReminder)
+class ServiceReminderAdmin(ReadOnly):
+    """Reminders to book a service again (decision 0625): scheduled by completions, sent by the periodic
+    job; staff may withdraw a pending one."""
+
+    list_display = ("due_at", "customer", "service", "status", "reason", "completed_at", "booking", "email")
+    list_filter = ("status", "service", "reason")
+    search_fields = ("customer__name", "customer__email", "service__name")
+    list_select_related = ("customer", "service", "booking", "email")
+    raw_id_fields = ("customer", "service", "booking", "email")
+    date_hierarchy = "due_at"
+    actions = ("withdraw",)
+
+    @admin.action(description="Withdraw the selected pending reminders")
+    def withdraw(self, request, queryset) -> None:
+        service_action(request, queryset, lambda actor, pk: services.service_reminder_withdraw(
+            actor=actor, channel=Channel.ADMIN, reminder_id=pk), "reminder(s) withdrawn", admin_obj=self)

@@ -161,3 +161,17 @@ def cancel_links(customer, bookings: Sequence[Booking], company: Company) -> Ren
     items = [{"booking": b, "when": when(b), "cancel_url": links.booking_cancel_url(b)} for b in bookings]
     return _render("cancel_links", f"{company.name}: cancel your booking?",
                    {**_brand(company), "customer": customer, "items": items})
+
+
+def service_reminder(reminder, company: Company) -> Rendered:
+    """'Time to book again': the service, the day it was last done (in the booking's zone) and a
+    signed link to ask for a new appointment of it (decision 0625)."""
+    done = reminder.completed_at.astimezone(zones.zone_of(reminder.booking))
+    context = {
+        **_brand(company),
+        "customer": reminder.customer,
+        "service": reminder.service,
+        "done_on": f"{done:%A} {done.day} {done:%B %Y}",
+        "book_url": links.book_again_url(reminder),
+    }
+    return _render("service_reminder", f"{company.name}: time to book your {reminder.service.name} again", context)

@@ -11,7 +11,7 @@ from django.db import transaction
 from core import events, rawsql
 from core.actors import Actor, Channel
 from core.bookings import series as booking_series
-from core.bookings.models import Booking
+from core.bookings.models import Booking, BookingStatus
 from core.workforce.models import Fieldworker
 
 from . import emails, services
@@ -79,6 +79,15 @@ def _on_booking_cancelled(event: events.BookingCancelled) -> None:
                                      booking_id=booking.pk, dedupe_key=f"cancelled:{event.event_id}:{fieldworker_id}")
 
 
+def _completed(event: events.BookingStatusChanged) -> bool:
+    return event.new_status == BookingStatus.COMPLETED
+
+
+def on_booking_completed(event: events.BookingStatusChanged) -> None:
+    # the reminders to book again commit with the completion, or not at all (decision 0625)
+    services.service_reminders_schedule(actor=Actor.system(), channel=SYSTEM, booking_id=event.booking_id)
+
+
 def register() -> None:
     # durable: the log rows and their task rows are written in the transaction of the change
     events.subscribe(events.BookingCreated, on_booking_created, durable=True)
@@ -86,3 +95,5 @@ def register() -> None:
     events.subscribe(events.BookingCancelled, on_booking_cancelled, durable=True)
     events.subscribe(events.SeriesBooked, on_series_booked, durable=True)
     events.subscribe(events.SeriesCancelled, on_series_cancelled, durable=True)
+    # only a completion schedules a reminder to book again: other changes open no savepoint for it (0045)
+    events.subscribe(events.BookingStatusChanged, on_booking_completed, durable=True, when=_completed)

@@ -20,6 +20,8 @@ from django.utils import timezone
 
 from core.bookings.models import Booking
 
+from .models import ServiceReminder
+
 BOOKING_SALT = "fieldops.booking.cancel-link"
 
 
@@ -71,6 +73,43 @@ def read_booking_token(token: str) -> Booking | LinkProblem:
     if timezone.now() > booking.scheduled_end + _grace():
         return LinkProblem("expired")
     return booking
+
+
+# --- the link of a reminder to book a service again (decision 0625) -----------------------------
+
+BOOK_AGAIN_SALT = "fieldops.service-reminder.book-again"
+
+
+def _book_again_max_age() -> timedelta:
+    return timedelta(days=getattr(settings, "OUTREACH_BOOK_AGAIN_LINK_DAYS", 90))
+
+
+def book_again_token(reminder: ServiceReminder) -> str:
+    return signing.dumps({"r": reminder.pk, "c": reminder.customer_id}, salt=BOOK_AGAIN_SALT, compress=True)
+
+
+def book_again_url(reminder: ServiceReminder, token: str | None = None) -> str:
+    """The page where the customer asks for a new appointment of the reminder's service, signed in by
+    the link (as a booking link signs in to its booking)."""
+    return f"{settings.FIELDOPS_PUBLIC_URL}/again/{token or book_again_token(reminder)}/"
+
+
+def read_book_again_token(token: str) -> ServiceReminder | LinkProblem:
+    """The ``ServiceReminder`` a token names (customer and service joined), or why the link cannot be
+    used. It grants only the booking request form, for that customer. Never raises for bad input."""
+    if not token or len(token) > 400:
+        return LinkProblem("invalid")
+    try:
+        data = signing.loads(token, salt=BOOK_AGAIN_SALT, max_age=_book_again_max_age())
+    except signing.SignatureExpired:
+        return LinkProblem("expired")
+    except signing.BadSignature:
+        return LinkProblem("invalid")
+    if not isinstance(data, dict) or not isinstance(data.get("r"), int) or not isinstance(data.get("c"), int):
+        return LinkProblem("invalid")
+    reminder = (ServiceReminder.objects.select_related("customer", "service")
+                .filter(pk=data["r"], customer_id=data["c"]).first())
+    return reminder if reminder is not None else LinkProblem("invalid")
 
 
 def portal_login_url(raw_token: str) -> str:

@@ -1,5 +1,5 @@
 """Outreach records: the e-mail log, fieldworker in-app notifications, portal sign-in tokens,
-customer booking requests and scheduled e-mail reminders.
+customer booking requests, scheduled e-mail reminders and reminders to book a service again.
 
 Every automated row carries a ``dedupe_key`` built from the domain event that caused it
 (``<kind>:<event_id>[:<recipient>]``), unique in the database, so a replayed or duplicated
@@ -25,11 +25,12 @@ class EmailKind(models.TextChoices):
     INVOICE = "invoice", "Invoice (issued, with its PDF)"
     INVOICE_REMINDER = "invoice_reminder", "Overdue invoice reminder"
     QUOTE = "quote", "Quote (sent, with its PDF)"
+    SERVICE_REMINDER = "service_reminder", "Reminder to book a service again"
 
 
 AUTOMATED_EMAIL_KINDS = frozenset({EmailKind.CONFIRMATION, EmailKind.REMINDER, EmailKind.CANCELLATION,
                                    EmailKind.SERIES_CONFIRMATION, EmailKind.SERIES_CANCELLATION,
-                                   EmailKind.INVOICE, EmailKind.INVOICE_REMINDER})
+                                   EmailKind.INVOICE, EmailKind.INVOICE_REMINDER, EmailKind.SERVICE_REMINDER})
 # kinds about a document of another app, rendered by it: kind -> dotted path of ``render(message)``
 # returning ``emails.Rendered`` or None (an app above outreach renders its own; outreach imports none)
 DOCUMENT_EMAIL_RENDERERS = {
@@ -183,6 +184,48 @@ class EmailReminder(models.Model):
 
     def __str__(self) -> str:
         return f"reminder for booking {self.booking_id} at {self.due_at:%Y-%m-%d %H:%M} ({self.status})"
+
+
+class ServiceReminderStatus(models.TextChoices):
+    PENDING = "pending", "Pending"
+    SENT = "sent", "Sent"
+    SKIPPED = "skipped", "Not sent"
+    WITHDRAWN = "withdrawn", "Withdrawn"
+
+
+class ServiceReminder(models.Model):
+    """'Your termite inspection is due again': an e-mail due ``Service.rebook_reminder_days`` after a
+    completed job of the service, asking the customer to book it again (decision 0625).
+
+    One pending per customer and service: a newer completion withdraws the pending one (``replaced``)
+    and takes its place. When due it is sent (``email`` is the logged e-mail), or skipped with the
+    reason (``rebooked``: a booking of the service after the completion exists; or the e-mail's own
+    skip reason, ``no_address``, ``paused_for_customer``); staff may withdraw a pending one."""
+
+    customer = models.ForeignKey("crm.Customer", on_delete=models.CASCADE, related_name="service_reminders")
+    service = models.ForeignKey("catalog.Service", on_delete=models.CASCADE, related_name="+")
+    booking = models.ForeignKey("bookings.Booking", on_delete=models.CASCADE, related_name="service_reminders",
+                                help_text="The completed booking it came from.")
+    completed_at = models.DateTimeField(help_text="When that booking was completed (the date printed).")
+    due_at = models.DateTimeField()
+    status = models.CharField(max_length=10, choices=ServiceReminderStatus.choices,
+                              default=ServiceReminderStatus.PENDING)
+    reason = models.CharField(max_length=40, blank=True, help_text="Why it was skipped or withdrawn.")
+    email = models.ForeignKey(EmailMessage, null=True, blank=True, on_delete=models.SET_NULL, related_name="+",
+                              help_text="The e-mail logged for it when it came due.")
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["due_at", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["customer", "service"], condition=models.Q(status="pending"),
+                                    name="outreach_one_pending_service_reminder"),
+        ]
+        indexes = [models.Index(fields=["status", "due_at"], name="outreach_service_reminder_due")]
+
+    def __str__(self) -> str:
+        return f"book-again reminder for customer {self.customer_id}, service {self.service_id} ({self.status})"
 
 
 class InboundOutcome(models.TextChoices):

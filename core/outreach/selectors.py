@@ -6,7 +6,7 @@ from django.db.models import QuerySet
 
 from core.actors import Actor
 
-from .models import BookingRequest, EmailMessage, FieldworkerNotification
+from .models import BookingRequest, EmailMessage, FieldworkerNotification, ServiceReminder
 
 
 def visible_notifications(actor: Actor) -> QuerySet[FieldworkerNotification]:
@@ -29,3 +29,8 @@ def visible_booking_requests(actor: Actor) -> QuerySet[BookingRequest]:
 
 def visible_emails(actor: Actor) -> QuerySet[EmailMessage]:
     return EmailMessage.objects.all() if actor.is_staff else EmailMessage.objects.none()
+
+
+def visible_service_reminders(actor: Actor) -> QuerySet[ServiceReminder]:
+    """Reminders to book again: the office's list (staff only)."""
+    return ServiceReminder.objects.all() if actor.is_staff else ServiceReminder.objects.none()

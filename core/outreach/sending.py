@@ -35,7 +35,7 @@ from core.delivery import current_claim, next_attempt, smtp_transient
 from core.errors import PermissionDenied
 
 from . import emails, links, replies
-from .models import DOCUMENT_EMAIL_RENDERERS, EmailKind, EmailMessage, EmailStatus, PortalLoginToken
+from .models import DOCUMENT_EMAIL_RENDERERS, EmailKind, EmailMessage, EmailStatus, PortalLoginToken, ServiceReminder
 
 logger = logging.getLogger(__name__)
 
@@ -98,9 +98,18 @@ def _comment(message: EmailMessage) -> emails.Rendered | None:
     return emails.comment(booking, delivery.comment, get_company()) if booking is not None else None
 
 
+def _service_reminder(message: EmailMessage) -> emails.Rendered | None:
+    """The reminder to book again that logged this e-mail, with what its text prints."""
+    reminder = (ServiceReminder.objects.select_related("customer", "service", "booking")
+                .filter(email_id=message.pk).first())
+    return emails.service_reminder(reminder, get_company()) if reminder is not None else None
+
+
 def _render(message: EmailMessage) -> emails.Rendered | None:
     if message.kind == EmailKind.PORTAL_LINK:
         return _portal_link(message)
+    if message.kind == EmailKind.SERVICE_REMINDER:
+        return _service_reminder(message)
     if message.kind == EmailKind.CANCEL_LINKS:
         return _cancel_links(message)
     if message.kind in DOCUMENT_EMAIL_RENDERERS:  # an invoice: its app renders it, PDF attached

@@ -19,7 +19,7 @@ from django.utils import timezone
 from core import rawsql
 from core.actors import Actor, Channel
 from core.bookings import policy
-from core.bookings.models import OPEN_STATUSES, Booking
+from core.bookings.models import OPEN_STATUSES, Booking, BookingLine, BookingStatus
 from core.catalog.models import Service
 from core.company.selectors import get_company
 from core.crm.models import Customer
@@ -41,6 +41,8 @@ from .models import (
     NotificationKind,
     PortalLoginToken,
     ReminderStatus,
+    ServiceReminder,
+    ServiceReminderStatus,
 )
 from .sending import PORTAL_LINK_MINUTES as PORTAL_LINK_MINUTES  # printed by the portal
 from .sending import deliver_email, token_hash
@@ -143,7 +145,8 @@ def email_retry(*, actor: Actor, channel: Channel, message_id: int) -> EmailMess
         if message.status != EmailStatus.FAILED and not email_lost(message):
             raise DomainError("not_failed", f"Only failed e-mails are resent; this one is {message.status}.")
         if message.kind not in AUTOMATED_EMAIL_KINDS or (message.booking_id is None
-                                                         and message.kind not in DOCUMENT_EMAIL_RENDERERS):
+                                                         and message.kind not in DOCUMENT_EMAIL_RENDERERS
+                                                         and message.kind != EmailKind.SERVICE_REMINDER):
             raise DomainError("cannot_retry", "This e-mail cannot be sent again; the customer can ask for a new one.")
         # attempts keep counting: a retried message that fails again with its attempts used up is
         # failed at once (one more try per retry), not retried for hours
@@ -355,3 +358,93 @@ def reminders_send_due(*, actor: Actor, channel: Channel, now: datetime | None =
                     queued += 1
             reminder.save(update_fields=["status", "withdrawn_reason", "updated_at"])
     return queued
+
+
+# --- reminders to book a service again (decision 0625) -------------------------------------------
+
+SERVICE_REMINDER_BATCH = 500
+
+
+def service_reminders_schedule(*, actor: Actor, channel: Channel, booking_id: int) -> list[ServiceReminder]:
+    """A completed booking: one pending reminder per service of its lines that has
+    ``rebook_reminder_days``, due that many days after the completion. A pending reminder of the same
+    customer and service from an earlier completion is withdrawn (``replaced``): one pending per
+    customer and service (a partial unique constraint). Run again for the same booking, it changes
+    nothing."""
+    _system_only(actor)
+    booking = Booking.objects.filter(pk=booking_id, status=BookingStatus.COMPLETED).first()
+    if booking is None:
+        return []
+    completed_at = booking.completed_at or timezone.now()
+    line_services = BookingLine.objects.filter(booking_id=booking.pk, service__isnull=False).values("service_id")
+    found = list(Service.objects.filter(pk__in=line_services, rebook_reminder_days__isnull=False).order_by("pk"))
+    scheduled = []
+    with transaction.atomic():
+        for service in found:
+            pending = ServiceReminder.objects.select_for_update().filter(
+                customer_id=booking.customer_id, service=service, status=ServiceReminderStatus.PENDING).first()
+            if pending is not None:
+                if pending.booking_id == booking.pk or pending.completed_at > completed_at:
+                    continue  # this completion's already, or a later one's
+                pending.status, pending.reason = ServiceReminderStatus.WITHDRAWN, "replaced"
+                pending.save(update_fields=["status", "reason", "updated_at"])
+            scheduled.append(ServiceReminder.objects.create(
+                customer_id=booking.customer_id, service=service, booking=booking, completed_at=completed_at,
+                due_at=completed_at + timedelta(days=service.rebook_reminder_days)))
+    return scheduled
+
+
+def _rebooked(reminder: ServiceReminder) -> bool:
+    """The customer has a booking of the service, not cancelled, scheduled after the completion."""
+    return (Booking.objects.filter(customer_id=reminder.customer_id, lines__service_id=reminder.service_id,
+                                   scheduled_start__gt=reminder.completed_at)
+            .exclude(status=BookingStatus.CANCELLED).exclude(pk=reminder.booking_id).exists())
+
+
+def service_reminders_send_due(*, actor: Actor, channel: Channel, now: datetime | None = None) -> int:
+    """Log the e-mail of each pending reminder that is due, or skip it with the reason: ``rebooked``,
+    or the e-mail's own (``no_address``, ``paused_for_customer``). Returns how many e-mails were
+    queued. Each reminder is taken locked and still pending, and its e-mail carries the reminder's
+    ``dedupe_key``: two workers running this at once queue one e-mail."""
+    _system_only(actor)
+    now = now or timezone.now()
+    due = ServiceReminder.objects.filter(status=ServiceReminderStatus.PENDING, due_at__lte=now)
+    queued = 0
+    for reminder_id in list(due.order_by("due_at", "pk").values_list("pk", flat=True)[:SERVICE_REMINDER_BATCH]):
+        with transaction.atomic():
+            reminder = ServiceReminder.objects.select_for_update().filter(
+                pk=reminder_id, status=ServiceReminderStatus.PENDING).first()
+            if reminder is None:
+                continue  # withdrawn, or handled by another run meanwhile
+            if _rebooked(reminder):
+                reminder.status, reminder.reason = ServiceReminderStatus.SKIPPED, "rebooked"
+            else:
+                key = f"service_reminder:{reminder.pk}"
+                logged = email_queue(actor=actor, channel=channel, kind=EmailKind.SERVICE_REMINDER,
+                                     customer_id=reminder.customer_id, dedupe_key=key)
+                # None: its e-mail was logged before (the key is unique); it is that one, not a second
+                message = logged or EmailMessage.objects.get(dedupe_key=key)
+                reminder.email = message
+                if message.status == EmailStatus.SKIPPED:
+                    reminder.status, reminder.reason = ServiceReminderStatus.SKIPPED, message.skip_reason
+                else:
+                    reminder.status = ServiceReminderStatus.SENT
+                    queued += logged is not None
+            reminder.save(update_fields=["status", "reason", "email", "updated_at"])
+    return queued
+
+
+def service_reminder_withdraw(*, actor: Actor, channel: Channel, reminder_id: int) -> ServiceReminder:
+    """Staff call off a pending reminder; it is never sent."""
+    if not actor.is_staff:
+        raise PermissionDenied("Only staff withdraw reminders.")
+    with transaction.atomic():
+        reminder = ServiceReminder.objects.select_for_update().filter(pk=reminder_id).first()
+        if reminder is None:
+            raise NotFound("service reminder")
+        if reminder.status != ServiceReminderStatus.PENDING:
+            raise DomainError("not_pending", f"Only a pending reminder can be withdrawn; this one is "
+                                             f"{reminder.get_status_display().lower()}.")
+        reminder.status, reminder.reason = ServiceReminderStatus.WITHDRAWN, "by_staff"
+        reminder.save(update_fields=["status", "reason", "updated_at"])
+    return reminder

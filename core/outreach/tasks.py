@@ -18,12 +18,18 @@ from . import services
 from .models import EmailKind, EmailMessage, EmailStatus
 from .sending import deliver_email
 
-__all__ = ["deliver_email", "requeue_stuck", "send_due_reminders"]
+__all__ = ["deliver_email", "requeue_stuck", "send_due_reminders", "send_due_service_reminders"]
 
 
 @task()
 def send_due_reminders() -> int:
     return services.reminders_send_due(actor=Actor.system(), channel=Channel.SYSTEM)
+
+
+@task()
+def send_due_service_reminders() -> int:
+    """The reminders to book a service again that are due (decision 0625)."""
+    return services.service_reminders_send_due(actor=Actor.system(), channel=Channel.SYSTEM)
 
 
 def requeue_stuck(limit: int = 500) -> int:

@@ -15,6 +15,8 @@ from .queries import item_ref
 from .types import PriceZoneNode, ProductNode, ServiceCategoryNode, ServiceNode, ServicePackageNode, VolumeTierNode
 
 MAX_INPUT_ITEMS = services.MAX_PACKAGE_ITEMS
+REBOOK_HELP = ("Days after a completed job of this service to e-mail the customer a reminder to book again "
+               "(1 to 1095).")
 MAX_INPUT_POSTCODES = services.MAX_POSTCODES
 
 
@@ -184,6 +186,7 @@ class CreateServiceInput:
     description: str = ""
     category_id: strawberry.ID | None = None
     active: bool = True
+    rebook_reminder_days: int | None = strawberry.field(default=None, description=REBOOK_HELP)
 
 
 @strawberry.input(description="Change only the fields you send.")
@@ -196,6 +199,7 @@ class UpdateServiceInput:
     description: str | None = UNSET
     category_id: strawberry.ID | None = UNSET
     active: bool | None = UNSET
+    rebook_reminder_days: int | None = strawberry.field(default=UNSET, description=f"{REBOOK_HELP} Null: none.")
 
 
 @strawberry.type
@@ -214,7 +218,8 @@ def _create(info: Info, data: CreateServiceInput):
     return services.service_create(
         **who(info), name=data.name, price=data.price, duration_minutes=data.duration_minutes,
         tax_rate=data.tax_rate, description=data.description, active=data.active,
-        category_id=decode_optional(data.category_id, "ServiceCategory", "categoryId"))
+        category_id=decode_optional(data.category_id, "ServiceCategory", "categoryId"),
+        rebook_reminder_days=data.rebook_reminder_days)
 
 
 def _update(info: Info, data: UpdateServiceInput):
@@ -228,6 +233,8 @@ def _update(info: Info, data: UpdateServiceInput):
                 changes.pop(key)
     if data.category_id is not UNSET:
         changes["category_id"] = decode_optional(data.category_id, "ServiceCategory", "categoryId")
+    if data.rebook_reminder_days is not UNSET:  # null: no reminder any more
+        changes["rebook_reminder_days"] = data.rebook_reminder_days
     return services.service_update(**who(info), service_id=decode_id(data.id, "Service"), **changes)
 
 

@@ -45,6 +45,8 @@ class ServiceNode(relay.Node):
     price: Decimal
     tax_rate: Decimal = strawberry_django.field(description="Percent.")
     active: bool
+    rebook_reminder_days: int | None = strawberry_django.field(
+        description="Days after a completed job to remind the customer to book again; null: no reminder.")
     category: ServiceCategoryNode | None
     volume_tiers: list[VolumeTierNode] = strawberry_django.field(
         field_name="tiers", description="Bulk discounts by quantity band, lowest band first.")

@@ -9,7 +9,7 @@ from core.outreach import selectors, services
 from ..errors import UserError, attempt
 from ..ids import decode_id, decode_many, decode_optional
 from ..payloads import who
-from .types import BookingRequestNode, EmailMessageNode
+from .types import BookingRequestNode, EmailMessageNode, ServiceReminderNode
 
 
 @strawberry.input(description="Mark notifications read: name them, or send all: true.")
@@ -51,6 +51,12 @@ class EmailMessagePayload:
 
 
 @strawberry.type
+class ServiceReminderPayload:
+    service_reminder: ServiceReminderNode | None = None
+    errors: list[UserError]
+
+
+@strawberry.type
 class OutreachMutation:
     @strawberry_django.mutation(description="Mark the signed-in fieldworker's notifications read.")
     def mark_notifications_read(self, info: Info, input: MarkNotificationsReadInput) -> MarkNotificationsReadPayload:
@@ -79,3 +85,8 @@ class OutreachMutation:
             return message
 
         return attempt(EmailMessagePayload, "email_message", work)
+
+    @strawberry_django.mutation(description="Call off a pending reminder to book a service again (staff).")
+    def withdraw_service_reminder(self, info: Info, id: strawberry.ID) -> ServiceReminderPayload:
+        return attempt(ServiceReminderPayload, "service_reminder", lambda: services.service_reminder_withdraw(
+            **who(info), reminder_id=decode_id(id, "ServiceReminder")))

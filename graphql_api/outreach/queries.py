@@ -1,4 +1,5 @@
 from collections.abc import Iterable
+from datetime import datetime
 
 import strawberry
 import strawberry_django
@@ -6,10 +7,20 @@ from strawberry.types import Info
 
 from core.outreach import selectors
 
+from ..enums import ServiceReminderStatusEnum
 from ..ids import decode_optional
 from ..pagination import CappedConnection
 from ..permissions import require_authenticated, require_staff
-from .types import BookingRequestNode, EmailMessageNode, NotificationNode
+from .types import BookingRequestNode, EmailMessageNode, NotificationNode, ServiceReminderNode
+
+
+@strawberry.input(description="Narrow the reminders to book again; every field given must hold.")
+class ServiceReminderFilter:
+    status: ServiceReminderStatusEnum | None = None
+    customer_id: strawberry.ID | None = None
+    service_id: strawberry.ID | None = None
+    due_from: datetime | None = strawberry.field(default=None, description="Due at or after.")
+    due_before: datetime | None = strawberry.field(default=None, description="Due before.")
 
 
 @strawberry.type
@@ -47,3 +58,23 @@ class OutreachQuery:
         if status:
             qs = qs.filter(status=status)
         return qs.order_by("-created_at", "-id")  # type: ignore[return-value]
+
+    @strawberry_django.connection(CappedConnection[ServiceReminderNode],
+                                  description="Reminders to book a service again (staff), soonest due first.")
+    def service_reminders(self, info: Info,
+                          filter: ServiceReminderFilter | None = None) -> Iterable[ServiceReminderNode]:
+        qs = selectors.visible_service_reminders(require_staff(info))
+        if filter is not None:
+            customer_id = decode_optional(filter.customer_id, "Customer", "customerId")
+            service_id = decode_optional(filter.service_id, "Service", "serviceId")
+            if filter.status is not None:
+                qs = qs.filter(status=filter.status.value)
+            if customer_id is not None:
+                qs = qs.filter(customer_id=customer_id)
+            if service_id is not None:
+                qs = qs.filter(service_id=service_id)
+            if filter.due_from is not None:
+                qs = qs.filter(due_at__gte=filter.due_from)
+            if filter.due_before is not None:
+                qs = qs.filter(due_at__lt=filter.due_before)
+        return qs.order_by("due_at", "id")  # type: ignore[return-value]

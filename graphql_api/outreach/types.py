@@ -6,12 +6,19 @@ import strawberry_django
 from strawberry import relay
 from strawberry.types import Info
 
-from core.outreach.models import BookingRequest, EmailMessage, FieldworkerNotification
-from core.outreach.selectors import visible_booking_requests, visible_emails, visible_notifications
+from core.outreach.models import BookingRequest, EmailMessage, FieldworkerNotification, ServiceReminder
+from core.outreach.selectors import (
+    visible_booking_requests,
+    visible_emails,
+    visible_notifications,
+    visible_service_reminders,
+)
 
 from ..bookings.types import BookingNode
+from ..catalog.types import ServiceNode
 from ..context import actor_from_info
 from ..crm.types import CustomerNode
+from ..enums import ServiceReminderStatusEnum
 
 
 @strawberry_django.type(FieldworkerNotification, name="Notification",
@@ -75,3 +82,25 @@ class EmailMessageNode(relay.Node):
     def get_queryset(cls, queryset, info: Info, **kwargs):
         return queryset.filter(pk__in=visible_emails(actor_from_info(info)).values("pk"))
 
+
+
+@strawberry_django.type(ServiceReminder, name="ServiceReminder",
+                        description="A reminder e-mailed to a customer to book a service again, due the service's "
+                                    "rebookReminderDays after a completed job of it (staff only).")
+class ServiceReminderNode(relay.Node):
+    status: ServiceReminderStatusEnum
+    reason: str = strawberry_django.field(
+        description="Why it was skipped (rebooked, no_address, paused_for_customer) or withdrawn (replaced: a newer "
+                    "completion of the service; by_staff).")
+    due_at: datetime
+    completed_at: datetime = strawberry_django.field(description="When the booking it came from was completed.")
+    created_at: datetime
+    updated_at: datetime
+    customer: CustomerNode
+    service: ServiceNode
+    booking: BookingNode = strawberry_django.field(description="The completed booking it came from.")
+    email: EmailMessageNode | None = strawberry_django.field(description="The e-mail logged for it when it came due.")
+
+    @classmethod
+    def get_queryset(cls, queryset, info: Info, **kwargs):
+        return queryset.filter(pk__in=visible_service_reminders(actor_from_info(info)).values("pk"))

@@ -40,7 +40,7 @@ from core.crm import services as crm_services
 from core.crm.models import PropertyType
 from core.files import services as file_services
 from core.outreach import services as outreach_services
-from core.outreach.models import EmailMessage
+from core.outreach.models import EmailMessage, ServiceReminder
 from core.payroll import services as payroll_services
 from core.sales import invoices as invoice_services
 from core.sales import payments as payment_services
@@ -151,7 +151,7 @@ CASES: list[tuple[str, dict[str, Any]]] = [
     # --- queries
     *[("node", {"id": Ref(type_name)}) for type_name in (
         "Booking", "Customer", "Property", "Fieldworker", "BookingComment", "ApiToken", "Inquiry", "User",
-        "Service", "BookingRequest", "EmailMessage", "ChangeRequest", "Notification")],
+        "Service", "BookingRequest", "EmailMessage", "ChangeRequest", "Notification", "ServiceReminder")],
     ("inquiries", {"filter": {"customerId": C, "bookingId": B, "assigneeId": U, "ownerId": U,
                               "leadSourceId": Ref("LeadSource")}}),
     ("priceQuote", {"serviceId": S, "propertyId": P}),
@@ -167,6 +167,7 @@ CASES: list[tuple[str, dict[str, Any]]] = [
     ("rescheduleOptions", {"bookingId": B}),
     ("smsHistory", {"customerId": C, "bookingId": B}),
     ("emailLog", {"bookingId": B}),
+    ("serviceReminders", {"filter": {"customerId": C, "serviceId": S}}),
     # --- mutations
     ("revokeApiToken", {"id": Ref("ApiToken")}),
     ("updateCustomer", {"input": {"id": C, "name": "Renamed"}}),
@@ -224,6 +225,7 @@ CASES: list[tuple[str, dict[str, Any]]] = [
     ("markNotificationsRead", {"input": {"ids": [Ref("Notification")]}}),
     ("resolveBookingRequest", {"input": {"id": Ref("BookingRequest"), "outcome": "BOOKED", "bookingId": B}}),
     ("retryEmail", {"id": Ref("EmailMessage")}),
+    ("withdrawServiceReminder", {"id": Ref("ServiceReminder")}),
     ("retrySms", {"id": Ref("SmsMessage")}),  # no SMS rows in the world yet: only the id of no row
     ("createTelegramLink", {"fieldworkerId": F}),
     # leads, catalogue items, price zones, branding (rows of these types are not in the walk's world
@@ -488,6 +490,8 @@ def walk(world, settings, tmp_path) -> Walk:
             actor=Actor.for_customer(cust), channel=Channel.PORTAL, preferred_date=(soon + timedelta(days=9)).date())
         email = EmailMessage.objects.create(kind="confirmation", status="failed", to_address=cust.email,
                                             customer=cust, booking=booking, subject="Your booking")
+        service_reminder = ServiceReminder.objects.create(customer=cust, service=world.service, booking=booking,
+                                                          completed_at=soon, due_at=soon + timedelta(days=90))
         fw_message = FieldworkerMessage.objects.create(fieldworker=fw, medium="email", body="Hello", to=fw.user.email,
                                                        status="failed", error="SMTP down")
         invoice = invoice_services.invoice_create(
@@ -512,6 +516,7 @@ def walk(world, settings, tmp_path) -> Walk:
             "BookingComment": comment.pk, "InternalComment": internal.pk, "Inquiry": inquiry.pk,
             "TimeOff": time_off.pk, "ServiceArea": area.pk, "ChangeRequest": request.pk,
             "Notification": notification.pk, "BookingRequest": booking_request.pk, "EmailMessage": email.pk,
+            "ServiceReminder": service_reminder.pk,
             "FieldworkerMessage": fw_message.pk, "ServiceCategory": category.pk, "PropertyType": property_type.pk, "LocationType": location_type.pk,
             "Dependent": crm_services.dependent_add(actor=staff, channel=Channel.SYSTEM, customer_id=cust.pk,
                                                     name=f"Dependent {letter}").pk,

@@ -1,0 +1,226 @@
+"""Reminders to book a service again (decision 0625): a completion schedules one per customer and
+service with the setting, the periodic job's task sends the due ones once, or skips them with the
+reason; the e-mail's link opens the appointment request form with the service chosen."""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+
+import pytest
+from django.core import mail
+from django.test import Client
+from django.utils import timezone
+
+from core.actors import Actor, Channel
+from core.bookings import services as booking_services
+from core.bookings import zones
+from core.crm import services as crm_services
+from core.errors import DomainError
+from core.outreach import services
+from core.outreach.models import BookingRequest, EmailMessage, ServiceReminder
+from core.outreach.tasks import send_due_service_reminders
+from tests import factories
+
+from .support import db_state, deliver, set_company
+
+pytestmark = pytest.mark.django_db
+
+G = Channel.GRAPHQL
+
+
+@pytest.fixture
+def staff():
+    return factories.staff_actor()
+
+
+@pytest.fixture
+def termite(db):
+    return factories.service(name="Termite inspection", rebook_reminder_days=180)
+
+
+def complete(staff, booking) -> None:
+    for step in (booking_services.booking_confirm, booking_services.booking_start, booking_services.booking_complete):
+        step(actor=staff, channel=G, booking_id=booking.pk)
+
+
+def done_booking(staff, termite, cust=None, *, days_ago: int = 1):
+    booking = factories.booking(cust=cust, svc=termite, start=timezone.now() - timedelta(days=days_ago, hours=3))
+    complete(staff, booking)
+    deliver()
+    return booking
+
+
+def quiet() -> None:
+    """Deliver what the setting up sent (confirmations, cancellations) and forget it."""
+    deliver()
+    mail.outbox = []
+
+
+def run_job_at(monkeypatch, moment) -> int:
+    """The periodic job's task, run with the clock at ``moment``; its e-mails delivered."""
+    monkeypatch.setattr(timezone, "now", lambda: moment)
+    try:
+        queued = send_due_service_reminders.call()
+        deliver()
+    finally:
+        monkeypatch.undo()
+    return queued
+
+
+def test_a_completion_schedules_one_reminder_per_service_with_the_setting(staff, termite):
+    plain = factories.service(name="Window cleaning")  # no setting: no reminder
+    booking = factories.booking(svc=termite)
+    booking_services.booking_update(actor=staff, channel=G, booking_id=booking.pk, lines=[
+        booking_services.LineInput(service_id=termite.pk), booking_services.LineInput(service_id=plain.pk),
+        booking_services.LineInput(service_id=termite.pk)])
+    assert not ServiceReminder.objects.exists()  # not before it is completed
+    complete(staff, booking)
+    booking.refresh_from_db()
+    [reminder] = ServiceReminder.objects.all()
+    assert (reminder.customer_id, reminder.service_id, reminder.booking_id, reminder.status) == (
+        booking.customer_id, termite.pk, booking.pk, "pending")
+    assert reminder.completed_at == booking.completed_at
+    assert reminder.due_at == booking.completed_at + timedelta(days=180)
+
+
+def test_a_cancelled_booking_schedules_nothing(staff, termite):
+    booking = factories.booking(svc=termite)
+    booking_services.booking_cancel(actor=staff, channel=G, booking_id=booking.pk, reason="moved away")
+    assert not ServiceReminder.objects.exists()
+
+
+def test_a_newer_completion_replaces_the_pending_reminder(staff, termite):
+    first = done_booking(staff, termite, days_ago=3)
+    second = done_booking(staff, termite, first.customer, days_ago=1)
+    other_customer = done_booking(staff, termite)
+    rows = {row.booking_id: (row.status, row.reason) for row in ServiceReminder.objects.all()}
+    assert rows == {first.pk: ("withdrawn", "replaced"), second.pk: ("pending", ""),
+                    other_customer.pk: ("pending", "")}
+    # the same completion heard again changes nothing
+    assert services.service_reminders_schedule(actor=Actor.system(), channel=Channel.SYSTEM,
+                                               booking_id=second.pk) == []
+    assert ServiceReminder.objects.filter(status="pending").count() == 2
+
+
+def test_the_job_sends_a_due_reminder_once_with_the_service_the_date_and_a_link(staff, termite, monkeypatch):
+    set_company(name="Bug Busters", time_zone="Australia/Sydney")
+    booking = done_booking(staff, termite)
+    reminder = ServiceReminder.objects.get()
+    quiet()
+    assert run_job_at(monkeypatch, reminder.due_at - timedelta(minutes=1)) == 0  # not due yet
+    assert mail.outbox == []
+    assert run_job_at(monkeypatch, reminder.due_at + timedelta(minutes=3)) == 1
+    [sent] = mail.outbox
+    done = reminder.completed_at.astimezone(zones.zone_of(booking))
+    assert sent.to == [booking.customer.email]
+    assert sent.subject == "Bug Busters: time to book your Termite inspection again"
+    assert "Termite inspection" in sent.body and f"{done:%A} {done.day} {done:%B %Y}" in sent.body
+    assert "https://fieldops.example/again/" in sent.body
+    html = sent.alternatives[0][0]
+    assert "Bug Busters" in html and "Book it again" in html
+    reminder.refresh_from_db()
+    assert reminder.status == "sent" and reminder.email.status == "sent"
+    assert reminder.email.kind == "service_reminder" and reminder.email.customer_id == booking.customer_id
+    # the next periods find nothing more to send
+    assert run_job_at(monkeypatch, reminder.due_at + timedelta(minutes=8)) == 0
+    assert run_job_at(monkeypatch, reminder.due_at + timedelta(days=30)) == 0
+    assert len(mail.outbox) == 1 and EmailMessage.objects.filter(kind="service_reminder").count() == 1
+
+
+def test_a_reminder_whose_email_was_logged_already_gets_no_second_one(staff, termite, monkeypatch):
+    """Another worker logged its e-mail (the unique ``dedupe_key``) and this run still read the
+    reminder pending: the run takes that e-mail as the reminder's and logs no second one."""
+    booking = done_booking(staff, termite)
+    reminder = ServiceReminder.objects.get()
+    first = services.email_queue(actor=Actor.system(), channel=Channel.SYSTEM, kind="service_reminder",
+                                 customer_id=booking.customer_id, dedupe_key=f"service_reminder:{reminder.pk}",
+                                 enqueue=False)
+    quiet()
+    assert run_job_at(monkeypatch, reminder.due_at + timedelta(minutes=1)) == 0
+    reminder.refresh_from_db()
+    assert (reminder.status, reminder.email_id) == ("sent", first.pk)
+    assert EmailMessage.objects.filter(kind="service_reminder").count() == 1 and mail.outbox == []
+
+
+def test_a_customer_who_booked_again_is_skipped_without_an_email(staff, termite, monkeypatch):
+    done = done_booking(staff, termite)
+    factories.booking(cust=done.customer, svc=termite, start=timezone.now() + timedelta(days=150))
+    reminder = ServiceReminder.objects.get()
+    quiet()
+    assert run_job_at(monkeypatch, reminder.due_at + timedelta(minutes=1)) == 0
+    reminder.refresh_from_db()
+    assert (reminder.status, reminder.reason, reminder.email) == ("skipped", "rebooked", None)
+    assert mail.outbox == [] and not EmailMessage.objects.filter(kind="service_reminder").exists()
+
+
+def test_a_cancelled_later_booking_is_no_rebooking(staff, termite, monkeypatch):
+    done = done_booking(staff, termite)
+    later = factories.booking(cust=done.customer, svc=termite, start=timezone.now() + timedelta(days=150))
+    booking_services.booking_cancel(actor=staff, channel=G, booking_id=later.pk, reason="changed mind")
+    reminder = ServiceReminder.objects.get()
+    quiet()
+    assert run_job_at(monkeypatch, reminder.due_at + timedelta(minutes=1)) == 1
+    assert ServiceReminder.objects.get().status == "sent" and len(mail.outbox) == 1
+
+
+def test_paused_email_or_no_address_skips_it_with_the_reason(staff, termite, monkeypatch):
+    paused = done_booking(staff, termite)
+    crm_services.customer_set_automation(actor=staff, channel=G, customer_id=paused.customer_id, email_paused=True)
+    silent = done_booking(staff, termite, factories.customer(email=""))
+    quiet()
+    due = max(ServiceReminder.objects.values_list("due_at", flat=True))
+    assert run_job_at(monkeypatch, due + timedelta(minutes=1)) == 0
+    reasons = {row.customer_id: (row.status, row.reason) for row in ServiceReminder.objects.all()}
+    assert reasons == {paused.customer_id: ("skipped", "paused_for_customer"),
+                       silent.customer_id: ("skipped", "no_address")}
+    assert mail.outbox == []
+
+
+def test_staff_withdraw_a_pending_reminder_and_it_is_never_sent(staff, termite, monkeypatch):
+    done_booking(staff, termite)
+    reminder = ServiceReminder.objects.get()
+    withdrawn = services.service_reminder_withdraw(actor=staff, channel=G, reminder_id=reminder.pk)
+    assert (withdrawn.status, withdrawn.reason) == ("withdrawn", "by_staff")
+    before = db_state()
+    with pytest.raises(DomainError) as refused:
+        services.service_reminder_withdraw(actor=staff, channel=G, reminder_id=reminder.pk)
+    assert refused.value.code == "not_pending"
+    assert db_state() == before
+    quiet()
+    assert run_job_at(monkeypatch, reminder.due_at + timedelta(minutes=1)) == 0
+    assert mail.outbox == []
+
+
+def _book_again_link(body: str) -> str:
+    [url] = re.findall(r"https://fieldops\.example(/again/[^/\s]+/)", body)
+    return url
+
+
+def test_the_link_opens_the_request_form_with_the_service_and_files_the_request(staff, termite, monkeypatch):
+    booking = done_booking(staff, termite)
+    reminder = ServiceReminder.objects.get()
+    quiet()
+    run_job_at(monkeypatch, reminder.due_at + timedelta(minutes=1))
+    url = _book_again_link(mail.outbox[0].body)
+    page = Client().get(url)
+    assert page.status_code == 200
+    assert re.search(rf'<option value="{termite.pk}" selected>Termite inspection</option>', page.content.decode())
+    wanted = timezone.localdate() + timedelta(days=10)
+    answer = Client().post(url, {"service": termite.pk, "preferred_date": wanted.isoformat(), "notes": "Same as last"})
+    assert answer.status_code == 200
+    made = BookingRequest.objects.get()
+    assert (made.customer_id, made.service_id, made.follows_booking_id, made.channel, made.preferred_date) == (
+        booking.customer_id, termite.pk, booking.pk, "email_link", wanted)
+
+
+def test_a_forged_or_foreign_link_shows_why_and_files_nothing(staff, termite):
+    done_booking(staff, termite)
+    before = db_state()
+    assert Client().get("/again/not-a-token/").status_code == 400
+    # a booking link's token is signed for another purpose
+    from core.outreach import links
+
+    booking_token = links.booking_token(ServiceReminder.objects.get().booking)
+    assert Client().post(f"/again/{booking_token}/", {"preferred_date": "2031-01-01"}).status_code == 400
+    assert db_state() == before
