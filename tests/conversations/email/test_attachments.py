@@ -26,7 +26,7 @@ from tests.core.files.conftest import jpeg_with_gps, pdf_bytes
 from tests.core.support import _touch_singletons, db_state
 from tests.graphql_api import conftest as _graphql_conftest  # noqa: F401  (loads before over_http)
 from tests.graphql_api.over_http import gql
-from tests.media import stored_files
+from tests.media import stored_files, unchanged
 from tests.web.portal.support import portal_client
 
 from .test_inbound import FakeProvider
@@ -54,16 +54,6 @@ def with_files(fields: dict[str, Any], *files: tuple[str, bytes, str]) -> dict[s
     parts = {f"attachment-{index}": SimpleUploadedFile(name, content, content_type=content_type)
              for index, (name, content, content_type) in enumerate(files, start=1)}
     return {**fields, "attachment-count": str(len(files)), **parts}
-
-
-def unchanged(media, call):
-    """Run ``call``; the whole database and the stored files are as before. Returns its result."""
-    _touch_singletons()
-    before, files = db_state(), stored_files(media)
-    result = call()
-    assert db_state() == before
-    assert stored_files(media) == files
-    return result
 
 
 PHOTO = ("leak.jpg", jpeg_with_gps(), "image/jpeg")

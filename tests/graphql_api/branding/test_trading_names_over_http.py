@@ -16,8 +16,7 @@ from core.company.selectors import default_trading_name
 from graphql_api.ids import encode_id
 from tests import factories
 from tests.core.company.images import noisy_png, png
-from tests.core.support import _touch_singletons, db_state
-from tests.media import stored_files
+from tests.media import stored_files, unchanged
 
 from ..over_http import URL, gql, sign_in
 
@@ -52,16 +51,6 @@ def multipart(user, query: str, variables: dict, files: dict[str, tuple[str, byt
     return Client().post(URL, data, HTTP_AUTHORIZATION=user._test_bearer)  # encoded as multipart/form-data
 
 
-def unchanged(call, media):
-    """Run ``call``; assert the whole database and the stored files are as before. Returns its result."""
-    _touch_singletons()
-    before, files = db_state(), stored_files(media)
-    result = call()
-    assert db_state() == before
-    assert stored_files(media) == files
-    return result
-
-
 def test_staff_create_a_trading_name_with_a_logo_by_multipart_request(staff, media):
     response = multipart(staff, CREATE, {"input": {"name": "Sparkle Windows", "quotePrefix": "SQ-",
                                                    "invoicePrefix": "SI-", "logo": None}},
@@ -81,8 +70,8 @@ def test_staff_create_a_trading_name_with_a_logo_by_multipart_request(staff, med
     ("logo.png", png(10, 10), "image_dimensions"),
 ])
 def test_a_bad_upload_is_a_typed_error_and_nothing_changes(staff, media, name, content, code):
-    response = unchanged(lambda: multipart(staff, CREATE, {"input": {"name": "Sparkle", "logo": None}},
-                                           {"input.logo": (name, content)}), media)
+    response = unchanged(media, lambda: multipart(staff, CREATE, {"input": {"name": "Sparkle", "logo": None}},
+                                           {"input.logo": (name, content)}))
     assert response.status_code == 200
     assert response.json()["data"]["createTradingName"] == {
         "tradingName": None, "errors": [{"code": code, "field": "logo", "message": response.json()["data"][
@@ -96,11 +85,11 @@ def test_an_oversized_upload_is_refused_by_the_service_then_by_the_server(staff,
     assert 50_000 < len(big) < settings.GRAPHQL_MAX_BODY_BYTES + 50_000
     target = default_trading_name()
     variables = {"input": {"id": encode_id("TradingName", target.pk), "name": "Renamed", "logo": None}}
-    response = unchanged(lambda: multipart(staff, UPDATE, variables, {"input.logo": ("big.png", big)}), media)
+    response = unchanged(media, lambda: multipart(staff, UPDATE, variables, {"input.logo": ("big.png", big)}))
     assert response.json()["data"]["updateTradingName"]["errors"] == [{"code": "file_too_large", "field": "logo"}]
     huge = noisy_png(800, 800)  # about 1.9 MB: past the whole body allowance
     assert len(huge) > settings.GRAPHQL_MAX_BODY_BYTES + 50_000
-    response = unchanged(lambda: multipart(staff, UPDATE, variables, {"input.logo": ("huge.png", huge)}), media)
+    response = unchanged(media, lambda: multipart(staff, UPDATE, variables, {"input.logo": ("huge.png", huge)}))
     assert response.status_code == 413
     assert response.json()["errors"][0]["extensions"]["code"] == "request_too_large"
 
@@ -109,8 +98,8 @@ def test_an_oversized_upload_is_refused_by_the_service_then_by_the_server(staff,
 def test_only_staff_upload(role, media, db):
     user = factories.customer(with_login=True).user if role == "customer" else factories.fieldworker().user
     sign_in(user)
-    response = unchanged(lambda: multipart(user, CREATE, {"input": {"name": "Mine", "logo": None}},
-                                           {"input.logo": ("logo.png", png())}), media)
+    response = unchanged(media, lambda: multipart(user, CREATE, {"input": {"name": "Mine", "logo": None}},
+                                           {"input.logo": ("logo.png", png())}))
     assert response.json()["data"]["createTradingName"]["errors"][0]["code"] == "forbidden"
     assert gql(user, "{ tradingNames { edges { node { id } } } labels { totalCount } }") == {
         "tradingNames": {"edges": []}, "labels": {"totalCount": 0}}
@@ -171,7 +160,7 @@ def test_publish_terms_and_read_the_version_in_force(staff):
 ])
 def test_bad_terms_are_typed_errors_and_change_nothing(staff, media, variables, code, field):
     variables = {"tradingNameId": encode_id("TradingName", default_trading_name().pk), **variables}
-    data = unchanged(lambda: gql(staff, PUBLISH, input=variables), media)
+    data = unchanged(media, lambda: gql(staff, PUBLISH, input=variables))
     assert data["publishTerms"] == {"termsVersion": None, "errors": [{"code": code, "field": field}]}
 
 
@@ -185,9 +174,9 @@ def test_labels_over_http(staff, media):
     made = gql(staff, LABEL, input={"name": "VIP", "colour": "#AA0000", "appliesTo": ["quote", "invoice"]})
     assert made["createLabel"]["label"] == {"id": made["createLabel"]["label"]["id"], "name": "VIP",
                                             "colour": "#aa0000", "appliesTo": ["quote", "invoice"], "active": True}
-    bad = unchanged(lambda: gql(staff, LABEL, input={"name": "vip", "appliesTo": ["quote"]}), media)
+    bad = unchanged(media, lambda: gql(staff, LABEL, input={"name": "vip", "appliesTo": ["quote"]}))
     assert bad["createLabel"]["errors"] == [{"code": "duplicate", "field": "name"}]
-    bad = unchanged(lambda: gql(staff, LABEL, input={"name": "Other", "appliesTo": ["planet"]}), media)
+    bad = unchanged(media, lambda: gql(staff, LABEL, input={"name": "Other", "appliesTo": ["planet"]}))
     assert bad["createLabel"]["errors"] == [{"code": "invalid", "field": "appliesTo"}]
     retired = gql(staff, """mutation ($input: UpdateLabelInput!) { updateLabel(input: $input) {
                             label { active } errors { code } } }""",
@@ -214,7 +203,7 @@ def test_a_cross_site_multipart_post_with_a_session_is_refused(staff, media):
     operations = json.dumps({"query": CREATE, "variables": {"input": {"name": "Forged", "logo": None}}})
     data = {"operations": operations, "map": json.dumps({"0": ["variables.input.logo"]}),
             "0": SimpleUploadedFile("logo.png", png(), content_type="image/png")}
-    response = unchanged(lambda: client.post(URL, data), media)
+    response = unchanged(media, lambda: client.post(URL, data))
     assert response.status_code == 403
     assert response.json()["errors"][0]["extensions"]["code"] == "csrf_failed"
     csrf = "k" * 32

@@ -17,8 +17,7 @@ from core.files.models import StoredFile
 from graphql_api.ids import encode_id
 from tests import factories
 from tests.core.files.conftest import accepted_job, bomb_png, jpeg_with_gps, pdf_bytes
-from tests.core.support import _touch_singletons, db_state
-from tests.media import stored_files
+from tests.media import stored_files, unchanged
 
 from ..over_http import URL, gql, sign_in
 
@@ -54,16 +53,6 @@ def multipart(user, query: str, variables: dict, path: str, name: str, content: 
             "map": json.dumps({"0": [f"variables.{path}"]}),
             "0": SimpleUploadedFile(name, content, content_type=content_type)}
     return Client().post(URL, data, HTTP_AUTHORIZATION=user._test_bearer)
-
-
-def unchanged(media, call):
-    """Run ``call``; assert the whole database and the stored files are as before. Returns its result."""
-    _touch_singletons()
-    before, files = db_state(), stored_files(media)
-    result = call()
-    assert db_state() == before
-    assert stored_files(media) == files
-    return result
 
 
 def local(url: str) -> str:

@@ -22,10 +22,10 @@ from core.sales import quotes
 from core.sales.quote_models import Quote, QuoteEvent
 from tests.core.files.conftest import jpeg_with_gps, pdf_bytes
 from tests.core.support import db_state
-from tests.media import stored_files
+from tests.media import stored_files, unchanged
 
 from ..conftest import gid
-from ..files.test_files_over_http import local, multipart, unchanged
+from ..files.test_files_over_http import local, multipart
 from ..over_http import gql, sign_in
 
 pytestmark = pytest.mark.django_db
