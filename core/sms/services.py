@@ -376,6 +376,12 @@ def sms_deliver(*, actor: Actor, channel: Channel, message_id: int, claim: str |
         logger.info("SMS %s is gone; nothing to deliver", message_id)
         return None
     message.claim = current_claim() if claim is None else claim
+    if (message.kind in AUTOMATED_KINDS and message.to_number and selectors.is_opted_out(message.to_number)
+            and SmsMessage.objects.filter(pk=message.pk, status=SmsStatus.QUEUED, sid__isnull=True).update(
+                status=SmsStatus.SKIPPED, status_rank=0, error_message="opted_out", next_attempt_at=None)):
+        # the number sent STOP after the text was logged (before its task ran, or between retries)
+        message.refresh_from_db()
+        return message
     prompt = message.kind in (SmsKind.CONFIRMATION, SmsKind.REMINDER)
     return _transmit(message, actor=actor, channel=channel, prompt=prompt, prompt_data=None)
 

@@ -17,7 +17,7 @@ from core.actors import Actor, Channel
 from core.bookings import services as booking_services
 from core.bookings import zones
 from core.crm import services as crm_services
-from core.errors import DomainError
+from core.errors import DomainError, ValidationFailed
 from core.outreach import services
 from core.outreach.models import BookingRequest, EmailMessage, ServiceReminder
 from core.outreach.tasks import send_due_service_reminders
@@ -283,6 +283,36 @@ def test_a_customer_who_last_wrote_by_text_and_states_no_preference_gets_the_tex
                                     customer_id=customer.pk)
     reminder = _due_run(monkeypatch, twilio_sms)
     assert (reminder.channel, len(twilio_sms), mail.outbox) == ("sms", 1, [])
+
+
+def test_a_stop_between_logging_the_text_and_sending_it_is_honoured(staff, termite, monkeypatch, twilio_sms):
+    customer = factories.customer(preferred_channel="sms")
+    done_booking(staff, termite, customer)
+    reminder = ServiceReminder.objects.get()
+    quiet()
+    twilio_sms.clear()
+    monkeypatch.setattr(timezone, "now", lambda: reminder.due_at + timedelta(minutes=1))
+    assert send_due_service_reminders.call() == 1  # logged, its delivery task not run yet
+    monkeypatch.undo()
+    sms_services.sms_opt_out(actor=Actor.system(), channel=Channel.SMS, number=customer.mobile, keyword="STOP")
+    deliver()
+    assert twilio_sms == []
+    text = SmsMessage.objects.get(kind="book_again")
+    assert (text.status, text.error_message, text.sid) == ("skipped", "opted_out", None)
+
+
+def test_a_text_of_an_unknown_kind_is_refused_and_nothing_is_logged(staff, termite):
+    customer = factories.customer()
+    before = db_state()
+    with pytest.raises(ValidationFailed) as refused:
+        sms_services.sms_queue(actor=Actor.system(), channel=Channel.SYSTEM, to=customer.mobile, body="Hi",
+                               kind="manual", customer_id=customer.pk, dedupe_key="service_reminder:1")
+    assert refused.value.field == "kind"
+    with pytest.raises(ValidationFailed) as refused:
+        sms_services.sms_queue(actor=Actor.system(), channel=Channel.SYSTEM, to=customer.mobile, body="  ",
+                               kind="book_again", customer_id=customer.pk, dedupe_key="service_reminder:1")
+    assert refused.value.code == "required"
+    assert db_state() == before
 
 
 def test_a_reminder_whose_text_was_logged_already_gets_no_second_one(staff, termite, monkeypatch, twilio_sms):
