@@ -46,7 +46,7 @@ ReplyDeliveryStatusEnum = _mirror(ReplyDeliveryStatus, "ReplyDeliveryStatus",
                                   "What became of a reply when it was sent.")
 ServiceReminderStatusEnum = _mirror(ServiceReminderStatus, "ServiceReminderStatus",
                                     "What became of a reminder to book a service again.")
-DeliveryChannelEnum = _mirror(DeliveryChannel, "DeliveryChannel", "How a discussion message went to the customer.")
+DeliveryChannelEnum = _mirror(DeliveryChannel, "DeliveryChannel", "How a message went to the customer.")
 PreferredChannelEnum = _mirror(PreferredChannel, "PreferredChannel",
                                "How a customer asked to be reached. NONE: no preference (the channel they last "
                                "wrote through comes first). The other channel is the fallback.")

@@ -90,11 +90,12 @@ class ServiceReminderAdmin(ReadOnly):
     """Reminders to book a service again (decision 0625): scheduled by completions, sent by the periodic
     job; staff may withdraw a pending one."""
 
-    list_display = ("due_at", "customer", "service", "status", "reason", "completed_at", "booking", "email")
-    list_filter = ("status", "service", "reason")
+    list_display = ("due_at", "customer", "service", "status", "channel", "reason", "completed_at", "booking",
+                    "email", "sms")
+    list_filter = ("status", "channel", "service", "reason")
     search_fields = ("customer__name", "customer__email", "service__name")
-    list_select_related = ("customer", "service", "booking", "email")
-    raw_id_fields = ("customer", "service", "booking", "email")
+    list_select_related = ("customer", "service", "booking", "email", "sms")
+    raw_id_fields = ("customer", "service", "booking", "email", "sms")
     date_hierarchy = "due_at"
     actions = ("withdraw",)
 

@@ -12,6 +12,8 @@ from django.conf import settings
 from django.db import models
 from django.utils import timezone
 
+from core.sms.models import DeliveryChannel
+
 
 class EmailKind(models.TextChoices):
     CONFIRMATION = "confirmation", "Booking confirmation"
@@ -194,13 +196,15 @@ class ServiceReminderStatus(models.TextChoices):
 
 
 class ServiceReminder(models.Model):
-    """'Your termite inspection is due again': an e-mail due ``Service.rebook_reminder_days`` after a
-    completed job of the service, asking the customer to book it again (decision 0625).
+    """'Your termite inspection is due again': a text or an e-mail (one, by the customer's channel
+    order) due ``Service.rebook_reminder_days`` after a completed job of the service, asking the
+    customer to book it again (decision 0625).
 
     One pending per customer and service: a newer completion withdraws the pending one (``replaced``)
     and takes its place. When due it is sent (``email`` is the logged e-mail), or skipped with the
-    reason (``rebooked``: a booking of the service after the completion exists; or the e-mail's own
-    skip reason, ``no_address``, ``paused_for_customer``); staff may withdraw a pending one."""
+    reason (``rebooked``: a booking of the service after the completion exists; or the reason of the
+    first channel when neither can be used: ``opted_out``, ``paused_for_customer``, ``no_contact``;
+    or the e-mail's own skip reason); staff may withdraw a pending one."""
 
     customer = models.ForeignKey("crm.Customer", on_delete=models.CASCADE, related_name="service_reminders")
     service = models.ForeignKey("catalog.Service", on_delete=models.CASCADE, related_name="+")
@@ -213,6 +217,11 @@ class ServiceReminder(models.Model):
     reason = models.CharField(max_length=40, blank=True, help_text="Why it was skipped or withdrawn.")
     email = models.ForeignKey(EmailMessage, null=True, blank=True, on_delete=models.SET_NULL, related_name="+",
                               help_text="The e-mail logged for it when it came due.")
+    channel = models.CharField(max_length=5, blank=True, choices=DeliveryChannel.choices,
+                               help_text="How it went: the one channel the customer's order chose (sms, email); "
+                                         "blank until sent, and when skipped.")
+    sms = models.ForeignKey("sms.SmsMessage", null=True, blank=True, on_delete=models.SET_NULL, related_name="+",
+                            help_text="The text logged for it when it came due.")
     created_at = models.DateTimeField(default=timezone.now)
     updated_at = models.DateTimeField(auto_now=True)
 

@@ -18,16 +18,20 @@ from django.utils import timezone
 
 from core import rawsql
 from core.actors import Actor, Channel
-from core.bookings import policy
+from core.bookings import policy, zones
 from core.bookings.models import OPEN_STATUSES, Booking, BookingLine, BookingStatus
 from core.catalog.models import Service
 from core.company.selectors import get_company
 from core.crm.models import Customer
 from core.errors import DomainError, NotFound, PermissionDenied, ValidationFailed
+from core.sms import messages as sms_messages
+from core.sms import selectors as sms_selectors
+from core.sms import services as sms_services
+from core.sms.models import DeliveryChannel, SmsKind, SmsMessage, SmsStatus
 from core.tasking import task_alive
 from core.text import NUL
 
-from . import emails
+from . import emails, links
 from .models import (
     AUTOMATED_EMAIL_KINDS,
     DOCUMENT_EMAIL_RENDERERS,
@@ -402,36 +406,76 @@ def _rebooked(reminder: ServiceReminder) -> bool:
 
 
 def service_reminders_send_due(*, actor: Actor, channel: Channel, now: datetime | None = None) -> int:
-    """Log the e-mail of each pending reminder that is due, or skip it with the reason: ``rebooked``,
-    or the e-mail's own (``no_address``, ``paused_for_customer``). Returns how many e-mails were
-    queued. Each reminder is taken locked and still pending, and its e-mail carries the reminder's
-    ``dedupe_key``: two workers running this at once queue one e-mail."""
+    """Send each pending reminder that is due by one channel, or skip it with the reason. Returns how
+    many texts and e-mails were queued.
+
+    ``rebooked`` skips it. Else the channel is the first usable one in the customer's order
+    (``core.sms.selectors.delivery_plan``, the rule of decisions 0610 and 0615: the stated
+    preference, else the channel they last wrote through, else SMS; no mobile, opted out or texts
+    paused, no address or e-mail paused drop a channel). No channel usable: skipped with the reason
+    of the first channel (``opted_out``, ``paused_for_customer``, ``no_contact``). Each reminder is
+    taken locked and still pending, and its text or e-mail carries the reminder's ``dedupe_key``:
+    two workers running this at once queue one message."""
     _system_only(actor)
     now = now or timezone.now()
     due = ServiceReminder.objects.filter(status=ServiceReminderStatus.PENDING, due_at__lte=now)
     queued = 0
     for reminder_id in list(due.order_by("due_at", "pk").values_list("pk", flat=True)[:SERVICE_REMINDER_BATCH]):
         with transaction.atomic():
-            reminder = ServiceReminder.objects.select_for_update().filter(
-                pk=reminder_id, status=ServiceReminderStatus.PENDING).first()
+            reminder = (ServiceReminder.objects.select_for_update(of=("self",))
+                        .select_related("customer", "service", "booking")
+                        .filter(pk=reminder_id, status=ServiceReminderStatus.PENDING).first())
             if reminder is None:
                 continue  # withdrawn, or handled by another run meanwhile
             if _rebooked(reminder):
                 reminder.status, reminder.reason = ServiceReminderStatus.SKIPPED, "rebooked"
             else:
-                key = f"service_reminder:{reminder.pk}"
-                logged = email_queue(actor=actor, channel=channel, kind=EmailKind.SERVICE_REMINDER,
-                                     customer_id=reminder.customer_id, dedupe_key=key)
-                # None: its e-mail was logged before (the key is unique); it is that one, not a second
-                message = logged or EmailMessage.objects.get(dedupe_key=key)
-                reminder.email = message
-                if message.status == EmailStatus.SKIPPED:
-                    reminder.status, reminder.reason = ServiceReminderStatus.SKIPPED, message.skip_reason
+                plan = sms_selectors.delivery_plan(reminder.customer)
+                if not plan.channels:
+                    reminder.status, reminder.reason = ServiceReminderStatus.SKIPPED, plan.why or "no_contact"
+                elif plan.channels[0] == DeliveryChannel.SMS:
+                    queued += _service_reminder_text(reminder, plan.to[DeliveryChannel.SMS], actor=actor,
+                                                     channel=channel)
                 else:
-                    reminder.status = ServiceReminderStatus.SENT
-                    queued += logged is not None
-            reminder.save(update_fields=["status", "reason", "email", "updated_at"])
+                    queued += _service_reminder_email(reminder, actor=actor, channel=channel)
+            reminder.save(update_fields=["status", "reason", "channel", "email", "sms", "updated_at"])
     return queued
+
+
+def _service_reminder_key(reminder: ServiceReminder) -> str:
+    return f"service_reminder:{reminder.pk}"
+
+
+def _service_reminder_email(reminder: ServiceReminder, *, actor: Actor, channel: Channel) -> int:
+    """Log the reminder's e-mail; 1 when it was queued now."""
+    key = _service_reminder_key(reminder)
+    logged = email_queue(actor=actor, channel=channel, kind=EmailKind.SERVICE_REMINDER,
+                         customer_id=reminder.customer_id, dedupe_key=key)
+    # None: its e-mail was logged before (the key is unique); it is that one, not a second
+    message = logged or EmailMessage.objects.get(dedupe_key=key)
+    reminder.email = message
+    if message.status == EmailStatus.SKIPPED:
+        reminder.status, reminder.reason = ServiceReminderStatus.SKIPPED, message.skip_reason
+        return 0
+    reminder.status, reminder.channel = ServiceReminderStatus.SENT, DeliveryChannel.EMAIL
+    return int(logged is not None)
+
+
+def _service_reminder_text(reminder: ServiceReminder, to: str, *, actor: Actor, channel: Channel) -> int:
+    """Log the reminder's text (sent by its delivery task after commit); 1 when it was queued now."""
+    key = _service_reminder_key(reminder)
+    done = reminder.completed_at.astimezone(zones.zone_of(reminder.booking))
+    body = sms_messages.book_again(reminder.service.name, f"{done.day} {done:%b %Y}", get_company(),
+                                   links.book_again_url(reminder))
+    logged = sms_services.sms_queue(actor=actor, channel=channel, to=to, body=body, kind=SmsKind.BOOK_AGAIN,
+                                    customer_id=reminder.customer_id, dedupe_key=key)
+    message = logged or SmsMessage.objects.get(dedupe_key=key)
+    reminder.sms = message
+    if message.status == SmsStatus.SKIPPED:  # the number opted out since the plan read it
+        reminder.status, reminder.reason = ServiceReminderStatus.SKIPPED, message.error_message
+        return 0
+    reminder.status, reminder.channel = ServiceReminderStatus.SENT, DeliveryChannel.SMS
+    return int(logged is not None)
 
 
 def service_reminder_withdraw(*, actor: Actor, channel: Channel, reminder_id: int) -> ServiceReminder:

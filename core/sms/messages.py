@@ -126,3 +126,15 @@ def series_cancellation(bookings: Sequence[Booking], company: Company) -> str:
     days, at = _dates(bookings)
     contact = f" Questions? Call {company.phone}." if company.phone else ""
     return _listed(f"{_name(company)}: your recurring booking{at} is cancelled for ", days, f".{contact}")
+
+
+def book_again(service_name: str, done_on: str, company: Company, url: str) -> str:
+    """A reminder to book a service again (decision 0625): the service, when it was last done and the
+    signed link to ask for a new appointment. The link is never cut; a long service name is."""
+    tail = f" is due again (last done {done_on}). Book it: {url} STOP to opt out."
+    head = f"{_name(company)}: your "
+    room = MULTI_SEGMENT * MAX_SEGMENTS - septets(to_gsm7(head + tail))
+    name = to_gsm7(service_name.strip())
+    while name and septets(name) > room:
+        name = name[:-1]
+    return to_gsm7(f"{head}{name.rstrip()}{tail}")

@@ -27,10 +27,11 @@ class SmsKind(models.TextChoices):
     MANUAL = "manual", "Sent by staff"
     COMMENT = "comment", "Booking discussion message"
     FIELDWORKER = "fieldworker", "Message to a fieldworker"
+    BOOK_AGAIN = "book_again", "Reminder to book a service again"
 
 
 AUTOMATED_KINDS = frozenset({SmsKind.CONFIRMATION, SmsKind.REMINDER, SmsKind.CANCELLATION,
-                             SmsKind.SERIES_CONFIRMATION, SmsKind.SERIES_CANCELLATION})
+                             SmsKind.SERIES_CONFIRMATION, SmsKind.SERIES_CANCELLATION, SmsKind.BOOK_AGAIN})
 
 
 class SmsStatus(models.TextChoices):
@@ -95,11 +96,17 @@ class SmsMessage(models.Model):
     attempts = models.PositiveSmallIntegerField(default=0)
     next_attempt_at = models.DateTimeField(null=True, blank=True,
                                            help_text="Outbound, queued again after a transient failure: tried then.")
+    dedupe_key = models.CharField(max_length=80, null=True, blank=True,
+                                  help_text="Outbound, logged for a row of ours (a reminder to book again): a second "
+                                            "text for it is refused.")
     created_at = models.DateTimeField(default=timezone.now, db_index=True)
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
         ordering = ["created_at", "id"]
+        # only the few texts that carry a key are in it: no page written for every other message (0017)
+        constraints = [models.UniqueConstraint(fields=["dedupe_key"], condition=Q(dedupe_key__isnull=False),
+                                               name="sms_dedupe_key_unique")]
         indexes = [
             models.Index(fields=["customer", "created_at"], name="sms_customer_idx"),
             models.Index(fields=["booking", "kind"], name="sms_booking_kind_idx"),

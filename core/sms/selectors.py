@@ -133,19 +133,21 @@ def last_used_channel(customer_id: int) -> str | None:
 
 @dataclass(frozen=True)
 class DeliveryPlan:
-    """How a discussion message would reach the customer now: ``channels`` usable, best first
-    (each with its address in ``to``); when none is, ``status`` says why not (``not_sent_*``) and
-    ``reason`` gives each channel's reason."""
+    """How one message would reach the customer now: ``channels`` usable, best first (each with its
+    address in ``to``); when none is, ``status`` says why not (``not_sent_*``), ``reason`` gives each
+    channel's reason and ``why`` the reason of the channel ``status`` speaks of (``opted_out``,
+    ``paused_for_customer``...; blank when there is neither a mobile nor an address)."""
 
     channels: tuple[str, ...]
     to: dict[str, str]
     status: str = DeliveryStatus.QUEUED
     reason: str = ""
     via: str = DeliveryChannel.SMS  # with no usable channel: the one ``status`` speaks of
+    why: str = ""
 
 
-def _sms_block(customer: Customer, booking: Booking) -> tuple[str, str]:
-    """(number, why it cannot be used or "")."""
+def _sms_block(customer: Customer, booking: Booking | None) -> tuple[str, str]:
+    """(number, why it cannot be used or ""). Without a booking, only the customer's switches count."""
     try:
         number = normalise_phone(customer.mobile, field="mobile")
     except ValidationFailed:
@@ -156,15 +158,15 @@ def _sms_block(customer: Customer, booking: Booking) -> tuple[str, str]:
         return number, "opted_out"
     if customer.automated_sms_paused:
         return number, "paused_for_customer"
-    if booking.automated_sms_paused:
+    if booking is not None and booking.automated_sms_paused:
         return number, "paused_for_booking"
     return number, ""
 
 
-def _email_block(customer: Customer, booking: Booking) -> tuple[str, str]:
+def _email_block(customer: Customer, booking: Booking | None) -> tuple[str, str]:
     if not customer.email:
         return "", "no_address"
-    if booking.automated_email_paused:
+    if booking is not None and booking.automated_email_paused:
         return customer.email, "paused_for_booking"
     if customer.automated_email_paused:
         return customer.email, "paused_for_customer"
@@ -180,11 +182,12 @@ def channel_order(customer: Customer) -> list[str]:
         DeliveryChannel.SMS, DeliveryChannel.EMAIL]
 
 
-def comment_delivery_plan(booking: Booking, customer: Customer, *, exclude: str = "") -> DeliveryPlan:
-    """SMS while the customer has a mobile, has not opted out and texts are not paused for them or
-    the booking; e-mail while there is an address and it is not paused. The channel the customer
-    asked for comes first, else the one they last wrote through (``channel_order``, decisions 0610,
-    0615). ``exclude``: a channel already tried (the fallback after a failed SMS)."""
+def delivery_plan(customer: Customer, booking: Booking | None = None, *, exclude: str = "") -> DeliveryPlan:
+    """SMS while the customer has a mobile, has not opted out and texts are not paused for them (or
+    the booking, when the message is about one); e-mail while there is an address and it is not
+    paused. The channel the customer asked for comes first, else the one they last wrote through
+    (``channel_order``, decisions 0610, 0615). ``exclude``: a channel already tried (the fallback
+    after a failed SMS)."""
     order = channel_order(customer)
     blocks = {DeliveryChannel.SMS: _sms_block(customer, booking),
               DeliveryChannel.EMAIL: _email_block(customer, booking)}
@@ -203,4 +206,10 @@ def comment_delivery_plan(booking: Booking, customer: Customer, *, exclude: str 
         status = DeliveryStatus.NOT_SENT_PAUSED
     else:
         status = DeliveryStatus.NOT_SENT_NO_CONTACT
-    return DeliveryPlan((), to, status=status, reason=reason, via=via)
+    return DeliveryPlan((), to, status=status, reason=reason, via=via, why=why)
+
+
+def comment_delivery_plan(booking: Booking, customer: Customer, *, exclude: str = "") -> DeliveryPlan:
+    """How a discussion message about ``booking`` would reach the customer (``delivery_plan``; the
+    booking's pause switches count too)."""
+    return delivery_plan(customer, booking, exclude=exclude)

@@ -268,11 +268,49 @@ def sms_send(*, actor: Actor, channel: Channel, to: str, body: str, kind: str = 
     return _transmit(message, actor=actor, channel=channel, prompt=prompt, prompt_data=prompt_data)
 
 
+def sms_queue(*, actor: Actor, channel: Channel, to: str, body: str, kind: str, customer_id: int,
+              dedupe_key: str) -> SmsMessage | None:
+    """Log an automated text about a customer (no booking) and hand it to its delivery task, a task
+    row in the caller's transaction: it is sent after commit, claimed (decision 0033), so two
+    delivery tasks send it once. Skipped at once, with the reason, for a number that opted out or
+    texts paused for the customer. Returns None when a text with ``dedupe_key`` was logged before
+    (the key is unique: two runs log one text)."""
+    from core.crm.models import Customer
+
+    if kind not in AUTOMATED_KINDS:
+        raise ValidationFailed("kind", "Not an automated kind of text.")
+    body = fit(body)
+    if not body:
+        raise ValidationFailed("body", "A message needs text.", code="required")
+    customer = Customer.objects.filter(pk=customer_id).first()
+    try:
+        to = normalise_phone(to, field="to") if to else ""
+    except ValidationFailed:
+        to = ""
+    reason = _skip_reason(kind=kind, to=to, customer=customer, booking=None)
+    status = SmsStatus.SKIPPED if reason else SmsStatus.QUEUED
+    try:
+        with transaction.atomic():  # a savepoint: a refused insert leaves the caller's transaction usable
+            message = SmsMessage.objects.create(
+                direction=Direction.OUTBOUND, kind=kind, from_number=settings.TWILIO_FROM_NUMBER, to_number=to,
+                body=body, customer=customer, dedupe_key=dedupe_key, status=status, status_rank=STATUS_RANK[status],
+                error_message=reason)
+    except IntegrityError:
+        if SmsMessage.objects.filter(dedupe_key=dedupe_key).exists():
+            return None
+        raise
+    if not reason:
+        from .tasks import deliver_sms
+
+        deliver_sms.enqueue(message.pk)  # ids only, a task row in the same transaction as the log row
+    return message
+
+
 # Automated texts are tried again after a transient failure (Twilio unreachable, rate limited); the
 # others (replies in a conversation, discussion messages, fallbacks) have callers that handle a
 # failure themselves (decision 0034).
 RETRIED_KINDS = frozenset({SmsKind.CONFIRMATION, SmsKind.REMINDER, SmsKind.CANCELLATION,
-                           SmsKind.SERIES_CONFIRMATION, SmsKind.SERIES_CANCELLATION})
+                           SmsKind.SERIES_CONFIRMATION, SmsKind.SERIES_CANCELLATION, SmsKind.BOOK_AGAIN})
 TRANSIENT_ERRORS = frozenset({20429, 20500, 20503})
 
 
@@ -338,6 +376,12 @@ def sms_deliver(*, actor: Actor, channel: Channel, message_id: int, claim: str |
         logger.info("SMS %s is gone; nothing to deliver", message_id)
         return None
     message.claim = current_claim() if claim is None else claim
+    if (message.kind in AUTOMATED_KINDS and message.to_number and selectors.is_opted_out(message.to_number)
+            and SmsMessage.objects.filter(pk=message.pk, status=SmsStatus.QUEUED, sid__isnull=True).update(
+                status=SmsStatus.SKIPPED, status_rank=0, error_message="opted_out", next_attempt_at=None)):
+        # the number sent STOP after the text was logged (before its task ran, or between retries)
+        message.refresh_from_db()
+        return message
     prompt = message.kind in (SmsKind.CONFIRMATION, SmsKind.REMINDER)
     return _transmit(message, actor=actor, channel=channel, prompt=prompt, prompt_data=None)
 

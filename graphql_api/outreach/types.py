@@ -18,7 +18,8 @@ from ..bookings.types import BookingNode
 from ..catalog.types import ServiceNode
 from ..context import actor_from_info
 from ..crm.types import CustomerNode
-from ..enums import ServiceReminderStatusEnum
+from ..enums import DeliveryChannelEnum, ServiceReminderStatusEnum
+from ..sms.types import SmsMessageNode
 
 
 @strawberry_django.type(FieldworkerNotification, name="Notification",
@@ -85,12 +86,13 @@ class EmailMessageNode(relay.Node):
 
 
 @strawberry_django.type(ServiceReminder, name="ServiceReminder",
-                        description="A reminder e-mailed to a customer to book a service again, due the service's "
-                                    "rebookReminderDays after a completed job of it (staff only).")
+                        description="A reminder to a customer to book a service again, by text or e-mail, due the "
+                                    "service's rebookReminderDays after a completed job of it (staff only).")
 class ServiceReminderNode(relay.Node):
     status: ServiceReminderStatusEnum
     reason: str = strawberry_django.field(
-        description="Why it was skipped (rebooked, no_address, paused_for_customer) or withdrawn (replaced: a newer "
+        description="Why it was skipped (rebooked; opted_out, paused_for_customer, no_contact: the first channel "
+                    "could not be used, nor the other; no_address) or withdrawn (replaced: a newer "
                     "completion of the service; by_staff).")
     due_at: datetime
     completed_at: datetime = strawberry_django.field(description="When the booking it came from was completed.")
@@ -100,6 +102,15 @@ class ServiceReminderNode(relay.Node):
     service: ServiceNode
     booking: BookingNode = strawberry_django.field(description="The completed booking it came from.")
     email: EmailMessageNode | None = strawberry_django.field(description="The e-mail logged for it when it came due.")
+    sms: SmsMessageNode | None = strawberry_django.field(description="The text logged for it when it came due.")
+
+    @strawberry_django.field(only=["channel"],
+                             description="How it went: the first channel of the customer's order that could be used "
+                                         "(their preference, else the one they last wrote through, else SMS); null "
+                                         "until sent, and when skipped.")
+    def channel(self) -> DeliveryChannelEnum | None:
+        value = self.channel  # type: ignore[attr-defined]
+        return DeliveryChannelEnum(value) if value else None  # type: ignore[call-arg]
 
     @classmethod
     def get_queryset(cls, queryset, info: Info, **kwargs):

@@ -182,6 +182,31 @@ def test_twilio_unreachable_delays_an_automated_text_then_it_is_sent_once(twilio
     assert time_passes() == 0 and len(twilio.received) == 1
 
 
+def test_twilio_unreachable_delays_a_book_again_text_then_it_is_sent_once(twilio, settings):
+    """The text of a reminder to book again (decision 0625) is an automated one: retried, sent once."""
+    from core.actors import Actor, Channel
+    from core.outreach import services as outreach
+    from core.outreach.models import ServiceReminder
+
+    customer = factories.customer(preferred_channel="sms")
+    service = factories.service(name="Gutter clean", rebook_reminder_days=30)
+    booking = factories.booking(cust=customer, svc=service, start=timezone.now() - timedelta(days=40))
+    ServiceReminder.objects.create(customer=customer, service=service, booking=booking,
+                                   completed_at=timezone.now() - timedelta(days=31),
+                                   due_at=timezone.now() - timedelta(days=1))
+    assert outreach.service_reminders_send_due(actor=Actor.system(), channel=Channel.SYSTEM) == 1
+    run_ready()
+    row = SmsMessage.objects.get(kind=SmsKind.BOOK_AGAIN)
+    assert (row.status, row.attempts, row.sid) == (SmsStatus.QUEUED, 1, None) and row.next_attempt_at is not None
+    settings.TWILIO_API_BASE_URL = twilio.url
+    sms_backends._backend.cache_clear()
+    time_passes()
+    row.refresh_from_db()
+    assert row.sid.startswith("SMfake") and row.attempts == 2
+    assert time_passes() == 0
+    assert [got.form["Body"] for got in twilio.received if "Gutter clean" in got.form.get("Body", "")] == [row.body]
+
+
 def test_a_text_failed_after_its_attempts_is_sent_again_by_staff_over_graphql(twilio, settings,
                                                                              django_capture_on_commit_callbacks):
     booking = factories.booking()

@@ -60,3 +60,22 @@ def test_the_list_searches_and_filters_and_withdraws_through_the_service(browser
     before = whole_state()
     browser.post("/admin/outreach/servicereminder/", {"action": "withdraw", "_selected_action": [pests.pk]})
     assert whole_state() == before
+
+
+def test_the_list_shows_and_filters_the_channel_each_went_by(browser, twilio_sms):
+    from core.actors import Actor
+    from core.outreach import services as outreach
+
+    service = factories.service(name="Pest control", rebook_reminder_days=30)
+    texted = _reminder(service)
+    ServiceReminder.objects.filter(pk=texted.pk).update(due_at=timezone.now() - timedelta(minutes=1))
+    mailed = _reminder(factories.service(name="Carpet clean", rebook_reminder_days=30))
+    mailed.customer.preferred_channel = "email"
+    mailed.customer.save(update_fields=["preferred_channel"])
+    ServiceReminder.objects.filter(pk=mailed.pk).update(due_at=timezone.now() - timedelta(minutes=1))
+    assert outreach.service_reminders_send_due(actor=Actor.system(), channel=Channel.SYSTEM) == 2
+    page = browser.get("/admin/outreach/servicereminder/", {"channel__exact": "sms"})
+    assert list(page.context["cl"].queryset) == [texted]
+    assert "SMS" in page.content.decode()
+    page = browser.get("/admin/outreach/servicereminder/", {"channel__exact": "email"})
+    assert list(page.context["cl"].queryset) == [mailed]

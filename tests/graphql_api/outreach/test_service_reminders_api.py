@@ -27,7 +27,7 @@ pytestmark = pytest.mark.django_db
 
 REMINDERS = """query($filter: ServiceReminderFilter, $first: Int) { serviceReminders(filter: $filter, first: $first) {
   edges { node { id status reason dueAt completedAt customer { name } service { name rebookReminderDays }
-                 booking { number } email { status kind } } } } }"""
+                 booking { number } email { status kind } channel sms { kind toNumber body } } } } }"""
 WITHDRAW = """mutation($id: ID!) { withdrawServiceReminder(id: $id) {
   serviceReminder { id status reason } errors { code field message } } }"""
 UPDATE_SERVICE = """mutation($input: UpdateServiceInput!) { updateService(input: $input) {
@@ -72,7 +72,8 @@ def _run_job_at(monkeypatch, moment) -> int:
 
 
 def test_staff_complete_a_booking_and_the_job_emails_its_reminder_once(staff_user, termite, monkeypatch):
-    booking = factories.booking(svc=termite, start=timezone.now() - timedelta(hours=3))
+    emailer = factories.customer(preferred_channel="email")  # a mobile too: the preference picks e-mail
+    booking = factories.booking(cust=emailer, svc=termite, start=timezone.now() - timedelta(hours=3))
     _complete_over_http(staff_user, booking)
     [edge] = gql(staff_user, REMINDERS)["serviceReminders"]["edges"]
     node = edge["node"]
@@ -84,9 +85,45 @@ def test_staff_complete_a_booking_and_the_job_emails_its_reminder_once(staff_use
     assert _run_job_at(monkeypatch, reminder.due_at + timedelta(minutes=2)) == 1
     assert len(mail.outbox) == 1 and "Termite inspection" in mail.outbox[0].subject
     node = gql(staff_user, REMINDERS)["serviceReminders"]["edges"][0]["node"]
-    assert (node["status"], node["email"]) == ("SENT", {"status": "sent", "kind": "service_reminder"})
+    assert (node["status"], node["channel"], node["email"], node["sms"]) == (
+        "SENT", "EMAIL", {"status": "sent", "kind": "service_reminder"}, None)
     assert _run_job_at(monkeypatch, reminder.due_at + timedelta(minutes=7)) == 0
     assert len(mail.outbox) == 1
+
+
+def test_an_sms_preferring_customer_is_texted_once_and_the_list_shows_the_channel(staff_user, termite, monkeypatch,
+                                                                                   twilio_sms):
+    texter = factories.customer(preferred_channel="sms")
+    booking = factories.booking(cust=texter, svc=termite, start=timezone.now() - timedelta(hours=3))
+    _complete_over_http(staff_user, booking)
+    reminder = ServiceReminder.objects.get()
+    assert gql(staff_user, REMINDERS)["serviceReminders"]["edges"][0]["node"]["channel"] is None  # not sent yet
+    mail.outbox = []
+    twilio_sms.clear()
+    assert _run_job_at(monkeypatch, reminder.due_at + timedelta(minutes=2)) == 1
+    assert _run_job_at(monkeypatch, reminder.due_at + timedelta(minutes=7)) == 0
+    [text] = twilio_sms
+    assert text.to == texter.mobile and "Termite inspection" in text.body and "/again/" in text.body
+    assert mail.outbox == []
+    node = gql(staff_user, REMINDERS)["serviceReminders"]["edges"][0]["node"]
+    assert (node["status"], node["channel"], node["email"]) == ("SENT", "SMS", None)
+    assert node["sms"] == {"kind": "book_again", "toNumber": texter.mobile, "body": text.body}
+
+
+def test_an_opted_out_customer_without_email_is_listed_skipped_with_the_reason(staff_user, termite, monkeypatch,
+                                                                               twilio_sms):
+    from core.sms import services as sms_services
+
+    silent = factories.customer(email="")
+    booking = factories.booking(cust=silent, svc=termite, start=timezone.now() - timedelta(hours=3))
+    _complete_over_http(staff_user, booking)
+    sms_services.sms_opt_out(actor=Actor.system(), channel=Channel.SMS, number=silent.mobile, keyword="STOP")
+    twilio_sms.clear()
+    assert _run_job_at(monkeypatch, ServiceReminder.objects.get().due_at + timedelta(minutes=1)) == 0
+    assert twilio_sms == [] and mail.outbox == []
+    node = gql(staff_user, REMINDERS)["serviceReminders"]["edges"][0]["node"]
+    assert (node["status"], node["reason"], node["channel"], node["sms"], node["email"]) == (
+        "SKIPPED", "opted_out", None, None, None)
 
 
 def test_a_rebooked_customer_is_skipped_with_the_reason_and_no_email(staff_user, termite, monkeypatch):
