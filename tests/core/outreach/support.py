@@ -64,3 +64,19 @@ def _links_to(booking, text: str, tail: str) -> list[str]:
 
     found = re.findall(r"https://fieldops\.example/b/([^/\s\"<]+)" + tail, text)
     return [token for token in found if links.read_booking_token(token) == booking]
+
+
+def run_job_at(monkeypatch, moment) -> int:
+    """The book-again job's task (``send_due_service_reminders``), run with the clock at ``moment``;
+    what it queued delivered. Returns how many it queued."""
+    from django.utils import timezone
+
+    from core.outreach.tasks import send_due_service_reminders
+
+    monkeypatch.setattr(timezone, "now", lambda: moment)
+    try:
+        queued = send_due_service_reminders.call()
+        deliver()
+    finally:
+        monkeypatch.undo()
+    return queued

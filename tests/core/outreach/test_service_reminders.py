@@ -26,7 +26,7 @@ from core.sms.models import SmsMessage
 from core.sms.text import is_gsm7, segments
 from tests import factories
 
-from .support import db_state, deliver, set_company
+from .support import db_state, deliver, run_job_at, set_company
 
 pytestmark = pytest.mark.django_db
 
@@ -59,17 +59,6 @@ def quiet() -> None:
     """Deliver what the setting up sent (confirmations, cancellations) and forget it."""
     deliver()
     mail.outbox = []
-
-
-def run_job_at(monkeypatch, moment) -> int:
-    """The periodic job's task, run with the clock at ``moment``; its e-mails delivered."""
-    monkeypatch.setattr(timezone, "now", lambda: moment)
-    try:
-        queued = send_due_service_reminders.call()
-        deliver()
-    finally:
-        monkeypatch.undo()
-    return queued
 
 
 def test_a_completion_schedules_one_reminder_per_service_with_the_setting(staff, termite):

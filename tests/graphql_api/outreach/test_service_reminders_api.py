@@ -17,9 +17,8 @@ from core.actors import Actor, Channel
 from core.bookings import services as booking_services
 from core.catalog.models import Service
 from core.outreach.models import ServiceReminder
-from core.outreach.tasks import send_due_service_reminders
 from tests import factories
-from tests.core.outreach.support import db_state, deliver
+from tests.core.outreach.support import db_state, deliver, run_job_at
 from tests.graphql_api.conftest import gid, run
 from tests.graphql_api.over_http import gql
 
@@ -61,16 +60,6 @@ def _complete_over_http(user, booking) -> None:
     deliver()
 
 
-def _run_job_at(monkeypatch, moment) -> int:
-    monkeypatch.setattr(timezone, "now", lambda: moment)
-    try:
-        queued = send_due_service_reminders.call()
-        deliver()
-    finally:
-        monkeypatch.undo()
-    return queued
-
-
 def test_staff_complete_a_booking_and_the_job_emails_its_reminder_once(staff_user, termite, monkeypatch):
     emailer = factories.customer(preferred_channel="email")  # a mobile too: the preference picks e-mail
     booking = factories.booking(cust=emailer, svc=termite, start=timezone.now() - timedelta(hours=3))
@@ -82,12 +71,12 @@ def test_staff_complete_a_booking_and_the_job_emails_its_reminder_once(staff_use
         None)
     reminder = ServiceReminder.objects.get()
     mail.outbox = []
-    assert _run_job_at(monkeypatch, reminder.due_at + timedelta(minutes=2)) == 1
+    assert run_job_at(monkeypatch, reminder.due_at + timedelta(minutes=2)) == 1
     assert len(mail.outbox) == 1 and "Termite inspection" in mail.outbox[0].subject
     node = gql(staff_user, REMINDERS)["serviceReminders"]["edges"][0]["node"]
     assert (node["status"], node["channel"], node["email"], node["sms"]) == (
         "SENT", "EMAIL", {"status": "sent", "kind": "service_reminder"}, None)
-    assert _run_job_at(monkeypatch, reminder.due_at + timedelta(minutes=7)) == 0
+    assert run_job_at(monkeypatch, reminder.due_at + timedelta(minutes=7)) == 0
     assert len(mail.outbox) == 1
 
 
@@ -100,8 +89,8 @@ def test_an_sms_preferring_customer_is_texted_once_and_the_list_shows_the_channe
     assert gql(staff_user, REMINDERS)["serviceReminders"]["edges"][0]["node"]["channel"] is None  # not sent yet
     mail.outbox = []
     twilio_sms.clear()
-    assert _run_job_at(monkeypatch, reminder.due_at + timedelta(minutes=2)) == 1
-    assert _run_job_at(monkeypatch, reminder.due_at + timedelta(minutes=7)) == 0
+    assert run_job_at(monkeypatch, reminder.due_at + timedelta(minutes=2)) == 1
+    assert run_job_at(monkeypatch, reminder.due_at + timedelta(minutes=7)) == 0
     [text] = twilio_sms
     assert text.to == texter.mobile and "Termite inspection" in text.body and "/again/" in text.body
     assert mail.outbox == []
@@ -119,7 +108,7 @@ def test_an_opted_out_customer_without_email_is_listed_skipped_with_the_reason(s
     _complete_over_http(staff_user, booking)
     sms_services.sms_opt_out(actor=Actor.system(), channel=Channel.SMS, number=silent.mobile, keyword="STOP")
     twilio_sms.clear()
-    assert _run_job_at(monkeypatch, ServiceReminder.objects.get().due_at + timedelta(minutes=1)) == 0
+    assert run_job_at(monkeypatch, ServiceReminder.objects.get().due_at + timedelta(minutes=1)) == 0
     assert twilio_sms == [] and mail.outbox == []
     node = gql(staff_user, REMINDERS)["serviceReminders"]["edges"][0]["node"]
     assert (node["status"], node["reason"], node["channel"], node["sms"], node["email"]) == (
@@ -132,7 +121,7 @@ def test_a_rebooked_customer_is_skipped_with_the_reason_and_no_email(staff_user,
     factories.booking(cust=booking.customer, svc=termite, start=timezone.now() + timedelta(days=170))
     deliver()
     mail.outbox = []
-    assert _run_job_at(monkeypatch, ServiceReminder.objects.get().due_at + timedelta(minutes=1)) == 0
+    assert run_job_at(monkeypatch, ServiceReminder.objects.get().due_at + timedelta(minutes=1)) == 0
     node = gql(staff_user, REMINDERS)["serviceReminders"]["edges"][0]["node"]
     assert (node["status"], node["reason"], node["email"]) == ("SKIPPED", "rebooked", None)
     assert mail.outbox == []
