@@ -166,6 +166,18 @@ def _form_submitted(w) -> None:
                       answers={"gate_code": "1234"})
 
 
+def _email_attachments(w) -> None:
+    """The customer answers the booking's e-mail with a photo attached (decision 0616)."""
+    import secrets
+
+    from core.outreach import inbound, replies
+
+    photo = _png()
+    inbound.inbound_email_receive(
+        provider_id=secrets.token_hex(8), sender=w.customer.email, recipient=replies.reply_address(w.booking.pk),
+        text="The leak is here", attachments=[inbound.Attachment(name="leak.png", content=photo, size=len(photo))])
+
+
 SCENARIOS: dict[str, Callable[[Any], Any]] = {
     "created": lambda w: factories.booking(cust=w.customer, actor=w.staff_actor),
     "updated": lambda w: bookings.booking_update(actor=w.staff_actor, channel=S, booking_id=w.booking.pk,
@@ -220,6 +232,7 @@ SCENARIOS: dict[str, Callable[[Any], Any]] = {
     "file_removed": _file_removed,
     "signed": _signed,
     "form_submitted": _form_submitted,
+    "email_attachments": _email_attachments,
 }
 
 
