@@ -1,7 +1,7 @@
 # Fieldops: two commands on a fresh machine.
 #   make serve   serve on embedded defaults (SQLite, in-memory channel layer, console SMS/chat/e-mail,
 #                demo data seeded once) with uvicorn on 127.0.0.1:8000
-#   make test    lint, layer contracts and the whole test suite
+#   make test    lint, layer contracts, types (core, config) and the whole test suite
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
@@ -37,6 +37,7 @@ serve: system-deps $(BIN)/.installed
 lint: system-deps $(BIN)/.installed
 	$(BIN)/ruff check .
 	$(BIN)/lint-imports
+	DEBUG=1 $(BIN)/mypy
 
 test: lint
 	$(BIN)/pytest

@@ -47,7 +47,7 @@ class DomainEvent(Event):
     occurred_at: str = ""
 
 
-E = TypeVar("E", bound=DomainEvent)
+E = TypeVar("E", bound=Event)
 Handler = Callable[[Any], None]
 _subscribers: dict[type, list[Handler]] = defaultdict(list)
 _priority: dict[Handler, int] = {}
@@ -88,7 +88,7 @@ def unsubscribe(event_type: type[E], handler: Callable[[E], None]) -> None:
         _subscribers[event_type].remove(handler)
 
 
-def _handlers_for(event: DomainEvent) -> list[Handler]:
+def _handlers_for(event: Event) -> list[Handler]:
     handlers: list[Handler] = []
     for klass in type(event).__mro__:
         handlers.extend(_subscribers.get(klass, ()))
@@ -96,7 +96,7 @@ def _handlers_for(event: DomainEvent) -> list[Handler]:
     return sorted(handlers, key=lambda h: _priority.get(h, DEFAULT_PRIORITY))
 
 
-def dispatch(event: DomainEvent, *, durable: bool | None = None) -> None:
+def dispatch(event: Event, *, durable: bool | None = None) -> None:
     """Deliver now, to the durable handlers, the others, or (None) all. Used by ``publish``; call
     directly only in tests of handlers."""
     for handler in _handlers_for(event):
@@ -118,7 +118,7 @@ def dispatch(event: DomainEvent, *, durable: bool | None = None) -> None:
             logger.exception("event handler %r failed for %s", handler, event.name)
 
 
-def publish(event: DomainEvent) -> None:
+def publish(event: Event) -> None:
     """Durable handlers now, in the caller's transaction; the others once it commits. The after-commit
     delivery is registered first, so at commit the broadcast goes out before any task that a durable
     handler enqueued can run (with a worker it runs later anyway)."""

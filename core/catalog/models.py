@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from decimal import Decimal
+from typing import Any
 
 from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
@@ -57,7 +58,7 @@ def _one_item(prefix: str) -> models.CheckConstraint:
         name=f"{prefix}_one_item")
 
 
-MONEY = {"max_digits": 10, "decimal_places": 2}
+MONEY: dict[str, Any] = {"max_digits": 10, "decimal_places": 2}
 PERCENT_HELP = "Percent."
 
 

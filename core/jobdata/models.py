@@ -9,6 +9,8 @@ typed column through an index that leads with the field (decision 0901).
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
@@ -110,8 +112,9 @@ class CustomField(models.Model):
         return self.archived_at is None
 
 
-_READ_PATH = {"on_delete": models.DO_NOTHING, "from_fields": ["object_id"], "to_fields": ["id"], "null": True,
-              "blank": True, "editable": False, "related_name": "custom_values", "related_query_name": "+"}
+_READ_PATH: dict[str, Any] = {
+    "on_delete": models.DO_NOTHING, "from_fields": ["object_id"], "to_fields": ["id"], "null": True, "blank": True,
+    "editable": False, "related_name": "custom_values", "related_query_name": "+"}
 
 
 class CustomFieldValue(models.Model):

@@ -15,6 +15,7 @@
 from __future__ import annotations
 
 from decimal import Decimal
+from typing import Any
 
 from django.conf import settings
 from django.db import models
@@ -23,7 +24,7 @@ from django.utils import timezone
 
 from core.append_only import AppendOnly
 
-MONEY = {"max_digits": 12, "decimal_places": 2}
+MONEY: dict[str, Any] = {"max_digits": 12, "decimal_places": 2}
 
 
 class PayBasis(models.TextChoices):

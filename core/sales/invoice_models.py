@@ -9,6 +9,7 @@ stored: they are read from the payments each time (decision 0831).
 from __future__ import annotations
 
 from decimal import Decimal
+from typing import Any
 
 from django.conf import settings
 from django.db import models
@@ -19,7 +20,7 @@ from core.append_only import AppendOnly
 
 from . import invoice_totals
 
-MONEY = {"max_digits": 12, "decimal_places": 2}
+MONEY: dict[str, Any] = {"max_digits": 12, "decimal_places": 2}
 
 
 class AutoInvoice(models.TextChoices):
