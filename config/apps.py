@@ -1,4 +1,5 @@
 import atexit
+from typing import Any
 
 from django.apps import AppConfig
 from django.db.backends.signals import connection_created
@@ -8,7 +9,7 @@ from core import observability as obs
 _wal_set: set[str] = set()
 
 
-def _sqlite_wal_once(sender, connection, **kwargs) -> None:
+def _sqlite_wal_once(sender: object, connection: Any, **kwargs: object) -> None:
     """``journal_mode=WAL`` is stored in the database file, so it is set on the first connection of
     each process only: run on every connection it costs a file lock and about 2 ms, and under ASGI
     every request opens a connection (docs/decisions/0004, 0010)."""

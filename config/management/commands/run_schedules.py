@@ -3,7 +3,9 @@ this every heartbeat; this is for a shell or cron), or list them."""
 
 from __future__ import annotations
 
-from django.core.management.base import BaseCommand
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandParser
 from django.utils import timezone
 
 from config import schedules
@@ -12,11 +14,11 @@ from config import schedules
 class Command(BaseCommand):
     help = "Enqueue the periodic jobs that are due (once per period, whoever else does it), or --list them."
 
-    def add_arguments(self, parser) -> None:
+    def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--once", action="store_true", help="(the default) enqueue what is due now, exit")
         parser.add_argument("--list", action="store_true", help="print the jobs and when each runs next, exit")
 
-    def handle(self, *args, **options) -> None:
+    def handle(self, *args: str, **options: Any) -> None:
         now = timezone.now()
         zone = schedules.company_zone()
         if options["list"]:

@@ -23,15 +23,17 @@ import os
 import signal
 import subprocess
 import sys
+from types import ModuleType
+from typing import Any
 
 from django.conf import settings
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandParser
 
 
 class Command(BaseCommand):
     help = "Serve HTTP and WebSockets with uvicorn (one process; Ctrl-C or SIGTERM stops it gracefully)."
 
-    def add_arguments(self, parser) -> None:
+    def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--host", default="127.0.0.1")
         parser.add_argument("--port", type=int, default=8000)
         parser.add_argument("--access-log", action=argparse.BooleanOptionalAction, default=None,
@@ -46,7 +48,7 @@ class Command(BaseCommand):
                                  "process, or elsewhere (default: %(default)s, FIELDOPS_SERVE_WORKER)")
         parser.add_argument("--workers", type=int, default=1, help="web processes (uvicorn workers; default 1)")
 
-    def handle(self, *args, **options) -> None:
+    def handle(self, *args: str, **options: Any) -> None:
         import uvicorn
 
         worker = options["worker"]
@@ -63,7 +65,7 @@ class Command(BaseCommand):
             if child is not None:
                 stop_worker_process(child)
 
-    def _serve(self, uvicorn, options) -> None:
+    def _serve(self, uvicorn: ModuleType, options: dict[str, Any]) -> None:
         uvicorn.run(
             "config.asgi:application",
             host=options["host"],

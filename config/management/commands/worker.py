@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 import random
 import time
+from typing import Any
 
 from django.conf import settings
 from django_tasks_db.management.commands.db_worker import Command as DbWorkerCommand
@@ -23,7 +24,7 @@ from config.worker import Companion, new_worker_id
 class Command(DbWorkerCommand):
     help = "Run background tasks (db_worker), with a heartbeat, orphan recovery and the periodic jobs."
 
-    def add_arguments(self, parser) -> None:
+    def add_arguments(self, parser: argparse.ArgumentParser) -> None:
         super().add_arguments(parser)
         parser.set_defaults(queue_name="*", interval=settings.FIELDOPS_WORKER_INTERVAL, reload=False,
                             worker_id=new_worker_id("p"))
@@ -35,7 +36,7 @@ class Command(DbWorkerCommand):
         as in the web process; db_worker would set them from ``-v`` and add a plain handler without
         the request id or the JSON format."""
 
-    def handle(self, *args, **options) -> None:
+    def handle(self, *args: str, **options: Any) -> None:
         schedules = options.pop("schedules")
         if options["startup_delay"] and options["interval"] and not options["batch"]:
             # de-synchronises the polls of workers started together, as db_worker's delay does
