@@ -144,9 +144,10 @@ def shown_answers(form: BookingForm) -> list[ShownAnswer]:
 
     answers = form.answers
     photo_ids = [answers[e.key] for e in form.elements if e.kind == "photo" and answers.get(e.key) is not None]
-    photos = {}
+    photos: dict[int, BookingAttachment] = {}
     if photo_ids and form.submission is not None:
-        rows_of = BookingAttachment.objects.filter(pk__in=photo_ids, booking_id=form.submission.booking_id)
+        rows_of = BookingAttachment.objects.filter(
+            pk__in=photo_ids, booking_id=form.submission.booking_id).select_related("stored_file")
         photos = {row.pk: row for row in rows_of}
     rows: list[ShownAnswer] = []
     for element in form.elements:
@@ -164,9 +165,9 @@ def shown_answers(form: BookingForm) -> list[ShownAnswer]:
         elif element.kind == "signature":
             rows.append(ShownAnswer(element.kind, element.label, "Signed", image=value))
         elif element.kind == "photo":
-            photo = photos.get(value)
-            rows.append(ShownAnswer(element.kind, element.label, "Photo",
-                                    image=image_data_uri(photo.file) if photo is not None else ""))
+            stored = photo.stored_file if (photo := photos.get(value)) is not None else None  # the bytes (0926)
+            rows.append(ShownAnswer(element.kind, element.label, "Photo" if stored is not None else "Photo (not available)",
+                                    image=image_data_uri(stored.file, stored.content_type) if stored else ""))
         elif element.kind == "toggle":
             rows.append(ShownAnswer(element.kind, element.label, "Yes" if value else "No"))
         elif isinstance(value, list):
