@@ -11,6 +11,8 @@ import dns.rcode
 import dns.rdataclass
 import dns.rdatatype
 import dns.rrset
+import pytest
+from cryptography.fernet import Fernet
 
 from core.outreach import mailauth
 
@@ -23,6 +25,7 @@ class FakeDns:
         self.sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
         self.sock.bind(("127.0.0.1", 0))
         self.port = self.sock.getsockname()[1]
+        self._stopped = threading.Event()
         self._thread = threading.Thread(target=self._serve, daemon=True)
 
     @property
@@ -75,10 +78,18 @@ class FakeDns:
                 data, peer = self.sock.recvfrom(65535)
             except OSError:
                 return  # closed
+            if self._stopped.is_set():
+                return
             try:
-                wire = self._answer(dns.message.from_wire(data)).to_wire(max_size=65535)
-            except Exception:  # a malformed query: no answer, as a server would drop it
+                query = dns.message.from_wire(data)
+            except Exception:  # a malformed query: dropped, as a server would
                 continue
+            try:
+                wire = self._answer(query).to_wire(max_size=65535)
+            except Exception:  # a record the test set up wrongly: a server failure, not a silence
+                failure = dns.message.make_response(query)
+                failure.set_rcode(dns.rcode.SERVFAIL)
+                wire = failure.to_wire()
             self.sock.sendto(wire, peer)
 
     def start(self) -> FakeDns:
@@ -86,11 +97,36 @@ class FakeDns:
         return self
 
     def stop(self) -> None:
-        self.sock.close()
+        """Stop answering: later queries time out, as with a server that is down."""
+        if self._stopped.is_set():
+            return
+        self._stopped.set()
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as wake:  # ends the blocking receive
+            wake.sendto(b"", ("127.0.0.1", self.port))
         self._thread.join(timeout=5)
+        self.sock.close()
 
     def dkim_lookup(self, name: bytes, timeout: int = 5) -> bytes | None:
         """``dnsfunc`` for ``dkim.verify``: the TXT record at ``name``, asked of this server over UDP
         through the application's resolver (settings must point it here)."""
         found = mailauth._query(mailauth.resolver(), name.decode(), "TXT")
         return found[0].encode() if found else None
+
+
+SPF_INCLUDE = "spf.mailer.example"
+
+
+@pytest.fixture
+def dns_server(settings):
+    """The server running, the application's resolver pointed at it, a key to keep DKIM keys with and
+    the mail provider's SPF include set."""
+    server = FakeDns().start()
+    settings.EMAIL_DNS_NAMESERVERS = server.nameserver
+    settings.EMAIL_DNS_TIMEOUT = 2
+    settings.EMAIL_SPF_INCLUDE = SPF_INCLUDE
+    settings.EMAIL_RETURN_PATH_HOST = ""
+    settings.FIELDOPS_EMAIL_KEYS = Fernet.generate_key().decode()
+    try:
+        yield server
+    finally:
+        server.stop()

@@ -63,10 +63,12 @@ def new_key_pair() -> tuple[str, str]:
     """(the private key as a token, the public key as the record's base64). Refused without a key."""
     fernet = _fernet()
     private = rsa.generate_private_key(public_exponent=65537, key_size=KEY_BITS)
-    pem = private.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                                serialization.NoEncryption())
-    public = private.public_key().public_bytes(serialization.Encoding.DER,
-                                               serialization.PublicFormat.SubjectPublicKeyInfo)
+    pem = private.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    )
+    public = private.public_key().public_bytes(
+        serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
+    )
     return fernet.encrypt(pem).decode(), base64.b64encode(public).decode()
 
 
@@ -102,9 +104,18 @@ def normalise_domain(raw: str) -> str:
     except UnicodeError:
         text = ""
     labels = text.split(".")
-    ok = (len(labels) >= 2 and len(text) <= 253 and not labels[-1].isdigit()
-          and all(0 < len(label) <= 63 and label[0] != "-" and label[-1] != "-"
-                  and all((ch.isalnum() and ch.isascii()) or ch == "-" for ch in label) for label in labels))
+    ok = (
+        len(labels) >= 2
+        and len(text) <= 253
+        and not labels[-1].isdigit()
+        and all(
+            0 < len(label) <= 63
+            and label[0] != "-"
+            and label[-1] != "-"
+            and all((ch.isalnum() and ch.isascii()) or ch == "-" for ch in label)
+            for label in labels
+        )
+    )
     if not ok:
         raise DomainError("invalid_domain", "Not a domain name (like example.com).", field="domain")
     return text
@@ -125,7 +136,7 @@ def dkim_value(public_key: str) -> str:
 
 def split_txt(value: str) -> list[str]:
     """A TXT value as the character-strings DNS needs (each at most 255 characters)."""
-    return [value[start:start + TXT_CHUNK] for start in range(0, len(value), TXT_CHUNK)] or [""]
+    return [value[start : start + TXT_CHUNK] for start in range(0, len(value), TXT_CHUNK)] or [""]
 
 
 def spf_include() -> str:
@@ -160,8 +171,9 @@ def records(row: EmailDomain) -> list[Record]:
     results = row.results or {}
     wanted = [("dkim", f"{row.selector}._domainkey.{row.domain}", "TXT", dkim_value(row.public_key), True)]
     if row.next_selector:
-        wanted.append(("next_dkim", f"{row.next_selector}._domainkey.{row.domain}", "TXT",
-                       dkim_value(row.next_public_key), False))
+        wanted.append(
+            ("next_dkim", f"{row.next_selector}._domainkey.{row.domain}", "TXT", dkim_value(row.next_public_key), False)
+        )
     include = spf_include()
     wanted.append(("spf", row.domain, "TXT", f"v=spf1 include:{include} ~all" if include else "v=spf1 mx ~all", True))
     wanted.append(("dmarc", f"_dmarc.{row.domain}", "TXT", f"{DMARC_POLICY}; rua=mailto:dmarc@{row.domain}", True))
@@ -171,8 +183,19 @@ def records(row: EmailDomain) -> list[Record]:
     for purpose, name, kind, value, required in wanted:
         result = results.get(purpose) or {}
         strings = tuple(split_txt(value)) if kind == "TXT" else (value,)
-        out.append(Record(purpose, name, kind, value, strings, required, result.get("ok"),
-                          tuple(result.get("found") or ()), result.get("error", "")))
+        out.append(
+            Record(
+                purpose,
+                name,
+                kind,
+                value,
+                strings,
+                required,
+                result.get("ok"),
+                tuple(result.get("found") or ()),
+                result.get("error", ""),
+            )
+        )
     return out
 
 
@@ -182,8 +205,9 @@ def records(row: EmailDomain) -> list[Record]:
 def resolver() -> dns.resolver.Resolver:
     """dnspython's resolver on ``EMAIL_DNS_NAMESERVERS`` (``ip`` or ``ip:port``, comma separated), or
     on the system's configuration when that is empty."""
-    configured = [item.strip() for item in (getattr(settings, "EMAIL_DNS_NAMESERVERS", "") or "").split(",")
-                  if item.strip()]
+    configured = [
+        item.strip() for item in (getattr(settings, "EMAIL_DNS_NAMESERVERS", "") or "").split(",") if item.strip()
+    ]
     res = dns.resolver.Resolver(configure=not configured)
     if configured:
         servers, ports = [], {}
@@ -214,8 +238,13 @@ def _query(res: dns.resolver.Resolver, name: str, kind: str) -> list[str]:
         answer = res.resolve(name, kind, raise_on_no_answer=False, search=False)
     except dns.resolver.NXDOMAIN:
         return []
-    except (dns.exception.Timeout, dns.resolver.NoNameservers, dns.resolver.NoResolverConfiguration,
-            dns.resolver.YXDOMAIN, OSError) as exc:
+    except (
+        dns.exception.Timeout,
+        dns.resolver.NoNameservers,
+        dns.resolver.NoResolverConfiguration,
+        dns.resolver.YXDOMAIN,
+        OSError,
+    ) as exc:
         raise LookupFailed(f"{type(exc).__name__}: {exc}"[:300]) from exc
     if answer.rrset is None:
         return []
@@ -269,12 +298,17 @@ def lookup(row: EmailDomain) -> Outcome:
     outcome = Outcome()
     checks = [("dkim", f"{row.selector}._domainkey.{row.domain}", "TXT", lambda f: _dkim_ok(f, row.public_key))]
     if row.next_selector:
-        checks.append(("next_dkim", f"{row.next_selector}._domainkey.{row.domain}", "TXT",
-                       lambda f: _dkim_ok(f, row.next_public_key)))
+        checks.append(
+            (
+                "next_dkim",
+                f"{row.next_selector}._domainkey.{row.domain}",
+                "TXT",
+                lambda f: _dkim_ok(f, row.next_public_key),
+            )
+        )
     checks += [("spf", row.domain, "TXT", _spf_ok), ("dmarc", f"_dmarc.{row.domain}", "TXT", _dmarc_ok)]
     if return_path_host():
-        checks.append(("return_path", return_path_name(row.domain), "CNAME",
-                       lambda f: return_path_host() in f))
+        checks.append(("return_path", return_path_name(row.domain), "CNAME", lambda f: return_path_host() in f))
     for purpose, name, kind, test in checks:
         try:
             found = _query(res, name, kind)
@@ -282,8 +316,7 @@ def lookup(row: EmailDomain) -> Outcome:
             outcome.complete = False
             outcome.results[purpose] = {"ok": False, "found": [], "error": str(exc)}
             continue
-        outcome.results[purpose] = {"ok": bool(test(found)), "found": [text[:600] for text in found[:5]],
-                                    "error": ""}
+        outcome.results[purpose] = {"ok": bool(test(found)), "found": [text[:600] for text in found[:5]], "error": ""}
     return outcome
 
 
@@ -312,8 +345,11 @@ def signing_key(from_value: str) -> SigningKey | None:
     domain = domain_of(from_value)
     if not domain:
         return None
-    row = (EmailDomain.objects.filter(domain=domain, status=EmailDomainStatus.VERIFIED)
-           .only("domain", "selector", "private_key").first())
+    row = (
+        EmailDomain.objects.filter(domain=domain, status=EmailDomainStatus.VERIFIED)
+        .only("domain", "selector", "private_key")
+        .first()
+    )
     if row is None:
         return None
     try:
@@ -328,8 +364,7 @@ def sign(raw: bytes, key: SigningKey) -> bytes:
     """``raw`` (the message as sent, CRLF line ends) with its DKIM-Signature header first."""
     # relaxed/relaxed survives relays that re-fold headers; the headers signed are dkimpy's
     # recommended set, those of them the message has (From, To, Subject, Date, Message-ID, ...)
-    header = dkim.sign(raw, key.selector.encode(), key.domain.encode(), key.pem,
-                       canonicalize=(b"relaxed", b"relaxed"))
+    header = dkim.sign(raw, key.selector.encode(), key.domain.encode(), key.pem, canonicalize=(b"relaxed", b"relaxed"))
     return header + raw
 
 
@@ -341,20 +376,30 @@ def notify_domain_failing(domain_id: int) -> int:
     """Tell staff (active admins and staff with an address) that a verified domain's records went
     missing. Claimed once per failure (``failing_notice_at``), so a task run twice sends once."""
     now = timezone.now()
-    claimed = EmailDomain.objects.filter(pk=domain_id, status=EmailDomainStatus.FAILING,
-                                         failing_notice_at__isnull=True).update(failing_notice_at=now)
+    claimed = EmailDomain.objects.filter(
+        pk=domain_id, status=EmailDomainStatus.FAILING, failing_notice_at__isnull=True
+    ).update(failing_notice_at=now)
     if not claimed:
         return 0
     row = EmailDomain.objects.get(pk=domain_id)
     missing = [purpose for purpose, item in (row.results or {}).items() if purpose != "next_dkim" and not item["ok"]]
-    to = list(User.objects.filter(is_active=True, role__in=(Role.ADMIN, Role.STAFF)).exclude(email="")
-              .order_by("pk").values_list("email", flat=True))
+    to = list(
+        User.objects.filter(is_active=True, role__in=(Role.ADMIN, Role.STAFF))
+        .exclude(email="")
+        .order_by("pk")
+        .values_list("email", flat=True)
+    )
     if not to:
         return 0
-    send_mail(subject=f"E-mail from {row.domain} is no longer signed",
-              message=(f"The DNS records of {row.domain} were checked and these are missing or changed: "
-                       f"{', '.join(missing) or 'unknown'}. Until they are back, e-mails leave from the "
-                       f"default address, unsigned. Publish the records shown in the settings again and "
-                       f"check the domain."),
-              from_email=None, recipient_list=to)
+    send_mail(
+        subject=f"E-mail from {row.domain} is no longer signed",
+        message=(
+            f"The DNS records of {row.domain} were checked and these are missing or changed: "
+            f"{', '.join(missing) or 'unknown'}. Until they are back, e-mails leave from the "
+            f"default address, unsigned. Publish the records shown in the settings again and "
+            f"check the domain."
+        ),
+        from_email=None,
+        recipient_list=to,
+    )
     return len(to)

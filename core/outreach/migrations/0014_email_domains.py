@@ -7,38 +7,89 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('company', '0006_company_tax_mode'),
-        ('outreach', '0013_service_reminder_channel_and_sms'),
+        ("company", "0006_company_tax_mode"),
+        ("outreach", "0013_service_reminder_channel_and_sms"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='EmailDomain',
+            name="EmailDomain",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('domain', models.CharField(help_text='Lower case, without a trailing dot.', max_length=253, unique=True)),
-                ('status', models.CharField(choices=[('pending', 'Waiting for its DNS records'), ('verified', 'Verified: mail from it is signed'), ('failing', 'Failing: its records went missing')], default='pending', max_length=8)),
-                ('selector', models.CharField(max_length=63)),
-                ('private_key', models.TextField(help_text='The PEM private key as a MultiFernet token; never shown.')),
-                ('public_key', models.TextField(help_text="Base64 of the public key (the DKIM record's p=).")),
-                ('next_selector', models.CharField(blank=True, max_length=63)),
-                ('next_private_key', models.TextField(blank=True)),
-                ('next_public_key', models.TextField(blank=True)),
-                ('retired_selector', models.CharField(blank=True, help_text='The selector used before the last rotation: its record may go.', max_length=63)),
-                ('results', models.JSONField(blank=True, default=dict, help_text='The last check per record: dkim, spf, dmarc, return_path, next_dkim.')),
-                ('checked_at', models.DateTimeField(blank=True, null=True)),
-                ('verified_at', models.DateTimeField(blank=True, null=True)),
-                ('failing_since', models.DateTimeField(blank=True, null=True)),
-                ('failing_notice_at', models.DateTimeField(blank=True, help_text='When staff were told it is failing (once per failure).', null=True)),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('created_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('trading_name', models.ForeignKey(blank=True, help_text="Empty: the company's own domain.", null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='company.tradingname')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                (
+                    "domain",
+                    models.CharField(help_text="Lower case, without a trailing dot.", max_length=253, unique=True),
+                ),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("pending", "Waiting for its DNS records"),
+                            ("verified", "Verified: mail from it is signed"),
+                            ("failing", "Failing: its records went missing"),
+                        ],
+                        default="pending",
+                        max_length=8,
+                    ),
+                ),
+                ("selector", models.CharField(max_length=63)),
+                ("private_key", models.TextField(help_text="The PEM private key as a MultiFernet token; never shown.")),
+                ("public_key", models.TextField(help_text="Base64 of the public key (the DKIM record's p=).")),
+                ("next_selector", models.CharField(blank=True, max_length=63)),
+                ("next_private_key", models.TextField(blank=True)),
+                ("next_public_key", models.TextField(blank=True)),
+                (
+                    "retired_selector",
+                    models.CharField(
+                        blank=True,
+                        help_text="The selector used before the last rotation: its record may go.",
+                        max_length=63,
+                    ),
+                ),
+                (
+                    "results",
+                    models.JSONField(
+                        blank=True,
+                        default=dict,
+                        help_text="The last check per record: dkim, spf, dmarc, return_path, next_dkim.",
+                    ),
+                ),
+                ("checked_at", models.DateTimeField(blank=True, null=True)),
+                ("verified_at", models.DateTimeField(blank=True, null=True)),
+                ("failing_since", models.DateTimeField(blank=True, null=True)),
+                (
+                    "failing_notice_at",
+                    models.DateTimeField(
+                        blank=True, help_text="When staff were told it is failing (once per failure).", null=True
+                    ),
+                ),
+                ("created_at", models.DateTimeField(default=django.utils.timezone.now)),
+                (
+                    "created_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "trading_name",
+                    models.ForeignKey(
+                        blank=True,
+                        help_text="Empty: the company's own domain.",
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="company.tradingname",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['domain'],
+                "ordering": ["domain"],
             },
         ),
     ]

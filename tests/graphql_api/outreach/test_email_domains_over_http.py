@@ -15,7 +15,6 @@ from pathlib import Path
 
 import dkim
 import pytest
-from cryptography.fernet import Fernet
 from django.core import mail
 
 from core.actors import Actor, Channel
@@ -26,13 +25,12 @@ from core.sales import invoices
 from tests import factories
 from tests.core.outreach.support import db_state, deliver, set_company
 from tests.core.sales.support import completed_booking
-from tests.dns_server import FakeDns
+from tests.dns_server import SPF_INCLUDE, FakeDns
 from tests.graphql_api.conftest import gid
 from tests.graphql_api.over_http import gql, sign_in
 
 pytestmark = pytest.mark.django_db
 
-SPF_INCLUDE = "spf.mailer.example"
 RECORDS = "records { purpose name type value strings required ok found error }"
 DOMAIN_FIELDS = f"id domain status selector nextSelector retiredSelector checkedAt tradingName {{ name }} {RECORDS}"
 ERRORS = "errors { code field message }"
@@ -42,20 +40,6 @@ CHECK = f"""mutation($id: ID!) {{ checkEmailDomain(id: $id) {{ emailDomain {{ {D
 ROTATE = f"""mutation($id: ID!) {{ rotateEmailDomainKey(id: $id) {{ emailDomain {{ {DOMAIN_FIELDS} }} {ERRORS} }} }}"""
 REMOVE = f"""mutation($id: ID!) {{ removeEmailDomain(id: $id) {{ deletedId {ERRORS} }} }}"""
 LIST = f"""{{ emailDomains {{ edges {{ node {{ {DOMAIN_FIELDS} }} }} }} }}"""
-
-
-@pytest.fixture
-def dns_server(settings):
-    server = FakeDns().start()
-    settings.EMAIL_DNS_NAMESERVERS = server.nameserver
-    settings.EMAIL_DNS_TIMEOUT = 2
-    settings.EMAIL_SPF_INCLUDE = SPF_INCLUDE
-    settings.EMAIL_RETURN_PATH_HOST = ""
-    settings.FIELDOPS_EMAIL_KEYS = Fernet.generate_key().decode()
-    try:
-        yield server
-    finally:
-        server.stop()
 
 
 @pytest.fixture
@@ -102,14 +86,21 @@ def test_add_publish_check_then_a_confirmation_leaves_signed_and_verifies(staff_
     assert dkim_record["value"].startswith("v=DKIM1; k=rsa; p=")
     assert len(dkim_record["strings"]) == 2 and all(len(part) <= 255 for part in dkim_record["strings"])
     assert "".join(dkim_record["strings"]) == dkim_record["value"]
-    assert by_purpose["spf"] == {**by_purpose["spf"], "name": "sparkle.example",
-                                 "value": f"v=spf1 include:{SPF_INCLUDE} ~all", "ok": None}
+    assert by_purpose["spf"] == {
+        **by_purpose["spf"],
+        "name": "sparkle.example",
+        "value": f"v=spf1 include:{SPF_INCLUDE} ~all",
+        "ok": None,
+    }
     assert by_purpose["dmarc"]["name"] == "_dmarc.sparkle.example"
 
     # not published yet: the check finds nothing and the domain stays pending; mail is as before
     pending = gql(staff_user, CHECK, id=domain["id"])["checkEmailDomain"]["emailDomain"]
     assert pending["status"] == "PENDING" and {r["purpose"]: r["ok"] for r in pending["records"]} == {
-        "dkim": False, "spf": False, "dmarc": False}
+        "dkim": False,
+        "spf": False,
+        "dmarc": False,
+    }
 
     dns_server.publish(domain["records"])
     checked = gql(staff_user, CHECK, id=domain["id"])["checkEmailDomain"]["emailDomain"]
@@ -136,8 +127,13 @@ def test_add_publish_check_then_a_confirmation_leaves_signed_and_verifies(staff_
 def test_an_invoice_with_its_pdf_is_signed_too(staff_user, dns_server, signing_smtp, settings):
     """The backend signs whatever passes through it: a multipart message with a PDF attached."""
     verified_domain(staff_user, dns_server)
-    mail.EmailMessage("Invoice INV-1001", "Attached.", "Sparkle Cleaning <office@sparkle.example>",
-                      ["dana@example.com"], attachments=[("invoice.pdf", b"%PDF-1.7 fake", "application/pdf")]).send()
+    mail.EmailMessage(
+        "Invoice INV-1001",
+        "Attached.",
+        "Sparkle Cleaning <office@sparkle.example>",
+        ["dana@example.com"],
+        attachments=[("invoice.pdf", b"%PDF-1.7 fake", "application/pdf")],
+    ).send()
     _from, raw, parsed = received(signing_smtp)
     assert parsed.get_content_type() == "multipart/mixed" and "DKIM-Signature" in parsed
     assert dkim.verify(raw, dnsfunc=dns_server.dkim_lookup)
@@ -148,7 +144,8 @@ def test_an_invoice_with_its_pdf_is_signed_too(staff_user, dns_server, signing_s
 
 
 def test_records_gone_the_daily_job_marks_failing_tells_staff_once_and_mail_goes_unsigned(
-        staff_user, dns_server, signing_smtp, settings):
+    staff_user, dns_server, signing_smtp, settings
+):
     domain = verified_domain(staff_user, dns_server)
     dns_server.clear()
     settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
@@ -193,8 +190,7 @@ def test_dns_not_answering_changes_no_status(staff_user, dns_server, settings):
     assert gql(staff_user, LIST)["emailDomains"]["edges"][0]["node"]["id"] == domain["id"]
 
 
-def test_key_rotation_publishes_a_new_selector_and_switches_once_it_is_found(staff_user, dns_server,
-                                                                           signing_smtp):
+def test_key_rotation_publishes_a_new_selector_and_switches_once_it_is_found(staff_user, dns_server, signing_smtp):
     domain = verified_domain(staff_user, dns_server)
     rotated = gql(staff_user, ROTATE, id=domain["id"])["rotateEmailDomainKey"]
     assert rotated["errors"] == []
@@ -211,7 +207,10 @@ def test_key_rotation_publishes_a_new_selector_and_switches_once_it_is_found(sta
     dns_server.txt(next_record["name"], *next_record["strings"])
     switched = gql(staff_user, CHECK, id=domain["id"])["checkEmailDomain"]["emailDomain"]
     assert (switched["selector"], switched["nextSelector"], switched["retiredSelector"]) == (
-        new["nextSelector"], "", domain["selector"])
+        new["nextSelector"],
+        "",
+        domain["selector"],
+    )
     assert {r["purpose"] for r in switched["records"]} == {"dkim", "spf", "dmarc"}
 
     factories.booking()
@@ -221,15 +220,15 @@ def test_key_rotation_publishes_a_new_selector_and_switches_once_it_is_found(sta
     assert dkim.verify(raw, dnsfunc=dns_server.dkim_lookup)
 
 
-def test_a_trading_names_domain_signs_its_invoices_with_the_pdf_from_its_address(staff_user, dns_server,
-                                                                                   signing_smtp):
+def test_a_trading_names_domain_signs_its_invoices_with_the_pdf_from_its_address(staff_user, dns_server, signing_smtp):
     invoice = draft_invoice()
     TradingName.objects.filter(pk=invoice.trading_name_id).update(sender_name="Brand", email="accounts@brand.example")
     added = add(staff_user, "brand.example", tradingNameId=gid("TradingName", invoice.trading_name_id))
     assert added["errors"] == [] and added["emailDomain"]["tradingName"]["name"] == invoice.trading_name.name
     dns_server.publish(added["emailDomain"]["records"])
     assert gql(staff_user, CHECK, id=added["emailDomain"]["id"])["checkEmailDomain"]["emailDomain"]["status"] == (
-        "VERIFIED")
+        "VERIFIED"
+    )
     deliver()
     signing_smtp.received.clear()
     invoices.invoice_issue(actor=Actor.from_user(staff_user), channel=Channel.GRAPHQL, invoice_id=invoice.pk)
@@ -242,8 +241,9 @@ def test_a_trading_names_domain_signs_its_invoices_with_the_pdf_from_its_address
 
 def draft_invoice():
     booking = completed_booking(price="80.00")
-    return invoices.invoice_create_from_booking(actor=factories.staff_actor(), channel=Channel.GRAPHQL,
-                                                booking_id=booking.pk)
+    return invoices.invoice_create_from_booking(
+        actor=factories.staff_actor(), channel=Channel.GRAPHQL, booking_id=booking.pk
+    )
 
 
 def test_bad_input_is_refused_and_changes_nothing(staff_user, dns_server):
@@ -256,8 +256,13 @@ def test_bad_input_is_refused_and_changes_nothing(staff_user, dns_server):
         (ADD, {"input": {"domain": "localhost"}}, "addEmailDomain", "invalid_domain", "domain"),
         (ADD, {"input": {"domain": "-bad-.example"}}, "addEmailDomain", "invalid_domain", "domain"),
         (ADD, {"input": {"domain": "SPARKLE.example."}}, "addEmailDomain", "duplicate", "domain"),
-        (ADD, {"input": {"domain": "ok.example", "tradingNameId": gid("TradingName", 99999)}}, "addEmailDomain",
-         "not_found", "tradingNameId"),
+        (
+            ADD,
+            {"input": {"domain": "ok.example", "tradingNameId": gid("TradingName", 99999)}},
+            "addEmailDomain",
+            "not_found",
+            "tradingNameId",
+        ),
         (CHECK, {"id": gid("EmailDomain", 99999)}, "checkEmailDomain", "not_found", "id"),
         (CHECK, {"id": gid("Booking", 1)}, "checkEmailDomain", "invalid_id", "id"),
         (ROTATE, {"id": domain["id"]}, "rotateEmailDomainKey", "domain_not_verified", None),
@@ -291,8 +296,7 @@ def test_check_now_is_rate_limited(staff_user, dns_server, settings):
 
 def test_remove_forgets_the_domain_and_mail_falls_back(staff_user, dns_server, signing_smtp):
     domain = verified_domain(staff_user, dns_server)
-    assert gql(staff_user, REMOVE, id=domain["id"])["removeEmailDomain"] == {"deletedId": domain["id"],
-                                                                             "errors": []}
+    assert gql(staff_user, REMOVE, id=domain["id"])["removeEmailDomain"] == {"deletedId": domain["id"], "errors": []}
     assert not EmailDomain.objects.exists()
     factories.booking()
     deliver()
@@ -319,7 +323,7 @@ def test_the_private_key_shows_nowhere(staff_user, dns_server, signing_smtp, cap
         pem = fernet.decrypt(token.encode()).decode()
         assert "PRIVATE KEY" in pem
         body = "".join(pem.strip().splitlines()[1:-1])
-        secrets_ += [body[i:i + 40] for i in range(0, len(body) - 40, 200)]  # pieces of the key
+        secrets_ += [body[i : i + 40] for i in range(0, len(body) - 40, 200)]  # pieces of the key
     assert "PRIVATE" not in row.private_key  # stored as a token, not the PEM
 
     factories.booking()
