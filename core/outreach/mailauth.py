@@ -309,12 +309,16 @@ def lookup(row: EmailDomain) -> Outcome:
     checks += [("spf", row.domain, "TXT", _spf_ok), ("dmarc", f"_dmarc.{row.domain}", "TXT", _dmarc_ok)]
     if return_path_host():
         checks.append(("return_path", return_path_name(row.domain), "CNAME", lambda f: return_path_host() in f))
+    failed = ""
     for purpose, name, kind, test in checks:
+        if failed:  # DNS did not answer the last question: the others are not asked (one wait, not five)
+            outcome.results[purpose] = {"ok": False, "found": [], "error": f"not asked: {failed}"}
+            continue
         try:
             found = _query(res, name, kind)
         except LookupFailed as exc:
-            outcome.complete = False
-            outcome.results[purpose] = {"ok": False, "found": [], "error": str(exc)}
+            outcome.complete, failed = False, str(exc)
+            outcome.results[purpose] = {"ok": False, "found": [], "error": failed}
             continue
         outcome.results[purpose] = {"ok": bool(test(found)), "found": [text[:600] for text in found[:5]], "error": ""}
     return outcome
