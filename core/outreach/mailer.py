@@ -12,6 +12,7 @@ from __future__ import annotations
 import smtplib
 
 from django.conf import settings
+from django.core.mail import EmailMessage
 from django.core.mail.backends import smtp
 from django.core.mail.message import sanitize_address
 
@@ -19,7 +20,7 @@ from . import mailauth
 
 
 class SmtpBackend(smtp.EmailBackend):
-    def _send(self, email_message) -> bool:
+    def _send(self, email_message: EmailMessage) -> bool:
         """Build the message once, sign it when its From domain is verified, hand it to the server."""
         if not email_message.recipients():
             return False
@@ -27,10 +28,12 @@ class SmtpBackend(smtp.EmailBackend):
         envelope_from = sanitize_address(email_message.from_email, encoding)
         recipients = [sanitize_address(address, encoding) for address in email_message.recipients()]
         message = email_message.message()
-        raw = message.as_bytes(linesep="\r\n")
+        # Django's SafeMIME messages take linesep (the stubs type message() as the stdlib's Message)
+        raw = message.as_bytes(linesep="\r\n")  # type: ignore[call-arg]
         key = mailauth.signing_key(str(message["From"] or ""))
         if key is not None:
             raw = mailauth.sign(raw, key)
+        assert self.connection is not None  # send_messages opened it
         try:
             self.connection.sendmail(envelope_from, recipients, raw)
         except smtplib.SMTPException:
