@@ -95,6 +95,8 @@ def default_jobs() -> list[Job]:
         # Quotes past their validity: expired once a day, the first thing in the company's morning.
         Job("quote expiry", "core.sales.quote_tasks.expire_quotes", daily_at=time(hour=0, minute=5)),
         Job("quote follow-ups", "core.sales.quote_tasks.send_follow_up_reminders", daily_at=time(hour=8)),
+        # Sending domains whose DNS records went missing stop signing; staff are told (decision 0642).
+        Job("sending domain checks", "core.outreach.tasks.check_email_domains", daily_at=time(hour=6)),
     ]
 
 

@@ -303,6 +303,21 @@ EMAIL_HOST_PASSWORD = os.environ.get("EMAIL_HOST_PASSWORD", "")
 EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
 EMAIL_TIMEOUT = int(os.environ.get("EMAIL_TIMEOUT", "20"))
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "Fieldops <no-reply@fieldops.local>")
+# Sending domains (core/outreach/mailauth.py, decisions 0640-0642). The backend that DKIM-signs mail
+# from a verified domain is core.outreach.mailer.SmtpBackend (Django's SMTP backend otherwise).
+# FIELDOPS_EMAIL_KEYS: Fernet keys (comma separated, newest first) that keep the domains' private
+# keys, as FIELDOPS_BANK_KEYS does bank details; unset: no domain can be added.
+FIELDOPS_EMAIL_KEYS = os.environ.get("FIELDOPS_EMAIL_KEYS", "")
+# The DNS servers the records are checked with ("ip" or "ip:port", comma separated); empty: the system's.
+EMAIL_DNS_NAMESERVERS = os.environ.get("EMAIL_DNS_NAMESERVERS", "")
+EMAIL_DNS_TIMEOUT = float(os.environ.get("EMAIL_DNS_TIMEOUT", "5"))
+# The SPF include of the mail provider the SMTP backend hands mail to (v=spf1 include:<this> ~all).
+EMAIL_SPF_INCLUDE = os.environ.get("EMAIL_SPF_INCLUDE", "")
+# When the provider wants a return-path (bounce) domain: <label>.<domain> CNAME <host>; empty: none asked.
+EMAIL_RETURN_PATH_HOST = os.environ.get("EMAIL_RETURN_PATH_HOST", "")
+EMAIL_RETURN_PATH_LABEL = os.environ.get("EMAIL_RETURN_PATH_LABEL", "bounces")
+# "Check now" by staff: at most this many checks per domain per window ("count/seconds").
+EMAIL_DOMAIN_CHECK_RATE = os.environ.get("EMAIL_DOMAIN_CHECK_RATE", "5/3600")
 # Outreach (core/outreach): e-mail links, reminders, branding.
 OUTREACH_LOGO_URL = os.environ.get("OUTREACH_LOGO_URL", "")  # absolute URL of the logo in e-mails
 OUTREACH_LINK_GRACE_HOURS = int(os.environ.get("OUTREACH_LINK_GRACE_HOURS", "72"))  # links live past the end

@@ -189,6 +189,11 @@ AREAS: dict[str, dict[str, str]] = {
     },
     "Outreach": {
         "cannot_retry": "This e-mail, text or message to a fieldworker cannot be sent again.",
+        "check_rate_limited": "The sending domain was checked just now; try again in a while.",
+        "domain_not_verified": "Only a verified sending domain's key is rotated.",
+        "email_key_missing": "No key is configured to keep sending domains' DKIM keys (FIELDOPS_EMAIL_KEYS).",
+        "invalid_domain": "Not a domain name.",
+        "rotation_pending": "A new DKIM key is waiting for its record already.",
         "in_past": "The date is in the past.",
         "invalid_link": "The sign-in link is used, expired or not valid.",
         "invalid_status": "Not a status the booking request can be given.",

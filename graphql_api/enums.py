@@ -14,7 +14,7 @@ from core.catalog.models import AdjustmentKind, TierKind, ZoneKind
 from core.company.models import FeeType, TaxMode
 from core.crm.models import DeliveryStatus as ReplyDeliveryStatus
 from core.crm.models import InquiryAction, InquiryKind, InquiryStatus, LeadSourceDoor, LeadStatus, PreferredChannel
-from core.outreach.models import ServiceReminderStatus
+from core.outreach.models import EmailDomainStatus, ServiceReminderStatus
 from core.sms.models import DeliveryChannel, DeliveryStatus
 from core.workforce.models import FieldworkerStatus
 
@@ -46,6 +46,9 @@ ReplyDeliveryStatusEnum = _mirror(ReplyDeliveryStatus, "ReplyDeliveryStatus",
                                   "What became of a reply when it was sent.")
 ServiceReminderStatusEnum = _mirror(ServiceReminderStatus, "ServiceReminderStatus",
                                     "What became of a reminder to book a service again.")
+EmailDomainStatusEnum = _mirror(EmailDomainStatus, "EmailDomainStatus",
+                                "A sending domain: waiting for its DNS records, verified (mail from it is signed), "
+                                "or failing (a record went missing: mail leaves unsigned from the default address).")
 DeliveryChannelEnum = _mirror(DeliveryChannel, "DeliveryChannel", "How a message went to the customer.")
 PreferredChannelEnum = _mirror(PreferredChannel, "PreferredChannel",
                                "How a customer asked to be reached. NONE: no preference (the channel they last "

@@ -10,6 +10,8 @@ from core.actors import Actor
 from core.company.selectors import get_company
 
 from . import factories
+from .dns_server import dns_server  # noqa: F401  (a fixture: a DNS server on 127.0.0.1)
+from .smtp_server import smtp_server  # noqa: F401  (a fixture: an SMTP server on 127.0.0.1)
 
 
 def _clear_cache() -> None:

@@ -1,11 +1,20 @@
 from django.contrib import admin, messages
+from django.utils.html import format_html_join
 
 from core.actors import Actor, Channel
 from core.errors import DomainError
-from core.service_admin import service_action
+from core.service_admin import CHANNEL, ServiceAdmin, service_action
 
-from . import services
-from .models import BookingRequest, EmailMessage, EmailReminder, FieldworkerNotification, InboundEmail, ServiceReminder
+from . import mailauth, services
+from .models import (
+    BookingRequest,
+    EmailDomain,
+    EmailMessage,
+    EmailReminder,
+    FieldworkerNotification,
+    InboundEmail,
+    ServiceReminder,
+)
 
 
 class ReadOnly(admin.ModelAdmin):
@@ -103,3 +112,53 @@ class ServiceReminderAdmin(ReadOnly):
     def withdraw(self, request, queryset) -> None:
         service_action(request, queryset, lambda actor, pk: services.service_reminder_withdraw(
             actor=actor, channel=Channel.ADMIN, reminder_id=pk), "reminder(s) withdrawn", admin_obj=self)
+
+
+@admin.register(EmailDomain)
+class EmailDomainAdmin(ServiceAdmin):
+    """Sending domains (decisions 0640-0642): added through ``email_domain_add``; checked, rotated and
+    removed by the actions, through the services. The private keys are never shown."""
+
+    list_display = ("domain", "trading_name", "status", "selector", "next_selector", "checked_at", "verified_at")
+    list_filter = ("status",)
+    search_fields = ("domain",)
+    actions = ("check_now", "rotate_key", "remove")
+    shown = ("domain", "trading_name", "status", "selector", "next_selector", "retired_selector", "dns_records",
+             "checked_at", "verified_at", "failing_since", "created_at", "created_by")
+
+    def get_fields(self, request, obj=None):
+        return ("domain", "trading_name") if obj is None else self.shown
+
+    def get_readonly_fields(self, request, obj=None):
+        return () if obj is None else self.shown
+
+    @admin.display(description="DNS records to publish")
+    def dns_records(self, obj: EmailDomain):
+        return format_html_join(
+            "", "<p><b>{}</b> {} {}<br><code>{}</code><br>last check: {}</p>",
+            ((record.purpose, record.name, record.type, " ".join(f'"{part}"' for part in record.strings)
+              if record.type == "TXT" else record.value,
+              "not yet" if record.ok is None else ("found" if record.ok else record.error or "missing"))
+             for record in mailauth.records(obj)))
+
+    def write(self, request, *, actor, pk, data, changed):
+        if pk is None:
+            trading_name = data.get("trading_name")
+            return services.email_domain_add(actor=actor, channel=CHANNEL, domain=data["domain"],
+                                             trading_name_id=trading_name.pk if trading_name else None)
+        return EmailDomain.objects.get(pk=pk)  # nothing is edited here: the actions do the rest
+
+    @admin.action(description="Check the DNS records now")
+    def check_now(self, request, queryset) -> None:
+        service_action(request, queryset, lambda actor, pk: services.email_domain_check(
+            actor=actor, channel=Channel.ADMIN, domain_id=pk), "domain(s) checked", admin_obj=self)
+
+    @admin.action(description="Make a new DKIM key (rotation)")
+    def rotate_key(self, request, queryset) -> None:
+        service_action(request, queryset, lambda actor, pk: services.email_domain_rotate_key(
+            actor=actor, channel=Channel.ADMIN, domain_id=pk), "new key(s) made", admin_obj=self)
+
+    @admin.action(description="Remove the selected sending domains and their keys")
+    def remove(self, request, queryset) -> None:
+        service_action(request, queryset, lambda actor, pk: services.email_domain_remove(
+            actor=actor, channel=Channel.ADMIN, domain_id=pk), "domain(s) removed", admin_obj=self)

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from email.utils import formataddr
 
 from django.conf import settings
 from django.template.loader import render_to_string
@@ -32,6 +33,9 @@ class Rendered:
     attachments: tuple[tuple[str, bytes, str], ...] = ()  # (file name, content, MIME type)
     sender_name: str = ""  # the display name of From (a trading name's); the address stays DEFAULT_FROM_EMAIL's
     reply_to: str = ""  # where an answer goes when the e-mail is about no booking (a trading name's address)
+    # "Name <address>" of the brand's own address: the From once its domain is a verified sending
+    # domain (decision 0641); until then the From stays as above
+    from_address: str = ""
 
 
 def when(booking: Booking) -> str:
@@ -75,12 +79,19 @@ def _booking_context(booking: Booking, company: Company, *, with_cancel: bool) -
     }
 
 
+def own_address(name: str, address: str) -> str:
+    """The brand's own From (``Name <address>``), '' without an address."""
+    return formataddr((name, address)) if address else ""
+
+
 def _render(name: str, subject: str, context: dict) -> Rendered:
     context = {**context, "subject": subject}
+    company = context.get("company")
     return Rendered(
         subject=subject,
         text=render_to_string(f"outreach/email/{name}.txt", context),
         html=render_to_string(f"outreach/email/{name}.html", context),
+        from_address=own_address(company.name, company.email) if company is not None else "",
     )
 
 

@@ -274,3 +274,49 @@ class InboundEmail(models.Model):
 
     def __str__(self) -> str:
         return f"E-mail from {self.sender} ({self.get_outcome_display()})"
+
+
+class EmailDomainStatus(models.TextChoices):
+    PENDING = "pending", "Waiting for its DNS records"
+    VERIFIED = "verified", "Verified: mail from it is signed"
+    FAILING = "failing", "Failing: its records went missing"
+
+
+class EmailDomain(models.Model):
+    """A domain the business sends e-mail from (decisions 0640-0642): the company's, or one trading
+    name's. Written by ``services.email_domain_*`` only.
+
+    The DKIM key pair is made here (RSA 2048); the private key is kept as a MultiFernet token
+    (``FIELDOPS_EMAIL_KEYS``, as bank details are, 0184) and never shown; the public key is the DKIM
+    record's ``p=``. A rotation adds the ``next_*`` pair, published beside the current one; the check
+    that finds its record switches to it and names the old selector in ``retired_selector`` (its
+    record may then be removed). Only a ``verified`` domain is used in From and signs."""
+
+    domain = models.CharField(max_length=253, unique=True, help_text="Lower case, without a trailing dot.")
+    trading_name = models.ForeignKey("company.TradingName", null=True, blank=True, on_delete=models.PROTECT,
+                                     related_name="+", help_text="Empty: the company's own domain.")
+    status = models.CharField(max_length=8, choices=EmailDomainStatus.choices, default=EmailDomainStatus.PENDING)
+    selector = models.CharField(max_length=63)
+    private_key = models.TextField(help_text="The PEM private key as a MultiFernet token; never shown.")
+    public_key = models.TextField(help_text="Base64 of the public key (the DKIM record's p=).")
+    next_selector = models.CharField(max_length=63, blank=True)
+    next_private_key = models.TextField(blank=True)
+    next_public_key = models.TextField(blank=True)
+    retired_selector = models.CharField(max_length=63, blank=True,
+                                        help_text="The selector used before the last rotation: its record may go.")
+    results = models.JSONField(default=dict, blank=True,
+                               help_text="The last check per record: dkim, spf, dmarc, return_path, next_dkim.")
+    checked_at = models.DateTimeField(null=True, blank=True)
+    verified_at = models.DateTimeField(null=True, blank=True)
+    failing_since = models.DateTimeField(null=True, blank=True)
+    failing_notice_at = models.DateTimeField(null=True, blank=True,
+                                             help_text="When staff were told it is failing (once per failure).")
+    created_at = models.DateTimeField(default=timezone.now)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                                   related_name="+")
+
+    class Meta:
+        ordering = ["domain"]
+
+    def __str__(self) -> str:
+        return f"{self.domain} ({self.status})"

@@ -6,7 +6,7 @@ from django.db.models import QuerySet
 
 from core.actors import Actor
 
-from .models import BookingRequest, EmailMessage, FieldworkerNotification, ServiceReminder
+from .models import BookingRequest, EmailDomain, EmailMessage, FieldworkerNotification, ServiceReminder
 
 
 def visible_notifications(actor: Actor) -> QuerySet[FieldworkerNotification]:
@@ -34,3 +34,8 @@ def visible_emails(actor: Actor) -> QuerySet[EmailMessage]:
 def visible_service_reminders(actor: Actor) -> QuerySet[ServiceReminder]:
     """Reminders to book again: the office's list (staff only)."""
     return ServiceReminder.objects.all() if actor.is_staff else ServiceReminder.objects.none()
+
+
+def visible_email_domains(actor: Actor) -> QuerySet[EmailDomain]:
+    """The business's sending domains (staff only)."""
+    return EmailDomain.objects.all() if actor.is_staff else EmailDomain.objects.none()

@@ -34,7 +34,7 @@ from core.crm.models import Customer
 from core.delivery import current_claim, next_attempt, smtp_transient
 from core.errors import PermissionDenied
 
-from . import emails, links, replies
+from . import emails, links, mailauth, replies
 from .models import DOCUMENT_EMAIL_RENDERERS, EmailKind, EmailMessage, EmailStatus, PortalLoginToken, ServiceReminder
 
 logger = logging.getLogger(__name__)
@@ -138,8 +138,11 @@ def _render(message: EmailMessage) -> emails.Rendered | None:
 
 
 def _sender(rendered: emails.Rendered) -> str | None:
-    """From: the trading name's display name on the business's sending address (the address itself is
-    the one the mail is authorised to leave from); None: ``DEFAULT_FROM_EMAIL`` as it is."""
+    """From: the brand's own address when its domain is a verified sending domain (the mail is then
+    DKIM-signed by the backend, decision 0641); else the trading name's display name on the business's
+    sending address (the one the mail is authorised to leave from); None: ``DEFAULT_FROM_EMAIL`` as it is."""
+    if rendered.from_address and mailauth.verified_domain(rendered.from_address):
+        return rendered.from_address
     if not rendered.sender_name:
         return None
     return formataddr((rendered.sender_name, parseaddr(settings.DEFAULT_FROM_EMAIL)[1]))

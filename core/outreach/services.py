@@ -16,11 +16,12 @@ from django.conf import settings
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
-from core import rawsql
+from core import ratelimit, rawsql
 from core.actors import Actor, Channel
 from core.bookings import policy, zones
 from core.bookings.models import OPEN_STATUSES, Booking, BookingLine, BookingStatus
 from core.catalog.models import Service
+from core.company.models import TradingName
 from core.company.selectors import get_company
 from core.crm.models import Customer
 from core.errors import DomainError, NotFound, PermissionDenied, ValidationFailed
@@ -31,12 +32,14 @@ from core.sms.models import DeliveryChannel, SmsKind, SmsMessage, SmsStatus
 from core.tasking import task_alive
 from core.text import NUL
 
-from . import emails, links
+from . import emails, links, mailauth
 from .models import (
     AUTOMATED_EMAIL_KINDS,
     DOCUMENT_EMAIL_RENDERERS,
     BookingRequest,
     BookingRequestStatus,
+    EmailDomain,
+    EmailDomainStatus,
     EmailKind,
     EmailMessage,
     EmailReminder,
@@ -492,3 +495,125 @@ def service_reminder_withdraw(*, actor: Actor, channel: Channel, reminder_id: in
         reminder.status, reminder.reason = ServiceReminderStatus.WITHDRAWN, "by_staff"
         reminder.save(update_fields=["status", "reason", "updated_at"])
     return reminder
+
+
+# --- sending domains (decisions 0640-0642) ---------------------------------------------------------
+
+
+def _staff_only(actor: Actor) -> None:
+    if not actor.is_staff:
+        raise PermissionDenied("Only staff set up sending domains.")
+
+
+def _domain_row(domain_id: int, *, lock: bool = False) -> EmailDomain:
+    rows = EmailDomain.objects.select_for_update() if lock else EmailDomain.objects
+    row = rows.filter(pk=domain_id).first()
+    if row is None:
+        raise NotFound("sending domain")
+    return row
+
+
+def email_domain_add(*, actor: Actor, channel: Channel, domain: str,
+                     trading_name_id: int | None = None) -> EmailDomain:
+    """A domain the business (or one trading name) sends from: pending, with a new key pair whose
+    records are to be published. Refused: an invalid name, one already added, an unknown trading
+    name, no key configured (``FIELDOPS_EMAIL_KEYS``)."""
+    _staff_only(actor)
+    name = mailauth.normalise_domain(domain)
+    if trading_name_id is not None and not TradingName.objects.filter(pk=trading_name_id).exists():
+        raise NotFound("trading name", field="tradingNameId")
+    if EmailDomain.objects.filter(domain=name).exists():
+        raise DomainError("duplicate", "That domain is added already.", field="domain")
+    private_key, public_key = mailauth.new_key_pair()
+    try:
+        with transaction.atomic():
+            row = EmailDomain.objects.create(domain=name, trading_name_id=trading_name_id,
+                                             selector=mailauth.new_selector(), private_key=private_key,
+                                             public_key=public_key, created_by=actor.user)
+    except IntegrityError:  # added by someone else meanwhile
+        raise DomainError("duplicate", "That domain is added already.", field="domain")
+    logger.info("sending domain %s added (%s) via %s", name, row.selector, channel)
+    return row
+
+
+def email_domain_check(*, actor: Actor, channel: Channel, domain_id: int) -> EmailDomain:
+    """Look the domain's records up now and record the outcome: all there -> verified (a rotation's
+    new key, once its record is there too, becomes the key in use); a verified domain missing one ->
+    failing, and staff are told once; DNS not answering changes no status. Staff may ask
+    ``EMAIL_DOMAIN_CHECK_RATE`` times per window and domain; the daily job is not limited."""
+    if not actor.is_system:
+        _staff_only(actor)
+    row = _domain_row(domain_id)
+    if not actor.is_system:
+        limit, _, window = settings.EMAIL_DOMAIN_CHECK_RATE.partition("/")
+        if not ratelimit.hit("email_domain_check", str(row.pk), limit=int(limit), window=int(window)):
+            raise DomainError("check_rate_limited", "This domain was checked just now; try again in a while.")
+    outcome = mailauth.lookup(row)  # the network, outside any transaction
+    now = timezone.now()
+    with transaction.atomic():
+        row = _domain_row(domain_id, lock=True)
+        before = row.status
+        row.results, row.checked_at = outcome.results, now
+        if outcome.verified:
+            row.status, row.failing_since, row.failing_notice_at = EmailDomainStatus.VERIFIED, None, None
+            row.verified_at = row.verified_at if before == EmailDomainStatus.VERIFIED else now
+            if row.next_selector and outcome.next_ready:  # the rotation's record is out: switch to it
+                row.retired_selector, row.selector = row.selector, row.next_selector
+                row.private_key, row.public_key = row.next_private_key, row.next_public_key
+                row.next_selector = row.next_private_key = row.next_public_key = ""
+                row.results = {**outcome.results, "dkim": outcome.results["next_dkim"]}
+                row.results.pop("next_dkim")
+        elif outcome.complete and before in (EmailDomainStatus.VERIFIED, EmailDomainStatus.FAILING):
+            row.status = EmailDomainStatus.FAILING
+            row.failing_since = row.failing_since or now
+        row.save()
+        if before == EmailDomainStatus.VERIFIED and row.status == EmailDomainStatus.FAILING:
+            mailauth.notify_domain_failing.enqueue(row.pk)
+    logger.info("sending domain %s checked via %s: %s -> %s", row.domain, channel, before, row.status)
+    return row
+
+
+def email_domains_check_all(*, actor: Actor, channel: Channel) -> int:
+    """The daily re-check of every verified or failing domain (system only); how many were checked."""
+    _system_only(actor)
+    count = 0
+    ids = EmailDomain.objects.filter(status__in=(EmailDomainStatus.VERIFIED, EmailDomainStatus.FAILING)
+                                     ).order_by("pk").values_list("pk", flat=True)
+    for pk in list(ids):
+        try:
+            email_domain_check(actor=actor, channel=channel, domain_id=pk)
+        except DomainError:  # removed meanwhile
+            continue
+        count += 1
+    return count
+
+
+def email_domain_rotate_key(*, actor: Actor, channel: Channel, domain_id: int) -> EmailDomain:
+    """A new selector and key pair for a verified domain, pending beside the key in use until a check
+    finds its record; then the check switches to it (``retired_selector`` names the old record, which
+    may be removed). Refused: a domain not verified, or a rotation already pending."""
+    _staff_only(actor)
+    with transaction.atomic():
+        row = _domain_row(domain_id, lock=True)
+        if row.status != EmailDomainStatus.VERIFIED:
+            raise DomainError("domain_not_verified", "Only a verified domain's key is rotated.")
+        if row.next_selector:
+            raise DomainError("rotation_pending", "A new key is waiting for its record already.")
+        row.next_private_key, row.next_public_key = mailauth.new_key_pair()
+        selector = mailauth.new_selector()
+        while selector in (row.selector, row.retired_selector):
+            selector = mailauth.new_selector()
+        row.next_selector = selector
+        row.save(update_fields=["next_selector", "next_private_key", "next_public_key"])
+    logger.info("sending domain %s: new key %s pending via %s", row.domain, row.next_selector, channel)
+    return row
+
+
+def email_domain_remove(*, actor: Actor, channel: Channel, domain_id: int) -> int:
+    """Forget a sending domain and its keys: its mail leaves from the default address again."""
+    _staff_only(actor)
+    with transaction.atomic():
+        row = _domain_row(domain_id, lock=True)
+        row.delete()
+    logger.info("sending domain %s removed via %s", row.domain, channel)
+    return domain_id

@@ -18,12 +18,18 @@ from . import services
 from .models import EmailKind, EmailMessage, EmailStatus
 from .sending import deliver_email
 
-__all__ = ["deliver_email", "requeue_stuck", "send_due_reminders", "send_due_service_reminders"]
+__all__ = ["check_email_domains", "deliver_email", "requeue_stuck", "send_due_reminders", "send_due_service_reminders"]
 
 
 @task()
 def send_due_reminders() -> int:
     return services.reminders_send_due(actor=Actor.system(), channel=Channel.SYSTEM)
+
+
+@task()
+def check_email_domains() -> int:
+    """The daily re-check of the verified (and failing) sending domains (decision 0642)."""
+    return services.email_domains_check_all(actor=Actor.system(), channel=Channel.SYSTEM)
 
 
 @task()

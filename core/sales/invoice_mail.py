@@ -13,7 +13,7 @@ from django.utils import timezone
 
 from core.actors import Actor, Channel
 from core.outreach import services as outreach
-from core.outreach.emails import Rendered
+from core.outreach.emails import Rendered, own_address
 from core.outreach.links import portal_url
 from core.outreach.models import EmailKind, EmailMessage
 
@@ -52,4 +52,5 @@ def render(message: EmailMessage) -> Rendered | None:
     return Rendered(subject=subject, text=render_to_string("sales/email/invoice.txt", context),
                     html=render_to_string("sales/email/invoice.html", context),
                     attachments=((f"invoice-{invoice.number}.pdf", invoice_pdf.render(invoice), "application/pdf"),),
-                    sender_name=trading_name.sender_name or trading_name.name, reply_to=trading_name.email)
+                    sender_name=trading_name.sender_name or trading_name.name, reply_to=trading_name.email,
+                    from_address=own_address(trading_name.sender_name or trading_name.name, trading_name.email))

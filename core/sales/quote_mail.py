@@ -10,7 +10,7 @@ from django.template.loader import render_to_string
 
 from core.actors import Actor, Channel
 from core.outreach import services as outreach
-from core.outreach.emails import Rendered
+from core.outreach.emails import Rendered, own_address
 from core.outreach.models import EmailKind, EmailMessage
 
 from . import quote_pdf
@@ -40,7 +40,8 @@ def render(message: EmailMessage) -> Rendered | None:
     return Rendered(subject=subject, text=render_to_string("sales/email/quote.txt", context),
                     html=render_to_string("sales/email/quote.html", context),
                     attachments=((f"quote-{quote.number}.pdf", quote_pdf.render(quote), "application/pdf"),),
-                    sender_name=trading_name.sender_name or trading_name.name, reply_to=trading_name.email)
+                    sender_name=trading_name.sender_name or trading_name.name, reply_to=trading_name.email,
+                    from_address=own_address(trading_name.sender_name or trading_name.name, trading_name.email))
 
 
 def sms_body(quote: Quote) -> str:

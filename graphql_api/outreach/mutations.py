@@ -9,7 +9,25 @@ from core.outreach import selectors, services
 from ..errors import UserError, attempt
 from ..ids import decode_id, decode_many, decode_optional
 from ..payloads import who
-from .types import BookingRequestNode, EmailMessageNode, ServiceReminderNode
+from .types import BookingRequestNode, EmailDomainNode, EmailMessageNode, ServiceReminderNode
+
+
+@strawberry.input(description="A domain to send e-mail from: the company's, or a trading name's.")
+class AddEmailDomainInput:
+    domain: str
+    trading_name_id: strawberry.ID | None = None
+
+
+@strawberry.type
+class EmailDomainPayload:
+    email_domain: EmailDomainNode | None = None
+    errors: list[UserError]
+
+
+@strawberry.type
+class RemoveEmailDomainPayload:
+    deleted_id: strawberry.ID | None = None
+    errors: list[UserError]
 
 
 @strawberry.input(description="Mark notifications read: name them, or send all: true.")
@@ -90,3 +108,29 @@ class OutreachMutation:
     def withdraw_service_reminder(self, info: Info, id: strawberry.ID) -> ServiceReminderPayload:
         return attempt(ServiceReminderPayload, "service_reminder", lambda: services.service_reminder_withdraw(
             **who(info), reminder_id=decode_id(id, "ServiceReminder")))
+
+    @strawberry_django.mutation(description="Add a sending domain: it gets its DKIM key and the DNS records to "
+                                            "publish, and stays pending until a check finds them (staff).")
+    def add_email_domain(self, info: Info, input: AddEmailDomainInput) -> EmailDomainPayload:
+        return attempt(EmailDomainPayload, "email_domain", lambda: services.email_domain_add(
+            **who(info), domain=input.domain,
+            trading_name_id=decode_optional(input.trading_name_id, "TradingName", "tradingNameId")))
+
+    @strawberry_django.mutation(description="Look the domain's DNS records up now (staff; a few times an hour).")
+    def check_email_domain(self, info: Info, id: strawberry.ID) -> EmailDomainPayload:
+        return attempt(EmailDomainPayload, "email_domain", lambda: services.email_domain_check(
+            **who(info), domain_id=decode_id(id, "EmailDomain")))
+
+    @strawberry_django.mutation(description="Make a new DKIM key for a verified domain: publish its record; the "
+                                            "check that finds it switches to it (staff).")
+    def rotate_email_domain_key(self, info: Info, id: strawberry.ID) -> EmailDomainPayload:
+        return attempt(EmailDomainPayload, "email_domain", lambda: services.email_domain_rotate_key(
+            **who(info), domain_id=decode_id(id, "EmailDomain")))
+
+    @strawberry_django.mutation(description="Forget a sending domain and its keys (staff).")
+    def remove_email_domain(self, info: Info, id: strawberry.ID) -> RemoveEmailDomainPayload:
+        def work():
+            services.email_domain_remove(**who(info), domain_id=decode_id(id, "EmailDomain"))
+            return id
+
+        return attempt(RemoveEmailDomainPayload, "deleted_id", work)

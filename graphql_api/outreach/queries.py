@@ -11,7 +11,7 @@ from ..enums import ServiceReminderStatusEnum
 from ..ids import decode_optional
 from ..pagination import CappedConnection
 from ..permissions import require_authenticated, require_staff
-from .types import BookingRequestNode, EmailMessageNode, NotificationNode, ServiceReminderNode
+from .types import BookingRequestNode, EmailDomainNode, EmailMessageNode, NotificationNode, ServiceReminderNode
 
 
 @strawberry.input(description="Narrow the reminders to book again; every field given must hold.")
@@ -58,6 +58,11 @@ class OutreachQuery:
         if status:
             qs = qs.filter(status=status)
         return qs.order_by("-created_at", "-id")  # type: ignore[return-value]
+
+    @strawberry_django.connection(CappedConnection[EmailDomainNode],
+                                  description="The business's sending domains (staff), by domain.")
+    def email_domains(self, info: Info) -> Iterable[EmailDomainNode]:
+        return selectors.visible_email_domains(require_staff(info)).order_by("domain", "id")  # type: ignore[return-value]
 
     @strawberry_django.connection(CappedConnection[ServiceReminderNode],
                                   description="Reminders to book a service again (staff), soonest due first.")

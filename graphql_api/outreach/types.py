@@ -2,23 +2,27 @@ from __future__ import annotations
 
 from datetime import date, datetime, time
 
+import strawberry
 import strawberry_django
 from strawberry import relay
 from strawberry.types import Info
 
-from core.outreach.models import BookingRequest, EmailMessage, FieldworkerNotification, ServiceReminder
+from core.outreach import mailauth
+from core.outreach.models import BookingRequest, EmailDomain, EmailMessage, FieldworkerNotification, ServiceReminder
 from core.outreach.selectors import (
     visible_booking_requests,
+    visible_email_domains,
     visible_emails,
     visible_notifications,
     visible_service_reminders,
 )
 
 from ..bookings.types import BookingNode
+from ..branding.types import TradingNameNode
 from ..catalog.types import ServiceNode
 from ..context import actor_from_info
 from ..crm.types import CustomerNode
-from ..enums import DeliveryChannelEnum, ServiceReminderStatusEnum
+from ..enums import DeliveryChannelEnum, EmailDomainStatusEnum, ServiceReminderStatusEnum
 from ..sms.types import SmsMessageNode
 
 
@@ -115,3 +119,47 @@ class ServiceReminderNode(relay.Node):
     @classmethod
     def get_queryset(cls, queryset, info: Info, **kwargs):
         return queryset.filter(pk__in=visible_service_reminders(actor_from_info(info)).values("pk"))
+
+
+@strawberry.type(name="DnsRecord", description="A DNS record to publish for a sending domain, and what the last "
+                                               "check found.")
+class DnsRecordType:
+    purpose: str = strawberry.field(description="dkim (the key in use), next_dkim (a rotation's new key), spf, dmarc, "
+                                                "return_path.")
+    name: str = strawberry.field(description="The full name to publish it at.")
+    type: str = strawberry.field(description="TXT or CNAME.")
+    value: str = strawberry.field(description="The whole value.")
+    strings: list[str] = strawberry.field(description="A TXT value as the strings of at most 255 characters DNS "
+                                                      "needs (enter them in this order).")
+    required: bool = strawberry.field(description="Needed for the domain to be verified.")
+    ok: bool | None = strawberry.field(description="The last check found it (null: not checked yet).")
+    found: list[str] = strawberry.field(description="What the last check found at the name.")
+    error: str = strawberry.field(description="Why the last check could not tell (DNS did not answer).")
+
+
+@strawberry_django.type(EmailDomain, name="EmailDomain",
+                        description="A domain the business sends e-mail from (staff only): its DNS records and their "
+                                    "status. Once verified, mail from it says so in From and is DKIM-signed.")
+class EmailDomainNode(relay.Node):
+    domain: str
+    status: EmailDomainStatusEnum
+    selector: str = strawberry_django.field(description="The DKIM selector of the key in use.")
+    next_selector: str = strawberry_django.field(description="A rotation's new selector, waiting for its record.")
+    retired_selector: str = strawberry_django.field(
+        description="The selector before the last rotation: its record may be removed.")
+    trading_name: TradingNameNode | None = strawberry_django.field(description="Empty: the company's own domain.")
+    checked_at: datetime | None
+    verified_at: datetime | None
+    failing_since: datetime | None
+    created_at: datetime
+
+    @strawberry_django.field(only=["domain", "selector", "public_key", "next_selector", "next_public_key", "results"],
+                             description="The records to publish, with the last check's result for each.")
+    def records(self) -> list[DnsRecordType]:
+        return [DnsRecordType(purpose=r.purpose, name=r.name, type=r.type, value=r.value, strings=list(r.strings),
+                              required=r.required, ok=r.ok, found=list(r.found), error=r.error)
+                for r in mailauth.records(self)]  # type: ignore[arg-type]
+
+    @classmethod
+    def get_queryset(cls, queryset, info: Info, **kwargs):
+        return queryset.filter(pk__in=visible_email_domains(actor_from_info(info)).values("pk"))

@@ -226,6 +226,11 @@ CASES: list[tuple[str, dict[str, Any]]] = [
     ("resolveBookingRequest", {"input": {"id": Ref("BookingRequest"), "outcome": "BOOKED", "bookingId": B}}),
     ("retryEmail", {"id": Ref("EmailMessage")}),
     ("withdrawServiceReminder", {"id": Ref("ServiceReminder")}),
+    # sending domains (no rows in the walk's world: only the id of no row is tried, decision 0150)
+    ("addEmailDomain", {"input": {"domain": "walk.example", "tradingNameId": Ref("TradingName")}}),
+    ("checkEmailDomain", {"id": Ref("EmailDomain")}),
+    ("rotateEmailDomainKey", {"id": Ref("EmailDomain")}),
+    ("removeEmailDomain", {"id": Ref("EmailDomain")}),
     ("retrySms", {"id": Ref("SmsMessage")}),  # no SMS rows in the world yet: only the id of no row
     ("createTelegramLink", {"fieldworkerId": F}),
     # leads, catalogue items, price zones, branding (rows of these types are not in the walk's world

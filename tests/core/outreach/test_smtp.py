@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import email
-import socket
 from email import policy
 
 import pytest
@@ -13,40 +12,7 @@ from tests import factories
 
 from .support import deliver, view_links_to
 
-aiosmtpd = pytest.importorskip("aiosmtpd.controller", reason="aiosmtpd is in the dev extra")
-
 pytestmark = pytest.mark.django_db
-
-
-class Collect:
-    def __init__(self) -> None:
-        self.received: list[tuple[str, list[str], bytes]] = []
-
-    async def handle_DATA(self, server, session, envelope):
-        self.received.append((envelope.mail_from, list(envelope.rcpt_tos), envelope.original_content))
-        return "250 OK"
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-@pytest.fixture
-def smtp_server(settings):
-    handler = Collect()
-    port = free_port()
-    controller = aiosmtpd.Controller(handler, hostname="127.0.0.1", port=port)
-    controller.start()
-    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
-    settings.EMAIL_HOST, settings.EMAIL_PORT, settings.EMAIL_TIMEOUT = "127.0.0.1", port, 5
-    settings.EMAIL_USE_TLS = settings.EMAIL_USE_SSL = False
-    settings.DEFAULT_FROM_EMAIL = "Sparkle <bookings@sparkle.example>"
-    try:
-        yield handler
-    finally:
-        controller.stop()
 
 
 def test_confirmation_goes_out_over_smtp_as_multipart(smtp_server):
