@@ -166,7 +166,8 @@ def shown_answers(form: BookingForm) -> list[ShownAnswer]:
             rows.append(ShownAnswer(element.kind, element.label, "Signed", image=value))
         elif element.kind == "photo":
             stored = photo.stored_file if (photo := photos.get(value)) is not None else None  # the bytes (0926)
-            rows.append(ShownAnswer(element.kind, element.label, "Photo" if stored is not None else "Photo (not available)",
+            shown = "Photo" if stored is not None else "Photo (not available)"
+            rows.append(ShownAnswer(element.kind, element.label, shown,
                                     image=image_data_uri(stored.file, stored.content_type) if stored else ""))
         elif element.kind == "toggle":
             rows.append(ShownAnswer(element.kind, element.label, "Yes" if value else "No"))
