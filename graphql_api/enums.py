@@ -15,6 +15,7 @@ from core.company.models import FeeType, TaxMode
 from core.crm.models import DeliveryStatus as ReplyDeliveryStatus
 from core.crm.models import InquiryAction, InquiryKind, InquiryStatus, LeadSourceDoor, LeadStatus, PreferredChannel
 from core.outreach.models import ServiceReminderStatus
+from core.reviews.models import ReviewRequestStatus
 from core.sms.models import DeliveryChannel, DeliveryStatus
 from core.workforce.models import FieldworkerStatus
 
@@ -46,6 +47,8 @@ ReplyDeliveryStatusEnum = _mirror(ReplyDeliveryStatus, "ReplyDeliveryStatus",
                                   "What became of a reply when it was sent.")
 ServiceReminderStatusEnum = _mirror(ServiceReminderStatus, "ServiceReminderStatus",
                                     "What became of a reminder to book a service again.")
+ReviewRequestStatusEnum = _mirror(ReviewRequestStatus, "ReviewRequestStatus",
+                                  "What became of a request for a review after a completed job.")
 DeliveryChannelEnum = _mirror(DeliveryChannel, "DeliveryChannel", "How a message went to the customer.")
 PreferredChannelEnum = _mirror(PreferredChannel, "PreferredChannel",
                                "How a customer asked to be reached. NONE: no preference (the channel they last "
