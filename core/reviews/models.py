@@ -24,7 +24,9 @@ class ReviewRequest(models.Model):
     withdraw a pending one (``by_staff``)."""
 
     booking = models.OneToOneField("bookings.Booking", on_delete=models.CASCADE, related_name="review_request")
-    customer = models.ForeignKey("crm.Customer", on_delete=models.CASCADE, related_name="review_requests")
+    # indexed by reviews_request_customer, which leads with it
+    customer = models.ForeignKey("crm.Customer", on_delete=models.CASCADE, related_name="review_requests",
+                                 db_index=False)
     due_at = models.DateTimeField()
     status = models.CharField(max_length=10, choices=ReviewRequestStatus.choices, default=ReviewRequestStatus.PENDING)
     reason = models.CharField(max_length=40, blank=True, help_text="Why it was skipped or withdrawn.")
