@@ -275,3 +275,62 @@ def test_filters_and_fixed_query_counts(staff_user):
     assert count(FIELDWORKERS) == few
     future = gql(staff_user, REVIEWS, filter={"submittedFrom": (timezone.now() + timedelta(days=1)).isoformat()})
     assert future["reviews"]["edges"] == []
+
+
+SETTINGS = """mutation($input: UpdateCompanySettingsInput!) { updateCompanySettings(input: $input) {
+  settings { reviewRequestsEnabled reviewRequestDelayMinutes reviewPublicUrl reviewPublicMinRating }
+  errors { code field } } }"""
+BRAND = """mutation($input: UpdateTradingNameInput!) { updateTradingName(input: $input) {
+  tradingName { id reviewUrl } errors { code field } } }"""
+
+
+def test_staff_set_the_review_settings_and_a_brand_link_wins_for_its_jobs(staff_user):
+    from decimal import Decimal
+
+    from core.company import services as company_services
+    from core.reviews import selectors
+    from core.sales import quotes
+    from core.sales.quotes import QuoteLineInput
+
+    set_company(review_requests_enabled=False)
+    gql(staff_user, "{ me { kind } }")
+    done = gql(staff_user, SETTINGS, input={"reviewRequestsEnabled": True, "reviewRequestDelayMinutes": 30,
+                                            "reviewPublicUrl": "https://reviews.example/all",
+                                            "reviewPublicMinRating": 5})["updateCompanySettings"]
+    assert done == {"settings": {"reviewRequestsEnabled": True, "reviewRequestDelayMinutes": 30,
+                                 "reviewPublicUrl": "https://reviews.example/all", "reviewPublicMinRating": 5},
+                    "errors": []}
+    for bad, field in (({"reviewPublicMinRating": 6}, "reviewPublicMinRating"),
+                       ({"reviewRequestDelayMinutes": 20000}, "reviewRequestDelayMinutes"),
+                       ({"reviewPublicUrl": "not a link"}, "reviewPublicUrl")):
+        before = db_state()
+        refused = gql(staff_user, SETTINGS, input=bad)["updateCompanySettings"]
+        assert [(e["code"], e["field"]) for e in refused["errors"]] == [("invalid", field)]
+        assert db_state() == before
+
+    staff = Actor.from_user(staff_user)
+    brand = company_services.trading_name_create(actor=staff, channel=Channel.GRAPHQL, name="Gutter Pros")
+    set_brand = gql(staff_user, BRAND, input={"id": gid("TradingName", brand.pk),
+                                              "reviewUrl": "https://reviews.example/gutters"})["updateTradingName"]
+    assert set_brand["tradingName"]["reviewUrl"] == "https://reviews.example/gutters"
+    customer = factories.customer()
+    svc = factories.service(price=Decimal("90"), tax_rate=Decimal("10"))
+    quote = quotes.quote_create(actor=staff, channel=Channel.GRAPHQL, customer_id=customer.pk,
+                                trading_name_id=brand.pk, lines=[QuoteLineInput(service_id=svc.pk)],
+                                agreed_start=timezone.now() + timedelta(hours=1))
+    quotes.quote_send(actor=staff, channel=Channel.GRAPHQL, quote_id=quote.pk, send_email=False)
+    quotes.quote_accept(actor=Actor.for_customer(customer), channel=Channel.PORTAL, quote_id=quote.pk)
+    quote.refresh_from_db()
+    branded = quote.booking
+    _complete_over_http(staff_user, branded)
+    plain = factories.booking(start=timezone.now() - timedelta(hours=3))
+    _complete_over_http(staff_user, plain)
+    good = review_services.review_submit(actor=Actor.for_customer(customer), channel=Channel.PORTAL,
+                                         booking_id=branded.pk, rating=5)
+    assert selectors.offers_public_link(good, branded) == "https://reviews.example/gutters"
+    fine = review_services.review_submit(actor=Actor.for_customer(plain.customer), channel=Channel.PORTAL,
+                                         booking_id=plain.pk, rating=4)
+    assert selectors.offers_public_link(fine, plain) == ""  # under the threshold of 5
+    best = review_services.review_submit(actor=Actor.for_customer(plain.customer), channel=Channel.PORTAL,
+                                         booking_id=plain.pk, rating=5)
+    assert selectors.offers_public_link(best, plain) == "https://reviews.example/all"
