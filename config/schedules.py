@@ -80,8 +80,10 @@ def default_jobs() -> list[Job]:
     return [
         Job("sms reminders", "core.sms.tasks.send_due_reminders", every=timedelta(minutes=5)),
         Job("e-mail reminders", "core.outreach.tasks.send_due_reminders", every=timedelta(minutes=5)),
-        # reminders to book a service again, due days after a completion (decision 0625)
+        # reminders to book a service again, due days after a completion (decision 0625); review requests
+        # after a completed job (0630)
         Job("book-again reminders", "core.outreach.tasks.send_due_service_reminders", every=timedelta(minutes=5)),
+        Job("review requests", "core.reviews.tasks.send_due_review_requests", every=timedelta(minutes=5)),
         Job("chat outbox flush", "core.chat.tasks.flush_outbox", every=timedelta(minutes=1)),
         # rows whose delivery task is gone (a lost enqueue before this engine) or stuck: picked up again
         Job("deliveries sweep", "config.jobs.sweep_deliveries", every=timedelta(minutes=5)),

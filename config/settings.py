@@ -71,6 +71,7 @@ INSTALLED_APPS = [
     "core.sales",
     "core.complaints",
     "core.payroll",
+    "core.reviews",
     "realtime",
     "graphql_api",
     "web",

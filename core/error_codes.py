@@ -223,6 +223,12 @@ AREAS: dict[str, dict[str, str]] = {
         "quote_not_accepted": "Only an accepted quote is invoiced.",
         "quote_not_draft": "Only a draft quote is changed or deleted.",
     },
+    "Review": {
+        "not_reviewable": "Only a completed job is reviewed.",
+        "not_publishable": "The customer did not allow the review to be shown publicly.",
+        "request_not_pending": "Only a pending review request can be withdrawn.",
+        "review_locked": "A review is changed only in the 14 days after it was given.",
+    },
     "Workforce": {
         "already_decided": "The change request was decided already.",
         "already_verified": "The fieldworker's e-mail address is verified already.",

@@ -15,6 +15,7 @@ from core.company.models import FeeType, TaxMode
 from core.crm.models import DeliveryStatus as ReplyDeliveryStatus
 from core.crm.models import InquiryAction, InquiryKind, InquiryStatus, LeadSourceDoor, LeadStatus, PreferredChannel
 from core.outreach.models import EmailDomainStatus, ServiceReminderStatus
+from core.reviews.models import ReviewRequestStatus
 from core.sms.models import DeliveryChannel, DeliveryStatus
 from core.workforce.models import FieldworkerStatus
 
@@ -49,6 +50,8 @@ ServiceReminderStatusEnum = _mirror(ServiceReminderStatus, "ServiceReminderStatu
 EmailDomainStatusEnum = _mirror(EmailDomainStatus, "EmailDomainStatus",
                                 "A sending domain: waiting for its DNS records, verified (mail from it is signed), "
                                 "or failing (a record went missing: mail leaves unsigned from the default address).")
+ReviewRequestStatusEnum = _mirror(ReviewRequestStatus, "ReviewRequestStatus",
+                                  "What became of a request for a review after a completed job.")
 DeliveryChannelEnum = _mirror(DeliveryChannel, "DeliveryChannel", "How a message went to the customer.")
 PreferredChannelEnum = _mirror(PreferredChannel, "PreferredChannel",
                                "How a customer asked to be reached. NONE: no preference (the channel they last "

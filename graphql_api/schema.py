@@ -66,6 +66,8 @@ from .quotes.mutations import QuotesMutation
 from .quotes.queries import QuotesQuery
 from .realtime.execution import SharedEventExecutionContext
 from .realtime.subscriptions import RealtimeSubscription
+from .reviews.mutations import ReviewsMutation
+from .reviews.queries import ReviewsQuery
 from .scalars import SCALAR_OVERRIDES
 from .scheduling.mutations import SchedulingMutation
 from .scheduling.queries import SchedulingQuery
@@ -98,6 +100,7 @@ QUERIES: tuple[type, ...] = (
     ComplaintsQuery,
     QuotesQuery,
     PayrollQuery,
+    ReviewsQuery,
 )
 MUTATIONS: tuple[type, ...] = (
     AccountsMutation,
@@ -123,6 +126,7 @@ MUTATIONS: tuple[type, ...] = (
     FilesMutation,
     QuotesMutation,
     PayrollMutation,
+    ReviewsMutation,
 )
 # Subscriptions (issue 3: graphql_api/realtime/): add the Subscription classes here.
 SUBSCRIPTIONS: tuple[type, ...] = (RealtimeSubscription,)

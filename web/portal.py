@@ -41,6 +41,8 @@ from core.jobdata.forms_selectors import shown_forms
 from core.outreach import links
 from core.outreach import services as outreach
 from core.ratelimit import hit
+from core.reviews import links as review_links
+from core.reviews.models import Review
 
 from . import custom_fields
 from .calendar import booking_ics
@@ -151,7 +153,20 @@ def _booking_page(request, booking, actor: Actor, where: Where, *, notice: str =
         "sign_url": reverse("portal-sign", args=[booking.pk])
         if where.token is None and booking.status != BookingStatus.CANCELLED else "",
         "forms": shown_forms(booking.pk),  # submitted and customer-visible only
+        "review_url": _review_url(booking, where),
     }, status=status)
+
+
+def _review_url(booking, where: Where) -> str:
+    """'Rate this job' on a completed booking while the company asks for reviews, or once reviewed
+    (decision 0631): the portal's review page, or the booking's review link."""
+    if booking.status != BookingStatus.COMPLETED:
+        return ""
+    if not get_company().review_requests_enabled and not Review.objects.filter(booking_id=booking.pk).exists():
+        return ""
+    if where.token is None:
+        return reverse("portal-review", args=[booking.pk])
+    return reverse("link-review", args=[review_links.review_token(booking)])
 
 
 COMPLAINT_FORM_ERRORS = {"required": "Please tell us what went wrong.",

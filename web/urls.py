@@ -11,6 +11,7 @@ from . import (
                leads,
                portal,
                quotes,
+               reviews,
                signing,
                views,
 )
@@ -31,6 +32,11 @@ urlpatterns = [
     path("b/<str:token>/pdf", portal.link_pdf, name="link-pdf"),
     path("b/<str:token>/calendar.ics", portal.link_ics, name="link-ics"),
     path("again/<str:token>/", portal.link_book_again, name="link-book-again"),  # a reminder to book again (0625)
+    # reviews after a completed job (decisions 0631, 0632)
+    path("r/<str:token>/", reviews.link_review, name="link-review"),
+    path("portal/bookings/<int:booking_id>/review", reviews.portal_review, name="portal-review"),
+    path("reviews/", reviews.public_reviews, name="reviews-public"),
+    path("reviews/feed.json", reviews.public_reviews_feed, name="reviews-feed"),
     path("portal/", portal.portal_home, name="portal-home"),
     path("portal/login/", portal.portal_login, name="portal-login"),
     path("portal/login/<str:token>/", portal.portal_login_token, name="portal-login-token"),

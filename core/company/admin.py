@@ -33,6 +33,9 @@ class CompanyAdmin(ServiceAdmin):
             "reschedule_notice_hours")}),
         ("Financial settings: tax", {"fields": ("tax_mode",)}),
         ("Fieldworker permissions", {"fields": ("fieldworkers_may_decline", "fieldworkers_may_cancel")}),
+        ("Reviews after a completed job", {"fields": (
+            "review_requests_enabled", "review_request_delay_minutes", "review_public_url",
+            "review_public_min_rating")}),
     )
     formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
     readonly_fields = ["booking_number_start"]  # not a setting company_update changes
@@ -60,7 +63,7 @@ class LogoForm(forms.Form):
 @admin.register(TradingName)
 class TradingNameAdmin(ServiceAdmin):
     list_display = ("name", "is_default", "quote_prefix", "invoice_prefix", "active")
-    fields = ("name", "email", "phone", "website", "address", "tax_number", "sender_name", "quote_prefix",
+    fields = ("name", "email", "phone", "website", "review_url", "address", "tax_number", "sender_name", "quote_prefix",
               "invoice_prefix", "number_start", "active", "is_default", "logo_file")
     # The change form checks by running the service in a rolled-back savepoint, and a file stored there
     # would outlive it (decision 0811), so the logo has a page of its own (``<id>/logo/``) that calls the

@@ -5,7 +5,7 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.core.validators import MinValueValidator
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models.functions import Lower
 from django.utils import timezone
@@ -71,6 +71,19 @@ class Company(models.Model):
     fieldworkers_may_decline = models.BooleanField(default=True)
     fieldworkers_may_cancel = models.BooleanField(default=False)
 
+    # Reviews after a completed job (decision 0630)
+    review_requests_enabled = models.BooleanField(
+        default=False, verbose_name="Ask customers for a review after a completed job")
+    review_request_delay_minutes = models.PositiveIntegerField(
+        default=120, validators=[MaxValueValidator(10080)],
+        help_text="How long after the completion the request goes (0 to 10080 minutes, one week).")
+    review_public_url = models.URLField(
+        blank=True, max_length=500,
+        help_text="The business's public review page (e.g. its Google reviews link); offered after a good rating.")
+    review_public_min_rating = models.PositiveSmallIntegerField(
+        default=4, validators=[MinValueValidator(1), MaxValueValidator(5)],
+        help_text="From this rating (1 to 5) the thank-you page offers the public review page.")
+
     class Meta:
         verbose_name_plural = "company"
 
@@ -117,6 +130,8 @@ class TradingName(models.Model):
     email = models.EmailField(blank=True)
     phone = PhoneField(blank=True, help_text="Stored as E.164 (+61290000000).")
     website = models.URLField(blank=True)
+    review_url = models.URLField(blank=True, max_length=500,
+                                 help_text="This brand's public review page; blank: the company's (decision 0630).")
     address = models.TextField(blank=True)
     tax_number = models.CharField(max_length=40, blank=True, help_text="ABN, VAT or similar, as printed.")
     sender_name = models.CharField(max_length=11, blank=True,

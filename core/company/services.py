@@ -28,6 +28,7 @@ EDITABLE = {
     "customers_may_cancel", "customers_may_reschedule", "cancellation_fee_type", "cancellation_fee_amount",
     "cancellation_notice_hours", "reschedule_notice_hours",
     "fieldworkers_may_decline", "fieldworkers_may_cancel", "tax_mode",
+    "review_requests_enabled", "review_request_delay_minutes", "review_public_url", "review_public_min_rating",
 }
 MAX_ADDRESS = 1000
 
@@ -80,7 +81,7 @@ def next_number(name: str, start: int) -> int:
 # --- trading names, terms and labels (issue 18) ---------------------------------------------------
 
 TRADING_NAME_FIELDS = {
-    "name", "email", "phone", "website", "address", "tax_number", "sender_name", "quote_prefix",
+    "name", "email", "phone", "website", "review_url", "address", "tax_number", "sender_name", "quote_prefix",
     "invoice_prefix", "number_start", "active",
 }
 _PREFIX = re.compile(r"[A-Za-z0-9][A-Za-z0-9 ./_-]{0,11}")
@@ -93,7 +94,8 @@ LABEL_KINDS = ("quote", "invoice", "booking", "customer", "inquiry")
 
 def _trading_name_values(values: dict[str, Any]) -> dict[str, Any]:
     out = dict(values)
-    for key in ("name", "email", "website", "tax_number", "sender_name", "quote_prefix", "invoice_prefix"):
+    for key in ("name", "email", "website", "review_url", "tax_number", "sender_name", "quote_prefix",
+                "invoice_prefix"):
         if key in out:
             out[key] = (out[key] or "").strip()
     if "name" in out and not 1 <= len(out["name"]) <= 120:

@@ -85,7 +85,7 @@ def _book_again_max_age() -> timedelta:
 
 
 def book_again_token(reminder: ServiceReminder) -> str:
-    return signing.dumps({"r": reminder.pk, "c": reminder.customer_id}, salt=BOOK_AGAIN_SALT, compress=True)
+    return sign({"r": reminder.pk, "c": reminder.customer_id}, salt=BOOK_AGAIN_SALT)
 
 
 def book_again_url(reminder: ServiceReminder, token: str | None = None) -> str:
@@ -97,19 +97,37 @@ def book_again_url(reminder: ServiceReminder, token: str | None = None) -> str:
 def read_book_again_token(token: str) -> ServiceReminder | LinkProblem:
     """The ``ServiceReminder`` a token names (customer and service joined), or why the link cannot be
     used. It grants only the booking request form, for that customer. Never raises for bad input."""
+    data = read_signed(token, salt=BOOK_AGAIN_SALT, max_age=_book_again_max_age(), keys=("r", "c"))
+    if isinstance(data, LinkProblem):
+        return data
+    reminder = (ServiceReminder.objects.select_related("customer", "service")
+                .filter(pk=data["r"], customer_id=data["c"]).first())
+    return reminder if reminder is not None else LinkProblem("invalid")
+
+
+# --- purpose-signed links: one salt and one lifetime per purpose (0625, 0631) ---------------------
+
+
+def sign(payload: dict[str, int], *, salt: str) -> str:
+    """A token for ``payload`` (integer ids), signed and timestamped for one purpose (its ``salt``)."""
+    return signing.dumps(payload, salt=salt, compress=True)
+
+
+def read_signed(token: str, *, salt: str, max_age: timedelta, keys: tuple[str, ...]) -> dict[str, int] | LinkProblem:
+    """The payload of a token made by :func:`sign` with ``salt`` when it holds an integer under each
+    of ``keys`` and is younger than ``max_age``; else why not (``invalid``, ``expired``). Never raises
+    for bad input."""
     if not token or len(token) > 400:
         return LinkProblem("invalid")
     try:
-        data = signing.loads(token, salt=BOOK_AGAIN_SALT, max_age=_book_again_max_age())
+        data = signing.loads(token, salt=salt, max_age=max_age)
     except signing.SignatureExpired:
         return LinkProblem("expired")
     except signing.BadSignature:
         return LinkProblem("invalid")
-    if not isinstance(data, dict) or not isinstance(data.get("r"), int) or not isinstance(data.get("c"), int):
+    if not isinstance(data, dict) or not all(isinstance(data.get(key), int) for key in keys):
         return LinkProblem("invalid")
-    reminder = (ServiceReminder.objects.select_related("customer", "service")
-                .filter(pk=data["r"], customer_id=data["c"]).first())
-    return reminder if reminder is not None else LinkProblem("invalid")
+    return data
 
 
 def portal_login_url(raw_token: str) -> str:

@@ -28,17 +28,20 @@ class EmailKind(models.TextChoices):
     INVOICE_REMINDER = "invoice_reminder", "Overdue invoice reminder"
     QUOTE = "quote", "Quote (sent, with its PDF)"
     SERVICE_REMINDER = "service_reminder", "Reminder to book a service again"
+    REVIEW_REQUEST = "review_request", "Request for a review after a completed job"
 
 
 AUTOMATED_EMAIL_KINDS = frozenset({EmailKind.CONFIRMATION, EmailKind.REMINDER, EmailKind.CANCELLATION,
                                    EmailKind.SERIES_CONFIRMATION, EmailKind.SERIES_CANCELLATION,
-                                   EmailKind.INVOICE, EmailKind.INVOICE_REMINDER, EmailKind.SERVICE_REMINDER})
+                                   EmailKind.INVOICE, EmailKind.INVOICE_REMINDER, EmailKind.SERVICE_REMINDER,
+                                   EmailKind.REVIEW_REQUEST})
 # kinds about a document of another app, rendered by it: kind -> dotted path of ``render(message)``
 # returning ``emails.Rendered`` or None (an app above outreach renders its own; outreach imports none)
 DOCUMENT_EMAIL_RENDERERS = {
     EmailKind.INVOICE: "core.sales.invoice_mail.render",
     EmailKind.INVOICE_REMINDER: "core.sales.invoice_mail.render",
     EmailKind.QUOTE: "core.sales.quote_mail.render",
+    EmailKind.REVIEW_REQUEST: "core.reviews.mail.render",
 }
 
 

@@ -9,7 +9,9 @@ once. The sending side lives in ``sending`` (below this module: it never imports
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from contextlib import nullcontext
+from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
 from django.conf import settings
@@ -412,13 +414,10 @@ def service_reminders_send_due(*, actor: Actor, channel: Channel, now: datetime 
     """Send each pending reminder that is due by one channel, or skip it with the reason. Returns how
     many texts and e-mails were queued.
 
-    ``rebooked`` skips it. Else the channel is the first usable one in the customer's order
-    (``core.sms.selectors.delivery_plan``, the rule of decisions 0610 and 0615: the stated
-    preference, else the channel they last wrote through, else SMS; no mobile, opted out or texts
-    paused, no address or e-mail paused drop a channel). No channel usable: skipped with the reason
-    of the first channel (``opted_out``, ``paused_for_customer``, ``no_contact``). Each reminder is
-    taken locked and still pending, and its text or e-mail carries the reminder's ``dedupe_key``:
-    two workers running this at once queue one message."""
+    ``rebooked`` skips it. Else :func:`customer_message_queue` sends it by the first usable channel
+    of the customer's order, or says why none could be used. Each reminder is taken locked and still
+    pending, and its text or e-mail carries the reminder's ``dedupe_key``: two workers running this
+    at once queue one message."""
     _system_only(actor)
     now = now or timezone.now()
     due = ServiceReminder.objects.filter(status=ServiceReminderStatus.PENDING, due_at__lte=now)
@@ -433,14 +432,18 @@ def service_reminders_send_due(*, actor: Actor, channel: Channel, now: datetime 
             if _rebooked(reminder):
                 reminder.status, reminder.reason = ServiceReminderStatus.SKIPPED, "rebooked"
             else:
-                plan = sms_selectors.delivery_plan(reminder.customer)
-                if not plan.channels:
-                    reminder.status, reminder.reason = ServiceReminderStatus.SKIPPED, plan.why or "no_contact"
-                elif plan.channels[0] == DeliveryChannel.SMS:
-                    queued += _service_reminder_text(reminder, plan.to[DeliveryChannel.SMS], actor=actor,
-                                                     channel=channel)
+                # The reminder is the customer's, not the old booking's: no booking in the plan or the log (0625).
+                sent = customer_message_queue(
+                    actor=actor, channel=channel, customer=reminder.customer,
+                    dedupe_key=_service_reminder_key(reminder),
+                    email_kind=EmailKind.SERVICE_REMINDER, sms_kind=SmsKind.BOOK_AGAIN,
+                    sms_body=lambda reminder=reminder: _book_again_text(reminder))
+                reminder.email, reminder.sms = sent.email, sent.sms
+                if sent.channel:
+                    reminder.status, reminder.channel = ServiceReminderStatus.SENT, sent.channel
                 else:
-                    queued += _service_reminder_email(reminder, actor=actor, channel=channel)
+                    reminder.status, reminder.reason = ServiceReminderStatus.SKIPPED, sent.reason
+                queued += sent.queued
             reminder.save(update_fields=["status", "reason", "channel", "email", "sms", "updated_at"])
     return queued
 
@@ -449,36 +452,60 @@ def _service_reminder_key(reminder: ServiceReminder) -> str:
     return f"service_reminder:{reminder.pk}"
 
 
-def _service_reminder_email(reminder: ServiceReminder, *, actor: Actor, channel: Channel) -> int:
-    """Log the reminder's e-mail; 1 when it was queued now."""
-    key = _service_reminder_key(reminder)
-    logged = email_queue(actor=actor, channel=channel, kind=EmailKind.SERVICE_REMINDER,
-                         customer_id=reminder.customer_id, dedupe_key=key)
-    # None: its e-mail was logged before (the key is unique); it is that one, not a second
-    message = logged or EmailMessage.objects.get(dedupe_key=key)
-    reminder.email = message
-    if message.status == EmailStatus.SKIPPED:
-        reminder.status, reminder.reason = ServiceReminderStatus.SKIPPED, message.skip_reason
-        return 0
-    reminder.status, reminder.channel = ServiceReminderStatus.SENT, DeliveryChannel.EMAIL
-    return int(logged is not None)
-
-
-def _service_reminder_text(reminder: ServiceReminder, to: str, *, actor: Actor, channel: Channel) -> int:
-    """Log the reminder's text (sent by its delivery task after commit); 1 when it was queued now."""
-    key = _service_reminder_key(reminder)
+def _book_again_text(reminder: ServiceReminder) -> str:
     done = reminder.completed_at.astimezone(zones.zone_of(reminder.booking))
-    body = sms_messages.book_again(reminder.service.name, f"{done.day} {done:%b %Y}", get_company(),
+    return sms_messages.book_again(reminder.service.name, f"{done.day} {done:%b %Y}", get_company(),
                                    links.book_again_url(reminder))
-    logged = sms_services.sms_queue(actor=actor, channel=channel, to=to, body=body, kind=SmsKind.BOOK_AGAIN,
-                                    customer_id=reminder.customer_id, dedupe_key=key)
-    message = logged or SmsMessage.objects.get(dedupe_key=key)
-    reminder.sms = message
-    if message.status == SmsStatus.SKIPPED:  # the number opted out since the plan read it
-        reminder.status, reminder.reason = ServiceReminderStatus.SKIPPED, message.error_message
-        return 0
-    reminder.status, reminder.channel = ServiceReminderStatus.SENT, DeliveryChannel.SMS
-    return int(logged is not None)
+
+
+# --- one automated message by the customer's channel (0625, 0630) --------------------------------
+
+
+@dataclass(frozen=True)
+class Queued:
+    """What :func:`customer_message_queue` did: ``channel`` it went by (blank: skipped, ``reason``
+    says why), the text or e-mail logged (also when the log skipped it), and ``queued`` 1 when it was
+    logged by this call (0: it was logged before under the same key, or skipped)."""
+
+    channel: str = ""
+    reason: str = ""
+    email: EmailMessage | None = None
+    sms: SmsMessage | None = None
+    queued: int = 0
+
+
+def customer_message_queue(*, actor: Actor, channel: Channel, customer: Customer, dedupe_key: str,
+                           email_kind: str, sms_kind: str, sms_body: Callable[[], str],
+                           booking: Booking | None = None) -> Queued:
+    """Log one automated message to the customer by one channel, the first usable one of their order
+    (``core.sms.selectors.delivery_plan``, the rule of decisions 0610 and 0615: the stated preference,
+    else the channel they last wrote through, else SMS; no mobile, opted out or texts paused, no address
+    or e-mail paused drop a channel; with ``booking``, that booking's pause switches count too). None
+    usable: nothing is logged and ``reason`` is the first channel's (``opted_out``,
+    ``paused_for_customer``, ``paused_for_booking``, ``no_contact``).
+
+    The text (``sms_body()``, words made only when it is a text) or the e-mail carries ``dedupe_key``
+    and is handed to its delivery task in the caller's transaction: a second call with the key logs
+    nothing and returns the message logged before. The e-mail names ``booking`` (its answer joins the
+    booking's discussion); the text is the customer's."""
+    _system_only(actor)
+    plan = sms_selectors.delivery_plan(customer, booking)
+    if not plan.channels:
+        return Queued(reason=plan.why or "no_contact")
+    if plan.channels[0] == DeliveryChannel.SMS:
+        logged = sms_services.sms_queue(actor=actor, channel=channel, to=plan.to[DeliveryChannel.SMS], body=sms_body(),
+                                        kind=sms_kind, customer_id=customer.pk, dedupe_key=dedupe_key)
+        # None: its text was logged before (the key is unique); it is that one, not a second
+        text = logged or SmsMessage.objects.get(dedupe_key=dedupe_key)
+        if text.status == SmsStatus.SKIPPED:  # the number opted out since the plan read it
+            return Queued(reason=text.error_message, sms=text)
+        return Queued(channel=DeliveryChannel.SMS, sms=text, queued=int(logged is not None))
+    logged_email = email_queue(actor=actor, channel=channel, kind=email_kind, customer_id=customer.pk,
+                               booking_id=booking.pk if booking is not None else None, dedupe_key=dedupe_key)
+    message = logged_email or EmailMessage.objects.get(dedupe_key=dedupe_key)
+    if message.status == EmailStatus.SKIPPED:
+        return Queued(reason=message.skip_reason, email=message)
+    return Queued(channel=DeliveryChannel.EMAIL, email=message, queued=int(logged_email is not None))
 
 
 def service_reminder_withdraw(*, actor: Actor, channel: Channel, reminder_id: int) -> ServiceReminder:

@@ -138,3 +138,9 @@ def book_again(service_name: str, done_on: str, company: Company, url: str) -> s
     while name and septets(name) > room:
         name = name[:-1]
     return to_gsm7(f"{head}{name.rstrip()}{tail}")
+
+
+def review_request(booking_number: int, company: Company, url: str) -> str:
+    """A request for a review of a completed job (decision 0630): the booking's number and the signed
+    link to the review page, whole."""
+    return fit(to_gsm7(f"{_name(company)}: how did job #{booking_number} go? Rate it: {url} STOP to opt out."))

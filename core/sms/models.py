@@ -28,10 +28,12 @@ class SmsKind(models.TextChoices):
     COMMENT = "comment", "Booking discussion message"
     FIELDWORKER = "fieldworker", "Message to a fieldworker"
     BOOK_AGAIN = "book_again", "Reminder to book a service again"
+    REVIEW = "review", "Request for a review after a completed job"
 
 
 AUTOMATED_KINDS = frozenset({SmsKind.CONFIRMATION, SmsKind.REMINDER, SmsKind.CANCELLATION,
-                             SmsKind.SERIES_CONFIRMATION, SmsKind.SERIES_CANCELLATION, SmsKind.BOOK_AGAIN})
+                             SmsKind.SERIES_CONFIRMATION, SmsKind.SERIES_CANCELLATION, SmsKind.BOOK_AGAIN,
+                             SmsKind.REVIEW})
 
 
 class SmsStatus(models.TextChoices):

@@ -2,9 +2,11 @@ from __future__ import annotations
 
 from datetime import datetime
 from decimal import Decimal
+from typing import TYPE_CHECKING, Annotated
 
 import strawberry
 import strawberry_django
+from django.core.exceptions import ObjectDoesNotExist
 from strawberry import relay
 from strawberry.scalars import JSON
 from strawberry.types import Info
@@ -32,6 +34,9 @@ from ..files.types import files_field, quote_files_field
 from ..jobdata.types import custom_fields_field
 from ..nodes import PK
 from ..workforce.types import FieldworkerNode
+
+if TYPE_CHECKING:
+    from ..reviews.types import ReviewNode
 
 
 def _scoped(queryset, info: Info, visible):
@@ -231,6 +236,14 @@ class BookingNode(relay.Node):
         "(FIELDOPS_PDF_LINK_SECONDS). Staff and the booking's customer; null for anyone else."))
     def pdf_url(self, info: Info) -> str | None:
         return job_sheet.download_url(actor_from_info(info), self)  # type: ignore[arg-type]
+
+    @strawberry_django.field(select_related=["review"], description=(
+        "The customer's review of the job (decision 0631); whoever sees the booking sees it. Null: none yet."))
+    def review(self) -> Annotated[ReviewNode, strawberry.lazy("graphql_api.reviews.types")] | None:
+        try:
+            return self.review  # type: ignore[attr-defined, return-value]
+        except ObjectDoesNotExist:
+            return None
 
     @classmethod
     def get_queryset(cls, queryset, info: Info, **kwargs):

@@ -21,6 +21,7 @@ class CreateTradingNameInput:
     email: str = ""
     phone: str = ""
     website: str = ""
+    review_url: str = strawberry.field(default="", description="This brand's public review page (decision 0630).")
     address: str = ""
     tax_number: str = ""
     sender_name: str = ""
@@ -38,6 +39,7 @@ class UpdateTradingNameInput:
     email: str | None = UNSET
     phone: str | None = UNSET
     website: str | None = UNSET
+    review_url: str | None = UNSET
     address: str | None = UNSET
     tax_number: str | None = UNSET
     sender_name: str | None = UNSET
@@ -91,8 +93,8 @@ class LabelPayload:
     errors: list[UserError]
 
 
-_TEXT_FIELDS = ("name", "email", "phone", "website", "address", "tax_number", "sender_name", "quote_prefix",
-                "invoice_prefix")
+_TEXT_FIELDS = ("name", "email", "phone", "website", "review_url", "address", "tax_number", "sender_name",
+                "quote_prefix", "invoice_prefix")
 
 
 def _create_trading_name(info: Info, data: CreateTradingNameInput):

@@ -41,6 +41,9 @@ class TradingNameNode(relay.Node):
     email: str
     phone: str
     website: str
+    review_url: str = strawberry_django.field(
+        description="This brand's public review page, offered after a good rating of a job quoted under it; blank: "
+                    "the company's.")
     address: str
     tax_number: str
     sender_name: str = strawberry_django.field(description="SMS sender id and e-mail display name (blank: the name).")

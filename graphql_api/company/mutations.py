@@ -31,6 +31,10 @@ class UpdateCompanySettingsInput:
     fieldworkers_may_decline: bool | None = UNSET
     fieldworkers_may_cancel: bool | None = UNSET
     tax_mode: TaxModeEnum | None = UNSET
+    review_requests_enabled: bool | None = UNSET
+    review_request_delay_minutes: int | None = UNSET
+    review_public_url: str | None = UNSET
+    review_public_min_rating: int | None = UNSET
 
 
 @strawberry.type

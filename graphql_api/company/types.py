@@ -32,6 +32,14 @@ class CompanySettings(CompanyInfo):
     cancellation_notice_hours: int
     reschedule_notice_hours: int = strawberry_django.field(
         description="Customers may move a booking until this many hours before it starts.")
+    review_requests_enabled: bool = strawberry_django.field(
+        description="Ask customers for a review after a completed job (decision 0630).")
+    review_request_delay_minutes: int = strawberry_django.field(
+        description="How long after the completion the review request goes (0 to 10080).")
+    review_public_url: str = strawberry_django.field(
+        description="The public review page offered after a good rating (a trading name's own comes first).")
+    review_public_min_rating: int = strawberry_django.field(
+        description="From this rating (1 to 5) the public review page is offered.")
     fieldworkers_may_decline: bool
     fieldworkers_may_cancel: bool
     tax_mode: TaxModeEnum = strawberry_django.field(

@@ -7,6 +7,7 @@ from django.conf import settings
 from strawberry import relay
 from strawberry.types import Info
 
+from core.reviews.selectors import rating_average_expression, rating_count_expression
 from core.workforce import profile
 from core.workforce.models import Fieldworker, IndustryLabel
 from core.workforce.selectors import visible_fieldworkers
@@ -25,6 +26,9 @@ class IndustryLabelNode(relay.Node):
     name: str
     active: bool
     position: int
+
+
+_UNREAD = object()
 
 
 def _own_or_staff(root: Fieldworker, info: Info) -> bool:
@@ -49,6 +53,28 @@ class FieldworkerNode(relay.Node):
         return None
 
     industry_labels: list[IndustryLabelNode]
+
+    @strawberry_django.field(annotate={"rating_average_value": lambda info: rating_average_expression()},
+                             description="The mean rating (1 to 5) of the reviews of the jobs they accepted; null "
+                                         "without any. Staff and the fieldworker themself.")
+    def rating_average(self, info: Info) -> float | None:
+        if not _own_or_staff(self, info):
+            return None
+        value = getattr(self, "rating_average_value", _UNREAD)
+        if value is _UNREAD:  # not read through the optimiser (a mutation's payload)
+            value = Fieldworker.objects.annotate(v=rating_average_expression()).filter(pk=self.pk).values("v")[0]["v"]
+        return round(float(value), 2) if value is not None else None
+
+    @strawberry_django.field(annotate={"rating_count_value": lambda info: rating_count_expression()},
+                             description="How many reviews of the jobs they accepted there are. Staff and the "
+                                         "fieldworker themself.")
+    def rating_count(self, info: Info) -> int | None:
+        if not _own_or_staff(self, info):
+            return None
+        value = getattr(self, "rating_count_value", _UNREAD)
+        if value is _UNREAD:
+            value = Fieldworker.objects.annotate(v=rating_count_expression()).filter(pk=self.pk).values("v")[0]["v"]
+        return int(value)
 
     @strawberry_django.field(only=["bio"], description="Staff and the fieldworker themself.")
     def bio(self, info: Info) -> str | None:

@@ -42,6 +42,7 @@ from core.files import services as file_services
 from core.outreach import services as outreach_services
 from core.outreach.models import EmailMessage, ServiceReminder
 from core.payroll import services as payroll_services
+from core.reviews.models import Review, ReviewRequest
 from core.sales import invoices as invoice_services
 from core.sales import payments as payment_services
 from core.sales import quotes as quote_services
@@ -151,7 +152,8 @@ CASES: list[tuple[str, dict[str, Any]]] = [
     # --- queries
     *[("node", {"id": Ref(type_name)}) for type_name in (
         "Booking", "Customer", "Property", "Fieldworker", "BookingComment", "ApiToken", "Inquiry", "User",
-        "Service", "BookingRequest", "EmailMessage", "ChangeRequest", "Notification", "ServiceReminder")],
+        "Service", "BookingRequest", "EmailMessage", "ChangeRequest", "Notification", "ServiceReminder", "Review",
+        "ReviewRequest")],
     ("inquiries", {"filter": {"customerId": C, "bookingId": B, "assigneeId": U, "ownerId": U,
                               "leadSourceId": Ref("LeadSource")}}),
     ("priceQuote", {"serviceId": S, "propertyId": P}),
@@ -168,6 +170,8 @@ CASES: list[tuple[str, dict[str, Any]]] = [
     ("smsHistory", {"customerId": C, "bookingId": B}),
     ("emailLog", {"bookingId": B}),
     ("serviceReminders", {"filter": {"customerId": C, "serviceId": S}}),
+    ("reviews", {"filter": {"fieldworkerId": F, "serviceId": S}}),
+    ("reviewRequests", {"filter": {"customerId": C}}),
     # --- mutations
     ("revokeApiToken", {"id": Ref("ApiToken")}),
     ("updateCustomer", {"input": {"id": C, "name": "Renamed"}}),
@@ -231,6 +235,10 @@ CASES: list[tuple[str, dict[str, Any]]] = [
     ("checkEmailDomain", {"id": Ref("EmailDomain")}),
     ("rotateEmailDomainKey", {"id": Ref("EmailDomain")}),
     ("removeEmailDomain", {"id": Ref("EmailDomain")}),
+    ("submitReview", {"bookingId": B, "rating": 5}),
+    ("publishReview", {"id": Ref("Review")}),
+    ("unpublishReview", {"id": Ref("Review")}),
+    ("withdrawReviewRequest", {"id": Ref("ReviewRequest")}),
     ("retrySms", {"id": Ref("SmsMessage")}),  # no SMS rows in the world yet: only the id of no row
     ("createTelegramLink", {"fieldworkerId": F}),
     # leads, catalogue items, price zones, branding (rows of these types are not in the walk's world
@@ -497,6 +505,8 @@ def walk(world, settings, tmp_path) -> Walk:
                                             customer=cust, booking=booking, subject="Your booking")
         service_reminder = ServiceReminder.objects.create(customer=cust, service=world.service, booking=booking,
                                                           completed_at=soon, due_at=soon + timedelta(days=90))
+        review = Review.objects.create(booking=booking, customer=cust, rating=4, may_publish=True, channel="portal")
+        review_request = ReviewRequest.objects.create(booking=booking, customer=cust, due_at=soon)
         fw_message = FieldworkerMessage.objects.create(fieldworker=fw, medium="email", body="Hello", to=fw.user.email,
                                                        status="failed", error="SMTP down")
         invoice = invoice_services.invoice_create(
@@ -521,7 +531,7 @@ def walk(world, settings, tmp_path) -> Walk:
             "BookingComment": comment.pk, "InternalComment": internal.pk, "Inquiry": inquiry.pk,
             "TimeOff": time_off.pk, "ServiceArea": area.pk, "ChangeRequest": request.pk,
             "Notification": notification.pk, "BookingRequest": booking_request.pk, "EmailMessage": email.pk,
-            "ServiceReminder": service_reminder.pk,
+            "ServiceReminder": service_reminder.pk, "Review": review.pk, "ReviewRequest": review_request.pk,
             "FieldworkerMessage": fw_message.pk, "ServiceCategory": category.pk, "PropertyType": property_type.pk, "LocationType": location_type.pk,
             "Dependent": crm_services.dependent_add(actor=staff, channel=Channel.SYSTEM, customer_id=cust.pk,
                                                     name=f"Dependent {letter}").pk,

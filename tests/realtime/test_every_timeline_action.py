@@ -178,6 +178,23 @@ def _email_attachments(w) -> None:
         text="The leak is here", attachments=[inbound.Attachment(name="leak.png", content=photo, size=len(photo))])
 
 
+def _completed(w) -> Any:
+    return bookings.booking_complete(actor=w.staff_actor, channel=S, booking_id=bookings.booking_start(
+        actor=w.staff_actor, channel=S, booking_id=_accepted(w, confirmed=True).pk).pk)
+
+
+def _reviewed(w, *, changed: bool = False) -> None:
+    """The customer rates their completed job (decision 0631), and changes the rating."""
+    from core.reviews import services as reviews
+
+    booking = _completed(w)
+    customer = Actor.for_customer(w.customer)
+    reviews.review_submit(actor=customer, channel=Channel.PORTAL, booking_id=booking.pk, rating=5, comment="Great")
+    if changed:
+        reviews.review_submit(actor=customer, channel=Channel.PORTAL, booking_id=booking.pk, rating=4,
+                              comment="Good", may_publish=True)
+
+
 SCENARIOS: dict[str, Callable[[Any], Any]] = {
     "created": lambda w: factories.booking(cust=w.customer, actor=w.staff_actor),
     "updated": lambda w: bookings.booking_update(actor=w.staff_actor, channel=S, booking_id=w.booking.pk,
@@ -233,6 +250,8 @@ SCENARIOS: dict[str, Callable[[Any], Any]] = {
     "signed": _signed,
     "form_submitted": _form_submitted,
     "email_attachments": _email_attachments,
+    "review_received": _reviewed,
+    "review_changed": lambda w: _reviewed(w, changed=True),
 }
 
 

@@ -11,7 +11,7 @@ from django.db import connection
 from core.company.selectors import get_company
 
 # The tables a refusal must leave alone, including every notice and log any front would write.
-LABELS = ("accounts", "company", "crm", "catalog", "workforce", "bookings", "outreach", "sms", "chat")
+LABELS = ("accounts", "company", "crm", "catalog", "workforce", "bookings", "outreach", "sms", "chat", "reviews")
 
 
 def set_company(**values):
@@ -66,16 +66,18 @@ def _links_to(booking, text: str, tail: str) -> list[str]:
     return [token for token in found if links.read_booking_token(token) == booking]
 
 
-def run_job_at(monkeypatch, moment) -> int:
-    """The book-again job's task (``send_due_service_reminders``), run with the clock at ``moment``;
-    what it queued delivered. Returns how many it queued."""
+def run_job_at(monkeypatch, moment, task=None) -> int:
+    """A periodic job's task run with the clock at ``moment`` (by default the book-again job's,
+    ``send_due_service_reminders``; the review requests' is ``send_due_review_requests``); what it
+    queued delivered. Returns how many it queued."""
     from django.utils import timezone
 
-    from core.outreach.tasks import send_due_service_reminders
+    if task is None:
+        from core.outreach.tasks import send_due_service_reminders as task
 
     monkeypatch.setattr(timezone, "now", lambda: moment)
     try:
-        queued = send_due_service_reminders.call()
+        queued = task.call()
         deliver()
     finally:
         monkeypatch.undo()
