@@ -9,11 +9,13 @@ SMS must not pay a statement for a feature nobody set up. The answer comes from:
    commit: a false "yes" costs one query in the subscriber, a false "no" would lose events), by
    every worker each minute (the "webhook flag" job) and by ``serve``/``worker`` at start;
 3. a missing key means no endpoint (no statement). A key lost with Redis is written again by the
-   next minute's job: until then events are not recorded for delivery.
+   next minute's job: until then events are not recorded for delivery. A cache that cannot be read
+   (Redis down) means "maybe": the subscriber asks the database.
 """
 
 from __future__ import annotations
 
+import logging
 import time
 
 from django.conf import settings
@@ -28,7 +30,11 @@ def active() -> bool:
     now = time.monotonic()
     if ttl > 0 and "value" in _memory and now - float(_memory["at"]) < ttl:
         return bool(_memory["value"])
-    value = cache.get(KEY) == 1
+    try:
+        value = cache.get(KEY) == 1
+    except Exception:  # the shared cache is unreachable: ask the database (the subscriber's one query)
+        logging.getLogger(__name__).warning("webhook flag unreadable; assuming endpoints", exc_info=True)
+        value = True
     _memory.update(value=value, at=now)
     return value
 
@@ -54,8 +60,6 @@ def refresh() -> bool:
 def prime() -> None:
     """At a process's start (``serve``'s web processes, ``worker``): the flag from the database, so a
     process whose cache is its own (no Redis) knows of the endpoints made before it started."""
-    import logging
-
     try:
         refresh()
     except Exception:  # no table yet (before migrate): the first endpoint change writes it

@@ -245,3 +245,29 @@ def test_a_page_of_deliveries_costs_the_same_statements_whatever_its_length(staf
     with django_assert_num_queries(counts[0]):
         run(staff_actor, query)
     assert counts[0] <= 3  # the count, the page, its endpoints joined
+
+
+def test_staff_list_the_endpoints_without_their_secrets(staff_actor, customer_actor):
+    on = create(staff_actor, description="Accounts", event_types=["invoice.paid"])
+    create(staff_actor, active=False)
+    query = """query($active: Boolean) { webhookEndpoints(active: $active) { totalCount edges { node {
+      id url description eventTypes active } } } }"""
+    answer = run(staff_actor, query, active=True)["data"]["webhookEndpoints"]
+    assert answer == {"totalCount": 1, "edges": [{"node": {
+        "id": gid("WebhookEndpoint", on.pk), "url": URL, "description": "Accounts", "eventTypes": ["invoice.paid"],
+        "active": True}}]}
+    assert run(staff_actor, query)["data"]["webhookEndpoints"]["totalCount"] == 2
+    denied = run(customer_actor, query)
+    assert denied["data"] is None and denied["errors"][0]["extensions"]["code"] == "forbidden"
+    types = run(staff_actor, "{ webhookEventTypes { name description } }")["data"]["webhookEventTypes"]
+    assert {"booking.cancelled", "invoice.paid", "complaint.raised"} <= {entry["name"] for entry in types}
+
+
+def test_a_cache_that_cannot_be_read_means_maybe(settings, monkeypatch):
+    from django.core.cache import cache
+
+    def down(*args, **kwargs):
+        raise ConnectionError("redis is down")
+
+    monkeypatch.setattr(cache, "get", down)
+    assert switch.active() is True  # the subscriber then reads the endpoints: events are not lost
