@@ -104,10 +104,10 @@ def webhook_endpoint_update(*, actor: Actor, channel: Channel, endpoint_id: int,
         if changes["active"] is None:
             raise ValidationFailed("active", "true or false.", code="required")
         clean["active"] = bool(changes["active"])
+    if "url" in changes:
+        clean["url"] = addresses.check_url(changes["url"])  # resolves the name: before the row is locked
     with transaction.atomic():
         endpoint = _locked(endpoint_id)
-        if "url" in changes:
-            clean["url"] = addresses.check_url(changes["url"])
         if clean.get("active") and not endpoint.active:
             endpoint.disabled_reason, endpoint.disabled_at = "", None
             endpoint.consecutive_failures, endpoint.failing_since = 0, None
