@@ -26,6 +26,12 @@ from realtime.routing import websocket_application  # noqa: E402
 # Load every route now, not on the first request (it imports all fronts and the schema).
 get_resolver().url_patterns  # noqa: B018
 
+# Whether any webhook endpoint is active, read once at start (decision 0062); never under tests.
+if not settings.TESTING:
+    from core.integrations import switch
+
+    switch.prime()
+
 # With DEBUG on (``make serve``) the server also serves the admin's and pages' static files; in
 # production a web server or CDN serves ``collectstatic`` output.
 http_app = ASGIStaticFilesHandler(django_asgi_app) if settings.DEBUG else django_asgi_app

@@ -12,11 +12,13 @@ from django_tasks import task
 def sweep_deliveries() -> dict[str, int]:
     """Deliveries queued or claimed for a while with no task left to finish them (the task row was
     pruned, or written before this engine): enqueue their delivery again. Claims make it safe."""
+    from core.integrations.services import requeue_stuck as webhook_requeue
     from core.outreach.tasks import requeue_stuck as email_requeue
     from core.sms.tasks import requeue_stuck as sms_requeue
     from core.workforce.messaging import requeue_lost as fieldworker_requeue
 
-    return {"email": email_requeue(), "sms": sms_requeue(), "fieldworker": fieldworker_requeue()}
+    return {"email": email_requeue(), "sms": sms_requeue(), "fieldworker": fieldworker_requeue(),
+            "webhook": webhook_requeue()}
 
 
 @task()

@@ -87,6 +87,8 @@ def default_jobs() -> list[Job]:
         Job("chat outbox flush", "core.chat.tasks.flush_outbox", every=timedelta(minutes=1)),
         # rows whose delivery task is gone (a lost enqueue before this engine) or stuck: picked up again
         Job("deliveries sweep", "config.jobs.sweep_deliveries", every=timedelta(minutes=5)),
+        # "any webhook endpoint active?" written again from the database into the shared cache (0062)
+        Job("webhook flag", "core.integrations.tasks.refresh_webhook_flag", every=timedelta(minutes=1)),
         Job("task results pruning", "config.jobs.prune_task_results", daily_at=time(hour=4)),
         # A "good morning" list at noon is noise: only within the hour after its time.
         Job("chat morning list", "core.chat.tasks.send_morning_lists", daily_at=morning, grace=timedelta(hours=1)),

@@ -72,6 +72,7 @@ INSTALLED_APPS = [
     "core.complaints",
     "core.payroll",
     "core.reviews",
+    "core.integrations",
     "realtime",
     "graphql_api",
     "web",
@@ -358,6 +359,16 @@ FIELDOPS_TASK_MAX_RUNS = int(os.environ.get("FIELDOPS_TASK_MAX_RUNS", "5"))
 FIELDOPS_RETRY_BASE = float(os.environ.get("FIELDOPS_RETRY_BASE", "30"))
 FIELDOPS_RETRY_CAP = float(os.environ.get("FIELDOPS_RETRY_CAP", "3600"))
 FIELDOPS_RETRY_ATTEMPTS = int(os.environ.get("FIELDOPS_RETRY_ATTEMPTS", "8"))
+# Outgoing webhooks (decisions 0060-0062): each attempt waits FIELDOPS_WEBHOOK_TIMEOUT seconds for an
+# answer and retries as above; an endpoint whose deliveries all failed for FIELDOPS_WEBHOOK_DISABLE_DAYS
+# days, or FIELDOPS_WEBHOOK_DISABLE_AFTER of them in a row, is turned off with the reason. Plain http and
+# loopback receivers only with FIELDOPS_WEBHOOKS_ALLOW_LOOPBACK (DEBUG and tests). "Any endpoint active?"
+# is remembered per process for FIELDOPS_WEBHOOK_FLAG_TTL seconds over the shared cache.
+FIELDOPS_WEBHOOK_TIMEOUT = float(os.environ.get("FIELDOPS_WEBHOOK_TIMEOUT", "10"))
+FIELDOPS_WEBHOOK_DISABLE_DAYS = float(os.environ.get("FIELDOPS_WEBHOOK_DISABLE_DAYS", "3"))
+FIELDOPS_WEBHOOK_DISABLE_AFTER = int(os.environ.get("FIELDOPS_WEBHOOK_DISABLE_AFTER", "50"))
+FIELDOPS_WEBHOOKS_ALLOW_LOOPBACK = env_bool("FIELDOPS_WEBHOOKS_ALLOW_LOOPBACK", DEBUG or TESTING)
+FIELDOPS_WEBHOOK_FLAG_TTL = float(os.environ.get("FIELDOPS_WEBHOOK_FLAG_TTL", "0" if TESTING else "5"))
 # The periodic jobs (config/schedules.py) are enqueued by the workers, each job once per period
 # whatever the number of workers (a ledger row per job and period, decision 0035); off: no worker
 # of this deployment enqueues them. Daily jobs use the company's time zone.

@@ -146,6 +146,15 @@ AREAS: dict[str, dict[str, str]] = {
         "image_too_many_pixels": "The image has more pixels than allowed (refused before decoding).",
         "signature_blank": "The signature is empty: draw it first.",
     },
+    "Integration": {
+        "unknown_event_type": "Not one of the webhook event types.",
+        "webhook_url_invalid": "Not an absolute http(s) URL (or it carries a user name or password).",
+        "webhook_https_required": "A webhook URL must use https (plain http only to this machine, when allowed).",
+        "webhook_url_private": "The webhook URL leads to a private, local, link-local or reserved address.",
+        "webhook_url_unresolvable": "The webhook URL's host name does not resolve.",
+        "webhook_endpoint_inactive": "The webhook endpoint is turned off.",
+        "webhook_in_progress": "The webhook delivery is queued or being sent already.",
+    },
     "Invoice": {
         "already_invoiced": "The booking has a live invoice already (void it to invoice again).",
         "due_before_issue": "The due date is before the issue date.",

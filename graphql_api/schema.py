@@ -50,6 +50,8 @@ from .crm.queries import CrmQuery
 from .errors import ERROR_TYPES, ErrorPolicy, expected_error
 from .fastpath import install_column_resolvers
 from .files.mutations import FilesMutation
+from .integrations.mutations import IntegrationsMutation
+from .integrations.queries import IntegrationsQuery
 from .invoices.mutations import InvoicesMutation
 from .invoices.queries import InvoicesQuery
 from .jobdata.form_mutations import FormMutation
@@ -101,6 +103,7 @@ QUERIES: tuple[type, ...] = (
     QuotesQuery,
     PayrollQuery,
     ReviewsQuery,
+    IntegrationsQuery,
 )
 MUTATIONS: tuple[type, ...] = (
     AccountsMutation,
@@ -127,6 +130,7 @@ MUTATIONS: tuple[type, ...] = (
     QuotesMutation,
     PayrollMutation,
     ReviewsMutation,
+    IntegrationsMutation,
 )
 # Subscriptions (issue 3: graphql_api/realtime/): add the Subscription classes here.
 SUBSCRIPTIONS: tuple[type, ...] = (RealtimeSubscription,)

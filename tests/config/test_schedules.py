@@ -151,7 +151,7 @@ def test_the_default_schedule_covers_the_periodic_jobs(settings):
                          "config.jobs.prune_task_results", "core.sales.invoice_tasks.send_overdue_reminders",
                          "core.sales.quote_tasks.expire_quotes", "core.sales.quote_tasks.send_follow_up_reminders",
                          "core.outreach.tasks.send_due_service_reminders", "core.outreach.tasks.check_email_domains",
-                         "core.reviews.tasks.send_due_review_requests"}
+                         "core.reviews.tasks.send_due_review_requests", "core.integrations.tasks.refresh_webhook_flag"}
     assert jobs["core.chat.tasks.flush_outbox"].every == timedelta(minutes=1)
     assert jobs["core.sms.tasks.send_due_reminders"].every == timedelta(minutes=5)
     assert jobs["core.outreach.tasks.send_due_service_reminders"].every == timedelta(minutes=5)

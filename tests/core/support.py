@@ -14,7 +14,8 @@ from core.company.selectors import get_company
 from core.errors import DomainError
 
 # every table the domain owns; small in tests, so a full dump is cheap and catches stray writes
-_APPS = ("accounts", "company", "crm", "catalog", "workforce", "bookings", "jobdata", "files", "payroll", "reviews")
+_APPS = ("accounts", "company", "crm", "catalog", "workforce", "bookings", "jobdata", "files", "payroll", "reviews",
+         "integrations")
 
 
 def db_state() -> dict[str, list[dict[str, Any]]]:

@@ -275,8 +275,8 @@ def test_the_sweep_sends_messages_whose_task_is_gone_once(smtp, settings, twilio
     DBTaskResult.objects.all().delete()
     smtp.delivered.clear()
     twilio.received.clear()
-    assert sweep_deliveries.call() == {"email": 1, "sms": 1, "fieldworker": 0}
-    assert sweep_deliveries.call() == {"email": 0, "sms": 0, "fieldworker": 0}  # their tasks are queued now: nothing twice
+    assert sweep_deliveries.call() == {"email": 1, "sms": 1, "fieldworker": 0, "webhook": 0}
+    assert sweep_deliveries.call() == {"email": 0, "sms": 0, "fieldworker": 0, "webhook": 0}  # their tasks are queued now: nothing twice
     run_ready()
     email.refresh_from_db()
     text.refresh_from_db()

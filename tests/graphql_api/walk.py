@@ -39,6 +39,8 @@ from core.complaints.models import ComplaintStatus, ComplaintType
 from core.crm import services as crm_services
 from core.crm.models import PropertyType
 from core.files import services as file_services
+from core.integrations import services as webhook_services
+from core.integrations.models import WebhookDelivery
 from core.outreach import services as outreach_services
 from core.outreach.models import EmailMessage, ServiceReminder
 from core.payroll import services as payroll_services
@@ -410,6 +412,16 @@ CASES: list[tuple[str, dict[str, Any]]] = [
     ("retryFieldworkerMessage", {"id": Ref("FieldworkerMessage")}),
     ("sendFieldworkerMessage", {"input": {"medium": "EMAIL", "body": "hello", "fieldworkerId": F, "bookingId": B,
                                           "savedListId": Ref("FieldworkerList")}}),
+    # webhooks (an endpoint, turned off, with a failed delivery per side; staff only)
+    ("node", {"id": Ref("WebhookEndpoint")}),
+    ("node", {"id": Ref("WebhookDelivery")}),
+    ("webhookEndpoint", {"id": Ref("WebhookEndpoint")}),
+    ("webhookDeliveries", {"endpointId": Ref("WebhookEndpoint"), "status": "FAILED"}),
+    ("updateWebhookEndpoint", {"input": {"id": Ref("WebhookEndpoint"), "description": "x"}}),
+    ("rotateWebhookEndpointSecret", {"id": Ref("WebhookEndpoint")}),
+    ("deleteWebhookEndpoint", {"id": Ref("WebhookEndpoint")}),
+    ("sendTestWebhook", {"endpointId": Ref("WebhookEndpoint")}),
+    ("redeliverWebhook", {"id": Ref("WebhookDelivery")}),
 ]
 
 
@@ -417,7 +429,7 @@ CASES: list[tuple[str, dict[str, Any]]] = [
 
 # every app of the domain, the logs and outboxes included: a refusal writes nothing anywhere
 _APPS = ("accounts", "company", "crm", "catalog", "workforce", "bookings", "sms", "chat", "outreach", "sales",
-         "complaints", "files", "payroll")
+         "complaints", "files", "payroll", "integrations")
 
 
 def domain_tables() -> list[str]:
@@ -525,7 +537,12 @@ def walk(world, settings, tmp_path) -> Walk:
                                                        booking_id=booking.pk, description=f"Complaint {letter}")
         stored = file_services.file_upload_to_booking(actor=staff, channel=Channel.SYSTEM, booking_id=booking.pk,
                                                       upload=b"%PDF-1.4\n%%EOF\n", name="a.pdf", customer_visible=True)
+        endpoint = webhook_services.webhook_endpoint_create(actor=staff, channel=Channel.SYSTEM, active=False,
+                                                            url=f"http://127.0.0.1:9/hooks/{letter}")
+        delivery = WebhookDelivery.objects.create(endpoint=endpoint, event_id=f"evt_walk_{letter}",
+                                                  event_type="webhook.test", body="{}", status="failed")
         extra[letter] = {
+            "WebhookEndpoint": endpoint.pk, "WebhookDelivery": delivery.pk,
             "Invoice": invoice.pk, "Payment": payment.pk, "Complaint": complaint.pk,
             "ComplaintType": complaint_type.pk, "ComplaintStatus": complaint_status.pk, "File": stored.pk, "Quote": quote.pk, "Label": label.pk,
             "BookingComment": comment.pk, "InternalComment": internal.pk, "Inquiry": inquiry.pk,

@@ -42,6 +42,9 @@ class Command(DbWorkerCommand):
             # de-synchronises the polls of workers started together, as db_worker's delay does
             time.sleep(random.random() * options["interval"])
         options["startup_delay"] = False
+        from core.integrations import switch
+
+        switch.prime()  # whether any webhook endpoint is active (decision 0062)
         companion = Companion(options["worker_id"], mode="process", schedules=schedules).start()
         try:
             super().handle(*args, **options)
