@@ -83,6 +83,9 @@ AREAS: dict[str, dict[str, str]] = {
         "too_late": "The booking has started or is too close to change.",
     },
     "Catalog": {
+        "default_tax_rate": "The default tax rate stays active and is not removed: make another the default first.",
+        "tax_rate_in_use": "Items name the tax rate; deactivate it instead of removing it.",
+        "tax_rate_inactive": "The tax rate is inactive: it stays where set but is not chosen anew.",
         "tiers_overlap": "Two volume tiers of a product overlap.",
     },
     "Chat": {

@@ -35,6 +35,7 @@ from .branding.mutations import BrandingMutation
 from .branding.queries import BrandingQuery
 from .catalog.mutations import CatalogMutation
 from .catalog.queries import CatalogQuery
+from .catalog.tax_rates import TaxRatesMutation, TaxRatesQuery
 from .characters import RefuseNulCharacters
 from .chat.mutations import ChatMutation
 from .company.mutations import CompanyMutation
@@ -90,6 +91,7 @@ QUERIES: tuple[type, ...] = (
     LeadsQuery,
     ListsQuery,
     CatalogQuery,
+    TaxRatesQuery,
     WorkforceQuery,
     ProfileQuery,
     SchedulingQuery,
@@ -115,6 +117,7 @@ MUTATIONS: tuple[type, ...] = (
     LeadsMutation,
     ListsMutation,
     CatalogMutation,
+    TaxRatesMutation,
     WorkforceMutation,
     ProfileMutation,
     SchedulingMutation,

@@ -13,7 +13,8 @@ from core.accounts.models import Role, User
 from core.actors import Actor, Channel
 from core.bookings import services as booking_services
 from core.bookings.models import Booking
-from core.catalog.models import Service, ServiceCategory
+from core.catalog.models import Service, ServiceCategory, TaxRate
+from core.catalog.pricing import plain
 from core.company.selectors import get_company
 from core.crm.models import Customer, Property
 from core.workforce.models import Fieldworker, WorkingHours
@@ -63,10 +64,21 @@ def fieldworker(*, hours=ALWAYS, **extra) -> Fieldworker:
     return fw
 
 
+def tax_rate(percent: Decimal | str = Decimal("10.00"), **extra) -> TaxRate:
+    """The active rate of ``percent`` (the default first), else a new one named "Tax <percent>%"."""
+    percent = Decimal(percent)
+    found = TaxRate.objects.filter(percent=percent, active=True).order_by("-is_default", "id").first()
+    if found is not None and not extra:
+        return found
+    return TaxRate.objects.create(name=extra.pop("name", f"Tax {plain(percent)}%"), percent=percent, **extra)
+
+
 def service(**extra) -> Service:
+    """``tax_rate`` (a percent) names the rate of that percent; without it the service follows the default."""
     category, _ = ServiceCategory.objects.get_or_create(name="Cleaning")
     extra.setdefault("price", Decimal("120.00"))
-    extra.setdefault("tax_rate", Decimal("10.00"))
+    if "tax_rate" in extra:
+        extra["named_tax_rate"] = tax_rate(extra.pop("tax_rate"))
     extra.setdefault("duration_minutes", 120)
     return Service.objects.create(category=category, name=extra.pop("name", f"Service {next(_seq)}"), **extra)
 

@@ -8,7 +8,7 @@ from .models import Booking, BookingAssignment, BookingComment, BookingEvent, Bo
 
 class LineInline(ReadOnlyInline):
     model = BookingLine
-    fields = ["description", "service", "quantity", "unit_price", "tax_rate"]
+    fields = ["description", "service", "quantity", "unit_price", "tax_rate", "tax_name"]
 
 
 class AssignmentInline(ReadOnlyInline):

@@ -187,6 +187,7 @@ class BookingLine(models.Model):
     quantity = models.DecimalField(max_digits=8, decimal_places=2, default=Decimal("1"))
     unit_price = models.DecimalField(max_digits=10, decimal_places=2)
     tax_rate = models.DecimalField(max_digits=5, decimal_places=2, default=Decimal("0"))
+    tax_name = models.CharField(max_length=60, blank=True, help_text="The tax rate's name when priced (0871).")
     position = models.PositiveSmallIntegerField(default=0)
     product = models.ForeignKey("catalog.Product", null=True, blank=True, on_delete=models.PROTECT,
                                 related_name="+")

@@ -160,6 +160,7 @@ def _lines(series: BookingSeries) -> list[booking_services.LineInput]:
             description=item.get("description") or "",
             tax_rate=Decimal(item["tax_rate"]) if item.get("tax_rate") is not None else None,
             product_id=item.get("product_id"), package_id=item.get("package_id"),
+            tax_rate_id=item.get("tax_rate_id"), tax_name=item.get("tax_name"),
         ))
     return out
 

@@ -62,6 +62,8 @@ class LineInput:
     tax_rate: Decimal | None = None
     product_id: int | None = None
     package_id: int | None = None
+    tax_rate_id: int | None = None  # a named rate (decision 0870); else ``tax_rate``, else the item's rate
+    tax_name: str | None = None  # a copied line's rate name, kept as it was (decision 0871)
 
 
 # --- input cleaning -----------------------------------------------------------------------------
@@ -128,6 +130,7 @@ def _build_lines(lines: Sequence[LineInput], *, prop: Property | None = None,
     refs = [_item_ref(line, f"lines.{position}") for position, line in enumerate(lines)]
     found = quoting.load_items(ref for ref in refs if ref is not None)
     pricer = quoting.Pricer() if lines else None
+    taxes = quoting.LineTax()
     place = quoting.place_of(prop)
     now = timezone.now()
     built = []
@@ -151,17 +154,25 @@ def _build_lines(lines: Sequence[LineInput], *, prop: Property | None = None,
             price = _decimal(line.unit_price, f"{field}.unitPrice")
             if price < 0 or price > Decimal("99999999"):
                 raise ValidationFailed(f"{field}.unitPrice", "A price is not negative.", code="invalid_price")
-        tax = line.tax_rate if line.tax_rate is not None else (obj.tax_rate if obj is not None else Decimal("0"))
-        tax = _decimal(tax, f"{field}.taxRate")
-        if not 0 <= tax <= 100:
-            raise ValidationFailed(f"{field}.taxRate", "A tax rate is between 0 and 100.", code="out_of_range")
+        if line.tax_rate_id is not None:
+            rate = taxes.chosen(line.tax_rate_id, field=field, percent_given=line.tax_rate is not None)
+            tax, tax_name = rate.percent, rate.name
+        elif line.tax_rate is None and obj is not None:
+            rate = quoting.tax_rate_of(obj)
+            tax, tax_name = rate.percent, rate.name
+        else:
+            tax = _decimal(line.tax_rate if line.tax_rate is not None else Decimal("0"), f"{field}.taxRate")
+            if not 0 <= tax <= 100:
+                raise ValidationFailed(f"{field}.taxRate", "A tax rate is between 0 and 100.", code="out_of_range")
+            tax_name = line.tax_name if line.tax_name is not None else taxes.name(obj, round_money(tax))
         description = _text(line.description or (obj.name if obj is not None else ""), f"{field}.description",
                             limit=200, required=True)
         if obj is None:  # a line typed by hand: its price is the price, no catalogue rule applies
-            item = pricing.Item(kind="custom", id=None, name=description, unit_price=price, tax_rate=tax)
+            item = pricing.Item(kind="custom", id=None, name=description, unit_price=price, tax_rate=tax,
+                                tax_name=tax_name)
             priced = pricer.price(item, quantity, field_name=f"{field}.quantity")  # type: ignore[union-attr]
         else:
-            item = replace(quoting.as_item(obj), tax_rate=round_money(tax))
+            item = quoting.as_item(obj, tax=(round_money(tax), tax_name))
             priced = pricer.price(item, quantity, place=place, field_name=f"{field}.quantity")  # type: ignore[union-attr]
             if line.unit_price is not None and round_money(price) != priced.unit_price:
                 priced = pricer.price(item, quantity, place=place, override_unit_price=price,  # type: ignore[union-attr]
@@ -172,8 +183,8 @@ def _build_lines(lines: Sequence[LineInput], *, prop: Property | None = None,
             product=obj if ref is not None and ref.kind == "product" else None,
             package=obj if ref is not None and ref.kind == "package" else None,
             description=description, quantity=priced.quantity, unit_price=priced.unit_price,
-            tax_rate=priced.tax_rate, tax_inclusive=priced.tax_inclusive, position=position,
-            list_unit_price=priced.list_unit_price if obj is not None else None,
+            tax_rate=priced.tax_rate, tax_name=priced.tax_name, tax_inclusive=priced.tax_inclusive,
+            position=position, list_unit_price=priced.list_unit_price if obj is not None else None,
             pricing=priced.explanation() if obj is not None else [],
             price_overridden_by=actor.user if overridden else None,  # type: ignore[union-attr]
             price_overridden_at=now if overridden else None))
@@ -210,6 +221,7 @@ def _repriceable(booking: Booking) -> list[LineInput] | None:
         return None
     return [LineInput(service_id=line.service_id, product_id=line.product_id, package_id=line.package_id,
                       quantity=line.quantity, description=line.description, tax_rate=line.tax_rate,
+                      tax_name=line.tax_name,
                       unit_price=line.unit_price if item is None or line.price_overridden_at is not None else None)
             for line, item in zip(current, items, strict=True)]
 

@@ -7,9 +7,41 @@ from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
+from django.db.models.functions import Lower
 from django.utils import timezone
 
 from core.append_only import AppendOnly
+
+
+class TaxRate(models.Model):
+    """A named tax rate of the business ("GST 10%", "GST-free 0%"): a managed list (decision 0870).
+    Services, products and packages point at one (none: the default); quote, invoice and booking lines
+    copy its percent and name when priced, so changing a rate changes what is priced from then on only."""
+
+    name = models.CharField(max_length=60)
+    percent = models.DecimalField(max_digits=5, decimal_places=2,
+                                  validators=[MinValueValidator(Decimal("0")), MaxValueValidator(Decimal("100"))],
+                                  help_text="Percent.")
+    active = models.BooleanField(default=True, help_text="Inactive: kept where set, not chosen anew.")
+    is_default = models.BooleanField(default=False, help_text="Used by items that name no rate; exactly one.")
+    position = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        ordering = ["position", "name", "id"]
+        constraints = [
+            models.UniqueConstraint(Lower("name"), name="catalog_tax_rate_name_ci"),
+            models.UniqueConstraint(fields=["is_default"], condition=Q(is_default=True),
+                                    name="catalog_one_default_tax_rate"),
+            models.CheckConstraint(condition=Q(percent__gte=0, percent__lte=100), name="catalog_tax_rate_percent"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+def _rate_field() -> models.ForeignKey:
+    return models.ForeignKey(TaxRate, null=True, blank=True, on_delete=models.PROTECT, related_name="+",
+                             verbose_name="tax rate", help_text="Blank: the default tax rate.")
 
 
 class ServiceCategory(models.Model):
@@ -35,9 +67,7 @@ class Service(models.Model):
     duration_minutes = models.PositiveIntegerField(default=60, validators=[MinValueValidator(5),
                                                                            MaxValueValidator(24 * 60)])
     price = models.DecimalField(max_digits=10, decimal_places=2, validators=[MinValueValidator(Decimal("0"))])
-    tax_rate = models.DecimalField(max_digits=5, decimal_places=2, default=Decimal("10.00"),
-                                   validators=[MinValueValidator(Decimal("0")), MaxValueValidator(Decimal("100"))],
-                                   help_text="Percent.")
+    named_tax_rate = _rate_field()
     active = models.BooleanField(default=True)
     rebook_reminder_days = models.PositiveSmallIntegerField(
         null=True, blank=True, validators=[MinValueValidator(1), MaxValueValidator(REBOOK_REMINDER_MAX_DAYS)],
@@ -69,8 +99,7 @@ class Product(models.Model):
     name = models.CharField(max_length=120)
     description = models.TextField(blank=True)
     price = models.DecimalField(**MONEY, validators=[MinValueValidator(Decimal("0"))])
-    tax_rate = models.DecimalField(max_digits=5, decimal_places=2, default=Decimal("10.00"), help_text=PERCENT_HELP,
-                                   validators=[MinValueValidator(Decimal("0")), MaxValueValidator(Decimal("100"))])
+    named_tax_rate = _rate_field()
     active = models.BooleanField(default=True)
 
     class Meta:
@@ -87,8 +116,7 @@ class ServicePackage(models.Model):
     name = models.CharField(max_length=120)
     description = models.TextField(blank=True)
     price = models.DecimalField(**MONEY, validators=[MinValueValidator(Decimal("0"))])
-    tax_rate = models.DecimalField(max_digits=5, decimal_places=2, default=Decimal("10.00"), help_text=PERCENT_HELP,
-                                   validators=[MinValueValidator(Decimal("0")), MaxValueValidator(Decimal("100"))])
+    named_tax_rate = _rate_field()
     active = models.BooleanField(default=True)
 
     class Meta:

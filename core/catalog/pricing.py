@@ -114,6 +114,7 @@ class Item:
     tax_rate: Decimal
     tiers: tuple[Tier, ...] = ()
     contents_value: Decimal | None = None  # a package: its contents at their own prices
+    tax_name: str = ""  # the named tax rate's name ("" for a percent typed by hand)
 
 
 @dataclass(frozen=True)
@@ -150,6 +151,7 @@ class LinePrice:
     total: Decimal
     rules: tuple[Rule, ...] = field(default_factory=tuple)
     zone_id: int | None = None
+    tax_name: str = ""
 
     @property
     def amount(self) -> Decimal:
@@ -247,4 +249,4 @@ def price_line(item: Item, quantity: object, *, place: Place | None = None, zone
     return LinePrice(item=item, quantity=qty, list_unit_price=list_unit, unit_price=unit,
                      tax_rate=round_money(item.tax_rate), tax_inclusive=tax_inclusive, net=amounts.net,
                      tax=amounts.tax, total=amounts.total, rules=tuple(rules),
-                     zone_id=zone.id if zone is not None else None)
+                     zone_id=zone.id if zone is not None else None, tax_name=item.tax_name)

@@ -4,6 +4,10 @@ A booking, a quote or an invoice prices its lines with a :class:`Pricer`: it rea
 mode and the active zones once, and the catalogue items of all the lines in one query per kind, so
 pricing a hundred lines costs the same few queries as pricing one.
 
+An item is taxed at its named rate, else the company's default rate (decision 0870): the rates come
+with the items (a join), and the default in one more query only when a line needs it (an item naming
+no rate, and the line naming no rate or percent of its own).
+
 ``quote`` is the scoped read behind GraphQL ``priceQuote``: staff for any property, a customer for
 their own properties only (someone else's is ``not_found``, like a missing one: decision 0805).
 """
@@ -20,11 +24,11 @@ from core.actors import Actor
 from core.company.models import TaxMode
 from core.company.selectors import get_company
 from core.crm.selectors import visible_properties
-from core.errors import NotFound, PermissionDenied, ValidationFailed
+from core.errors import DomainError, NotFound, PermissionDenied, ValidationFailed
 from core.money import ZERO, round_money
 
-from . import pricing
-from .models import PackageItem, PriceZone, Product, Service, ServicePackage, VolumeTier
+from . import pricing, selectors
+from .models import PackageItem, PriceZone, Product, Service, ServicePackage, TaxRate, VolumeTier
 
 KINDS = ("service", "product", "package")
 
@@ -40,16 +44,41 @@ def _tiers(rows: Iterable[VolumeTier]) -> tuple[pricing.Tier, ...]:
                               value=row.value) for row in sorted(rows, key=lambda row: row.min_quantity))
 
 
-def as_item(obj: Service | Product | ServicePackage) -> pricing.Item:
-    """The engine's view of a catalogue row (tiers and package items should be prefetched)."""
+def tax_rate_of(obj: Service | Product | ServicePackage) -> TaxRate:
+    """The rate in force of an item: its own, else the default (read once for a batch from
+    :func:`load_items`, and only when asked)."""
+    if obj.named_tax_rate_id is not None:
+        return obj.named_tax_rate
+    loader = getattr(obj, "default_tax_rate", None)
+    return loader() if loader is not None else selectors.default_rate()
+
+
+class _DefaultRate:
+    """The default rate, read on first use and kept for the rest of a batch."""
+
+    def __init__(self) -> None:
+        self._rate: TaxRate | None = None
+
+    def __call__(self) -> TaxRate:
+        if self._rate is None:
+            self._rate = selectors.default_rate()
+        return self._rate
+
+
+def as_item(obj: Service | Product | ServicePackage, *, tax: tuple[Decimal, str] | None = None) -> pricing.Item:
+    """The engine's view of a catalogue row (tiers and package items should be prefetched), taxed at
+    ``tax`` (percent, name) when the line chose it, else at the item's rate in force (decision 0870)."""
+    if tax is None:
+        rate = tax_rate_of(obj)
+        tax = (rate.percent, rate.name)
     if isinstance(obj, ServicePackage):
         contents = sum((round_money(entry.quantity * (entry.service or entry.product).price)  # type: ignore[union-attr]
                         for entry in obj.items.all()), ZERO)
-        return pricing.Item(kind="package", id=obj.pk, name=obj.name, unit_price=obj.price, tax_rate=obj.tax_rate,
-                            contents_value=contents)
+        return pricing.Item(kind="package", id=obj.pk, name=obj.name, unit_price=obj.price, tax_rate=tax[0],
+                            contents_value=contents, tax_name=tax[1])
     kind = "service" if isinstance(obj, Service) else "product"
-    return pricing.Item(kind=kind, id=obj.pk, name=obj.name, unit_price=obj.price, tax_rate=obj.tax_rate,
-                        tiers=_tiers(obj.tiers.all()))
+    return pricing.Item(kind=kind, id=obj.pk, name=obj.name, unit_price=obj.price, tax_rate=tax[0],
+                        tiers=_tiers(obj.tiers.all()), tax_name=tax[1])
 
 
 def as_zone(row: PriceZone) -> pricing.Zone:
@@ -76,15 +105,21 @@ def load_items(refs: Iterable[ItemRef], *, active_only: bool = False
     found: dict[ItemRef, Service | Product | ServicePackage] = {}
     offered = {"active": True} if active_only else {}
     if wanted["service"]:
-        for row in Service.objects.filter(pk__in=wanted["service"], **offered).prefetch_related("tiers"):
+        for row in (Service.objects.filter(pk__in=wanted["service"], **offered).select_related("named_tax_rate")
+                    .prefetch_related("tiers")):
             found[ItemRef("service", row.pk)] = row
     if wanted["product"]:
-        for row in Product.objects.filter(pk__in=wanted["product"], **offered).prefetch_related("tiers"):
+        for row in (Product.objects.filter(pk__in=wanted["product"], **offered).select_related("named_tax_rate")
+                    .prefetch_related("tiers")):
             found[ItemRef("product", row.pk)] = row
     if wanted["package"]:
         items = Prefetch("items", PackageItem.objects.select_related("service", "product"))
-        for row in ServicePackage.objects.filter(pk__in=wanted["package"], **offered).prefetch_related(items):
+        for row in (ServicePackage.objects.filter(pk__in=wanted["package"], **offered)
+                    .select_related("named_tax_rate").prefetch_related(items)):
             found[ItemRef("package", row.pk)] = row
+    default = _DefaultRate()
+    for row in found.values():
+        row.default_tax_rate = default  # type: ignore[union-attr]
     return found
 
 
@@ -119,3 +154,39 @@ def quote(*, actor: Actor, ref: ItemRef, quantity: Decimal, property_id: int | N
     elif not actor.is_staff:
         raise ValidationFailed("propertyId", "Say which of your properties.", code="required")
     return Pricer().price(as_item(obj), quantity, place=place_of(prop))
+
+
+class LineTax:
+    """The tax of the lines of one batch: a named rate (``taxRateId``), a percent typed by hand, or the
+    item's rate. A line keeps the percent and the rate's name as they were (decision 0871). The list is
+    read at most once a batch, and only when a line names a rate or types a percent."""
+
+    def __init__(self) -> None:
+        self._rates: list[TaxRate] | None = None
+
+    def _all(self) -> list[TaxRate]:
+        if self._rates is None:
+            self._rates = list(TaxRate.objects.all())
+        return self._rates
+
+    def chosen(self, rate_id: int, *, field: str, percent_given: bool = False) -> TaxRate:
+        """The active rate ``rate_id`` for a line (``field``: ``lines.3``)."""
+        if percent_given:
+            raise ValidationFailed(f"{field}.taxRateId", "Name a tax rate or type a percent, not both.",
+                                   code="ambiguous")
+        rate = next((row for row in self._all() if row.pk == rate_id), None)
+        if rate is None:
+            raise NotFound("tax rate", field=f"{field}.taxRateId")
+        if not rate.active:
+            raise DomainError("tax_rate_inactive", f"The tax rate {rate.name} is no longer offered.",
+                              field=f"{field}.taxRateId")
+        return rate
+
+    def name(self, obj: Service | Product | ServicePackage | None, percent: Decimal) -> str:
+        """The name for a typed ``percent``: the item's rate when the percent is its, else the active
+        rate of that percent (the default first), else "" (documents print "Tax 12.5%")."""
+        if obj is not None:
+            rate = tax_rate_of(obj)
+            if rate.percent == percent:
+                return rate.name
+        return selectors.name_for_percent(self._all(), percent)

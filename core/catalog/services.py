@@ -1,4 +1,4 @@
-"""Writes for the catalogue: services, categories, products, packages, volume tiers, price zones.
+"""Writes for the catalogue: tax rates, services, categories, products, packages, volume tiers, price zones.
 
 Each write checks first (``DomainError``), then changes, then appends a ``CatalogLog`` row whose
 ``CatalogChanged`` event leaves after commit (``core.catalog.catalog_log``). Staff only."""
@@ -15,6 +15,7 @@ from django.db import transaction
 
 from core.actors import Actor, Channel
 from core.errors import DomainError, NotFound, PermissionDenied, ValidationFailed
+from core.managed_lists import clean_list_entry
 from core.money import round_money
 
 from . import catalog_log
@@ -27,14 +28,15 @@ from .models import (
     Service,
     ServiceCategory,
     ServicePackage,
+    TaxRate,
     TierKind,
     VolumeTier,
     ZoneKind,
 )
-from .pricing import MAX_PRICE, MAX_QUANTITY, decimal_in, normalise_postcode
+from .pricing import MAX_PRICE, MAX_QUANTITY, decimal_in, normalise_postcode, plain
 
-SERVICE_FIELDS = {"name", "description", "duration_minutes", "price", "tax_rate", "active", "category_id",
-                  "rebook_reminder_days"}
+SERVICE_FIELDS = {"name", "description", "duration_minutes", "price", "tax_rate", "tax_rate_id", "active",
+                  "category_id", "rebook_reminder_days"}
 
 
 def _decimal(value: Any, field: str, *, lo: Decimal, hi: Decimal) -> Decimal:
@@ -70,8 +72,6 @@ def _clean(values: dict[str, Any]) -> dict[str, Any]:
         raise ValidationFailed("durationMinutes", "Between 5 minutes and 24 hours.", code="out_of_range")
     if "price" in out:
         out["price"] = _decimal(out["price"], "price", lo=Decimal("0"), hi=Decimal("99999999"))
-    if "tax_rate" in out:
-        out["tax_rate"] = _decimal(out["tax_rate"], "taxRate", lo=Decimal("0"), hi=Decimal("100"))
     if out.get("rebook_reminder_days") is not None:
         out["rebook_reminder_days"] = _rebook_days(out["rebook_reminder_days"])
     if out.get("category_id") is not None and not ServiceCategory.objects.filter(pk=out["category_id"]).exists():
@@ -79,15 +79,166 @@ def _clean(values: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
+# --- tax rates (decisions 0870-0872) ---------------------------------------------------------------
+
+TAX_RATE_FIELDS = {"name", "percent", "active", "position"}
+
+
+def _clean_tax_rate(values: dict[str, Any], *, rate_id: int | None = None) -> dict[str, Any]:
+    out = clean_list_entry(values)  # name 1..60 characters, position 0..32767, as every managed list
+    if "percent" in out:
+        if out["percent"] is None:
+            raise ValidationFailed("percent", "A percent is required.", code="required")
+        out["percent"] = _decimal(out["percent"], "percent", lo=Decimal("0"), hi=Decimal("100"))
+    if "active" in out:
+        out["active"] = bool(out["active"])
+    if "name" in out and TaxRate.objects.filter(name__iexact=out["name"]).exclude(pk=rate_id).exists():
+        raise DomainError("duplicate", "A tax rate with that name exists.", field="name")
+    return out
+
+
+def _locked_rate(tax_rate_id: int) -> TaxRate:
+    rate = TaxRate.objects.select_for_update().filter(pk=tax_rate_id).first()
+    if rate is None:
+        raise NotFound("tax rate", field="id")
+    return rate
+
+
+def _make_default(rate: TaxRate) -> TaxRate | None:
+    """``rate`` becomes the one default; returns the one it replaced."""
+    before = TaxRate.objects.select_for_update().filter(is_default=True).exclude(pk=rate.pk).first()
+    if before is not None:
+        before.is_default = False
+        before.save(update_fields=["is_default"])
+    rate.is_default = True
+    rate.save(update_fields=["is_default"])
+    return before
+
+
+def tax_rate_create(*, actor: Actor, channel: Channel, name: str, percent: Decimal, active: bool = True,
+                    position: int = 0, is_default: bool = False) -> TaxRate:
+    """Add a rate to the list (staff). The first rate of an empty list is the default."""
+    _staff(actor)
+    values = _clean_tax_rate({"name": name, "percent": percent, "active": active, "position": position})
+    if is_default and not values["active"]:
+        raise DomainError("default_tax_rate", "The default tax rate is active.", field="active")
+    with transaction.atomic():
+        first = not TaxRate.objects.exists()
+        rate = TaxRate.objects.create(**values)
+        if is_default or (first and rate.active):
+            _make_default(rate)
+        catalog_log.record("tax_rate", rate.pk, actor=actor, channel=channel, action="created",
+                           changes={"name": (None, rate.name), "percent": (None, rate.percent)})
+    return rate
+
+
+def tax_rate_update(*, actor: Actor, channel: Channel, tax_rate_id: int, **changes: Any) -> TaxRate:
+    """Rename, re-rate, reorder or (de)activate a rate. A new percent applies to what is priced from
+    then on; lines already priced keep their percent and name (decision 0871). A rate in use may be
+    deactivated (items keep it, it is not chosen anew); the default may not."""
+    _staff(actor)
+    _unknown(changes, TAX_RATE_FIELDS)
+    with transaction.atomic():
+        rate = _locked_rate(tax_rate_id)
+        values = _clean_tax_rate(changes, rate_id=rate.pk)
+        if values.get("active") is False and rate.is_default:
+            raise DomainError("default_tax_rate", "The default tax rate stays active: make another the default "
+                                                  "first.", field="active")
+        _save_changes("tax_rate", rate, values, actor=actor, channel=channel)
+    return rate
+
+
+def _rate_users(rate: TaxRate) -> bool:
+    return any(model.objects.filter(named_tax_rate=rate).exists() for model in (Service, Product, ServicePackage))
+
+
+def tax_rate_delete(*, actor: Actor, channel: Channel, tax_rate_id: int) -> None:
+    """Remove a rate nothing names; one in use is deactivated instead (``tax_rate_in_use``). Lines
+    already priced keep its percent and name, so they do not hold it."""
+    _staff(actor)
+    with transaction.atomic():
+        rate = _locked_rate(tax_rate_id)
+        if rate.is_default:
+            raise DomainError("default_tax_rate", "The default tax rate is not removed: make another the default "
+                                                  "first.", field="id")
+        if _rate_users(rate):
+            raise DomainError("tax_rate_in_use", f"The tax rate {rate.name} is in use; deactivate it instead.",
+                              field="id")
+        catalog_log.record("tax_rate", rate.pk, actor=actor, channel=channel, action="deleted",
+                           changes={"name": (rate.name, None), "percent": (rate.percent, None)})
+        rate.delete()
+
+
+def tax_rate_set_default(*, actor: Actor, channel: Channel, tax_rate_id: int) -> TaxRate:
+    """``tax_rate_id`` becomes the default: the rate of every item that names none, from then on."""
+    _staff(actor)
+    with transaction.atomic():
+        rate = _locked_rate(tax_rate_id)
+        if not rate.active:
+            raise DomainError("tax_rate_inactive", f"The tax rate {rate.name} is inactive.", field="id")
+        if not rate.is_default:
+            before = _make_default(rate)
+            catalog_log.record("tax_rate", rate.pk, actor=actor, channel=channel, action="default_set",
+                               changes={"default": (before.name if before else None, rate.name)})
+    return rate
+
+
+def _chosen_rate(tax_rate_id: int, *, current: int | None) -> TaxRate:
+    rate = TaxRate.objects.filter(pk=tax_rate_id).first()
+    if rate is None:
+        raise NotFound("tax rate", field="taxRateId")
+    if not rate.active and rate.pk != current:
+        raise DomainError("tax_rate_inactive", f"The tax rate {rate.name} is no longer offered.", field="taxRateId")
+    return rate
+
+
+def _rate_of_percent(percent: Any, *, actor: Actor, channel: Channel) -> TaxRate:
+    """The old percent input (kept for one release): the active rate of that percent (the default
+    first), else a new rate "Tax <percent>%" on the list."""
+    percent = _decimal(percent, "taxRate", lo=Decimal("0"), hi=Decimal("100"))
+    found = (TaxRate.objects.filter(percent=percent, active=True).order_by("-is_default", "position", "name", "id")
+             .first())
+    if found is not None:
+        return found
+    return tax_rate_create(actor=actor, channel=channel, name=f"Tax {plain(percent)}%", percent=percent)
+
+
+def _taxed(values: dict[str, Any], *, current: int | None, actor: Actor, channel: Channel) -> dict[str, Any]:
+    """Turn ``tax_rate_id`` (a named rate, None: the default) or the old ``tax_rate`` (a percent) in
+    ``values`` into the ``named_tax_rate_id`` to store; {} when neither is given."""
+    rate_id = values.pop("tax_rate_id", None) if "tax_rate_id" in values else _UNSET
+    percent = values.pop("tax_rate", None)
+    if percent is not None and rate_id not in (None, _UNSET):
+        raise ValidationFailed("taxRateId", "Name a tax rate or give a percent, not both.", code="ambiguous")
+    if percent is not None:
+        return {"named_tax_rate_id": _rate_of_percent(percent, actor=actor, channel=channel).pk}
+    if rate_id is _UNSET:
+        return {}
+    if rate_id is None:
+        return {"named_tax_rate_id": None}
+    return {"named_tax_rate_id": _chosen_rate(rate_id, current=current).pk}
+
+
+_UNSET: Any = object()
+
+
+# --- services -------------------------------------------------------------------------------------
+
+
 def service_create(*, actor: Actor, channel: Channel, name: str, price: Decimal, duration_minutes: int = 60,
-                   tax_rate: Decimal = Decimal("10"), description: str = "", category_id: int | None = None,
-                   active: bool = True, rebook_reminder_days: int | None = None) -> Service:
+                   tax_rate_id: int | None = None, tax_rate: Decimal | None = None, description: str = "",
+                   category_id: int | None = None, active: bool = True,
+                   rebook_reminder_days: int | None = None) -> Service:
+    """``tax_rate_id``: a named rate (none: the default); ``tax_rate``, a percent, is the old input kept
+    for one release (decision 0870)."""
     if not actor.is_staff:
         raise PermissionDenied()
-    values = _clean({"name": name, "price": price, "duration_minutes": duration_minutes, "tax_rate": tax_rate,
+    values = _clean({"name": name, "price": price, "duration_minutes": duration_minutes,
                      "description": description, "category_id": category_id, "active": active,
                      "rebook_reminder_days": rebook_reminder_days})
     with transaction.atomic():
+        values.update(_taxed({"tax_rate_id": tax_rate_id, "tax_rate": tax_rate}, current=None, actor=actor,
+                             channel=channel))
         service = Service.objects.create(**values)
         catalog_log.record("service", service.pk, actor=actor, channel=channel, action="created")
     return service
@@ -103,7 +254,9 @@ def service_update(*, actor: Actor, channel: Channel, service_id: int, **changes
         service = Service.objects.select_for_update().filter(pk=service_id).first()
         if service is None:
             raise NotFound("service")
-        _save_changes("service", service, _clean(changes), actor=actor, channel=channel)
+        values = _clean(changes)
+        values.update(_taxed(values, current=service.named_tax_rate_id, actor=actor, channel=channel))
+        _save_changes("service", service, values, actor=actor, channel=channel)
     return service
 
 
@@ -187,8 +340,6 @@ def _priced(out: dict[str, Any]) -> dict[str, Any]:
             raise ValidationFailed("description", "At most 5,000 characters.", code="too_long")
     if "price" in out:
         out["price"] = _decimal(out["price"], "price", lo=Decimal("0"), hi=MAX_PRICE)
-    if "tax_rate" in out:
-        out["tax_rate"] = _decimal(out["tax_rate"], "taxRate", lo=Decimal("0"), hi=Decimal("100"))
     if "active" in out:
         out["active"] = bool(out["active"])
     return out
@@ -196,7 +347,7 @@ def _priced(out: dict[str, Any]) -> dict[str, Any]:
 
 # --- products -------------------------------------------------------------------------------------
 
-PRODUCT_FIELDS = {"sku", "name", "description", "price", "tax_rate", "active"}
+PRODUCT_FIELDS = {"sku", "name", "description", "price", "tax_rate", "tax_rate_id", "active"}
 
 
 def _clean_product(values: dict[str, Any], *, product_id: int | None = None) -> dict[str, Any]:
@@ -211,11 +362,14 @@ def _clean_product(values: dict[str, Any], *, product_id: int | None = None) -> 
 
 
 def product_create(*, actor: Actor, channel: Channel, sku: str, name: str, price: Decimal,
-                   tax_rate: Decimal = Decimal("10"), description: str = "", active: bool = True) -> Product:
+                   tax_rate_id: int | None = None, tax_rate: Decimal | None = None, description: str = "",
+                   active: bool = True) -> Product:
     _staff(actor)
-    values = _clean_product({"sku": sku, "name": name, "price": price, "tax_rate": tax_rate,
-                             "description": description, "active": active})
+    values = _clean_product({"sku": sku, "name": name, "price": price, "description": description,
+                             "active": active})
     with transaction.atomic():
+        values.update(_taxed({"tax_rate_id": tax_rate_id, "tax_rate": tax_rate}, current=None, actor=actor,
+                             channel=channel))
         product = Product.objects.create(**values)
         catalog_log.record("product", product.pk, actor=actor, channel=channel, action="created")
     return product
@@ -229,14 +383,15 @@ def product_update(*, actor: Actor, channel: Channel, product_id: int, **changes
         product = Product.objects.select_for_update().filter(pk=product_id).first()
         if product is None:
             raise NotFound("product")
-        _save_changes("product", product, _clean_product(changes, product_id=product.pk), actor=actor,
-                      channel=channel)
+        values = _clean_product(changes, product_id=product.pk)
+        values.update(_taxed(values, current=product.named_tax_rate_id, actor=actor, channel=channel))
+        _save_changes("product", product, values, actor=actor, channel=channel)
     return product
 
 
 # --- packages -------------------------------------------------------------------------------------
 
-PACKAGE_FIELDS = {"name", "description", "price", "tax_rate", "active"}
+PACKAGE_FIELDS = {"name", "description", "price", "tax_rate", "tax_rate_id", "active"}
 MAX_PACKAGE_ITEMS = 50
 
 
@@ -275,13 +430,14 @@ def _item_summary(item: PackageItem) -> str:
 
 
 def package_create(*, actor: Actor, channel: Channel, name: str, price: Decimal,
-                   items: Sequence[PackageItemInput], tax_rate: Decimal = Decimal("10"), description: str = "",
-                   active: bool = True) -> ServicePackage:
+                   items: Sequence[PackageItemInput], tax_rate_id: int | None = None,
+                   tax_rate: Decimal | None = None, description: str = "", active: bool = True) -> ServicePackage:
     _staff(actor)
-    values = _priced({"name": name, "price": price, "tax_rate": tax_rate, "description": description,
-                      "active": active})
+    values = _priced({"name": name, "price": price, "description": description, "active": active})
     built = _package_items(items)
     with transaction.atomic():
+        values.update(_taxed({"tax_rate_id": tax_rate_id, "tax_rate": tax_rate}, current=None, actor=actor,
+                             channel=channel))
         package = ServicePackage.objects.create(**values)
         for item in built:
             item.package = package
@@ -302,6 +458,7 @@ def package_update(*, actor: Actor, channel: Channel, package_id: int,
         package = ServicePackage.objects.select_for_update().filter(pk=package_id).first()
         if package is None:
             raise NotFound("package")
+        values.update(_taxed(values, current=package.named_tax_rate_id, actor=actor, channel=channel))
         extra = {}
         if built is not None:
             before = [_item_summary(item) for item in package.items.all()]

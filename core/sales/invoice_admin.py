@@ -10,8 +10,8 @@ from .invoice_models import Invoice, InvoiceEvent, InvoiceLine, InvoiceSettings,
 
 class LineInline(ReadOnlyInline):
     model = InvoiceLine
-    fields = ("kind", "description", "quantity", "unit_price", "discount_percent", "tax_rate", "tax_inclusive",
-              "price_overridden_by")
+    fields = ("kind", "description", "quantity", "unit_price", "discount_percent", "tax_rate", "tax_name",
+              "tax_inclusive", "price_overridden_by")
     readonly_fields = fields
 
 

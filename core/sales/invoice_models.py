@@ -122,6 +122,15 @@ class Invoice(models.Model):
     def __str__(self) -> str:
         return self.number
 
+    @property
+    def tax_summary(self) -> tuple[invoice_totals.TaxSummary, ...]:
+        return summary_of(self.lines.all())
+
+
+def summary_of(lines) -> tuple[invoice_totals.TaxSummary, ...]:
+    """A document's tax per rate name and percent (decision 0872): the totals' own sums of its lines."""
+    return invoice_totals.totals((line.tax_rate, line.figures, line.tax_name) for line in lines).summary
+
 
 class LineKind(models.TextChoices):
     ITEM = "item", "Item"
@@ -139,6 +148,9 @@ class PricedLine(models.Model):
     quantity = models.DecimalField(max_digits=8, decimal_places=2, default=Decimal("1"))
     unit_price = models.DecimalField(max_digits=10, decimal_places=2)
     tax_rate = models.DecimalField(max_digits=5, decimal_places=2, default=Decimal("0"))
+    tax_name = models.CharField(max_length=60, blank=True,
+                                help_text="The tax rate's name when priced (a snapshot, decision 0871); "
+                                          "blank: a percent typed without a named rate.")
     tax_inclusive = models.BooleanField(default=False)
     discount_percent = models.DecimalField(max_digits=5, decimal_places=2, default=Decimal("0"))
     service = models.ForeignKey("catalog.Service", null=True, blank=True, on_delete=models.PROTECT, related_name="+")

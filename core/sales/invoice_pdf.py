@@ -49,6 +49,7 @@ def context_for(invoice: Invoice) -> dict:
         "property": invoice.booking.property if invoice.booking_id else None,
         "rows": [{"line": line, "figures": line.figures} for line in lines],
         "taxes": [{"rate": rate, "tax": tax} for rate, tax in totals.taxes if tax],
+        "tax_summary": totals.summary,
         "subtotal": invoice.subtotal,
         "discount_total": invoice.discount_total,
         "tax_total": invoice.tax_total,

@@ -14,7 +14,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Decimal
 
-from core.catalog.pricing import line_amounts
+from core.catalog.pricing import line_amounts, plain
 from core.money import ZERO, percent_of, round_money
 
 DISCOUNT = "discount"
@@ -30,12 +30,23 @@ class LineFigures:
 
 
 @dataclass(frozen=True)
+class TaxSummary:
+    """One row of a document's tax summary: the lines of one named rate (decision 0872)."""
+
+    name: str  # the lines' rate name, or "Tax 12.5%" for lines whose percent was typed without one
+    rate: Decimal
+    taxable: Decimal  # the sum of those lines' net figures
+    tax: Decimal  # the sum of their tax
+
+
+@dataclass(frozen=True)
 class Totals:
     subtotal: Decimal  # the sum of the lines' net figures
     discount_total: Decimal
     tax_total: Decimal
     total: Decimal
     taxes: tuple[tuple[Decimal, Decimal], ...] = ()  # (rate, tax) per rate, by rate
+    summary: tuple[TaxSummary, ...] = ()  # per rate name and percent, by percent then name
 
 
 def line_figures(*, kind: str, quantity: Decimal, unit_price: Decimal, tax_rate: Decimal, tax_inclusive: bool,
@@ -48,19 +59,31 @@ def line_figures(*, kind: str, quantity: Decimal, unit_price: Decimal, tax_rate:
     return LineFigures(face=face, discount=off, net=amounts.net, tax=amounts.tax, total=amounts.total)
 
 
-def totals(lines: Iterable[tuple[Decimal, LineFigures]]) -> Totals:
-    """``lines``: (tax rate, figures) of each line."""
+def totals(lines: Iterable[tuple[Decimal, LineFigures] | tuple[Decimal, LineFigures, str]]) -> Totals:
+    """``lines``: (tax rate, figures) or (tax rate, figures, tax name) of each line. The summary adds
+    the same line figures by name and percent, so its sums are the totals' exactly."""
     subtotal = discount = tax = total = ZERO
     by_rate: dict[Decimal, Decimal] = {}
-    for rate, figures in lines:
+    by_name: dict[tuple[Decimal, str], tuple[Decimal, Decimal]] = {}
+    for rate, figures, *named in lines:
         subtotal += figures.net
         discount += figures.discount
         tax += figures.tax
         total += figures.total
         key = Decimal(rate).normalize()
         by_rate[key] = by_rate.get(key, ZERO) + figures.tax
+        group = (round_money(rate), tax_label(named[0] if named else "", key))
+        taxable, taxed = by_name.get(group, (ZERO, ZERO))
+        by_name[group] = (taxable + figures.net, taxed + figures.tax)
+    summary = tuple(TaxSummary(name=name, rate=rate, taxable=taxable, tax=taxed)
+                    for (rate, name), (taxable, taxed) in sorted(by_name.items()))
     return Totals(subtotal=subtotal, discount_total=discount, tax_total=tax, total=total,
-                  taxes=tuple(sorted(by_rate.items())))
+                  taxes=tuple(sorted(by_rate.items())), summary=summary)
+
+
+def tax_label(name: str, rate: Decimal) -> str:
+    """A line's tax as documents print it: its rate's name, or "Tax 12.5%" for a typed percent."""
+    return name or f"Tax {plain(rate)}%"
 
 
 def payment_status(total: Decimal, paid: Decimal) -> str:

@@ -12,7 +12,7 @@ catalogue's engine; a price typed over the list price is an override kept with w
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -66,6 +66,7 @@ class InvoiceLineInput:
     service_id: int | None = None
     product_id: int | None = None
     package_id: int | None = None
+    tax_rate_id: int | None = None  # a named rate (decision 0870); else ``tax_rate``, else the item's rate
 
 
 # --- input cleaning -----------------------------------------------------------------------------
@@ -136,6 +137,7 @@ def build_lines(lines: Sequence[InvoiceLineInput], *, place: pricing.Place | Non
     refs = [_item_ref(line, f"lines.{position}") for position, line in enumerate(lines)]
     found = quoting.load_items(ref for ref in refs if ref is not None)
     pricer = quoting.Pricer() if lines else None
+    taxes = quoting.LineTax()
     now = timezone.now()
     built = []
     for position, (line, ref) in enumerate(zip(lines, refs, strict=True)):
@@ -156,8 +158,16 @@ def build_lines(lines: Sequence[InvoiceLineInput], *, place: pricing.Place | Non
                                    code="required")
         if line.unit_price is not None:
             price = _decimal(line.unit_price, f"{field}.unitPrice", lo=ZERO, hi=MAX_PRICE, code="invalid_price")
-        tax = line.tax_rate if line.tax_rate is not None else (obj.tax_rate if obj is not None else ZERO)
-        tax = _decimal(tax, f"{field}.taxRate", lo=ZERO, hi=Decimal(100))
+        if line.tax_rate_id is not None:
+            rate = taxes.chosen(line.tax_rate_id, field=field, percent_given=line.tax_rate is not None)
+            tax, tax_name = rate.percent, rate.name
+        elif line.tax_rate is None and obj is not None:
+            rate = quoting.tax_rate_of(obj)
+            tax, tax_name = rate.percent, rate.name
+        else:
+            tax = _decimal(line.tax_rate if line.tax_rate is not None else ZERO, f"{field}.taxRate", lo=ZERO,
+                           hi=Decimal(100))
+            tax_name = taxes.name(obj, tax)
         off = ZERO
         if line.discount_percent is not None:
             if line.kind != LineKind.ITEM:
@@ -167,10 +177,11 @@ def build_lines(lines: Sequence[InvoiceLineInput], *, place: pricing.Place | Non
         default = obj.name if obj is not None else {"fee": "Fee", "discount": "Discount"}.get(line.kind, "")
         description = _text(line.description or default, f"{field}.description", limit=200, required=True)
         if obj is None:
-            item = pricing.Item(kind="custom", id=None, name=description, unit_price=price, tax_rate=tax)  # type: ignore[arg-type]
+            item = pricing.Item(kind="custom", id=None, name=description, unit_price=price,  # type: ignore[arg-type]
+                                tax_rate=tax, tax_name=tax_name)
             priced = pricer.price(item, quantity, field_name=f"{field}.quantity")  # type: ignore[union-attr]
         else:
-            item = replace(quoting.as_item(obj), tax_rate=tax)
+            item = quoting.as_item(obj, tax=(tax, tax_name))
             priced = pricer.price(item, quantity, place=place, field_name=f"{field}.quantity")  # type: ignore[union-attr]
             if price is not None and price != priced.unit_price:
                 priced = pricer.price(item, quantity, place=place, override_unit_price=price,  # type: ignore[union-attr]
@@ -178,7 +189,8 @@ def build_lines(lines: Sequence[InvoiceLineInput], *, place: pricing.Place | Non
         overridden = obj is not None and priced.overridden
         built.append(InvoiceLine(
             kind=line.kind, description=description, quantity=priced.quantity, unit_price=priced.unit_price,
-            tax_rate=priced.tax_rate, tax_inclusive=priced.tax_inclusive, discount_percent=off, position=position,
+            tax_rate=priced.tax_rate, tax_name=priced.tax_name, tax_inclusive=priced.tax_inclusive,
+            discount_percent=off, position=position,
             service=obj if ref is not None and ref.kind == "service" else None,
             product=obj if ref is not None and ref.kind == "product" else None,
             package=obj if ref is not None and ref.kind == "package" else None,
@@ -190,7 +202,7 @@ def build_lines(lines: Sequence[InvoiceLineInput], *, place: pricing.Place | Non
 
 
 def figures(lines: Sequence[InvoiceLine]) -> invoice_totals.Totals:
-    return invoice_totals.totals((line.tax_rate, line.figures) for line in lines)
+    return invoice_totals.totals((line.tax_rate, line.figures, line.tax_name) for line in lines)
 
 
 def _store_lines(invoice: Invoice, lines: list[InvoiceLine]) -> invoice_totals.Totals:
@@ -306,7 +318,8 @@ def invoice_create_from_booking(*, actor: Actor, channel: Channel, booking_id: i
                               field="bookingId")
         lines = [InvoiceLine(
             kind=LineKind.ITEM, description=line.description, quantity=line.quantity, unit_price=line.unit_price,
-            tax_rate=line.tax_rate, tax_inclusive=line.tax_inclusive, position=position, service_id=line.service_id,
+            tax_rate=line.tax_rate, tax_name=line.tax_name, tax_inclusive=line.tax_inclusive, position=position,
+            service_id=line.service_id,
             product_id=line.product_id, package_id=line.package_id, list_unit_price=line.list_unit_price,
             pricing=line.pricing, price_overridden_by_id=line.price_overridden_by_id,
             price_overridden_at=line.price_overridden_at)

@@ -12,8 +12,8 @@ from .quote_models import Quote, QuoteEvent, QuoteLine
 
 class QuoteLineInline(ReadOnlyInline):
     model = QuoteLine
-    fields = ("kind", "description", "quantity", "unit_price", "discount_percent", "tax_rate", "tax_inclusive",
-              "price_overridden_by")
+    fields = ("kind", "description", "quantity", "unit_price", "discount_percent", "tax_rate", "tax_name",
+              "tax_inclusive", "price_overridden_by")
     readonly_fields = fields
 
 

@@ -7,6 +7,7 @@ written only by ``quotes._store_lines`` in the transaction that writes the lines
 
 from __future__ import annotations
 
+import builtins
 from decimal import Decimal
 
 from django.conf import settings
@@ -16,7 +17,7 @@ from django.utils import timezone
 
 from core.append_only import AppendOnly
 
-from .invoice_models import MONEY, PricedLine
+from .invoice_models import MONEY, PricedLine, summary_of
 
 
 class QuoteStatus(models.TextChoices):
@@ -89,6 +90,10 @@ class Quote(models.Model):
 
     def __str__(self) -> str:
         return self.number
+
+    @builtins.property  # ``property`` is a field of a quote
+    def tax_summary(self) -> tuple:
+        return summary_of(self.lines.all())
 
 
 class QuoteLine(PricedLine):

@@ -36,6 +36,7 @@ def context_for(quote: Quote) -> dict:
         "currency": quote.currency, "quote": quote, "customer": quote.customer, "property": quote.property,
         "rows": [{"line": line, "figures": line.figures} for line in lines],
         "taxes": [{"rate": rate, "tax": tax} for rate, tax in totals.taxes if tax],
+        "tax_summary": totals.summary,
         "subtotal": quote.subtotal, "discount_total": quote.discount_total, "tax_total": quote.tax_total,
         "total": quote.total, "terms": terms,
         "printed_at": timezone.now().astimezone(company.tz).strftime("%d %b %Y %H:%M"),

@@ -39,9 +39,9 @@ from .quote_models import QUOTE_MOVES, Quote, QuoteLine, QuoteStatus
 QuoteLineInput = InvoiceLineInput  # the same line, the same rules
 VALID_DAYS = 30  # a quote sent without a validity date holds this many days
 MAX_LABELS = 20
-LINE_FIELDS = ("kind", "description", "quantity", "unit_price", "tax_rate", "tax_inclusive", "discount_percent",
-               "service_id", "product_id", "package_id", "list_unit_price", "pricing", "price_overridden_by_id",
-               "price_overridden_at", "position")
+LINE_FIELDS = ("kind", "description", "quantity", "unit_price", "tax_rate", "tax_name", "tax_inclusive",
+               "discount_percent", "service_id", "product_id", "package_id", "list_unit_price", "pricing",
+               "price_overridden_by_id", "price_overridden_at", "position")
 
 
 def today() -> date:
@@ -386,7 +386,7 @@ def quote_accept(*, actor: Actor, channel: Channel, quote_id: int) -> Quote:
             items = [booking_services.LineInput(
                 service_id=line.service_id, product_id=line.product_id, package_id=line.package_id,
                 quantity=line.quantity, unit_price=line.unit_price, description=line.description,
-                tax_rate=line.tax_rate) for line in lines if line.kind == "item"]
+                tax_rate=line.tax_rate, tax_name=line.tax_name) for line in lines if line.kind == "item"]
             booking = booking_services.booking_create(
                 actor=Actor.system(), channel=channel, customer_id=quote.customer_id,
                 scheduled_start=quote.agreed_start, property_id=quote.property_id, lines=items,

@@ -66,6 +66,7 @@ class BookingLineNode(relay.Node):
     quantity: Decimal
     unit_price: Decimal
     tax_rate: Decimal
+    tax_name: str = strawberry_django.field(description="The tax rate's name as priced; empty for a typed percent.")
     position: int
     service: ServiceNode | None = strawberry_django.field(
         description="Null when the line has no service or the service is hidden from you.")

@@ -18,6 +18,19 @@ MAX_INPUT_ITEMS = services.MAX_PACKAGE_ITEMS
 REBOOK_HELP = ("Days after a completed job of this service to e-mail the customer a reminder to book again "
                "(1 to 1095).")
 MAX_INPUT_POSTCODES = services.MAX_POSTCODES
+RATE_HELP = "A TaxRate (active); not sent: the default rate."
+PERCENT_DEPRECATED = ("Use taxRateId. A percent still chooses the active rate of that percent (made as "
+                      "\"Tax <percent>%\" when there is none); it goes in the next release.")
+
+
+def _tax(data) -> dict:
+    """The input's tax: ``taxRateId`` (null: the default) or the deprecated percent."""
+    out = {}
+    if data.tax_rate_id is not UNSET:
+        out["tax_rate_id"] = decode_optional(data.tax_rate_id, "TaxRate", "taxRateId")
+    if data.tax_rate is not UNSET and data.tax_rate is not None:
+        out["tax_rate"] = data.tax_rate
+    return out
 
 
 def _not_null(changes: dict, blank: tuple[str, ...] = ("description",)) -> dict:
@@ -37,7 +50,8 @@ class CreateProductInput:
     sku: str
     name: str
     price: Decimal
-    tax_rate: Decimal = strawberry.field(default=Decimal("10"), description="Percent.")
+    tax_rate_id: strawberry.ID | None = strawberry.field(default=None, description=RATE_HELP)
+    tax_rate: Decimal | None = strawberry.field(default=None, deprecation_reason=PERCENT_DEPRECATED)
     description: str = ""
     active: bool = True
 
@@ -48,7 +62,8 @@ class UpdateProductInput:
     sku: str | None = UNSET
     name: str | None = UNSET
     price: Decimal | None = UNSET
-    tax_rate: Decimal | None = UNSET
+    tax_rate_id: strawberry.ID | None = strawberry.field(default=UNSET, description=f"{RATE_HELP} Null: the default.")
+    tax_rate: Decimal | None = strawberry.field(default=UNSET, deprecation_reason=PERCENT_DEPRECATED)
     description: str | None = UNSET
     active: bool | None = UNSET
 
@@ -65,7 +80,8 @@ class CreateServicePackageInput:
     name: str
     price: Decimal
     items: list[PackageItemInput]
-    tax_rate: Decimal = strawberry.field(default=Decimal("10"), description="Percent.")
+    tax_rate_id: strawberry.ID | None = strawberry.field(default=None, description=RATE_HELP)
+    tax_rate: Decimal | None = strawberry.field(default=None, deprecation_reason=PERCENT_DEPRECATED)
     description: str = ""
     active: bool = True
 
@@ -75,7 +91,8 @@ class UpdateServicePackageInput:
     id: strawberry.ID
     name: str | None = UNSET
     price: Decimal | None = UNSET
-    tax_rate: Decimal | None = UNSET
+    tax_rate_id: strawberry.ID | None = strawberry.field(default=UNSET, description=f"{RATE_HELP} Null: the default.")
+    tax_rate: Decimal | None = strawberry.field(default=UNSET, deprecation_reason=PERCENT_DEPRECATED)
     description: str | None = UNSET
     active: bool | None = UNSET
     items: list[PackageItemInput] | None = UNSET
@@ -182,7 +199,8 @@ class CreateServiceInput:
     name: str
     price: Decimal
     duration_minutes: int = 60
-    tax_rate: Decimal = strawberry.field(default=Decimal("10"), description="Percent.")
+    tax_rate_id: strawberry.ID | None = strawberry.field(default=None, description=RATE_HELP)
+    tax_rate: Decimal | None = strawberry.field(default=None, deprecation_reason=PERCENT_DEPRECATED)
     description: str = ""
     category_id: strawberry.ID | None = None
     active: bool = True
@@ -195,7 +213,8 @@ class UpdateServiceInput:
     name: str | None = UNSET
     price: Decimal | None = UNSET
     duration_minutes: int | None = UNSET
-    tax_rate: Decimal | None = UNSET
+    tax_rate_id: strawberry.ID | None = strawberry.field(default=UNSET, description=f"{RATE_HELP} Null: the default.")
+    tax_rate: Decimal | None = strawberry.field(default=UNSET, deprecation_reason=PERCENT_DEPRECATED)
     description: str | None = UNSET
     category_id: strawberry.ID | None = UNSET
     active: bool | None = UNSET
@@ -217,14 +236,14 @@ class ServiceCategoryPayload:
 def _create(info: Info, data: CreateServiceInput):
     return services.service_create(
         **who(info), name=data.name, price=data.price, duration_minutes=data.duration_minutes,
-        tax_rate=data.tax_rate, description=data.description, active=data.active,
+        description=data.description, active=data.active,
         category_id=decode_optional(data.category_id, "ServiceCategory", "categoryId"),
-        rebook_reminder_days=data.rebook_reminder_days)
+        rebook_reminder_days=data.rebook_reminder_days, **_tax(data))
 
 
 def _update(info: Info, data: UpdateServiceInput):
     changes = given(name=data.name, price=data.price, duration_minutes=data.duration_minutes,
-                    tax_rate=data.tax_rate, description=data.description, active=data.active)
+                    description=data.description, active=data.active)
     for key, value in list(changes.items()):
         if value is None:  # none of these may be null
             if key == "description":
@@ -235,6 +254,7 @@ def _update(info: Info, data: UpdateServiceInput):
         changes["category_id"] = decode_optional(data.category_id, "ServiceCategory", "categoryId")
     if data.rebook_reminder_days is not UNSET:  # null: no reminder any more
         changes["rebook_reminder_days"] = data.rebook_reminder_days
+    changes.update(_tax(data))
     return services.service_update(**who(info), service_id=decode_id(data.id, "Service"), **changes)
 
 
@@ -256,21 +276,21 @@ class CatalogMutation:
     @strawberry_django.mutation(description="Add a product (staff).")
     def create_product(self, info: Info, input: CreateProductInput) -> ProductPayload:
         return attempt(ProductPayload, "product", lambda: services.product_create(
-            **who(info), sku=input.sku, name=input.name, price=input.price, tax_rate=input.tax_rate,
-            description=input.description, active=input.active))
+            **who(info), sku=input.sku, name=input.name, price=input.price,
+            description=input.description, active=input.active, **_tax(input)))
 
     @strawberry_django.mutation(description="Edit a product (staff). Products are never deleted: set active false.")
     def update_product(self, info: Info, input: UpdateProductInput) -> ProductPayload:
         return attempt(ProductPayload, "product", lambda: services.product_update(
             **who(info), product_id=decode_id(input.id, "Product"), **_not_null(given(
-                sku=input.sku, name=input.name, price=input.price, tax_rate=input.tax_rate,
-                description=input.description, active=input.active))))
+                sku=input.sku, name=input.name, price=input.price,
+                description=input.description, active=input.active)), **_tax(input)))
 
     @strawberry_django.mutation(description="Add a service package (staff).")
     def create_service_package(self, info: Info, input: CreateServicePackageInput) -> ServicePackagePayload:
         return attempt(ServicePackagePayload, "package", lambda: services.package_create(
-            **who(info), name=input.name, price=input.price, tax_rate=input.tax_rate, description=input.description,
-            active=input.active, items=_items(input.items)))
+            **who(info), name=input.name, price=input.price, description=input.description,
+            active=input.active, items=_items(input.items), **_tax(input)))
 
     @strawberry_django.mutation(description="Edit a service package (staff). Never deleted: set active false.")
     def update_service_package(self, info: Info, input: UpdateServicePackageInput) -> ServicePackagePayload:
@@ -278,8 +298,8 @@ class CatalogMutation:
             items = None if input.items is UNSET or input.items is None else _items(input.items)
             return services.package_update(
                 **who(info), package_id=decode_id(input.id, "ServicePackage"), items=items, **_not_null(given(
-                    name=input.name, price=input.price, tax_rate=input.tax_rate, description=input.description,
-                    active=input.active)))
+                    name=input.name, price=input.price, description=input.description,
+                    active=input.active)), **_tax(input))
 
         return attempt(ServicePackagePayload, "package", work)
 

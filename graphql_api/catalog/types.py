@@ -7,10 +7,19 @@ import strawberry_django
 from strawberry import relay
 from strawberry.types import Info
 
-from core.catalog import pricing
-from core.catalog.models import PackageItem, PriceZone, Product, Service, ServiceCategory, ServicePackage, VolumeTier
+from core.catalog import pricing, selectors
+from core.catalog.models import (
+    PackageItem,
+    PriceZone,
+    Product,
+    Service,
+    ServiceCategory,
+    ServicePackage,
+    TaxRate,
+    VolumeTier,
+)
 
-from ..context import actor_from_info
+from ..context import actor_from_info, request_cache
 from ..enums import AdjustmentKindEnum, TierKindEnum, ZoneKindEnum
 from ..nodes import PK
 
@@ -22,6 +31,48 @@ def _active_unless_staff(queryset, info: Info, **filters):
     if not actor.is_authenticated:
         return queryset.none()
     return queryset.filter(**filters)
+
+
+@strawberry_django.type(TaxRate, name="TaxRate", description="A named tax rate (managed list, decision 0870).")
+class TaxRateNode(relay.Node):
+    _id_attr = PK  # the model's primary key (skips a per-row annotation scan)
+    name: str
+    percent: Decimal
+    active: bool = strawberry_django.field(description="Inactive: kept where set, not chosen anew.")
+    is_default: bool = strawberry_django.field(description="The rate of every item that names none.")
+    position: int = strawberry_django.field(description="Lists show lower first, then by name.")
+
+    @classmethod
+    def get_queryset(cls, queryset, info: Info, **kwargs):
+        return queryset if actor_from_info(info).is_authenticated else queryset.none()
+
+
+def rate_in_force(obj, info: Info) -> TaxRate:
+    """An item's rate, else the default: read once a request (the rates come joined to the items)."""
+    if obj.named_tax_rate_id is not None:
+        return obj.named_tax_rate
+    return request_cache(info, "default_tax_rate", selectors.default_rate)
+
+
+RATE_HINTS = {"only": ["named_tax_rate_id"], "select_related": ["named_tax_rate"]}
+
+
+@strawberry.type
+class TaxedItem:
+    """The tax fields of a service, product or package."""
+
+    @strawberry_django.field(**RATE_HINTS, description="Percent in force: its tax rate's, else the default's.")
+    def tax_rate(self, info: Info) -> Decimal:
+        return rate_in_force(self, info).percent
+
+    @strawberry_django.field(**RATE_HINTS, description="The tax rate it is priced at: its own, else the default.")
+    def named_tax_rate(self, info: Info) -> TaxRateNode:
+        return rate_in_force(self, info)  # type: ignore[return-value]
+
+    @strawberry_django.field(only=["named_tax_rate_id"], description="True: it names no rate and follows the "
+                                                                     "default.")
+    def uses_default_tax_rate(self) -> bool:
+        return self.named_tax_rate_id is None  # type: ignore[attr-defined]
 
 
 @strawberry_django.type(ServiceCategory, name="ServiceCategory")
@@ -37,13 +88,12 @@ class ServiceCategoryNode(relay.Node):
 
 
 @strawberry_django.type(Service, name="Service", description="Something the business sells.")
-class ServiceNode(relay.Node):
+class ServiceNode(relay.Node, TaxedItem):
     _id_attr = PK  # the model's primary key (skips a per-row annotation scan)
     name: str
     description: str
     duration_minutes: int
     price: Decimal
-    tax_rate: Decimal = strawberry_django.field(description="Percent.")
     active: bool
     rebook_reminder_days: int | None = strawberry_django.field(
         description="Days after a completed job to remind the customer to book again; null: no reminder.")
@@ -66,13 +116,12 @@ class VolumeTierNode:
 
 
 @strawberry_django.type(Product, name="Product", description="Something sold by the unit beside the services.")
-class ProductNode(relay.Node):
+class ProductNode(relay.Node, TaxedItem):
     _id_attr = PK
     sku: str
     name: str
     description: str
     price: Decimal
-    tax_rate: Decimal = strawberry_django.field(description="Percent.")
     active: bool
     volume_tiers: list[VolumeTierNode] = strawberry_django.field(
         field_name="tiers", description="Bulk discounts by quantity band, lowest band first.")
@@ -91,12 +140,11 @@ class PackageItemNode:
 
 @strawberry_django.type(ServicePackage, name="ServicePackage",
                         description="Services and products sold together at one package price.")
-class ServicePackageNode(relay.Node):
+class ServicePackageNode(relay.Node, TaxedItem):
     _id_attr = PK
     name: str
     description: str
     price: Decimal
-    tax_rate: Decimal = strawberry_django.field(description="Percent.")
     active: bool
     items: list[PackageItemNode]
 
@@ -148,6 +196,7 @@ class LinePriceType:
     quantity: Decimal
     unit_price: Decimal
     tax_rate: Decimal = strawberry.field(description="Percent.")
+    tax_name: str = strawberry.field(description="The tax rate's name; empty for a percent typed by hand.")
     tax_inclusive: bool = strawberry.field(description="Whether the prices include tax (company setting).")
     amount: Decimal = strawberry.field(description="quantity x unitPrice, rounded half up: the figure at the "
                                                    "prices' face (total when tax is included, net when added).")
@@ -159,5 +208,6 @@ class LinePriceType:
     @classmethod
     def of(cls, priced: pricing.LinePrice) -> LinePriceType:
         return cls(quantity=priced.quantity, unit_price=priced.unit_price, tax_rate=priced.tax_rate,
+                   tax_name=priced.tax_name,
                    tax_inclusive=priced.tax_inclusive, amount=priced.amount, net=priced.net, tax=priced.tax,
                    total=priced.total, rules=rules_out(priced.rules))

@@ -34,7 +34,10 @@ class InvoiceLineInputType:
     description: str = ""
     quantity: Decimal = Decimal("1")
     unit_price: Decimal | None = None
-    tax_rate: Decimal | None = strawberry.field(default=None, description="Percent; the item's own when not given.")
+    tax_rate: Decimal | None = strawberry.field(default=None, description="Percent typed by hand; the item's rate "
+                                                                        "when neither this nor taxRateId is given.")
+    tax_rate_id: strawberry.ID | None = strawberry.field(default=None, description="A TaxRate (active), instead of "
+                                                                                 "a typed percent.")
     discount_percent: Decimal | None = strawberry.field(default=None, description="Percent off an item line.")
     service_id: strawberry.ID | None = None
     product_id: strawberry.ID | None = None
@@ -145,7 +148,8 @@ def _lines(lines: list[InvoiceLineInputType]) -> list[InvoiceLineInput]:
         tax_rate=line.tax_rate, discount_percent=line.discount_percent,
         service_id=decode_optional(line.service_id, "Service", f"lines.{n}.serviceId"),
         product_id=decode_optional(line.product_id, "Product", f"lines.{n}.productId"),
-        package_id=decode_optional(line.package_id, "ServicePackage", f"lines.{n}.packageId"))
+        package_id=decode_optional(line.package_id, "ServicePackage", f"lines.{n}.packageId"),
+        tax_rate_id=decode_optional(line.tax_rate_id, "TaxRate", f"lines.{n}.taxRateId"))
         for n, line in enumerate(lines)]
 
 

@@ -7,7 +7,9 @@ from __future__ import annotations
 from datetime import date, datetime
 from decimal import Decimal
 
+import strawberry
 import strawberry_django
+from django.db.models import Prefetch
 from strawberry import relay
 from strawberry.scalars import JSON
 from strawberry.types import Info
@@ -26,6 +28,7 @@ from core.sales.invoice_models import (
     PaymentMethod,
     PaymentStatus,
     PricedLine,
+    summary_of,
 )
 from core.sales.invoice_selectors import paid_of, today, visible_history, visible_invoices, visible_payments
 from core.sales.invoice_totals import payment_status
@@ -55,6 +58,24 @@ def _scoped(queryset, info: Info, visible):
 
 
 LINE_FIGURES = ["kind", "quantity", "unit_price", "tax_rate", "tax_inclusive", "discount_percent"]
+SUMMARY_FIELDS = ["tax_name", *LINE_FIGURES]
+
+
+@strawberry.type(name="TaxSummary", description="The tax of a document's lines of one named rate (decision 0872). "
+                                                "The rows add up to the document's subtotal and tax.")
+class TaxSummaryType:
+    name: str = strawberry.field(description="The rate's name as the lines keep it (\"Tax 15%\" for a typed "
+                                             "percent).")
+    rate: Decimal = strawberry.field(description="Percent.")
+    taxable: Decimal = strawberry.field(description="The sum of the lines' net figures.")
+    tax: Decimal
+
+
+def tax_summary_of(document) -> list[TaxSummaryType]:
+    """An invoice's or a quote's summary from its prefetched lines (``summary_lines``), else read now."""
+    lines = getattr(document, "summary_lines", None)
+    return [TaxSummaryType(name=row.name, rate=row.rate, taxable=row.taxable, tax=row.tax)
+            for row in summary_of(lines if lines is not None else document.lines.all())]
 
 
 @strawberry_django.type(PricedLine)
@@ -66,6 +87,8 @@ class PricedLineFields:
     quantity: Decimal
     unit_price: Decimal = strawberry_django.field(description="A discount line: the amount off.")
     tax_rate: Decimal
+    tax_name: str = strawberry_django.field(description="The tax rate's name as priced (kept when the rate "
+                                                        "changes); empty for a percent typed by hand.")
     tax_inclusive: bool = strawberry_django.field(description="Whether unitPrice includes tax (as priced).")
     discount_percent: Decimal = strawberry_django.field(description="Percent off an item line, before its tax.")
     position: int
@@ -167,6 +190,12 @@ class InvoiceNode(relay.Node):
     owner: UserNode | None
     lines: list[InvoiceLineNode]
     payments: list[PaymentNode]
+
+    @strawberry_django.field(prefetch_related=[Prefetch("lines", InvoiceLine.objects.only(
+        "invoice_id", *SUMMARY_FIELDS).order_by(), to_attr="summary_lines")],
+        description="Tax per rate name and percent (decision 0872): the rows add up to subtotal and taxTotal.")
+    def tax_summary(self) -> list[TaxSummaryType]:
+        return tax_summary_of(self)
 
     @strawberry_django.field(only=["total"], description="The sum of the payments (derived, never stored).")
     def paid(self) -> Decimal:

@@ -27,7 +27,7 @@ from ..context import actor_from_info
 from ..crm.types import CustomerNode, PropertyNode
 from ..enums import ActorKindEnum, ChannelEnum, _mirror
 from ..files.types import files_field
-from ..invoices.types import PricedLineFields
+from ..invoices.types import SUMMARY_FIELDS, PricedLineFields, TaxSummaryType, tax_summary_of
 from ..jobdata.types import custom_fields_field
 from ..nodes import PK
 
@@ -97,6 +97,13 @@ class QuoteNode(relay.Node):
     owner: UserNode | None
     booking: BookingNode | None = strawberry_django.field(description="The booking accepting it made.")
     lines: list[QuoteLineNode]
+
+    @strawberry_django.field(prefetch_related=[Prefetch("lines", QuoteLine.objects.only(
+        "quote_id", *SUMMARY_FIELDS).order_by(), to_attr="summary_lines")],
+        description="Tax per rate name and percent (decision 0872): the rows add up to subtotal and taxTotal.")
+    def tax_summary(self) -> list[TaxSummaryType]:
+        return tax_summary_of(self)
+
     labels: list[LabelNode] = strawberry_django.field(description="Staff only (empty for others).")
     custom_fields = custom_fields_field("quote")
     files = files_field()

@@ -24,7 +24,7 @@ def _product(actor, **extra):
 
 def test_product_create_update_log_and_events(staff_actor, published):
     product = _product(staff_actor, price="12.505", tax_rate="10")
-    assert (product.sku, product.price, product.tax_rate) == ("GUT-1", D("12.51"), D("10.00"))
+    assert (product.sku, product.price, product.named_tax_rate.percent) == ("GUT-1", D("12.51"), D("10.00"))
     services.product_update(actor=staff_actor, channel=G, product_id=product.pk, price=D("13"), active=False)
     services.product_update(actor=staff_actor, channel=G, product_id=product.pk, price=D("13"))  # no change
     product.refresh_from_db()

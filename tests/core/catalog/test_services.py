@@ -15,7 +15,8 @@ def test_staff_creates_and_updates_a_service(staff_actor):
     made = services.service_create(actor=staff_actor, channel=Channel.GRAPHQL, name=" Mowing ", price="45.505",
                                    duration_minutes=90, tax_rate=Decimal("10"), category_id=category.pk)
     made = Service.objects.get(pk=made.pk)
-    assert (made.name, made.price, made.duration_minutes, made.tax_rate, made.category_id, made.active) == (
+    assert (made.name, made.price, made.duration_minutes, made.named_tax_rate.percent, made.category_id,
+            made.active) == (
         "Mowing", Decimal("45.51"), 90, Decimal("10.00"), category.pk, True)
     services.service_update(actor=staff_actor, channel=Channel.GRAPHQL, service_id=made.pk, active=False,
                             price=Decimal("50"))

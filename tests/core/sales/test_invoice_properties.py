@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 
 from core.actors import Channel
 from core.company.models import TaxMode
-from core.money import ZERO
+from core.money import ZERO, round_money
 from core.sales import invoice_pdf, invoice_totals, invoices, payments
 from core.sales.invoice_models import Invoice
 from core.sales.invoice_selectors import paid_of
@@ -60,6 +60,25 @@ def test_figures_add_up_for_any_lines_and_payments(lines, paid):
                       "part_paid" if received > 0 else "unpaid")
 
 
+@given(lines=st.lists(st.tuples(line, st.sampled_from(["", "GST", "VAT", "Reduced"])), min_size=1, max_size=30))
+@settings(max_examples=300, deadline=None)
+def test_the_tax_summary_adds_up_to_the_totals(lines):
+    """Rows per rate name and percent (decision 0872): each row is the sum of its lines, and the rows add
+    up to the subtotal and the tax in both tax modes, with percents off and discount lines."""
+    rows = [(spec["tax_rate"], invoice_totals.line_figures(**{**spec, "discount_percent": spec["discount_percent"]
+                                                             if spec["kind"] == "item" else ZERO}), name)
+            for spec, name in lines]
+    totals = invoice_totals.totals(rows)
+    assert sum((row.taxable for row in totals.summary), ZERO) == totals.subtotal
+    assert sum((row.tax for row in totals.summary), ZERO) == totals.tax_total
+    groups = {(round_money(rate), invoice_totals.tax_label(name, rate)) for rate, _figures, name in rows}
+    assert {(row.rate, row.name) for row in totals.summary} == groups and len(totals.summary) == len(groups)
+    for row in totals.summary:
+        mine = [f for rate, f, name in rows if (round_money(rate), invoice_totals.tax_label(name, rate)) ==
+                (row.rate, row.name)]
+        assert (row.taxable, row.tax) == (sum((f.net for f in mine), ZERO), sum((f.tax for f in mine), ZERO))
+
+
 @pytest.mark.django_db
 @given(lines=st.lists(line, min_size=1, max_size=8), inclusive=st.booleans(),
        paid=st.lists(st.integers(min_value=1, max_value=50_000).map(lambda n: Decimal(n) / 100), max_size=3))
@@ -92,6 +111,9 @@ def test_the_database_the_list_and_the_pdf_agree_to_the_cent(lines, inclusive, p
     stored = Invoice.objects.get(pk=invoice.pk)
     assert (stored.subtotal, stored.tax_total, stored.total) == (expected.subtotal, expected.tax_total, expected.total)
     assert invoices.figures(list(stored.lines.all())) == expected
+    summary = stored.tax_summary  # per rate name and percent (decision 0872), from the same line figures
+    assert sum((row.taxable for row in summary), ZERO) == stored.subtotal
+    assert sum((row.tax for row in summary), ZERO) == stored.tax_total
     text = pdf_text(invoice_pdf.render(invoice_pdf.loaded(stored.pk, staff)))
     received = paid_of(stored)
     assert pdf_amount(text, "Subtotal") == stored.subtotal
