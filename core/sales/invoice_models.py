@@ -9,6 +9,7 @@ stored: they are read from the payments each time (decision 0831).
 from __future__ import annotations
 
 from decimal import Decimal
+from collections.abc import Iterable
 from typing import Any
 
 from django.conf import settings
@@ -127,7 +128,7 @@ class Invoice(models.Model):
         return summary_of(self.lines.all())
 
 
-def summary_of(lines) -> tuple[invoice_totals.TaxSummary, ...]:
+def summary_of(lines: Iterable[Any]) -> tuple[invoice_totals.TaxSummary, ...]:
     """A document's tax per rate name and percent (decision 0872): the totals' own sums of its lines."""
     return invoice_totals.totals((line.tax_rate, line.figures, line.tax_name) for line in lines).summary
 
