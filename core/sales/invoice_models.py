@@ -8,8 +8,8 @@ stored: they are read from the payments each time (decision 0831).
 
 from __future__ import annotations
 
-from decimal import Decimal
 from collections.abc import Iterable
+from decimal import Decimal
 from typing import Any
 
 from django.conf import settings
