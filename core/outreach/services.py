@@ -13,9 +13,10 @@ from collections.abc import Callable
 from contextlib import nullcontext
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
+from typing import Any, TypeVar
 
 from django.conf import settings
-from django.db import IntegrityError, connection, transaction
+from django.db import IntegrityError, connection, models, transaction
 from django.utils import timezone
 
 from core import ratelimit, rawsql
@@ -508,20 +509,30 @@ def customer_message_queue(*, actor: Actor, channel: Channel, customer: Customer
     return Queued(channel=DeliveryChannel.EMAIL, email=message, queued=int(logged_email is not None))
 
 
+M = TypeVar("M", bound=models.Model)
+
+
+def scheduled_withdraw(model: type[M], pk: int, *, actor: Actor, noun: str, code: str) -> M:
+    """Staff call off a pending scheduled message (a book-again reminder, a review request): locked,
+    refused unless still pending, then ``withdrawn`` with the reason ``by_staff``; it is never sent.
+    The model has ``status`` (``pending``/``withdrawn`` among its values), ``reason`` and ``updated_at``."""
+    if not actor.is_staff:
+        raise PermissionDenied(f"Only staff withdraw {noun}s.")
+    with transaction.atomic():
+        row: Any = model._default_manager.select_for_update().filter(pk=pk).first()
+        if row is None:
+            raise NotFound(noun)
+        if row.status != ServiceReminderStatus.PENDING:
+            raise DomainError(code, f"Only a pending {noun} can be withdrawn; this one is "
+                                    f"{row.get_status_display().lower()}.")
+        row.status, row.reason = ServiceReminderStatus.WITHDRAWN, "by_staff"
+        row.save(update_fields=["status", "reason", "updated_at"])
+    return row
+
+
 def service_reminder_withdraw(*, actor: Actor, channel: Channel, reminder_id: int) -> ServiceReminder:
     """Staff call off a pending reminder; it is never sent."""
-    if not actor.is_staff:
-        raise PermissionDenied("Only staff withdraw reminders.")
-    with transaction.atomic():
-        reminder = ServiceReminder.objects.select_for_update().filter(pk=reminder_id).first()
-        if reminder is None:
-            raise NotFound("service reminder")
-        if reminder.status != ServiceReminderStatus.PENDING:
-            raise DomainError("not_pending", f"Only a pending reminder can be withdrawn; this one is "
-                                             f"{reminder.get_status_display().lower()}.")
-        reminder.status, reminder.reason = ServiceReminderStatus.WITHDRAWN, "by_staff"
-        reminder.save(update_fields=["status", "reason", "updated_at"])
-    return reminder
+    return scheduled_withdraw(ServiceReminder, reminder_id, actor=actor, noun="reminder", code="not_pending")
 
 
 # --- sending domains (decisions 0640-0642) ---------------------------------------------------------

@@ -126,18 +126,8 @@ def _request_text(booking: Booking) -> str:
 
 def review_request_withdraw(*, actor: Actor, channel: Channel, request_id: int) -> ReviewRequest:
     """Staff call off a pending request; it is never sent."""
-    if not actor.is_staff:
-        raise PermissionDenied("Only staff withdraw review requests.")
-    with transaction.atomic():
-        request = ReviewRequest.objects.select_for_update().filter(pk=request_id).first()
-        if request is None:
-            raise NotFound("review request")
-        if request.status != ReviewRequestStatus.PENDING:
-            raise DomainError("request_not_pending", f"Only a pending review request can be withdrawn; this one is "
-                                                     f"{request.get_status_display().lower()}.")
-        request.status, request.reason = ReviewRequestStatus.WITHDRAWN, "by_staff"
-        request.save(update_fields=["status", "reason", "updated_at"])
-    return request
+    return outreach.scheduled_withdraw(ReviewRequest, request_id, actor=actor, noun="review request",
+                                       code="request_not_pending")
 
 
 # --- reviews -------------------------------------------------------------------------------------
