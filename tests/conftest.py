@@ -145,3 +145,13 @@ def media(settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path / "media"
     settings.MEDIA_ROOT.mkdir()
     return settings.MEDIA_ROOT
+
+
+@pytest.fixture
+def back_to_the_latest() -> Iterator[None]:
+    """For a test that migrates backwards (``tests.migrations.migrate_to``): later migrations exist, so
+    leave the schema fully migrated for the tests that follow."""
+    from tests.migrations import migrate_to_the_latest
+
+    yield
+    migrate_to_the_latest()

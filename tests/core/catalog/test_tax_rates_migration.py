@@ -8,38 +8,21 @@ from decimal import Decimal
 
 import pytest
 from django.apps import apps
-from django.db import connection
-from django.db.migrations.executor import MigrationExecutor
 
 from core.actors import Actor, Channel
 from core.catalog.models import TaxRate
 from core.sales import invoices
 from core.sales.invoice_models import InvoiceLine
 from tests import factories
+from tests.migrations import migrate_to
 
 BEFORE = [("catalog", "0003_service_rebook_reminder_days")]
 AFTER = [("catalog", "0006_remove_item_tax_percent")]
 
 
-def _migrate(targets):
-    executor = MigrationExecutor(connection)
-    executor.loader.build_graph()
-    executor.migrate(targets)
-    return executor.loader.project_state(targets).apps
-
-
-@pytest.fixture
-def back_to_the_latest():
-    """Later migrations exist: leave the schema fully migrated for the tests that follow."""
-    yield
-    executor = MigrationExecutor(connection)
-    executor.loader.build_graph()
-    executor.migrate(executor.loader.graph.leaf_nodes())
-
-
 @pytest.mark.django_db(transaction=True)
 def test_percents_become_named_rates_and_back(back_to_the_latest):
-    old = _migrate(BEFORE)
+    old = migrate_to(BEFORE)
     try:
         Service, Product = old.get_model("catalog", "Service"), old.get_model("catalog", "Product")
         ten = [Service.objects.create(name=f"Clean {n}", price=Decimal("100"), tax_rate=Decimal("10")).pk
@@ -47,7 +30,7 @@ def test_percents_become_named_rates_and_back(back_to_the_latest):
         free = Service.objects.create(name="Advice", price=Decimal("50"), tax_rate=Decimal("0")).pk
         product = Product.objects.create(sku="GUT-1", name="Guard", price=Decimal("5"), tax_rate=Decimal("10")).pk
     finally:
-        new = _migrate(AFTER)
+        new = migrate_to(AFTER)
     rates = list(new.get_model("catalog", "TaxRate").objects.order_by("percent").values_list(
         "name", "percent", "is_default", "active"))
     assert rates == [("Tax 0%", Decimal("0.00"), False, True), ("Tax 10%", Decimal("10.00"), True, True)]
@@ -55,7 +38,7 @@ def test_percents_become_named_rates_and_back(back_to_the_latest):
     assert pointed == {ten[0]: "Tax 10%", ten[1]: "Tax 10%", free: "Tax 0%"}
     assert new.get_model("catalog", "Product").objects.get(pk=product).named_tax_rate.name == "Tax 10%"
 
-    back = _migrate(BEFORE)
+    back = migrate_to(BEFORE)
     percents = dict(back.get_model("catalog", "Service").objects.values_list("pk", "tax_rate"))
     assert percents == {ten[0]: Decimal("10.00"), ten[1]: Decimal("10.00"), free: Decimal("0.00")}
     assert back.get_model("catalog", "Product").objects.get(pk=product).tax_rate == Decimal("10.00")

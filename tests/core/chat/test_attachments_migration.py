@@ -4,27 +4,12 @@ booking naming the same bytes; pending and failed ones stay as they were (decisi
 from __future__ import annotations
 
 import pytest
-from django.db import connection
-from django.db.migrations.executor import MigrationExecutor
 from django.utils import timezone
+
+from tests.migrations import migrate_to
 
 BEFORE = [("chat", "0002_drop_indexes_covered_by_composites"), ("files", "0001_initial")]
 AFTER = [("chat", "0003_attachments_are_stored_files")]
-
-
-def _migrate(targets):
-    executor = MigrationExecutor(connection)
-    executor.loader.build_graph()
-    executor.migrate(targets)
-    return executor.loader.project_state(targets).apps
-
-
-@pytest.fixture
-def back_to_the_latest():
-    yield
-    executor = MigrationExecutor(connection)
-    executor.loader.build_graph()
-    executor.migrate(executor.loader.graph.leaf_nodes())
 
 
 @pytest.mark.django_db(transaction=True)
@@ -32,7 +17,7 @@ def test_stored_chat_photos_become_files_of_their_booking(back_to_the_latest):
     from tests import factories
 
     booking = factories.booking()
-    old = _migrate(BEFORE)
+    old = migrate_to(BEFORE)
     try:
         Attachment = old.get_model("chat", "BookingAttachment")
         common = {"booking_id": booking.pk, "author_kind": "fieldworker", "channel": "telegram",
@@ -41,7 +26,7 @@ def test_stored_chat_photos_become_files_of_their_booking(back_to_the_latest):
                                            size=1234, status="stored", telegram_file_unique_id="UNIQ1", **common)
         pending = Attachment.objects.create(status="pending", telegram_file_unique_id="UNIQ2", **common)
     finally:
-        new = _migrate(AFTER)
+        new = migrate_to(AFTER)
     Attachment, StoredFile = new.get_model("chat", "BookingAttachment"), new.get_model("files", "StoredFile")
     row = StoredFile.objects.get()
     assert (row.booking_id, row.kind, row.file.name, row.name, row.size, row.customer_visible, row.channel) == (

@@ -5,27 +5,12 @@ booking too (decision 0943)."""
 from __future__ import annotations
 
 import pytest
-from django.db import connection
-from django.db.migrations.executor import MigrationExecutor
 from django.utils import timezone
+
+from tests.migrations import migrate_to
 
 BEFORE = [("complaints", "0002_seed_lists")]
 AFTER = [("complaints", "0003_quote_foreign_key")]
-
-
-def _migrate(targets):
-    executor = MigrationExecutor(connection)
-    executor.loader.build_graph()
-    executor.migrate(targets)
-    return executor.loader.project_state(targets).apps
-
-
-@pytest.fixture
-def back_to_the_latest():
-    yield
-    executor = MigrationExecutor(connection)
-    executor.loader.build_graph()
-    executor.migrate(executor.loader.graph.leaf_nodes())
 
 
 @pytest.mark.django_db(transaction=True)
@@ -37,7 +22,7 @@ def test_plain_quote_ids_become_the_foreign_key(back_to_the_latest):
     booking = factories.booking()
     staff = Actor.from_user(factories.staff_user())
     quote = quotes.quote_create(actor=staff, channel=Channel.SYSTEM, customer_id=booking.customer_id)
-    old = _migrate(BEFORE)
+    old = migrate_to(BEFORE)
     try:
         Complaint, Status = old.get_model("complaints", "Complaint"), old.get_model("complaints", "ComplaintStatus")
         common = {"customer_id": booking.customer_id, "status": Status.objects.filter(is_resolved=False).first(),
@@ -46,7 +31,7 @@ def test_plain_quote_ids_become_the_foreign_key(back_to_the_latest):
         on_both = Complaint.objects.create(booking_id=booking.pk, quote_id=quote.pk, description="both", **common)
         dangling = Complaint.objects.create(booking_id=booking.pk, quote_id=987654, description="gone", **common)
     finally:
-        new = _migrate(AFTER)
+        new = migrate_to(AFTER)
     Complaint = new.get_model("complaints", "Complaint")
     assert {row.pk: (row.booking_id, row.quote_id) for row in Complaint.objects.all()} == {
         on_quote.pk: (None, quote.pk), on_both.pk: (booking.pk, quote.pk), dangling.pk: (booking.pk, None)}

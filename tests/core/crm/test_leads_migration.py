@@ -5,32 +5,16 @@ stranger's number or address becomes the prospect's (decision 0160)."""
 from __future__ import annotations
 
 import pytest
-from django.db import connection
-from django.db.migrations.executor import MigrationExecutor
+
+from tests.migrations import migrate_to
 
 BEFORE = [("crm", "0005_customer_mobile_e164")]
 AFTER = [("crm", "0006_leads_and_lead_sources")]
 
 
-def _migrate(targets):
-    executor = MigrationExecutor(connection)
-    executor.loader.build_graph()
-    executor.migrate(targets)
-    return executor.loader.project_state(targets).apps
-
-
-@pytest.fixture
-def back_to_the_latest():
-    """Later migrations of crm exist: leave the schema fully migrated for the tests that follow."""
-    yield
-    executor = MigrationExecutor(connection)
-    executor.loader.build_graph()
-    executor.migrate(executor.loader.graph.leaf_nodes())
-
-
 @pytest.mark.django_db(transaction=True)
 def test_existing_inquiries_are_mapped_and_keep_their_status(back_to_the_latest):
-    old = _migrate(BEFORE)
+    old = migrate_to(BEFORE)
     try:
         Inquiry, Entry, Customer = (old.get_model("crm", name) for name in ("Inquiry", "InquiryEntry", "Customer"))
         customer = Customer.objects.create(name="Known", email="known@example.com", mobile="+61400000001")
@@ -47,7 +31,7 @@ def test_existing_inquiries_are_mapped_and_keep_their_status(back_to_the_latest)
         known = make("sms", "+61400000001", customer=customer)
         odd = make("telegram", "not a number", status="resolved")
     finally:
-        new = _migrate(AFTER)
+        new = migrate_to(AFTER)
     rows = {row.pk: row for row in new.get_model("crm", "Inquiry").objects.select_related("lead_source")}
     sources = {s.door: s.name for s in new.get_model("crm", "LeadSource").objects.all()}
     assert sources == {"website": "Website form", "portal": "Customer portal", "sms": "SMS",
