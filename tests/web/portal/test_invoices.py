@@ -47,6 +47,9 @@ def test_the_portal_lists_and_shows_a_customers_own_invoices_and_their_pdf():
     assert theirs.number not in page and draft.number not in page
     detail = client.get(f"/portal/invoices/{mine.pk}/")
     assert detail.status_code == 200 and "Download the PDF" in detail.content.decode()
+    summary = re.search(r'<table class="tax-summary" id="tax-summary">.*?</table>', detail.content.decode(), re.S)
+    assert summary is not None and "10%" in summary.group() and "AUD 200.00" in summary.group()  # taxable
+    assert "AUD 20.00" in summary.group()  # the tax at that rate (decision 0872)
     pdf = client.get(f"/portal/invoices/{mine.pk}/pdf")
     assert pdf["Content-Type"] == "application/pdf"
     text = pdf_text(pdf.content)
