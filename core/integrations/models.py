@@ -50,7 +50,8 @@ class WebhookDelivery(models.Model):
     """One event for one endpoint. ``body`` is the exact JSON sent (the same bytes on every attempt,
     so a receiver may compare); the signature is made per attempt with its timestamp."""
 
-    endpoint = models.ForeignKey(WebhookEndpoint, on_delete=models.CASCADE, related_name="deliveries")
+    endpoint = models.ForeignKey(WebhookEndpoint, on_delete=models.CASCADE, related_name="deliveries",
+                                 db_index=False)  # integrations_delivery_endpoint leads with it
     event_id = models.CharField(max_length=40, help_text="The envelope's id and the webhook-id header.")
     event_type = models.CharField(max_length=40)
     body = models.TextField()

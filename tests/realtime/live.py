@@ -189,13 +189,18 @@ def _seed() -> dict[str, Any]:
     from core.accounts.services import token_create
     from core.actors import Actor, Channel
     from core.bookings import services as bookings
-    from core.company.selectors import get_company
+    from core.company.services import company_update
     from tests import factories
 
-    company = get_company()
+    # The board shows today's bookings in the company's zone and the seeded booking is at noon today:
+    # a zone where it is about midday now keeps "today" the same day for the stack's whole life (a
+    # suite passing midnight UTC otherwise seeds yesterday's booking for the tests run after it).
+    offset = (12 - timezone.now().hour + 12) % 24 - 12  # hours from UTC to about noon, -12..11
+    midday_zone = "UTC" if offset == 0 else f"Etc/GMT{'-' if offset > 0 else '+'}{abs(offset)}"
     staff = User.objects.create_user(email="office@example.com", password=PASSWORD, full_name="Olive Office",
                                      role=Role.STAFF)
     staff_actor = Actor.from_user(staff)
+    company = company_update(actor=staff_actor, channel=Channel.SYSTEM, time_zone=midday_zone)
     customer = factories.customer(with_login=True, name="Carla Customer")
     fieldworker = factories.fieldworker(name="Felix Worker")
     zone = zoneinfo.ZoneInfo(company.time_zone)
