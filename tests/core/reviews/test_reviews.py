@@ -15,12 +15,12 @@ from core.actors import Actor, Channel
 from core.bookings import services as bookings
 from core.bookings.models import BookingEvent
 from core.crm.models import Inquiry
-from core.errors import DomainError
 from core.reviews import services
 from core.reviews.models import Review, ReviewRequest
 from core.reviews.tasks import send_due_review_requests
 from tests import factories
-from tests.core.outreach.support import db_state, deliver, run_job_at, set_company
+from tests.core.outreach.support import deliver, run_job_at, set_company
+from tests.core.support import assert_refused
 
 pytestmark = pytest.mark.django_db
 S = Channel.GRAPHQL
@@ -47,14 +47,6 @@ def _done(staff_actor, **customer):
     cust = factories.customer(**customer)
     return _complete(staff_actor, factories.booking(cust=cust, start=timezone.now() - timedelta(hours=3)))
 
-
-def _refused(call, code: str) -> DomainError:
-    before = db_state()
-    with pytest.raises(DomainError) as caught:
-        call()
-    assert caught.value.code == code
-    assert db_state() == before
-    return caught.value
 
 
 # --- requests -----------------------------------------------------------------------------------
@@ -134,9 +126,9 @@ def test_a_reviewed_job_is_not_asked_and_a_withdrawn_request_is_not_sent(staff_a
     mail.outbox = []
     assert run_job_at(monkeypatch, pending.due_at + timedelta(minutes=1), send_due_review_requests) == 0
     assert mail.outbox == []
-    _refused(lambda: services.review_request_withdraw(actor=staff_actor, channel=S, request_id=pending.pk),
+    assert_refused(lambda: services.review_request_withdraw(actor=staff_actor, channel=S, request_id=pending.pk),
              "request_not_pending")
-    _refused(lambda: services.review_request_withdraw(actor=Actor.for_customer(other.customer), channel=S,
+    assert_refused(lambda: services.review_request_withdraw(actor=Actor.for_customer(other.customer), channel=S,
                                                       request_id=pending.pk), "forbidden")
 
 
@@ -177,19 +169,19 @@ def test_a_poor_rating_is_filed_in_the_inbox_once(staff_actor):
 ])
 def test_bad_input_is_refused_and_changes_nothing(staff_actor, rating, comment, code):
     booking = _done(staff_actor)
-    _refused(lambda: services.review_submit(actor=Actor.for_customer(booking.customer), channel=Channel.PORTAL,
+    assert_refused(lambda: services.review_submit(actor=Actor.for_customer(booking.customer), channel=Channel.PORTAL,
                                             booking_id=booking.pk, rating=rating, comment=comment), code)
 
 
-def test_someone_elses_or_an_open_booking_or_staff_are_refused(staff_actor):
+def test_someone_elses_or_an_open_booking_or_staff_areassert_refused(staff_actor):
     booking = _done(staff_actor)
     stranger = Actor.for_customer(factories.customer())
-    _refused(lambda: services.review_submit(actor=stranger, channel=Channel.PORTAL, booking_id=booking.pk,
+    assert_refused(lambda: services.review_submit(actor=stranger, channel=Channel.PORTAL, booking_id=booking.pk,
                                             rating=5), "not_found")
     open_booking = factories.booking(cust=booking.customer)
-    _refused(lambda: services.review_submit(actor=Actor.for_customer(booking.customer), channel=Channel.PORTAL,
+    assert_refused(lambda: services.review_submit(actor=Actor.for_customer(booking.customer), channel=Channel.PORTAL,
                                             booking_id=open_booking.pk, rating=5), "not_reviewable")
-    _refused(lambda: services.review_submit(actor=staff_actor, channel=S, booking_id=booking.pk, rating=5),
+    assert_refused(lambda: services.review_submit(actor=staff_actor, channel=S, booking_id=booking.pk, rating=5),
              "forbidden")
 
 
@@ -199,7 +191,7 @@ def test_a_review_is_changed_only_within_14_days(staff_actor, monkeypatch):
     review = services.review_submit(actor=customer, channel=Channel.PORTAL, booking_id=booking.pk, rating=3)
     later = review.submitted_at + timedelta(days=14, minutes=1)
     monkeypatch.setattr(timezone, "now", lambda: later)
-    _refused(lambda: services.review_submit(actor=customer, channel=Channel.PORTAL, booking_id=booking.pk,
+    assert_refused(lambda: services.review_submit(actor=customer, channel=Channel.PORTAL, booking_id=booking.pk,
                                             rating=5), "review_locked")
 
 
@@ -207,8 +199,8 @@ def test_publishing_needs_consent_and_a_change_unpublishes(staff_actor):
     booking = _done(staff_actor)
     customer = Actor.for_customer(booking.customer)
     private = services.review_submit(actor=customer, channel=Channel.PORTAL, booking_id=booking.pk, rating=5)
-    _refused(lambda: services.review_publish(actor=staff_actor, channel=S, review_id=private.pk), "not_publishable")
-    _refused(lambda: services.review_publish(actor=customer, channel=S, review_id=private.pk), "forbidden")
+    assert_refused(lambda: services.review_publish(actor=staff_actor, channel=S, review_id=private.pk), "not_publishable")
+    assert_refused(lambda: services.review_publish(actor=customer, channel=S, review_id=private.pk), "forbidden")
     services.review_submit(actor=customer, channel=Channel.PORTAL, booking_id=booking.pk, rating=5, may_publish=True)
     assert services.review_publish(actor=staff_actor, channel=S, review_id=private.pk).published_at is not None
     services.review_submit(actor=customer, channel=Channel.PORTAL, booking_id=booking.pk, rating=4, may_publish=True)
